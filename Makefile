@@ -1,0 +1,40 @@
+# `make run` runs the whole system locally; `make test` runs the whole test suite.
+# Each keeps its own virtualenv in .venv up to date with the pinned requirements.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+# The suite runs on PostgreSQL and Redis: the local servers unless the environment says otherwise.
+TEST_DATABASE_URL_FROM_ENV := $(DATABASE_URL)
+TEST_REDIS_URL_FROM_ENV := $(REDIS_URL)
+TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/attackacrack)
+TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
+
+.PHONY: run test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+run: $(VENV)/.installed-runtime
+	$(BIN)/python manage.py migrate --noinput
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
+
+test: export DATABASE_URL = $(TEST_DATABASE_URL)
+test: export REDIS_URL = $(TEST_REDIS_URL)
+test: export TEST_DATABASE_URL_FROM_ENV := $(TEST_DATABASE_URL_FROM_ENV)
+test: export TEST_REDIS_URL_FROM_ENV := $(TEST_REDIS_URL_FROM_ENV)
+test: $(VENV)/.installed-dev
+	PYTHON=$(BIN)/python scripts/ensure-test-services
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest --cov --cov-report=term

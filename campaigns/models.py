@@ -1,0 +1,201 @@
+"""Campaigns: A/B-tested outreach, who is in each one, and every text it will send."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from contacts.models import E164_REGEX, Contact
+
+# A registered business number can send about 6,000 segments a day; more is refused.
+MAX_DAILY_LIMIT = 6000
+
+
+class Variant(models.TextChoices):
+    A = "A", "Variant A"
+    B = "B", "Variant B"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SendStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown (provider outcome not known)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Campaign(models.Model):
+    Status = CampaignStatus
+
+    # draft → scheduled → active ⇄ paused → completed, or cancelled from any open state.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.DRAFT: frozenset({Status.SCHEDULED, Status.CANCELLED}),
+        Status.SCHEDULED: frozenset({Status.DRAFT, Status.ACTIVE, Status.CANCELLED}),
+        Status.ACTIVE: frozenset({Status.PAUSED, Status.COMPLETED, Status.CANCELLED}),
+        Status.PAUSED: frozenset({Status.ACTIVE, Status.COMPLETED, Status.CANCELLED}),
+        Status.COMPLETED: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
+
+    class PriorContactPolicy(models.TextChoices):
+        SKIP = "skip", "Skip contacts who texted us before"
+        FLAG = "flag", "Flag them for review"
+
+    name = models.CharField(max_length=200)
+    template_a = models.TextField()
+    template_b = models.TextField(blank=True, help_text="Leave blank to send variant A to everyone")
+    daily_limit = models.PositiveIntegerField(default=125)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    split_percent_a = models.PositiveSmallIntegerField(
+        default=50, help_text="Share of the audience that gets variant A, in percent"
+    )
+    winner = models.CharField(max_length=1, choices=Variant.choices, blank=True)
+    winner_declared_at = models.DateTimeField(null=True, blank=True)
+    include_opt_out_footer = models.BooleanField(
+        default=True, help_text="Append 'Reply STOP to unsubscribe' to a contact's first text"
+    )
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Skip contacts texted by any campaign within this many days"
+    )
+    prior_contact_policy = models.CharField(
+        max_length=4, choices=PriorContactPolicy.choices, default=PriorContactPolicy.SKIP
+    )
+    from_number = models.CharField(
+        max_length=16, blank=True, help_text="Sending number (E.164); blank uses OPENPHONE_FROM_NUMBER"
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(daily_limit__gte=1, daily_limit__lte=MAX_DAILY_LIMIT),
+                name="campaign_daily_limit_range",
+            ),
+            models.CheckConstraint(condition=Q(split_percent_a__lte=100), name="campaign_split_percent"),
+            models.CheckConstraint(
+                condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(winner="", winner_declared_at__isnull=True)
+                | (Q(winner__in=["A", "B"]) & Q(winner_declared_at__isnull=False)),
+                name="campaign_winner_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_number="") | Q(from_number__regex=E164_REGEX),
+                name="campaign_from_number_e164",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+class CampaignContact(models.Model):
+    """A contact in a campaign's audience, with its variant and whether it may be texted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be scheduled"
+        SCHEDULED = "scheduled", "Send scheduled"
+        SENT = "sent", "Sent"
+        INELIGIBLE = "ineligible", "Ineligible"
+        FLAGGED = "flagged", "Flagged for review"
+
+    class AddedVia(models.TextChoices):
+        UPLOAD = "upload", "CSV upload"
+        IDS = "ids", "Contact ids"
+        FILTER = "filter", "Filter"
+        ADMIN = "admin", "Admin"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="campaign_memberships")
+    variant = models.CharField(max_length=1, choices=Variant.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    ineligible_reason = models.CharField(max_length=255, blank=True)
+    added_via = models.CharField(max_length=10, choices=AddedVia.choices, default=AddedVia.IDS)
+    added_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="campaign_contact_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="ineligible") | ~Q(ineligible_reason=""),
+                name="campaign_contact_ineligible_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact} in {self.campaign} ({self.variant})"
+
+
+class CampaignSend(models.Model):
+    """The one text a campaign sends to one contact: an outbox row, the source of truth."""
+
+    Status = SendStatus
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sends")
+    # A send is a record of what we texted: the contact cannot vanish from under it.
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="campaign_sends")
+    variant = models.CharField(max_length=1, choices=Variant.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    from_number = models.CharField(max_length=16, help_text="The number it is sent from (E.164)")
+    # The local business day whose daily limit this send counts against.
+    business_date = models.DateField()
+    scheduled_for = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    cancelled_reason = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_for", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="campaign_send_once_per_contact"),
+            models.CheckConstraint(
+                condition=Q(status__in=SendStatus.values), name="campaign_send_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="campaign_send_sent_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancelled_reason=""),
+                name="campaign_send_cancelled_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_number__regex=E164_REGEX), name="campaign_send_from_e164"
+            ),
+        ]
+        indexes = [
+            # The dispatcher's question: which queued sends are due now?
+            models.Index(fields=["scheduled_for"], condition=Q(status="queued"), name="campaign_send_due"),
+            # The daily limit's question: how many sends has this number used today?
+            models.Index(fields=["from_number", "business_date"], name="campaign_send_daily_usage"),
+            models.Index(fields=["contact", "sent_at"], name="campaign_send_contact_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} → {self.contact} ({self.status})"

@@ -1,0 +1,224 @@
+"""Contacts: the people we text, the houses they own, and how they reached us (imports)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+# E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+E164_REGEX = r"^\+[1-9][0-9]{7,14}$"
+
+
+class ContactImport(models.Model):
+    """One run of the import pipeline over one file, with counts that add up."""
+
+    class Format(models.TextChoices):
+        PROPERTYRADAR = "propertyradar", "PropertyRadar export"
+        GENERIC = "generic", "Generic contact CSV"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    file_name = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    format = models.CharField(max_length=20, choices=Format.choices, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    contacts_created = models.PositiveIntegerField(default=0)
+    contacts_updated = models.PositiveIntegerField(default=0)
+    duplicates_folded = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    footer_rows_skipped = models.PositiveIntegerField(default=0)
+    properties_created = models.PositiveIntegerField(default=0)
+    properties_updated = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class ImportRejection(models.Model):
+    """A row (or cell) of an import that was not taken, and why."""
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="rejections")
+    line_number = models.PositiveIntegerField()
+    reason = models.CharField(max_length=255)
+    raw = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["contact_import", "line_number", "id"]
+        indexes = [models.Index(fields=["contact_import", "line_number"])]
+
+    def __str__(self) -> str:
+        return f"line {self.line_number}: {self.reason}"
+
+
+class Contact(models.Model):
+    """One SMS recipient. One phone number is one contact."""
+
+    class LineType(models.TextChoices):
+        MOBILE = "mobile", "Mobile"
+        LANDLINE = "landline", "Landline"
+        VOIP = "voip", "VoIP"
+        UNKNOWN = "unknown", "Unknown"
+
+    class TimeZoneSource(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        ADDRESS = "address", "State / ZIP"
+        AREA_CODE = "area_code", "Phone area code"
+        STAFF = "staff", "Set by staff"
+
+    phone = models.CharField(max_length=16, unique=True, help_text="E.164, e.g. +16175551234")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=50, blank=True, help_text="Where the contact came from")
+    line_type = models.CharField(max_length=10, choices=LineType.choices, default=LineType.UNKNOWN)
+    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA zone of the recipient")
+    time_zone_source = models.CharField(
+        max_length=10, choices=TimeZoneSource.choices, default=TimeZoneSource.UNKNOWN
+    )
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    opt_out_reason = models.CharField(max_length=255, blank=True)
+    imports = models.ManyToManyField(ContactImport, blank=True, related_name="contacts")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="contact_phone_e164"),
+            models.CheckConstraint(
+                condition=Q(opted_out_at__isnull=False) | Q(opt_out_reason=""),
+                name="contact_opt_out_reason_only_when_opted_out",
+            ),
+        ]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.phone}>" if self.full_name else self.phone
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class OptOutEvent(models.Model):
+    """The audit trail of a contact's consent: every opt-out and every re-subscription."""
+
+    class Kind(models.TextChoices):
+        OPT_OUT = "opt_out", "Opted out"
+        OPT_IN = "opt_in", "Re-subscribed"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="opt_out_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    # The inbound text that triggered it, if any (a STOP reply); null for staff actions.
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Property(models.Model):
+    """A house from a PropertyRadar export. Keyed by APN, else by normalised address + ZIP."""
+
+    property_type = models.CharField(max_length=50, blank=True)
+    address = models.CharField(max_length=255)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField(max_length=10, blank=True)
+    # Upper-cased, whitespace-collapsed address: the key when a row has no APN.
+    address_key = models.CharField(max_length=255)
+    subdivision = models.CharField(max_length=255, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    apn = models.CharField("APN", max_length=100, blank=True)
+    year_built = models.PositiveSmallIntegerField(null=True, blank=True)
+    purchase_date = models.DateField(null=True, blank=True)
+    square_feet = models.PositiveIntegerField(null=True, blank=True)
+    beds = models.PositiveSmallIntegerField(null=True, blank=True)
+    baths = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    estimated_value = models.BigIntegerField(null=True, blank=True)
+    # Equity can be negative (underwater mortgages): signed on purpose.
+    estimated_equity = models.BigIntegerField(null=True, blank=True)
+    estimated_equity_percent = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    owner = models.CharField(max_length=255, blank=True)
+    mail_address = models.CharField(max_length=255, blank=True)
+    mail_city = models.CharField(max_length=100, blank=True)
+    mail_state = models.CharField(max_length=2, blank=True)
+    mail_zip_code = models.CharField(max_length=10, blank=True)
+    owner_occupied = models.BooleanField(null=True, blank=True)
+    listed_for_sale = models.BooleanField(null=True, blank=True)
+    listing_status = models.CharField(max_length=50, blank=True)
+    foreclosure = models.BooleanField(null=True, blank=True)
+    high_equity = models.BooleanField(null=True, blank=True)
+    contacts = models.ManyToManyField(Contact, through="PropertyContact", related_name="properties")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "properties"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["apn"], condition=~Q(apn=""), name="property_apn_unique"),
+            models.UniqueConstraint(
+                fields=["address_key", "zip_code"],
+                condition=Q(apn=""),
+                name="property_address_zip_unique_without_apn",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}, {self.city} {self.zip_code}".strip()
+
+
+class PropertyContact(models.Model):
+    """A person on a property's record, as PropertyRadar lists them (primary or secondary)."""
+
+    class Role(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="property_contacts")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="property_contacts")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["property", "contact"], name="property_contact_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["primary", "secondary"]), name="property_contact_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.role}) at {self.property}"

@@ -1,0 +1,109 @@
+"""Messaging: every text in or out, and every webhook delivery OpenPhone made to us."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from contacts.models import E164_REGEX, Contact
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", "Campaign text"
+        STAFF = "staff", "Staff text"
+        AUTOMATIC = "automatic", "Automatic reply (opt-out confirmation, HELP)"
+        REPLY = "reply", "Reply from the contact"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown"
+        RECEIVED = "received", "Received"
+
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField()
+    from_number = models.CharField(max_length=16)
+    to_number = models.CharField(max_length=16)
+    # Messages are the conversation record: a contact with texts cannot be deleted.
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    status_changed_at = models.DateTimeField()
+    external_id = models.CharField(max_length=64, blank=True, help_text="OpenPhone message id (AC...)")
+    error = models.TextField(blank=True)
+    campaign_send = models.OneToOneField(
+        "campaigns.CampaignSend", null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
+    )
+    # A reply is attributed to the campaign send it answers (within 72 hours).
+    in_reply_to_send = models.ForeignKey(
+        "campaigns.CampaignSend", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(help_text="When the text was written or received")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="message_external_id_unique"
+            ),
+            models.CheckConstraint(condition=Q(from_number__regex=E164_REGEX), name="message_from_e164"),
+            models.CheckConstraint(condition=Q(to_number__regex=E164_REGEX), name="message_to_e164"),
+            models.CheckConstraint(
+                condition=(Q(direction="inbound") & Q(kind="reply"))
+                | (Q(direction="outbound") & ~Q(kind="reply")),
+                name="message_kind_matches_direction",
+            ),
+            models.CheckConstraint(
+                condition=Q(campaign_send__isnull=True) | Q(kind="campaign"),
+                name="message_campaign_send_only_for_campaign_texts",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contact", "-created_at"], name="message_contact_time"),
+            models.Index(fields=["-created_at"], name="message_time"),
+        ]
+
+    def __str__(self) -> str:
+        arrow = "←" if self.direction == self.Direction.INBOUND else "→"
+        return f"{arrow} {self.contact_id}: {self.body[:40]}"
+
+
+class WebhookEvent(models.Model):
+    """One delivery from OpenPhone, stored raw before anything is done with it."""
+
+    class SignatureScheme(models.TextChoices):
+        LEGACY = "legacy", "openphone-signature (legacy)"
+        STANDARD = "standard", "Standard Webhooks"
+
+    event_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=64)
+    signature_scheme = models.CharField(max_length=8, choices=SignatureScheme.choices)
+    body = models.TextField(help_text="The raw request body, exactly as received")
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

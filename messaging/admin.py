@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from messaging.models import Message, WebhookEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records of what happened: viewable, never edited or deleted by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "direction", "kind", "contact", "short_body", "status", "external_id"]
+    list_filter = ["direction", "kind", "status"]
+    search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "=external_id"]
+    list_select_related = ["contact"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="Text")
+    def short_body(self, message: Message) -> str:
+        return message.body if len(message.body) <= 60 else f"{message.body[:57]}..."
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "received_at",
+        "event_type",
+        "event_id",
+        "signature_scheme",
+        "processed_at",
+        "attempts",
+        "error",
+    ]
+    list_filter = ["event_type", "signature_scheme", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=event_id"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False

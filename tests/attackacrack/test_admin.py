@@ -1,0 +1,128 @@
+"""Every model has an admin, and every admin page a staff user opens renders."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignContact
+from contacts.models import ContactImport, ImportRejection, OptOutEvent
+from messaging.models import Message
+from tests.factories import (
+    CampaignContactFactory,
+    CampaignSendFactory,
+    InboundMessageFactory,
+    MessageFactory,
+    PropertyContactFactory,
+    StaffUserFactory,
+    WebhookEventFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"contacts", "campaigns", "messaging"}
+
+
+@pytest.fixture
+def superuser_client(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def one_of_everything():
+    link = PropertyContactFactory()
+    member = CampaignContactFactory(
+        contact=link.contact, status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out"
+    )
+    send = CampaignSendFactory(campaign=member.campaign, contact=link.contact)
+    MessageFactory(contact=link.contact, kind=Message.Kind.CAMPAIGN, campaign_send=send)
+    InboundMessageFactory(contact=link.contact)
+    WebhookEventFactory()
+    contact_import = ContactImport.objects.create(file_name="january.csv", status="completed", rows_read=2)
+    ImportRejection.objects.create(contact_import=contact_import, line_number=3, reason="No phone")
+    OptOutEvent.objects.create(contact=link.contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")
+    link.contact.opted_out_at = timezone.now()
+    link.contact.opt_out_reason = "Replied STOP"
+    link.contact.save()
+
+
+def our_models():
+    return [model for model in admin.site._registry if model._meta.app_label in OUR_APPS]
+
+
+def test_every_model_of_our_apps_has_an_admin():
+    expected = {
+        m for label in OUR_APPS for m in apps.get_app_config(label).get_models() if not m._meta.auto_created
+    }
+    assert set(our_models()) == expected
+
+
+def test_every_changelist_renders_with_data(superuser_client, one_of_everything):
+    for model in our_models():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = superuser_client.get(url)
+        assert response.status_code == 200, url
+        assert len(response.context["cl"].result_list) >= 1, url
+
+
+def test_every_change_page_renders(superuser_client, one_of_everything):
+    for model in our_models():
+        obj = model.objects.first()
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+        response = superuser_client.get(url)
+        assert response.status_code == 200, url
+        assert response.context["original"] == obj
+
+
+def test_search_by_phone_and_name_finds_the_contact(superuser_client, one_of_everything):
+    contact = OptOutEvent.objects.get().contact
+
+    by_phone = superuser_client.get(reverse("admin:contacts_contact_changelist"), {"q": contact.phone})
+    by_name = superuser_client.get(reverse("admin:contacts_contact_changelist"), {"q": contact.last_name})
+
+    assert by_phone.context["cl"].result_count == 1
+    assert contact in by_name.context["cl"].result_list
+
+
+def test_records_are_read_only_in_the_admin(superuser_client, one_of_everything):
+    for model in [Message, ContactImport, OptOutEvent]:
+        opts = model._meta
+        assert (
+            superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403
+        )
+        obj = model.objects.first()
+        change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        assert superuser_client.post(change_url, {}).status_code == 403
+
+
+def test_a_campaign_created_in_the_admin_records_who_created_it(client):
+    user = StaffUserFactory(is_superuser=True)
+    client.force_login(user)
+
+    response = client.post(
+        reverse("admin:campaigns_campaign_add"),
+        {
+            "name": "Spring",
+            "template_a": "Hi {name}",
+            "template_b": "",
+            "daily_limit": 125,
+            "status": "draft",
+            "split_percent_a": 50,
+            "include_opt_out_footer": "on",
+            "frequency_cap_days": 30,
+            "prior_contact_policy": "skip",
+            "from_number": "",
+        },
+    )
+
+    assert response.status_code == 302
+    assert Campaign.objects.get(name="Spring").created_by == user
+
+
+def test_the_admin_needs_a_staff_login(client):
+    response = client.get(reverse("admin:contacts_contact_changelist"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

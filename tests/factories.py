@@ -1,0 +1,133 @@
+"""Factories for every model, shared by the whole suite."""
+
+import json
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from contacts.models import Contact, Property, PropertyContact
+from messaging.models import Message, WebhookEvent
+
+SHOP_NUMBER = "+16175550100"
+
+
+class StaffUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    is_staff = True
+    password = factory.django.Password("correct horse battery staple")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    # 617-2xx-xxxx: valid Boston numbers, distinct per contact.
+    phone = factory.Sequence(lambda n: f"+1617{2000000 + n:07d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda c: f"{c.first_name}.{c.last_name}@example.com".lower())
+    address = factory.Faker("street_address")
+    city = "Quincy"
+    state = "MA"
+    zip_code = "02169"
+    source = "csv"
+
+
+class PropertyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Property
+
+    address = factory.Sequence(lambda n: f"{n + 1} ELM ST")
+    address_key = factory.LazyAttribute(lambda p: p.address.upper())
+    city = "QUINCY"
+    state = "MA"
+    zip_code = "02169"
+    apn = factory.Sequence(lambda n: f"RAND-{n:06d}-B000000-000008")
+    year_built = 1954
+    estimated_value = 650000
+
+
+class PropertyContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PropertyContact
+
+    property = factory.SubFactory(PropertyFactory)
+    contact = factory.SubFactory(ContactFactory)
+    role = PropertyContact.Role.PRIMARY
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    template_a = "Hi {name}, special offer!"
+    template_b = "Hello {name}, exclusive deal!"
+
+
+class CampaignContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignContact
+
+    campaign = factory.SubFactory(CampaignFactory)
+    contact = factory.SubFactory(ContactFactory)
+    variant = "A"
+
+
+class CampaignSendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignSend
+
+    campaign = factory.SubFactory(CampaignFactory)
+    contact = factory.SubFactory(ContactFactory)
+    variant = "A"
+    from_number = SHOP_NUMBER
+    scheduled_for = factory.LazyFunction(timezone.now)
+    business_date = factory.LazyAttribute(lambda s: timezone.localdate(s.scheduled_for))
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    contact = factory.SubFactory(ContactFactory)
+    direction = Message.Direction.OUTBOUND
+    kind = Message.Kind.STAFF
+    body = "Hi, this is Attack-a-Crack following up on your foundation."
+    from_number = SHOP_NUMBER
+    to_number = factory.LazyAttribute(lambda m: m.contact.phone)
+    status = Message.Status.SENT
+    created_at = factory.LazyFunction(timezone.now)
+    status_changed_at = factory.LazyAttribute(lambda m: m.created_at)
+    sent_at = factory.LazyAttribute(lambda m: m.created_at)
+    external_id = factory.Sequence(lambda n: f"AC{n:032x}")
+
+
+class InboundMessageFactory(MessageFactory):
+    direction = Message.Direction.INBOUND
+    kind = Message.Kind.REPLY
+    body = "Yes, how much?"
+    from_number = factory.LazyAttribute(lambda m: m.contact.phone)
+    to_number = SHOP_NUMBER
+    status = Message.Status.RECEIVED
+    sent_at = None
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    event_id = factory.Sequence(lambda n: f"EV{n:032x}")
+    event_type = "message.received"
+    signature_scheme = WebhookEvent.SignatureScheme.LEGACY
+    payload = factory.LazyAttribute(
+        lambda e: {"id": e.event_id, "type": e.event_type, "data": {"object": {}}}
+    )
+    body = factory.LazyAttribute(lambda e: json.dumps(e.payload))

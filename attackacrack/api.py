@@ -1,0 +1,118 @@
+"""What every API endpoint shares: Bearer auth, cursor pagination and the one error shape.
+
+Every error leaves the API as ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``:
+validation problems as 422 with one entry per problem, everything else (401, 403, 404, 405,
+409) with a single entry whose ``loc`` is empty.
+"""
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "attackacrack.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}
+
+
+class IdCursorPagination(CursorPagination):
+    """Cursor pagination by id: no COUNT(*), constant cost at any depth of a million rows."""
+
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def paginated_response(
+    *, request: Request, view: APIView, queryset: QuerySet, serializer_class: type[serializers.Serializer]
+) -> Response:
+    paginator = IdCursorPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class QueryValidationError(exceptions.ValidationError):
+    """A bad query-string parameter: reported with ``loc`` starting at ``query``."""
+
+
+def validate_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.query_params)
+    if not serializer.is_valid():
+        raise QueryValidationError(serializer.errors)
+    return serializer.validated_data
+
+
+def _validation_entries(detail: Any, loc: list[str | int]) -> list[dict[str, Any]]:
+    if isinstance(detail, dict):
+        entries = []
+        for key, value in detail.items():
+            sub_loc = loc if key in ("non_field_errors", NON_FIELD_ERRORS) else [*loc, key]
+            entries += _validation_entries(value, sub_loc)
+        return entries
+    if isinstance(detail, list):
+        entries = []
+        for index, value in enumerate(detail):
+            # A list of messages belongs to the same field; a list of objects is indexed.
+            sub_loc = [*loc, index] if isinstance(value, (dict, list)) else loc
+            entries += _validation_entries(value, sub_loc)
+        return entries
+    return [{"loc": loc, "msg": str(detail), "type": getattr(detail, "code", None) or "invalid"}]
+
+
+def error_body(*, msg: str, type: str, loc: list[str | int] | None = None) -> dict[str, Any]:
+    return {"detail": [{"loc": loc or [], "msg": msg, "type": type}]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+
+    if isinstance(exc, exceptions.ValidationError):
+        where = "query" if isinstance(exc, QueryValidationError) else "body"
+        return Response(
+            {"detail": _validation_entries(exc.detail, [where])},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if auth_header := getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = auth_header
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        return Response(error_body(msg=str(exc.detail), type=code), status=exc.status_code, headers=headers)
+    return None
+
+
+class ErrorEntrySerializer(serializers.Serializer):
+    loc = serializers.ListField(child=serializers.CharField())
+    msg = serializers.CharField()
+    type = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = ErrorEntrySerializer(many=True)
+
+
+# The error responses every authenticated endpoint can give, for the OpenAPI schema.
+COMMON_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer}

@@ -1,0 +1,33 @@
+import pytest
+import yaml
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(client):
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert set(schema["paths"]) == {
+        "/api/campaigns",
+        "/api/campaigns/{campaign_id}",
+        "/api/contacts",
+        "/api/contacts/{contact_id}",
+        "/api/messages",
+        "/api/messages/{message_id}",
+    }
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    create = schema["paths"]["/api/campaigns"]["post"]
+    assert set(create["responses"]) >= {"201", "401", "403", "422"}
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"detail"}
+    patch = schema["paths"]["/api/campaigns/{campaign_id}"]["patch"]
+    assert set(patch["responses"]) >= {"200", "404", "409", "422"}
+
+
+def test_docs_page_renders(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content

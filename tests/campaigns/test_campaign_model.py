@@ -1,0 +1,93 @@
+"""Campaign invariants the database enforces, and what deleting a campaign takes with it."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from contacts.models import Contact
+from messaging.models import Message
+from tests.factories import CampaignContactFactory, CampaignFactory, CampaignSendFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_deleting_a_campaign_deletes_its_memberships_and_sends_but_not_contacts_or_texts():
+    campaign = CampaignFactory()
+    other = CampaignFactory()
+    members = CampaignContactFactory.create_batch(3, campaign=campaign)
+    sends = [CampaignSendFactory(campaign=campaign, contact=m.contact) for m in members]
+    text = MessageFactory(
+        contact=members[0].contact, kind=Message.Kind.CAMPAIGN, campaign_send=sends[0], body="Hi Mary"
+    )
+    kept_member = CampaignContactFactory(campaign=other, contact=members[0].contact)
+
+    campaign.delete()
+
+    assert not CampaignContact.objects.filter(campaign_id=campaign.id).exists()
+    assert not CampaignSend.objects.filter(campaign_id=campaign.id).exists()
+    assert Contact.objects.count() == 3
+    text.refresh_from_db()
+    assert text.body == "Hi Mary"
+    assert text.campaign_send is None
+    assert CampaignContact.objects.get() == kept_member
+
+
+def test_a_contact_is_in_a_campaign_once():
+    member = CampaignContactFactory()
+
+    with pytest.raises(IntegrityError, match="campaign_contact_unique"):
+        CampaignContactFactory(campaign=member.campaign, contact=member.contact)
+
+
+def test_a_contact_gets_one_send_per_campaign():
+    send = CampaignSendFactory()
+
+    with pytest.raises(IntegrityError, match="campaign_send_once_per_contact"):
+        CampaignSendFactory(campaign=send.campaign, contact=send.contact)
+
+
+@pytest.mark.parametrize("daily_limit", [0, 6001])
+def test_daily_limit_outside_1_to_6000_is_refused(daily_limit):
+    with pytest.raises(IntegrityError, match="campaign_daily_limit_range"):
+        CampaignFactory(daily_limit=daily_limit)
+
+
+def test_an_unknown_status_is_refused():
+    with pytest.raises(IntegrityError, match="campaign_status_valid"):
+        CampaignFactory(status="running")
+
+
+def test_a_winner_needs_the_time_it_was_declared():
+    with pytest.raises(IntegrityError, match="campaign_winner_has_time"), transaction.atomic():
+        CampaignFactory(winner="B")
+    assert CampaignFactory(winner="B", winner_declared_at=timezone.now()).winner == "B"
+
+
+def test_an_ineligible_member_must_say_why():
+    with pytest.raises(IntegrityError, match="campaign_contact_ineligible_has_reason"):
+        CampaignContactFactory(status=CampaignContact.Status.INELIGIBLE)
+
+
+def test_a_sent_send_has_a_sent_time_and_a_cancelled_one_a_reason():
+    with pytest.raises(IntegrityError, match="campaign_send_sent_has_time"), transaction.atomic():
+        CampaignSendFactory(status=CampaignSend.Status.SENT)
+    with pytest.raises(IntegrityError, match="campaign_send_cancelled_has_reason"):
+        CampaignSendFactory(status=CampaignSend.Status.CANCELLED)
+
+
+@pytest.mark.parametrize(
+    ("current", "allowed"),
+    [
+        ("draft", {"scheduled", "cancelled"}),
+        ("scheduled", {"draft", "active", "cancelled"}),
+        ("active", {"paused", "completed", "cancelled"}),
+        ("paused", {"active", "completed", "cancelled"}),
+        ("completed", set()),
+        ("cancelled", set()),
+    ],
+)
+def test_lifecycle_transitions(current, allowed):
+    campaign = Campaign(status=current)
+
+    assert {status for status in Campaign.Status.values if campaign.can_transition_to(status)} == allowed

@@ -1,0 +1,12 @@
+"""SMS backends, chosen by ``settings.SMS_BACKEND`` the way Django picks ``EMAIL_BACKEND``."""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
+
+__all__ = ["BaseSMSBackend", "SMSSendError", "SendResult", "get_backend"]
+
+
+def get_backend(path: str | None = None) -> BaseSMSBackend:
+    return import_string(path or settings.SMS_BACKEND)()

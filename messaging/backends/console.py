@@ -1,0 +1,21 @@
+"""Writes texts to stdout instead of sending them: the default for running locally."""
+
+import sys
+import threading
+import uuid
+from typing import TextIO
+
+from messaging.backends.base import BaseSMSBackend, SendResult
+
+
+class SMSBackend(BaseSMSBackend):
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._lock = threading.Lock()
+
+    def send(self, *, from_number: str, to_number: str, body: str) -> SendResult:
+        external_id = f"CONSOLE{uuid.uuid4().hex}"
+        with self._lock:
+            self.stream.write(f"--- SMS {external_id}\nFrom: {from_number}\nTo: {to_number}\n\n{body}\n---\n")
+            self.stream.flush()
+        return SendResult(external_id=external_id, status="sent")

@@ -31,10 +31,6 @@ class PersistentConnectionsDjangoFixup(DjangoFixup):
             self._worker_fixup = PersistentConnectionsWorkerFixup(self.app)
         return self._worker_fixup
 
-    @worker_fixup.setter
-    def worker_fixup(self, value: DjangoWorkerFixup) -> None:
-        self._worker_fixup = value
-
 
 def install_django_fixup(app: Celery) -> DjangoFixup:
     return PersistentConnectionsDjangoFixup(app).install()

@@ -1,0 +1,106 @@
+"""Settings come from the environment; with none set, the project runs on embedded defaults."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+PRINT_SETTINGS = """
+import json, django
+from django.conf import settings
+django.setup()
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "conn_max_age": db["CONN_MAX_AGE"],
+    "health_checks": db["CONN_HEALTH_CHECKS"], "broker": settings.CELERY_BROKER_URL,
+    "sms_backend": settings.SMS_BACKEND, "time_zone": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
+    "debug": settings.DEBUG, "allowed_hosts": settings.ALLOWED_HOSTS,
+    "openphone_url": settings.OPENPHONE_API_URL,
+}))
+"""
+OUR_VARIABLES = {
+    "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMS_BACKEND", "ALLOWED_HOSTS",
+    "OPENPHONE_API_KEY", "OPENPHONE_API_URL", "OPENPHONE_FROM_NUMBER", "CONN_MAX_AGE",
+}  # fmt: skip
+
+
+def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in OUR_VARIABLES}
+    clean.update(DJANGO_SETTINGS_MODULE="attackacrack.settings", VAR_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=PROJECT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_with_no_environment_it_runs_on_sqlite_the_filesystem_broker_and_the_console(tmp_path):
+    result = load_settings(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["name"] == str(tmp_path / "attackacrack.sqlite3")
+    assert loaded["broker"] == "filesystem://"
+    assert loaded["sms_backend"] == "messaging.backends.console.SMSBackend"
+    assert loaded["time_zone"] == "America/New_York"
+    assert loaded["use_tz"] is True
+    assert loaded["conn_max_age"] > 0 and loaded["health_checks"] is True
+    assert (tmp_path / "broker").is_dir()
+
+
+def test_environment_switches_to_postgresql_redis_and_openphone(tmp_path):
+    result = load_settings(
+        tmp_path,
+        DATABASE_URL="postgres://app:secret@db.example:5432/crm",
+        REDIS_URL="redis://cache.example:6379/0",
+        SMS_BACKEND="messaging.backends.openphone.SMSBackend",
+        OPENPHONE_API_URL="http://127.0.0.1:9999",
+    )
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["name"] == "crm"
+    assert loaded["broker"] == "redis://cache.example:6379/0"
+    assert loaded["sms_backend"] == "messaging.backends.openphone.SMSBackend"
+    assert loaded["openphone_url"] == "http://127.0.0.1:9999"
+
+
+def test_a_separate_celery_broker_url_wins_over_redis_url(tmp_path):
+    result = load_settings(tmp_path, REDIS_URL="redis://a:6379/0", CELERY_BROKER_URL="redis://b:6379/1")
+
+    assert json.loads(result.stdout)["broker"] == "redis://b:6379/1"
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = load_settings(tmp_path, DEBUG="false")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_with_debug_off_hosts_come_only_from_the_environment(tmp_path):
+    result = load_settings(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="crm.example.com, www.x.com"
+    )
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["debug"] is False
+    assert loaded["allowed_hosts"] == ["crm.example.com", "www.x.com"]
+
+
+@pytest.mark.parametrize("value", ["maybe", "2"])
+def test_a_boolean_that_is_not_one_is_refused_by_name(tmp_path, value):
+    result = load_settings(tmp_path, DEBUG=value)
+
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr

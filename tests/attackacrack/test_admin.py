@@ -126,3 +126,11 @@ def test_the_admin_needs_a_staff_login(client):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_carries_the_business_name(client, staff_user):
+    client.force_login(staff_user)
+
+    response = client.get(reverse("admin:index"))
+
+    assert b"Attack-a-Crack</a>" in response.content

@@ -36,5 +36,6 @@ test: export TEST_REDIS_URL_FROM_ENV := $(TEST_REDIS_URL_FROM_ENV)
 test: $(VENV)/.installed-dev
 	PYTHON=$(BIN)/python scripts/ensure-test-services
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest --cov --cov-report=term

@@ -30,7 +30,9 @@ def test_errors_inside_a_list_of_objects_are_located_by_index():
 
     response = exception_handler(error, {})
 
-    assert response.data["detail"] == [{"loc": ["body", "contacts", 1, "phone"], "msg": "Not a phone.", "type": "invalid"}]
+    assert response.data["detail"] == [
+        {"loc": ["body", "contacts", 1, "phone"], "msg": "Not a phone.", "type": "invalid"}
+    ]
 
 
 def test_an_unexpected_exception_is_left_to_django():

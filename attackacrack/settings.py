@@ -160,6 +160,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "MessageStatusEnum": "messaging.models.Message.Status",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------

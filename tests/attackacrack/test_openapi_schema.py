@@ -1,5 +1,6 @@
 import pytest
 import yaml
+from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +32,9 @@ def test_docs_page_renders(client):
 
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+def test_schema_is_valid_openapi_and_generates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+    assert "/api/campaigns" in (tmp_path / "schema.yml").read_text()

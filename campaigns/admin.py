@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from attackacrack.admin import ReadOnlyAdmin
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 
 
@@ -27,7 +28,7 @@ class CampaignContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignSend)
-class CampaignSendAdmin(admin.ModelAdmin):
+class CampaignSendAdmin(ReadOnlyAdmin):
     """Sends are the outbox: the dispatcher owns their state, staff only read them."""
 
     list_display = ["campaign", "contact", "variant", "status", "scheduled_for", "sent_at", "attempts"]
@@ -36,9 +37,3 @@ class CampaignSendAdmin(admin.ModelAdmin):
     list_select_related = ["campaign", "contact"]
     date_hierarchy = "scheduled_for"
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact
 
 
@@ -68,9 +69,7 @@ class ImportRejectionInline(admin.TabularInline):
 
 
 @admin.register(ContactImport)
-class ContactImportAdmin(admin.ModelAdmin):
-    """Imports are records of what happened: they are read, never edited."""
-
+class ContactImportAdmin(ReadOnlyAdmin):
     list_display = [
         "file_name",
         "format",
@@ -87,28 +86,13 @@ class ContactImportAdmin(admin.ModelAdmin):
     search_fields = ["file_name"]
     inlines = [ImportRejectionInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(OptOutEvent)
-class OptOutEventAdmin(admin.ModelAdmin):
+class OptOutEventAdmin(PermanentRecordAdmin):
     list_display = ["contact", "kind", "reason", "created_by", "created_at"]
     list_filter = ["kind"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name"]
     list_select_related = ["contact", "created_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PropertyContact)
@@ -122,14 +106,8 @@ class PropertyContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportRejection)
-class ImportRejectionAdmin(admin.ModelAdmin):
+class ImportRejectionAdmin(ReadOnlyAdmin):
     list_display = ["contact_import", "line_number", "reason"]
     search_fields = ["reason", "raw"]
     list_select_related = ["contact_import"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

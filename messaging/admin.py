@@ -1,23 +1,11 @@
 from django.contrib import admin
 
+from attackacrack.admin import PermanentRecordAdmin
 from messaging.models import Message, WebhookEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For records of what happened: viewable, never edited or deleted by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(PermanentRecordAdmin):
     list_display = ["created_at", "direction", "kind", "contact", "short_body", "status", "external_id"]
     list_filter = ["direction", "kind", "status"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "=external_id"]
@@ -31,7 +19,7 @@ class MessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
+class WebhookEventAdmin(PermanentRecordAdmin):
     list_display = [
         "received_at",
         "event_type",

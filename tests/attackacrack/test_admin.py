@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignContact
+from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import ContactImport, ImportRejection, OptOutEvent
 from messaging.models import Message
 from tests.factories import (
@@ -134,3 +134,18 @@ def test_the_admin_carries_the_business_name(client, staff_user):
     response = client.get(reverse("admin:index"))
 
     assert b"Attack-a-Crack</a>" in response.content
+
+
+def test_deleting_a_campaign_in_the_admin_takes_its_memberships_and_sends(superuser_client):
+    member = CampaignContactFactory()
+    CampaignSendFactory(campaign=member.campaign, contact=member.contact)
+    url = reverse("admin:campaigns_campaign_delete", args=[member.campaign.pk])
+
+    confirmation = superuser_client.get(url)
+    response = superuser_client.post(url, {"post": "yes"})
+
+    assert confirmation.context["perms_lacking"] == set()
+    assert response.status_code == 302
+    assert not Campaign.objects.exists()
+    assert not CampaignContact.objects.exists()
+    assert not CampaignSend.objects.exists()

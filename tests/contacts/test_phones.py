@@ -1,0 +1,72 @@
+"""The fast path for plain NANP shapes gives exactly what phonenumbers gives."""
+
+import phonenumbers
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from contacts.phones import SIGNIFICANT_DIGITS, normalize_phone
+
+
+def by_phonenumbers(raw: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+ten_digits = st.text(alphabet="0123456789", min_size=10, max_size=10)
+nanp_shapes = st.one_of(
+    ten_digits,
+    ten_digits.map(lambda d: f"+1{d}"),
+    ten_digits.map(lambda d: f"{d[:3]}-{d[3:6]}-{d[6:]}"),
+    ten_digits.map(lambda d: f"({d[:3]}) {d[3:6]}-{d[6:]}"),
+)
+# Real-looking numbers: the area codes in PropertyRadar files, then any exchange and line.
+boston_numbers = st.builds(
+    lambda area, rest: f"{area}-{rest[:3]}-{rest[3:]}",
+    st.sampled_from(["617", "781", "339", "857", "508", "774", "978", "213", "305", "405", "809", "876"]),
+    st.text(alphabet="0123456789", min_size=7, max_size=7),
+)
+near_shapes = st.text(alphabet="0123456789+-() .x", min_size=0, max_size=16)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(raw=st.one_of(nanp_shapes, boston_numbers, near_shapes))
+@example(raw="617-555-0123")
+@example(raw="1617555012")
+@example(raw="+18095550123")  # Dominican Republic: a NANP region of its own
+@example(raw="(800) 555-0100")
+def test_fast_path_agrees_with_phonenumbers(raw):
+    assert normalize_phone(raw) == by_phonenumbers(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.text(max_size=30))
+def test_any_text_agrees_with_phonenumbers(raw):
+    assert normalize_phone(raw) == by_phonenumbers(raw)
+
+
+def test_the_fast_path_caches_on_the_digits_that_decide_validity():
+    # Read off the installed metadata: area code + exchange + one digit today.
+    assert 3 <= SIGNIFICANT_DIGITS <= 10
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("617-555-0123", "+16175550123"),
+        ("(617) 555-0123", "+16175550123"),
+        ("+1 617 555 0123", "+16175550123"),
+        ("1-617-555-0123", "+16175550123"),
+        ("617-155-0123", None),  # exchanges never start with 1
+        ("123-456-7890", None),
+        ("", None),
+        ("not a phone", None),
+    ],
+)
+def test_examples(raw, expected):
+    assert normalize_phone(raw) == expected

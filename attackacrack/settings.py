@@ -188,6 +188,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- Contact imports ----------------------------------------------------------------------
+# Uploads above the first limit are refused (413); above the second they run in a Celery task
+# that the client polls, below it they are imported within the request.
+IMPORT_MAX_UPLOAD_BYTES = int(os.getenv("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
+IMPORT_SYNC_MAX_BYTES = int(os.getenv("IMPORT_SYNC_MAX_BYTES", str(8 * 1024 * 1024)))
+FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
+
 # --- SMS / OpenPhone -----------------------------------------------------------------------
 SMS_BACKEND = os.getenv("SMS_BACKEND", "messaging.backends.console.SMSBackend")
 OPENPHONE_API_KEY = os.getenv("OPENPHONE_API_KEY", "")

@@ -41,9 +41,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and uptime checks: is the database up, is the broker up?"""
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(state == "ok" for state in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
 
 
 @extend_schema(exclude=True)

@@ -42,9 +42,7 @@ class CampaignFieldsSerializer(serializers.Serializer):
     split_percent_a = serializers.IntegerField(required=False, min_value=0, max_value=100)
     include_opt_out_footer = serializers.BooleanField(required=False)
     frequency_cap_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
-    prior_contact_policy = serializers.ChoiceField(
-        required=False, choices=Campaign.PriorContactPolicy.choices
-    )
+    prior_contact_policy = serializers.ChoiceField(required=False, choices=Campaign.PriorContactPolicy.choices)
     from_number = PhoneNumberField(required=False, allow_blank=True)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
 

@@ -87,9 +87,7 @@ class Campaign(models.Model):
                 name="campaign_daily_limit_range",
             ),
             models.CheckConstraint(condition=Q(split_percent_a__lte=100), name="campaign_split_percent"),
-            models.CheckConstraint(
-                condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
             models.CheckConstraint(
                 condition=Q(winner="", winner_declared_at__isnull=True)
                 | (Q(winner__in=["A", "B"]) & Q(winner_declared_at__isnull=False)),
@@ -175,9 +173,7 @@ class CampaignSend(models.Model):
         ordering = ["scheduled_for", "id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="campaign_send_once_per_contact"),
-            models.CheckConstraint(
-                condition=Q(status__in=SendStatus.values), name="campaign_send_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=SendStatus.values), name="campaign_send_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="campaign_send_sent_has_time"
             ),
@@ -185,9 +181,7 @@ class CampaignSend(models.Model):
                 condition=~Q(status="cancelled") | ~Q(cancelled_reason=""),
                 name="campaign_send_cancelled_has_reason",
             ),
-            models.CheckConstraint(
-                condition=Q(from_number__regex=E164_REGEX), name="campaign_send_from_e164"
-            ),
+            models.CheckConstraint(condition=Q(from_number__regex=E164_REGEX), name="campaign_send_from_e164"),
         ]
         indexes = [
             # The dispatcher's question: which queued sends are due now?

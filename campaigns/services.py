@@ -3,7 +3,8 @@
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from campaigns.models import Campaign
 
@@ -78,3 +79,34 @@ def update_campaign(*, campaign: Campaign, status: str | None = None, **changes:
 def delete_campaign(*, campaign: Campaign) -> None:
     """Delete a campaign with its memberships and sends; texts already sent stay on record."""
     campaign.delete()
+
+
+def add_imported_contacts(*, campaign: Campaign, contact_import_id: int) -> int:
+    """Add every contact of an import to the campaign's audience; returns how many were new to it.
+
+    Variants are assigned by a hash of (campaign, contact): the same contact always lands in
+    the same variant of the same campaign, whatever order or file it came in.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO campaigns_campaigncontact (
+                campaign_id, contact_id, variant, status, ineligible_reason, added_via, added_at, updated_at
+            )
+            SELECT %s, ci.contact_id,
+                   CASE WHEN %s OR (ci.contact_id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END,
+                   'pending', '', 'upload', %s, %s
+            FROM contacts_contact_imports ci
+            WHERE ci.contactimport_id = %s
+            ON CONFLICT (campaign_id, contact_id) DO NOTHING""",
+            [
+                campaign.id,
+                not campaign.template_b,
+                campaign.id,
+                campaign.split_percent_a,
+                timezone.now(),
+                timezone.now(),
+                contact_import_id,
+            ],
+        )
+        return cursor.rowcount

@@ -78,7 +78,7 @@ class ContactImportAdmin(ReadOnlyAdmin):
         "contacts_created",
         "contacts_updated",
         "duplicates_folded",
-        "rows_rejected",
+        "entries_rejected",
         "started_at",
         "created_by",
     ]

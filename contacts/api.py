@@ -60,9 +60,7 @@ class ContactQuerySerializer(serializers.Serializer):
 class ContactListApi(APIView):
     @extend_schema(
         operation_id="contacts_list",
-        parameters=[
-            OpenApiParameter("q", str, description="Phone digits, or words matched in name, email and city")
-        ],
+        parameters=[OpenApiParameter("q", str, description="Phone digits, or words matched in name, email and city")],
         responses={200: ContactOutputSerializer(many=True), 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:

@@ -2,45 +2,76 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 # E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 E164_REGEX = r"^\+[1-9][0-9]{7,14}$"
 
 
 class ContactImport(models.Model):
-    """One run of the import pipeline over one file, with counts that add up."""
+    """One run of the import pipeline over one file, with counts that add up.
+
+    The unit of accounting is the *entry*: a row of a contact CSV, or each phone of a
+    PropertyRadar row (a row with no phone at all is one entry, rejected). Every entry ends
+    as exactly one of created, updated, unchanged, folded (its phone came earlier in the file)
+    or rejected; the database refuses a record whose counts do not add up.
+    """
 
     class Format(models.TextChoices):
         PROPERTYRADAR = "propertyradar", "PropertyRadar export"
-        GENERIC = "generic", "Generic contact CSV"
+        GENERIC = "generic", "Contact CSV"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
 
     file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    # Large uploads wait here for the worker; removed once imported.
+    stored_file = models.FileField(upload_to="imports/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
     )
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     format = models.CharField(max_length=20, choices=Format.choices, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     column_mapping = models.JSONField(default=dict, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
+    footer_rows_skipped = models.PositiveIntegerField(default=0)
+    entries_read = models.PositiveIntegerField(default=0)
     contacts_created = models.PositiveIntegerField(default=0)
     contacts_updated = models.PositiveIntegerField(default=0)
+    contacts_unchanged = models.PositiveIntegerField(default=0)
     duplicates_folded = models.PositiveIntegerField(default=0)
-    rows_rejected = models.PositiveIntegerField(default=0)
-    footer_rows_skipped = models.PositiveIntegerField(default=0)
+    entries_rejected = models.PositiveIntegerField(default=0)
     properties_created = models.PositiveIntegerField(default=0)
     properties_updated = models.PositiveIntegerField(default=0)
+    properties_unchanged = models.PositiveIntegerField(default=0)
+    added_to_campaign = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    entries_read=F("contacts_created")
+                    + F("contacts_updated")
+                    + F("contacts_unchanged")
+                    + F("duplicates_folded")
+                    + F("entries_rejected")
+                ),
+                name="contact_import_counts_add_up",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
@@ -88,9 +119,7 @@ class Contact(models.Model):
     source = models.CharField(max_length=50, blank=True, help_text="Where the contact came from")
     line_type = models.CharField(max_length=10, choices=LineType.choices, default=LineType.UNKNOWN)
     time_zone = models.CharField(max_length=64, blank=True, help_text="IANA zone of the recipient")
-    time_zone_source = models.CharField(
-        max_length=10, choices=TimeZoneSource.choices, default=TimeZoneSource.UNKNOWN
-    )
+    time_zone_source = models.CharField(max_length=10, choices=TimeZoneSource.choices, default=TimeZoneSource.UNKNOWN)
     opted_out_at = models.DateTimeField(null=True, blank=True)
     opt_out_reason = models.CharField(max_length=255, blank=True)
     imports = models.ManyToManyField(ContactImport, blank=True, related_name="contacts")
@@ -131,9 +160,7 @@ class OptOutEvent(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     reason = models.CharField(max_length=255, blank=True)
     # The inbound text that triggered it, if any (a STOP reply); null for staff actions.
-    message = models.ForeignKey(
-        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -215,9 +242,7 @@ class PropertyContact(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["property", "contact"], name="property_contact_unique"),
-            models.CheckConstraint(
-                condition=Q(role__in=["primary", "secondary"]), name="property_contact_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=["primary", "secondary"]), name="property_contact_role_valid"),
         ]
 
     def __str__(self) -> str:

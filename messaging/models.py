@@ -61,8 +61,7 @@ class Message(models.Model):
             models.CheckConstraint(condition=Q(from_number__regex=E164_REGEX), name="message_from_e164"),
             models.CheckConstraint(condition=Q(to_number__regex=E164_REGEX), name="message_to_e164"),
             models.CheckConstraint(
-                condition=(Q(direction="inbound") & Q(kind="reply"))
-                | (Q(direction="outbound") & ~Q(kind="reply")),
+                condition=(Q(direction="inbound") & Q(kind="reply")) | (Q(direction="outbound") & ~Q(kind="reply")),
                 name="message_kind_matches_direction",
             ),
             models.CheckConstraint(
@@ -100,9 +99,7 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
-            models.Index(
-                fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"
-            ),
+            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"),
         ]
 
     def __str__(self) -> str:

@@ -127,7 +127,5 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     event_id = factory.Sequence(lambda n: f"EV{n:032x}")
     event_type = "message.received"
     signature_scheme = WebhookEvent.SignatureScheme.LEGACY
-    payload = factory.LazyAttribute(
-        lambda e: {"id": e.event_id, "type": e.event_type, "data": {"object": {}}}
-    )
+    payload = factory.LazyAttribute(lambda e: {"id": e.event_id, "type": e.event_type, "data": {"object": {}}})
     body = factory.LazyAttribute(lambda e: json.dumps(e.payload))

@@ -53,9 +53,7 @@ def our_models():
 
 
 def test_every_model_of_our_apps_has_an_admin():
-    expected = {
-        m for label in OUR_APPS for m in apps.get_app_config(label).get_models() if not m._meta.auto_created
-    }
+    expected = {m for label in OUR_APPS for m in apps.get_app_config(label).get_models() if not m._meta.auto_created}
     assert set(our_models()) == expected
 
 
@@ -89,9 +87,7 @@ def test_search_by_phone_and_name_finds_the_contact(superuser_client, one_of_eve
 def test_records_are_read_only_in_the_admin(superuser_client, one_of_everything):
     for model in [Message, ContactImport, OptOutEvent]:
         opts = model._meta
-        assert (
-            superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403
-        )
+        assert superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403
         obj = model.objects.first()
         change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
         assert superuser_client.post(change_url, {}).status_code == 403

@@ -88,9 +88,7 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
 
 
 def test_with_debug_off_hosts_come_only_from_the_environment(tmp_path):
-    result = load_settings(
-        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="crm.example.com, www.x.com"
-    )
+    result = load_settings(tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="crm.example.com, www.x.com")
 
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)

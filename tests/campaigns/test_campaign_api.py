@@ -94,9 +94,7 @@ def test_patch_moves_status_along_the_lifecycle(api_client):
 def test_patch_to_an_illegal_status_is_a_conflict_and_changes_nothing(api_client):
     campaign = CampaignFactory(status=Campaign.Status.COMPLETED, name="Done")
 
-    response = api_client.patch(
-        f"/api/campaigns/{campaign.id}", {"status": "active", "name": "Again"}, format="json"
-    )
+    response = api_client.patch(f"/api/campaigns/{campaign.id}", {"status": "active", "name": "Again"}, format="json")
 
     assert response.status_code == 409
     [error] = response.json()["detail"]
@@ -191,9 +189,7 @@ def test_patch_with_a_bad_field_is_422_and_changes_nothing(api_client):
 
 
 def test_from_number_is_stored_in_e164(api_client):
-    response = api_client.post(
-        "/api/campaigns", {**JANUARY_PROMO, "from_number": "(617) 555-0100"}, format="json"
-    )
+    response = api_client.post("/api/campaigns", {**JANUARY_PROMO, "from_number": "(617) 555-0100"}, format="json")
 
     assert response.status_code == 201
     assert Campaign.objects.get().from_number == "+16175550100" == response.json()["from_number"]

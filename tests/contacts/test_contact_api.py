@@ -52,9 +52,7 @@ def test_search_by_phone_in_any_spelling(api_client, query):
 
 @pytest.mark.parametrize("query", ["sullivan", "Mary Sull", "mary.s@example", "braintree"])
 def test_search_by_name_email_or_city(api_client, query):
-    wanted = ContactFactory(
-        first_name="Mary", last_name="Sullivan", email="mary.s@example.com", city="Braintree"
-    )
+    wanted = ContactFactory(first_name="Mary", last_name="Sullivan", email="mary.s@example.com", city="Braintree")
     ContactFactory(first_name="John", last_name="Walsh", email="jw@example.com", city="Quincy")
 
     response = api_client.get("/api/contacts", {"q": query})

@@ -16,9 +16,7 @@ def test_the_tests_use_the_in_memory_backend(_sms_outbox):
 def test_the_console_backend_writes_the_text_and_invents_an_id():
     stream = io.StringIO()
 
-    result = ConsoleBackend(stream=stream).send(
-        from_number="+16175550100", to_number="+16175550123", body="Hi Mary"
-    )
+    result = ConsoleBackend(stream=stream).send(from_number="+16175550100", to_number="+16175550123", body="Hi Mary")
 
     written = stream.getvalue()
     assert result.external_id in written

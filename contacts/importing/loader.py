@@ -1,0 +1,285 @@
+"""Staging tables and the set-based merge: a million rows in a handful of statements.
+
+Rows are streamed into temporary tables (COPY on PostgreSQL, batched inserts on SQLite),
+then merged with INSERT ... SELECT / UPDATE ... FROM. The SQL is the same on both databases.
+Counts come from what the statements did, checked against what the staging tables say they
+should have done: a mismatch rolls the import back instead of reporting a wrong number.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from contacts.importing.entries import ENTRY_COLUMNS, PROPERTY_COLUMNS
+
+BATCH = 20_000
+
+ENTRY_TABLE = """
+CREATE TEMP TABLE import_entry (
+    seq bigint NOT NULL, line_number integer NOT NULL, role varchar(10) NOT NULL,
+    phone varchar(16) NOT NULL, line_type varchar(10) NOT NULL, reject_reason text NOT NULL,
+    raw text NOT NULL, first_name varchar(100) NOT NULL, last_name varchar(100) NOT NULL,
+    email varchar(254) NOT NULL, address varchar(255) NOT NULL, city varchar(100) NOT NULL,
+    state varchar(2) NOT NULL, zip_code varchar(10) NOT NULL
+)"""
+PROPERTY_TABLE = """
+CREATE TEMP TABLE import_property (
+    line_number integer NOT NULL, apn varchar(100) NOT NULL, address_key varchar(255) NOT NULL,
+    property_type varchar(50) NOT NULL, address varchar(255) NOT NULL, city varchar(100) NOT NULL,
+    state varchar(2) NOT NULL, zip_code varchar(10) NOT NULL, subdivision varchar(255) NOT NULL,
+    longitude decimal(9, 6), latitude decimal(9, 6), year_built integer, purchase_date date, square_feet integer,
+    beds integer, baths decimal(4, 1), estimated_value bigint, estimated_equity bigint,
+    estimated_equity_percent decimal(7, 2), owner varchar(255) NOT NULL,
+    mail_address varchar(255) NOT NULL, mail_city varchar(100) NOT NULL, mail_state varchar(2) NOT NULL,
+    mail_zip_code varchar(10) NOT NULL, owner_occupied boolean, listed_for_sale boolean,
+    listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean,
+    property_id bigint
+)"""
+TEMP_TABLES = ("import_entry", "import_property", "import_entry_first", "import_property_first")
+PROPERTY_TEXT_COLUMNS = (
+    "apn", "address_key", "property_type", "address", "city", "state", "zip_code", "subdivision", "owner",
+    "mail_address", "mail_city", "mail_state", "mail_zip_code", "listing_status",
+)  # fmt: skip
+PROPERTY_DATA_COLUMNS = PROPERTY_COLUMNS[1:]
+
+
+@dataclass
+class MergeCounts:
+    entries_read: int = 0
+    entries_rejected: int = 0
+    duplicates_folded: int = 0
+    contacts_created: int = 0
+    contacts_updated: int = 0
+    contacts_unchanged: int = 0
+    properties_created: int = 0
+    properties_updated: int = 0
+    properties_unchanged: int = 0
+
+
+class CountMismatch(RuntimeError):
+    """The merge did not do what the staging tables say it should have: roll back."""
+
+
+@contextmanager
+def staging_tables() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        for table in TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(ENTRY_TABLE)
+        cursor.execute(PROPERTY_TABLE)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for table in TEMP_TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+class StagingWriter:
+    """Buffers tuples and ships them in batches: COPY on PostgreSQL, executemany elsewhere."""
+
+    def __init__(self, table: str, columns: tuple[str, ...], text_columns: Iterable[str]) -> None:
+        self.table, self.columns = table, columns
+        self.text_columns = tuple(text_columns)
+        self.rows: list[tuple] = []
+
+    def add(self, row: tuple) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                buffer = io.StringIO()
+                csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+                # In CSV COPY an unquoted empty cell is NULL; text columns want '' instead.
+                options = f"FORMAT csv, FORCE_NOT_NULL ({', '.join(self.text_columns)})"
+                with cursor.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN ({options})") as copy:
+                    copy.write(buffer.getvalue())
+            else:
+                placeholders = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(
+                    f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({placeholders})", self.rows
+                )
+        self.rows = []
+
+
+def entry_writer() -> StagingWriter:
+    text = [c for c in ENTRY_COLUMNS if c not in ("seq", "line_number")]
+    return StagingWriter("import_entry", ENTRY_COLUMNS, text)
+
+
+def property_writer() -> StagingWriter:
+    return StagingWriter("import_property", PROPERTY_COLUMNS, PROPERTY_TEXT_COLUMNS)
+
+
+def _scalar(cursor, sql: str, params: tuple = ()) -> int:
+    cursor.execute(sql, params)
+    return cursor.fetchone()[0]
+
+
+def merge(*, import_id: int, source: str) -> MergeCounts:
+    """Merge the staged file into contacts and properties. Call inside a transaction."""
+    now = timezone.now()
+    counts = MergeCounts()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two imports at once would each count a shared new phone as theirs to create.
+            cursor.execute("LOCK TABLE contacts_contact, contacts_property IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("ANALYZE import_entry")
+        cursor.execute("ANALYZE import_property")
+        _merge_properties(cursor, counts, now)
+        _merge_contacts(cursor, counts, now, source)
+        _link(cursor, import_id, now)
+    return counts
+
+
+def _merge_properties(cursor, counts: MergeCounts, now) -> None:
+    # One row per house: the first line that names it wins, as for contacts.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE import_property_first AS
+        SELECT * FROM import_property WHERE line_number IN (
+            SELECT MIN(line_number) FROM import_property WHERE apn <> '' GROUP BY apn
+            UNION ALL
+            SELECT MIN(line_number) FROM import_property WHERE apn = '' GROUP BY address_key, zip_code
+        )"""
+    )
+    distinct_houses = _scalar(cursor, "SELECT COUNT(*) FROM import_property_first")
+    existing = _scalar(
+        cursor,
+        """SELECT COUNT(*) FROM import_property_first f JOIN contacts_property p
+           ON p.apn = f.apn WHERE f.apn <> '' AND p.apn <> ''""",
+    ) + _scalar(
+        cursor,
+        """SELECT COUNT(*) FROM import_property_first f JOIN contacts_property p
+           ON p.address_key = f.address_key AND p.zip_code = f.zip_code AND p.apn = ''
+           WHERE f.apn = ''""",
+    )
+    columns = ", ".join(PROPERTY_DATA_COLUMNS)
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in PROPERTY_DATA_COLUMNS)
+    changed = " OR ".join(f"contacts_property.{c} IS DISTINCT FROM excluded.{c}" for c in PROPERTY_DATA_COLUMNS)
+    written = 0
+    for where, target in (
+        ("apn <> ''", "(apn) WHERE NOT (apn = '')"),
+        ("apn = ''", "(address_key, zip_code) WHERE apn = ''"),
+    ):
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_property ({columns}, created_at, updated_at)
+            SELECT {columns}, %s, %s FROM import_property_first WHERE {where}
+            ON CONFLICT {target} DO UPDATE SET {assignments}, updated_at = excluded.updated_at
+            WHERE {changed}""",
+            (now, now),
+        )
+        written += cursor.rowcount
+    counts.properties_created = distinct_houses - existing
+    counts.properties_updated = written - counts.properties_created
+    counts.properties_unchanged = existing - counts.properties_updated
+    if counts.properties_updated < 0 or counts.properties_unchanged < 0:
+        raise CountMismatch(f"properties: {distinct_houses} staged, {existing} existing, {written} written")
+    cursor.execute(
+        """UPDATE import_property AS ip SET property_id = p.id FROM contacts_property p
+           WHERE ip.apn <> '' AND p.apn = ip.apn"""
+    )
+    cursor.execute(
+        """UPDATE import_property AS ip SET property_id = p.id FROM contacts_property p
+           WHERE ip.apn = '' AND p.apn = '' AND p.address_key = ip.address_key AND p.zip_code = ip.zip_code"""
+    )
+
+
+def _merge_contacts(cursor, counts: MergeCounts, now, source: str) -> None:
+    counts.entries_read = _scalar(cursor, "SELECT COUNT(*) FROM import_entry")
+    counts.entries_rejected = _scalar(cursor, "SELECT COUNT(*) FROM import_entry WHERE reject_reason <> ''")
+    # One phone is one contact: the first entry with a phone speaks for it, later ones fold in.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE import_entry_first AS
+        SELECT * FROM import_entry WHERE seq IN (
+            SELECT MIN(seq) FROM import_entry WHERE phone <> '' GROUP BY phone
+        )"""
+    )
+    cursor.execute("CREATE UNIQUE INDEX import_entry_first_phone ON import_entry_first (phone)")
+    distinct_phones = _scalar(cursor, "SELECT COUNT(*) FROM import_entry_first")
+    counts.duplicates_folded = counts.entries_read - counts.entries_rejected - distinct_phones
+    existing = _scalar(cursor, "SELECT COUNT(*) FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone")
+    # Fill what is blank, never overwrite what staff or an earlier file put there. A name and an
+    # address each move as a unit, so one person's first name never meets another's last name.
+    # Opt-out state is not touched: a file cannot re-subscribe anybody.
+    cursor.execute(
+        """
+        UPDATE contacts_contact AS c SET
+            first_name = CASE WHEN c.first_name = '' AND c.last_name = '' THEN f.first_name ELSE c.first_name END,
+            last_name = CASE WHEN c.first_name = '' AND c.last_name = '' THEN f.last_name ELSE c.last_name END,
+            email = CASE WHEN c.email = '' THEN f.email ELSE c.email END,
+            address = CASE WHEN c.address = '' AND c.city = '' AND c.zip_code = '' THEN f.address ELSE c.address END,
+            city = CASE WHEN c.address = '' AND c.city = '' AND c.zip_code = '' THEN f.city ELSE c.city END,
+            state = CASE WHEN c.state = '' THEN f.state ELSE c.state END,
+            zip_code = CASE WHEN c.address = '' AND c.city = '' AND c.zip_code = '' THEN f.zip_code ELSE c.zip_code END,
+            updated_at = %s
+        FROM import_entry_first f
+        WHERE c.phone = f.phone AND (
+            (c.first_name = '' AND c.last_name = '' AND (f.first_name <> '' OR f.last_name <> ''))
+            OR (c.email = '' AND f.email <> '')
+            OR (c.address = '' AND c.city = '' AND c.zip_code = ''
+                AND (f.address <> '' OR f.city <> '' OR f.zip_code <> ''))
+            OR (c.state = '' AND f.state <> '')
+        )""",
+        (now,),
+    )
+    counts.contacts_updated = cursor.rowcount
+    counts.contacts_unchanged = existing - counts.contacts_updated
+    cursor.execute(
+        """
+        INSERT INTO contacts_contact (
+            phone, first_name, last_name, email, address, city, state, zip_code, source, line_type,
+            time_zone, time_zone_source, opt_out_reason, created_at, updated_at
+        )
+        SELECT f.phone, f.first_name, f.last_name, f.email, f.address, f.city, f.state, f.zip_code, %s,
+               f.line_type, '', 'unknown', '', %s, %s
+        FROM import_entry_first f
+        WHERE NOT EXISTS (SELECT 1 FROM contacts_contact c WHERE c.phone = f.phone)""",
+        (source, now, now),
+    )
+    counts.contacts_created = cursor.rowcount
+    if counts.contacts_created != distinct_phones - existing:
+        raise CountMismatch(
+            f"contacts: {distinct_phones} distinct phones, {existing} existing, {counts.contacts_created} created"
+        )
+
+
+def _link(cursor, import_id: int, now) -> None:
+    cursor.execute(
+        """
+        INSERT INTO contacts_contact_imports (contact_id, contactimport_id)
+        SELECT c.id, %s FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone""",
+        (import_id,),
+    )
+    # Every entry links its contact to its house, folded ones included: the same cell phone on
+    # two houses is one contact with two properties. 'primary' < 'secondary', so MIN keeps primary.
+    cursor.execute(
+        """
+        INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
+        SELECT ip.property_id, c.id, MIN(e.role), %s
+        FROM import_entry e
+        JOIN import_property ip ON ip.line_number = e.line_number
+        JOIN contacts_contact c ON c.phone = e.phone
+        WHERE e.phone <> '' AND ip.property_id IS NOT NULL
+        GROUP BY ip.property_id, c.id
+        ON CONFLICT (property_id, contact_id) DO NOTHING""",
+        (now,),
+    )
+    cursor.execute(
+        """
+        INSERT INTO contacts_importrejection (contact_import_id, line_number, reason, raw)
+        SELECT %s, line_number, reject_reason, raw FROM import_entry WHERE reject_reason <> '' ORDER BY seq""",
+        (import_id,),
+    )

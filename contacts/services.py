@@ -1,0 +1,213 @@
+"""Writes with business meaning for contacts. The API, admin, pages, commands and tasks call these."""
+
+import logging
+from collections.abc import Callable
+from typing import BinaryIO
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.services import add_imported_contacts
+from contacts.importing import loader
+from contacts.importing.columns import ColumnMapping, map_columns
+from contacts.importing.entries import EntryBuilder
+from contacts.importing.readers import BadFile, CsvRows, read_csv
+from contacts.models import ContactImport
+
+logger = logging.getLogger(__name__)
+
+# progress(rows_read, bytes_read, bytes_total)
+Progress = Callable[[int, int, int], None]
+PROGRESS_EVERY = 25_000
+
+
+class ImportFailed(Exception):
+    """The import stopped; nothing it read was stored. ``contact_import`` records why."""
+
+    def __init__(self, contact_import: ContactImport) -> None:
+        super().__init__(contact_import.error)
+        self.contact_import = contact_import
+
+
+def inspect_file(*, file: BinaryIO, format: str | None = None) -> tuple[CsvRows, ColumnMapping]:
+    """Read the header and first row, or raise BadFile: done before anything is stored."""
+    rows = read_csv(file)
+    return rows, map_columns(rows.header, format=format)
+
+
+def import_contacts(
+    *,
+    file: BinaryIO,
+    file_name: str,
+    created_by: AbstractBaseUser | None = None,
+    campaign: Campaign | None = None,
+    format: str | None = None,
+    progress: Progress | None = None,
+) -> ContactImport:
+    """Import a contact CSV or PropertyRadar export, all or nothing; returns the completed record.
+
+    Raises BadFile (nothing stored) when the file cannot be read at all, and ImportFailed
+    (only the failed ContactImport stored) when it breaks part-way.
+    """
+    rows, mapping = inspect_file(file=file, format=format)
+    contact_import = ContactImport.objects.create(
+        file_name=file_name[:255],
+        file_size=_size(file),
+        created_by=created_by,
+        campaign=campaign,
+        status=ContactImport.Status.RUNNING,
+        **_detected(rows, mapping),
+    )
+    _run(contact_import, file, rows, mapping, progress)
+    return contact_import
+
+
+def queue_import(
+    *,
+    file: File,
+    file_name: str,
+    created_by: AbstractBaseUser | None = None,
+    campaign: Campaign | None = None,
+    format: str | None = None,
+) -> ContactImport:
+    """Check the header now, keep the file, and import it in a worker; returns the queued record."""
+    from contacts.tasks import run_queued_import
+
+    rows, mapping = inspect_file(file=file, format=format)
+    contact_import = ContactImport(
+        file_name=file_name[:255],
+        file_size=_size(file),
+        created_by=created_by,
+        campaign=campaign,
+        status=ContactImport.Status.QUEUED,
+        **_detected(rows, mapping),
+    )
+    file.seek(0)
+    contact_import.stored_file.save(f"{timezone.now():%Y%m%d%H%M%S}.csv", file, save=False)
+    contact_import.save()
+    transaction.on_commit(lambda: run_queued_import.delay(contact_import.id))
+    return contact_import
+
+
+def run_queued_import(*, contact_import_id: int) -> ContactImport:
+    """Import a queued file (the Celery task's body). A record already run is left alone."""
+    claimed = ContactImport.objects.filter(pk=contact_import_id, status=ContactImport.Status.QUEUED).update(
+        status=ContactImport.Status.RUNNING
+    )
+    contact_import = ContactImport.objects.get(pk=contact_import_id)
+    if not claimed:
+        return contact_import
+    with contact_import.stored_file.open("rb") as file:
+        try:
+            rows, mapping = inspect_file(file=file, format=contact_import.format or None)
+        except BadFile as error:
+            _fail(contact_import, str(error))
+            raise ImportFailed(contact_import) from error
+        _run(contact_import, file, rows, mapping, progress=None)
+    contact_import.stored_file.delete(save=True)
+    return contact_import
+
+
+def _size(file: BinaryIO) -> int:
+    size = getattr(file, "size", None)
+    if size is None:
+        position = file.tell()
+        size = file.seek(0, 2)
+        file.seek(position)
+    return size
+
+
+def _detected(rows: CsvRows, mapping: ColumnMapping) -> dict:
+    return {
+        "format": mapping.format,
+        "encoding": rows.encoding,
+        "delimiter": rows.delimiter,
+        "column_mapping": mapping.for_report(),
+    }
+
+
+def _run(
+    contact_import: ContactImport,
+    file: BinaryIO,
+    rows: CsvRows,
+    mapping: ColumnMapping,
+    progress: Progress | None,
+) -> None:
+    total_bytes = contact_import.file_size
+    try:
+        with loader.staging_tables():
+            rows_read, footer = _stage(contact_import, file, rows, mapping, progress, total_bytes)
+            with transaction.atomic():
+                counts = loader.merge(import_id=contact_import.id, source=mapping.format)
+                added = 0
+                if contact_import.campaign_id:
+                    added = add_imported_contacts(campaign=contact_import.campaign, contact_import_id=contact_import.id)
+                for field, value in vars(counts).items():
+                    setattr(contact_import, field, value)
+                contact_import.rows_read = rows_read
+                contact_import.footer_rows_skipped = footer
+                contact_import.added_to_campaign = added
+                contact_import.status = ContactImport.Status.COMPLETED
+                contact_import.finished_at = timezone.now()
+                contact_import.save()
+    except BadFile as error:
+        _fail(contact_import, str(error))
+        raise ImportFailed(contact_import) from error
+    except Exception as error:
+        logger.exception("Import %s failed", contact_import.id)
+        _fail(contact_import, f"The import stopped and stored nothing: {type(error).__name__}: {error}")
+        raise ImportFailed(contact_import) from error
+    if progress:
+        progress(rows_read, total_bytes, total_bytes)
+
+
+def _stage(
+    contact_import: ContactImport,
+    file: BinaryIO,
+    rows: CsvRows,
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    total_bytes: int,
+) -> tuple[int, int]:
+    builder = EntryBuilder(mapping, rows.delimiter)
+    entries, houses = loader.entry_writer(), loader.property_writer()
+    width = len(rows.header)
+    rows_read = footer = 0
+    pending = None
+    for row in rows.rows:
+        if pending is not None:
+            _stage_row(builder, entries, houses, *pending)
+        pending = row
+        rows_read += 1
+        if rows_read % PROGRESS_EVERY == 0:
+            ContactImport.objects.filter(pk=contact_import.pk).update(rows_read=rows_read)
+            if progress:
+                progress(rows_read, file.tell(), total_bytes)
+    # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
+    if pending is not None and len(pending[1]) == 1 and width > 1:
+        footer = 1
+    elif pending is not None:
+        _stage_row(builder, entries, houses, *pending)
+    entries.flush()
+    houses.flush()
+    return rows_read, footer
+
+
+def _stage_row(builder: EntryBuilder, entries, houses, line_number: int, cells: list[str]) -> None:
+    house, contact_entries = builder.build(line_number, cells)
+    if house is not None:
+        houses.add(house)
+    for entry in contact_entries:
+        entries.add(entry)
+
+
+def _fail(contact_import: ContactImport, reason: str) -> None:
+    contact_import.status = ContactImport.Status.FAILED
+    contact_import.error = reason
+    contact_import.finished_at = timezone.now()
+    ContactImport.objects.filter(pk=contact_import.pk).update(
+        status=contact_import.status, error=reason, finished_at=contact_import.finished_at
+    )

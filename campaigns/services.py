@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignContact
 
 EDITABLE_FIELDS = frozenset(
     {
@@ -81,32 +81,37 @@ def delete_campaign(*, campaign: Campaign) -> None:
     campaign.delete()
 
 
-def add_imported_contacts(*, campaign: Campaign, contact_import_id: int) -> int:
-    """Add every contact of an import to the campaign's audience; returns how many were new to it.
+def add_members(
+    *, campaign: Campaign, contact_ids_sql: str, params: tuple = (), added_via: str = CampaignContact.AddedVia.IDS
+) -> int:
+    """Add the contacts a SQL query selects to the campaign's audience; returns how many were new.
 
-    Variants are assigned by a hash of (campaign, contact): the same contact always lands in
-    the same variant of the same campaign, whatever order or file it came in.
+    Set-based, so a list of a million contacts is one statement. Variants are assigned by a hash
+    of (campaign, contact): the same contact always lands in the same variant of the same
+    campaign, whatever order or file it came in.
     """
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO campaigns_campaigncontact (
                 campaign_id, contact_id, variant, status, ineligible_reason, added_via, added_at, updated_at
             )
-            SELECT %s, ci.contact_id,
-                   CASE WHEN %s OR (ci.contact_id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END,
-                   'pending', '', 'upload', %s, %s
-            FROM contacts_contact_imports ci
-            WHERE ci.contactimport_id = %s
+            SELECT %s, chosen.id,
+                   CASE WHEN %s OR (chosen.id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END,
+                   'pending', '', %s, %s, %s
+            FROM ({contact_ids_sql}) AS chosen
+            WHERE true
             ON CONFLICT (campaign_id, contact_id) DO NOTHING""",
             [
                 campaign.id,
                 not campaign.template_b,
                 campaign.id,
                 campaign.split_percent_a,
-                timezone.now(),
-                timezone.now(),
-                contact_import_id,
+                added_via,
+                now,
+                now,
+                *params,
             ],
         )
         return cursor.rowcount

@@ -43,8 +43,7 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["=phone", "first_name", "last_name", "email", "city"]
     # Opt-out state is a consent record: it changes through the opt-out service and is audited,
     # never by editing a form field.
-    readonly_fields = ["opted_out_at", "opt_out_reason", "created_at", "updated_at"]
-    exclude = ["imports"]
+    readonly_fields = ["opted_out_at", "opt_out_reason", "source_import", "created_at", "updated_at"]
     inlines = [PropertyContactInline, OptOutEventInline]
     show_full_result_count = False
 

@@ -122,7 +122,11 @@ class Contact(models.Model):
     time_zone_source = models.CharField(max_length=10, choices=TimeZoneSource.choices, default=TimeZoneSource.UNKNOWN)
     opted_out_at = models.DateTimeField(null=True, blank=True)
     opt_out_reason = models.CharField(max_length=255, blank=True)
-    imports = models.ManyToManyField(ContactImport, blank=True, related_name="contacts")
+    # The import that first brought the contact in (a per-import link table would cost a
+    # million rows of foreign-key checks on a million-row import).
+    source_import = models.ForeignKey(
+        ContactImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_contacts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,8 +9,8 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign
-from campaigns.services import add_imported_contacts
+from campaigns.models import Campaign, CampaignContact
+from campaigns.services import add_members
 from contacts.importing import loader
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # progress(rows_read, bytes_read, bytes_total)
 Progress = Callable[[int, int, int], None]
-PROGRESS_EVERY = 25_000
+PROGRESS_EVERY = 100_000
 
 
 class ImportFailed(Exception):
@@ -144,7 +144,11 @@ def _run(
                 counts = loader.merge(import_id=contact_import.id, source=mapping.format)
                 added = 0
                 if contact_import.campaign_id:
-                    added = add_imported_contacts(campaign=contact_import.campaign, contact_import_id=contact_import.id)
+                    added = add_members(
+                        campaign=contact_import.campaign,
+                        contact_ids_sql=loader.STAGED_CONTACT_IDS,
+                        added_via=CampaignContact.AddedVia.UPLOAD,
+                    )
                 for field, value in vars(counts).items():
                     setattr(contact_import, field, value)
                 contact_import.rows_read = rows_read
@@ -173,35 +177,33 @@ def _stage(
     total_bytes: int,
 ) -> tuple[int, int]:
     builder = EntryBuilder(mapping, rows.delimiter)
-    entries, houses = loader.entry_writer(), loader.property_writer()
+    stager = loader.Stager()
     width = len(rows.header)
     rows_read = footer = 0
     pending = None
-    for row in rows.rows:
-        if pending is not None:
-            _stage_row(builder, entries, houses, *pending)
-        pending = row
-        rows_read += 1
-        if rows_read % PROGRESS_EVERY == 0:
-            ContactImport.objects.filter(pk=contact_import.pk).update(rows_read=rows_read)
-            if progress:
-                progress(rows_read, file.tell(), total_bytes)
-    # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
-    if pending is not None and len(pending[1]) == 1 and width > 1:
-        footer = 1
-    elif pending is not None:
-        _stage_row(builder, entries, houses, *pending)
-    entries.flush()
-    houses.flush()
+    try:
+        for row in rows.rows:
+            if pending is not None:
+                for staged in builder.build(*pending):
+                    stager.add(staged)
+            pending = row
+            rows_read += 1
+            if rows_read % PROGRESS_EVERY == 0:
+                stager.pause()
+                ContactImport.objects.filter(pk=contact_import.pk).update(rows_read=rows_read)
+                if progress:
+                    progress(rows_read, file.tell(), total_bytes)
+        # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
+        if pending is not None and len(pending[1]) == 1 and width > 1:
+            footer = 1
+        elif pending is not None:
+            for staged in builder.build(*pending):
+                stager.add(staged)
+        stager.pause()
+    except BaseException:
+        stager.abort()
+        raise
     return rows_read, footer
-
-
-def _stage_row(builder: EntryBuilder, entries, houses, line_number: int, cells: list[str]) -> None:
-    house, contact_entries = builder.build(line_number, cells)
-    if house is not None:
-        houses.add(house)
-    for entry in contact_entries:
-        entries.add(entry)
 
 
 def _fail(contact_import: ContactImport, reason: str) -> None:

@@ -8,21 +8,29 @@ the reason names what was wrong.
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-from contacts.importing.columns import ColumnMapping
+from contacts.importing.columns import PROPERTYRADAR_COLUMNS, ColumnMapping
 from contacts.phones import normalize_phone
 
-ENTRY_COLUMNS = (
-    "seq", "line_number", "role", "phone", "line_type", "reject_reason", "raw",
+# Every staged record, contact entry or property, is one row of this shape (kind 'e' or 'p'),
+# so a whole file streams through a single COPY. Entries leave the property columns empty.
+ROW_COLUMNS = (
+    "kind", "seq", "line_number", "role", "phone", "line_type", "reject_reason", "raw",
     "first_name", "last_name", "email", "address", "city", "state", "zip_code",
+    "apn", "address_key", "property_type", "subdivision", "longitude", "latitude", "year_built",
+    "purchase_date", "square_feet", "beds", "baths", "estimated_value", "estimated_equity",
+    "estimated_equity_percent", "owner", "mail_address", "mail_city", "mail_state", "mail_zip_code",
+    "owner_occupied", "listed_for_sale", "listing_status", "foreclosure", "high_equity",
 )  # fmt: skip
+ENTRY_COLUMNS = ROW_COLUMNS[1:15]
 PROPERTY_COLUMNS = (
-    "line_number", "apn", "address_key", "property_type", "address", "city", "state", "zip_code", "subdivision",
-    "longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths",
-    "estimated_value", "estimated_equity", "estimated_equity_percent", "owner", "mail_address",
-    "mail_city", "mail_state", "mail_zip_code", "owner_occupied", "listed_for_sale", "listing_status",
-    "foreclosure", "high_equity",
+    "line_number", "apn", "address_key", "property_type", "address", "city", "state", "zip_code",
+    *ROW_COLUMNS[18:],
 )  # fmt: skip
+NO_PROPERTY = ("", "", "", "", None, None, None, None, None, None, None, None, None, None,
+               "", "", "", "", "", None, None, "", None, None)  # fmt: skip
+NO_CONTACT = ("", "", "", "", "", "", "", "")
 
 RAW_LIMIT = 1000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,12 +44,15 @@ def display_name(name: str) -> str:
 
     Names already in mixed case are somebody's deliberate spelling and are kept.
     """
+    if not name:
+        return ""
     name = " ".join(name.split())
     if not (name.isupper() or name.islower()):
         return name
     return " ".join(_display_word(word) for word in name.split(" "))
 
 
+@lru_cache(maxsize=1 << 16)
 def _display_word(word: str) -> str:
     if word.upper().strip(".,") in KEEP_UPPER:
         return word.upper()
@@ -112,112 +123,98 @@ def _flag(value: str) -> bool | None:
 
 
 class EntryBuilder:
+    """Builds the staged rows (see ROW_COLUMNS) for each CSV row of one file."""
+
     def __init__(self, mapping: ColumnMapping, delimiter: str) -> None:
-        self.mapping = mapping
-        self.columns = mapping.columns
         self.width = len(mapping.header)
         self.delimiter = delimiter
         self.propertyradar = mapping.format == "propertyradar"
+        # Columns the file lacks read from one extra empty cell at the end of every row.
+        self.at = {field: mapping.columns.get(field, self.width) for field in (*GENERIC_FIELDS, *RADAR_FIELDS)}
 
     def raw(self, cells: list[str]) -> str:
         return self.delimiter.join(cells)[:RAW_LIMIT]
 
-    def cell(self, cells: list[str], field: str) -> str:
-        index = self.columns.get(field)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
     def rejected(self, line_number: int, reason: str, cells: list[str], *, slot: int = 0) -> tuple:
-        return (
-            line_number * 2 + slot,
-            line_number,
-            "",
-            "",
-            "",
-            reason,
-            self.raw(cells),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        )
+        return ("e", line_number * 2 + slot, line_number, "", "", "", reason, self.raw(cells), *NO_CONTACT[:7],
+                *NO_PROPERTY)  # fmt: skip
 
-    def build(self, line_number: int, cells: list[str]) -> tuple[tuple | None, list[tuple]]:
-        """(property tuple or None, contact entry tuples) for one row."""
+    def build(self, line_number: int, cells: list[str]) -> list[tuple]:
+        """The staged rows for one CSV row: its property (PropertyRadar) and its contact entries."""
         if len(cells) > self.width:
-            reason = f"Has {len(cells)} cells but the header has {self.width}"
-            return None, [self.rejected(line_number, reason, cells)]
+            return [self.rejected(line_number, f"Has {len(cells)} cells but the header has {self.width}", cells)]
+        padded = [cell.strip() for cell in cells]
+        padded.extend([""] * (self.width + 1 - len(padded)))
         if self.propertyradar:
-            return self._propertyradar(line_number, cells)
-        return None, [self._generic(line_number, cells)]
+            return self._propertyradar(line_number, cells, padded)
+        return [self._generic(line_number, cells, padded)]
 
-    def _generic(self, line_number: int, cells: list[str]) -> tuple:
-        raw_phone = self.cell(cells, "phone")
+    def _generic(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
+        at = self.at
+        raw_phone = row[at["phone"]]
         if not raw_phone:
             return self.rejected(line_number, "No phone number", cells)
         phone = normalize_phone(raw_phone)
         if phone is None:
             return self.rejected(line_number, f"Not a valid phone number: {raw_phone[:40]!r}", cells)
-        first, last = (
-            display_name(self.cell(cells, "first_name"))[:100],
-            display_name(self.cell(cells, "last_name"))[:100],
-        )
+        first, last = display_name(row[at["first_name"]])[:100], display_name(row[at["last_name"]])[:100]
         if not (first or last):
-            first, last = split_name(self.cell(cells, "name"))
+            first, last = split_name(row[at["name"]])
         return (
-            line_number * 2, line_number, "", phone, "unknown", "", "",
-            first, last, clean_email(self.cell(cells, "email")),
-            display_name(self.cell(cells, "address"))[:255], display_name(self.cell(cells, "city"))[:100],
-            clean_state(self.cell(cells, "state")), clean_zip(self.cell(cells, "zip_code")),
+            "e", line_number * 2, line_number, "", phone, "unknown", "", "",
+            first, last, clean_email(row[at["email"]]),
+            display_name(row[at["address"]])[:255], display_name(row[at["city"]])[:100],
+            clean_state(row[at["state"]]), clean_zip(row[at["zip_code"]]), *NO_PROPERTY,
         )  # fmt: skip
 
-    def _propertyradar(self, line_number: int, cells: list[str]) -> tuple[tuple | None, list[tuple]]:
-        cell = self.cell
-        address = " ".join(cell(cells, "address").split())
-        city, zip_code = cell(cells, "city"), clean_zip(cell(cells, "zip_code"))
-        apn = cell(cells, "apn")[:100]
+    def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> list[tuple]:
+        at = self.at
+        address = " ".join(row[at["address"]].split())
+        shown_address, city = display_name(address)[:255], display_name(row[at["city"]])[:100]
+        zip_code, apn = clean_zip(row[at["zip_code"]]), row[at["apn"]][:100]
+        mail_address, mail_state = row[at["mail_address"]], clean_state(row[at["mail_state"]])
         # The owner's mailing state is the house's state when they live there.
-        state = clean_state(cell(cells, "mail_state")) if cell(cells, "mail_address").upper() == address.upper() else ""
-        house = None
+        state = mail_state if mail_address.upper() == address.upper() else ""
+        staged = []
         if apn or address:
-            house = (
-                line_number, apn, address.upper()[:255], cell(cells, "property_type")[:50],
-                display_name(address)[:255], display_name(city)[:100], state, zip_code,
-                display_name(cell(cells, "subdivision"))[:255],
-                _decimal(cell(cells, "longitude"), places=6, limit=1000),
-                _decimal(cell(cells, "latitude"), places=6, limit=1000),
-                _int(cell(cells, "year_built"), low=0, high=32767), _date(cell(cells, "purchase_date")),
-                _int(cell(cells, "square_feet"), low=0, high=2**31 - 1), _int(cell(cells, "beds"), low=0, high=32767),
-                _decimal(cell(cells, "baths"), places=1, limit=1000),
-                _int(cell(cells, "estimated_value"), low=-(2**63), high=2**63 - 1),
-                _int(cell(cells, "estimated_equity"), low=-(2**63), high=2**63 - 1),
-                _decimal(cell(cells, "estimated_equity_percent"), places=2, limit=100000),
-                cell(cells, "owner")[:255], display_name(cell(cells, "mail_address"))[:255],
-                display_name(cell(cells, "mail_city"))[:100], clean_state(cell(cells, "mail_state")),
-                clean_zip(cell(cells, "mail_zip_code")),
-                _flag(cell(cells, "owner_occupied")), _flag(cell(cells, "listed_for_sale")),
-                cell(cells, "listing_status")[:50], _flag(cell(cells, "foreclosure")),
-                _flag(cell(cells, "high_equity")),
-            )  # fmt: skip
-        entries = []
+            staged.append((
+                "p", line_number * 2, line_number, "", "", "", "", "", "", "", "", shown_address, city, state, zip_code,
+                apn, address.upper()[:255], row[at["property_type"]][:50], display_name(row[at["subdivision"]])[:255],
+                _decimal(row[at["longitude"]], places=6, limit=1000),
+                _decimal(row[at["latitude"]], places=6, limit=1000),
+                _int(row[at["year_built"]], low=0, high=32767), _date(row[at["purchase_date"]]),
+                _int(row[at["square_feet"]], low=0, high=2**31 - 1), _int(row[at["beds"]], low=0, high=32767),
+                _decimal(row[at["baths"]], places=1, limit=1000),
+                _int(row[at["estimated_value"]], low=-(2**63), high=2**63 - 1),
+                _int(row[at["estimated_equity"]], low=-(2**63), high=2**63 - 1),
+                _decimal(row[at["estimated_equity_percent"]], places=2, limit=100000),
+                row[at["owner"]][:255], display_name(mail_address)[:255], display_name(row[at["mail_city"]])[:100],
+                mail_state, clean_zip(row[at["mail_zip_code"]]),
+                _flag(row[at["owner_occupied"]]), _flag(row[at["listed_for_sale"]]), row[at["listing_status"]][:50],
+                _flag(row[at["foreclosure"]]), _flag(row[at["high_equity"]]),
+            ))  # fmt: skip
+        has_phone = False
         for slot, role in enumerate(("primary", "secondary")):
-            raw_phone = cell(cells, f"{role}_phone")
+            raw_phone = row[at[f"{role}_phone"]]
             if not raw_phone:
                 continue
+            has_phone = True
             phone = normalize_phone(raw_phone)
             if phone is None:
                 reason = f"{role.capitalize()} phone is not a valid number: {raw_phone[:40]!r}"
-                entries.append(self.rejected(line_number, reason, cells, slot=slot))
+                staged.append(self.rejected(line_number, reason, cells, slot=slot))
                 continue
-            first, last = split_name(cell(cells, f"{role}_name"))
-            entries.append((
-                line_number * 2 + slot, line_number, role, phone, "mobile", "", "",
-                first, last, clean_email(cell(cells, f"{role}_email")),
-                display_name(address)[:255], display_name(city)[:100], state, zip_code,
+            first, last = split_name(row[at[f"{role}_name"]])
+            staged.append((
+                "e", line_number * 2 + slot, line_number, role, phone, "mobile", "", "",
+                first, last, clean_email(row[at[f"{role}_email"]]), shown_address, city, state, zip_code,
+                *NO_PROPERTY,
             ))  # fmt: skip
-        if not entries:
-            stored = " (the property is stored)" if house else ""
-            entries.append(self.rejected(line_number, f"No mobile phone{stored}", cells))
-        return house, entries
+        if not has_phone:
+            stored = " (the property is stored)" if staged else ""
+            staged.append(self.rejected(line_number, f"No mobile phone{stored}", cells))
+        return staged
+
+
+GENERIC_FIELDS = ("phone", "first_name", "last_name", "name", "email", "address", "city", "state", "zip_code")
+RADAR_FIELDS = tuple(PROPERTYRADAR_COLUMNS)

@@ -6,45 +6,43 @@ Counts come from what the statements did, checked against what the staging table
 should have done: a mismatch rolls the import back instead of reporting a wrong number.
 """
 
+import contextlib
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from contacts.importing.entries import ENTRY_COLUMNS, PROPERTY_COLUMNS
+from contacts.importing.entries import ENTRY_COLUMNS, PROPERTY_COLUMNS, ROW_COLUMNS
 
-BATCH = 20_000
+BATCH = 10_000
 
-ENTRY_TABLE = """
-CREATE TEMP TABLE import_entry (
-    seq bigint NOT NULL, line_number integer NOT NULL, role varchar(10) NOT NULL,
-    phone varchar(16) NOT NULL, line_type varchar(10) NOT NULL, reject_reason text NOT NULL,
-    raw text NOT NULL, first_name varchar(100) NOT NULL, last_name varchar(100) NOT NULL,
-    email varchar(254) NOT NULL, address varchar(255) NOT NULL, city varchar(100) NOT NULL,
-    state varchar(2) NOT NULL, zip_code varchar(10) NOT NULL
+ROW_TABLE = """
+CREATE TEMP TABLE import_row (
+    kind char(1) NOT NULL, seq bigint NOT NULL, line_number integer NOT NULL, role varchar(10) NOT NULL,
+    phone varchar(16) NOT NULL, line_type varchar(10) NOT NULL, reject_reason text NOT NULL, raw text NOT NULL,
+    first_name varchar(100) NOT NULL, last_name varchar(100) NOT NULL, email varchar(254) NOT NULL,
+    address varchar(255) NOT NULL, city varchar(100) NOT NULL, state varchar(2) NOT NULL,
+    zip_code varchar(10) NOT NULL, apn varchar(100) NOT NULL, address_key varchar(255) NOT NULL,
+    property_type varchar(50) NOT NULL, subdivision varchar(255) NOT NULL, longitude decimal(9, 6),
+    latitude decimal(9, 6), year_built integer, purchase_date date, square_feet integer, beds integer,
+    baths decimal(4, 1), estimated_value bigint, estimated_equity bigint, estimated_equity_percent decimal(7, 2),
+    owner varchar(255) NOT NULL, mail_address varchar(255) NOT NULL, mail_city varchar(100) NOT NULL,
+    mail_state varchar(2) NOT NULL, mail_zip_code varchar(10) NOT NULL, owner_occupied boolean,
+    listed_for_sale boolean, listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean
 )"""
-PROPERTY_TABLE = """
-CREATE TEMP TABLE import_property (
-    line_number integer NOT NULL, apn varchar(100) NOT NULL, address_key varchar(255) NOT NULL,
-    property_type varchar(50) NOT NULL, address varchar(255) NOT NULL, city varchar(100) NOT NULL,
-    state varchar(2) NOT NULL, zip_code varchar(10) NOT NULL, subdivision varchar(255) NOT NULL,
-    longitude decimal(9, 6), latitude decimal(9, 6), year_built integer, purchase_date date, square_feet integer,
-    beds integer, baths decimal(4, 1), estimated_value bigint, estimated_equity bigint,
-    estimated_equity_percent decimal(7, 2), owner varchar(255) NOT NULL,
-    mail_address varchar(255) NOT NULL, mail_city varchar(100) NOT NULL, mail_state varchar(2) NOT NULL,
-    mail_zip_code varchar(10) NOT NULL, owner_occupied boolean, listed_for_sale boolean,
-    listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean,
-    property_id bigint
-)"""
-TEMP_TABLES = ("import_entry", "import_property", "import_entry_first", "import_property_first")
-PROPERTY_TEXT_COLUMNS = (
-    "apn", "address_key", "property_type", "address", "city", "state", "zip_code", "subdivision", "owner",
-    "mail_address", "mail_city", "mail_state", "mail_zip_code", "listing_status",
-)  # fmt: skip
+VIEWS = (
+    f"CREATE TEMP VIEW import_entry AS SELECT {', '.join(ENTRY_COLUMNS)} FROM import_row WHERE kind = 'e'",
+    f"CREATE TEMP VIEW import_property AS SELECT {', '.join(PROPERTY_COLUMNS)} FROM import_row WHERE kind = 'p'",
+)
+TEMP_TABLES = ("import_entry_first", "import_property_first", "import_row")
+TEMP_VIEWS = ("import_entry", "import_property")
+NULLABLE = {"longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths",
+            "estimated_value", "estimated_equity", "estimated_equity_percent", "owner_occupied",
+            "listed_for_sale", "foreclosure", "high_equity", "seq", "line_number"}  # fmt: skip
 PROPERTY_DATA_COLUMNS = PROPERTY_COLUMNS[1:]
 
 
@@ -65,65 +63,91 @@ class CountMismatch(RuntimeError):
     """The merge did not do what the staging tables say it should have: roll back."""
 
 
+def _drop_staging(cursor) -> None:
+    for view in TEMP_VIEWS:
+        cursor.execute(f"DROP VIEW IF EXISTS {view}")
+    for table in TEMP_TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 @contextmanager
 def staging_tables() -> Iterator[None]:
     with connection.cursor() as cursor:
-        for table in TEMP_TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(ENTRY_TABLE)
-        cursor.execute(PROPERTY_TABLE)
+        if connection.vendor == "postgresql":
+            # Temporary tables live in per-session buffers, 8 MB unless raised before first use;
+            # a million staged rows would otherwise spill to disk. Later imports on the same
+            # connection keep the value set by the first.
+            with contextlib.suppress(DatabaseError), transaction.atomic():
+                cursor.execute("SET temp_buffers = '256MB'")
+        _drop_staging(cursor)
+        cursor.execute(ROW_TABLE)
+        for view in VIEWS:
+            cursor.execute(view)
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            for table in TEMP_TABLES:
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            _drop_staging(cursor)
 
 
-class StagingWriter:
-    """Buffers tuples and ships them in batches: COPY on PostgreSQL, executemany elsewhere."""
+class Stager:
+    """Ships staged rows to the database as they come: one long COPY on PostgreSQL, so the
+    server ingests while Python parses; batched inserts elsewhere. ``pause`` ends the COPY
+    (the connection is free for other statements) and the next ``add`` starts a new one."""
 
-    def __init__(self, table: str, columns: tuple[str, ...], text_columns: Iterable[str]) -> None:
-        self.table, self.columns = table, columns
-        self.text_columns = tuple(text_columns)
+    def __init__(self) -> None:
         self.rows: list[tuple] = []
+        self._open: contextlib.ExitStack | None = None
+        self._copy = None
 
     def add(self, row: tuple) -> None:
         self.rows.append(row)
         if len(self.rows) >= BATCH:
-            self.flush()
+            self._ship()
 
-    def flush(self) -> None:
+    def pause(self) -> None:
+        self._ship()
+        if self._open is not None:
+            self._open.close()  # ends the COPY: waits until the server has every row
+            self._open = self._copy = None
+
+    def abort(self) -> None:
+        if self._open is not None:
+            self._open.__exit__(RuntimeError, RuntimeError("import aborted"), None)
+            self._open = self._copy = None
+
+    def _ship(self) -> None:
         if not self.rows:
             return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                buffer = io.StringIO()
-                csv.writer(buffer, lineterminator="\n").writerows(self.rows)
-                # In CSV COPY an unquoted empty cell is NULL; text columns want '' instead.
-                options = f"FORMAT csv, FORCE_NOT_NULL ({', '.join(self.text_columns)})"
-                with cursor.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN ({options})") as copy:
-                    copy.write(buffer.getvalue())
-            else:
-                placeholders = ", ".join(["%s"] * len(self.columns))
+        if connection.vendor == "postgresql":
+            if self._copy is None:
+                self._open = contextlib.ExitStack()
+                cursor = self._open.enter_context(connection.cursor())
+                # In a CSV COPY an unquoted empty cell is NULL; text columns want '' instead.
+                not_null = ", ".join(c for c in ROW_COLUMNS if c not in NULLABLE)
+                statement = (
+                    f"COPY import_row ({', '.join(ROW_COLUMNS)}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
+                )
+                self._copy = self._open.enter_context(cursor.copy(statement))
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+            self._copy.write(buffer.getvalue())
+        else:
+            with connection.cursor() as cursor:
+                placeholders = ", ".join(["%s"] * len(ROW_COLUMNS))
                 cursor.executemany(
-                    f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({placeholders})", self.rows
+                    f"INSERT INTO import_row ({', '.join(ROW_COLUMNS)}) VALUES ({placeholders})", self.rows
                 )
         self.rows = []
-
-
-def entry_writer() -> StagingWriter:
-    text = [c for c in ENTRY_COLUMNS if c not in ("seq", "line_number")]
-    return StagingWriter("import_entry", ENTRY_COLUMNS, text)
-
-
-def property_writer() -> StagingWriter:
-    return StagingWriter("import_property", PROPERTY_COLUMNS, PROPERTY_TEXT_COLUMNS)
 
 
 def _scalar(cursor, sql: str, params: tuple = ()) -> int:
     cursor.execute(sql, params)
     return cursor.fetchone()[0]
+
+
+# The contacts named by the staged file (after a merge, inside the same transaction).
+STAGED_CONTACT_IDS = "SELECT c.id FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone"
 
 
 def merge(*, import_id: int, source: str) -> MergeCounts:
@@ -134,10 +158,11 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
         if connection.vendor == "postgresql":
             # Two imports at once would each count a shared new phone as theirs to create.
             cursor.execute("LOCK TABLE contacts_contact, contacts_property IN SHARE ROW EXCLUSIVE MODE")
-        cursor.execute("ANALYZE import_entry")
-        cursor.execute("ANALYZE import_property")
+            cursor.execute("SET LOCAL work_mem = '128MB'")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("ANALYZE import_row")
         _merge_properties(cursor, counts, now)
-        _merge_contacts(cursor, counts, now, source)
+        _merge_contacts(cursor, counts, now, source, import_id)
         _link(cursor, import_id, now)
     return counts
 
@@ -186,17 +211,9 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
     counts.properties_unchanged = existing - counts.properties_updated
     if counts.properties_updated < 0 or counts.properties_unchanged < 0:
         raise CountMismatch(f"properties: {distinct_houses} staged, {existing} existing, {written} written")
-    cursor.execute(
-        """UPDATE import_property AS ip SET property_id = p.id FROM contacts_property p
-           WHERE ip.apn <> '' AND p.apn = ip.apn"""
-    )
-    cursor.execute(
-        """UPDATE import_property AS ip SET property_id = p.id FROM contacts_property p
-           WHERE ip.apn = '' AND p.apn = '' AND p.address_key = ip.address_key AND p.zip_code = ip.zip_code"""
-    )
 
 
-def _merge_contacts(cursor, counts: MergeCounts, now, source: str) -> None:
+def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: int) -> None:
     counts.entries_read = _scalar(cursor, "SELECT COUNT(*) FROM import_entry")
     counts.entries_rejected = _scalar(cursor, "SELECT COUNT(*) FROM import_entry WHERE reject_reason <> ''")
     # One phone is one contact: the first entry with a phone speaks for it, later ones fold in.
@@ -241,13 +258,13 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str) -> None:
         """
         INSERT INTO contacts_contact (
             phone, first_name, last_name, email, address, city, state, zip_code, source, line_type,
-            time_zone, time_zone_source, opt_out_reason, created_at, updated_at
+            time_zone, time_zone_source, opt_out_reason, source_import_id, created_at, updated_at
         )
         SELECT f.phone, f.first_name, f.last_name, f.email, f.address, f.city, f.state, f.zip_code, %s,
-               f.line_type, '', 'unknown', '', %s, %s
+               f.line_type, '', 'unknown', '', %s, %s, %s
         FROM import_entry_first f
         WHERE NOT EXISTS (SELECT 1 FROM contacts_contact c WHERE c.phone = f.phone)""",
-        (source, now, now),
+        (source, import_id, now, now),
     )
     counts.contacts_created = cursor.rowcount
     if counts.contacts_created != distinct_phones - existing:
@@ -257,26 +274,25 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str) -> None:
 
 
 def _link(cursor, import_id: int, now) -> None:
-    cursor.execute(
-        """
-        INSERT INTO contacts_contact_imports (contact_id, contactimport_id)
-        SELECT c.id, %s FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone""",
-        (import_id,),
-    )
     # Every entry links its contact to its house, folded ones included: the same cell phone on
     # two houses is one contact with two properties. 'primary' < 'secondary', so MIN keeps primary.
-    cursor.execute(
-        """
-        INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
-        SELECT ip.property_id, c.id, MIN(e.role), %s
-        FROM import_entry e
-        JOIN import_property ip ON ip.line_number = e.line_number
-        JOIN contacts_contact c ON c.phone = e.phone
-        WHERE e.phone <> '' AND ip.property_id IS NOT NULL
-        GROUP BY ip.property_id, c.id
-        ON CONFLICT (property_id, contact_id) DO NOTHING""",
-        (now,),
-    )
+    for house_matches in (
+        "p.apn = ip.apn AND ip.apn <> ''",
+        "p.apn = '' AND ip.apn = '' AND p.address_key = ip.address_key AND p.zip_code = ip.zip_code",
+    ):
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
+            SELECT p.id, c.id, MIN(e.role), %s
+            FROM import_entry e
+            JOIN import_property ip ON ip.line_number = e.line_number
+            JOIN contacts_property p ON {house_matches}
+            JOIN contacts_contact c ON c.phone = e.phone
+            WHERE e.phone <> ''
+            GROUP BY p.id, c.id
+            ON CONFLICT (property_id, contact_id) DO NOTHING""",
+            (now,),
+        )
     cursor.execute(
         """
         INSERT INTO contacts_importrejection (contact_import_id, line_number, reason, raw)

@@ -116,3 +116,9 @@ class ErrorSerializer(serializers.Serializer):
 
 # The error responses every authenticated endpoint can give, for the OpenAPI schema.
 COMMON_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"

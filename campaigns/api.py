@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,7 +9,7 @@ from rest_framework.views import APIView
 from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, paginated_response
 from campaigns import services
 from campaigns.models import MAX_DAILY_LIMIT, Campaign
-from contacts.api import PhoneNumberField
+from contacts.api import IMPORT_RESPONSES, ImportInputSerializer, PhoneNumberField, import_upload
 
 
 class CampaignOutputSerializer(serializers.ModelSerializer):
@@ -116,3 +117,18 @@ class CampaignDetailApi(APIView):
     def delete(self, request: Request, campaign_id: int) -> Response:
         services.delete_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CampaignUploadApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="campaigns_upload",
+        request=ImportInputSerializer,
+        responses={**IMPORT_RESPONSES, 404: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+            raise Conflict(f"The campaign is {campaign.status}: it takes no new contacts.", code="campaign_closed")
+        return import_upload(request, campaign=campaign)

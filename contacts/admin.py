@@ -1,6 +1,17 @@
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
+from contacts import services
+from contacts.csv_export import csv_download
+from contacts.forms import ImportUploadForm
+from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact
 
 
@@ -69,6 +80,9 @@ class ImportRejectionInline(admin.TabularInline):
 
 @admin.register(ContactImport)
 class ContactImportAdmin(ReadOnlyAdmin):
+    """Imports are records; a new one starts from the upload page, through the one pipeline."""
+
+    change_list_template = "admin/contacts/contactimport/change_list.html"
     list_display = [
         "file_name",
         "format",
@@ -83,7 +97,71 @@ class ContactImportAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "format"]
     search_fields = ["file_name"]
+    readonly_fields = ["rejected_rows"]
     inlines = [ImportRejectionInline]
+
+    def get_urls(self):
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="contacts_contactimport_upload"),
+            path(
+                "<int:import_id>/rejections.csv",
+                self.admin_site.admin_view(self.rejections_view),
+                name="contacts_contactimport_rejections",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Rejected rows")
+    def rejected_rows(self, contact_import: ContactImport) -> str:
+        if not contact_import.entries_rejected:
+            return "None"
+        url = reverse("admin:contacts_contactimport_rejections", args=[contact_import.id])
+        return format_html('<a href="{}">Download {} rejected rows (CSV)</a>', url, contact_import.entries_rejected)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            arguments = {
+                "file": upload,
+                "file_name": upload.name,
+                "created_by": request.user,
+                "campaign": form.cleaned_data["campaign"],
+                "format": form.cleaned_data["format"] or None,
+            }
+            try:
+                if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
+                    contact_import = services.queue_import(**arguments)
+                    messages.info(request, "The file is large: a worker is importing it. This page shows its progress.")
+                else:
+                    contact_import = services.import_contacts(**arguments)
+                    messages.success(
+                        request,
+                        f"Imported {contact_import.contacts_created:,} new contacts, updated "
+                        f"{contact_import.contacts_updated:,}, rejected {contact_import.entries_rejected:,}.",
+                    )
+            except BadFile as error:
+                form.add_error("file", str(error))
+            except services.ImportFailed as error:
+                messages.error(request, f"The import failed and stored nothing: {error}")
+                return redirect("admin:contacts_contactimport_change", error.contact_import.id)
+            else:
+                return redirect("admin:contacts_contactimport_change", contact_import.id)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Import contacts"}  # fmt: skip
+        return TemplateResponse(request, "admin/contacts/contactimport/upload.html", context)
+
+    def rejections_view(self, request: HttpRequest, import_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        contact_import = get_object_or_404(ContactImport, pk=import_id)
+        return csv_download(
+            file_name=f"import-{contact_import.id}-rejected-rows.csv",
+            header=["line_number", "reason", "row"],
+            rows=contact_import.rejections.values_list("line_number", "reason", "raw").iterator(chunk_size=2000),
+        )
 
 
 @admin.register(OptOutEvent)

@@ -1,12 +1,27 @@
+from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attackacrack.api import COMMON_ERRORS, ErrorSerializer, paginated_response, validate_query
-from contacts.models import Contact
+from attackacrack.api import (
+    COMMON_ERRORS,
+    Conflict,
+    ErrorSerializer,
+    PayloadTooLarge,
+    paginated_response,
+    validate_query,
+)
+from campaigns.models import Campaign
+from contacts import services
+from contacts.csv_export import csv_download
+from contacts.importing import BadFile
+from contacts.models import Contact, ContactImport
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
 
@@ -53,14 +68,41 @@ class ContactOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class ContactInputSerializer(serializers.Serializer):
+    phone = PhoneNumberField()
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
+    zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=50)
+
+    def validate_state(self, value: str) -> str:
+        return value.upper()
+
+
+class ContactUpdateSerializer(ContactInputSerializer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+
+
 class ContactQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    opted_out = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+CONTACT_FILTERS = [
+    OpenApiParameter("q", str, description="Phone digits, or words matched in name, email and city"),
+    OpenApiParameter("opted_out", bool, description="Only opted-out (true) or textable (false) contacts"),
+]
 
 
 class ContactListApi(APIView):
     @extend_schema(
         operation_id="contacts_list",
-        parameters=[OpenApiParameter("q", str, description="Phone digits, or words matched in name, email and city")],
+        parameters=CONTACT_FILTERS,
         responses={200: ContactOutputSerializer(many=True), 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
@@ -68,8 +110,39 @@ class ContactListApi(APIView):
         return paginated_response(
             request=request,
             view=self,
-            queryset=contact_search(query=filters.get("q", "")),
+            queryset=contact_search(query=filters.get("q", ""), opted_out=filters["opted_out"]),
             serializer_class=ContactOutputSerializer,
+        )
+
+    @extend_schema(
+        operation_id="contacts_create",
+        request=ContactInputSerializer,
+        responses={201: ContactOutputSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ContactInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            contact = services.create_contact(**serializer.validated_data)
+        except services.DuplicatePhone as error:
+            raise Conflict(str(error), code="duplicate_phone") from error
+        return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+class ContactExportApi(APIView):
+    @extend_schema(
+        operation_id="contacts_export",
+        parameters=CONTACT_FILTERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR, 422: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request):
+        filters = validate_query(ContactQuerySerializer, request)
+        fields = [f for f in ContactOutputSerializer.Meta.fields if f != "opted_out"]
+        contacts = contact_search(query=filters.get("q", ""), opted_out=filters["opted_out"]).order_by("id")
+        return csv_download(
+            file_name="contacts.csv",
+            header=fields,
+            rows=contacts.values_list(*fields).iterator(chunk_size=2000),
         )
 
 
@@ -80,3 +153,162 @@ class ContactDetailApi(APIView):
     )
     def get(self, request: Request, contact_id: int) -> Response:
         return Response(ContactOutputSerializer(get_object_or_404(Contact, pk=contact_id)).data)
+
+    @extend_schema(
+        operation_id="contacts_update",
+        request=ContactUpdateSerializer,
+        responses={
+            200: ContactOutputSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+            422: ErrorSerializer,
+            **COMMON_ERRORS,
+        },
+    )
+    def patch(self, request: Request, contact_id: int) -> Response:
+        contact = get_object_or_404(Contact, pk=contact_id)
+        serializer = ContactUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            contact = services.update_contact(contact=contact, **serializer.validated_data)
+        except services.DuplicatePhone as error:
+            raise Conflict(str(error), code="duplicate_phone") from error
+        return Response(ContactOutputSerializer(contact).data)
+
+    @extend_schema(
+        operation_id="contacts_destroy",
+        responses={204: None, 404: ErrorSerializer, 409: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def delete(self, request: Request, contact_id: int) -> Response:
+        try:
+            services.delete_contact(contact=get_object_or_404(Contact, pk=contact_id))
+        except services.ContactInUse as error:
+            raise Conflict(str(error), code="contact_in_use") from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Imports -------------------------------------------------------------------------------
+
+
+class ImportOutputSerializer(serializers.ModelSerializer):
+    imported = serializers.IntegerField(source="contacts_created", read_only=True)
+    rejections_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "imported",
+            "added_to_campaign",
+            "status",
+            "file_name",
+            "file_size",
+            "format",
+            "encoding",
+            "delimiter",
+            "column_mapping",
+            "campaign",
+            "rows_read",
+            "footer_rows_skipped",
+            "entries_read",
+            "contacts_created",
+            "contacts_updated",
+            "contacts_unchanged",
+            "duplicates_folded",
+            "entries_rejected",
+            "properties_created",
+            "properties_updated",
+            "properties_unchanged",
+            "error",
+            "started_at",
+            "finished_at",
+            "rejections_url",
+        ]
+
+    def get_rejections_url(self, contact_import: ContactImport) -> str:
+        return reverse("api-import-rejections", args=[contact_import.id])
+
+
+class ImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=ContactImport.Format.choices, required=False)
+
+
+IMPORT_RESPONSES = {
+    200: ImportOutputSerializer,
+    202: OpenApiResponse(ImportOutputSerializer, description="A large file: imported by a worker; poll the import"),
+    413: ErrorSerializer,
+    422: ErrorSerializer,
+    **COMMON_ERRORS,
+}
+
+
+def import_upload(request: Request, *, campaign: Campaign | None = None) -> Response:
+    """The upload endpoints' shared body: small files now, large ones in a worker."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"Files over {settings.IMPORT_MAX_UPLOAD_BYTES:,} bytes are not accepted.")
+    serializer = ImportInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    upload = serializer.validated_data["file"]
+    arguments = {
+        "file": upload,
+        "file_name": upload.name or "upload.csv",
+        "created_by": request.user,
+        "campaign": campaign,
+        "format": serializer.validated_data.get("format"),
+    }
+    try:
+        if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
+            contact_import = services.queue_import(**arguments)
+            return Response(ImportOutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
+        contact_import = services.import_contacts(**arguments)
+    except BadFile as error:
+        raise serializers.ValidationError(
+            {"file": [serializers.ErrorDetail(str(error), code="invalid_file")]}
+        ) from error
+    except services.ImportFailed as error:
+        if isinstance(error.__cause__, BadFile):
+            raise serializers.ValidationError(
+                {"file": [serializers.ErrorDetail(str(error.__cause__), code="invalid_file")]}
+            ) from error
+        raise
+    return Response(ImportOutputSerializer(contact_import).data)
+
+
+class ImportCsvApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(operation_id="import_csv", request=ImportInputSerializer, responses=IMPORT_RESPONSES)
+    def post(self, request: Request) -> Response:
+        return import_upload(request)
+
+
+class ImportListApi(APIView):
+    @extend_schema(operation_id="imports_list", responses={200: ImportOutputSerializer(many=True), **COMMON_ERRORS})
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            request=request, view=self, queryset=ContactImport.objects.all(), serializer_class=ImportOutputSerializer
+        )
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(
+        operation_id="imports_retrieve",
+        responses={200: ImportOutputSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        return Response(ImportOutputSerializer(get_object_or_404(ContactImport, pk=import_id)).data)
+
+
+class ImportRejectionsApi(APIView):
+    @extend_schema(
+        operation_id="imports_rejections",
+        responses={(200, "text/csv"): OpenApiTypes.STR, 404: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, import_id: int):
+        contact_import = get_object_or_404(ContactImport, pk=import_id)
+        return csv_download(
+            file_name=f"import-{contact_import.id}-rejected-rows.csv",
+            header=["line_number", "reason", "row"],
+            rows=contact_import.rejections.values_list("line_number", "reason", "raw").iterator(chunk_size=2000),
+        )

@@ -10,9 +10,11 @@ from contacts.models import Contact
 PHONE_QUERY = re.compile(r"^[\d\s().+-]+$")
 
 
-def contact_search(*, query: str = "") -> QuerySet[Contact]:
-    """Contacts matching a free-text query: phone digits, or name / email / city."""
+def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySet[Contact]:
+    """Contacts matching a free-text query (phone digits, or name / email / city words)."""
     contacts = Contact.objects.all()
+    if opted_out is not None:
+        contacts = contacts.filter(opted_out_at__isnull=not opted_out)
     query = query.strip()
     if not query:
         return contacts

@@ -2,11 +2,12 @@
 
 import logging
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact
@@ -15,13 +16,68 @@ from contacts.importing import loader
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
 from contacts.importing.readers import BadFile, CsvRows, read_csv
-from contacts.models import ContactImport
+from contacts.models import Contact, ContactImport
 
 logger = logging.getLogger(__name__)
 
 # progress(rows_read, bytes_read, bytes_total)
 Progress = Callable[[int, int, int], None]
 PROGRESS_EVERY = 100_000
+
+
+CONTACT_FIELDS = frozenset(
+    {"phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source"}
+)
+
+
+class DuplicatePhone(Exception):
+    def __init__(self, phone: str, existing_id: int) -> None:
+        super().__init__(f"Contact {existing_id} already has the phone {phone}.")
+        self.existing_id = existing_id
+
+
+class ContactInUse(Exception):
+    """The contact has texts or campaign sends on record: it can be opted out, not deleted."""
+
+
+def create_contact(**fields: Any) -> Contact:
+    unknown = set(fields) - CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"create_contact() got unexpected fields: {', '.join(sorted(unknown))}")
+    contact = Contact(**fields)
+    contact.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        # The unique index is the arbiter: two requests racing for one phone cannot both win.
+        raise DuplicatePhone(contact.phone, Contact.objects.get(phone=contact.phone).id) from None
+    return contact
+
+
+def update_contact(*, contact: Contact, **changes: Any) -> Contact:
+    unknown = set(changes) - CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"update_contact() got unexpected fields: {', '.join(sorted(unknown))}")
+    for field, value in changes.items():
+        setattr(contact, field, value)
+    contact.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            contact.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError:
+        raise DuplicatePhone(contact.phone, Contact.objects.get(phone=contact.phone).id) from None
+    return contact
+
+
+def delete_contact(*, contact: Contact) -> None:
+    try:
+        with transaction.atomic():
+            contact.delete()
+    except ProtectedError as error:
+        raise ContactInUse(
+            f"Contact {contact.id} has texts or campaign sends on record; opt them out instead of deleting."
+        ) from error
 
 
 class ImportFailed(Exception):

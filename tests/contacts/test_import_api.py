@@ -1,0 +1,155 @@
+"""Uploading lists through the API: the user's contract and the report behind it."""
+
+import csv
+import io
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from attackacrack.celery import app as celery_app
+from campaigns.models import Campaign, CampaignContact
+from contacts.models import Contact, ContactImport
+from tests.contacts.csv_files import hundred_contacts, propertyradar_csv
+from tests.contacts.test_import_pipeline import HOUSEHOLDS
+from tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(content: bytes, name: str = "contacts.csv") -> dict:
+    return {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
+
+
+def test_the_seed_scenario_campaign_upload_imports_100_and_links_them(api_client):
+    campaign_id = api_client.post(
+        "/api/campaigns", {"name": "Test", "template_a": "A", "template_b": "B"}, format="json"
+    ).json()["id"]
+
+    response = api_client.post(f"/api/campaigns/{campaign_id}/upload", upload(hundred_contacts()), format="multipart")
+
+    assert response.status_code == 200
+    assert response.json()["imported"] == 100
+    assert response.json()["added_to_campaign"] == 100
+    in_campaign = Contact.objects.filter(campaign_memberships__campaign_id=campaign_id)
+    assert in_campaign.count() == 100
+    assert CampaignContact.objects.filter(campaign_id=campaign_id).count() == 100
+
+
+def test_import_csv_returns_the_full_report(api_client, staff_user):
+    response = api_client.post(
+        "/api/import/csv", upload(propertyradar_csv(HOUSEHOLDS), "radar.csv"), format="multipart"
+    )
+
+    assert response.status_code == 200
+    report = response.json()
+    assert report["imported"] == 4 == Contact.objects.count()
+    assert report["format"] == "propertyradar"
+    assert report["column_mapping"]["primary_phone"] == "Primary Mobile Phone1"
+    assert (report["entries_read"], report["duplicates_folded"], report["entries_rejected"]) == (8, 2, 2)
+    assert report["status"] == "completed"
+    stored = ContactImport.objects.get(pk=report["id"])
+    assert stored.file_name == "radar.csv"
+    assert stored.created_by == staff_user
+
+
+def test_imports_can_be_listed_and_read_back(api_client):
+    first = api_client.post("/api/import/csv", upload(hundred_contacts()), format="multipart").json()
+
+    listing = api_client.get("/api/imports").json()
+    detail = api_client.get(f"/api/imports/{first['id']}").json()
+
+    assert [row["id"] for row in listing["results"]] == [first["id"]]
+    assert detail["contacts_created"] == 100
+    assert api_client.get("/api/imports/999999").status_code == 404
+
+
+def test_rejected_rows_download_as_csv_with_line_and_reason(api_client):
+    report = api_client.post("/api/import/csv", upload(propertyradar_csv(HOUSEHOLDS)), format="multipart").json()
+
+    response = api_client.get(report["rejections_url"])
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["line_number", "reason", "row"]
+    assert [row[:2] for row in rows[1:]] == [
+        ["5", "No mobile phone (the property is stored)"],
+        ["6", "Primary phone is not a valid number: '617-155-0199'"],
+    ]
+    assert "RAND-000005-B" in rows[2][2]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty"),
+        (b"First Name,Email\nMary,m@x.com\n", "No phone column. Headers found: 'First Name', 'Email'"),
+        (b"\x00\x01\x02binary", "not a text file"),
+    ],
+)
+def test_a_bad_file_is_422_naming_the_file_field_and_stores_nothing(api_client, content, words):
+    response = api_client.post("/api/import/csv", upload(content), format="multipart")
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "file"]
+    assert error["type"] in ("invalid_file", "empty")
+    assert words.lower() in error["msg"].lower()
+    assert not ContactImport.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_a_request_without_a_file_is_422(api_client):
+    response = api_client.post("/api/import/csv", {}, format="multipart")
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+def test_a_file_over_the_limit_is_413_and_not_read(api_client, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+
+    response = api_client.post("/api/import/csv", upload(hundred_contacts()), format="multipart")
+
+    assert response.status_code == 413
+    assert response.json()["detail"][0]["type"] == "too_large"
+    assert not Contact.objects.exists()
+
+
+def test_a_closed_campaign_takes_no_upload(api_client):
+    campaign = CampaignFactory(status=Campaign.Status.COMPLETED)
+
+    response = api_client.post(f"/api/campaigns/{campaign.id}/upload", upload(hundred_contacts()), format="multipart")
+
+    assert response.status_code == 409
+    assert not Contact.objects.exists()
+
+
+def test_upload_to_an_unknown_campaign_is_404(api_client):
+    response = api_client.post("/api/campaigns/424242/upload", upload(hundred_contacts()), format="multipart")
+
+    assert response.status_code == 404
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_file_is_imported_by_a_worker_while_the_client_polls(api_client, settings, tmp_path):
+    settings.IMPORT_SYNC_MAX_BYTES = 100
+    settings.MEDIA_ROOT = str(tmp_path)
+
+    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING"):
+        response = api_client.post("/api/import/csv", upload(hundred_contacts()), format="multipart")
+        assert response.status_code == 202
+        assert response.json()["status"] == "queued"
+        url = f"/api/imports/{response.json()['id']}"
+        deadline = time.monotonic() + 20
+        while api_client.get(url).json()["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    report = api_client.get(url).json()
+    assert report["status"] == "completed"
+    assert report["imported"] == 100 == Contact.objects.count()
+    assert not ContactImport.objects.get().stored_file  # the kept upload is removed once imported
+    assert not list(tmp_path.rglob("*.csv"))

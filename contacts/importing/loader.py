@@ -160,7 +160,8 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             cursor.execute("LOCK TABLE contacts_contact, contacts_property IN SHARE ROW EXCLUSIVE MODE")
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute("ANALYZE import_row")
+        # Statistics on the join keys only: the planner needs them, the other 30 columns cost time.
+        cursor.execute("ANALYZE import_row (kind, seq, line_number, phone, apn, address_key, zip_code)")
         _merge_properties(cursor, counts, now)
         _merge_contacts(cursor, counts, now, source, import_id)
         _link(cursor, import_id, now)

@@ -1,0 +1,163 @@
+"""Contact import speed and memory, ours beside django-import-export, on PostgreSQL.
+
+    .venv/bin/python bench/import_contacts.py [--rows 1000000] [--reference-rows 5000]
+
+Generates PropertyRadar-shaped files under var/bench/ (once), then each measurement runs in a
+fresh interpreter against a freshly migrated database `attackacrack_bench` (DATABASE_URL's
+server), and reports wall time, rows/s and the peak RSS of that interpreter:
+
+- ours, 5,000 rows                (target ≤ 0.5 s)
+- ours, the big file              (target ≤ 20 s, peak RSS ≤ 300 MB)
+- ours, the big file again        (re-import; target ≤ 10 s)
+- django-import-export and ours on the same small file, side by side, as a ratio
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+BENCH_DIR = PROJECT / "var" / "bench"
+DATABASE = "attackacrack_bench"
+
+
+def server_url() -> str:
+    url = os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack")
+    return url.rsplit("/", 1)[0]
+
+
+def sample(rows: int) -> Path:
+    path = BENCH_DIR / f"propertyradar-{rows}.csv"
+    if not path.exists():
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "generate_propertyradar_csv", str(path), "--rows", str(rows)],
+            cwd=PROJECT, check=True, env=os.environ | {"DATABASE_URL": "sqlite://:memory:"},
+        )  # fmt: skip
+    return path
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(server_url().replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}")
+    run_child(["migrate"])
+
+
+def run_child(arguments: list[str]) -> dict:
+    env = os.environ | {"DATABASE_URL": f"{server_url()}/{DATABASE}", "LOG_LEVEL": "WARNING"}
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *arguments], cwd=PROJECT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1]) if arguments[0] != "migrate" else {}
+
+
+def child(arguments: list[str]) -> None:
+    sys.path.insert(0, str(PROJECT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attackacrack.settings")
+    import django
+
+    django.setup()
+    if arguments[0] == "migrate":
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        print("{}")
+        return
+    kind, path = arguments
+    started = time.perf_counter()
+    if kind == "ours":
+        from contacts.services import import_contacts
+
+        with open(path, "rb") as file:
+            report = import_contacts(file=file, file_name=Path(path).name)
+        rows, stored = report.rows_read, report.contacts_created + report.contacts_updated
+    else:
+        rows, stored = import_with_django_import_export(path)
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "stored": stored, "seconds": elapsed, "peak_mb": peak_mb}))
+
+
+def import_with_django_import_export(path: str) -> tuple[int, int]:
+    """A plain django-import-export import of the same file: primary contacts by phone."""
+    import tablib
+    from import_export import fields, resources, widgets
+
+    from contacts.models import Contact
+    from contacts.phones import normalize_phone
+
+    class PhoneWidget(widgets.CharWidget):
+        def clean(self, value, row=None, **kwargs):
+            return normalize_phone(value or "") or ""
+
+    class ContactResource(resources.ModelResource):
+        phone = fields.Field(attribute="phone", column_name="Primary Mobile Phone1", widget=PhoneWidget())
+        first_name = fields.Field(attribute="first_name", column_name="Primary Name")
+        email = fields.Field(attribute="email", column_name="Primary Email1")
+        city = fields.Field(attribute="city", column_name="City")
+        zip_code = fields.Field(attribute="zip_code", column_name="ZIP")
+
+        class Meta:
+            model = Contact
+            import_id_fields = ["phone"]
+            fields = ["phone", "first_name", "email", "city", "zip_code"]
+            skip_unchanged = True
+
+        def skip_row(self, instance, original, row, import_validation_errors=None):
+            return not instance.phone or super().skip_row(instance, original, row, import_validation_errors)
+
+    with open(path, encoding="utf-8", newline="") as file:
+        lines = file.read().splitlines()
+    dataset = tablib.Dataset().load("\n".join(lines[:-1]), format="csv")  # without the licence footer
+    result = ContactResource().import_data(dataset, raise_errors=False)
+    totals = result.totals
+    return len(dataset), totals.get("new", 0) + totals.get("update", 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reference-rows", type=int, default=5000)
+    parser.add_argument("--child", nargs="+")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+
+    small, big = sample(args.reference_rows), sample(args.rows)
+    results = []
+
+    def measure(label: str, kind: str, path: Path, target: str, *, fresh: bool = True) -> dict:
+        if fresh:
+            fresh_database()
+        figures = run_child([kind, str(path)]) | {"label": label, "target": target}
+        figures["rows_per_second"] = figures["rows"] / figures["seconds"]
+        results.append(figures)
+        return figures
+
+    ours_small = measure(f"ours, {args.reference_rows:,} rows", "ours", small, "≤ 0.5 s")
+    reference = measure(f"django-import-export, {args.reference_rows:,} rows", "reference", small, "reference")
+    measure(f"ours, {args.rows:,} rows", "ours", big, "≤ 20 s, ≤ 300 MB")
+    measure(f"ours, {args.rows:,} rows again (re-import)", "ours", big, "≤ 10 s", fresh=False)
+
+    print(f"\n{'measurement':<44}{'seconds':>9}{'rows/s':>10}{'peak MB':>9}  target")
+    for row in results:
+        figures = f"{row['seconds']:>9.2f}{row['rows_per_second']:>10,.0f}{row['peak_mb']:>9.0f}"
+        print(f"{row['label']:<44}{figures}  {row['target']}")
+    ratio = ours_small["rows_per_second"] / reference["rows_per_second"]
+    print(f"\nours / django-import-export on the same {args.reference_rows:,}-row file: {ratio:.1f}x rows/s")
+    (BENCH_DIR / "import_contacts.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

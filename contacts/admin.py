@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from contacts import services
-from contacts.csv_export import csv_download
+from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
 from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact
@@ -156,12 +156,7 @@ class ContactImportAdmin(ReadOnlyAdmin):
     def rejections_view(self, request: HttpRequest, import_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        contact_import = get_object_or_404(ContactImport, pk=import_id)
-        return csv_download(
-            file_name=f"import-{contact_import.id}-rejected-rows.csv",
-            header=["line_number", "reason", "row"],
-            rows=contact_import.rejections.values_list("line_number", "reason", "raw").iterator(chunk_size=2000),
-        )
+        return rejected_rows_download(get_object_or_404(ContactImport, pk=import_id))
 
 
 @admin.register(OptOutEvent)

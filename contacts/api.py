@@ -19,7 +19,7 @@ from attackacrack.api import (
 )
 from campaigns.models import Campaign
 from contacts import services
-from contacts.csv_export import csv_download
+from contacts.csv_export import csv_download, rejected_rows_download
 from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport
 from contacts.phones import normalize_phone
@@ -306,9 +306,4 @@ class ImportRejectionsApi(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR, 404: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request, import_id: int):
-        contact_import = get_object_or_404(ContactImport, pk=import_id)
-        return csv_download(
-            file_name=f"import-{contact_import.id}-rejected-rows.csv",
-            header=["line_number", "reason", "row"],
-            rows=contact_import.rejections.values_list("line_number", "reason", "raw").iterator(chunk_size=2000),
-        )
+        return rejected_rows_download(get_object_or_404(ContactImport, pk=import_id))

@@ -5,6 +5,8 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
+from contacts.models import ContactImport
+
 # A cell starting with one of these is run as a formula by Excel and LibreOffice (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,3 +33,12 @@ def csv_download(*, file_name: str, header: list[str], rows: Iterable[Iterable[o
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
+
+
+def rejected_rows_download(contact_import: ContactImport) -> StreamingHttpResponse:
+    """The rows an import did not take, for staff to fix and import again."""
+    return csv_download(
+        file_name=f"import-{contact_import.id}-rejected-rows.csv",
+        header=["line_number", "reason", "row"],
+        rows=contact_import.rejections.values_list("line_number", "reason", "raw").iterator(chunk_size=2000),
+    )

@@ -157,11 +157,15 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Two imports at once would each count a shared new phone as theirs to create.
-            cursor.execute("LOCK TABLE contacts_contact, contacts_property IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(
+                "LOCK TABLE contacts_contact, contacts_property, contacts_propertycontact IN SHARE ROW EXCLUSIVE MODE"
+            )
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        # Statistics on the join keys only: the planner needs them, the other 30 columns cost time.
-        cursor.execute("ANALYZE import_row (kind, seq, line_number, phone, apn, address_key, zip_code)")
+            # Statistics on the join keys only: the planner needs them, the other 30 columns cost time.
+            cursor.execute("ANALYZE import_row (kind, seq, line_number, phone, apn, address_key, zip_code)")
+        else:
+            cursor.execute("ANALYZE import_row")
         _merge_properties(cursor, counts, now)
         _merge_contacts(cursor, counts, now, source, import_id)
         _link(cursor, import_id, now)
@@ -191,27 +195,35 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
            WHERE f.apn = ''""",
     )
     columns = ", ".join(PROPERTY_DATA_COLUMNS)
-    assignments = ", ".join(f"{c} = excluded.{c}" for c in PROPERTY_DATA_COLUMNS)
-    changed = " OR ".join(f"contacts_property.{c} IS DISTINCT FROM excluded.{c}" for c in PROPERTY_DATA_COLUMNS)
-    written = 0
-    for where, target in (
-        ("apn <> ''", "(apn) WHERE NOT (apn = '')"),
-        ("apn = ''", "(address_key, zip_code) WHERE apn = ''"),
-    ):
+    assignments = ", ".join(f"{c} = f.{c}" for c in PROPERTY_DATA_COLUMNS)
+    changed = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in PROPERTY_DATA_COLUMNS)
+    # Newer exports carry newer values (equity, listing): a house that changed is updated; one
+    # that did not is not written at all, so a re-import costs reads only.
+    keyed_by = [  # (which staged houses, how a stored house is the same one)
+        ("f.apn <> ''", "p.apn = f.apn"),
+        ("f.apn = ''", "p.apn = '' AND p.address_key = f.address_key AND p.zip_code = f.zip_code"),
+    ]
+    counts.properties_updated = counts.properties_created = 0
+    for staged, match in keyed_by:
         cursor.execute(
-            f"""
-            INSERT INTO contacts_property ({columns}, created_at, updated_at)
-            SELECT {columns}, %s, %s FROM import_property_first WHERE {where}
-            ON CONFLICT {target} DO UPDATE SET {assignments}, updated_at = excluded.updated_at
-            WHERE {changed}""",
+            f"""UPDATE contacts_property AS p SET {assignments}, updated_at = %s
+                FROM import_property_first f WHERE {staged} AND {match} AND ({changed})""",
+            (now,),
+        )
+        counts.properties_updated += cursor.rowcount
+        cursor.execute(
+            f"""INSERT INTO contacts_property ({columns}, created_at, updated_at)
+                SELECT {columns}, %s, %s FROM import_property_first f
+                WHERE {staged} AND NOT EXISTS (SELECT 1 FROM contacts_property p WHERE {match})""",
             (now, now),
         )
-        written += cursor.rowcount
-    counts.properties_created = distinct_houses - existing
-    counts.properties_updated = written - counts.properties_created
+        counts.properties_created += cursor.rowcount
     counts.properties_unchanged = existing - counts.properties_updated
-    if counts.properties_updated < 0 or counts.properties_unchanged < 0:
-        raise CountMismatch(f"properties: {distinct_houses} staged, {existing} existing, {written} written")
+    if counts.properties_created != distinct_houses - existing or counts.properties_unchanged < 0:
+        raise CountMismatch(
+            f"properties: {distinct_houses} staged, {existing} existing, {counts.properties_created} created, "
+            f"{counts.properties_updated} updated"
+        )
 
 
 def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: int) -> None:
@@ -284,14 +296,19 @@ def _link(cursor, import_id: int, now) -> None:
         cursor.execute(
             f"""
             INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
-            SELECT p.id, c.id, MIN(e.role), %s
-            FROM import_entry e
-            JOIN import_property ip ON ip.line_number = e.line_number
-            JOIN contacts_property p ON {house_matches}
-            JOIN contacts_contact c ON c.phone = e.phone
-            WHERE e.phone <> ''
-            GROUP BY p.id, c.id
-            ON CONFLICT (property_id, contact_id) DO NOTHING""",
+            SELECT links.property_id, links.contact_id, links.role, %s FROM (
+                SELECT p.id AS property_id, c.id AS contact_id, MIN(e.role) AS role
+                FROM import_entry e
+                JOIN import_property ip ON ip.line_number = e.line_number
+                JOIN contacts_property p ON {house_matches}
+                JOIN contacts_contact c ON c.phone = e.phone
+                WHERE e.phone <> ''
+                GROUP BY p.id, c.id
+            ) AS links
+            WHERE NOT EXISTS (
+                SELECT 1 FROM contacts_propertycontact pc
+                WHERE pc.property_id = links.property_id AND pc.contact_id = links.contact_id
+            )""",
             (now,),
         )
     cursor.execute(

@@ -281,3 +281,14 @@ def test_a_campaign_without_template_b_puts_everyone_in_variant_a():
     run_import(propertyradar_csv(HOUSEHOLDS), campaign=campaign)
 
     assert set(CampaignContact.objects.values_list("variant", flat=True)) == {"A"}
+
+
+def test_a_newer_export_updates_the_houses_that_changed_and_only_those():
+    run_import(propertyradar_csv(HOUSEHOLDS))
+    newer = [dict(row) for row in HOUSEHOLDS]
+    newer[1]["Est Value"] = "725000"
+
+    report = run_import(propertyradar_csv(newer))
+
+    assert (report.properties_created, report.properties_updated, report.properties_unchanged) == (0, 1, 4)
+    assert Property.objects.get(apn="RAND-000002-B").estimated_value == 725000

@@ -39,6 +39,7 @@ BUSINESS_WORDS = {"TRUST", "LLC", "INC", "CORP", "CO", "LTD", "ESTATE", "TRUSTEE
 KEEP_UPPER = {"LLC", "INC", "LP", "II", "III", "IV"}
 
 
+@lru_cache(maxsize=1 << 16)  # cities, streets and first names repeat row after row
 def display_name(name: str) -> str:
     """'MARY SULLIVAN' → 'Mary Sullivan', with O'Brien, McCarthy and Smith-Jones right.
 
@@ -63,6 +64,7 @@ def _display_word(word: str) -> str:
     return shown
 
 
+@lru_cache(maxsize=1 << 16)
 def split_name(full_name: str) -> tuple[str, str]:
     """A person's 'FIRST LAST' → (first, last); a trust or company name stays whole, as last name."""
     words = full_name.split()
@@ -94,6 +96,11 @@ def clean_state(value: str) -> str:
 
 
 def _int(value: str, *, low: int, high: int) -> int | None:
+    if value.isascii() and value.isdigit():
+        number = int(value)
+        return number if low <= number <= high else None
+    if not value:
+        return None
     try:
         number = int(Decimal(value.strip().replace(",", "").replace("$", "")))
     except (InvalidOperation, ValueError):
@@ -102,6 +109,8 @@ def _int(value: str, *, low: int, high: int) -> int | None:
 
 
 def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
+    if not value:
+        return None
     try:
         number = Decimal(value.strip().replace(",", "").replace("$", "").rstrip("%"))
     except InvalidOperation:
@@ -112,6 +121,8 @@ def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
 
 
 def _date(value: str) -> dt.date | None:
+    if not value:
+        return None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:

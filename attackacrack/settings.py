@@ -5,6 +5,7 @@ filesystem broker and the console SMS backend. ``DATABASE_URL``, ``REDIS_URL`` a
 ``OPENPHONE_*`` variables switch it to PostgreSQL, Redis and the real OpenPhone API.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -94,6 +95,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take SQLite's write lock when a transaction starts, so two processes that read a count
+    # and then write (the daily limit) queue up instead of both acting on the same count.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,6 +166,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "VariantEnum": "campaigns.models.Variant",
         "MessageStatusEnum": "messaging.models.Message.Status",
     },
 }
@@ -186,7 +192,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Future sends wait in the database; beat only ticks the services that book and claim them.
+CELERY_BEAT_SCHEDULE = {
+    "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": 60.0},
+}
 
 # --- Contact imports ----------------------------------------------------------------------
 # Uploads above the first limit are refused (413); above the second they run in a Celery task
@@ -194,6 +203,31 @@ CELERY_BEAT_SCHEDULE: dict = {}
 IMPORT_MAX_UPLOAD_BYTES = int(os.getenv("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
 IMPORT_SYNC_MAX_BYTES = int(os.getenv("IMPORT_SYNC_MAX_BYTES", str(8 * 1024 * 1024)))
 FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
+
+# --- Business calendar and campaign pacing ---------------------------------------------------
+# Campaign texts go out on these weekdays (0 = Monday) between these local times; holidays are
+# kept in the database (admin: Campaigns › Holidays).
+BUSINESS_TIME_ZONE = os.getenv("BUSINESS_TIME_ZONE", TIME_ZONE)
+BUSINESS_DAYS = frozenset(int(day) for day in envlist("BUSINESS_DAYS", "0,1,2,3,4"))
+BUSINESS_OPENS = dt.time.fromisoformat(os.getenv("BUSINESS_OPENS", "09:00"))
+BUSINESS_CLOSES = dt.time.fromisoformat(os.getenv("BUSINESS_CLOSES", "18:00"))
+if not BUSINESS_DAYS or not set(range(7)) >= BUSINESS_DAYS:
+    raise ImproperlyConfigured("BUSINESS_DAYS must list weekdays from 0 (Monday) to 6 (Sunday)")
+if not BUSINESS_OPENS < BUSINESS_CLOSES:
+    raise ImproperlyConfigured("BUSINESS_OPENS must be earlier than BUSINESS_CLOSES")
+# Cold texts per sending number per local business day, shared by every campaign on the number.
+# A registered number can send about 6,000 segments a day; the provider refuses more.
+SMS_DAILY_LIMIT_PER_NUMBER = int(os.getenv("SMS_DAILY_LIMIT_PER_NUMBER", "125"))
+if not 1 <= SMS_DAILY_LIMIT_PER_NUMBER <= 6000:
+    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_NUMBER must be between 1 and 6000 (the provider's daily cap)")
+# Pacing: about CAMPAIGN_PACE_BATCH texts every CAMPAIGN_PACE_MINUTES, spread evenly, never a burst.
+CAMPAIGN_PACE_BATCH = int(os.getenv("CAMPAIGN_PACE_BATCH", "25"))
+CAMPAIGN_PACE_MINUTES = int(os.getenv("CAMPAIGN_PACE_MINUTES", "30"))
+if CAMPAIGN_PACE_BATCH < 1 or CAMPAIGN_PACE_MINUTES < 1:
+    raise ImproperlyConfigured("CAMPAIGN_PACE_BATCH and CAMPAIGN_PACE_MINUTES must be at least 1")
+# A booked send this late for its slot is re-booked to a later slot instead of going out late.
+CAMPAIGN_MISSED_SLOT_MINUTES = int(os.getenv("CAMPAIGN_MISSED_SLOT_MINUTES", "10"))
+SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
 
 # --- SMS / OpenPhone -----------------------------------------------------------------------
 SMS_BACKEND = os.getenv("SMS_BACKEND", "messaging.backends.console.SMSBackend")

@@ -3,7 +3,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from attackacrack import views
-from campaigns.api import CampaignDetailApi, CampaignListApi, CampaignUploadApi
+from campaigns import api as campaigns_api
 from contacts.api import (
     ContactDetailApi,
     ContactExportApi,
@@ -17,9 +17,30 @@ from messaging.api import MessageDetailApi, MessageListApi
 
 # The user's contract spells API paths without a trailing slash.
 api_urlpatterns = [
-    path("api/campaigns", CampaignListApi.as_view(), name="api-campaigns"),
-    path("api/campaigns/<int:campaign_id>", CampaignDetailApi.as_view(), name="api-campaign"),
-    path("api/campaigns/<int:campaign_id>/upload", CampaignUploadApi.as_view(), name="api-campaign-upload"),
+    path("api/campaigns", campaigns_api.CampaignListApi.as_view(), name="api-campaigns"),
+    path("api/campaigns/<int:campaign_id>", campaigns_api.CampaignDetailApi.as_view(), name="api-campaign"),
+    *[
+        path(f"api/campaigns/<int:campaign_id>/{action}", view.as_view(), name=f"api-campaign-{action}")
+        for action, view in {
+            "upload": campaigns_api.CampaignUploadApi,
+            "schedule": campaigns_api.CampaignScheduleApi,
+            "start": campaigns_api.CampaignStartApi,
+            "pause": campaigns_api.CampaignPauseApi,
+            "resume": campaigns_api.CampaignResumeApi,
+            "cancel": campaigns_api.CampaignCancelApi,
+            "execute": campaigns_api.CampaignExecuteApi,
+            "winner": campaigns_api.CampaignWinnerApi,
+            "results": campaigns_api.CampaignResultsApi,
+            "preview": campaigns_api.CampaignPreviewApi,
+            "members": campaigns_api.CampaignMembersApi,
+            "sends": campaigns_api.CampaignSendsApi,
+        }.items()
+    ],
+    path(
+        "api/campaigns/<int:campaign_id>/members/<int:member_id>/approve",
+        campaigns_api.MemberApproveApi.as_view(),
+        name="api-campaign-member-approve",
+    ),
     path("api/contacts", ContactListApi.as_view(), name="api-contacts"),
     path("api/contacts/export.csv", ContactExportApi.as_view(), name="api-contacts-export"),
     path("api/contacts/<int:contact_id>", ContactDetailApi.as_view(), name="api-contact"),

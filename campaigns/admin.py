@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from attackacrack.admin import ReadOnlyAdmin
-from campaigns.models import Campaign, CampaignContact, CampaignSend
+from campaigns import selectors, services
+from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
 
 
 @admin.register(Campaign)
@@ -9,22 +12,94 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "daily_limit", "split_percent_a", "winner", "created_at"]
     list_filter = ["status"]
     search_fields = ["name"]
-    readonly_fields = ["winner", "winner_declared_at", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "text_preview",
+        "winner",
+        "winner_declared_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["start", "pause", "resume", "cancel", "run_now"]
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status == Campaign.Status.ACTIVE:
+            # The texts of a running campaign are fixed: pause it to edit them.
+            fields += ["template_a", "template_b", "include_opt_out_footer"]
+        return fields
+
+    @admin.display(description="Preview")
+    def text_preview(self, campaign: Campaign) -> str:
+        if campaign.pk is None:
+            return "Save the campaign to see its texts for a contact."
+        contact, previews = selectors.text_previews(campaign=campaign)
+        rows = format_html_join(
+            "",
+            "<p><strong>Variant {}</strong> · {} characters, {} segment(s), {}<br>"
+            "<span style='white-space: pre-wrap'>{}</span></p>",
+            (
+                (preview.variant, preview.cost.characters, preview.cost.segments, preview.cost.encoding, preview.text)
+                for preview in previews
+            ),
+        )
+        who = "a sample contact" if contact is selectors.SAMPLE_CONTACT else str(contact)
+        return format_html("<p>For {}:</p>{}", who, rows)
+
+    def _each(self, request, queryset, action, done: str) -> None:
+        for campaign in queryset:
+            try:
+                action(campaign=campaign)
+            except (services.CampaignTransitionError, services.CampaignNotRunnable, ValidationError) as error:
+                self.message_user(request, f"{campaign}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{campaign}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Start now (book today's sends)")
+    def start(self, request, queryset) -> None:
+        self._each(request, queryset, services.start_campaign, "started")
+
+    @admin.action(description="Pause")
+    def pause(self, request, queryset) -> None:
+        self._each(request, queryset, services.pause_campaign, "paused")
+
+    @admin.action(description="Resume")
+    def resume(self, request, queryset) -> None:
+        self._each(request, queryset, services.resume_campaign, "resumed")
+
+    @admin.action(description="Cancel (unsent texts are cancelled)")
+    def cancel(self, request, queryset) -> None:
+        self._each(request, queryset, services.cancel_campaign, "cancelled")
+
+    @admin.action(description="Run now (book what today allows)")
+    def run_now(self, request, queryset) -> None:
+        self._each(request, queryset, lambda campaign: services.execute_campaign(campaign_id=campaign.pk), "run")
+
 
 @admin.register(CampaignContact)
 class CampaignContactAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "contact", "variant", "status", "ineligible_reason", "added_via", "added_at"]
+    list_display = ["campaign", "contact", "variant", "status", "ineligible_reason", "queued_for", "added_via"]
     list_filter = ["status", "variant", "added_via", "campaign"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
     list_select_related = ["campaign", "contact"]
     autocomplete_fields = ["campaign", "contact"]
+    readonly_fields = ["variant", "status", "ineligible_reason", "queued_for", "review_approved", "added_via"]
     show_full_result_count = False
+    actions = ["approve"]
+
+    @admin.action(description="Approve flagged members for the campaign text")
+    def approve(self, request, queryset) -> None:
+        approved = 0
+        for member in queryset.filter(status=CampaignContact.Status.FLAGGED):
+            services.approve_flagged_member(member=member)
+            approved += 1
+        self.message_user(request, f"{approved} flagged member(s) approved.", messages.SUCCESS)
 
 
 @admin.register(CampaignSend)
@@ -37,3 +112,9 @@ class CampaignSendAdmin(ReadOnlyAdmin):
     list_select_related = ["campaign", "contact"]
     date_hierarchy = "scheduled_for"
     show_full_result_count = False
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"

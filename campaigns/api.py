@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -6,10 +8,34 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, paginated_response
-from campaigns import services
-from campaigns.models import MAX_DAILY_LIMIT, Campaign
-from contacts.api import IMPORT_RESPONSES, ImportInputSerializer, PhoneNumberField, import_upload
+from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, paginated_response, validate_query
+from campaigns import selectors, services
+from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant
+from campaigns.texts import validate_template
+from contacts.api import (
+    IMPORT_RESPONSES,
+    ContactOutputSerializer,
+    ImportInputSerializer,
+    PhoneNumberField,
+    import_upload,
+)
+from contacts.models import Contact
+
+# What a campaign action can answer besides success.
+ACTION_ERRORS = {404: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS}
+
+
+@contextmanager
+def conflicts_as_409():
+    """The campaign's state forbids the action: 409 with the reason."""
+    try:
+        yield
+    except services.CampaignTransitionError as error:
+        raise Conflict(str(error), code="invalid_transition") from error
+    except services.CampaignLocked as error:
+        raise Conflict(str(error), code="campaign_locked") from error
+    except services.CampaignNotRunnable as error:
+        raise Conflict(str(error), code="campaign_not_runnable") from error
 
 
 class CampaignOutputSerializer(serializers.ModelSerializer):
@@ -37,8 +63,8 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
 
 class CampaignFieldsSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    template_a = serializers.CharField()
-    template_b = serializers.CharField(required=False, allow_blank=True)
+    template_a = serializers.CharField(validators=[validate_template])
+    template_b = serializers.CharField(required=False, allow_blank=True, validators=[validate_template])
     daily_limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DAILY_LIMIT)
     split_percent_a = serializers.IntegerField(required=False, min_value=0, max_value=100)
     include_opt_out_footer = serializers.BooleanField(required=False)
@@ -49,10 +75,15 @@ class CampaignFieldsSerializer(serializers.Serializer):
 
 
 class CampaignUpdateSerializer(CampaignFieldsSerializer):
-    status = serializers.ChoiceField(required=False, choices=Campaign.Status.choices)
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, partial=True, **kwargs)
+
+    def validate(self, attrs: dict) -> dict:
+        if isinstance(self.initial_data, dict) and "status" in self.initial_data:
+            raise serializers.ValidationError(
+                {"status": "The status changes through the actions: schedule, start, pause, resume, cancel."}
+            )
+        return attrs
 
 
 class CampaignListApi(APIView):
@@ -104,10 +135,8 @@ class CampaignDetailApi(APIView):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         serializer = CampaignUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
+        with conflicts_as_409():
             campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)
-        except services.CampaignTransitionError as error:
-            raise Conflict(str(error), code="invalid_transition") from error
         return Response(CampaignOutputSerializer(campaign).data)
 
     @extend_schema(
@@ -132,3 +161,327 @@ class CampaignUploadApi(APIView):
         if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
             raise Conflict(f"The campaign is {campaign.status}: it takes no new contacts.", code="campaign_closed")
         return import_upload(request, campaign=campaign)
+
+
+# --- Lifecycle actions ----------------------------------------------------------------------
+
+
+class ExecutionResultSerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Campaign.Status.choices)
+    sent = serializers.IntegerField(help_text="Sends booked for today's window by this run")
+    queued = serializers.IntegerField(help_text="Eligible members waiting for a later business day")
+    rebooked = serializers.IntegerField(help_text="Sends that missed their slot and were booked again")
+    ineligible = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    booked_today = serializers.IntegerField(help_text="This campaign's sends counting against today's limit")
+    business_date = serializers.DateField(allow_null=True)
+    next_send_at = serializers.DateTimeField(allow_null=True)
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CampaignScheduleApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_schedule",
+        request=ScheduleInputSerializer,
+        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        serializer = ScheduleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            campaign = services.schedule_campaign(campaign=campaign, **serializer.validated_data)
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+class CampaignPauseApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_pause", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        with conflicts_as_409():
+            campaign = services.pause_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+class CampaignCancelApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_cancel", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        with conflicts_as_409():
+            campaign = services.cancel_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+class CampaignStartApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_start",
+        request=None,
+        responses={200: ExecutionResultSerializer, **ACTION_ERRORS},
+        description="Activate a draft or scheduled campaign now and book today's sends.",
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        with conflicts_as_409():
+            result = services.start_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        return Response(ExecutionResultSerializer(result).data)
+
+
+class CampaignResumeApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_resume", request=None, responses={200: ExecutionResultSerializer, **ACTION_ERRORS}
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        with conflicts_as_409():
+            result = services.resume_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        return Response(ExecutionResultSerializer(result).data)
+
+
+class CampaignExecuteApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_execute",
+        request=None,
+        responses={200: ExecutionResultSerializer, **ACTION_ERRORS},
+        description="Run an active campaign now, as the clock does every minute.",
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        with conflicts_as_409():
+            result = services.execute_campaign(campaign_id=campaign.pk)
+        return Response(ExecutionResultSerializer(result).data)
+
+
+class WinnerInputSerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(choices=Variant.choices)
+
+
+class CampaignWinnerApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_declare_winner",
+        request=WinnerInputSerializer,
+        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
+        description="The rest of the audience gets the winning variant's text.",
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        serializer = WinnerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            campaign = services.declare_winner(campaign=campaign, variant=serializer.validated_data["variant"])
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+# --- Reads: results, previews, audience, schedule -------------------------------------------
+
+
+class VariantResultSerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(choices=Variant.choices)
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    opted_out = serializers.IntegerField()
+    reply_rate = serializers.FloatField(allow_null=True)
+
+
+class SignificanceSerializer(serializers.Serializer):
+    test = serializers.CharField(default="Pearson chi-square, 1 degree of freedom, reply vs no reply")
+    chi_square = serializers.FloatField(allow_null=True)
+    p_value = serializers.FloatField(allow_null=True)
+    significant = serializers.BooleanField(help_text="p < 0.05 with at least 5 expected per cell")
+    verdict = serializers.CharField()
+
+
+class CampaignResultsSerializer(serializers.Serializer):
+    variants = VariantResultSerializer(many=True)
+    significance = SignificanceSerializer()
+    winner = serializers.CharField(allow_blank=True)
+
+
+class CampaignResultsApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_results",
+        responses={200: CampaignResultsSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        variants, test = selectors.variant_results(campaign)
+        return Response(
+            CampaignResultsSerializer({"variants": variants, "significance": test, "winner": campaign.winner}).data
+        )
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    contact_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class TextPreviewSerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(choices=Variant.choices)
+    text = serializers.CharField()
+    encoding = serializers.CharField(source="cost.encoding")
+    characters = serializers.IntegerField(source="cost.characters")
+    segments = serializers.IntegerField(source="cost.segments")
+
+
+class CampaignPreviewSerializer(serializers.Serializer):
+    contact = ContactOutputSerializer()
+    sample = serializers.BooleanField(help_text="True when no contact was given and the audience is empty")
+    variants = TextPreviewSerializer(many=True)
+
+
+class CampaignPreviewApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_preview",
+        parameters=[PreviewQuerySerializer],
+        responses={200: CampaignPreviewSerializer, 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+        description="Each variant's text for a contact (default: the audience's first), with its SMS cost.",
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        query = validate_query(PreviewQuerySerializer, request)
+        contact = get_object_or_404(Contact, pk=query["contact_id"]) if "contact_id" in query else None
+        contact, previews = selectors.text_previews(campaign=campaign, contact=contact)
+        return Response(
+            CampaignPreviewSerializer(
+                {"contact": contact, "sample": contact is selectors.SAMPLE_CONTACT, "variants": previews}
+            ).data
+        )
+
+
+class MemberOutputSerializer(serializers.ModelSerializer):
+    contact = ContactOutputSerializer()
+
+    class Meta:
+        model = CampaignContact
+        fields = [
+            "id",
+            "contact",
+            "variant",
+            "status",
+            "ineligible_reason",
+            "queued_for",
+            "review_approved",
+            "added_via",
+            "added_at",
+        ]
+
+
+class MemberQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(required=False, choices=CampaignContact.Status.choices)
+
+
+class AudienceFilterSerializer(serializers.Serializer):
+    city = serializers.CharField(required=False, max_length=100)
+    zip_code = serializers.CharField(required=False, max_length=10)
+    state = serializers.CharField(required=False, max_length=2)
+    source = serializers.CharField(required=False, max_length=50)
+    import_id = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give at least one of city, zip_code, state, source, import_id.")
+        return attrs
+
+
+class AddMembersInputSerializer(serializers.Serializer):
+    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10000)
+    filter = AudienceFilterSerializer(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("contact_ids" in attrs) == ("filter" in attrs):
+            raise serializers.ValidationError("Give either contact_ids or filter.")
+        return attrs
+
+
+class AddMembersOutputSerializer(serializers.Serializer):
+    added = serializers.IntegerField(help_text="Contacts new to the audience")
+    audience = serializers.IntegerField(help_text="Audience size after adding")
+
+
+class CampaignMembersApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_members_list",
+        parameters=[MemberQuerySerializer],
+        responses={200: MemberOutputSerializer(many=True), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        query = validate_query(MemberQuerySerializer, request)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=selectors.member_list(campaign=campaign, status=query.get("status")),
+            serializer_class=MemberOutputSerializer,
+        )
+
+    @extend_schema(
+        operation_id="campaigns_members_add",
+        request=AddMembersInputSerializer,
+        responses={200: AddMembersOutputSerializer, **ACTION_ERRORS},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        serializer = AddMembersInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            if "contact_ids" in serializer.validated_data:
+                added = services.add_contacts_by_id(
+                    campaign=campaign, contact_ids=serializer.validated_data["contact_ids"]
+                )
+            else:
+                added = services.add_contacts_by_filter(campaign=campaign, filters=serializer.validated_data["filter"])
+        return Response({"added": added, "audience": campaign.memberships.count()})
+
+
+class MemberApproveApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_members_approve",
+        request=None,
+        responses={200: MemberOutputSerializer, **ACTION_ERRORS},
+        description="Allow the campaign text to a member flagged because they had texted us before.",
+    )
+    def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
+        member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
+        with conflicts_as_409():
+            member = services.approve_flagged_member(member=member)
+        return Response(MemberOutputSerializer(member).data)
+
+
+class SendOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CampaignSend
+        fields = [
+            "id",
+            "contact_id",
+            "variant",
+            "status",
+            "from_number",
+            "business_date",
+            "scheduled_for",
+            "sent_at",
+            "attempts",
+            "cancelled_reason",
+            "last_error",
+        ]
+
+
+class SendQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(required=False, choices=CampaignSend.Status.choices)
+
+
+class CampaignSendsApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_sends_list",
+        parameters=[SendQuerySerializer],
+        responses={200: SendOutputSerializer(many=True), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        query = validate_query(SendQuerySerializer, request)
+        sends = campaign.sends.all()
+        if "status" in query:
+            sends = sends.filter(status=query["status"])
+        return paginated_response(request=request, view=self, queryset=sends, serializer_class=SendOutputSerializer)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaigns.texts import validate_template
 from contacts.models import E164_REGEX, Contact
 
 # A registered business number can send about 6,000 segments a day; more is refused.
@@ -51,8 +52,10 @@ class Campaign(models.Model):
         FLAG = "flag", "Flag them for review"
 
     name = models.CharField(max_length=200)
-    template_a = models.TextField()
-    template_b = models.TextField(blank=True, help_text="Leave blank to send variant A to everyone")
+    template_a = models.TextField(validators=[validate_template])
+    template_b = models.TextField(
+        blank=True, validators=[validate_template], help_text="Leave blank to send variant A to everyone"
+    )
     daily_limit = models.PositiveIntegerField(default=125)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     split_percent_a = models.PositiveSmallIntegerField(
@@ -112,7 +115,8 @@ class CampaignContact(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be scheduled"
-        SCHEDULED = "scheduled", "Send scheduled"
+        QUEUED = "queued", "Queued for a later business day"
+        SCHEDULED = "scheduled", "Send booked"
         SENT = "sent", "Sent"
         INELIGIBLE = "ineligible", "Ineligible"
         FLAGGED = "flagged", "Flagged for review"
@@ -128,6 +132,11 @@ class CampaignContact(models.Model):
     variant = models.CharField(max_length=1, choices=Variant.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     ineligible_reason = models.CharField(max_length=255, blank=True)
+    # The opening of the business day this member is expected to be texted on (a forecast,
+    # recomputed every time the campaign runs).
+    queued_for = models.DateTimeField(null=True, blank=True)
+    # Staff reviewed a flagged member (they had texted us before) and allowed the campaign text.
+    review_approved = models.BooleanField(default=False)
     added_via = models.CharField(max_length=10, choices=AddedVia.choices, default=AddedVia.IDS)
     added_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -139,6 +148,10 @@ class CampaignContact(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="ineligible") | ~Q(ineligible_reason=""),
                 name="campaign_contact_ineligible_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="queued") | Q(queued_for__isnull=False),
+                name="campaign_contact_queued_has_day",
             ),
         ]
         indexes = [models.Index(fields=["campaign", "status"])]
@@ -193,3 +206,16 @@ class CampaignSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} → {self.contact} ({self.status})"
+
+
+class Holiday(models.Model):
+    """A day the shop sends no campaign texts, whatever the weekday."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"

@@ -1,12 +1,30 @@
 """Writes with business meaning for campaigns. The API, admin, pages and commands call these."""
 
+import datetime as dt
+import logging
+import math
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignContact
+from campaigns import selectors
+from campaigns.calendar import BusinessCalendar, Window
+from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
+from contacts.models import Contact
+from contacts.selectors import contact_filter
+from messaging.models import Message
+
+logger = logging.getLogger(__name__)
+
+# Sends that count as texting a contact (for the frequency cap): going out, gone, or maybe gone.
+LIVE_SEND_STATUSES = [SendStatus.QUEUED, SendStatus.SENDING, SendStatus.SENT, SendStatus.UNKNOWN]
 
 EDITABLE_FIELDS = frozenset(
     {
@@ -30,6 +48,14 @@ class CampaignTransitionError(Exception):
     def __init__(self, campaign: Campaign, status: str) -> None:
         allowed = ", ".join(sorted(campaign.TRANSITIONS[campaign.status])) or "none"
         super().__init__(f"A {campaign.status} campaign cannot become {status} (allowed: {allowed}).")
+
+
+class CampaignLocked(Exception):
+    """A change that the campaign's current state forbids (templates of an active campaign)."""
+
+
+class CampaignNotRunnable(Exception):
+    """The campaign cannot send now: it is not active, or it has no number to send from."""
 
 
 def create_campaign(
@@ -58,17 +84,20 @@ def create_campaign(
 
 
 @transaction.atomic
-def update_campaign(*, campaign: Campaign, status: str | None = None, **changes: Any) -> Campaign:
+def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"update_campaign() got unexpected fields: {', '.join(sorted(unknown))}")
-    # Lock the row: two staff pausing and completing at once must not both win.
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if status is not None and status != campaign.status:
-        if not campaign.can_transition_to(status):
-            raise CampaignTransitionError(campaign, status)
-        campaign.status = status
-        changes["status"] = status
+    changed_texts = sorted(
+        field
+        for field in ("template_a", "template_b", "include_opt_out_footer")
+        if field in changes and changes[field] != getattr(campaign, field)
+    )
+    if changed_texts and campaign.status == Campaign.Status.ACTIVE:
+        # Texts already sent were written from the current templates; changing them mid-run
+        # would mix two texts under one variant. Pause first.
+        raise CampaignLocked(f"An active campaign's texts cannot change ({', '.join(changed_texts)}): pause it first.")
     for field, value in changes.items():
         setattr(campaign, field, value)
     campaign.full_clean()
@@ -95,11 +124,12 @@ def add_members(
         cursor.execute(
             f"""
             INSERT INTO campaigns_campaigncontact (
-                campaign_id, contact_id, variant, status, ineligible_reason, added_via, added_at, updated_at
+                campaign_id, contact_id, variant, status, ineligible_reason, review_approved,
+                added_via, added_at, updated_at
             )
             SELECT %s, chosen.id,
                    CASE WHEN %s OR (chosen.id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END,
-                   'pending', '', %s, %s, %s
+                   'pending', '', false, %s, %s, %s
             FROM ({contact_ids_sql}) AS chosen
             WHERE true
             ON CONFLICT (campaign_id, contact_id) DO NOTHING""",
@@ -115,3 +145,381 @@ def add_members(
             ],
         )
         return cursor.rowcount
+
+
+def add_contacts_by_id(*, campaign: Campaign, contact_ids: list[int]) -> int:
+    """Add these contacts to the audience; ids that name no contact are an error, not a skip."""
+    contact_ids = sorted(set(contact_ids))
+    found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+    missing = [contact_id for contact_id in contact_ids if contact_id not in found]
+    if missing:
+        raise ValidationError({"contact_ids": f"No contact has id {', '.join(map(str, missing[:20]))}."})
+    return _add_contacts(campaign, Contact.objects.filter(pk__in=contact_ids), CampaignContact.AddedVia.IDS)
+
+
+def add_contacts_by_filter(*, campaign: Campaign, filters: dict[str, Any]) -> int:
+    """Add every contact matching city / zip_code / state / source / import to the audience."""
+    return _add_contacts(campaign, contact_filter(**filters), CampaignContact.AddedVia.FILTER)
+
+
+def _add_contacts(campaign: Campaign, contacts: QuerySet[Contact], added_via: str) -> int:
+    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+        raise CampaignLocked(f"The campaign is {campaign.status}: it takes no new contacts.")
+    sql, params = contacts.order_by().values("id").query.sql_with_params()
+    return add_members(campaign=campaign, contact_ids_sql=sql, params=params, added_via=added_via)
+
+
+def approve_flagged_member(*, member: CampaignContact) -> CampaignContact:
+    """Staff reviewed a contact who had texted us before and allow the campaign text."""
+    updated = CampaignContact.objects.filter(pk=member.pk, status=CampaignContact.Status.FLAGGED).update(
+        status=CampaignContact.Status.PENDING, review_approved=True, ineligible_reason="", updated_at=timezone.now()
+    )
+    if not updated:
+        raise CampaignLocked("Only a flagged member can be approved.")
+    member.refresh_from_db()
+    return member
+
+
+# --- Lifecycle -----------------------------------------------------------------------------
+
+
+def _transition(campaign: Campaign, status: str, **fields: Any) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not campaign.can_transition_to(status):
+        raise CampaignTransitionError(campaign, status)
+    campaign.status = status
+    for field, value in fields.items():
+        setattr(campaign, field, value)
+    campaign.save(update_fields=["status", *fields, "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def schedule_campaign(*, campaign: Campaign, starts_at: dt.datetime | None = None) -> Campaign:
+    """Draft → scheduled: the clock activates it at ``starts_at`` (now if not given)."""
+    if not campaign.memberships.exists():
+        raise CampaignNotRunnable("The campaign has no audience: add contacts before scheduling it.")
+    selectors.sending_number(campaign)
+    return _transition(campaign, Campaign.Status.SCHEDULED, starts_at=starts_at or timezone.now())
+
+
+def start_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> "ExecutionResult":
+    """Schedule for now if it is a draft, activate, and book today's sends at once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status == Campaign.Status.DRAFT:
+            campaign = schedule_campaign(campaign=campaign, starts_at=now)
+        _transition(campaign, Campaign.Status.ACTIVE)
+    return execute_campaign(campaign_id=campaign.pk, now=now)
+
+
+@transaction.atomic
+def pause_campaign(*, campaign: Campaign) -> Campaign:
+    """Active → paused. The dispatcher claims only active campaigns' sends, so nothing more goes out."""
+    return _transition(campaign, Campaign.Status.PAUSED)
+
+
+def resume_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> "ExecutionResult":
+    """Paused → active, then book again: sends whose slot passed while paused get new slots."""
+    with transaction.atomic():
+        _transition(campaign, Campaign.Status.ACTIVE)
+    return execute_campaign(campaign_id=campaign.pk, now=now)
+
+
+@transaction.atomic
+def cancel_campaign(*, campaign: Campaign) -> Campaign:
+    """Cancel for good: every send not yet handed to the provider is cancelled with the reason."""
+    campaign = _transition(campaign, Campaign.Status.CANCELLED)
+    campaign.sends.filter(status=SendStatus.QUEUED).update(
+        status=SendStatus.CANCELLED, cancelled_reason="Campaign cancelled", updated_at=timezone.now()
+    )
+    return campaign
+
+
+@transaction.atomic
+def declare_winner(*, campaign: Campaign, variant: str) -> Campaign:
+    """From now on the rest of the audience gets the winning text; results so far are kept."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not campaign.template_b:
+        raise CampaignLocked("The campaign has only one variant: there is no winner to declare.")
+    if campaign.winner:
+        raise CampaignLocked(f"Variant {campaign.winner} was already declared the winner.")
+    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+        raise CampaignLocked(f"The campaign is {campaign.status}.")
+    campaign.winner = variant
+    campaign.winner_declared_at = timezone.now()
+    campaign.save(update_fields=["winner", "winner_declared_at", "updated_at"])
+    return campaign
+
+
+def activate_due_campaigns(*, now: dt.datetime | None = None) -> list[int]:
+    """Scheduled campaigns whose start time has come become active; returns their ids."""
+    now = now or timezone.now()
+    activated = []
+    for campaign_id in Campaign.objects.filter(status=Campaign.Status.SCHEDULED, starts_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        # Compare-and-set: a second beat (or a staff action) may have moved it meanwhile.
+        if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SCHEDULED).update(
+            status=Campaign.Status.ACTIVE, updated_at=now
+        ):
+            activated.append(campaign_id)
+    return activated
+
+
+# --- Execution -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What one run of a campaign did. ``sent`` and ``queued`` are the user's contract names."""
+
+    campaign_id: int
+    status: str
+    sent: int  # sends booked for today's window by this run
+    queued: int  # eligible members waiting for a later business day
+    rebooked: int  # booked sends that missed their slot and got a new one (or went back to the queue)
+    ineligible: int
+    flagged: int
+    booked_today: int  # this campaign's sends counting against today's limit, this run's included
+    business_date: dt.date | None  # the day this run booked for, None outside business days
+    next_send_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# One lock for all booking: the daily limit is shared by every campaign on a number, and the
+# frequency cap by every campaign texting a contact, so two runs must never count at once.
+BOOKING_LOCK_KEY = 0x41414321  # "AAC!"
+
+
+def _lock_booking() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BOOKING_LOCK_KEY])
+    # SQLite: transactions start IMMEDIATE (settings), which serializes writers already.
+
+
+def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> ExecutionResult:
+    """Book today's sends for an active campaign and queue the rest for later business days.
+
+    The one code path behind the beat schedule, the API action and the manage.py command.
+    Takes the booking lock, re-decides eligibility, gives sends that missed their slot a new
+    one, books as many eligible members as today's remaining budget and window allow (paced,
+    never a burst, balanced between variants), forecasts the day of everyone else, and
+    completes the campaign when its audience is exhausted.
+    """
+    now = now or timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    with transaction.atomic():
+        _lock_booking()
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != Campaign.Status.ACTIVE:
+            raise CampaignNotRunnable(f"The campaign is {campaign.status}, not active: it sends nothing.")
+        try:
+            number = selectors.sending_number(campaign)
+        except selectors.NoSendingNumber as error:
+            raise CampaignNotRunnable(str(error)) from error
+
+        _refresh_eligibility(campaign, now)
+        today = calendar.local_date(now)
+        window = calendar.window(today)
+        open_today = window is not None and now < window.closes
+        rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
+
+        waiting = selectors.waiting_members(campaign)
+        booked: list[CampaignSend] = []
+        if open_today:
+            booked = _book_today(campaign, waiting, number=number, today=today, window=window, now=now)
+        _forecast_later_days(waiting[len(booked) :], campaign, calendar=calendar, after=today)
+
+        counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
+        if _audience_exhausted(campaign):
+            campaign.status = Campaign.Status.COMPLETED
+            campaign.save(update_fields=["status", "updated_at"])
+        next_send = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
+        return ExecutionResult(
+            campaign_id=campaign.pk,
+            status=campaign.status,
+            sent=len(booked),
+            queued=len(waiting) - len(booked),
+            rebooked=rebooked,
+            ineligible=counts.get(CampaignContact.Status.INELIGIBLE, 0),
+            flagged=counts.get(CampaignContact.Status.FLAGGED, 0),
+            booked_today=campaign.sends.filter(business_date=today).exclude(status=SendStatus.CANCELLED).count(),
+            business_date=today if open_today else None,
+            next_send_at=next_send,
+        )
+
+
+def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
+    """The clock's tick: activate due campaigns, then run every active one (each on its own)."""
+    now = now or timezone.now()
+    activate_due_campaigns(now=now)
+    results = []
+    for campaign_id in Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True):
+        try:
+            results.append(execute_campaign(campaign_id=campaign_id, now=now))
+        except CampaignNotRunnable:
+            # Paused or cancelled since the list was read, or no sending number: the next tick
+            # tries again, and one campaign's problem never holds up the others.
+            logger.warning("Campaign %s not run", campaign_id, exc_info=True)
+    return results
+
+
+def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
+    """Decide again, in one statement, whether each member without a send may be texted.
+
+    Eligibility can change between adding and sending (an opt-out, another campaign's text),
+    so it is decided every time the campaign runs. The first rule that applies is the reason.
+    """
+    contact = Contact.objects.filter(pk=OuterRef("contact_id"))
+    rules: list[tuple[Any, str, str]] = [
+        (Exists(contact.filter(opted_out_at__isnull=False)), CampaignContact.Status.INELIGIBLE, "Opted out"),
+        (
+            Exists(contact.filter(line_type=Contact.LineType.LANDLINE)),
+            CampaignContact.Status.INELIGIBLE,
+            "Not a mobile number (landline)",
+        ),
+    ]
+    if campaign.frequency_cap_days:
+        since = now - dt.timedelta(days=campaign.frequency_cap_days)
+        recent = (
+            CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=LIVE_SEND_STATUSES)
+            .exclude(campaign_id=campaign.pk)
+            .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+            .filter(texted_at__gte=since)
+        )
+        rules.append(
+            (
+                Exists(recent),
+                CampaignContact.Status.INELIGIBLE,
+                f"Texted by another campaign in the last {campaign.frequency_cap_days} days",
+            )
+        )
+    texted_us = Q(
+        Exists(Message.objects.filter(contact_id=OuterRef("contact_id"), direction=Message.Direction.INBOUND)),
+        review_approved=False,
+    )
+    if campaign.prior_contact_policy == Campaign.PriorContactPolicy.SKIP:
+        rules.append((texted_us, CampaignContact.Status.INELIGIBLE, "Has texted us before (campaign skips them)"))
+    else:
+        rules.append((texted_us, CampaignContact.Status.FLAGGED, "Has texted us before: review before texting"))
+
+    new_status = Case(
+        *[When(condition, then=Value(status)) for condition, status, _ in rules],
+        When(
+            status__in=[CampaignContact.Status.INELIGIBLE, CampaignContact.Status.FLAGGED],
+            then=Value(CampaignContact.Status.PENDING),
+        ),
+        default=F("status"),
+    )
+    new_reason = Case(*[When(condition, then=Value(reason)) for condition, _, reason in rules], default=Value(""))
+    candidates = campaign.memberships.filter(
+        status__in=[
+            CampaignContact.Status.PENDING,
+            CampaignContact.Status.QUEUED,
+            CampaignContact.Status.INELIGIBLE,
+            CampaignContact.Status.FLAGGED,
+        ]
+    )
+    changed = candidates.annotate(new_status=new_status, new_reason=new_reason).exclude(
+        status=F("new_status"), ineligible_reason=F("new_reason")
+    )
+    CampaignContact.objects.filter(pk__in=changed.values("pk")).update(
+        status=new_status, ineligible_reason=new_reason, queued_for=None, updated_at=now
+    )
+
+
+def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:
+    """Sends still queued well after their slot (paused, workers down) never go out late.
+
+    Today's, while the window is still open, are released and booked again into fresh slots
+    ahead of everyone else; earlier days' are released back to the front of the queue. A
+    released send was never handed to the provider (it is still ``queued``), so deleting the
+    outbox row loses nothing: the member waits again.
+    """
+    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
+    missed = campaign.sends.filter(status=SendStatus.QUEUED, scheduled_for__lt=late)
+    if not keep_today:
+        missed = missed | campaign.sends.filter(status=SendStatus.QUEUED, business_date__lt=today)
+    missed_contacts = list(missed.values_list("contact_id", flat=True))
+    if not missed_contacts:
+        return 0
+    campaign.sends.filter(status=SendStatus.QUEUED, contact_id__in=missed_contacts).delete()
+    campaign.memberships.filter(contact_id__in=missed_contacts, status=CampaignContact.Status.SCHEDULED).update(
+        status=CampaignContact.Status.PENDING, updated_at=now
+    )
+    return len(missed_contacts)
+
+
+def _book_today(
+    campaign: Campaign,
+    waiting: list[tuple[int, int, str]],
+    *,
+    number: str,
+    today: dt.date,
+    window: Window,
+    now: dt.datetime,
+) -> list[CampaignSend]:
+    """Book as many of the waiting members as today's budget allows, in paced slots."""
+    gap = dt.timedelta(minutes=settings.CAMPAIGN_PACE_MINUTES) / settings.CAMPAIGN_PACE_BATCH
+    todays_sends = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(
+        status=SendStatus.CANCELLED
+    )
+    used_on_number = todays_sends.count()
+    used_by_campaign = todays_sends.filter(campaign=campaign).count()
+    last_slot = todays_sends.filter(status=SendStatus.QUEUED).aggregate(at=Max("scheduled_for"))["at"]
+    # Pacing is per number: after the last slot any campaign on it has booked today.
+    first_slot = max(now, window.opens, last_slot + gap if last_slot else window.opens)
+    slots_left = max(0, math.ceil((window.closes - first_slot) / gap))
+    budget = min(
+        settings.SMS_DAILY_LIMIT_PER_NUMBER - used_on_number,
+        campaign.daily_limit - used_by_campaign,
+        slots_left,
+        len(waiting),
+    )
+    if budget <= 0:
+        return []
+    chosen = waiting[:budget]
+    sends = CampaignSend.objects.bulk_create(
+        CampaignSend(
+            campaign=campaign,
+            contact_id=contact_id,
+            variant=campaign.winner or variant,
+            from_number=number,
+            business_date=today,
+            scheduled_for=first_slot + index * gap,
+        )
+        for index, (_, contact_id, variant) in enumerate(chosen)
+    )
+    CampaignContact.objects.filter(pk__in=[member_id for member_id, _, _ in chosen]).update(
+        status=CampaignContact.Status.SCHEDULED, queued_for=None, updated_at=now
+    )
+    return sends
+
+
+def _forecast_later_days(
+    waiting: list[tuple[int, int, str]], campaign: Campaign, *, calendar: BusinessCalendar, after: dt.date
+) -> None:
+    """Mark each remaining member with the opening of the business day it should be texted on."""
+    per_day = selectors.daily_limit_per_day(campaign)
+    days = calendar.business_days_after(after)
+    for start in range(0, len(waiting), per_day):
+        opens = calendar.window(next(days)).opens
+        member_ids = [member_id for member_id, _, _ in waiting[start : start + per_day]]
+        day_members = CampaignContact.objects.filter(pk__in=member_ids)
+        day_members.exclude(status=CampaignContact.Status.QUEUED, queued_for=opens).update(
+            status=CampaignContact.Status.QUEUED, queued_for=opens, updated_at=timezone.now()
+        )
+
+
+def _audience_exhausted(campaign: Campaign) -> bool:
+    """Nothing left to do: no member waits or awaits review, and no send is still going out."""
+    waiting = campaign.memberships.filter(
+        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.FLAGGED]
+    )
+    in_flight = campaign.sends.filter(status__in=[SendStatus.QUEUED, SendStatus.SENDING])
+    return not waiting.exists() and not in_flight.exists()

@@ -30,3 +30,29 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
             | Q(city__icontains=word)
         )
     return contacts.filter(condition)
+
+
+def contact_filter(
+    *,
+    city: str = "",
+    zip_code: str = "",
+    state: str = "",
+    source: str = "",
+    import_id: int | None = None,
+    opted_out: bool | None = None,
+) -> QuerySet[Contact]:
+    """Contacts matching every given criterion (an audience filter); exact, case-insensitive text."""
+    contacts = Contact.objects.order_by()
+    if city:
+        contacts = contacts.filter(city__iexact=city.strip())
+    if zip_code:
+        contacts = contacts.filter(zip_code=zip_code.strip())
+    if state:
+        contacts = contacts.filter(state__iexact=state.strip())
+    if source:
+        contacts = contacts.filter(source__iexact=source.strip())
+    if import_id is not None:
+        contacts = contacts.filter(source_import_id=import_id)
+    if opted_out is not None:
+        contacts = contacts.filter(opted_out_at__isnull=not opted_out)
+    return contacts

@@ -1,12 +1,14 @@
 """Every model has an admin, and every admin page a staff user opens renders."""
 
+import datetime as dt
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignContact, CampaignSend
+from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
 from contacts.models import ContactImport, ImportRejection, OptOutEvent
 from messaging.models import Message
 from tests.factories import (
@@ -40,6 +42,7 @@ def one_of_everything():
     MessageFactory(contact=link.contact, kind=Message.Kind.CAMPAIGN, campaign_send=send)
     InboundMessageFactory(contact=link.contact)
     WebhookEventFactory()
+    Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     contact_import = ContactImport.objects.create(file_name="january.csv", status="completed", rows_read=2)
     ImportRejection.objects.create(contact_import=contact_import, line_number=3, reason="No phone")
     OptOutEvent.objects.create(contact=link.contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")

@@ -17,7 +17,24 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
         "/api/contacts/{contact_id}",
         "/api/messages",
         "/api/messages/{message_id}",
-        "/api/campaigns/{campaign_id}/upload",
+        *(
+            f"/api/campaigns/{{campaign_id}}/{action}"
+            for action in (
+                "upload",
+                "schedule",
+                "start",
+                "pause",
+                "resume",
+                "cancel",
+                "execute",
+                "winner",
+                "results",
+                "preview",
+                "members",
+                "sends",
+            )
+        ),
+        "/api/campaigns/{campaign_id}/members/{member_id}/approve",
         "/api/contacts/export.csv",
         "/api/import/csv",
         "/api/imports",

@@ -1,0 +1,225 @@
+"""Reads with business meaning for campaigns: what a text says, who is next, how variants do."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+
+from campaigns import texts
+from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
+from contacts.models import Contact, Property
+from messaging.models import Message
+
+# Used for previews when the campaign has no audience yet.
+SAMPLE_CONTACT = Contact(first_name="Mary", last_name="Sullivan", city="Quincy", state="MA", address="12 Elm St")
+SAMPLE_HOME = Property(address="12 Elm St", city="Quincy", year_built=1954)
+
+
+class NoSendingNumber(Exception):
+    """Neither the campaign nor OPENPHONE_FROM_NUMBER names the number to send from."""
+
+
+def sending_number(campaign: Campaign) -> str:
+    number = campaign.from_number or settings.OPENPHONE_FROM_NUMBER
+    if not number:
+        raise NoSendingNumber(
+            "The campaign has no sending number: set its from_number or the OPENPHONE_FROM_NUMBER setting."
+        )
+    return number
+
+
+def daily_limit_per_day(campaign: Campaign) -> int:
+    """Texts the campaign may book on one business day: its own limit within the number's."""
+    return min(campaign.daily_limit, settings.SMS_DAILY_LIMIT_PER_NUMBER)
+
+
+def variants_in_play(campaign: Campaign) -> list[str]:
+    if campaign.winner:
+        return [campaign.winner]
+    return [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
+
+
+def template_for(campaign: Campaign, variant: str) -> str:
+    return campaign.template_b if variant == Variant.B and campaign.template_b else campaign.template_a
+
+
+def home_of(contact: Contact) -> Property | None:
+    """The house a contact is texted about: the one they are the primary owner of, else any."""
+    if contact.pk is None:
+        return SAMPLE_HOME if contact is SAMPLE_CONTACT else None
+    return Property.objects.filter(property_contacts__contact=contact).order_by("property_contacts__role", "id").first()
+
+
+def is_first_text_to(contact: Contact) -> bool:
+    if contact.pk is None:
+        return True
+    return not Message.objects.filter(contact=contact, direction=Message.Direction.OUTBOUND).exists()
+
+
+def _variant_text(*, campaign: Campaign, contact: Contact, variant: str, first_text: bool) -> str:
+    text = texts.render(template_for(campaign, variant), texts.contact_values(contact, home_of(contact)))
+    if campaign.include_opt_out_footer and first_text:
+        text = texts.with_opt_out_footer(text)
+    return text
+
+
+def campaign_text(*, campaign: Campaign, contact: Contact, variant: str) -> str:
+    """The exact text a contact gets from a campaign (after a declared winner, the winner's)."""
+    return _variant_text(
+        campaign=campaign, contact=contact, variant=campaign.winner or variant, first_text=is_first_text_to(contact)
+    )
+
+
+@dataclass(frozen=True)
+class TextPreview:
+    variant: str
+    text: str
+    cost: texts.SmsCost
+
+
+def text_previews(*, campaign: Campaign, contact: Contact | None = None) -> tuple[Contact, list[TextPreview]]:
+    """Each variant's text for a contact: the given one, the first in the audience, or a sample."""
+    if contact is None:
+        member = campaign.memberships.select_related("contact").order_by("id").first()
+        contact = member.contact if member else SAMPLE_CONTACT
+    variants = [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
+    first_text = is_first_text_to(contact)
+    previews = []
+    for variant in variants:
+        text = _variant_text(campaign=campaign, contact=contact, variant=variant, first_text=first_text)
+        previews.append(TextPreview(variant=variant, text=text, cost=texts.sms_cost(text)))
+    return contact, previews
+
+
+def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[CampaignContact]:
+    members = campaign.memberships.select_related("contact")
+    if status:
+        members = members.filter(status=status)
+    return members
+
+
+def waiting_members(campaign: Campaign) -> list[tuple[int, int, str]]:
+    """Eligible members without a send, in the order they will be texted: (member, contact, variant).
+
+    The order interleaves the variants in proportion to the split (a weighted round robin over
+    the members in the order they were added), so any prefix of it, such as one day's batch,
+    is balanced between A and B.
+    """
+    rows = list(
+        campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED])
+        .order_by("id")
+        .values_list("id", "contact_id", "variant")
+    )
+    if campaign.winner or not campaign.template_b:
+        return rows
+    share = {Variant.A: campaign.split_percent_a / 100, Variant.B: 1 - campaign.split_percent_a / 100}
+    seen = {Variant.A: 0, Variant.B: 0}
+    keyed = []
+    for index, row in enumerate(rows):
+        variant = row[2]
+        seen[variant] += 1
+        # The k-th member of a variant with share s is due at position k / s.
+        due = (seen[variant] - 0.5) / share[variant] if share[variant] else math.inf
+        keyed.append((due, index, row))
+    keyed.sort()
+    return [row for _, _, row in keyed]
+
+
+# --- A/B results --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    variant: str
+    sent: int
+    delivered: int
+    replied: int
+    opted_out: int
+
+    @property
+    def reply_rate(self) -> float | None:
+        return self.replied / self.sent if self.sent else None
+
+
+@dataclass(frozen=True)
+class SignificanceTest:
+    """Pearson's chi-square test (1 degree of freedom, no continuity correction) of reply rates."""
+
+    chi_square: float | None
+    p_value: float | None
+    significant: bool
+    verdict: str
+
+
+def chi_square_2x2(table: list[list[int]]) -> tuple[float, float, float] | None:
+    """(chi², p, smallest expected count) for a 2×2 table, or None when a margin is zero."""
+    rows = [sum(row) for row in table]
+    columns = [sum(column) for column in zip(*table, strict=True)]
+    total = sum(rows)
+    if 0 in rows or 0 in columns:
+        return None
+    chi_square = 0.0
+    smallest_expected = math.inf
+    for i in range(2):
+        for j in range(2):
+            expected = rows[i] * columns[j] / total
+            smallest_expected = min(smallest_expected, expected)
+            chi_square += (table[i][j] - expected) ** 2 / expected
+    # With one degree of freedom the chi-square survival function is erfc(sqrt(x / 2)).
+    return chi_square, math.erfc(math.sqrt(chi_square / 2)), smallest_expected
+
+
+def significance(a: VariantResult, b: VariantResult) -> SignificanceTest:
+    result = chi_square_2x2([[a.replied, a.sent - a.replied], [b.replied, b.sent - b.replied]])
+    if result is None:
+        return SignificanceTest(None, None, False, "Not enough data: both variants need sends, and some replies.")
+    chi_square, p_value, smallest_expected = result
+    if smallest_expected < 5:
+        # The chi-square approximation is unreliable below five expected per cell.
+        return SignificanceTest(
+            chi_square, p_value, False, "Not enough data yet: keep sending before reading the result."
+        )
+    if p_value < 0.05:
+        leader = a.variant if (a.reply_rate or 0) > (b.reply_rate or 0) else b.variant
+        return SignificanceTest(
+            chi_square, p_value, True, f"Variant {leader} replies better (significant at 95%, p={p_value:.3f})."
+        )
+    return SignificanceTest(
+        chi_square, p_value, False, f"No significant difference yet (p={p_value:.3f}, needs < 0.05)."
+    )
+
+
+def variant_results(campaign: Campaign) -> tuple[list[VariantResult], SignificanceTest]:
+    sent = Q(status=CampaignSend.Status.SENT)
+    rows = {
+        row["variant"]: row
+        for row in CampaignSend.objects.filter(campaign=campaign)
+        .annotate(has_reply=Exists(Message.objects.filter(in_reply_to_send=OuterRef("pk"))))
+        .values("variant")
+        .annotate(
+            sent=Count("id", filter=sent),
+            delivered=Count("id", filter=sent & Q(message__status=Message.Status.DELIVERED)),
+            replied=Count("id", filter=sent & Q(has_reply=True)),
+            opted_out=Count("id", filter=sent & Q(contact__opted_out_at__gte=F("sent_at"))),
+        )
+    }
+    counted = ("sent", "delivered", "replied", "opted_out")
+    results = [
+        VariantResult(variant=variant, **{key: rows.get(variant, {}).get(key, 0) for key in counted})
+        for variant in (Variant.A, Variant.B)
+    ]
+    return results, significance(*results)
+
+
+def due_sends(*, now: dt.datetime) -> QuerySet[CampaignSend]:
+    """Booked sends whose slot has come: of active campaigns only (a pause stops sending at once),
+    and not later than the missed-slot grace (a late send is booked again, never sent late)."""
+    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
+    return CampaignSend.objects.filter(
+        status=CampaignSend.Status.QUEUED,
+        campaign__status=Campaign.Status.ACTIVE,
+        scheduled_for__lte=now,
+        scheduled_for__gte=late,
+    ).order_by("scheduled_for", "id")

@@ -1,0 +1,133 @@
+"""Campaign message templates: the tokens they may use, how a text is rendered, what it costs.
+
+A template is plain text with tokens in braces: ``Hi {name}, ...``. A token may carry its own
+fallback for contacts that lack the value, ``{city|your town}``; without one the token's default
+fallback is used, so a text never shows a placeholder, "None" or a doubled space. ``{{`` and
+``}}`` are literal braces.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+# What each token says when the contact has no value for it.
+TOKEN_FALLBACKS: dict[str, str] = {
+    "name": "there",  # how the contact is addressed: "Hi {name}," → "Hi there,"
+    "first_name": "there",
+    "last_name": "",
+    "city": "your area",
+    "year_built": "",
+    "address": "your home",
+}
+
+_PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_TOKEN = re.compile(r"^\s*([a-z_]+)\s*(?:\|(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Token:
+    name: str
+    fallback: str
+
+
+def parse_template(template: str) -> list[str | Token]:
+    """Split a template into literal text and tokens; ValidationError names what is wrong."""
+    pieces: list[str | Token] = []
+    literal: list[str] = []
+    position = 0
+    for match in _PIECE.finditer(template):
+        literal.append(template[position : match.start()])
+        position = match.end()
+        text = match.group(0)
+        if text in ("{{", "}}"):
+            literal.append(text[0])
+            continue
+        if text in ("{", "}"):
+            raise ValidationError(
+                "Unbalanced '%(brace)s' at character %(at)s; write {{ or }} for a literal brace.",
+                code="unbalanced_brace",
+                params={"brace": text, "at": match.start() + 1},
+            )
+        token = _TOKEN.match(match.group(1))
+        if token is None or token.group(1) not in TOKEN_FALLBACKS:
+            raise ValidationError(
+                "Unknown token %(token)s; the tokens are %(known)s.",
+                code="unknown_token",
+                params={"token": text, "known": ", ".join(f"{{{name}}}" for name in TOKEN_FALLBACKS)},
+            )
+        name, own_fallback = token.group(1), token.group(2)
+        pieces.append("".join(literal))
+        literal = []
+        pieces.append(Token(name, TOKEN_FALLBACKS[name] if own_fallback is None else own_fallback.strip()))
+    literal.append(template[position:])
+    pieces.append("".join(literal))
+    return [piece for piece in pieces if piece != ""]
+
+
+def validate_template(template: str) -> None:
+    """Model-field validator: a template that cannot be rendered is refused when it is saved."""
+    parse_template(template)
+
+
+def contact_values(contact: Any, home: Any = None) -> dict[str, str]:
+    """The token values for a contact and, if known, the house it is texted about."""
+    year_built = getattr(home, "year_built", None)
+    return {
+        "name": contact.first_name,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "city": contact.city or getattr(home, "city", "") or "",
+        "year_built": str(year_built) if year_built else "",
+        "address": contact.address or getattr(home, "address", "") or "",
+    }
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    out = ""
+    for piece in parse_template(template):
+        if isinstance(piece, str):
+            # An empty token left "Hi  ," behind: drop the space it would have followed.
+            if out.endswith(" ") and (piece[:1] in (" ", ",", ".", "!", "?", ";", ":")):
+                out = out[:-1]
+            out += piece
+            continue
+        value = (values.get(piece.name) or "").strip() or piece.fallback
+        out += value
+    return out.strip()
+
+
+def with_opt_out_footer(text: str) -> str:
+    return f"{text}\n{settings.SMS_OPT_OUT_FOOTER}"
+
+
+# --- What a text costs ------------------------------------------------------------------------
+# GSM 03.38: the basic set costs one septet per character, the extension set two (escape + char).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsCost:
+    encoding: str  # "GSM-7" or "UCS-2"
+    characters: int
+    units: int  # septets for GSM-7, UTF-16 code units for UCS-2
+    segments: int
+
+
+def sms_cost(text: str) -> SmsCost:
+    """Characters and segments: GSM-7 fits 160 in one segment, 153 per part of a longer text;
+    anything outside GSM-7 (an emoji, curly quotes) makes it UCS-2, 70 and 67."""
+    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
+        units = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+        single, part, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = 70, 67, "UCS-2"
+    segments = 1 if units <= single else -(-units // part)
+    return SmsCost(encoding=encoding, characters=len(text), units=units, segments=segments)

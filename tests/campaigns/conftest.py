@@ -1,0 +1,29 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from campaigns import services
+from campaigns.models import Campaign
+from contacts.models import Contact
+from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
+
+EASTERN = ZoneInfo("America/New_York")
+
+
+def eastern(*args: int) -> dt.datetime:
+    """An aware moment on the shop's wall clock: eastern(2024, 1, 15, 10) is 10:00 ET."""
+    return dt.datetime(*args, tzinfo=EASTERN)
+
+
+@pytest.fixture
+def active_campaign(db):
+    """An active A/B campaign on the shop's number; add_audience(campaign, n) fills it."""
+    return CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=125)
+
+
+def add_audience(campaign: Campaign, size: int, **contact_fields) -> list[Contact]:
+    """``size`` new contacts added to the campaign through the audience service."""
+    contacts = ContactFactory.create_batch(size, **contact_fields)
+    assert services.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts]) == size
+    return contacts

@@ -103,28 +103,26 @@ def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Ca
 def waiting_members(campaign: Campaign) -> list[tuple[int, int, str]]:
     """Eligible members without a send, in the order they will be texted: (member, contact, variant).
 
-    The order interleaves the variants in proportion to the split (a weighted round robin over
-    the members in the order they were added), so any prefix of it, such as one day's batch,
-    is balanced between A and B.
+    One fixed order over the whole audience interleaves the variants in proportion to the split
+    (a weighted round robin over members in the order they were added), so any day's batch, a
+    prefix of what is left, is balanced between A and B; and a member whose booked send was
+    released (a pause, a missed slot) keeps its place ahead of everyone not yet booked.
     """
-    rows = list(
-        campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED])
-        .order_by("id")
-        .values_list("id", "contact_id", "variant")
-    )
-    if campaign.winner or not campaign.template_b:
-        return rows
-    share = {Variant.A: campaign.split_percent_a / 100, Variant.B: 1 - campaign.split_percent_a / 100}
-    seen = {Variant.A: 0, Variant.B: 0}
-    keyed = []
-    for index, row in enumerate(rows):
-        variant = row[2]
-        seen[variant] += 1
-        # The k-th member of a variant with share s is due at position k / s.
-        due = (seen[variant] - 0.5) / share[variant] if share[variant] else math.inf
-        keyed.append((due, index, row))
-    keyed.sort()
-    return [row for _, _, row in keyed]
+    rows = list(campaign.memberships.order_by("id").values_list("id", "contact_id", "variant", "status"))
+    if campaign.template_b:
+        share = {Variant.A: campaign.split_percent_a / 100, Variant.B: 1 - campaign.split_percent_a / 100}
+        seen = {Variant.A: 0, Variant.B: 0}
+        keyed = []
+        for index, row in enumerate(rows):
+            variant = row[2]
+            seen[variant] += 1
+            # The k-th member of a variant with share s is due at position k / s.
+            due = (seen[variant] - 0.5) / share[variant] if share[variant] else math.inf
+            keyed.append((due, index, row))
+        keyed.sort()
+        rows = [row for _, _, row in keyed]
+    waiting = {CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED}
+    return [(member_id, contact_id, variant) for member_id, contact_id, variant, status in rows if status in waiting]
 
 
 # --- A/B results --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ def record_backend_pid() -> None:
         cursor.execute("SELECT pg_backend_pid()")
         backend_pids.append(cursor.fetchone()[0])
     if len(backend_pids) == 3:
+        connection.close()  # the proof is in; let the test database go at teardown
         three_tasks_ran.set()
 
 

@@ -1,0 +1,103 @@
+"""How long the campaign clock's work takes with a large audience, on PostgreSQL.
+
+    .venv/bin/python bench/campaign_execution.py [--audience 20000] [--campaigns 5]
+
+Seeds a fresh database `attackacrack_bench` with contacts and active campaigns whose audiences
+hold all of them, then times, with the clock pinned to a Monday 10:00 ET:
+
+- the first run of one campaign (eligibility for the whole audience, 125 booked, the rest
+  forecast over later business days)
+- a steady-state run of the same campaign a minute later (what every tick costs)
+- one whole tick (`run_campaigns`) over every active campaign
+
+The figures are what a beat tick every 60 s has to fit in; there is no pass/fail target here.
+"""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT = Path(__file__).resolve().parents[1]
+DATABASE = "attackacrack_bench"
+MONDAY_10 = dt.datetime(2024, 1, 15, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def setup_database() -> None:
+    import psycopg
+
+    server = os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
+    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}")
+    os.environ["DATABASE_URL"] = f"{server}/{DATABASE}"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(PROJECT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attackacrack.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed(size: int, campaigns: int) -> list[int]:
+    from campaigns import services
+    from campaigns.models import Campaign
+    from contacts.models import Contact
+
+    contacts = (Contact(phone=f"+1617{2000000 + n:07d}", first_name="Pat", last_name=f"Owner{n}") for n in range(size))
+    Contact.objects.bulk_create(contacts, batch_size=5000)
+    ids = []
+    for index in range(campaigns):
+        campaign = services.create_campaign(
+            name=f"Bench {index}", template_a="Hi {name}, A", template_b="Hi {name}, B", from_number="+16175550100"
+        )
+        services.add_contacts_by_filter(campaign=campaign, filters={"state": ""})
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
+        ids.append(campaign.pk)
+    return ids
+
+
+def timed(label: str, action) -> None:
+    started = time.perf_counter()
+    result = action()
+    elapsed = time.perf_counter() - started
+    print(f"{label:<58} {elapsed * 1000:9.0f} ms   {result}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--audience", type=int, default=20000)
+    parser.add_argument("--campaigns", type=int, default=5)
+    args = parser.parse_args()
+    setup_database()
+    campaign_ids = seed(args.audience, args.campaigns)
+    from campaigns import services
+
+    print(f"audience {args.audience:,} contacts, {args.campaigns} active campaigns on one number")
+
+    def first_run():
+        result = services.execute_campaign(campaign_id=campaign_ids[0], now=MONDAY_10)
+        return f"sent={result.sent} queued={result.queued}"
+
+    def steady_run():
+        result = services.execute_campaign(campaign_id=campaign_ids[0], now=MONDAY_10 + dt.timedelta(minutes=1))
+        return f"sent={result.sent} queued={result.queued}"
+
+    def whole_tick():
+        results = services.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=2))
+        return f"campaigns={len(results)} booked={sum(r.sent for r in results)}"
+
+    timed("first run of one campaign", first_run)
+    timed("steady-state run of the same campaign", steady_run)
+    timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
+    timed(f"one tick over all {args.campaigns} campaigns (steady state)", whole_tick)
+
+
+if __name__ == "__main__":
+    main()

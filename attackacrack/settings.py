@@ -195,6 +195,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Future sends wait in the database; beat only ticks the services that book and claim them.
 CELERY_BEAT_SCHEDULE = {
     "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": 60.0},
+    "dispatch-outbox": {"task": "messaging.tasks.dispatch_outbox", "schedule": 5.0},
 }
 
 # --- Contact imports ----------------------------------------------------------------------
@@ -238,6 +239,22 @@ OPENPHONE_FROM_NUMBER = os.getenv("OPENPHONE_FROM_NUMBER", "")
 OPENPHONE_WEBHOOK_SIGNING_KEY = os.getenv("OPENPHONE_WEBHOOK_SIGNING_KEY", "")
 # Standard Webhooks scheme: `whsec_...` secret.
 OPENPHONE_WEBHOOK_SECRET = os.getenv("OPENPHONE_WEBHOOK_SECRET", "")
+# Signed timestamps older (or further ahead) than this are replays and refused.
+OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = int(os.getenv("OPENPHONE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+OPENPHONE_WEBHOOK_MAX_BYTES = int(os.getenv("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024)))
+# OpenPhone allows 10 requests per second per key: held across every worker through Redis.
+OPENPHONE_RATE_LIMIT_PER_SECOND = int(os.getenv("OPENPHONE_RATE_LIMIT_PER_SECOND", "10"))
+# A text is tried this many times (429, 5xx, network) before it is recorded as failed.
+SMS_MAX_ATTEMPTS = int(os.getenv("SMS_MAX_ATTEMPTS", "5"))
+# A text still "sending" this long after its attempt began was interrupted (a killed worker):
+# the provider is asked whether it went out before anything else happens.
+SMS_STUCK_AFTER_SECONDS = int(os.getenv("SMS_STUCK_AFTER_SECONDS", "300"))
+BUSINESS_NAME = os.getenv("BUSINESS_NAME", "Attack-a-Crack Foundation Repair")
+SMS_OPT_OUT_CONFIRMATION = "You've been unsubscribed. Reply START to resubscribe."
+SMS_RESUBSCRIBE_CONFIRMATION = "You're subscribed again. Reply STOP to unsubscribe."
+SMS_HELP_REPLY = os.getenv(
+    "SMS_HELP_REPLY", f"{BUSINESS_NAME}: foundation repair texts. Reply STOP to unsubscribe. Msg&data rates may apply."
+)
 
 LOGGING = {
     "version": 1,

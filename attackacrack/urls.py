@@ -13,7 +13,8 @@ from contacts.api import (
     ImportListApi,
     ImportRejectionsApi,
 )
-from messaging.api import MessageDetailApi, MessageListApi
+from messaging import views as messaging_views
+from messaging.api import ContactMessagesApi, ConversationListApi, MessageDetailApi, MessageListApi
 
 # The user's contract spells API paths without a trailing slash.
 api_urlpatterns = [
@@ -50,6 +51,9 @@ api_urlpatterns = [
     path("api/imports/<int:import_id>/rejections.csv", ImportRejectionsApi.as_view(), name="api-import-rejections"),
     path("api/messages", MessageListApi.as_view(), name="api-messages"),
     path("api/messages/<int:message_id>", MessageDetailApi.as_view(), name="api-message"),
+    path("api/contacts/<int:contact_id>/messages", ContactMessagesApi.as_view(), name="api-contact-messages"),
+    path("api/conversations", ConversationListApi.as_view(), name="api-conversations"),
+    path("api/webhooks/openphone", messaging_views.openphone_webhook, name="openphone-webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -174,6 +174,7 @@ class CampaignSend(models.Model):
     # The local business day whose daily limit this send counts against.
     business_date = models.DateField()
     scheduled_for = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

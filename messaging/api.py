@@ -1,13 +1,23 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attackacrack.api import COMMON_ERRORS, ErrorSerializer, paginated_response, validate_query
+from attackacrack.api import (
+    COMMON_ERRORS,
+    Conflict,
+    ErrorSerializer,
+    IdCursorPagination,
+    paginated_response,
+    validate_query,
+)
+from contacts.models import Contact
+from messaging import services
 from messaging.models import Message
-from messaging.selectors import message_list
+from messaging.outbox import CannotText
+from messaging.selectors import conversations, message_list
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
@@ -29,6 +39,8 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "in_reply_to_send",
             "created_at",
             "sent_at",
+            "read_at",
+            "attempts",
         ]
 
 
@@ -59,3 +71,80 @@ class MessageDetailApi(APIView):
     )
     def get(self, request: Request, message_id: int) -> Response:
         return Response(MessageOutputSerializer(get_object_or_404(Message, pk=message_id)).data)
+
+
+class ConversationOutputSerializer(serializers.ModelSerializer):
+    last_message_at = serializers.DateTimeField()
+    unread = serializers.BooleanField()
+    name = serializers.CharField(source="full_name")
+    opted_out = serializers.BooleanField(source="is_opted_out")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "phone", "name", "city", "opted_out", "last_message_at", "unread"]
+
+
+class ConversationQuerySerializer(serializers.Serializer):
+    include_campaign_sends = serializers.BooleanField(required=False, default=False)
+
+
+class ConversationCursorPagination(IdCursorPagination):
+    ordering = ("-last_message_at", "-id")
+
+
+class ConversationListApi(APIView):
+    @extend_schema(
+        operation_id="conversations_list",
+        parameters=[ConversationQuerySerializer],
+        responses={200: ConversationOutputSerializer(many=True), 422: ErrorSerializer, **COMMON_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = validate_query(ConversationQuerySerializer, request)
+        paginator = ConversationCursorPagination()
+        page = paginator.paginate_queryset(conversations(**query), request, view=self)
+        return paginator.get_paginated_response(ConversationOutputSerializer(page, many=True).data)
+
+
+class SendTextInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=1600)
+
+
+class ContactMessagesApi(APIView):
+    @extend_schema(
+        operation_id="contacts_messages_list",
+        responses={200: MessageOutputSerializer(many=True), 404: ErrorSerializer, **COMMON_ERRORS},
+        description="The contact's conversation, newest first. Reading it marks their texts read.",
+    )
+    def get(self, request: Request, contact_id: int) -> Response:
+        contact = get_object_or_404(Contact, pk=contact_id)
+        services.mark_read(contact=contact)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=message_list(contact_id=contact.pk),
+            serializer_class=MessageOutputSerializer,
+        )
+
+    @extend_schema(
+        operation_id="contacts_messages_send",
+        request=SendTextInputSerializer,
+        responses={
+            202: MessageOutputSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+            422: ErrorSerializer,
+            **COMMON_ERRORS,
+        },
+        description="Send a one-to-one text (not a campaign send; not counted against the daily limit).",
+    )
+    def post(self, request: Request, contact_id: int) -> Response:
+        contact = get_object_or_404(Contact, pk=contact_id)
+        serializer = SendTextInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            message = services.send_staff_text(
+                contact=contact, body=serializer.validated_data["body"], sent_by=request.user
+            )
+        except CannotText as error:
+            raise Conflict(str(error), code="cannot_text") from error
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_202_ACCEPTED)

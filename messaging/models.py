@@ -51,6 +51,12 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(help_text="When the text was written or received")
     sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, help_text="When staff read an inbound text")
+    # The outbound state machine (queued → sending → sent / failed / unknown): see messaging/outbox.py.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When the current attempt started")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -70,6 +76,12 @@ class Message(models.Model):
             ),
         ]
         indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued", direction="outbound"),
+                name="message_outbox_due",
+            ),
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="message_outbox_sending"),
             models.Index(fields=["contact", "-created_at"], name="message_contact_time"),
             models.Index(fields=["-created_at"], name="message_time"),
         ]

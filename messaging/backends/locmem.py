@@ -1,7 +1,10 @@
 """Keeps texts in memory for tests: ``messaging.backends.locmem.outbox``."""
 
+import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.utils import timezone
 
 from messaging.backends.base import BaseSMSBackend, SendResult
 
@@ -12,13 +15,21 @@ class SentSMS:
     from_number: str
     to_number: str
     body: str
+    keep_out_of_inbox: bool = False
+    sent_at: dt.datetime = field(default_factory=timezone.now)
 
 
 outbox: list[SentSMS] = []
 
 
 class SMSBackend(BaseSMSBackend):
-    def send(self, *, from_number: str, to_number: str, body: str) -> SendResult:
+    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
         external_id = f"LOCMEM{uuid.uuid4().hex}"
-        outbox.append(SentSMS(external_id, from_number, to_number, body))
+        outbox.append(SentSMS(external_id, from_number, to_number, body, keep_out_of_inbox))
         return SendResult(external_id=external_id, status="sent")
+
+    def find_sent(self, *, from_number: str, to_number: str, body: str, since: dt.datetime) -> SendResult | None:
+        for sms in reversed(outbox):
+            if (sms.from_number, sms.to_number, sms.body) == (from_number, to_number, body) and sms.sent_at >= since:
+                return SendResult(external_id=sms.external_id, status="sent")
+        return None

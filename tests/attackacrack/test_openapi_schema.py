@@ -36,6 +36,8 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
         ),
         "/api/campaigns/{campaign_id}/members/{member_id}/approve",
         "/api/contacts/export.csv",
+        "/api/contacts/{contact_id}/messages",
+        "/api/conversations",
         "/api/import/csv",
         "/api/imports",
         "/api/imports/{import_id}",

@@ -1,0 +1,322 @@
+"""The outbox: every text we send, with the database as the source of truth.
+
+A campaign send (``CampaignSend``) or a one-to-one text (``Message``) waits as ``queued``. The
+beat tick (`dispatch`) hands due ones to workers in batches; a worker takes one with a
+compare-and-set to ``sending`` (so a task delivered twice sends once), checks again that it may
+still go, and makes one request to the provider outside any transaction. Then:
+
+- accepted → ``sent``, with OpenPhone's ``data.id`` stored for delivery updates;
+- refused for good (a 4xx) → ``failed`` with the provider's error;
+- refused for now (429, 5xx, network) → ``queued`` again after a jittered exponential backoff
+  that honours ``Retry-After``, until SMS_MAX_ATTEMPTS → ``failed``;
+- when the request may have reached the provider (a read timeout, a 5xx, a dropped connection),
+  the provider is asked whether the text exists before anything is retried; if it cannot be
+  asked, the text is ``unknown`` and left for a person — never guessed.
+
+A worker killed mid-attempt leaves the text ``sending``; `recover_interrupted` asks the provider
+about it after SMS_STUCK_AFTER_SECONDS, so it is neither lost nor sent twice.
+"""
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
+from campaigns.selectors import campaign_text, due_sends
+from contacts.models import Contact
+from messaging import ratelimit
+from messaging.backends import SendResult, SMSSendError, get_backend
+from messaging.models import Message
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 25
+# A batch handed to the broker but not started within this long is handed over again (the
+# broker lost it: Redis restarted). Taking a text is a compare-and-set, so a duplicate is harmless.
+REENQUEUE_AFTER = dt.timedelta(minutes=2)
+
+
+class CannotText(Exception):
+    """A text that must not be sent (the contact opted out, no sending number)."""
+
+
+# --- Handing work to the workers ------------------------------------------------------------
+
+
+def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The beat tick: recover interrupted attempts, then enqueue due sends and texts in batches."""
+    now = now or timezone.now()
+    recovered = recover_interrupted(now=now)
+    from messaging import tasks  # the tasks call back into this module
+
+    stale = now - REENQUEUE_AFTER
+    with transaction.atomic():
+        send_ids = list(
+            due_sends(now=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[: BATCH_SIZE * 8]
+        )
+        CampaignSend.objects.filter(pk__in=send_ids).update(enqueued_at=now)
+        message_ids = list(
+            Message.objects.filter(
+                direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, next_attempt_at__lte=now
+            )
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: BATCH_SIZE * 8]
+        )
+        Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
+        for batch in _batches(send_ids):
+            transaction.on_commit(lambda batch=batch: tasks.deliver_campaign_sends.delay(batch))
+        for batch in _batches(message_ids):
+            transaction.on_commit(lambda batch=batch: tasks.deliver_messages.delay(batch))
+    return {"campaign_sends": len(send_ids), "messages": len(message_ids), "recovered": recovered}
+
+
+def _batches(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), BATCH_SIZE):
+        yield ids[start : start + BATCH_SIZE]
+
+
+# --- Taking one text ------------------------------------------------------------------------
+
+
+def deliver_campaign_send(send_id: int, *, now: dt.datetime | None = None) -> str:
+    """Send one booked campaign text if it may still go; returns what became of it."""
+    now = now or timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    with transaction.atomic():
+        send = (
+            CampaignSend.objects.select_for_update(of=("self",))
+            .select_related("campaign", "contact")
+            .filter(pk=send_id, status=SendStatus.QUEUED)
+            .first()
+        )
+        if send is None:
+            return "taken"  # another worker has it, or it is no longer waiting
+        if send.contact.is_opted_out:
+            _cancel_send(send, "Opted out", now=now)
+            return "cancelled"
+        if send.campaign.status == Campaign.Status.CANCELLED:
+            _cancel_send(send, "Campaign cancelled", now=now)
+            return "cancelled"
+        late = send.scheduled_for < now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
+        if send.campaign.status != Campaign.Status.ACTIVE or not calendar.is_open(now) or late:
+            # Paused, or its window has gone: it waits, and the campaign's next run books it again.
+            CampaignSend.objects.filter(pk=send.pk).update(enqueued_at=None)
+            return "held"
+        body = campaign_text(campaign=send.campaign, contact=send.contact, variant=send.variant)
+        message = Message.objects.create(
+            direction=Message.Direction.OUTBOUND,
+            kind=Message.Kind.CAMPAIGN,
+            body=body,
+            from_number=send.from_number,
+            to_number=send.contact.phone,
+            contact=send.contact,
+            status=Message.Status.SENDING,
+            status_changed_at=now,
+            created_at=now,
+            campaign_send=send,
+            attempts=1,
+            claimed_at=now,
+        )
+        send.status = SendStatus.SENDING
+        send.claimed_at = now
+        send.attempts += 1
+        send.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
+    return _attempt(message)
+
+
+def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
+    """Send (or try again) one queued outbound text; returns what became of it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("contact", "campaign_send__campaign")
+            .filter(pk=message_id, status=Message.Status.QUEUED, direction=Message.Direction.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            return "taken"
+        if message.kind != Message.Kind.AUTOMATIC and message.contact.is_opted_out:
+            # Automatic replies (the one opt-out confirmation) were decided when written.
+            _finish(message, Message.Status.FAILED, error="Not sent: the contact opted out", now=now)
+            return "cancelled"
+        if message.kind == Message.Kind.CAMPAIGN:
+            campaign = message.campaign_send.campaign
+            if campaign.status == Campaign.Status.PAUSED:
+                Message.objects.filter(pk=message.pk).update(next_attempt_at=now + dt.timedelta(minutes=1))
+                return "held"
+            if campaign.status != Campaign.Status.ACTIVE or not BusinessCalendar.from_settings().is_open(now):
+                _finish(message, Message.Status.FAILED, error="Not sent: its sending window closed", now=now)
+                return "failed"
+        message.status = Message.Status.SENDING
+        message.status_changed_at = now
+        message.claimed_at = now
+        message.attempts += 1
+        message.save(update_fields=["status", "status_changed_at", "claimed_at", "attempts"])
+    return _attempt(message)
+
+
+def _attempt(message: Message) -> str:
+    """One request to the provider for a text this worker holds in ``sending``. No transaction is
+    open here: a slow provider never holds a database lock."""
+    backend = get_backend()
+    ratelimit.wait_for_slot()
+    try:
+        result = backend.send(
+            from_number=message.from_number,
+            to_number=message.to_number,
+            body=message.body,
+            keep_out_of_inbox=message.kind == Message.Kind.CAMPAIGN,
+        )
+    except SMSSendError as error:
+        return _after_failure(message, error, backend=backend)
+    _record_sent(message, result)
+    return "sent"
+
+
+def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
+    now = timezone.now()
+    if error.maybe_sent:
+        try:
+            found = backend.find_sent(
+                from_number=message.from_number,
+                to_number=message.to_number,
+                body=message.body,
+                since=message.claimed_at - dt.timedelta(minutes=1),
+            )
+        except SMSSendError as lookup_error:
+            _finish(
+                message,
+                Message.Status.UNKNOWN,
+                error=f"{error}; then the provider could not say whether it was sent: {lookup_error}",
+                now=now,
+            )
+            return "unknown"
+        if found is not None:
+            _record_sent(message, found)
+            return "sent"
+    if error.retryable and message.attempts < settings.SMS_MAX_ATTEMPTS:
+        backoff = min(300.0, 5 * 2 ** (message.attempts - 1)) * random.uniform(0.5, 1.5)
+        delay = max(backoff, error.retry_after or 0)
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.QUEUED,
+            status_changed_at=now,
+            next_attempt_at=now + dt.timedelta(seconds=delay),
+            enqueued_at=None,
+            error=str(error),
+        )
+        return "retrying"
+    _finish(message, Message.Status.FAILED, error=str(error), now=now)
+    return "failed"
+
+
+@transaction.atomic
+def _record_sent(message: Message, result: SendResult) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=result.external_id, error=""
+    )
+    if message.campaign_send_id:
+        CampaignSend.objects.filter(pk=message.campaign_send_id).update(
+            status=SendStatus.SENT, sent_at=now, last_error="", updated_at=now
+        )
+        send = CampaignSend.objects.only("campaign_id", "contact_id").get(pk=message.campaign_send_id)
+        CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
+            status=CampaignContact.Status.SENT, updated_at=now
+        )
+
+
+@transaction.atomic
+def _finish(message: Message, status: str, *, error: str, now: dt.datetime) -> None:
+    """A text that ends without being sent (failed) or with an outcome nobody knows (unknown)."""
+    Message.objects.filter(pk=message.pk).update(status=status, status_changed_at=now, error=error)
+    if message.campaign_send_id:
+        send_status = SendStatus.UNKNOWN if status == Message.Status.UNKNOWN else SendStatus.FAILED
+        CampaignSend.objects.filter(pk=message.campaign_send_id).update(
+            status=send_status, last_error=error, updated_at=now
+        )
+        if send_status == SendStatus.FAILED:
+            send = CampaignSend.objects.only("campaign_id", "contact_id").get(pk=message.campaign_send_id)
+            CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
+                status=CampaignContact.Status.INELIGIBLE,
+                ineligible_reason=f"Text failed: {error}"[:255],
+                updated_at=now,
+            )
+
+
+def _cancel_send(send: CampaignSend, reason: str, *, now: dt.datetime) -> None:
+    CampaignSend.objects.filter(pk=send.pk).update(status=SendStatus.CANCELLED, cancelled_reason=reason, updated_at=now)
+    CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
+        status=CampaignContact.Status.INELIGIBLE, ineligible_reason=reason, updated_at=now
+    )
+
+
+# --- Interrupted attempts -------------------------------------------------------------------
+
+
+def recover_interrupted(*, now: dt.datetime | None = None) -> int:
+    """Texts left ``sending`` by a worker that died: ask the provider, then settle each one."""
+    now = now or timezone.now()
+    stuck_before = now - dt.timedelta(seconds=settings.SMS_STUCK_AFTER_SECONDS)
+    recovered = 0
+    backend = None
+    for message_id, claimed_at in Message.objects.filter(
+        status=Message.Status.SENDING, claimed_at__lt=stuck_before
+    ).values_list("pk", "claimed_at")[:BATCH_SIZE]:
+        # Take it with a compare-and-set on the attempt's start, so one recoverer settles it.
+        if not Message.objects.filter(pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at).update(
+            claimed_at=now
+        ):
+            continue
+        message = Message.objects.get(pk=message_id)
+        backend = backend or get_backend()
+        interrupted = SMSSendError("The attempt was interrupted (worker stopped)", retryable=True, maybe_sent=True)
+        message.claimed_at = claimed_at
+        _after_failure(message, interrupted, backend=backend)
+        recovered += 1
+    return recovered
+
+
+# --- Writing texts --------------------------------------------------------------------------
+
+
+def queue_text(
+    *, contact: Contact, body: str, kind: str, sent_by=None, from_number: str = "", now: dt.datetime | None = None
+) -> Message:
+    """Write a one-to-one or automatic text into the outbox and hand it to a worker at once."""
+    now = now or timezone.now()
+    from_number = from_number or settings.OPENPHONE_FROM_NUMBER
+    if not from_number:
+        raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")
+    if kind != Message.Kind.AUTOMATIC and contact.is_opted_out:
+        raise CannotText(f"{contact.phone} opted out of texts on {contact.opted_out_at:%Y-%m-%d}.")
+    from messaging import tasks
+
+    message = Message.objects.create(
+        direction=Message.Direction.OUTBOUND,
+        kind=kind,
+        body=body,
+        from_number=from_number,
+        to_number=contact.phone,
+        contact=contact,
+        status=Message.Status.QUEUED,
+        status_changed_at=now,
+        created_at=now,
+        next_attempt_at=now,
+        enqueued_at=now,
+        sent_by=sent_by,
+    )
+    transaction.on_commit(lambda: tasks.deliver_messages.delay([message.pk]))
+    return message

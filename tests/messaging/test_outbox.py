@@ -1,0 +1,260 @@
+"""The outbox state machine: no duplicate and no loss, whatever the provider or a worker does."""
+
+import datetime as dt
+
+import pytest
+import requests
+import responses
+from django.utils import timezone
+from freezegun import freeze_time
+
+from campaigns import services as campaign_services
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from messaging import outbox
+from messaging.models import Message
+from tests.campaigns.conftest import add_audience, eastern
+from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
+from tests.messaging.conftest import OPENPHONE, SHOP_PN, accepted, posts
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10 = eastern(2024, 1, 15, 10, 0)
+
+
+@pytest.fixture
+def booked_send(db) -> CampaignSend:
+    campaign = CampaignFactory(
+        status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_a="Hi {name}, special offer!", template_b=""
+    )
+    add_audience(campaign, 1, first_name="Mary")
+    with freeze_time(MONDAY_10):
+        campaign_services.execute_campaign(campaign_id=campaign.pk)
+    return CampaignSend.objects.get()
+
+
+def deliver(send: CampaignSend, at: dt.datetime = MONDAY_10) -> str:
+    with freeze_time(at):
+        return outbox.deliver_campaign_send(send.pk)
+
+
+def retry(message: Message, at: dt.datetime) -> str:
+    with freeze_time(at):
+        return outbox.deliver_message(message.pk)
+
+
+def test_a_campaign_send_goes_out_once_with_its_text_and_the_providers_id(openphone, booked_send):
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("AC3f1c"))
+
+    assert deliver(booked_send) == "sent"
+
+    [payload] = posts(openphone)
+    assert payload["content"] == "Hi Mary, special offer!\nReply STOP to unsubscribe"
+    assert payload["to"] == [booked_send.contact.phone] and payload["from"] == SHOP_NUMBER
+    assert payload["setInboxStatus"] == "done"
+    message = Message.objects.get()
+    assert (message.kind, message.status, message.external_id) == ("campaign", "sent", "AC3f1c")
+    assert message.campaign_send_id == booked_send.pk
+    booked_send.refresh_from_db()
+    assert booked_send.status == CampaignSend.Status.SENT and booked_send.sent_at is not None
+    assert CampaignContact.objects.get().status == CampaignContact.Status.SENT
+
+
+def test_a_task_delivered_twice_sends_once(openphone, booked_send):
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted())
+
+    assert (deliver(booked_send), deliver(booked_send)) == ("sent", "taken")
+    assert len(posts(openphone)) == 1
+
+
+def test_429_waits_for_retry_after_then_sends_once(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429, headers={"Retry-After": "400"})
+
+    assert deliver(booked_send) == "retrying"
+    message = Message.objects.get()
+    assert message.status == Message.Status.QUEUED
+    assert message.next_attempt_at >= MONDAY_10 + dt.timedelta(seconds=400)
+    assert "429" in message.error
+
+    openphone.remove(responses.POST, f"{OPENPHONE}/v1/messages")
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("AC2"))
+    assert retry(message, MONDAY_10 + dt.timedelta(seconds=401)) == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.external_id, message.attempts) == ("sent", "AC2", 2)
+
+
+def test_a_final_refusal_is_recorded_and_not_retried(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=400, json={"message": "Invalid 'to' number"})
+
+    assert deliver(booked_send) == "failed"
+
+    message = Message.objects.get()
+    assert message.status == Message.Status.FAILED and "Invalid 'to' number" in message.error
+    booked_send.refresh_from_db()
+    assert booked_send.status == CampaignSend.Status.FAILED and "Invalid" in booked_send.last_error
+    member = CampaignContact.objects.get()
+    assert member.status == CampaignContact.Status.INELIGIBLE and member.ineligible_reason.startswith("Text failed")
+    assert len(posts(openphone)) == 1
+
+
+def test_too_many_retryable_failures_end_as_failed(openphone, booked_send, settings):
+    settings.SMS_MAX_ATTEMPTS = 2
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429)
+
+    assert deliver(booked_send) == "retrying"
+    assert retry(Message.objects.get(), MONDAY_10 + dt.timedelta(minutes=5)) == "failed"
+
+
+def lookup(openphone, found: list[dict]) -> None:
+    openphone.get(f"{OPENPHONE}/v1/phone-numbers", json={"data": [{"id": SHOP_PN, "phoneNumber": SHOP_NUMBER}]})
+    openphone.get(f"{OPENPHONE}/v1/messages", json={"data": found})
+
+
+def test_a_timeout_after_the_provider_took_the_text_is_not_sent_again(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", body=requests.ReadTimeout("slow"))
+    text = "Hi Mary, special offer!\nReply STOP to unsubscribe"
+    lookup(openphone, [{"id": "ACtaken", "direction": "outgoing", "text": text}])
+
+    assert deliver(booked_send) == "sent"
+
+    assert len(posts(openphone)) == 1
+    assert Message.objects.get().external_id == "ACtaken"
+
+
+def test_a_timeout_before_the_provider_took_it_is_retried(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", body=requests.ReadTimeout("slow"))
+    lookup(openphone, [])
+
+    assert deliver(booked_send) == "retrying"
+    assert Message.objects.get().status == Message.Status.QUEUED
+
+
+def test_when_nobody_can_tell_the_text_is_unknown_for_a_person(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=502)
+    openphone.get(f"{OPENPHONE}/v1/phone-numbers", status=503)
+
+    assert deliver(booked_send) == "unknown"
+
+    message = Message.objects.get()
+    assert message.status == Message.Status.UNKNOWN
+    assert "could not say" in message.error
+    booked_send.refresh_from_db()
+    assert booked_send.status == CampaignSend.Status.UNKNOWN
+    # Unknown counts as texted: no other campaign books this contact within the cap.
+    assert booked_send.status in campaign_services.LIVE_SEND_STATUSES
+
+
+def interrupted(send: CampaignSend) -> Message:
+    """What a worker killed mid-request leaves: the send and its message in ``sending``."""
+    message = Message.objects.create(
+        direction="outbound",
+        kind="campaign",
+        body="Hi Mary, special offer!\nReply STOP to unsubscribe",
+        from_number=SHOP_NUMBER,
+        to_number=send.contact.phone,
+        contact=send.contact,
+        status="sending",
+        status_changed_at=MONDAY_10,
+        created_at=MONDAY_10,
+        campaign_send=send,
+        attempts=1,
+        claimed_at=MONDAY_10,
+    )
+    CampaignSend.objects.filter(pk=send.pk).update(status="sending", claimed_at=MONDAY_10)
+    return message
+
+
+def test_a_worker_killed_after_the_provider_accepted_does_not_send_again(openphone, booked_send):
+    message = interrupted(booked_send)
+    lookup(openphone, [{"id": "ACaccepted", "direction": "outgoing", "text": message.body}])
+
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=6)):
+        assert outbox.recover_interrupted() == 1
+
+    assert posts(openphone) == []
+    message.refresh_from_db()
+    assert (message.status, message.external_id) == ("sent", "ACaccepted")
+    assert CampaignSend.objects.get().status == CampaignSend.Status.SENT
+
+
+def test_a_worker_killed_before_the_provider_took_it_does_not_lose_it(openphone, booked_send):
+    message = interrupted(booked_send)
+    lookup(openphone, [])
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACretry"))
+
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=6)):
+        outbox.recover_interrupted()
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+    assert retry(message, MONDAY_10 + dt.timedelta(minutes=8)) == "sent"
+
+    assert len(posts(openphone)) == 1
+    assert CampaignSend.objects.get().status == CampaignSend.Status.SENT
+
+
+def test_an_attempt_in_progress_is_not_mistaken_for_an_interrupted_one(openphone, booked_send):
+    interrupted(booked_send)
+
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=2)):
+        assert outbox.recover_interrupted() == 0
+    assert len(openphone.calls) == 0
+
+
+def test_an_opt_out_before_dispatch_cancels_the_send(openphone, booked_send):
+    booked_send.contact.opted_out_at = timezone.now()
+    booked_send.contact.opt_out_reason = "Replied STOP"
+    booked_send.contact.save()
+
+    assert deliver(booked_send) == "cancelled"
+
+    booked_send.refresh_from_db()
+    assert (booked_send.status, booked_send.cancelled_reason) == ("cancelled", "Opted out")
+    assert len(openphone.calls) == 0 and not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "at"),
+    [("pause", MONDAY_10), (None, eastern(2024, 1, 15, 18, 0)), (None, MONDAY_10 + dt.timedelta(minutes=11))],
+)
+def test_paused_closed_or_late_sends_are_held_not_sent(openphone, booked_send, change, at):
+    if change == "pause":
+        campaign_services.pause_campaign(campaign=booked_send.campaign)
+
+    assert deliver(booked_send, at=at) == "held"
+
+    assert len(openphone.calls) == 0
+    assert CampaignSend.objects.get().status == CampaignSend.Status.QUEUED
+
+
+def test_a_staff_text_goes_out_at_any_hour_and_is_not_a_campaign_send(openphone):
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACstaff"))
+    contact = ContactFactory()
+
+    with freeze_time(eastern(2024, 1, 13, 22, 0)):  # Saturday night
+        message = outbox.queue_text(contact=contact, body="On my way", kind=Message.Kind.STAFF)
+        assert outbox.deliver_message(message.pk) == "sent"
+
+    [payload] = posts(openphone)
+    assert payload == {"from": SHOP_NUMBER, "to": [contact.phone], "content": "On my way"}
+    assert not CampaignSend.objects.exists()
+
+
+def test_nobody_who_opted_out_gets_a_staff_text():
+    contact = ContactFactory(opted_out_at=timezone.now(), opt_out_reason="STOP")
+
+    with pytest.raises(outbox.CannotText, match="opted out"):
+        outbox.queue_text(contact=contact, body="Hello?", kind=Message.Kind.STAFF, from_number=SHOP_NUMBER)
+    assert not Message.objects.exists()
+
+
+def test_dispatch_hands_due_work_to_workers_in_batches(booked_send, django_capture_on_commit_callbacks):
+    with freeze_time(MONDAY_10), django_capture_on_commit_callbacks() as callbacks:
+        first = outbox.dispatch()
+    with freeze_time(MONDAY_10 + dt.timedelta(seconds=5)), django_capture_on_commit_callbacks() as again:
+        second = outbox.dispatch()
+
+    assert (first["campaign_sends"], len(callbacks)) == (1, 1)
+    # Already with a worker: not handed over twice while it is fresh.
+    assert (second["campaign_sends"], len(again)) == (0, 0)
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=3)):
+        # Nobody took it in two minutes (the broker lost it): handed over again.
+        assert outbox.dispatch()["campaign_sends"] == 1

@@ -57,6 +57,44 @@ class ContactAdmin(admin.ModelAdmin):
     readonly_fields = ["opted_out_at", "opt_out_reason", "source_import", "created_at", "updated_at"]
     inlines = [PropertyContactInline, OptOutEventInline]
     show_full_result_count = False
+    actions = ["send_text", "opt_out"]
+
+    @admin.action(description="Send a text to the selected contacts")
+    def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        from messaging.forms import StaffTextForm
+        from messaging.outbox import CannotText
+        from messaging.services import send_staff_text
+
+        form = StaffTextForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            sent = 0
+            for contact in queryset:
+                try:
+                    send_staff_text(contact=contact, body=form.cleaned_data["body"], sent_by=request.user)
+                    sent += 1
+                except CannotText as error:
+                    self.message_user(request, f"{contact}: {error}", messages.WARNING)
+            self.message_user(request, f"{sent} text(s) queued.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/contacts/contact/send_text.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Send a text",
+                "opts": self.model._meta,
+                "contacts": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Opt out the selected contacts (audited; no text is sent)")
+    def opt_out(self, request: HttpRequest, queryset) -> None:
+        from messaging.services import opt_out
+
+        done = sum(opt_out(contact=contact, reason="Opted out by staff", user=request.user) for contact in queryset)
+        self.message_user(request, f"{done} contact(s) opted out.", messages.SUCCESS)
 
 
 @admin.register(Property)

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from attackacrack.admin import PermanentRecordAdmin
 from messaging.models import Message, WebhookEvent
@@ -33,3 +33,16 @@ class WebhookEventAdmin(PermanentRecordAdmin):
     search_fields = ["=event_id"]
     date_hierarchy = "received_at"
     show_full_result_count = False
+    actions = ["replay"]
+
+    @admin.action(description="Process again (failed or unprocessed events)")
+    def replay(self, request, queryset) -> None:
+        from messaging import webhooks
+
+        for event in queryset.filter(processed_at__isnull=True):
+            try:
+                webhooks.process_event(event.pk)
+            except Exception as error:
+                self.message_user(request, f"{event}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{event}: processed.", messages.SUCCESS)

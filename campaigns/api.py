@@ -462,6 +462,7 @@ class SendOutputSerializer(serializers.ModelSerializer):
             "business_date",
             "scheduled_for",
             "sent_at",
+            "delivered_at",
             "attempts",
             "cancelled_reason",
             "last_error",

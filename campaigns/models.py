@@ -177,6 +177,7 @@ class CampaignSend(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When OpenPhone reported it delivered")
     attempts = models.PositiveSmallIntegerField(default=0)
     cancelled_reason = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)

@@ -222,6 +222,11 @@ def _message_delivered(obj: dict[str, Any]) -> None:
         # The report can overtake our own record of the send: try again shortly.
         raise NotYetKnown(f"No outgoing message has id {external_id} yet")
     if message.status != Message.Status.DELIVERED:
+        now = timezone.now()
         message.status = Message.Status.DELIVERED
-        message.status_changed_at = timezone.now()
+        message.status_changed_at = now
         message.save(update_fields=["status", "status_changed_at"])
+        if message.campaign_send_id:
+            CampaignSend.objects.filter(pk=message.campaign_send_id, delivered_at__isnull=True).update(
+                delivered_at=now, updated_at=now
+            )

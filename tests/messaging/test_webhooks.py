@@ -287,8 +287,11 @@ def test_opt_out_works_outside_business_hours_for_an_unknown_number(
     assert len(_sms_outbox) == 1
 
 
-def test_delivered_updates_the_outgoing_message(client, django_capture_on_commit_callbacks):
-    message = MessageFactory(external_id="AC3f1c", status=Message.Status.SENT)
+def test_delivered_updates_the_outgoing_message_and_its_campaign_send(client, django_capture_on_commit_callbacks):
+    send = CampaignSendFactory(status="sent", sent_at=timezone.now())
+    message = MessageFactory(
+        contact=send.contact, kind="campaign", campaign_send=send, external_id="AC3f1c", status=Message.Status.SENT
+    )
     payload = {
         "id": "EVdel",
         "type": "message.delivered",
@@ -300,6 +303,8 @@ def test_delivered_updates_the_outgoing_message(client, django_capture_on_commit
 
     message.refresh_from_db()
     assert message.status == Message.Status.DELIVERED
+    send.refresh_from_db()
+    assert send.delivered_at is not None
 
 
 def test_a_delivery_report_for_an_unknown_id_stays_visible_as_failed(client, django_capture_on_commit_callbacks):

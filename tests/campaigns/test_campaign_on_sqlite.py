@@ -1,0 +1,52 @@
+"""`make run` uses SQLite: booking, the daily limit and the outbox must work there too."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+SCRIPT = """
+import datetime as dt
+from zoneinfo import ZoneInfo
+from campaigns import services
+from campaigns.models import CampaignSend
+from contacts.models import Contact
+from messaging import outbox
+
+monday_10 = dt.datetime(2024, 1, 15, 10, tzinfo=ZoneInfo("America/New_York"))
+Contact.objects.bulk_create(Contact(phone=f"+1617200{n:04d}", first_name="Pat", state="MA") for n in range(150))
+campaign = services.create_campaign(name="Local", template_a="Hi {name}", from_number="+16175550100")
+services.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
+result = services.start_campaign(campaign=campaign, now=monday_10)
+print("booked", result.sent, "queued", result.queued)
+first = CampaignSend.objects.order_by("scheduled_for").first()
+print("delivered", outbox.deliver_campaign_send(first.pk, now=first.scheduled_for))
+print("dispatched", outbox.dispatch(now=monday_10 + dt.timedelta(minutes=2))["campaign_sends"])
+"""
+
+
+def test_a_campaign_books_and_sends_on_sqlite_with_the_console_backend(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "VAR_DIR": str(tmp_path),
+        "REDIS_URL": "",
+        "SMS_BACKEND": "messaging.backends.console.SMSBackend",
+    }
+
+    def manage(*arguments: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *arguments], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    manage("migrate", "--noinput")
+    out = manage("shell", "-c", SCRIPT)
+
+    assert "booked 125 queued 25" in out
+    assert "delivered sent" in out
+    assert "To: +16172000" in out and "Hi Pat" in out  # the console backend printed the text
+    assert "dispatched 1" in out  # by 10:02 one more slot (10:01:12) has come

@@ -228,6 +228,8 @@ if CAMPAIGN_PACE_BATCH < 1 or CAMPAIGN_PACE_MINUTES < 1:
     raise ImproperlyConfigured("CAMPAIGN_PACE_BATCH and CAMPAIGN_PACE_MINUTES must be at least 1")
 # A booked send this late for its slot is re-booked to a later slot instead of going out late.
 CAMPAIGN_MISSED_SLOT_MINUTES = int(os.getenv("CAMPAIGN_MISSED_SLOT_MINUTES", "10"))
+# The recipient's legal hours and caps by state; the default is campaigns/recipient_rules.json.
+RECIPIENT_RULES_FILE = os.getenv("RECIPIENT_RULES_FILE", "")
 SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
 
 # --- SMS / OpenPhone -----------------------------------------------------------------------

@@ -4,7 +4,8 @@ from django.utils.html import format_html, format_html_join
 
 from attackacrack.admin import ReadOnlyAdmin
 from campaigns import selectors, services
-from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
+from contacts.csv_export import csv_download
 
 
 @admin.register(Campaign)
@@ -118,3 +119,58 @@ class CampaignSendAdmin(ReadOnlyAdmin):
 class HolidayAdmin(admin.ModelAdmin):
     list_display = ["date", "name"]
     date_hierarchy = "date"
+
+
+COMPLIANCE_COLUMNS = [
+    ("send", "send_id"),
+    ("campaign", "send__campaign__name"),
+    ("contact phone", "send__contact__phone"),
+    ("recipient zones", "recipient_zones"),
+    ("zone from", "zone_source"),
+    ("recipient state", "recipient_state"),
+    ("recipient hours", "recipient_hours"),
+    ("allowed from", "allowed_from"),
+    ("allowed until", "allowed_until"),
+    ("booked at", "booked_at"),
+    ("slot", "slot"),
+    ("booking checks", "booking_checks"),
+    ("dispatched at", "dispatched_at"),
+    ("dispatch checks", "dispatch_checks"),
+    ("dispatch outcome", "dispatch_outcome"),
+    ("send status", "send__status"),
+    ("sent at", "send__sent_at"),
+]
+
+
+@admin.register(ComplianceRecord)
+class ComplianceRecordAdmin(ReadOnlyAdmin):
+    """Why each person was texted when they were: "why did we text this number at 8:05?"."""
+
+    list_display = [
+        "slot",
+        "send",
+        "recipient_zones",
+        "recipient_state",
+        "recipient_hours",
+        "allowed_from",
+        "allowed_until",
+        "dispatch_outcome",
+    ]
+    list_filter = ["recipient_state", "zone_source", "dispatch_outcome", "send__campaign"]
+    search_fields = ["=send__contact__phone", "send__campaign__name"]
+    list_select_related = ["send__contact", "send__campaign"]
+    date_hierarchy = "slot"
+    show_full_result_count = False
+    actions = ["export_csv"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Export the selected records as CSV")
+    def export_csv(self, request, queryset):
+        rows = queryset.order_by("slot", "id").values_list(*[field for _, field in COMPLIANCE_COLUMNS])
+        return csv_download(
+            file_name="compliance-log.csv",
+            header=[label for label, _ in COMPLIANCE_COLUMNS],
+            rows=rows.iterator(chunk_size=2000),
+        )

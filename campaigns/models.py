@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from campaigns.texts import validate_template
 from contacts.models import E164_REGEX, Contact
@@ -221,3 +221,35 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class ComplianceRecord(models.Model):
+    """Why a person was texted when they were: the rules a send passed when it was booked and
+    again just before it went out, kept so the owner can answer for it months later."""
+
+    send = models.OneToOneField(CampaignSend, on_delete=models.CASCADE, related_name="compliance")
+    recipient_zones = models.CharField(max_length=128, blank=True, help_text="Blank: unknown (strictest window)")
+    zone_source = models.CharField(max_length=10)
+    recipient_state = models.CharField(max_length=2, blank=True, help_text="Blank: unknown (strictest rules)")
+    recipient_hours = models.CharField(max_length=11, help_text="Local hours the state allows, e.g. 08:00-20:00")
+    allowed_from = models.DateTimeField(help_text="Business window ∩ recipient window, on the booked day")
+    allowed_until = models.DateTimeField()
+    booked_at = models.DateTimeField()
+    slot = models.DateTimeField()
+    booking_checks = models.JSONField(help_text="Each rule checked at booking, true when passed")
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_checks = models.JSONField(default=dict, blank=True, help_text="Each rule checked just before sending")
+    dispatch_outcome = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-slot", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot__gte=F("allowed_from"), slot__lt=F("allowed_until")),
+                name="compliance_slot_inside_allowed_window",
+            ),
+        ]
+        indexes = [models.Index(fields=["slot"])]
+
+    def __str__(self) -> str:
+        return f"send {self.send_id} at {self.slot:%Y-%m-%d %H:%M}"

@@ -3,13 +3,16 @@
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from campaigns import texts
+from campaigns.compliance import Recipient
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
-from contacts.models import Contact, Property
+from contacts.models import Contact, Property, PropertyContact
+from contacts.timezones import recipient_state
 from messaging.models import Message
 
 # Used for previews when the campaign has no audience yet.
@@ -100,15 +103,42 @@ def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Ca
     return members
 
 
-def waiting_members(campaign: Campaign) -> list[tuple[int, int, str]]:
-    """Eligible members without a send, in the order they will be texted: (member, contact, variant).
+def recipient_of(contact: Contact) -> Recipient:
+    """Whose rules apply to a text to this contact: their zone(s) and state."""
+    house = home_of(contact)
+    return Recipient.of(contact.time_zone, recipient_state(contact.state, house.state if house else "", contact.phone))
+
+
+class Waiting(NamedTuple):
+    member_id: int
+    contact_id: int
+    variant: str
+    recipient: Recipient
+
+
+def waiting_members(campaign: Campaign) -> list[Waiting]:
+    """Eligible members without a send, in the order they will be texted.
 
     One fixed order over the whole audience interleaves the variants in proportion to the split
     (a weighted round robin over members in the order they were added), so any day's batch, a
     prefix of what is left, is balanced between A and B; and a member whose booked send was
     released (a pause, a missed slot) keeps its place ahead of everyone not yet booked.
     """
-    rows = list(campaign.memberships.order_by("id").values_list("id", "contact_id", "variant", "status"))
+    home_state = PropertyContact.objects.filter(contact_id=OuterRef("contact_id")).order_by("role", "id")
+    rows = list(
+        campaign.memberships.order_by("id")
+        .annotate(home_state=Subquery(home_state.values("property__state")[:1]))
+        .values_list(
+            "id",
+            "contact_id",
+            "variant",
+            "status",
+            "contact__time_zone",
+            "contact__state",
+            "home_state",
+            "contact__phone",
+        )
+    )
     if campaign.template_b:
         share = {Variant.A: campaign.split_percent_a / 100, Variant.B: 1 - campaign.split_percent_a / 100}
         seen = {Variant.A: 0, Variant.B: 0}
@@ -122,7 +152,11 @@ def waiting_members(campaign: Campaign) -> list[tuple[int, int, str]]:
         keyed.sort()
         rows = [row for _, _, row in keyed]
     waiting = {CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED}
-    return [(member_id, contact_id, variant) for member_id, contact_id, variant, status in rows if status in waiting]
+    return [
+        Waiting(member_id, contact_id, variant, Recipient.of(zones, recipient_state(state, home, phone)))
+        for member_id, contact_id, variant, status, zones, state, home, phone in rows
+        if status in waiting
+    ]
 
 
 # --- A/B results --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Writes with business meaning for campaigns. The API, admin, pages and commands call these."""
 
+import collections
 import datetime as dt
 import logging
 import math
@@ -14,9 +15,9 @@ from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns import selectors
+from campaigns import compliance, selectors
 from campaigns.calendar import BusinessCalendar, Window
-from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
 from contacts.models import Contact
 from contacts.selectors import contact_filter
 from messaging.models import Message
@@ -332,8 +333,10 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         waiting = selectors.waiting_members(campaign)
         booked: list[CampaignSend] = []
         if open_today:
-            booked = _book_today(campaign, waiting, number=number, today=today, window=window, now=now)
-        _forecast_later_days(waiting[len(booked) :], campaign, calendar=calendar, after=today)
+            booked = _book_today(campaign, waiting, number=number, today=today, calendar=calendar, now=now)
+        booked_members = {send.contact_id for send in booked}
+        later = [member for member in waiting if member.contact_id not in booked_members]
+        _forecast_later_days(later, campaign, calendar=calendar, after=today)
 
         counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
         if _audience_exhausted(campaign):
@@ -457,14 +460,16 @@ def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bo
 
 def _book_today(
     campaign: Campaign,
-    waiting: list[tuple[int, int, str]],
+    waiting: list[selectors.Waiting],
     *,
     number: str,
     today: dt.date,
-    window: Window,
+    calendar: BusinessCalendar,
     now: dt.datetime,
 ) -> list[CampaignSend]:
-    """Book as many of the waiting members as today's budget allows, in paced slots."""
+    """Book as many waiting members as today's budget allows, each in a paced slot inside the
+    window that person may be texted in (business hours ∩ their local legal hours)."""
+    business = calendar.window(today)
     gap = dt.timedelta(minutes=settings.CAMPAIGN_PACE_MINUTES) / settings.CAMPAIGN_PACE_BATCH
     todays_sends = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(
         status=SendStatus.CANCELLED
@@ -473,47 +478,131 @@ def _book_today(
     used_by_campaign = todays_sends.filter(campaign=campaign).count()
     last_slot = todays_sends.filter(status=SendStatus.QUEUED).aggregate(at=Max("scheduled_for"))["at"]
     # Pacing is per number: after the last slot any campaign on it has booked today.
-    first_slot = max(now, window.opens, last_slot + gap if last_slot else window.opens)
-    slots_left = max(0, math.ceil((window.closes - first_slot) / gap))
-    budget = min(
-        settings.SMS_DAILY_LIMIT_PER_NUMBER - used_on_number,
-        campaign.daily_limit - used_by_campaign,
-        slots_left,
-        len(waiting),
-    )
-    if budget <= 0:
+    first_slot = max(now, business.opens, last_slot + gap if last_slot else business.opens)
+    budget = min(settings.SMS_DAILY_LIMIT_PER_NUMBER - used_on_number, campaign.daily_limit - used_by_campaign)
+    if budget <= 0 or first_slot >= business.closes:
         return []
-    chosen = waiting[:budget]
+
+    windows: dict[compliance.Recipient, Window | None] = {}
+    over_state_cap = _over_state_cap(waiting, since=first_slot - dt.timedelta(hours=24), until=business.closes)
+    # Members grouped by the window they may be texted in, each group in queue order.
+    groups: dict[Window, collections.deque[tuple[int, selectors.Waiting]]] = {}
+    for position, member in enumerate(waiting):
+        if member.recipient not in windows:
+            windows[member.recipient] = compliance.allowed_window(calendar, today, member.recipient)
+        window = windows[member.recipient]
+        if window is None or window.closes <= first_slot or member.contact_id in over_state_cap:
+            continue
+        groups.setdefault(window, collections.deque()).append((position, member))
+
+    chosen: list[tuple[selectors.Waiting, dt.datetime, Window]] = []
+    slot = first_slot
+    while len(chosen) < budget and slot < business.closes and groups:
+        open_now = [(queue[0][0], window) for window, queue in groups.items() if slot in window]
+        if not open_now:
+            # Nobody left may be texted at this slot: jump to the next slot some window opens at.
+            upcoming = min((window.opens for window in groups if window.opens > slot), default=None)
+            if upcoming is None:
+                break
+            slot += gap * math.ceil((upcoming - slot) / gap)
+            continue
+        _, window = min(open_now)
+        _, member = groups[window].popleft()
+        chosen.append((member, slot, window))
+        slot += gap
+        for closed in [window for window in groups if not groups[window] or window.closes <= slot]:
+            del groups[closed]
+    if not chosen:
+        return []
+
     sends = CampaignSend.objects.bulk_create(
         CampaignSend(
             campaign=campaign,
-            contact_id=contact_id,
-            variant=campaign.winner or variant,
+            contact_id=member.contact_id,
+            variant=campaign.winner or member.variant,
             from_number=number,
             business_date=today,
-            scheduled_for=first_slot + index * gap,
+            scheduled_for=slot,
         )
-        for index, (_, contact_id, variant) in enumerate(chosen)
+        for member, slot, _ in chosen
     )
-    CampaignContact.objects.filter(pk__in=[member_id for member_id, _, _ in chosen]).update(
+    zone_sources = dict(
+        Contact.objects.filter(pk__in=[m.contact_id for m, _, _ in chosen]).values_list("pk", "time_zone_source")
+    )
+    ComplianceRecord.objects.bulk_create(
+        ComplianceRecord(
+            send=send,
+            recipient_zones=",".join(member.recipient.zones),
+            zone_source=zone_sources[member.contact_id],
+            recipient_state=member.recipient.state,
+            recipient_hours=compliance.describe_hours(member.recipient.state),
+            allowed_from=window.opens,
+            allowed_until=window.closes,
+            booked_at=now,
+            slot=slot,
+            booking_checks=dict(BOOKING_CHECKS),
+        )
+        for send, (member, slot, window) in zip(sends, chosen, strict=True)
+    )
+    CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen]).update(
         status=CampaignContact.Status.SCHEDULED, queued_for=None, updated_at=now
     )
     return sends
 
 
+# What every booked member has passed: the eligibility rules (decided set-based just before, in
+# _refresh_eligibility) and the placement rules (checked above, slot by slot).
+BOOKING_CHECKS = {
+    "not_opted_out": True,
+    "mobile_number": True,
+    "frequency_cap": True,
+    "prior_contact_policy": True,
+    "state_cap": True,
+    "daily_limit": True,
+    "business_window": True,
+    "recipient_window": True,
+}
+
+
+def _over_state_cap(waiting: list[selectors.Waiting], *, since: dt.datetime, until: dt.datetime) -> set[int]:
+    """Contacts in a state that caps marketing texts (FL, OK: 3 per 24 hours) who have reached it."""
+    capped = {
+        member.contact_id: cap
+        for member in waiting
+        if (cap := compliance.state_cap(member.recipient.state)) is not None
+    }
+    if not capped:
+        return set()
+    counts = dict(
+        CampaignSend.objects.filter(contact_id__in=capped, status__in=LIVE_SEND_STATUSES)
+        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+        .filter(texted_at__gte=since, texted_at__lt=until + dt.timedelta(hours=24))
+        .values_list("contact_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {contact_id for contact_id, (texts, _) in capped.items() if counts.get(contact_id, 0) >= texts}
+
+
 def _forecast_later_days(
-    waiting: list[tuple[int, int, str]], campaign: Campaign, *, calendar: BusinessCalendar, after: dt.date
+    waiting: list[selectors.Waiting], campaign: Campaign, *, calendar: BusinessCalendar, after: dt.date
 ) -> None:
-    """Mark each remaining member with the opening of the business day it should be texted on."""
+    """Mark each remaining member with when it should be texted: its allowed window's opening on
+    the business day its place in the queue reaches."""
     per_day = selectors.daily_limit_per_day(campaign)
     days = calendar.business_days_after(after)
+    updates: dict[dt.datetime, list[int]] = {}
     for start in range(0, len(waiting), per_day):
-        opens = calendar.window(next(days)).opens
-        member_ids = [member_id for member_id, _, _ in waiting[start : start + per_day]]
-        day_members = CampaignContact.objects.filter(pk__in=member_ids)
-        day_members.exclude(status=CampaignContact.Status.QUEUED, queued_for=opens).update(
-            status=CampaignContact.Status.QUEUED, queued_for=opens, updated_at=timezone.now()
-        )
+        day = next(days)
+        for member in waiting[start : start + per_day]:
+            window = compliance.allowed_window(calendar, day, member.recipient)
+            opens = window.opens if window else calendar.window(day).opens
+            updates.setdefault(opens, []).append(member.member_id)
+    now = timezone.now()
+    for opens, member_ids in updates.items():
+        CampaignContact.objects.filter(pk__in=member_ids).exclude(
+            status=CampaignContact.Status.QUEUED, queued_for=opens
+        ).update(status=CampaignContact.Status.QUEUED, queued_for=opens, updated_at=now)
 
 
 def _audience_exhausted(campaign: Campaign) -> bool:

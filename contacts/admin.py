@@ -13,6 +13,7 @@ from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
 from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact
+from contacts.timezones import zone_fields
 
 
 class PropertyContactInline(admin.TabularInline):
@@ -54,10 +55,27 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["=phone", "first_name", "last_name", "email", "city"]
     # Opt-out state is a consent record: it changes through the opt-out service and is audited,
     # never by editing a form field.
-    readonly_fields = ["opted_out_at", "opt_out_reason", "source_import", "created_at", "updated_at"]
+    readonly_fields = [
+        "opted_out_at",
+        "opt_out_reason",
+        "time_zone_source",
+        "source_import",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [PropertyContactInline, OptOutEventInline]
     show_full_result_count = False
     actions = ["send_text", "opt_out"]
+
+    def save_model(self, request, obj: Contact, form, change) -> None:
+        if "time_zone" in form.changed_data or not change:
+            # A zone typed by staff overrides the data; cleared, the data decides again.
+            if obj.time_zone:
+                obj.time_zone_source = Contact.TimeZoneSource.STAFF
+            else:
+                for field, value in zone_fields(obj).items():
+                    setattr(obj, field, value)
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:

@@ -21,7 +21,7 @@ from campaigns.models import Campaign
 from contacts import services
 from contacts.csv_export import csv_download, rejected_rows_download
 from contacts.importing import BadFile
-from contacts.models import Contact, ContactImport
+from contacts.models import Contact, ContactImport, validate_time_zones
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
 
@@ -78,6 +78,13 @@ class ContactInputSerializer(serializers.Serializer):
     state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
     zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
     source = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    time_zone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=128,
+        validators=[validate_time_zones],
+        help_text="Set by staff to override the zone read from the address or area code; blank to go back to it",
+    )
 
     def validate_state(self, value: str) -> str:
         return value.upper()

@@ -1,8 +1,23 @@
 """Contacts: the people we text, the houses they own, and how they reached us (imports)."""
 
+from zoneinfo import available_timezones
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+
+def validate_time_zones(value: str) -> None:
+    """One IANA zone, or several comma-separated when the evidence spans zones."""
+    unknown = [zone for zone in value.split(",") if zone.strip() not in available_timezones()]
+    if value and unknown:
+        raise ValidationError(
+            "%(zones)s is not an IANA time zone (e.g. America/New_York).",
+            code="invalid_time_zone",
+            params={"zones": ", ".join(unknown)},
+        )
+
 
 # E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 E164_REGEX = r"^\+[1-9][0-9]{7,14}$"
@@ -118,7 +133,12 @@ class Contact(models.Model):
     zip_code = models.CharField(max_length=10, blank=True)
     source = models.CharField(max_length=50, blank=True, help_text="Where the contact came from")
     line_type = models.CharField(max_length=10, choices=LineType.choices, default=LineType.UNKNOWN)
-    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA zone of the recipient")
+    time_zone = models.CharField(
+        max_length=128,
+        blank=True,
+        validators=[validate_time_zones],
+        help_text="IANA zone of the recipient; several, comma-separated, when the evidence spans zones",
+    )
     time_zone_source = models.CharField(max_length=10, choices=TimeZoneSource.choices, default=TimeZoneSource.UNKNOWN)
     opted_out_at = models.DateTimeField(null=True, blank=True)
     opt_out_reason = models.CharField(max_length=255, blank=True)

@@ -17,6 +17,7 @@ from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
 from contacts.importing.readers import BadFile, CsvRows, read_csv
 from contacts.models import Contact, ContactImport
+from contacts.timezones import assign_time_zones, zone_fields
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ PROGRESS_EVERY = 100_000
 
 
 CONTACT_FIELDS = frozenset(
-    {"phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source"}
+    {"phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source", "time_zone"}
 )
 
 
@@ -45,6 +46,11 @@ def create_contact(**fields: Any) -> Contact:
     if unknown:
         raise TypeError(f"create_contact() got unexpected fields: {', '.join(sorted(unknown))}")
     contact = Contact(**fields)
+    if contact.time_zone:
+        contact.time_zone_source = Contact.TimeZoneSource.STAFF
+    else:
+        for field, value in zone_fields(contact).items():
+            setattr(contact, field, value)
     contact.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -59,8 +65,15 @@ def update_contact(*, contact: Contact, **changes: Any) -> Contact:
     unknown = set(changes) - CONTACT_FIELDS
     if unknown:
         raise TypeError(f"update_contact() got unexpected fields: {', '.join(sorted(unknown))}")
+    if changes.get("time_zone"):
+        changes["time_zone_source"] = Contact.TimeZoneSource.STAFF  # staff know better than the data
     for field, value in changes.items():
         setattr(contact, field, value)
+    staff_set = contact.time_zone_source == Contact.TimeZoneSource.STAFF and changes.get("time_zone") != ""
+    if not staff_set and ({"zip_code", "state", "phone", "time_zone"} & set(changes)):
+        changes.update(zone_fields(contact))
+        for field, value in changes.items():
+            setattr(contact, field, value)
     contact.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -198,6 +211,7 @@ def _run(
             rows_read, footer = _stage(contact_import, file, rows, mapping, progress, total_bytes)
             with transaction.atomic():
                 counts = loader.merge(import_id=contact_import.id, source=mapping.format)
+                assign_time_zones()
                 added = 0
                 if contact_import.campaign_id:
                     added = add_members(

@@ -25,11 +25,13 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
-from campaigns.selectors import campaign_text, due_sends
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
+from campaigns.selectors import campaign_text, due_sends, recipient_of
 from contacts.models import Contact
 from messaging import ratelimit
 from messaging.backends import SendResult, SMSSendError, get_backend
@@ -103,17 +105,19 @@ def deliver_campaign_send(send_id: int, *, now: dt.datetime | None = None) -> st
         )
         if send is None:
             return "taken"  # another worker has it, or it is no longer waiting
-        if send.contact.is_opted_out:
-            _cancel_send(send, "Opted out", now=now)
-            return "cancelled"
-        if send.campaign.status == Campaign.Status.CANCELLED:
-            _cancel_send(send, "Campaign cancelled", now=now)
-            return "cancelled"
-        late = send.scheduled_for < now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-        if send.campaign.status != Campaign.Status.ACTIVE or not calendar.is_open(now) or late:
-            # Paused, or its window has gone: it waits, and the campaign's next run books it again.
+        checks = dispatch_checks(send, now=now, calendar=calendar)
+        if not all(checks.values()):
+            if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
+                reason = "Opted out" if not checks["not_opted_out"] else "Campaign cancelled"
+                _cancel_send(send, reason, now=now)
+                _log_dispatch(send, now, checks, "cancelled")
+                return "cancelled"
+            # Paused, outside the window, over a cap or late: it waits, and the campaign's next
+            # run books it into the next slot that is allowed. Never sent late.
             CampaignSend.objects.filter(pk=send.pk).update(enqueued_at=None)
+            _log_dispatch(send, now, checks, "held")
             return "held"
+        _log_dispatch(send, now, checks, "sent to provider")
         body = campaign_text(campaign=send.campaign, contact=send.contact, variant=send.variant)
         message = Message.objects.create(
             direction=Message.Direction.OUTBOUND,
@@ -157,7 +161,10 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
             if campaign.status == Campaign.Status.PAUSED:
                 Message.objects.filter(pk=message.pk).update(next_attempt_at=now + dt.timedelta(minutes=1))
                 return "held"
-            if campaign.status != Campaign.Status.ACTIVE or not BusinessCalendar.from_settings().is_open(now):
+            calendar = BusinessCalendar.from_settings()
+            in_window = compliance.may_send_at(calendar, now, recipient_of(message.contact))
+            if campaign.status != Campaign.Status.ACTIVE or not in_window:
+                # A retry never goes out late: outside the window it ends here, with the reason.
                 _finish(message, Message.Status.FAILED, error="Not sent: its sending window closed", now=now)
                 return "failed"
         message.status = Message.Status.SENDING
@@ -166,6 +173,36 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         message.attempts += 1
         message.save(update_fields=["status", "status_changed_at", "claimed_at", "attempts"])
     return _attempt(message)
+
+
+def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessCalendar) -> dict[str, bool]:
+    """Every rule a campaign text must still pass at the moment it would go out."""
+    recipient = recipient_of(send.contact)
+    checks = {
+        "not_opted_out": not send.contact.is_opted_out,
+        "campaign_active": send.campaign.status == Campaign.Status.ACTIVE,
+        "business_window": calendar.is_open(now),
+        "recipient_window": compliance.may_send_at(calendar, now, recipient),
+        "on_time": send.scheduled_for >= now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES),
+        "state_cap": True,
+    }
+    cap = compliance.state_cap(recipient.state)
+    if cap is not None:
+        texts, hours = cap
+        others = (
+            CampaignSend.objects.filter(contact_id=send.contact_id, status__in=[SendStatus.SENDING, SendStatus.SENT])
+            .exclude(pk=send.pk)
+            .annotate(texted_at=Coalesce("sent_at", "claimed_at"))
+            .filter(texted_at__gt=now - dt.timedelta(hours=hours))
+        )
+        checks["state_cap"] = others.count() < texts
+    return checks
+
+
+def _log_dispatch(send: CampaignSend, now: dt.datetime, checks: dict[str, bool], outcome: str) -> None:
+    ComplianceRecord.objects.filter(send=send).update(
+        dispatched_at=now, dispatch_checks=checks, dispatch_outcome=outcome
+    )
 
 
 def _attempt(message: Message) -> str:

@@ -1,3 +1,6 @@
+import datetime
+import json
+
 import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
@@ -45,3 +48,14 @@ def api_client(staff_user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
     return client
+
+
+@pytest.fixture
+def open_all_day(settings, tmp_path):
+    """For tests whose worker thread runs on the real clock: the business and every recipient
+    may be texted at any hour, so the outcome does not depend on when the suite runs."""
+    settings.BUSINESS_DAYS = frozenset(range(7))
+    settings.BUSINESS_OPENS, settings.BUSINESS_CLOSES = datetime.time(0, 0), datetime.time(23, 59, 59)
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"default_hours": ["00:00", "23:59:59"], "state_hours": {}, "state_caps": {}}))
+    settings.RECIPIENT_RULES_FILE = str(rules)

@@ -38,6 +38,8 @@ class ContactFactory(factory.django.DjangoModelFactory):
     state = "MA"
     zip_code = "02169"
     source = "csv"
+    time_zone = "America/New_York"
+    time_zone_source = Contact.TimeZoneSource.ADDRESS
 
 
 class PropertyFactory(factory.django.DjangoModelFactory):

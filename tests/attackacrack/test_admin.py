@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.models import ContactImport, ImportRejection, OptOutEvent
 from messaging.models import Message
 from tests.factories import (
@@ -39,6 +39,18 @@ def one_of_everything():
         contact=link.contact, status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out"
     )
     send = CampaignSendFactory(campaign=member.campaign, contact=link.contact)
+    ComplianceRecord.objects.create(
+        send=send,
+        zone_source="address",
+        recipient_zones="America/New_York",
+        recipient_state="MA",
+        recipient_hours="08:00-20:00",
+        allowed_from=send.scheduled_for,
+        allowed_until=send.scheduled_for + dt.timedelta(hours=1),
+        booked_at=send.scheduled_for,
+        slot=send.scheduled_for,
+        booking_checks={"not_opted_out": True},
+    )
     MessageFactory(contact=link.contact, kind=Message.Kind.CAMPAIGN, campaign_send=send)
     InboundMessageFactory(contact=link.contact)
     WebhookEventFactory()

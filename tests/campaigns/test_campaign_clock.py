@@ -1,6 +1,5 @@
 """The same engine behind the clock (beat → Celery task), manage.py and the admin."""
 
-import datetime as dt
 import threading
 
 import pytest
@@ -29,11 +28,7 @@ def test_beat_ticks_the_campaign_runner_every_minute():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_running_the_tick_books_todays_sends(settings):
-    # The worker thread runs on the real clock: open every day, all day, at a fast pace, so the
-    # outcome does not depend on when the suite runs.
-    settings.BUSINESS_DAYS = frozenset(range(7))
-    settings.BUSINESS_OPENS, settings.BUSINESS_CLOSES = dt.time(0, 0), dt.time(23, 59, 59)
+def test_a_real_worker_running_the_tick_books_todays_sends(settings, open_all_day):
     settings.CAMPAIGN_PACE_BATCH, settings.CAMPAIGN_PACE_MINUTES = 1000, 1
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
     add_audience(campaign, 30)

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 from campaigns import services
 from campaigns.models import CampaignSend
 from contacts.models import Contact
+from contacts.timezones import assign_time_zones
 from messaging import outbox
 
 monday_10 = dt.datetime(2024, 1, 15, 10, tzinfo=ZoneInfo("America/New_York"))
 Contact.objects.bulk_create(Contact(phone=f"+1617200{n:04d}", first_name="Pat", state="MA") for n in range(150))
+print("zones", assign_time_zones())
 campaign = services.create_campaign(name="Local", template_a="Hi {name}", from_number="+16175550100")
 services.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
 result = services.start_campaign(campaign=campaign, now=monday_10)
@@ -46,6 +48,7 @@ def test_a_campaign_books_and_sends_on_sqlite_with_the_console_backend(tmp_path)
     manage("migrate", "--noinput")
     out = manage("shell", "-c", SCRIPT)
 
+    assert "zones 150" in out
     assert "booked 125 queued 25" in out
     assert "delivered sent" in out
     assert "To: +16172000" in out and "Hi Pat" in out  # the console backend printed the text

@@ -1,6 +1,5 @@
 """A campaign from booking to OpenPhone through the beat's dispatch and a real Celery worker."""
 
-import datetime as dt
 import json
 import threading
 import time
@@ -21,10 +20,7 @@ from tests.messaging.conftest import OPENPHONE
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_campaign_reaches_openphone_once_per_contact_through_a_real_worker(openphone, settings):
-    # The worker thread runs on the real clock: open all day, every day, at a fast pace.
-    settings.BUSINESS_DAYS = frozenset(range(7))
-    settings.BUSINESS_OPENS, settings.BUSINESS_CLOSES = dt.time(0, 0), dt.time(23, 59, 59)
+def test_a_campaign_reaches_openphone_once_per_contact_through_a_real_worker(openphone, settings, open_all_day):
     settings.CAMPAIGN_PACE_BATCH, settings.CAMPAIGN_PACE_MINUTES = 1000, 1
     settings.OPENPHONE_RATE_LIMIT_PER_SECOND = 10
     accepted_ids = iter(f"AC{n:04d}" for n in range(1000))

@@ -1,0 +1,159 @@
+"""A contact's time zone, for the recipient's legal texting window.
+
+From the best evidence first: the ZIP code (the contact's, else the house's), then the state,
+then the phone's area code. Where the evidence points at more than one zone (a state or an area
+code that spans two), all of them are kept and the window is the intersection. The ZIP data is
+the `zipcodes` data set and the area-code data is `phonenumbers`' — nothing hand-typed.
+"""
+
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+import phonenumbers
+import zipcodes
+from django.db.models import Min
+from django.db.models.functions import Substr
+from phonenumbers import timezone as phone_timezone
+
+from contacts.models import Contact, PropertyContact
+
+# More candidates than this says nothing useful (a toll-free number "is" in 40 zones).
+MAX_ZONES = 3
+
+
+@lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _valid(zone: str | None) -> bool:
+    # The data set has a few rows whose zone is a place name, not an IANA zone.
+    return bool(zone) and zone in _iana_zones()
+
+
+@lru_cache(maxsize=65536)
+def zip_facts(zip_code: str) -> tuple[str, str] | None:
+    """(zone, state) for a US ZIP code, or None when the data set does not know it."""
+    five = zip_code.strip()[:5]
+    if len(five) != 5 or not five.isdigit():
+        return None
+    try:
+        found = zipcodes.matching(five)
+    except (TypeError, ValueError):
+        return None
+    if not found or not _valid(found[0].get("timezone")):
+        return None
+    return found[0]["timezone"], found[0]["state"]
+
+
+@lru_cache(maxsize=64)
+def zones_for_state(state: str) -> tuple[str, ...]:
+    state = state.strip().upper()
+    if len(state) != 2:
+        return ()
+    return tuple(sorted({row["timezone"] for row in zipcodes.filter_by(state=state) if _valid(row.get("timezone"))}))
+
+
+@lru_cache(maxsize=1)
+def _area_code_states() -> dict[str, tuple[str, ...]]:
+    states: dict[str, set[str]] = {}
+    for row in zipcodes.list_all():
+        for area_code in row.get("area_codes") or []:
+            states.setdefault(area_code, set()).add(row["state"])
+    return {area_code: tuple(sorted(found)) for area_code, found in states.items()}
+
+
+def states_for_phone(phone: str) -> tuple[str, ...]:
+    return _area_code_states().get(phone[2:5], ()) if phone.startswith("+1") else ()
+
+
+@lru_cache(maxsize=4096)
+def zones_for_phone(phone: str) -> tuple[str, ...]:
+    try:
+        number = phonenumbers.parse(phone, "US")
+    except phonenumbers.NumberParseException:
+        return ()
+    zones = tuple(zone for zone in phone_timezone.time_zones_for_number(number) if zone != "Etc/Unknown")
+    return zones if len(zones) <= MAX_ZONES else ()
+
+
+def recipient_state(state: str, home_state: str | None, phone: str) -> str:
+    """The state whose texting rules apply: the contact's, else their house's, else the area code's."""
+    if state or home_state:
+        return (state or home_state or "").upper()
+    from_phone = states_for_phone(phone)
+    return from_phone[0] if len(from_phone) == 1 else ""
+
+
+def recipient_zone(*, zip_code: str, state: str, phone: str) -> tuple[str, str, str]:
+    """(zones joined by ',', source, state) for what we know of a contact."""
+    facts = zip_facts(zip_code) if zip_code else None
+    if facts is not None:
+        return facts[0], Contact.TimeZoneSource.ADDRESS, state or facts[1]
+    zones = zones_for_state(state) if state else ()
+    if zones and len(zones) <= MAX_ZONES:
+        return ",".join(zones), Contact.TimeZoneSource.ADDRESS, state
+    zones = zones_for_phone(phone)
+    if zones:
+        phone_states = states_for_phone(phone)
+        return (
+            ",".join(zones),
+            Contact.TimeZoneSource.AREA_CODE,
+            state or (phone_states[0] if len(phone_states) == 1 else ""),
+        )
+    return "", Contact.TimeZoneSource.UNKNOWN, state
+
+
+def zone_fields(contact: Contact) -> dict[str, str]:
+    """The zone fields for one contact from what it knows (its own address, else its house's)."""
+    house = contact.properties.order_by("property_contacts__role", "id").first() if contact.pk else None
+    zones, source, _ = recipient_zone(
+        zip_code=contact.zip_code or (house.zip_code if house else ""),
+        state=contact.state or (house.state if house else ""),
+        phone=contact.phone,
+    )
+    return {"time_zone": zones, "time_zone_source": source}
+
+
+def assign_time_zones() -> int:
+    """Fill in the zone of every contact that has none (staff overrides are never touched).
+
+    Set-based for imports of any size: the distinct ZIPs, states and area codes among those
+    contacts are looked up once each, then one UPDATE per distinct answer.
+    """
+    unknown = Contact.objects.filter(time_zone_source=Contact.TimeZoneSource.UNKNOWN)
+    houses = PropertyContact.objects.filter(contact__in=unknown)
+    updated = 0
+
+    def apply(contacts, zones: str, source: str) -> None:
+        nonlocal updated
+        updated += contacts.filter(time_zone_source=Contact.TimeZoneSource.UNKNOWN).update(
+            time_zone=zones, time_zone_source=source
+        )
+
+    # 1. The contact's own ZIP, then its house's.
+    by_zone: dict[str, set[str]] = {}
+    own_zips = set(unknown.exclude(zip_code="").values_list("zip_code", flat=True).distinct())
+    house_zips = set(houses.values_list("property__zip_code", flat=True).distinct())
+    for zip_code in own_zips | house_zips:
+        if facts := zip_facts(zip_code):
+            by_zone.setdefault(facts[0], set()).add(zip_code)
+    for zones, zip_codes in by_zone.items():
+        apply(unknown.filter(zip_code__in=zip_codes), zones, Contact.TimeZoneSource.ADDRESS)
+        apply(
+            unknown.filter(zip_code="", pk__in=houses.filter(property__zip_code__in=zip_codes).values("contact_id")),
+            zones,
+            Contact.TimeZoneSource.ADDRESS,
+        )
+    # 2. The state, where it lies in few zones.
+    for state in set(unknown.exclude(state="").values_list("state", flat=True).distinct()):
+        zones = zones_for_state(state)
+        if zones and len(zones) <= MAX_ZONES:
+            apply(unknown.filter(state=state), ",".join(zones), Contact.TimeZoneSource.ADDRESS)
+    # 3. The phone's area code.
+    area_codes = unknown.filter(phone__startswith="+1").annotate(area=Substr("phone", 3, 3))
+    for area, phone in area_codes.values_list("area").annotate(sample=Min("phone")).order_by():
+        zones = zones_for_phone(phone)
+        if zones:
+            apply(unknown.filter(phone__startswith=f"+1{area}"), ",".join(zones), Contact.TimeZoneSource.AREA_CODE)
+    return updated

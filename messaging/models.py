@@ -15,7 +15,9 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         CAMPAIGN = "campaign", "Campaign text"
         STAFF = "staff", "Staff text"
-        AUTOMATIC = "automatic", "Automatic reply (opt-out confirmation, HELP)"
+        AUTOMATIC = "automatic", "Automatic reply (HELP, re-subscribed)"
+        # The one text an opted-out number may still get, once, right after it opted out.
+        OPT_OUT_CONFIRMATION = "optout", "Opt-out confirmation"
         REPLY = "reply", "Reply from the contact"
 
     class Status(models.TextChoices):

@@ -152,8 +152,8 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         )
         if message is None:
             return "taken"
-        if message.kind != Message.Kind.AUTOMATIC and message.contact.is_opted_out:
-            # Automatic replies (the one opt-out confirmation) were decided when written.
+        if message.contact.is_opted_out and message.kind != Message.Kind.OPT_OUT_CONFIRMATION:
+            # Nothing else reaches an opted-out number, not even a HELP reply written before the STOP.
             _finish(message, Message.Status.FAILED, error="Not sent: the contact opted out", now=now)
             return "cancelled"
         if message.kind == Message.Kind.CAMPAIGN:
@@ -337,7 +337,7 @@ def queue_text(
     from_number = from_number or settings.OPENPHONE_FROM_NUMBER
     if not from_number:
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")
-    if kind != Message.Kind.AUTOMATIC and contact.is_opted_out:
+    if contact.is_opted_out and kind != Message.Kind.OPT_OUT_CONFIRMATION:
         raise CannotText(f"{contact.phone} opted out of texts on {contact.opted_out_at:%Y-%m-%d}.")
     from messaging import tasks
 

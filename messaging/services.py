@@ -73,7 +73,9 @@ def opt_out(
         status=Message.Status.FAILED, status_changed_at=now, error="Not sent: the contact opted out"
     )
     if message is not None:
-        outbox.queue_text(contact=contact, body=settings.SMS_OPT_OUT_CONFIRMATION, kind=Message.Kind.AUTOMATIC)
+        outbox.queue_text(
+            contact=contact, body=settings.SMS_OPT_OUT_CONFIRMATION, kind=Message.Kind.OPT_OUT_CONFIRMATION
+        )
     return True
 
 

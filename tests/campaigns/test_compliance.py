@@ -1,0 +1,326 @@
+"""Every campaign text inside business hours ∩ the recipient's legal hours, provably."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import transaction
+from freezegun import freeze_time
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from campaigns import compliance, services
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import Campaign, CampaignSend, ComplianceRecord
+from contacts.models import Contact
+from contacts.timezones import assign_time_zones
+from messaging import outbox
+from messaging import services as messaging_services
+from tests.campaigns.conftest import EASTERN, eastern
+from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = (2024, 1, 15)
+
+
+def contact(phone: str, *, zip_code: str = "", state: str = "", **fields) -> Contact:
+    made = ContactFactory(
+        phone=phone, zip_code=zip_code, state=state, time_zone="", time_zone_source="unknown", **fields
+    )
+    assign_time_zones()
+    made.refresh_from_db()
+    return made
+
+
+def campaign_with(*contacts: Contact, **fields) -> Campaign:
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_b="", **fields)
+    services.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts])
+    return campaign
+
+
+def booked_slot(campaign: Campaign, at: dt.datetime) -> dt.datetime | None:
+    with freeze_time(at):
+        services.execute_campaign(campaign_id=campaign.pk)
+    send = CampaignSend.objects.filter(campaign=campaign).first()
+    return send.scheduled_for.astimezone(EASTERN) if send else None
+
+
+# --- Where zones come from ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phone", "zip_code", "state", "zones", "source"),
+    [
+        ("+16172000001", "02169", "", "America/New_York", "address"),
+        ("+16172000002", "90012", "", "America/Los_Angeles", "address"),  # ZIP beats area code
+        ("+16172000003", "", "AZ", "America/Denver,America/Phoenix", "address"),  # the Navajo Nation keeps DST
+        ("+12135550123", "", "", "America/Los_Angeles", "area_code"),
+        ("+13125550188", "", "", "America/Chicago", "area_code"),
+    ],
+)
+def test_zone_from_zip_then_state_then_area_code(phone, zip_code, state, zones, source):
+    made = contact(phone, zip_code=zip_code, state=state)
+
+    assert (made.time_zone, made.time_zone_source) == (zones, source)
+
+
+def test_a_propertyradar_contact_takes_the_zone_of_its_house():
+    from tests.factories import PropertyContactFactory
+
+    link = PropertyContactFactory(
+        contact__zip_code="", contact__state="", contact__time_zone="", contact__time_zone_source="unknown",
+        contact__phone="+16172000009", property__zip_code="33101", property__state="FL",
+    )  # fmt: skip
+
+    assign_time_zones()
+
+    link.contact.refresh_from_db()
+    assert link.contact.time_zone == "America/New_York"
+
+
+def test_staff_override_the_zone_through_the_api_and_it_sticks(api_client):
+    made = contact("+16172000010", zip_code="02169")
+
+    response = api_client.patch(f"/api/contacts/{made.pk}", {"time_zone": "America/Denver"}, format="json")
+    assign_time_zones()
+
+    assert response.status_code == 200
+    assert (response.json()["time_zone"], response.json()["time_zone_source"]) == ("America/Denver", "staff")
+    made.refresh_from_db()
+    assert made.time_zone == "America/Denver"
+    bad = api_client.patch(f"/api/contacts/{made.pk}", {"time_zone": "Mars/Olympus"}, format="json")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "time_zone"]
+
+
+# --- The user's examples ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("hour", "minute", "allowed"), [(8, 59, False), (9, 0, True), (17, 59, True), (18, 0, False)])
+def test_a_617_number_at_the_edges_of_the_business_window(hour, minute, allowed):
+    boston = contact("+16172000020", zip_code="02169")
+    calendar = BusinessCalendar.from_settings()
+    recipient = compliance.Recipient.of(boston.time_zone, "MA")
+
+    assert compliance.may_send_at(calendar, eastern(*MONDAY, hour, minute), recipient) is allowed
+
+
+def test_a_617_number_is_booked_from_nine_not_at_0859():
+    boston = contact("+16172000021", zip_code="02169")
+
+    assert booked_slot(campaign_with(boston), eastern(*MONDAY, 8, 59)) == eastern(*MONDAY, 9, 0)
+
+
+def test_a_213_number_at_nine_eastern_is_held_until_eleven():
+    los_angeles = contact("+12135550123")
+
+    assert booked_slot(campaign_with(los_angeles), eastern(*MONDAY, 9, 0)) == eastern(*MONDAY, 11, 0)
+
+
+def test_a_213_send_due_at_nine_is_held_by_the_dispatcher():
+    los_angeles = contact("+12135550124")
+    campaign = campaign_with(los_angeles)
+    send = CampaignSend.objects.create(
+        campaign=campaign, contact=los_angeles, variant="A", from_number=SHOP_NUMBER,
+        business_date=dt.date(*MONDAY), scheduled_for=eastern(*MONDAY, 9, 0),
+    )  # fmt: skip
+
+    with freeze_time(eastern(*MONDAY, 9, 0)):
+        assert outbox.deliver_campaign_send(send.pk) == "held"
+
+
+def test_an_unknown_zone_gets_the_strictest_window_across_us_zones():
+    unknown = contact("+18885550100")  # toll-free: no zone, no state
+
+    assert (unknown.time_zone, unknown.time_zone_source) == ("", "unknown")
+    # 08:00 in Honolulu (and 20:00 strict state hours) leave 13:00–18:00 Eastern in January.
+    assert booked_slot(campaign_with(unknown), eastern(*MONDAY, 9, 0)) == eastern(*MONDAY, 13, 0)
+
+
+def test_a_florida_numbers_fourth_marketing_text_in_24_hours_is_held():
+    miami = contact("+13055550100", zip_code="33101")
+    campaigns = [campaign_with(miami, frequency_cap_days=0) for _ in range(4)]
+
+    slots = [booked_slot(campaign, eastern(*MONDAY, 10, index)) for index, campaign in enumerate(campaigns)]
+
+    assert all(slots[:3]) and slots[3] is None
+    assert CampaignSend.objects.filter(contact=miami).count() == 3
+
+
+def test_a_texas_number_has_no_state_cap():
+    dallas = contact("+12145550100", zip_code="75201")
+    campaigns = [campaign_with(dallas, frequency_cap_days=0) for _ in range(4)]
+
+    assert all(booked_slot(campaign, eastern(*MONDAY, 10, i)) for i, campaign in enumerate(campaigns))
+
+
+def test_stop_arriving_while_a_batch_is_dispatched_stops_the_rest_of_that_contacts_sends(_sms_outbox):
+    person = contact("+16172000030", zip_code="02169")
+    first, second = (campaign_with(person, frequency_cap_days=0) for _ in range(2))
+    for campaign in (first, second):
+        booked_slot(campaign, eastern(*MONDAY, 10, 0))
+    one, two = CampaignSend.objects.order_by("scheduled_for")
+
+    with freeze_time(one.scheduled_for):
+        assert outbox.deliver_campaign_send(one.pk) == "sent"
+        stop = messaging_services.keyword_of("STOP")
+        assert stop == "opt_out"
+        messaging_services.opt_out(contact=person, reason="Replied 'STOP'")
+    with freeze_time(two.scheduled_for):
+        assert outbox.deliver_campaign_send(two.pk) == "taken"  # already cancelled by the opt-out
+
+    two.refresh_from_db()
+    assert (two.status, two.cancelled_reason) == ("cancelled", "Opted out")
+    assert [sms.to_number for sms in _sms_outbox] == [person.phone]
+
+
+def test_a_queued_help_reply_never_reaches_a_number_that_then_opted_out(_sms_outbox, settings):
+    settings.OPENPHONE_FROM_NUMBER = SHOP_NUMBER
+    person = contact("+16172000031", zip_code="02169")
+    help_reply = outbox.queue_text(contact=person, body=settings.SMS_HELP_REPLY, kind="automatic")
+
+    messaging_services.opt_out(contact=person, reason="Replied 'STOP'")
+
+    assert outbox.deliver_message(help_reply.pk) == "taken"  # the opt-out already failed it
+    help_reply.refresh_from_db()
+    assert (help_reply.status, help_reply.error) == ("failed", "Not sent: the contact opted out")
+    assert _sms_outbox == []
+
+
+def test_the_dispatcher_itself_refuses_any_text_to_an_opted_out_number(_sms_outbox, settings):
+    settings.OPENPHONE_FROM_NUMBER = SHOP_NUMBER
+    person = contact("+16172000032", zip_code="02169")
+    help_reply = outbox.queue_text(contact=person, body=settings.SMS_HELP_REPLY, kind="automatic")
+    Contact.objects.filter(pk=person.pk).update(opted_out_at=eastern(*MONDAY, 9), opt_out_reason="STOP")
+
+    assert outbox.deliver_message(help_reply.pk) == "cancelled"
+    assert _sms_outbox == []
+
+
+def test_a_daily_limit_above_the_providers_cap_is_refused_with_a_clear_error(api_client):
+    response = api_client.post(
+        "/api/campaigns", {"name": "Too much", "template_a": "Hi {name}", "daily_limit": 6500}, format="json"
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "daily_limit"] and "6000" in error["msg"]
+
+
+# --- The property: nothing outside the window, over a cap, or to an opted-out number -------
+
+PLACES = [  # (phone, zip, state)
+    ("+16172001000", "02169", "MA"),
+    ("+12135551000", "90012", "CA"),
+    ("+13055551000", "33101", "FL"),
+    ("+14055551000", "73102", "OK"),
+    ("+13125551000", "60601", "IL"),
+    ("+18085551000", "96813", "HI"),
+    ("+19075551000", "99501", "AK"),
+    ("+16025551000", "85004", "AZ"),
+    ("+12135552000", "", ""),  # area code only
+    ("+18885551000", "", ""),  # nothing known
+]
+TWO_YEARS = {"min_value": dt.datetime(2024, 1, 1), "max_value": dt.datetime(2025, 12, 31)}  # noqa: DTZ001 (naive for hypothesis)
+DST_DAYS = [dt.date(2024, 3, 10), dt.date(2024, 3, 11), dt.date(2024, 11, 3), dt.date(2024, 11, 4)]
+moments = st.one_of(
+    st.builds(
+        lambda day, minutes: dt.datetime.combine(day, dt.time(), tzinfo=EASTERN) + dt.timedelta(minutes=minutes),
+        st.sampled_from(DST_DAYS),
+        st.integers(0, 24 * 60 - 1),
+    ),
+    st.datetimes(**TWO_YEARS, timezones=st.just(dt.UTC)),
+)
+people = st.lists(
+    st.tuples(st.integers(0, len(PLACES) - 1), st.sampled_from(["never", "before", "during"])), min_size=1, max_size=12
+)
+
+
+def local_hours_ok(moment: dt.datetime, zones: tuple[str, ...], state: str) -> bool:
+    """An oracle written apart from the code under test: local clock readings, nothing shared."""
+    eastern_time = moment.astimezone(EASTERN)
+    if eastern_time.weekday() >= 5 or not dt.time(9) <= eastern_time.time() < dt.time(18):
+        return False
+    closing = dt.time(20) if state in ("MA", "FL", "OK", "") else dt.time(21)
+    every_zone = zones or ("Pacific/Honolulu", "America/Adak", "America/New_York")
+    return all(dt.time(8) <= moment.astimezone(ZoneInfo(zone)).time() < closing for zone in every_zone)
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=moments, audience=people, cap_days=st.sampled_from([0, 30]), dispatch_after=st.integers(0, 600))
+def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, audience, cap_days, dispatch_after):
+    with transaction.atomic():
+        contacts = []
+        for index, (place, opt_out) in enumerate(audience):
+            phone, zip_code, state = PLACES[place]
+            phone = phone[:-3] + f"{index:03d}"
+            opted_out_at = start - dt.timedelta(days=1) if opt_out == "before" else None
+            contacts.append(
+                (ContactFactory(phone=phone, zip_code=zip_code, state=state, time_zone="", time_zone_source="unknown",
+                                opted_out_at=opted_out_at, opt_out_reason="STOP" if opted_out_at else ""), opt_out)
+            )  # fmt: skip
+        assign_time_zones()
+        campaigns = [
+            campaign_with(*[c for c, _ in contacts], frequency_cap_days=cap_days, daily_limit=125) for _ in range(4)
+        ]
+        for campaign in campaigns:
+            services.execute_campaign(campaign_id=campaign.pk, now=start)
+        # Some opt out after booking, before their text would go.
+        for person, opt_out in contacts:
+            if opt_out == "during":
+                messaging_services.opt_out(contact=person, reason="Replied 'STOP'")
+        # The dispatcher runs at each slot, or late (then the send must be held, not sent).
+        for send in CampaignSend.objects.filter(status="queued").order_by("scheduled_for"):
+            with freeze_time(send.scheduled_for + dt.timedelta(seconds=dispatch_after)):
+                outbox.deliver_campaign_send(send.pk)
+        # A later run re-books what was held, into allowed slots only.
+        later = start + dt.timedelta(hours=3)
+        for campaign in campaigns:
+            if Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.ACTIVE:
+                services.execute_campaign(campaign_id=campaign.pk, now=later)
+
+        sends = list(CampaignSend.objects.select_related("contact", "compliance"))
+        for send in sends:
+            person = send.contact
+            zones = tuple(z for z in person.time_zone.split(",") if z)
+            state = person.state or compliance_state(person)
+            assert local_hours_ok(send.scheduled_for, zones, state), (send.scheduled_for, zones, state)
+            record = send.compliance
+            assert record.allowed_from <= send.scheduled_for < record.allowed_until
+            assert all(record.booking_checks.values()) and len(record.booking_checks) == 8
+            if send.status == "sent":
+                sent_at = send.sent_at
+                assert local_hours_ok(sent_at, zones, state), (sent_at, zones, state)
+                assert sent_at - send.scheduled_for <= dt.timedelta(minutes=10)
+                assert person.opted_out_at is None or person.opted_out_at > sent_at
+                assert all(record.dispatch_checks.values()) and len(record.dispatch_checks) == 6
+            if record.dispatch_outcome:
+                assert set(record.dispatch_checks) == {
+                    "not_opted_out", "campaign_active", "business_window", "recipient_window", "on_time", "state_cap"
+                }  # fmt: skip
+        texted = [s for s in sends if s.status in ("queued", "sending", "sent")]
+        for person, _ in contacts:
+            if compliance_state(person) in ("FL", "OK"):
+                assert sum(1 for s in texted if s.contact_id == person.pk) <= 3
+        per_day: dict[dt.date, int] = {}
+        for send in sends:
+            if send.status != "cancelled":
+                per_day[send.business_date] = per_day.get(send.business_date, 0) + 1
+        assert all(count <= 125 for count in per_day.values())
+        assert ComplianceRecord.objects.count() == len(sends)
+        transaction.set_rollback(True)
+
+
+def compliance_state(person: Contact) -> str:
+    from contacts.timezones import recipient_state
+
+    return recipient_state(person.state, "", person.phone)
+
+
+def test_the_oracle_itself_refuses_what_it_should():
+    monday_nine = eastern(*MONDAY, 9, 0)
+    assert local_hours_ok(monday_nine, ("America/New_York",), "MA")
+    assert not local_hours_ok(monday_nine, ("America/Los_Angeles",), "CA")  # 06:00 there
+    assert not local_hours_ok(eastern(2024, 1, 13, 12, 0), ("America/New_York",), "MA")  # Saturday
+    assert not local_hours_ok(eastern(*MONDAY, 12, 0), (), "")  # 07:00 in Honolulu

@@ -324,3 +324,30 @@ def test_the_oracle_itself_refuses_what_it_should():
     assert not local_hours_ok(monday_nine, ("America/Los_Angeles",), "CA")  # 06:00 there
     assert not local_hours_ok(eastern(2024, 1, 13, 12, 0), ("America/New_York",), "MA")  # Saturday
     assert not local_hours_ok(eastern(*MONDAY, 12, 0), (), "")  # 07:00 in Honolulu
+
+
+def test_the_compliance_log_answers_why_and_exports_as_csv(client):
+    from django.urls import reverse
+
+    from tests.factories import StaffUserFactory
+
+    client.force_login(StaffUserFactory(is_superuser=True))
+    los_angeles = contact("+12135550125")
+    campaign = campaign_with(los_angeles)
+    booked_slot(campaign, eastern(*MONDAY, 9, 0))
+    send = CampaignSend.objects.get()
+    with freeze_time(send.scheduled_for):
+        outbox.deliver_campaign_send(send.pk)
+    record = ComplianceRecord.objects.get(send=send)
+
+    response = client.post(
+        reverse("admin:campaigns_compliancerecord_changelist"),
+        {"action": "export_csv", "_selected_action": [record.pk]},
+    )
+
+    body = b"".join(response.streaming_content).decode()
+    header, row = body.strip().splitlines()
+    assert header.startswith("send,campaign,contact phone,recipient zones")
+    assert "+12135550125" in row and "America/Los_Angeles" in row and "CA" in row and "08:00-21:00" in row
+    assert record.dispatch_outcome == "sent to provider"
+    assert record.allowed_from == eastern(*MONDAY, 11, 0)

@@ -35,6 +35,7 @@ test: export TEST_DATABASE_URL_FROM_ENV := $(TEST_DATABASE_URL_FROM_ENV)
 test: export TEST_REDIS_URL_FROM_ENV := $(TEST_REDIS_URL_FROM_ENV)
 test: $(VENV)/.installed-dev
 	PYTHON=$(BIN)/python scripts/ensure-test-services
+	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run

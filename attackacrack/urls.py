@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from attackacrack import views
@@ -64,5 +65,12 @@ api_urlpatterns = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/token", views.api_token, name="api-token"),
+    path("campaigns/", include("campaigns.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("conversations/", include("messaging.urls")),
     *api_urlpatterns,
 ]

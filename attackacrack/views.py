@@ -1,16 +1,27 @@
+import datetime as dt
 import logging
 
+from django.contrib import messages
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from attackacrack.celery import app as celery_app
+from attackacrack.pages import staff_page
+from campaigns import selectors as campaign_selectors
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import Campaign
+from contacts.models import OptOutEvent
+from messaging import selectors as messaging_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +64,41 @@ class ApiNotFound(APIView):
         raise exceptions.NotFound("No API endpoint at this path.")
 
     get = post = put = patch = delete = dispatch_404
+
+
+@staff_page
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The morning view: today's sends against the limit, replies waiting, what needs a person."""
+    now = timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    today = calendar.local_date(now)
+    week_start = today - dt.timedelta(days=today.weekday())
+    running = list(Campaign.objects.filter(status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]))
+    context = {
+        "now": now,
+        "open_now": calendar.is_open(now),
+        "next_opening": calendar.next_opening(now),
+        "usage": campaign_selectors.todays_usage(today=today),
+        "upcoming": campaign_selectors.upcoming_sends(now=now, limit=5),
+        "progress": campaign_selectors.campaign_progress(running),
+        "replies": messaging_selectors.replies_waiting(limit=10),
+        "latest": messaging_selectors.latest_texts(limit=20),
+        "opt_outs_this_week": OptOutEvent.objects.filter(
+            kind=OptOutEvent.Kind.OPT_OUT,
+            created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),
+        ).count(),
+        "alerts": messaging_selectors.alerts(now=now),
+    }
+    return render(request, "dashboard.html", context)
+
+
+@staff_page
+def api_token(request: HttpRequest) -> HttpResponse:
+    """The user's API token for scripts and API clients: shown, created, or replaced."""
+    if request.method == "POST":
+        Token.objects.filter(user=request.user).delete()
+        Token.objects.create(user=request.user)
+        messages.success(request, "A new token was created; the old one no longer works.")
+        return redirect("api-token")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "api_token.html", {"token": token})

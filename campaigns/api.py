@@ -65,7 +65,14 @@ class CampaignFieldsSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     template_a = serializers.CharField(validators=[validate_template])
     template_b = serializers.CharField(required=False, allow_blank=True, validators=[validate_template])
-    daily_limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DAILY_LIMIT)
+    daily_limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_DAILY_LIMIT,
+        error_messages={
+            "max_value": "A registered number can send about 6,000 texts a day: the limit cannot be above 6000."
+        },
+    )
     split_percent_a = serializers.IntegerField(required=False, min_value=0, max_value=100)
     include_opt_out_footer = serializers.BooleanField(required=False)
     frequency_cap_days = serializers.IntegerField(required=False, min_value=0, max_value=365)

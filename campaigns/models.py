@@ -1,6 +1,7 @@
 """Campaigns: A/B-tested outreach, who is in each one, and every text it will send."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -56,10 +57,20 @@ class Campaign(models.Model):
     template_b = models.TextField(
         blank=True, validators=[validate_template], help_text="Leave blank to send variant A to everyone"
     )
-    daily_limit = models.PositiveIntegerField(default=125)
+    daily_limit = models.PositiveIntegerField(
+        default=125,
+        validators=[
+            MinValueValidator(1),
+            MaxValueValidator(
+                MAX_DAILY_LIMIT, "A registered number can send about 6,000 texts a day: the limit cannot be higher."
+            ),
+        ],
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     split_percent_a = models.PositiveSmallIntegerField(
-        default=50, help_text="Share of the audience that gets variant A, in percent"
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="Share of the audience that gets variant A, in percent",
     )
     winner = models.CharField(max_length=1, choices=Variant.choices, blank=True)
     winner_declared_at = models.DateTimeField(null=True, blank=True)

@@ -255,3 +255,90 @@ def due_sends(*, now: dt.datetime) -> QuerySet[CampaignSend]:
         scheduled_for__lte=now,
         scheduled_for__gte=late,
     ).order_by("scheduled_for", "id")
+
+
+# --- The dashboard's questions ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberUsage:
+    number: str
+    booked: int  # sends counting against today's limit
+    sent: int
+    limit: int
+
+
+def todays_usage(*, today: dt.date) -> list[NumberUsage]:
+    """Per sending number: today's campaign sends against the daily limit."""
+    rows = (
+        CampaignSend.objects.filter(business_date=today)
+        .exclude(status=CampaignSend.Status.CANCELLED)
+        .values("from_number")
+        .annotate(booked=Count("id"), sent=Count("id", filter=Q(status=CampaignSend.Status.SENT)))
+        .order_by("from_number")
+    )
+    usage = [
+        NumberUsage(row["from_number"], row["booked"], row["sent"], settings.SMS_DAILY_LIMIT_PER_NUMBER) for row in rows
+    ]
+    if not usage and settings.OPENPHONE_FROM_NUMBER:
+        usage = [NumberUsage(settings.OPENPHONE_FROM_NUMBER, 0, 0, settings.SMS_DAILY_LIMIT_PER_NUMBER)]
+    return usage
+
+
+def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit: int = 10) -> QuerySet[CampaignSend]:
+    sends = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED, scheduled_for__gte=now)
+    if campaign is not None:
+        sends = sends.filter(campaign=campaign)
+    return sends.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    campaign: Campaign
+    audience: int
+    sent: int
+    booked: int
+    waiting: int
+    ineligible: int
+
+    @property
+    def percent_sent(self) -> int:
+        return round(100 * self.sent / self.audience) if self.audience else 0
+
+
+def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
+    """Audience, sent, booked, waiting and ineligible for each campaign, in two grouped queries."""
+    ids = [campaign.pk for campaign in campaigns]
+    members = {
+        (row["campaign_id"], row["status"]): row["n"]
+        for row in CampaignContact.objects.filter(campaign_id__in=ids)
+        .values("campaign_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    sends = {
+        (row["campaign_id"], row["status"]): row["n"]
+        for row in CampaignSend.objects.filter(campaign_id__in=ids)
+        .values("campaign_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+
+    def total(table: dict, campaign_id: int, *statuses: str) -> int:
+        return sum(table.get((campaign_id, status), 0) for status in statuses)
+
+    progress = []
+    for campaign in campaigns:
+        progress.append(
+            CampaignProgress(
+                campaign=campaign,
+                audience=total(members, campaign.pk, *CampaignContact.Status.values),
+                sent=total(sends, campaign.pk, CampaignSend.Status.SENT),
+                booked=total(sends, campaign.pk, CampaignSend.Status.QUEUED, CampaignSend.Status.SENDING),
+                waiting=total(members, campaign.pk, CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED),
+                ineligible=total(
+                    members, campaign.pk, CampaignContact.Status.INELIGIBLE, CampaignContact.Status.FLAGGED
+                ),
+            )
+        )
+    return progress

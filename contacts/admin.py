@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -180,19 +179,17 @@ class ContactImportAdmin(ReadOnlyAdmin):
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            arguments = {
-                "file": upload,
-                "file_name": upload.name,
-                "created_by": request.user,
-                "campaign": form.cleaned_data["campaign"],
-                "format": form.cleaned_data["format"] or None,
-            }
             try:
-                if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
-                    contact_import = services.queue_import(**arguments)
+                contact_import = services.import_upload(
+                    file=upload,
+                    file_name=upload.name,
+                    created_by=request.user,
+                    campaign=form.cleaned_data["campaign"],
+                    format=form.cleaned_data["format"] or None,
+                )
+                if contact_import.status == ContactImport.Status.QUEUED:
                     messages.info(request, "The file is large: a worker is importing it. This page shows its progress.")
                 else:
-                    contact_import = services.import_contacts(**arguments)
                     messages.success(
                         request,
                         f"Imported {contact_import.contacts_created:,} new contacts, updated "

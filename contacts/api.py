@@ -257,18 +257,14 @@ def import_upload(request: Request, *, campaign: Campaign | None = None) -> Resp
     serializer = ImportInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     upload = serializer.validated_data["file"]
-    arguments = {
-        "file": upload,
-        "file_name": upload.name or "upload.csv",
-        "created_by": request.user,
-        "campaign": campaign,
-        "format": serializer.validated_data.get("format"),
-    }
     try:
-        if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
-            contact_import = services.queue_import(**arguments)
-            return Response(ImportOutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
-        contact_import = services.import_contacts(**arguments)
+        contact_import = services.import_upload(
+            file=upload,
+            file_name=upload.name or "upload.csv",
+            created_by=request.user,
+            campaign=campaign,
+            format=serializer.validated_data.get("format"),
+        )
     except BadFile as error:
         raise serializers.ValidationError(
             {"file": [serializers.ErrorDetail(str(error), code="invalid_file")]}
@@ -279,7 +275,10 @@ def import_upload(request: Request, *, campaign: Campaign | None = None) -> Resp
                 {"file": [serializers.ErrorDetail(str(error.__cause__), code="invalid_file")]}
             ) from error
         raise
-    return Response(ImportOutputSerializer(contact_import).data)
+    accepted = contact_import.status == ContactImport.Status.QUEUED
+    return Response(
+        ImportOutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED if accepted else status.HTTP_200_OK
+    )
 
 
 class ImportCsvApi(APIView):

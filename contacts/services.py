@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -159,6 +160,22 @@ def queue_import(
     contact_import.save()
     transaction.on_commit(lambda: run_queued_import.delay(contact_import.id))
     return contact_import
+
+
+def import_upload(
+    *,
+    file: File,
+    file_name: str,
+    created_by: AbstractBaseUser | None = None,
+    campaign: Campaign | None = None,
+    format: str | None = None,
+) -> ContactImport:
+    """An uploaded file from any entry point: imported now when small, by a worker when large
+    (``IMPORT_SYNC_MAX_BYTES``); the record's status says which."""
+    arguments = {"file": file, "file_name": file_name, "created_by": created_by, "campaign": campaign, "format": format}
+    if file.size > settings.IMPORT_SYNC_MAX_BYTES:
+        return queue_import(**arguments)
+    return import_contacts(**arguments)
 
 
 def run_queued_import(*, contact_import_id: int) -> ContactImport:

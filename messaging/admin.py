@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from attackacrack.admin import PermanentRecordAdmin
-from messaging.models import Message, WebhookEvent
+from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
+from messaging.models import Message, WebhookEvent, WorkerHeartbeat
 
 
 @admin.register(Message)
@@ -46,3 +46,8 @@ class WebhookEventAdmin(PermanentRecordAdmin):
                 self.message_user(request, f"{event}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"{event}: processed.", messages.SUCCESS)
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["name", "seen_at"]

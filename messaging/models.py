@@ -85,6 +85,15 @@ class Message(models.Model):
             ),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="message_outbox_sending"),
             models.Index(fields=["contact", "-created_at"], name="message_contact_time"),
+            # The dashboard's questions: replies nobody has read; texts that failed lately.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(direction="inbound", read_at__isnull=True),
+                name="message_unread_replies",
+            ),
+            models.Index(
+                fields=["-status_changed_at"], condition=Q(status__in=["failed", "unknown"]), name="message_failures"
+            ),
             models.Index(fields=["-created_at"], name="message_time"),
         ]
 
@@ -118,3 +127,13 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When the Celery worker last ran the dispatcher's tick: the dashboard warns when it is stale."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

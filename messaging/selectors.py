@@ -1,9 +1,12 @@
 """Reads with business meaning for messages."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from contacts.models import Contact
-from messaging.models import Message
+from messaging.models import Message, WebhookEvent, WorkerHeartbeat
 
 
 def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
@@ -28,3 +31,92 @@ def conversations(*, include_campaign_sends: bool = False) -> QuerySet[Contact]:
         .filter(last_message_at__isnull=False)
         .order_by("-last_message_at", "-id")
     )
+
+
+def replies_waiting(*, limit: int = 10) -> QuerySet[Message]:
+    """Inbound texts nobody has read yet, newest first."""
+    return (
+        Message.objects.filter(direction=Message.Direction.INBOUND, read_at__isnull=True)
+        .select_related("contact")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def latest_texts(*, limit: int = 20) -> QuerySet[Message]:
+    return Message.objects.select_related("contact").order_by("-created_at", "-id")[:limit]
+
+
+def conversation_page(
+    *, before: dt.datetime | None = None, include_campaign_sends: bool = False, limit: int = 30
+) -> list[tuple[Contact, Message, bool]]:
+    """(contact, latest text, unread) for the contacts with the latest texts, newest first.
+
+    Walks the messages index backwards and keeps the first text of each contact, so the cost
+    follows the page, not the million texts behind it.
+    """
+    messages = Message.objects.order_by("-created_at", "-id")
+    if not include_campaign_sends:
+        messages = messages.exclude(kind=Message.Kind.CAMPAIGN)
+    if before is not None:
+        messages = messages.filter(created_at__lt=before)
+    latest: dict[int, Message] = {}
+    offset, chunk = 0, limit * 10
+    while len(latest) < limit:
+        batch = list(messages[offset : offset + chunk])
+        for message in batch:
+            latest.setdefault(message.contact_id, message)
+        if len(batch) < chunk:
+            break
+        offset += chunk
+    chosen = list(latest.values())[:limit]
+    contacts = Contact.objects.in_bulk([message.contact_id for message in chosen])
+    unread = set(
+        Message.objects.filter(
+            contact_id__in=contacts, direction=Message.Direction.INBOUND, read_at__isnull=True
+        ).values_list("contact_id", flat=True)
+    )
+    # A contact whose latest non-campaign text is older than one on the page already came first.
+    return [(contacts[m.contact_id], m, m.contact_id in unread) for m in chosen]
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # "error" or "warning"
+    text: str
+    link: str = ""
+
+
+def alerts(*, now: dt.datetime) -> list[Alert]:
+    """What needs a person: failing webhooks, failing texts, a rejected OpenPhone key, no worker."""
+    found = []
+    day_ago = now - dt.timedelta(hours=24)
+    failing_events = WebhookEvent.objects.filter(processed_at__isnull=True).exclude(error="").count()
+    if failing_events:
+        found.append(
+            Alert(
+                "error",
+                f"{failing_events} webhook event(s) failed to process.",
+                "/admin/messaging/webhookevent/?processed_at__isempty=1",
+            )
+        )
+    failures = Message.objects.filter(
+        status__in=[Message.Status.FAILED, Message.Status.UNKNOWN], status_changed_at__gte=day_ago
+    )
+    failed = failures.count()
+    if failed:
+        found.append(
+            Alert(
+                "error",
+                f"{failed} text(s) failed or have an unknown outcome in the last 24 hours.",
+                "/admin/messaging/message/?status__exact=failed",
+            )
+        )
+    if failures.filter(Q(error__contains="(401)") | Q(error__contains="(403)")).exists():
+        found.append(Alert("error", "OpenPhone rejected the API key (401/403): check OPENPHONE_API_KEY."))
+    heartbeat = WorkerHeartbeat.objects.filter(name="dispatcher").first()
+    if heartbeat is None or heartbeat.seen_at < now - dt.timedelta(minutes=2):
+        seen = f"last seen {heartbeat.seen_at:%Y-%m-%d %H:%M}" if heartbeat else "never seen"
+        found.append(
+            Alert("warning", f"The worker has not run the dispatcher recently ({seen}): texts are not going out.")
+        )
+    return found

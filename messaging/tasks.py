@@ -1,8 +1,10 @@
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from messaging import outbox, webhooks
+from messaging.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -10,6 +12,7 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def dispatch_outbox() -> None:
     """Beat's tick (every 5 s): hand due texts to workers in batches, settle interrupted ones."""
+    WorkerHeartbeat.objects.update_or_create(name="dispatcher", defaults={"seen_at": timezone.now()})
     outbox.dispatch()
 
 

@@ -1,16 +1,27 @@
-"""The OpenPhone webhook endpoint: a plain Django view, so the raw body reaches the signature check
-untouched and nothing (authentication, parsers, CSRF) runs before it."""
+"""Messaging pages for staff (conversations, a thread with a reply box) and the OpenPhone webhook
+endpoint: a plain Django view, so the raw body reaches the signature check untouched and nothing
+(authentication, parsers, CSRF) runs before it."""
 
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from attackacrack.api import error_body
-from messaging import webhooks
+from attackacrack.pages import staff_page
+from contacts.models import Contact
+from messaging import selectors, services, webhooks
+from messaging.forms import StaffTextForm
+from messaging.models import Message
+from messaging.outbox import CannotText
+
+CONVERSATIONS_PER_PAGE = 30
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +57,48 @@ def openphone_webhook(request: HttpRequest) -> JsonResponse:
         logger.exception("Webhook could not be stored")
         return _error(503, "The event could not be stored; deliver it again.", "unavailable")
     return JsonResponse({"received": True, "event_id": event.event_id, "duplicate": not created})
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+@staff_page
+def conversations(request: HttpRequest) -> HttpResponse:
+    include_campaign = request.GET.get("campaign") == "1"
+    before = parse_datetime(request.GET.get("before", "") or "")
+    rows = selectors.conversation_page(
+        before=before, include_campaign_sends=include_campaign, limit=CONVERSATIONS_PER_PAGE
+    )
+    return render(
+        request,
+        "messaging/conversations.html",
+        {
+            "rows": rows,
+            "include_campaign": include_campaign,
+            "next_before": rows[-1][1].created_at.isoformat() if len(rows) == CONVERSATIONS_PER_PAGE else "",
+        },
+    )
+
+
+@staff_page
+def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=contact_id)
+    services.mark_read(contact=contact)  # opened, or answered: either way it has been read
+    form = StaffTextForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.send_staff_text(contact=contact, body=form.cleaned_data["body"], sent_by=request.user)
+        except CannotText as error:
+            form.add_error("body", str(error))
+        else:
+            messages.success(request, "Text queued; it goes out in a few seconds.")
+            return redirect("messaging:thread", contact.pk)
+    context = {"contact": contact, "texts": _thread_texts(contact), "form": form}
+    if request.headers.get("X-Requested-With"):
+        return render(request, "messaging/_thread.html", context)
+    return render(request, "messaging/thread.html", context)
+
+
+def _thread_texts(contact: Contact) -> list[Message]:
+    # The latest 50, shown oldest first like a phone does.
+    return list(reversed(contact.messages.order_by("-created_at", "-id")[:50]))

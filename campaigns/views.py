@@ -1,0 +1,176 @@
+"""Campaign pages for staff: list, create/edit with a live preview, detail with actions and results."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from attackacrack.pages import staff_page
+from campaigns import selectors, services, texts
+from campaigns.forms import CampaignForm
+from campaigns.models import Campaign, CampaignContact
+
+MEMBERS_PER_PAGE = 50
+
+
+@staff_page
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = list(Campaign.objects.order_by("-id")[:200])
+    return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
+
+
+@staff_page
+def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id) if campaign_id else None
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if campaign is None:
+                campaign = services.create_campaign(**fields, created_by=request.user)
+            else:
+                campaign = services.update_campaign(campaign=campaign, **fields)
+        except services.CampaignLocked as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” saved.")
+            return redirect("campaigns:detail", campaign.pk)
+    return render(
+        request,
+        "campaigns/form.html",
+        {"form": form, "campaign": campaign, "previews": _previews(form.data or None, campaign)},
+    )
+
+
+@staff_page
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The live preview fragment for unsaved templates (the form posts as it is typed)."""
+    return render(request, "campaigns/_preview.html", {"previews": _previews(request.POST, None)})
+
+
+def _previews(data, campaign: Campaign | None) -> list[dict]:
+    draft = Campaign(
+        template_a=(data or {}).get("template_a", campaign.template_a if campaign else ""),
+        template_b=(data or {}).get("template_b", campaign.template_b if campaign else ""),
+        include_opt_out_footer=bool((data or {}).get("include_opt_out_footer"))
+        if data is not None
+        else (campaign.include_opt_out_footer if campaign else True),
+    )
+    contact = selectors.SAMPLE_CONTACT
+    if campaign is not None and campaign.pk:
+        member = campaign.memberships.select_related("contact").order_by("id").first()
+        contact = member.contact if member else contact
+    rows = []
+    for variant, template in (("A", draft.template_a), ("B", draft.template_b)):
+        if not template:
+            continue
+        try:
+            texts.validate_template(template)
+        except ValidationError as error:
+            rows.append({"variant": variant, "error": error.messages[0]})
+            continue
+        draft_for_variant = Campaign(
+            template_a=template, template_b="", include_opt_out_footer=draft.include_opt_out_footer
+        )
+        _, [preview] = selectors.text_previews(campaign=draft_for_variant, contact=contact)
+        rows.append({"variant": variant, "text": preview.text, "cost": preview.cost})
+    return rows
+
+
+@staff_page
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    status = request.GET.get("status", "")
+    members = campaign.memberships.select_related("contact").order_by("id")
+    if status in CampaignContact.Status.values:
+        members = members.filter(status=status)
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        members = members.filter(id__gt=int(after))
+    page = list(members[: MEMBERS_PER_PAGE + 1])
+    variants, test = selectors.variant_results(campaign)
+    [progress] = selectors.campaign_progress([campaign])
+    return render(
+        request,
+        "campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "progress": progress,
+            "members": page[:MEMBERS_PER_PAGE],
+            "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
+            "status": status,
+            "statuses": CampaignContact.Status.choices,
+            "variants": variants,
+            "test": test,
+            "chart": _chart(variants),
+            "upcoming": selectors.upcoming_sends(now=timezone.now(), campaign=campaign, limit=20),
+            "actions": _actions(campaign),
+        },
+    )
+
+
+def _actions(campaign: Campaign) -> list[tuple[str, str]]:
+    allowed = campaign.TRANSITIONS[campaign.status]
+    shown = []
+    if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+        shown.append(("start", "Start now"))
+    if Campaign.Status.SCHEDULED in allowed and campaign.status == Campaign.Status.DRAFT:
+        shown.append(("schedule", "Schedule"))
+    if Campaign.Status.PAUSED in allowed:
+        shown.append(("pause", "Pause"))
+    if campaign.status == Campaign.Status.PAUSED:
+        shown.append(("resume", "Resume"))
+    if Campaign.Status.CANCELLED in allowed:
+        shown.append(("cancel", "Cancel"))
+    return shown
+
+
+def _chart(variants) -> dict:
+    """Bars for sent / replied / opted out per variant, scaled to the largest, as SVG geometry."""
+    series = [("sent", "Sent"), ("replied", "Replied"), ("opted_out", "Opted out")]
+    largest = max([getattr(v, key) for v in variants for key, _ in series] + [1])
+    bars = []
+    for row, variant in enumerate(variants):
+        for index, (key, label) in enumerate(series):
+            value = getattr(variant, key)
+            bars.append(
+                {
+                    "y": 10 + row * 80 + index * 22,
+                    "width": round(260 * value / largest),
+                    "label": f"{variant.variant} {label}",
+                    "value": value,
+                    "kind": key,
+                }
+            )
+    return {"bars": bars, "height": 10 + len(variants) * 80}
+
+
+ACTIONS = {
+    "start": services.start_campaign,
+    "schedule": services.schedule_campaign,
+    "pause": services.pause_campaign,
+    "resume": services.resume_campaign,
+    "cancel": services.cancel_campaign,
+}
+
+
+@staff_page
+@require_POST
+def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if action not in ACTIONS:
+        messages.error(request, f"Unknown action {action!r}.")
+        return redirect("campaigns:detail", campaign.pk)
+    try:
+        ACTIONS[action](campaign=campaign)
+    except (services.CampaignTransitionError, services.CampaignNotRunnable, services.CampaignLocked) as error:
+        messages.error(request, str(error))
+    else:
+        campaign.refresh_from_db()
+        messages.success(request, f"Campaign {campaign.status}.")
+    return redirect("campaigns:detail", campaign.pk)

@@ -1,0 +1,83 @@
+"""Contact pages for staff: search, one contact with its house and conversation, CSV import."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from attackacrack.pages import staff_page
+from contacts import services
+from contacts.forms import ImportUploadForm
+from contacts.importing import BadFile
+from contacts.models import Contact, ContactImport
+from contacts.selectors import contact_search
+from messaging.forms import StaffTextForm
+
+PER_PAGE = 50
+
+
+@staff_page
+def contact_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    contacts = contact_search(query=query).order_by("-id")
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        contacts = contacts.filter(id__lt=int(after))
+    page = list(contacts[: PER_PAGE + 1])
+    return render(
+        request,
+        "contacts/list.html",
+        {
+            "query": query,
+            "contacts": page[:PER_PAGE],
+            "next_after": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
+        },
+    )
+
+
+@staff_page
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=contact_id)
+    return render(
+        request,
+        "contacts/detail.html",
+        {
+            "contact": contact,
+            "houses": contact.property_contacts.select_related("property").order_by("role", "id"),
+            "thread": contact.messages.order_by("-created_at", "-id")[:30],
+            "consent": contact.opt_out_events.order_by("-created_at")[:20],
+            "memberships": contact.campaign_memberships.select_related("campaign").order_by("-id")[:20],
+            "form": StaffTextForm(),
+        },
+    )
+
+
+@staff_page
+def contact_import(request: HttpRequest) -> HttpResponse:
+    initial = {"campaign": request.GET.get("campaign")} if request.GET.get("campaign") else None
+    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            contact_import = services.import_upload(
+                file=upload,
+                file_name=upload.name,
+                created_by=request.user,
+                campaign=form.cleaned_data["campaign"],
+                format=form.cleaned_data["format"] or None,
+            )
+        except BadFile as error:
+            form.add_error("file", str(error))
+        except services.ImportFailed as error:
+            messages.error(request, f"The import failed and stored nothing: {error}")
+            return redirect("contacts:import-report", error.contact_import.pk)
+        else:
+            return redirect("contacts:import-report", contact_import.pk)
+    recent = ContactImport.objects.order_by("-id")[:10]
+    return render(request, "contacts/import.html", {"form": form, "recent": recent})
+
+
+@staff_page
+def import_report(request: HttpRequest, import_id: int) -> HttpResponse:
+    contact_import = get_object_or_404(ContactImport, pk=import_id)
+    template = "contacts/_import_report.html" if request.headers.get("X-Requested-With") else "contacts/report.html"
+    return render(request, template, {"report": contact_import})

@@ -1,0 +1,177 @@
+"""Every staff page: who may see it, that it renders real data, and that its query count does not
+grow with the data (the 100k-contact timings are in bench/dashboard_pages.py)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignContact
+from contacts.models import ContactImport, OptOutEvent
+from messaging.models import Message
+from tests.factories import (
+    SHOP_NUMBER,
+    CampaignContactFactory,
+    CampaignFactory,
+    CampaignSendFactory,
+    ContactFactory,
+    InboundMessageFactory,
+    MessageFactory,
+    PropertyContactFactory,
+    StaffUserFactory,
+    WebhookEventFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def world(size: int) -> dict:
+    """``size`` of everything a page lists."""
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, name="January Promo")
+    contacts = ContactFactory.create_batch(size)
+    for contact in contacts:
+        CampaignContactFactory(campaign=campaign, contact=contact, status=CampaignContact.Status.QUEUED,
+                               queued_for=timezone.now() + dt.timedelta(days=1))  # fmt: skip
+        send = CampaignSendFactory(
+            campaign=campaign, contact=contact, scheduled_for=timezone.now() + dt.timedelta(hours=1)
+        )
+        MessageFactory(contact=contact, kind=Message.Kind.CAMPAIGN, campaign_send=None)
+        InboundMessageFactory(contact=contact, in_reply_to_send=send)
+        OptOutEvent.objects.create(contact=contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")
+    PropertyContactFactory(contact=contacts[0])
+    contact_import = ContactImport.objects.create(file_name="jan.csv", status="completed")
+    return {"campaign": campaign, "contact": contacts[0], "import": contact_import}
+
+
+def named_pages(data: dict) -> dict[str, str]:
+    return {
+        "dashboard": reverse("dashboard"),
+        "campaigns": reverse("campaigns:list"),
+        "new campaign": reverse("campaigns:create"),
+        "campaign": reverse("campaigns:detail", args=[data["campaign"].pk]),
+        "edit campaign": reverse("campaigns:edit", args=[data["campaign"].pk]),
+        "contacts": reverse("contacts:list"),
+        "contact search": reverse("contacts:list") + "?q=Quincy",
+        "contact": reverse("contacts:detail", args=[data["contact"].pk]),
+        "import": reverse("contacts:import"),
+        "import report": reverse("contacts:import-report", args=[data["import"].pk]),
+        "conversations": reverse("messaging:conversations"),
+        "thread": reverse("messaging:thread", args=[data["contact"].pk]),
+        "api token": reverse("api-token"),
+    }
+
+
+def pages(data: dict) -> list[str]:
+    return list(named_pages(data).values())
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(StaffUserFactory())
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    data = world(1)
+
+    for url in pages(data):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login") + "?next="), url
+
+
+def test_signed_in_users_who_are_not_staff_get_403(client):
+    data = world(1)
+    client.force_login(get_user_model().objects.create_user("helper", password="x" * 12))
+
+    for url in pages(data):
+        assert client.get(url).status_code == 403, url
+
+
+def test_every_page_renders_its_data_for_staff(staff_client):
+    data = world(3)
+
+    for url in pages(data):
+        response = staff_client.get(url)
+        assert response.status_code == 200, url
+    dashboard = staff_client.get(reverse("dashboard")).content.decode()
+    assert "January Promo" in dashboard and "Replies waiting" in dashboard and "Opt-outs this week" in dashboard
+    detail = staff_client.get(reverse("campaigns:detail", args=[data["campaign"].pk])).content.decode()
+    assert "<svg" in detail and "Not enough data" in detail
+    assert data["contact"].phone in staff_client.get(reverse("contacts:list")).content.decode()
+
+
+def test_query_counts_do_not_grow_with_the_data(staff_client):
+    def query_counts(data: dict) -> dict[str, int]:
+        counts = {}
+        for name, url in named_pages(data).items():
+            with CaptureQueriesContext(connection) as queries:
+                assert staff_client.get(url).status_code == 200
+            counts[name] = len(queries)
+        return counts
+
+    small = query_counts(world(2))
+    large = query_counts(world(40))
+
+    assert large == small
+
+
+def test_the_dashboard_raises_what_needs_a_person(staff_client):
+    WebhookEventFactory(error="ValueError: broken", attempts=6)
+    MessageFactory(status=Message.Status.FAILED, error="OpenPhone refused the text (401): bad key")
+
+    page = staff_client.get(reverse("dashboard")).content.decode()
+
+    assert "webhook event(s) failed" in page
+    assert "text(s) failed" in page
+    assert "rejected the API key" in page
+    assert "worker has not run the dispatcher" in page
+
+
+def test_a_bad_campaign_form_shows_the_error_beside_the_field(staff_client):
+    bad = {"name": "", "template_a": "Hi {firstname}", "daily_limit": 7000, "split_percent_a": 50}
+    response = staff_client.post(reverse("campaigns:create"), {**bad, "frequency_cap_days": 30})
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) >= {"name", "template_a", "daily_limit"}
+    assert "6,000" in form.errors["daily_limit"][0]
+    assert "{firstname}" in form.errors["template_a"][0]
+    assert not Campaign.objects.exists()
+
+
+def test_the_live_preview_renders_both_variants_with_their_cost(staff_client):
+    response = staff_client.post(
+        reverse("campaigns:preview"), {"template_a": "Hi {name}, special offer!", "template_b": "Hello {name} 🏠"}
+    )
+
+    page = response.content.decode()
+    assert "Hi Mary, special offer!" in page and "Hello Mary 🏠" in page
+    assert "GSM-7" in page and "UCS-2" in page
+
+
+def test_replying_from_the_thread_queues_a_staff_text(staff_client, settings):
+    settings.OPENPHONE_FROM_NUMBER = SHOP_NUMBER
+    contact = ContactFactory()
+    InboundMessageFactory(contact=contact, body="Can you come Tuesday?")
+
+    response = staff_client.post(reverse("messaging:thread", args=[contact.pk]), {"body": "Tuesday 9am works"})
+
+    assert response.status_code == 302
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.kind, reply.body, reply.contact) == ("staff", "Tuesday 9am works", contact)
+    assert Message.objects.get(direction="inbound").read_at is not None
+
+
+def test_an_empty_reply_shows_an_error_beside_the_box(staff_client):
+    contact = ContactFactory()
+
+    response = staff_client.post(reverse("messaging:thread", args=[contact.pk]), {"body": "   "})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["body"]
+    assert not Message.objects.exists()

@@ -1,6 +1,7 @@
 """The staff's daily work in a real browser: log in, import, campaigns, conversations."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -49,7 +50,10 @@ def test_import_a_csv_through_the_page_and_see_the_report(page: Page, staff_logi
     expect(page.locator("#import-status")).to_have_text("Completed")
     expect(page.locator("#contacts-created")).to_have_text("2")
     expect(page.locator("#entries-rejected")).to_have_text("1")
-    expect(page.get_by_text("Download the rejected rows")).to_be_visible()
+    with page.expect_download() as download:
+        page.click("text=Download the rejected rows")
+    rejected = Path(download.value.path()).read_text()
+    assert rejected.splitlines()[1].startswith("4,Not a valid phone number")  # line 4, with the reason
     assert set(Contact.objects.values_list("phone", flat=True)) == {"+16175550123", "+16175550124"}
     screenshot(page, "import-report")
 

@@ -268,4 +268,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    # The beat ticks every few seconds: one "succeeded" line per tick would bury what matters.
+    "loggers": {"celery.app.trace": {"level": os.getenv("CELERY_TASK_LOG_LEVEL", "WARNING")}},
 }

@@ -178,15 +178,8 @@ class ContactImportAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
             try:
-                contact_import = services.import_upload(
-                    file=upload,
-                    file_name=upload.name,
-                    created_by=request.user,
-                    campaign=form.cleaned_data["campaign"],
-                    format=form.cleaned_data["format"] or None,
-                )
+                contact_import = form.import_file(created_by=request.user)
                 if contact_import.status == ContactImport.Status.QUEUED:
                     messages.info(request, "The file is large: a worker is importing it. This page shows its progress.")
                 else:

@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser
 
 from campaigns.models import Campaign
+from contacts import services
 from contacts.models import ContactImport
 
 
@@ -12,3 +14,14 @@ class ImportUploadForm(forms.Form):
         help_text="Also add the imported contacts to this campaign's audience",
     )
     format = forms.ChoiceField(choices=[("", "Detect from the header"), *ContactImport.Format.choices], required=False)
+
+    def import_file(self, *, created_by: AbstractBaseUser) -> ContactImport:
+        """Import the uploaded file (the page and the admin both); BadFile / ImportFailed as the service."""
+        upload = self.cleaned_data["file"]
+        return services.import_upload(
+            file=upload,
+            file_name=upload.name,
+            created_by=created_by,
+            campaign=self.cleaned_data["campaign"],
+            format=self.cleaned_data["format"] or None,
+        )

@@ -56,15 +56,8 @@ def contact_import(request: HttpRequest) -> HttpResponse:
     initial = {"campaign": request.GET.get("campaign")} if request.GET.get("campaign") else None
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            contact_import = services.import_upload(
-                file=upload,
-                file_name=upload.name,
-                created_by=request.user,
-                campaign=form.cleaned_data["campaign"],
-                format=form.cleaned_data["format"] or None,
-            )
+            contact_import = form.import_file(created_by=request.user)
         except BadFile as error:
             form.add_error("file", str(error))
         except services.ImportFailed as error:

@@ -5,6 +5,7 @@ validation problems as 422 with one entry per problem, everything else (401, 403
 409) with a single entry whose ``loc`` is empty.
 """
 
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -114,8 +116,23 @@ class ErrorSerializer(serializers.Serializer):
     detail = ErrorEntrySerializer(many=True)
 
 
-# The error responses every authenticated endpoint can give, for the OpenAPI schema.
-COMMON_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer}
+# The error responses every authenticated endpoint can give, for the OpenAPI schema (400: a body
+# that is not valid JSON or multipart).
+COMMON_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
+
+
+@cache  # one component per serializer, however many endpoints list it
+def page_of(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of a cursor-paginated list of ``serializer_class``: what paginated_response sends."""
+    name = serializer_class.__name__.removesuffix("Serializer").removesuffix("Output")
+    return inline_serializer(
+        name=f"{name}Page",
+        fields={
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last"),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
 
 
 class PayloadTooLarge(exceptions.APIException):

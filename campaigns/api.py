@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, paginated_response, validate_query
+from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, page_of, paginated_response, validate_query
 from campaigns import selectors, services
 from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant
 from campaigns.texts import validate_template
@@ -96,7 +96,7 @@ class CampaignUpdateSerializer(CampaignFieldsSerializer):
 class CampaignListApi(APIView):
     @extend_schema(
         operation_id="campaigns_list",
-        responses={200: CampaignOutputSerializer(many=True), **COMMON_ERRORS},
+        responses={200: page_of(CampaignOutputSerializer), **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return paginated_response(
@@ -412,7 +412,7 @@ class CampaignMembersApi(APIView):
     @extend_schema(
         operation_id="campaigns_members_list",
         parameters=[MemberQuerySerializer],
-        responses={200: MemberOutputSerializer(many=True), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: page_of(MemberOutputSerializer), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
@@ -484,7 +484,7 @@ class CampaignSendsApi(APIView):
     @extend_schema(
         operation_id="campaigns_sends_list",
         parameters=[SendQuerySerializer],
-        responses={200: SendOutputSerializer(many=True), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: page_of(SendOutputSerializer), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)

@@ -14,6 +14,7 @@ from attackacrack.api import (
     Conflict,
     ErrorSerializer,
     PayloadTooLarge,
+    page_of,
     paginated_response,
     validate_query,
 )
@@ -110,7 +111,7 @@ class ContactListApi(APIView):
     @extend_schema(
         operation_id="contacts_list",
         parameters=CONTACT_FILTERS,
-        responses={200: ContactOutputSerializer(many=True), 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: page_of(ContactOutputSerializer), 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
         filters = validate_query(ContactQuerySerializer, request)
@@ -290,7 +291,7 @@ class ImportCsvApi(APIView):
 
 
 class ImportListApi(APIView):
-    @extend_schema(operation_id="imports_list", responses={200: ImportOutputSerializer(many=True), **COMMON_ERRORS})
+    @extend_schema(operation_id="imports_list", responses={200: page_of(ImportOutputSerializer), **COMMON_ERRORS})
     def get(self, request: Request) -> Response:
         return paginated_response(
             request=request, view=self, queryset=ContactImport.objects.all(), serializer_class=ImportOutputSerializer

@@ -10,6 +10,7 @@ from attackacrack.api import (
     Conflict,
     ErrorSerializer,
     IdCursorPagination,
+    page_of,
     paginated_response,
     validate_query,
 )
@@ -52,7 +53,7 @@ class MessageListApi(APIView):
     @extend_schema(
         operation_id="messages_list",
         parameters=[OpenApiParameter("contact", int, description="Only this contact's messages")],
-        responses={200: MessageOutputSerializer(many=True), 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: page_of(MessageOutputSerializer), 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
         filters = validate_query(MessageQuerySerializer, request)
@@ -96,7 +97,7 @@ class ConversationListApi(APIView):
     @extend_schema(
         operation_id="conversations_list",
         parameters=[ConversationQuerySerializer],
-        responses={200: ConversationOutputSerializer(many=True), 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: page_of(ConversationOutputSerializer), 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
         query = validate_query(ConversationQuerySerializer, request)
@@ -112,7 +113,7 @@ class SendTextInputSerializer(serializers.Serializer):
 class ContactMessagesApi(APIView):
     @extend_schema(
         operation_id="contacts_messages_list",
-        responses={200: MessageOutputSerializer(many=True), 404: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: page_of(MessageOutputSerializer), 404: ErrorSerializer, **COMMON_ERRORS},
         description="The contact's conversation, newest first. Reading it marks their texts read.",
     )
     def get(self, request: Request, contact_id: int) -> Response:

@@ -11,7 +11,7 @@ TEST_REDIS_URL_FROM_ENV := $(REDIS_URL)
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/attackacrack)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 
-.PHONY: run test
+.PHONY: run test bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,10 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest --cov --cov-report=term
+
+# Every bench script against PostgreSQL (DATABASE_URL's server) and Redis: one table, JSON under var/bench/.
+bench: export DATABASE_URL = $(TEST_DATABASE_URL)
+bench: export REDIS_URL = $(TEST_REDIS_URL)
+bench: $(VENV)/.installed-dev
+	PYTHON=$(BIN)/python scripts/ensure-test-services
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

@@ -241,6 +241,8 @@ SMS_BACKEND = os.getenv("SMS_BACKEND", "messaging.backends.console.SMSBackend")
 OPENPHONE_API_KEY = os.getenv("OPENPHONE_API_KEY", "")
 OPENPHONE_API_URL = os.getenv("OPENPHONE_API_URL", "https://api.openphone.com")
 OPENPHONE_FROM_NUMBER = os.getenv("OPENPHONE_FROM_NUMBER", "")
+OPENPHONE_CONNECT_TIMEOUT = float(os.getenv("OPENPHONE_CONNECT_TIMEOUT", "5"))
+OPENPHONE_READ_TIMEOUT = float(os.getenv("OPENPHONE_READ_TIMEOUT", "30"))
 # Legacy `openphone-signature` scheme: base64 key shown in the OpenPhone dashboard.
 OPENPHONE_WEBHOOK_SIGNING_KEY = os.getenv("OPENPHONE_WEBHOOK_SIGNING_KEY", "")
 # Standard Webhooks scheme: `whsec_...` secret.
@@ -255,6 +257,8 @@ SMS_MAX_ATTEMPTS = int(os.getenv("SMS_MAX_ATTEMPTS", "5"))
 # A text still "sending" this long after its attempt began was interrupted (a killed worker):
 # the provider is asked whether it went out before anything else happens.
 SMS_STUCK_AFTER_SECONDS = int(os.getenv("SMS_STUCK_AFTER_SECONDS", "300"))
+# Due texts handed to the broker but not taken by a worker within this long are handed over again.
+OUTBOX_REENQUEUE_SECONDS = int(os.getenv("OUTBOX_REENQUEUE_SECONDS", "120"))
 BUSINESS_NAME = os.getenv("BUSINESS_NAME", "Attack-a-Crack Foundation Repair")
 SMS_OPT_OUT_CONFIRMATION = "You've been unsubscribed. Reply START to resubscribe."
 SMS_RESUBSCRIBE_CONFIRMATION = "You're subscribed again. Reply STOP to unsubscribe."

@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from campaign_execution import setup_database
+from figures import record
 
 TARGET_MS = 150
 
@@ -126,6 +127,7 @@ def main() -> None:
         status = "ok" if median <= TARGET_MS else "SLOW"
         failures += status != "ok"
         print(f"{name:<26}{median:>10.1f}{max(timings):>10.1f}{len(queries):>9}  {status}")
+        record("pages", f"{name} (median)", median, "ms", target=f"≤ {TARGET_MS} ms", met=median <= TARGET_MS)
     print("all pages within target" if not failures else f"{failures} page(s) over {TARGET_MS} ms")
 
 

@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "bench"))
+from figures import record  # noqa: E402
+
 BENCH_DIR = PROJECT / "var" / "bench"
 DATABASE = "attackacrack_bench"
 
@@ -157,6 +160,14 @@ def main() -> None:
     ratio = ours_small["rows_per_second"] / reference["rows_per_second"]
     print(f"\nours / django-import-export on the same {args.reference_rows:,}-row file: {ratio:.1f}x rows/s")
     (BENCH_DIR / "import_contacts.json").write_text(json.dumps(results, indent=2))
+    small_s, big, again = ours_small["seconds"], results[2], results[3]
+    record("import", f"{args.reference_rows:,} rows", small_s, "s", target="≤ 0.5 s", met=small_s <= 0.5)
+    record("import", f"{args.rows:,} rows", big["seconds"], "s", target="≤ 20 s", met=big["seconds"] <= 20)
+    record("import", f"{args.rows:,} rows peak RSS", big["peak_mb"], "MB", target="≤ 300 MB", met=big["peak_mb"] <= 300)
+    record(
+        "import", f"{args.rows:,} rows re-import", again["seconds"], "s", target="≤ 10 s", met=again["seconds"] <= 10
+    )
+    record("import", "ours / django-import-export (rows/s)", ratio, "x", target="reference: django-import-export")
 
 
 if __name__ == "__main__":

@@ -594,8 +594,11 @@ def _forecast_later_days(
     updates: dict[dt.datetime, list[int]] = {}
     for start in range(0, len(waiting), per_day):
         day = next(days)
+        windows: dict[compliance.Recipient, Window | None] = {}  # few distinct recipients per day
         for member in waiting[start : start + per_day]:
-            window = compliance.allowed_window(calendar, day, member.recipient)
+            if member.recipient not in windows:
+                windows[member.recipient] = compliance.allowed_window(calendar, day, member.recipient)
+            window = windows[member.recipient]
             opens = window.opens if window else calendar.window(day).opens
             updates.setdefault(opens, []).append(member.member_id)
     now = timezone.now()

@@ -40,9 +40,6 @@ from messaging.models import Message
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 25
-# A batch handed to the broker but not started within this long is handed over again (the
-# broker lost it: Redis restarted). Taking a text is a compare-and-set, so a duplicate is harmless.
-REENQUEUE_AFTER = dt.timedelta(minutes=2)
 
 
 class CannotText(Exception):
@@ -58,7 +55,9 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
     recovered = recover_interrupted(now=now)
     from messaging import tasks  # the tasks call back into this module
 
-    stale = now - REENQUEUE_AFTER
+    # A batch handed to the broker but not started within this long is handed over again (the
+    # broker lost it: Redis restarted). Taking a text is a compare-and-set, so a duplicate is harmless.
+    stale = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
     with transaction.atomic():
         send_ids = list(
             due_sends(now=now)

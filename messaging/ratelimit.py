@@ -5,6 +5,7 @@ machines whose clocks disagree still share one window. Without Redis (``make run
 embedded defaults, one machine) the window is counted in the process.
 """
 
+import logging
 import threading
 import time
 
@@ -18,6 +19,8 @@ local count = redis.call('INCR', key)
 if count == 1 then redis.call('EXPIRE', key, 2) end
 return {count, 1000 - math.floor(tonumber(now[2]) / 1000)}
 """
+
+logger = logging.getLogger(__name__)
 
 _local_lock = threading.Lock()
 _local_window = {"second": 0, "count": 0}
@@ -46,9 +49,16 @@ def _local_window_count() -> tuple[int, float]:
 
 def wait_for_slot(key: str = "ratelimit:openphone") -> None:
     """Block until this process may make one more request to OpenPhone."""
+    import redis
+
     limit = settings.OPENPHONE_RATE_LIMIT_PER_SECOND
     while True:
-        count, seconds_left = _redis_window(key) if settings.REDIS_URL else _local_window_count()
+        try:
+            count, seconds_left = _redis_window(key) if settings.REDIS_URL else _local_window_count()
+        except redis.RedisError:
+            # Redis is restarting: keep to the limit in this process rather than stop sending.
+            logger.warning("Rate limit: Redis unavailable, counting in this process")
+            count, seconds_left = _local_window_count()
         if count <= limit:
             return
         time.sleep(seconds_left + 0.001)

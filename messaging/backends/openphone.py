@@ -17,9 +17,6 @@ from requests.adapters import HTTPAdapter
 
 from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
 
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 30
-
 _session_lock = threading.Lock()
 _session: requests.Session | None = None
 
@@ -66,7 +63,7 @@ class SMSBackend(BaseSMSBackend):
                 method,
                 f"{self.base_url}{path}",
                 headers=self.headers,
-                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                timeout=(settings.OPENPHONE_CONNECT_TIMEOUT, settings.OPENPHONE_READ_TIMEOUT),
                 **kwargs,
             )
         except requests.ConnectTimeout as error:
@@ -76,7 +73,7 @@ class SMSBackend(BaseSMSBackend):
             raise SMSSendError(f"Connection to OpenPhone failed: {error}", retryable=True, maybe_sent=True) from error
         except requests.Timeout as error:
             raise SMSSendError(
-                f"OpenPhone took over {READ_TIMEOUT} s to answer", retryable=True, maybe_sent=True
+                f"OpenPhone took over {settings.OPENPHONE_READ_TIMEOUT} s to answer", retryable=True, maybe_sent=True
             ) from error
 
     def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:

@@ -1,0 +1,323 @@
+"""`make drill`: the reliability drills. Each prints what was sent, lost and duplicated, and the
+run fails if anything was lost or duplicated.
+
+    .venv/bin/python drills/run.py [--contacts 200] [--only NAME]
+
+1. worker SIGKILL during dispatch, against a flaky fake OpenPhone (429s, 503s, 500-after-accepting,
+   answers that come after the client's timeout), killed twice mid-run and restarted;
+2. webhook burst: 300 signed deliveries plus 100 repeats and 100 forgeries, 8 at a time, over HTTP;
+3. PostgreSQL restarted mid-run;
+4. Redis (broker and rate limit) restarted mid-run.
+
+Everything is real except OpenPhone: a fresh PostgreSQL database `attackacrack_drill`, Redis
+database 12, Celery workers in their own processes; this process plays beat (a dispatch tick every
+second). Sending hours, pacing and timeouts are shortened through the same settings production
+reads, so a drill takes a minute, not a day.
+"""
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+VAR = PROJECT / "var" / "drill"
+DATABASE = "attackacrack_drill"
+SHOP = "+16175550100"
+SIGNING_KEY = base64.b64encode(b"drill-webhook-key").decode()
+SERVER = os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres").rsplit("/", 1)[0]
+REDIS = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0] + "/12"
+
+
+def drill_environment(openphone_url: str) -> dict[str, str]:
+    VAR.mkdir(parents=True, exist_ok=True)
+    rules = VAR / "rules.json"
+    rules.write_text(json.dumps({"default_hours": ["00:00", "23:59:59"], "state_hours": {}, "state_caps": {}}))
+    return {
+        "DATABASE_URL": f"{SERVER}/{DATABASE}",
+        "REDIS_URL": REDIS,
+        "CELERY_BROKER_URL": REDIS,
+        "SMS_BACKEND": "messaging.backends.openphone.SMSBackend",
+        "OPENPHONE_API_KEY": "drill-key",
+        "OPENPHONE_API_URL": openphone_url,
+        "OPENPHONE_FROM_NUMBER": SHOP,
+        "OPENPHONE_READ_TIMEOUT": "1.5",
+        "OPENPHONE_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
+        "SMS_STUCK_AFTER_SECONDS": "5",
+        "SMS_MAX_ATTEMPTS": "50",
+        "OUTBOX_REENQUEUE_SECONDS": "5",
+        "BUSINESS_DAYS": "0,1,2,3,4,5,6",
+        "BUSINESS_OPENS": "00:00",
+        "BUSINESS_CLOSES": "23:59:59",
+        "RECIPIENT_RULES_FILE": str(rules),
+        "CAMPAIGN_PACE_BATCH": "1200",
+        "CAMPAIGN_PACE_MINUTES": "1",
+        "SMS_DAILY_LIMIT_PER_NUMBER": "6000",
+        "LOG_LEVEL": "ERROR",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(SERVER.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}")
+
+
+class Worker:
+    """A real Celery worker (prefork, 2 processes) in its own process group, so it can be killed whole."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = os.environ | env
+        self.process: subprocess.Popen | None = None
+        self.log = (VAR / "worker.log").open("ab")
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "--app", "attackacrack", "worker", "--concurrency", "2",
+             "--loglevel", "ERROR", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=PROJECT, env=self.env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=self.log,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def restart_postgresql() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
+
+
+def restart_redis() -> None:
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"], check=False)
+    time.sleep(1)
+    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
+                    "--save", "", "--appendonly", "no"], check=True)  # fmt: skip
+    time.sleep(0.5)
+
+
+def tick_safely(action) -> None:
+    """Beat's tick survives the database or broker going away, as the real beat does."""
+    from django.db import close_old_connections, connection
+
+    try:
+        close_old_connections()
+        action()
+    except Exception as error:
+        print(f"    tick failed ({type(error).__name__}); next tick in a second", flush=True)
+        connection.close()
+
+
+def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable], number_block: int) -> dict:
+    from campaigns import services
+    from campaigns.models import Campaign, CampaignSend
+    from contacts.models import Contact
+    from drills.fake_openphone import FakeOpenPhone
+    from messaging import outbox
+    from messaging.models import Message
+
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=3)
+    from django.conf import settings
+
+    settings.OPENPHONE_API_URL = fake.url
+    worker = Worker(drill_environment(fake.url))
+    phones = [f"+1617{number_block}{n:06d}" for n in range(contacts)]
+    Contact.objects.bulk_create(
+        Contact(phone=phone, first_name="Pat", time_zone="America/New_York", time_zone_source="address")
+        for phone in phones
+    )
+    campaign = services.create_campaign(
+        name=f"Drill: {name}", template_a="Hi {name}, a drill text", from_number=SHOP, daily_limit=6000
+    )
+    services.add_contacts_by_id(
+        campaign=campaign, contact_ids=list(Contact.objects.filter(phone__in=phones).values_list("pk", flat=True))
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
+    booked = services.execute_campaign(campaign_id=campaign.pk).sent
+    worker.start()
+    started = time.monotonic()
+    pending_disruptions = sorted(disruptions.items())
+    sends = CampaignSend.objects.filter(campaign=campaign)
+    while time.monotonic() - started < 180:
+        elapsed = time.monotonic() - started
+        while pending_disruptions and elapsed >= pending_disruptions[0][0]:
+            at, disrupt = pending_disruptions.pop(0)
+            print(f"    t={elapsed:4.1f}s: {disrupt.__doc__}", flush=True)
+            disrupt(worker)
+        tick_safely(outbox.dispatch)
+        done = False
+
+        def settled() -> None:
+            nonlocal done
+            done = not sends.filter(status__in=["queued", "sending"]).exists()
+
+        tick_safely(settled)
+        if done:
+            break
+        time.sleep(1)
+    seconds = time.monotonic() - started
+    worker.kill()
+    fake.stop()
+
+    delivered = [message["to"][0] for message in fake.accepted]
+    unique = set(delivered) & set(phones)
+    db_sent = sends.filter(status="sent").count()
+    db_ids = set(
+        Message.objects.filter(campaign_send__campaign=campaign)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+    return {
+        "drill": name,
+        "booked": booked,
+        "sent": len(unique),
+        "lost": len(set(phones) - unique),
+        "duplicated": len(delivered) - len(unique),
+        "recorded sent": db_sent,
+        "unknown": sends.filter(status="unknown").count(),
+        "ids match": db_ids == {m["id"] for m in fake.accepted},
+        "provider outcomes": fake.outcomes,
+        "seconds": round(seconds, 1),
+    }
+
+
+def kill_worker(worker: Worker) -> None:
+    """SIGKILL the worker (all its processes) mid-dispatch, restart it a second later"""
+    worker.kill()
+    time.sleep(1)
+    worker.start()
+
+
+def pg_restart(worker: Worker) -> None:
+    """restart PostgreSQL under the running worker and beat"""
+    restart_postgresql()
+
+
+def redis_restart(worker: Worker) -> None:
+    """restart Redis (the broker and the rate limit) under the running worker"""
+    restart_redis()
+
+
+def webhook_drill(unique: int = 300, repeats: int = 100, forgeries: int = 100) -> dict:
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    import requests
+    from django.core.wsgi import get_wsgi_application
+
+    from drills.fake_openphone import FakeOpenPhone
+    from messaging.models import Message, WebhookEvent
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    class Threading(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Threading, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api/webhooks/openphone"
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
+    worker = Worker(drill_environment(fake.url))
+    worker.start()
+
+    def delivery(n: int, *, forged: bool = False) -> tuple[bytes, dict]:
+        body = json.dumps({
+            "id": f"EVdrill{n:06d}", "type": "message.received",
+            "data": {"object": {"id": f"ACdrill{n:06d}", "from": f"+1781{n + 2000000:07d}", "to": SHOP,
+                                "body": "Yes, how much?", "createdAt": "2026-01-15T14:02:10.900Z"}},
+        }).encode()  # fmt: skip
+        stamp = str(int(time.time() * 1000))
+        key = base64.b64decode(SIGNING_KEY) if not forged else b"not-the-key"
+        signature = base64.b64encode(hmac.new(key, stamp.encode() + b"." + body, hashlib.sha256).digest()).decode()
+        return body, {"openphone-signature": f"hmac;1;{stamp};{signature}", "Content-Type": "application/json"}
+
+    jobs = [delivery(n) for n in range(unique)]
+    jobs += [delivery(n) for n in range(0, unique, max(1, unique // repeats))][:repeats]
+    jobs += [delivery(unique + n, forged=True) for n in range(forgeries)]
+    session = requests.Session()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda job: session.post(url, data=job[0], headers=job[1], timeout=10).status_code, jobs))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and WebhookEvent.objects.filter(processed_at__isnull=True).exists():
+        time.sleep(0.5)
+    worker.kill()
+    server.shutdown()
+    fake.stop()
+    stored = WebhookEvent.objects.filter(event_id__startswith="EVdrill").count()
+    messages = Message.objects.filter(external_id__startswith="ACdrill").count()
+    return {
+        "drill": "webhook burst",
+        "deliveries": len(jobs),
+        "answered 200": codes.count(200),
+        "answered 401": codes.count(401),
+        "sent": messages,
+        "lost": unique - messages,
+        "duplicated": max(0, stored - unique) + max(0, messages - unique),
+        "forgeries stored": WebhookEvent.objects.filter(event_id__gte=f"EVdrill{unique:06d}").count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=200)
+    parser.add_argument("--only", choices=["kill", "webhooks", "postgres", "redis"])
+    args = parser.parse_args()
+    fresh_database()
+    os.environ.update(drill_environment("http://127.0.0.1:9"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "attackacrack.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    drills = {
+        "kill": lambda: campaign_drill("worker SIGKILL", args.contacts, {3: kill_worker, 9: kill_worker}, 2),
+        "webhooks": webhook_drill,
+        "postgres": lambda: campaign_drill("PostgreSQL restart", args.contacts, {4: pg_restart}, 3),
+        "redis": lambda: campaign_drill("Redis restart", args.contacts, {4: redis_restart}, 4),
+    }
+    results = []
+    for key, drill in drills.items():
+        if args.only and key != args.only:
+            continue
+        print(f"--- drill: {key}", flush=True)
+        results.append(drill())
+        print("    " + json.dumps(results[-1]), flush=True)
+
+    print(f"\n{'drill':<22}{'sent':>7}{'lost':>7}{'duplicated':>12}  details")
+    failed = False
+    for row in results:
+        details = {k: v for k, v in row.items() if k not in ("drill", "sent", "lost", "duplicated")}
+        print(f"{row['drill']:<22}{row['sent']:>7}{row['lost']:>7}{row['duplicated']:>12}  {details}")
+        failed |= bool(row["lost"] or row["duplicated"]) or row.get("ids match") is False
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    (VAR / "latest.json").write_text(json.dumps({"date": stamp, "results": results}, indent=2))
+    print(
+        "\nDRILLS FAILED: something was lost or duplicated"
+        if failed
+        else "\nall drills: nothing lost, nothing duplicated"
+    )
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

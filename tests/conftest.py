@@ -6,6 +6,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from attackacrack.celery import app as celery_app
 from messaging.backends import locmem
 from tests.factories import StaffUserFactory
 
@@ -29,6 +30,25 @@ def _sms_outbox(settings) -> list[locmem.SentSMS]:
     settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
     locmem.outbox.clear()
     return locmem.outbox
+
+
+@pytest.fixture
+def celery_settings():
+    """Override Celery settings for one test: ``celery_settings(task_always_eager=True)``.
+
+    The app reads the Django settings' ``CELERY_*`` names before the plain ones, so a plain
+    ``app.conf.task_always_eager = True`` would be shadowed; overrides go under those names."""
+    originals: dict[str, object] = {}
+
+    def override(**values: object) -> None:
+        for name, value in values.items():
+            key = f"CELERY_{name.upper()}"
+            originals.setdefault(key, celery_app.conf[name])
+            celery_app.conf[key] = value
+
+    yield override
+    for key, value in originals.items():
+        celery_app.conf[key] = value
 
 
 @pytest.fixture

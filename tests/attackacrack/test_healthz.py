@@ -1,18 +1,10 @@
 import pytest
 
-from attackacrack.celery import app as celery_app
-
 
 @pytest.fixture
-def broker_at(request):
+def broker_at(celery_settings):
     """Point the Celery app at another broker for one test."""
-    original = celery_app.conf.broker_url
-
-    def use(url: str) -> None:
-        celery_app.conf.broker_url = url
-
-    yield use
-    celery_app.conf.broker_url = original
+    return lambda url: celery_settings(broker_url=url)
 
 
 @pytest.mark.django_db

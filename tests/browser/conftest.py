@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from attackacrack.celery import app as celery_app
 from tests.factories import StaffUserFactory
 
 CHROMIUM = os.getenv("CHROMIUM", "/usr/bin/chromium")
@@ -51,10 +50,8 @@ def staff_login(page: Page, settings):
 
 
 @pytest.fixture
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+def eager_tasks(celery_settings):
+    celery_settings(task_always_eager=True)
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -3,8 +3,6 @@ import json
 import pytest
 import responses
 
-from attackacrack.celery import app as celery_app
-
 OPENPHONE = "https://api.openphone.test"
 SHOP_PN = "PNshop0001"
 
@@ -44,8 +42,6 @@ def posts(fake) -> list[dict]:
 
 
 @pytest.fixture
-def eager_tasks():
+def eager_tasks(celery_settings):
     """Celery tasks run inline when enqueued (the real-worker tests are elsewhere)."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+    celery_settings(task_always_eager=True)

@@ -11,7 +11,7 @@ TEST_REDIS_URL_FROM_ENV := $(REDIS_URL)
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/attackacrack)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 
-.PHONY: run test bench
+.PHONY: run test bench drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,11 @@ bench: export REDIS_URL = $(TEST_REDIS_URL)
 bench: $(VENV)/.installed-dev
 	PYTHON=$(BIN)/python scripts/ensure-test-services
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# The reliability drills (drills/run.py): each prints what was sent, lost and duplicated.
+# They restart the local PostgreSQL and Redis servers, so run them on a development machine only.
+drill: export DATABASE_URL = $(TEST_DATABASE_URL)
+drill: export REDIS_URL = $(TEST_REDIS_URL)
+drill: $(VENV)/.installed-dev
+	PYTHON=$(BIN)/python scripts/ensure-test-services
+	$(BIN)/python drills/run.py $(DRILL_ARGS)

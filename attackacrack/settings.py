@@ -237,10 +237,13 @@ RECIPIENT_RULES_FILE = os.getenv("RECIPIENT_RULES_FILE", "")
 SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
 
 # --- SMS / OpenPhone -----------------------------------------------------------------------
-SMS_BACKEND = os.getenv("SMS_BACKEND", "messaging.backends.console.SMSBackend")
+CONSOLE_SMS_BACKEND = "messaging.backends.console.SMSBackend"
+SMS_BACKEND = os.getenv("SMS_BACKEND", CONSOLE_SMS_BACKEND)
 OPENPHONE_API_KEY = os.getenv("OPENPHONE_API_KEY", "")
 OPENPHONE_API_URL = os.getenv("OPENPHONE_API_URL", "https://api.openphone.com")
-OPENPHONE_FROM_NUMBER = os.getenv("OPENPHONE_FROM_NUMBER", "")
+# The console backend texts nobody, so locally a fictional 555-01xx number stands in for the
+# business number and every flow can be tried; a backend that really sends needs the real one.
+OPENPHONE_FROM_NUMBER = os.getenv("OPENPHONE_FROM_NUMBER", "+16175550100" if SMS_BACKEND == CONSOLE_SMS_BACKEND else "")
 OPENPHONE_CONNECT_TIMEOUT = float(os.getenv("OPENPHONE_CONNECT_TIMEOUT", "5"))
 OPENPHONE_READ_TIMEOUT = float(os.getenv("OPENPHONE_READ_TIMEOUT", "30"))
 # Legacy `openphone-signature` scheme: base64 key shown in the OpenPhone dashboard.

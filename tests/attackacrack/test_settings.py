@@ -19,7 +19,7 @@ print(json.dumps({
     "health_checks": db["CONN_HEALTH_CHECKS"], "broker": settings.CELERY_BROKER_URL,
     "sms_backend": settings.SMS_BACKEND, "time_zone": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
     "debug": settings.DEBUG, "allowed_hosts": settings.ALLOWED_HOSTS,
-    "openphone_url": settings.OPENPHONE_API_URL,
+    "openphone_url": settings.OPENPHONE_API_URL, "from_number": settings.OPENPHONE_FROM_NUMBER,
 }))
 """
 OUR_VARIABLES = {
@@ -50,6 +50,7 @@ def test_with_no_environment_it_runs_on_sqlite_the_filesystem_broker_and_the_con
     assert loaded["name"] == str(tmp_path / "attackacrack.sqlite3")
     assert loaded["broker"] == "filesystem://"
     assert loaded["sms_backend"] == "messaging.backends.console.SMSBackend"
+    assert loaded["from_number"] == "+16175550100"  # a fictional number, so local texts can be tried
     assert loaded["time_zone"] == "America/New_York"
     assert loaded["use_tz"] is True
     assert loaded["conn_max_age"] > 0 and loaded["health_checks"] is True
@@ -72,6 +73,7 @@ def test_environment_switches_to_postgresql_redis_and_openphone(tmp_path):
     assert loaded["broker"] == "redis://cache.example:6379/0"
     assert loaded["sms_backend"] == "messaging.backends.openphone.SMSBackend"
     assert loaded["openphone_url"] == "http://127.0.0.1:9999"
+    assert loaded["from_number"] == ""  # a backend that really sends never borrows the stand-in
 
 
 def test_a_separate_celery_broker_url_wins_over_redis_url(tmp_path):

@@ -29,7 +29,7 @@ def scripts(quick: bool) -> list[list[str]]:
         ["worker_throughput.py", "--tasks", "1000" if quick else "3000"],
         ["webhook_intake.py", "--requests", "500" if quick else "2000"],
         ["campaign_execution.py", "--audience", "5000" if quick else "20000"],
-        ["dashboard_pages.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
+        ["pages_and_api.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
     ]
 
 

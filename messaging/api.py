@@ -3,13 +3,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from attackacrack.api import (
     COMMON_ERRORS,
     Conflict,
     ErrorSerializer,
-    IdCursorPagination,
     page_of,
     paginated_response,
     validate_query,
@@ -18,7 +18,13 @@ from contacts.models import Contact
 from messaging import services
 from messaging.models import Message
 from messaging.outbox import CannotText
-from messaging.selectors import conversations, message_list
+from messaging.selectors import (
+    BadCursor,
+    conversation_cursor,
+    conversation_page,
+    message_list,
+    parse_conversation_cursor,
+)
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
@@ -74,23 +80,28 @@ class MessageDetailApi(APIView):
         return Response(MessageOutputSerializer(get_object_or_404(Message, pk=message_id)).data)
 
 
-class ConversationOutputSerializer(serializers.ModelSerializer):
-    last_message_at = serializers.DateTimeField()
-    unread = serializers.BooleanField()
-    name = serializers.CharField(source="full_name")
-    opted_out = serializers.BooleanField(source="is_opted_out")
+class ConversationOutputSerializer(serializers.Serializer):
+    """One ``ConversationRow``: a contact, its latest text, whether it has unread texts."""
 
-    class Meta:
-        model = Contact
-        fields = ["id", "phone", "name", "city", "opted_out", "last_message_at", "unread"]
+    id = serializers.IntegerField(source="contact.pk")
+    phone = serializers.CharField(source="contact.phone")
+    name = serializers.CharField(source="contact.full_name")
+    city = serializers.CharField(source="contact.city")
+    opted_out = serializers.BooleanField(source="contact.is_opted_out")
+    last_message_at = serializers.DateTimeField(source="latest.created_at")
+    unread = serializers.BooleanField()
 
 
 class ConversationQuerySerializer(serializers.Serializer):
     include_campaign_sends = serializers.BooleanField(required=False, default=False)
+    before = serializers.CharField(required=False, help_text="Set by the `next` link: where the page starts.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
-
-class ConversationCursorPagination(IdCursorPagination):
-    ordering = ("-last_message_at", "-id")
+    def validate_before(self, value: str) -> tuple:
+        try:
+            return parse_conversation_cursor(value)
+        except BadCursor as error:
+            raise serializers.ValidationError(str(error)) from error
 
 
 class ConversationListApi(APIView):
@@ -98,12 +109,22 @@ class ConversationListApi(APIView):
         operation_id="conversations_list",
         parameters=[ConversationQuerySerializer],
         responses={200: page_of(ConversationOutputSerializer), 422: ErrorSerializer, **COMMON_ERRORS},
+        description="Contacts by their latest text, newest first; each contact once, across pages.",
     )
     def get(self, request: Request) -> Response:
         query = validate_query(ConversationQuerySerializer, request)
-        paginator = ConversationCursorPagination()
-        page = paginator.paginate_queryset(conversations(**query), request, view=self)
-        return paginator.get_paginated_response(ConversationOutputSerializer(page, many=True).data)
+        rows = conversation_page(
+            before=query.get("before"),
+            include_campaign_sends=query["include_campaign_sends"],
+            limit=query["page_size"],
+        )
+        next_page = None
+        if len(rows) == query["page_size"]:
+            cursor = conversation_cursor(rows[-1].latest)
+            next_page = replace_query_param(request.build_absolute_uri(), "before", cursor)
+        return Response(
+            {"next": next_page, "previous": None, "results": ConversationOutputSerializer(rows, many=True).data}
+        )
 
 
 class SendTextInputSerializer(serializers.Serializer):

@@ -2,8 +2,10 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
 
 from contacts.models import Contact
 from messaging.models import Message, WebhookEvent, WorkerHeartbeat
@@ -14,23 +16,6 @@ def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
     if contact_id is not None:
         messages = messages.filter(contact_id=contact_id)
     return messages
-
-
-def conversations(*, include_campaign_sends: bool = False) -> QuerySet[Contact]:
-    """Contacts by their latest text, newest first, with ``last_message_at`` and ``unread``.
-
-    Campaign texts alone do not make a conversation unless asked for: staff want the people
-    who talk to them, not the 125 who were texted this morning.
-    """
-    counted = Q() if include_campaign_sends else ~Q(messages__kind=Message.Kind.CAMPAIGN)
-    unread = Message.objects.filter(
-        contact_id=OuterRef("pk"), direction=Message.Direction.INBOUND, read_at__isnull=True
-    )
-    return (
-        Contact.objects.annotate(last_message_at=Max("messages__created_at", filter=counted), unread=Exists(unread))
-        .filter(last_message_at__isnull=False)
-        .order_by("-last_message_at", "-id")
-    )
 
 
 def replies_waiting(*, limit: int = 10) -> QuerySet[Message]:
@@ -46,25 +31,63 @@ def latest_texts(*, limit: int = 20) -> QuerySet[Message]:
     return Message.objects.select_related("contact").order_by("-created_at", "-id")[:limit]
 
 
+class ConversationRow(NamedTuple):
+    contact: Contact
+    latest: Message
+    unread: bool
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def conversation_cursor(message: Message) -> str:
+    """Where the next page of conversations starts: just before this text."""
+    return f"{message.created_at.isoformat()}~{message.pk}"
+
+
+def parse_conversation_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    at, _, message_id = cursor.rpartition("~")
+    created_at = parse_datetime(at) if at else None
+    if created_at is None or created_at.tzinfo is None or not message_id.isdigit():
+        raise BadCursor("Not a cursor from a previous page.")
+    return created_at, int(message_id)
+
+
 def conversation_page(
-    *, before: dt.datetime | None = None, include_campaign_sends: bool = False, limit: int = 30
-) -> list[tuple[Contact, Message, bool]]:
+    *, before: tuple[dt.datetime, int] | None = None, include_campaign_sends: bool = False, limit: int = 30
+) -> list[ConversationRow]:
     """(contact, latest text, unread) for the contacts with the latest texts, newest first.
 
     Walks the messages index backwards and keeps the first text of each contact, so the cost
-    follows the page, not the million texts behind it.
+    follows the page, not the million texts behind it. ``before`` is the (time, id) of the last
+    text on the previous page; a contact with a text at or after it was on an earlier page and
+    is not shown again. Campaign texts alone do not make a conversation unless asked for: staff
+    want the people who talk to them, not the 125 who were texted this morning.
     """
     messages = Message.objects.order_by("-created_at", "-id")
     if not include_campaign_sends:
         messages = messages.exclude(kind=Message.Kind.CAMPAIGN)
+    earlier_pages = Q(pk__in=[])
     if before is not None:
-        messages = messages.filter(created_at__lt=before)
+        at, message_id = before
+        earlier_pages = Q(created_at__gt=at) | Q(created_at=at, id__gte=message_id)
+        messages_before = messages.exclude(earlier_pages)
+    else:
+        messages_before = messages
     latest: dict[int, Message] = {}
+    shown_already: set[int] = set()
     offset, chunk = 0, limit * 10
     while len(latest) < limit:
-        batch = list(messages[offset : offset + chunk])
+        batch = list(messages_before[offset : offset + chunk])
+        new_contacts = {message.contact_id for message in batch} - latest.keys() - shown_already
+        if before is not None and new_contacts:
+            shown_already |= set(
+                messages.filter(earlier_pages, contact_id__in=new_contacts).values_list("contact_id", flat=True)
+            )
         for message in batch:
-            latest.setdefault(message.contact_id, message)
+            if message.contact_id not in shown_already:
+                latest.setdefault(message.contact_id, message)
         if len(batch) < chunk:
             break
         offset += chunk
@@ -75,8 +98,7 @@ def conversation_page(
             contact_id__in=contacts, direction=Message.Direction.INBOUND, read_at__isnull=True
         ).values_list("contact_id", flat=True)
     )
-    # A contact whose latest non-campaign text is older than one on the page already came first.
-    return [(contacts[m.contact_id], m, m.contact_id in unread) for m in chosen]
+    return [ConversationRow(contacts[m.contact_id], m, m.contact_id in unread) for m in chosen]
 
 
 @dataclass(frozen=True)

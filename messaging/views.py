@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -65,7 +64,10 @@ def openphone_webhook(request: HttpRequest) -> JsonResponse:
 @staff_page
 def conversations(request: HttpRequest) -> HttpResponse:
     include_campaign = request.GET.get("campaign") == "1"
-    before = parse_datetime(request.GET.get("before", "") or "")
+    try:
+        before = selectors.parse_conversation_cursor(request.GET["before"])
+    except (KeyError, selectors.BadCursor):
+        before = None  # no cursor, or a mangled one: the first page
     rows = selectors.conversation_page(
         before=before, include_campaign_sends=include_campaign, limit=CONVERSATIONS_PER_PAGE
     )
@@ -75,7 +77,9 @@ def conversations(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "include_campaign": include_campaign,
-            "next_before": rows[-1][1].created_at.isoformat() if len(rows) == CONVERSATIONS_PER_PAGE else "",
+            "next_before": (
+                selectors.conversation_cursor(rows[-1].latest) if len(rows) == CONVERSATIONS_PER_PAGE else ""
+            ),
         },
     )
 

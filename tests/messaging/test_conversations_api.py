@@ -28,6 +28,35 @@ def test_conversations_list_contacts_by_latest_text_with_unread_and_hide_campaig
     assert [row["id"] for row in with_campaigns] == [campaign_only.pk, talker.pk, staff_only.pk]
 
 
+def test_conversations_page_through_every_contact_once_in_order_of_latest_text(api_client):
+    # Five contacts, each with older texts too, two of them with their latest texts at the same
+    # instant: each must show up once, on the page of its latest text, whatever the page size.
+    contacts = ContactFactory.create_batch(5)
+    latest = [NOW - dt.timedelta(minutes=m) for m in (1, 2, 2, 3, 4)]
+    for contact, at in zip(contacts, latest, strict=True):
+        InboundMessageFactory(contact=contact, created_at=at - dt.timedelta(hours=5))
+        MessageFactory(contact=contact, created_at=at - dt.timedelta(minutes=30))
+        InboundMessageFactory(contact=contact, created_at=at)
+
+    seen, url, pages = [], "/api/conversations?page_size=2", 0
+    while url:
+        body = api_client.get(url).json()
+        seen += [(row["id"], row["last_message_at"]) for row in body["results"]]
+        url, pages = body["next"], pages + 1
+
+    # Newest first; at the same instant, the later-stored text first (contacts[2] before [1]).
+    expected = [contacts[i].pk for i in (0, 2, 1, 3, 4)]
+    assert [contact_id for contact_id, _ in seen] == expected
+    assert pages == 3
+
+
+def test_a_mangled_conversations_cursor_is_422_naming_it(api_client):
+    response = api_client.get("/api/conversations", {"before": "yesterday"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "before"]
+
+
 def test_reading_a_thread_marks_it_read(api_client):
     contact = ContactFactory()
     InboundMessageFactory(contact=contact, created_at=NOW - dt.timedelta(minutes=5))

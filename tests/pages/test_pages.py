@@ -1,5 +1,5 @@
 """Every staff page: who may see it, that it renders real data, and that its query count does not
-grow with the data (the 100k-contact timings are in bench/dashboard_pages.py)."""
+grow with the data (the 100k-contact timings are in bench/pages_and_api.py)."""
 
 import datetime as dt
 

@@ -1,50 +1,67 @@
-"""The global OpenPhone rate limit: N requests per second across every worker on every machine.
+"""The global OpenPhone rate limit: N requests in any one second, across every worker on every machine.
 
-A fixed one-second window counted in Redis, keyed by Redis' own clock (``TIME``) so workers on
-machines whose clocks disagree still share one window. Without Redis (``make run`` on its
-embedded defaults, one machine) the window is counted in the process.
+A sliding window: the times of the latest requests are kept in a Redis sorted set, keyed
+by Redis' own clock (``TIME``) so workers on machines whose clocks disagree share one window. A
+fixed per-second counter would let 2N through across the turn of a second, and OpenPhone answers
+429 to that. Without Redis (``make run`` on its embedded defaults, one machine) the window is kept
+in the process.
 """
 
 import logging
 import threading
 import time
+import uuid
+from collections import deque
 
 from django.conf import settings
 
-# Returns {count in this second, milliseconds left in it}.
+# A request reaches OpenPhone some milliseconds after its slot is taken, and those delays vary:
+# counting over a slightly longer window keeps OpenPhone's own count of any second under N.
+WINDOW_SECONDS = 1.1
+
+# Takes a slot and returns 0, or returns the microseconds until the oldest request leaves the window.
+# Numbers go to Redis through %d: Lua would print a 16-digit number as 1.7e+15.
 _WINDOW_SCRIPT = """
+local limit, window_us = tonumber(ARGV[1]), tonumber(ARGV[2])
 local now = redis.call('TIME')
-local key = KEYS[1] .. ':' .. now[1]
-local count = redis.call('INCR', key)
-if count == 1 then redis.call('EXPIRE', key, 2) end
-return {count, 1000 - math.floor(tonumber(now[2]) / 1000)}
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now_us - window_us))
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], string.format('%d', now_us), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window_us / 1000) + 1000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window_us - now_us)
 """
 
 logger = logging.getLogger(__name__)
 
 _local_lock = threading.Lock()
-_local_window = {"second": 0, "count": 0}
+_local_window: deque[float] = deque()
 _redis_script = None
 
 
-def _redis_window(key: str) -> tuple[int, float]:
+def _redis_wait(key: str, limit: int) -> float:
+    """Seconds to wait before trying again; 0 means the slot is taken."""
     global _redis_script
     if _redis_script is None:
         import redis
 
         _redis_script = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).register_script(_WINDOW_SCRIPT)
-    count, ms_left = _redis_script(keys=[key])
-    return int(count), int(ms_left) / 1000
+    window_us = int(WINDOW_SECONDS * 1_000_000)
+    return int(_redis_script(keys=[key], args=[limit, window_us, uuid.uuid4().hex])) / 1_000_000
 
 
-def _local_window_count() -> tuple[int, float]:
+def _local_wait(limit: int) -> float:
     with _local_lock:
-        now = time.time()
-        second = int(now)
-        if _local_window["second"] != second:
-            _local_window.update(second=second, count=0)
-        _local_window["count"] += 1
-        return _local_window["count"], second + 1 - now
+        now = time.monotonic()
+        while _local_window and _local_window[0] <= now - WINDOW_SECONDS:
+            _local_window.popleft()
+        if len(_local_window) < limit:
+            _local_window.append(now)
+            return 0.0
+        return _local_window[0] + WINDOW_SECONDS - now
 
 
 def wait_for_slot(key: str = "ratelimit:openphone") -> None:
@@ -54,11 +71,11 @@ def wait_for_slot(key: str = "ratelimit:openphone") -> None:
     limit = settings.OPENPHONE_RATE_LIMIT_PER_SECOND
     while True:
         try:
-            count, seconds_left = _redis_window(key) if settings.REDIS_URL else _local_window_count()
+            wait = _redis_wait(key, limit) if settings.REDIS_URL else _local_wait(limit)
         except redis.RedisError:
             # Redis is restarting: keep to the limit in this process rather than stop sending.
             logger.warning("Rate limit: Redis unavailable, counting in this process")
-            count, seconds_left = _local_window_count()
-        if count <= limit:
+            wait = _local_wait(limit)
+        if wait <= 0:
             return
-        time.sleep(seconds_left + 0.001)
+        time.sleep(wait + 0.001)

@@ -162,6 +162,8 @@ def main() -> None:
     (BENCH_DIR / "import_contacts.json").write_text(json.dumps(results, indent=2))
     small_s, big, again = ours_small["seconds"], results[2], results[3]
     record("import", f"{args.reference_rows:,} rows", small_s, "s", target="≤ 0.5 s", met=small_s <= 0.5)
+    contract = "< 5 s (user's contract)"
+    record("import", f"{args.reference_rows:,} rows, contract", small_s, "s", target=contract, met=small_s < 5)
     record("import", f"{args.rows:,} rows", big["seconds"], "s", target="≤ 20 s", met=big["seconds"] <= 20)
     record("import", f"{args.rows:,} rows peak RSS", big["peak_mb"], "MB", target="≤ 300 MB", met=big["peak_mb"] <= 300)
     record(

@@ -26,6 +26,7 @@ class FakeOpenPhone:
         self.lock = threading.Lock()
         self.accepted: list[dict] = []  # every text OpenPhone would have delivered
         self.outcomes: dict[str, int] = {}
+        self.posted_at: list[float] = []  # monotonic time of every send request, for the rate limit
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -56,6 +57,7 @@ class FakeOpenPhone:
                     self.wfile.write(data)
 
             def do_POST(self) -> None:
+                fake.posted_at.append(time.monotonic())
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 roll = fake.random.random() if fake.flaky else 1.0
                 with fake.lock:

@@ -52,11 +52,11 @@ def main() -> None:
     rows = [json.loads(line) for line in figures_file.read_text().splitlines() if line.strip()]
     figures_file.unlink()
 
-    print(f"\n{'bench':<16}{'figure':<44}{'value':>14}  {'target':<32}status")
+    print(f"\n{'bench':<16}{'figure':<44}{'value':>14}  {'target':<40}status")
     for row in rows:
         status = {True: "met", False: "NOT MET", None: "-"}[row["met"]]
         value = f"{row['value']:,.1f} {row['unit']}"
-        print(f"{row['bench']:<16}{row['figure']:<44}{value:>14}  {row['target']:<32}{status}")
+        print(f"{row['bench']:<16}{row['figure']:<44}{value:>14}  {row['target']:<40}{status}")
     report = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",

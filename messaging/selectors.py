@@ -68,20 +68,18 @@ def conversation_page(
     messages = Message.objects.order_by("-created_at", "-id")
     if not include_campaign_sends:
         messages = messages.exclude(kind=Message.Kind.CAMPAIGN)
-    earlier_pages = Q(pk__in=[])
+    messages_before, earlier_pages = messages, None
     if before is not None:
         at, message_id = before
         earlier_pages = Q(created_at__gt=at) | Q(created_at=at, id__gte=message_id)
         messages_before = messages.exclude(earlier_pages)
-    else:
-        messages_before = messages
     latest: dict[int, Message] = {}
     shown_already: set[int] = set()
     offset, chunk = 0, limit * 10
     while len(latest) < limit:
         batch = list(messages_before[offset : offset + chunk])
         new_contacts = {message.contact_id for message in batch} - latest.keys() - shown_already
-        if before is not None and new_contacts:
+        if earlier_pages is not None and new_contacts:
             shown_already |= set(
                 messages.filter(earlier_pages, contact_id__in=new_contacts).values_list("contact_id", flat=True)
             )

@@ -33,7 +33,6 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
 from campaigns.selectors import campaign_text, due_sends, recipient_of
 from contacts.models import Contact
-from messaging import ratelimit
 from messaging.backends import SendResult, SMSSendError, get_backend
 from messaging.models import Message
 
@@ -208,7 +207,6 @@ def _attempt(message: Message) -> str:
     """One request to the provider for a text this worker holds in ``sending``. No transaction is
     open here: a slow provider never holds a database lock."""
     backend = get_backend()
-    ratelimit.wait_for_slot()
     try:
         result = backend.send(
             from_number=message.from_number,

@@ -15,6 +15,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from messaging import ratelimit
 from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
 
 _session_lock = threading.Lock()
@@ -58,6 +59,7 @@ class SMSBackend(BaseSMSBackend):
         self.headers = {"Authorization": settings.OPENPHONE_API_KEY, "Content-Type": "application/json"}
 
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        ratelimit.wait_for_slot()  # OpenPhone counts every request with the key, lookups too
         try:
             return session().request(
                 method,

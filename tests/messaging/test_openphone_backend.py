@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import time
 
 import pytest
 import requests
@@ -31,6 +32,35 @@ def test_send_posts_the_documented_payload_with_the_raw_key_and_returns_data_id(
         "content": "Hi Mary",
         "setInboxStatus": "done",
     }
+
+
+def test_every_request_to_openphone_waits_for_the_shared_rate_limit(openphone, settings):
+    settings.OPENPHONE_RATE_LIMIT_PER_SECOND = 2
+    arrived: list[float] = []
+
+    def record(callback):
+        def wrapper(request):
+            arrived.append(time.monotonic())
+            return callback(request)
+
+        return wrapper
+
+    listing = {"data": [{"id": SHOP_PN, "phoneNumber": "+16175550100"}]}
+    openphone.add_callback(
+        responses.GET, f"{OPENPHONE}/v1/phone-numbers", callback=record(lambda r: (200, {}, json.dumps(listing)))
+    )
+    openphone.add_callback(
+        responses.GET, f"{OPENPHONE}/v1/messages", callback=record(lambda r: (200, {}, '{"data": []}'))
+    )
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=record(accepted("AC3f1c")))
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    get_backend().find_sent(from_number="+16175550100", to_number="+16175550123", body="Hi Mary", since=since)
+    send()
+
+    # Two lookups and a send at 2 per second: the send waits for the first lookup's slot to free.
+    assert len(arrived) == 3
+    assert arrived[2] - arrived[0] >= 1.0
 
 
 def test_429_is_retryable_and_carries_retry_after(openphone):

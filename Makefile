@@ -48,10 +48,10 @@ bench: $(VENV)/.installed-dev
 	PYTHON=$(BIN)/python scripts/ensure-test-services
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
-# The reliability drills (drills/run.py): each prints what was sent, lost and duplicated.
+# The reliability drills (bench/drill.py): each prints what was sent, lost and duplicated.
 # They restart the local PostgreSQL and Redis servers, so run them on a development machine only.
 drill: export DATABASE_URL = $(TEST_DATABASE_URL)
 drill: export REDIS_URL = $(TEST_REDIS_URL)
 drill: $(VENV)/.installed-dev
 	PYTHON=$(BIN)/python scripts/ensure-test-services
-	$(BIN)/python drills/run.py $(DRILL_ARGS)
+	$(BIN)/python bench/drill.py $(DRILL_ARGS)

@@ -4,7 +4,7 @@
 
 Queues staff texts to N contacts the way the API does (each handed to the worker on commit),
 with a real Celery worker (prefork, 2 processes) on Redis and the dispatcher ticking every 5 s as
-beat does, against a local fake of OpenPhone's send endpoint (drills/fake_openphone.py, never
+beat does, against a local fake of OpenPhone's send endpoint (bench/fake_openphone.py, never
 flaky here). OpenPhone allows 10 requests per second per key, so that is the ceiling: the figures
 are texts/s end to end as a share of it, and the most requests OpenPhone saw in any one second
 (the shared rate limit must keep it at 10 or under, however many worker processes send).
@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from campaign_execution import PROJECT, setup_database
+from fake_openphone import FakeOpenPhone
 from figures import record
 
 SHOP = "+16175550100"
@@ -42,9 +43,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=300)
     args = parser.parse_args()
-    sys.path.insert(0, str(PROJECT))
-    from drills.fake_openphone import FakeOpenPhone
-
     fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
     sending = {
         "REDIS_URL": REDIS,

@@ -1,7 +1,7 @@
 """`make drill`: the reliability drills. Each prints what was sent, lost and duplicated, and the
 run fails if anything was lost or duplicated.
 
-    .venv/bin/python drills/run.py [--contacts 200] [--only NAME]
+    .venv/bin/python bench/drill.py [--contacts 200] [--only NAME]
 
 1. worker SIGKILL during dispatch, against a flaky fake OpenPhone (429s, 503s, 500-after-accepting,
    answers that come after the client's timeout), killed twice mid-run and restarted;
@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from fake_openphone import FakeOpenPhone
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -132,7 +133,6 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
     from campaigns import services
     from campaigns.models import Campaign, CampaignSend
     from contacts.models import Contact
-    from drills.fake_openphone import FakeOpenPhone
     from messaging import outbox
     from messaging.models import Message
 
@@ -222,7 +222,6 @@ def webhook_drill(unique: int = 300, repeats: int = 100, forgeries: int = 100) -
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.core.wsgi import get_wsgi_application
 
-    from drills.fake_openphone import FakeOpenPhone
     from messaging.models import Message, WebhookEvent
 
     class Quiet(WSGIRequestHandler):

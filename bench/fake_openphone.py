@@ -1,4 +1,5 @@
-"""A flaky OpenPhone on a local port, with the API's documented shapes, for the drills.
+"""A flaky OpenPhone on a local port, with the API's documented shapes, for the drills and
+the dispatch bench.
 
 It rate-limits (429 with Retry-After), fails (503), fails after accepting (500: the text is kept),
 and answers too late after accepting (the client times out: the text is kept) — the cases that

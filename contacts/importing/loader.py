@@ -130,7 +130,9 @@ class Stager:
                 )
                 self._copy = self._open.enter_context(cursor.copy(statement))
             buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+            # Python's writer quotes a cell holding a line-end character only if that character is in
+            # its lineterminator, and COPY ends a row at a bare CR as at LF: with CRLF, both get quoted.
+            csv.writer(buffer, lineterminator="\r\n").writerows(self.rows)
             self._copy.write(buffer.getvalue())
         else:
             with connection.cursor() as cursor:

@@ -61,6 +61,19 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class StartsAtField(serializers.DateTimeField):
+    """When a campaign starts: a time in this century. Year 0125 is a typo, not a plan (and such a
+    time cannot even be written back in RFC 3339: New York then kept local mean time, -04:56:02)."""
+
+    default_error_messages = {"out_of_range": "Give a start time between the years 2000 and 2099."}
+
+    def to_internal_value(self, value: object):
+        starts_at = super().to_internal_value(value)
+        if not 2000 <= starts_at.year <= 2099:
+            self.fail("out_of_range")
+        return starts_at
+
+
 class CampaignFieldsSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     template_a = serializers.CharField(validators=[validate_template])
@@ -78,7 +91,7 @@ class CampaignFieldsSerializer(serializers.Serializer):
     frequency_cap_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
     prior_contact_policy = serializers.ChoiceField(required=False, choices=Campaign.PriorContactPolicy.choices)
     from_number = PhoneNumberField(required=False, allow_blank=True)
-    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = StartsAtField(required=False, allow_null=True)
 
 
 class CampaignUpdateSerializer(CampaignFieldsSerializer):
@@ -187,7 +200,7 @@ class ExecutionResultSerializer(serializers.Serializer):
 
 
 class ScheduleInputSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = StartsAtField(required=False, allow_null=True)
 
 
 class CampaignScheduleApi(APIView):

@@ -3,7 +3,8 @@
 From the best evidence first: the ZIP code (the contact's, else the house's), then the state,
 then the phone's area code. Where the evidence points at more than one zone (a state or an area
 code that spans two), all of them are kept and the window is the intersection. The ZIP data is
-the `zipcodes` data set and the area-code data is `phonenumbers`' — nothing hand-typed.
+the `zipcodes` data set, copied into the ZipCode table so that SQL can join on it, and the
+area-code data is `phonenumbers`' — nothing hand-typed.
 """
 
 from functools import lru_cache
@@ -11,11 +12,12 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 import zipcodes
-from django.db.models import Min
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, Subquery
 from django.db.models.functions import Substr
 from phonenumbers import timezone as phone_timezone
 
-from contacts.models import Contact, PropertyContact
+from contacts.models import Contact, PropertyContact, ZipCode
 
 # More candidates than this says nothing useful (a toll-free number "is" in 40 zones).
 MAX_ZONES = 3
@@ -31,19 +33,29 @@ def _valid(zone: str | None) -> bool:
     return bool(zone) and zone in _iana_zones()
 
 
+def load_zip_codes(model: type[ZipCode]) -> int:
+    """Fill the ZIP code table from the installed `zipcodes` data set; the migration's model may be
+    passed. Returns how many ZIP codes it holds."""
+    rows = [
+        model(zip=row["zip_code"], state=row["state"], time_zone=row["timezone"])
+        for row in zipcodes.list_all()
+        if _valid(row.get("timezone"))
+    ]
+    with transaction.atomic():
+        model.objects.all().delete()
+        model.objects.bulk_create(rows, batch_size=5000)
+    zip_facts.cache_clear()
+    zones_for_state.cache_clear()
+    return len(rows)
+
+
 @lru_cache(maxsize=65536)
 def zip_facts(zip_code: str) -> tuple[str, str] | None:
     """(zone, state) for a US ZIP code, or None when the data set does not know it."""
     five = zip_code.strip()[:5]
     if len(five) != 5 or not five.isdigit():
         return None
-    try:
-        found = zipcodes.matching(five)
-    except (TypeError, ValueError):
-        return None
-    if not found or not _valid(found[0].get("timezone")):
-        return None
-    return found[0]["timezone"], found[0]["state"]
+    return ZipCode.objects.filter(zip=five).values_list("time_zone", "state").first()
 
 
 @lru_cache(maxsize=64)
@@ -51,7 +63,8 @@ def zones_for_state(state: str) -> tuple[str, ...]:
     state = state.strip().upper()
     if len(state) != 2:
         return ()
-    return tuple(sorted({row["timezone"] for row in zipcodes.filter_by(state=state) if _valid(row.get("timezone"))}))
+    zones = ZipCode.objects.filter(state=state).values_list("time_zone", flat=True)
+    return tuple(zones.distinct().order_by("time_zone"))
 
 
 @lru_cache(maxsize=1)
@@ -118,33 +131,30 @@ def zone_fields(contact: Contact) -> dict[str, str]:
 def assign_time_zones() -> int:
     """Fill in the zone of every contact that has none (staff overrides are never touched).
 
-    Set-based for imports of any size: the distinct ZIPs, states and area codes among those
-    contacts are looked up once each, then one UPDATE per distinct answer.
+    The import gives new contacts their ZIP's zone as it inserts them; this settles the rest,
+    set-based: one UPDATE per evidence tier, then one per distinct state or area code.
     """
     unknown = Contact.objects.filter(time_zone_source=Contact.TimeZoneSource.UNKNOWN)
-    houses = PropertyContact.objects.filter(contact__in=unknown)
     updated = 0
 
-    def apply(contacts, zones: str, source: str) -> None:
+    def apply(contacts, zones, source: str) -> None:
         nonlocal updated
         updated += contacts.filter(time_zone_source=Contact.TimeZoneSource.UNKNOWN).update(
             time_zone=zones, time_zone_source=source
         )
 
-    # 1. The contact's own ZIP, then its house's.
-    by_zone: dict[str, set[str]] = {}
-    own_zips = set(unknown.exclude(zip_code="").values_list("zip_code", flat=True).distinct())
-    house_zips = set(houses.values_list("property__zip_code", flat=True).distinct())
-    for zip_code in own_zips | house_zips:
-        if facts := zip_facts(zip_code):
-            by_zone.setdefault(facts[0], set()).add(zip_code)
-    for zones, zip_codes in by_zone.items():
-        apply(unknown.filter(zip_code__in=zip_codes), zones, Contact.TimeZoneSource.ADDRESS)
-        apply(
-            unknown.filter(zip_code="", pk__in=houses.filter(property__zip_code__in=zip_codes).values("contact_id")),
-            zones,
-            Contact.TimeZoneSource.ADDRESS,
-        )
+    # 1. The contact's own ZIP, then its house's (the primary listing first).
+    own_zip = ZipCode.objects.filter(zip=Substr(OuterRef("zip_code"), 1, 5)).values("time_zone")[:1]
+    apply(unknown.exclude(zip_code="").filter(Exists(own_zip)), Subquery(own_zip), Contact.TimeZoneSource.ADDRESS)
+    house_zip = ZipCode.objects.filter(zip=Substr(OuterRef("property__zip_code"), 1, 5)).values("time_zone")[:1]
+    house_zone = (
+        PropertyContact.objects.filter(contact=OuterRef("pk"))
+        .annotate(zone=Subquery(house_zip))
+        .exclude(zone=None)
+        .order_by("role", "property_id")
+        .values("zone")[:1]
+    )
+    apply(unknown.filter(zip_code="").filter(Exists(house_zone)), Subquery(house_zone), Contact.TimeZoneSource.ADDRESS)
     # 2. The state, where it lies in few zones.
     for state in set(unknown.exclude(state="").values_list("state", flat=True).distinct()):
         zones = zones_for_state(state)

@@ -269,6 +269,7 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
     )
     counts.contacts_updated = cursor.rowcount
     counts.contacts_unchanged = existing - counts.contacts_updated
+    # The ZIP's zone goes in with the row; assign_time_zones settles the few without a known ZIP.
     cursor.execute(
         """
         INSERT INTO contacts_contact (
@@ -276,8 +277,10 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
             time_zone, time_zone_source, opt_out_reason, source_import_id, created_at, updated_at
         )
         SELECT f.phone, f.first_name, f.last_name, f.email, f.address, f.city, f.state, f.zip_code, %s,
-               f.line_type, '', 'unknown', '', %s, %s, %s
+               f.line_type, COALESCE(z.time_zone, ''), CASE WHEN z.zip IS NULL THEN 'unknown' ELSE 'address' END,
+               '', %s, %s, %s
         FROM import_entry_first f
+        LEFT JOIN contacts_zipcode z ON z.zip = SUBSTR(f.zip_code, 1, 5)
         WHERE NOT EXISTS (SELECT 1 FROM contacts_contact c WHERE c.phone = f.phone)""",
         (source, import_id, now, now),
     )

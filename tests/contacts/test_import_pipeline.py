@@ -113,6 +113,39 @@ def test_household_members_are_linked_to_their_house_with_their_role():
     }
 
 
+def test_each_new_contact_gets_a_zone_from_the_best_evidence_in_its_row():
+    report = run_import(
+        contacts_csv(
+            ["phone", "zip", "state"],
+            [
+                ["617-555-0141", "02169", ""],  # a Boston-area ZIP
+                ["617-555-0142", "90012-1234", "MA"],  # the ZIP beats the state and the area code
+                ["617-555-0143", "", "AZ"],  # no ZIP: the state's zones
+                ["213-555-0144", "00000", ""],  # a ZIP nobody has: the area code
+                ["888-555-0145", "", ""],  # toll-free, nothing else: unknown
+            ],
+        )
+    )
+
+    assert report.contacts_created == 5
+    zones = dict(Contact.objects.values_list("phone", "time_zone"))
+    sources = dict(Contact.objects.values_list("phone", "time_zone_source"))
+    assert zones == {
+        "+16175550141": "America/New_York",
+        "+16175550142": "America/Los_Angeles",
+        "+16175550143": "America/Denver,America/Phoenix",
+        "+12135550144": "America/Los_Angeles",
+        "+18885550145": "",
+    }
+    assert sources == {
+        "+16175550141": "address",
+        "+16175550142": "address",
+        "+16175550143": "address",
+        "+12135550144": "area_code",
+        "+18885550145": "unknown",
+    }
+
+
 def test_reimporting_the_same_file_changes_nothing_and_says_so():
     run_import(propertyradar_csv(HOUSEHOLDS))
     before = list(Contact.objects.order_by("id").values())

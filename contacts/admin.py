@@ -11,7 +11,7 @@ from contacts import services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
 from contacts.importing import BadFile
-from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact
+from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact, ZipCode
 from contacts.timezones import zone_fields
 
 
@@ -229,3 +229,12 @@ class ImportRejectionAdmin(ReadOnlyAdmin):
     search_fields = ["reason", "raw"]
     list_select_related = ["contact_import"]
     show_full_result_count = False
+
+
+@admin.register(ZipCode)
+class ZipCodeAdmin(PermanentRecordAdmin):
+    """Reference data from the `zipcodes` data set (``manage.py load_zip_codes`` refreshes it)."""
+
+    list_display = ["zip", "state", "time_zone"]
+    list_filter = ["time_zone"]
+    search_fields = ["=zip", "=state"]

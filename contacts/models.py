@@ -144,7 +144,7 @@ class Contact(models.Model):
         AREA_CODE = "area_code", "Phone area code"
         STAFF = "staff", "Set by staff"
 
-    phone = models.CharField(max_length=16, unique=True, help_text="E.164, e.g. +16175551234")
+    phone = models.CharField(max_length=16, help_text="E.164, e.g. +16175551234")
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True)
@@ -174,6 +174,10 @@ class Contact(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
+            # A constraint rather than unique=True: the same index, without the second
+            # (pattern-ops) index Django adds for a unique text field, which no query uses and
+            # every imported row pays for.
+            models.UniqueConstraint(fields=["phone"], name="contact_phone_unique"),
             models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="contact_phone_e164"),
             models.CheckConstraint(
                 condition=Q(opted_out_at__isnull=False) | Q(opt_out_reason=""),
@@ -181,7 +185,6 @@ class Contact(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["last_name", "first_name"]),
             # The few contacts still without a zone after an import, found without a full scan.
             models.Index(fields=["id"], condition=Q(time_zone_source="unknown"), name="contact_zone_unknown"),
         ]
@@ -283,7 +286,8 @@ class PropertyContact(models.Model):
         PRIMARY = "primary", "Primary"
         SECONDARY = "secondary", "Secondary"
 
-    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="property_contacts")
+    # The unique (property, contact) index serves lookups by property: no second index for it.
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="property_contacts", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="property_contacts")
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,6 +6,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -52,13 +53,7 @@ def create_contact(**fields: Any) -> Contact:
     else:
         for field, value in zone_fields(contact).items():
             setattr(contact, field, value)
-    contact.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            contact.save()
-    except IntegrityError:
-        # The unique index is the arbiter: two requests racing for one phone cannot both win.
-        raise DuplicatePhone(contact.phone, Contact.objects.get(phone=contact.phone).id) from None
+    _save(contact)
     return contact
 
 
@@ -75,13 +70,26 @@ def update_contact(*, contact: Contact, **changes: Any) -> Contact:
         changes.update(zone_fields(contact))
         for field, value in changes.items():
             setattr(contact, field, value)
-    contact.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            contact.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError:
-        raise DuplicatePhone(contact.phone, Contact.objects.get(phone=contact.phone).id) from None
+    _save(contact, update_fields=[*changes, "updated_at"])
     return contact
+
+
+def _save(contact: Contact, **save_options: Any) -> None:
+    """Validate and save; a phone another contact has is DuplicatePhone whether validation sees it
+    or the unique index does (two requests racing for one phone cannot both win)."""
+    try:
+        contact.full_clean(validate_unique=False)
+        with transaction.atomic():
+            contact.save(**save_options)
+    except ValidationError as error:
+        if not any(problem.code == "unique" for problem in error.error_dict.get("phone", [])):
+            raise
+        raise DuplicatePhone(contact.phone, Contact.objects.get(phone=contact.phone).id) from None
+    except IntegrityError:
+        taken_by = Contact.objects.exclude(pk=contact.pk).filter(phone=contact.phone).first()
+        if taken_by is None:
+            raise
+        raise DuplicatePhone(contact.phone, taken_by.id) from None
 
 
 def delete_contact(*, contact: Contact) -> None:

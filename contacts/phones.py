@@ -153,8 +153,41 @@ def _digits_deciding_nanp_validity() -> int:
 SIGNIFICANT_DIGITS = _digits_deciding_nanp_validity()
 
 
+def _us_number_matcher():
+    """One compiled pattern that matches exactly the ten-digit numbers phonenumbers calls valid US
+    numbers, or None if the metadata is not shaped as this relies on.
+
+    phonenumbers gives a +1 number the first NANP region whose patterns know it, and the US comes
+    first with no leading-digits rule: a number matching the US general pattern and any US number
+    type is therefore valid, in the US. Anything else (Canada, the Caribbean, invalid numbers) is
+    left to phonenumbers itself. Saves ~40 µs per new prefix, nearly every phone of a small file.
+    """
+    us = PhoneMetadata.metadata_for_region("US")
+    if COUNTRY_CODE_TO_REGION_CODE[1][0] != "US" or us is None or us.leading_digits:
+        return None
+
+    def fits_ten_digits(desc) -> bool:
+        lengths = desc.possible_length or ()
+        return not lengths or lengths[0] == -1 or NANP_LENGTH in lengths
+
+    if not fits_ten_digits(us.general_desc):
+        return None
+    kinds = [kind for kind in _NUMBER_TYPES[1:] if not (kind == "mobile" and us.same_mobile_and_fixed_line_pattern)]
+    types = [
+        f"(?:{desc.national_number_pattern})"
+        for desc in (getattr(us, kind) for kind in kinds)
+        if desc and desc.national_number_pattern and fits_ten_digits(desc)
+    ]
+    return re.compile(f"(?=(?:{us.general_desc.national_number_pattern})$)(?:{'|'.join(types)})").fullmatch
+
+
+_valid_us_number = _us_number_matcher()
+
+
 @lru_cache(maxsize=None if SIGNIFICANT_DIGITS < NANP_LENGTH else 65536)
 def _nanp_prefix_is_valid(prefix: str) -> bool:
     # Any completion of the prefix gets the same verdict; zeros are as good as any digits.
-    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(prefix.ljust(NANP_LENGTH, "0")))
-    return phonenumbers.is_valid_number(number)
+    digits = prefix.ljust(NANP_LENGTH, "0")
+    if _valid_us_number is not None and _valid_us_number(digits):
+        return True
+    return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=int(digits)))

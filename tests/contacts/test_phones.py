@@ -5,6 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from contacts import phones
 from contacts.phones import SIGNIFICANT_DIGITS, normalize_phone
 
 
@@ -40,6 +41,8 @@ near_shapes = st.text(alphabet="0123456789+-() .x", min_size=0, max_size=16)
 @example(raw="1617555012")
 @example(raw="+18095550123")  # Dominican Republic: a NANP region of its own
 @example(raw="(800) 555-0100")
+@example(raw="(416) 555-0123")  # Toronto: Canada, after the US in phonenumbers' order
+@example(raw="900-555-0123")  # premium rate: a US number type of its own
 def test_fast_path_agrees_with_phonenumbers(raw):
     assert normalize_phone(raw) == by_phonenumbers(raw)
 
@@ -53,6 +56,13 @@ def test_any_text_agrees_with_phonenumbers(raw):
 def test_the_fast_path_caches_on_the_digits_that_decide_validity():
     # Read off the installed metadata: area code + exchange + one digit today.
     assert 3 <= SIGNIFICANT_DIGITS <= 10
+
+
+def test_us_numbers_are_judged_without_a_full_phonenumbers_parse():
+    # The metadata is shaped as the shortcut needs; if an upgrade changes that, this says so.
+    assert phones._valid_us_number is not None
+    assert phones._valid_us_number("6175550123")
+    assert not phones._valid_us_number("4165550123")  # Canada's, so phonenumbers decides
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,15 @@ def test_each_new_contact_gets_a_zone_from_the_best_evidence_in_its_row():
     }
 
 
+def test_a_completed_import_logs_where_its_time_went(caplog):
+    with caplog.at_level("INFO", logger="contacts.services"):
+        report = run_import(propertyradar_csv(HOUSEHOLDS))
+
+    [record] = [r for r in caplog.records if r.getMessage().startswith(f"Import {report.id} completed: 6 rows in ")]
+    assert set(record.import_seconds) == {"staging", "merge", "commit"}
+    assert all(seconds >= 0 for seconds in record.import_seconds.values())
+
+
 def test_reimporting_the_same_file_changes_nothing_and_says_so():
     run_import(propertyradar_csv(HOUSEHOLDS))
     before = list(Contact.objects.order_by("id").values())

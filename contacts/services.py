@@ -290,8 +290,7 @@ def _stage(
     try:
         for row in rows.rows:
             if pending is not None:
-                for staged in builder.build(*pending):
-                    stager.add(staged)
+                stager.add(builder.build(*pending))
             pending = row
             rows_read += 1
             if rows_read % PROGRESS_EVERY == 0:
@@ -303,8 +302,7 @@ def _stage(
         if pending is not None and len(pending[1]) == 1 and width > 1:
             footer = 1
         elif pending is not None:
-            for staged in builder.build(*pending):
-                stager.add(staged)
+            stager.add(builder.build(*pending))
         stager.pause()
     except BaseException:
         stager.abort()

@@ -15,24 +15,34 @@ from operator import itemgetter
 from contacts.importing.columns import PROPERTYRADAR_COLUMNS, ColumnMapping
 from contacts.phones import normalize_phone
 
-# Every staged record, contact entry or property, is one row of this shape (kind 'e' or 'p'),
-# so a whole file streams through a single COPY. Entries leave the property columns empty.
-ROW_COLUMNS = (
-    "kind", "seq", "line_number", "role", "phone", "line_type", "reject_reason", "raw",
+# Every CSV line is staged as one row of this shape, so a whole file streams through a single
+# COPY: the line's house (PropertyRadar; blank apn and address_key when there is none) and its
+# two contact slots (primary, secondary; a generic CSV uses the first). A slot holds a phone or
+# the reason its entry was rejected; `raw` keeps the line's text when anything was rejected.
+# The address, city, state and ZIP are the house's and also its people's.
+DETAIL_COLUMNS = (
+    "subdivision", "longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths",
+    "estimated_value", "estimated_equity", "estimated_equity_percent", "owner", "mail_address", "mail_city",
+    "mail_state", "mail_zip_code", "owner_occupied", "listed_for_sale", "listing_status", "foreclosure",
+    "high_equity",
+)  # fmt: skip
+SLOT_FIELDS = ("role", "phone", "reject_reason", "first_name", "last_name", "email")
+LINE_COLUMNS = (
+    "line_number", "raw", "line_type",
+    *(f"{field}_1" for field in SLOT_FIELDS), *(f"{field}_2" for field in SLOT_FIELDS),
+    "apn", "address_key", "property_type", "address", "city", "state", "zip_code", *DETAIL_COLUMNS,
+)  # fmt: skip
+# What the merge reads: one row per contact entry, one per house.
+ENTRY_COLUMNS = (
+    "seq", "line_number", "role", "phone", "line_type", "reject_reason", "raw",
     "first_name", "last_name", "email", "address", "city", "state", "zip_code",
-    "apn", "address_key", "property_type", "subdivision", "longitude", "latitude", "year_built",
-    "purchase_date", "square_feet", "beds", "baths", "estimated_value", "estimated_equity",
-    "estimated_equity_percent", "owner", "mail_address", "mail_city", "mail_state", "mail_zip_code",
-    "owner_occupied", "listed_for_sale", "listing_status", "foreclosure", "high_equity",
 )  # fmt: skip
-ENTRY_COLUMNS = ROW_COLUMNS[1:15]
 PROPERTY_COLUMNS = (
-    "line_number", "apn", "address_key", "property_type", "address", "city", "state", "zip_code",
-    *ROW_COLUMNS[18:],
+    "line_number", "apn", "address_key", "property_type", "address", "city", "state", "zip_code", *DETAIL_COLUMNS,
 )  # fmt: skip
-NO_PROPERTY = ("", "", "", "", None, None, None, None, None, None, None, None, None, None,
-               "", "", "", "", "", None, None, "", None, None)  # fmt: skip
-NO_CONTACT = ("", "", "", "", "", "", "", "")
+NO_DETAILS = ("", None, None, None, None, None, None, None, None, None, None,
+              "", "", "", "", "", None, None, "", None, None)  # fmt: skip
+NO_SLOT = ("", "", "", "", "", "")
 
 RAW_LIMIT = 1000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -182,19 +192,20 @@ class EntryBuilder:
     def raw(self, cells: list[str]) -> str:
         return self.delimiter.join(cells)[:RAW_LIMIT]
 
-    def rejected(self, line_number: int, reason: str, cells: list[str], *, slot: int = 0) -> tuple:
-        return ("e", line_number * 2 + slot, line_number, "", "", "", reason, self.raw(cells), *NO_CONTACT[:7],
-                *NO_PROPERTY)  # fmt: skip
+    def rejected(self, line_number: int, reason: str, cells: list[str]) -> tuple:
+        """A line none of whose content is taken: the reason in the first slot."""
+        return (line_number, self.raw(cells), "", "", "", reason, "", "", "", *NO_SLOT,
+                "", "", "", "", "", "", "", *NO_DETAILS)  # fmt: skip
 
-    def build(self, line_number: int, cells: list[str]) -> list[tuple]:
-        """The staged rows for one CSV row: its property (PropertyRadar) and its contact entries."""
+    def build(self, line_number: int, cells: list[str]) -> tuple:
+        """The staged row for one CSV line (see LINE_COLUMNS)."""
         if len(cells) > self.width:
-            return [self.rejected(line_number, f"Has {len(cells)} cells but the header has {self.width}", cells)]
+            return self.rejected(line_number, f"Has {len(cells)} cells but the header has {self.width}", cells)
         padded = list(map(str.strip, cells))
         padded.extend([""] * (self.width + 1 - len(padded)))
         if self.propertyradar:
             return self._propertyradar(line_number, cells, padded)
-        return [self._generic(line_number, cells, padded)]
+        return self._generic(line_number, cells, padded)
 
     def _generic(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
         at = self.at
@@ -208,13 +219,12 @@ class EntryBuilder:
         if not (first or last):
             first, last = split_name(row[at["name"]])
         return (
-            "e", line_number * 2, line_number, "", phone, "unknown", "", "",
-            first, last, clean_email(row[at["email"]]),
-            display_name(row[at["address"]])[:255], display_name(row[at["city"]])[:100],
-            clean_state(row[at["state"]]), clean_zip(row[at["zip_code"]]), *NO_PROPERTY,
+            line_number, "", "unknown", "", phone, "", first, last, clean_email(row[at["email"]]), *NO_SLOT,
+            "", "", "", display_name(row[at["address"]])[:255], display_name(row[at["city"]])[:100],
+            clean_state(row[at["state"]]), clean_zip(row[at["zip_code"]]), *NO_DETAILS,
         )  # fmt: skip
 
-    def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> list[tuple]:
+    def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
         (
             address, city, zip_code, apn, mail_address, mail_state, property_type, subdivision, longitude, latitude,
             year_built, purchase_date, square_feet, beds, baths, value, equity, equity_percent, owner, mail_city,
@@ -226,39 +236,34 @@ class EntryBuilder:
         zip_code, apn, mail_state = clean_zip(zip_code), apn[:100], clean_state(mail_state)
         # The owner's mailing state is the house's state when they live there.
         state = mail_state if mail_address.upper() == address.upper() else ""
-        staged = []
         if apn or address:
-            staged.append((
-                "p", line_number * 2, line_number, "", "", "", "", "", "", "", "", shown_address, city, state, zip_code,
-                apn, address.upper()[:255], property_type[:50], display_name(subdivision)[:255],
-                coordinate(longitude), coordinate(latitude), small_count(year_built), _date(purchase_date),
-                area_cell(square_feet), small_count(beds), baths_cell(baths), money_cell(value), money_cell(equity),
-                percent_cell(equity_percent), owner[:255], display_name(mail_address)[:255],
+            house = (
+                apn, address.upper()[:255], property_type[:50], shown_address, city, state, zip_code,
+                display_name(subdivision)[:255], coordinate(longitude), coordinate(latitude), small_count(year_built),
+                _date(purchase_date), area_cell(square_feet), small_count(beds), baths_cell(baths), money_cell(value),
+                money_cell(equity), percent_cell(equity_percent), owner[:255], display_name(mail_address)[:255],
                 display_name(mail_city)[:100], mail_state, clean_zip(mail_zip_code), _flag(owner_occupied),
                 _flag(listed_for_sale), listing_status[:50], _flag(foreclosure), _flag(high_equity),
-            ))  # fmt: skip
-        has_phone = False
-        for slot, role, name, raw_phone, email in (
-            (0, "primary", primary_name, primary_phone, primary_email),
-            (1, "secondary", secondary_name, secondary_phone, secondary_email),
+            )  # fmt: skip
+        else:
+            house = ("", "", "", shown_address, city, state, zip_code, *NO_DETAILS)
+        slots = []
+        for role, name, raw_phone, email in (
+            ("primary", primary_name, primary_phone, primary_email),
+            ("secondary", secondary_name, secondary_phone, secondary_email),
         ):
             if not raw_phone:
-                continue
-            has_phone = True
-            phone = normalize_phone(raw_phone)
-            if phone is None:
+                slots.append(NO_SLOT)
+            elif (phone := normalize_phone(raw_phone)) is None:
                 reason = f"{role.capitalize()} phone is not a valid number: {raw_phone[:40]!r}"
-                staged.append(self.rejected(line_number, reason, cells, slot=slot))
-                continue
-            first, last = split_name(name)
-            staged.append((
-                "e", line_number * 2 + slot, line_number, role, phone, "mobile", "", "",
-                first, last, clean_email(email), shown_address, city, state, zip_code, *NO_PROPERTY,
-            ))  # fmt: skip
-        if not has_phone:
-            stored = " (the property is stored)" if staged else ""
-            staged.append(self.rejected(line_number, f"No mobile phone{stored}", cells))
-        return staged
+                slots.append((role, "", reason, "", "", ""))
+            else:
+                slots.append((role, phone, "", *split_name(name), clean_email(email)))
+        if not (primary_phone or secondary_phone):
+            stored = " (the property is stored)" if apn or address else ""
+            slots[0] = ("", "", f"No mobile phone{stored}", "", "", "")
+        raw = self.raw(cells) if slots[0][2] or slots[1][2] else ""
+        return (line_number, raw, "mobile", *slots[0], *slots[1], *house)
 
 
 GENERIC_FIELDS = ("phone", "first_name", "last_name", "name", "email", "address", "city", "state", "zip_code")

@@ -16,33 +16,52 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from contacts.importing.entries import ENTRY_COLUMNS, PROPERTY_COLUMNS, ROW_COLUMNS
+from contacts.importing.entries import LINE_COLUMNS, PROPERTY_COLUMNS
 
 BATCH = 10_000
 
-ROW_TABLE = """
-CREATE TEMP TABLE import_row (
-    kind char(1) NOT NULL, seq bigint NOT NULL, line_number integer NOT NULL, role varchar(10) NOT NULL,
-    phone varchar(16) NOT NULL, line_type varchar(10) NOT NULL, reject_reason text NOT NULL, raw text NOT NULL,
-    first_name varchar(100) NOT NULL, last_name varchar(100) NOT NULL, email varchar(254) NOT NULL,
+SLOT = """role_{n} varchar(10) NOT NULL, phone_{n} varchar(16) NOT NULL, reject_reason_{n} text NOT NULL,
+    first_name_{n} varchar(100) NOT NULL, last_name_{n} varchar(100) NOT NULL, email_{n} varchar(254) NOT NULL"""
+LINE_TABLE = f"""
+CREATE TEMP TABLE import_line (
+    line_number integer NOT NULL, raw text NOT NULL, line_type varchar(10) NOT NULL,
+    {SLOT.format(n=1)}, {SLOT.format(n=2)},
+    apn varchar(100) NOT NULL, address_key varchar(255) NOT NULL, property_type varchar(50) NOT NULL,
     address varchar(255) NOT NULL, city varchar(100) NOT NULL, state varchar(2) NOT NULL,
-    zip_code varchar(10) NOT NULL, apn varchar(100) NOT NULL, address_key varchar(255) NOT NULL,
-    property_type varchar(50) NOT NULL, subdivision varchar(255) NOT NULL, longitude decimal(9, 6),
+    zip_code varchar(10) NOT NULL, subdivision varchar(255) NOT NULL, longitude decimal(9, 6),
     latitude decimal(9, 6), year_built integer, purchase_date date, square_feet integer, beds integer,
     baths decimal(4, 1), estimated_value bigint, estimated_equity bigint, estimated_equity_percent decimal(7, 2),
     owner varchar(255) NOT NULL, mail_address varchar(255) NOT NULL, mail_city varchar(100) NOT NULL,
     mail_state varchar(2) NOT NULL, mail_zip_code varchar(10) NOT NULL, owner_occupied boolean,
     listed_for_sale boolean, listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean
 )"""
+
+
+def _slot_entries(n: int) -> str:
+    return f"""SELECT line_number * 2 + {n - 1} AS seq, line_number, role_{n} AS role, phone_{n} AS phone, line_type,
+        reject_reason_{n} AS reject_reason, CASE WHEN reject_reason_{n} <> '' THEN raw ELSE '' END AS raw,
+        first_name_{n} AS first_name, last_name_{n} AS last_name, email_{n} AS email, address, city, state, zip_code
+    FROM import_line WHERE phone_{n} <> '' OR reject_reason_{n} <> ''"""
+
+
+def _slot_links(n: int) -> str:
+    return f"""SELECT apn, address_key, zip_code, phone_{n} AS phone, role_{n} AS role
+    FROM import_line WHERE phone_{n} <> '' AND (apn <> '' OR address_key <> '')"""
+
+
+HAS_HOUSE = "apn <> '' OR address_key <> ''"
 VIEWS = (
-    f"CREATE TEMP VIEW import_entry AS SELECT {', '.join(ENTRY_COLUMNS)} FROM import_row WHERE kind = 'e'",
-    f"CREATE TEMP VIEW import_property AS SELECT {', '.join(PROPERTY_COLUMNS)} FROM import_row WHERE kind = 'p'",
+    # One row per contact entry (a phone, or the reason there is none), in file order by seq.
+    f"CREATE TEMP VIEW import_entry AS {_slot_entries(1)} UNION ALL {_slot_entries(2)}",
+    f"CREATE TEMP VIEW import_property AS SELECT {', '.join(PROPERTY_COLUMNS)} FROM import_line WHERE {HAS_HOUSE}",
+    # Who lives at which house, as the file says: a phone and the key of the house on its line.
+    f"CREATE TEMP VIEW import_household AS {_slot_links(1)} UNION ALL {_slot_links(2)}",
 )
-TEMP_TABLES = ("import_entry_first", "import_property_first", "import_row")
-TEMP_VIEWS = ("import_entry", "import_property")
+TEMP_TABLES = ("import_entry_first", "import_property_first", "import_line")
+TEMP_VIEWS = ("import_entry", "import_property", "import_household")
 NULLABLE = {"longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths",
             "estimated_value", "estimated_equity", "estimated_equity_percent", "owner_occupied",
-            "listed_for_sale", "foreclosure", "high_equity", "seq", "line_number"}  # fmt: skip
+            "listed_for_sale", "foreclosure", "high_equity"}  # fmt: skip
 PROPERTY_DATA_COLUMNS = PROPERTY_COLUMNS[1:]
 
 
@@ -80,7 +99,7 @@ def staging_tables() -> Iterator[None]:
             with contextlib.suppress(DatabaseError), transaction.atomic():
                 cursor.execute("SET temp_buffers = '256MB'")
         _drop_staging(cursor)
-        cursor.execute(ROW_TABLE)
+        cursor.execute(LINE_TABLE)
         for view in VIEWS:
             cursor.execute(view)
     try:
@@ -124,9 +143,9 @@ class Stager:
                 self._open = contextlib.ExitStack()
                 cursor = self._open.enter_context(connection.cursor())
                 # In a CSV COPY an unquoted empty cell is NULL; text columns want '' instead.
-                not_null = ", ".join(c for c in ROW_COLUMNS if c not in NULLABLE)
+                not_null = ", ".join(c for c in LINE_COLUMNS if c not in NULLABLE)
                 statement = (
-                    f"COPY import_row ({', '.join(ROW_COLUMNS)}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
+                    f"COPY import_line ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
                 )
                 self._copy = self._open.enter_context(cursor.copy(statement))
             buffer = io.StringIO()
@@ -136,9 +155,9 @@ class Stager:
             self._copy.write(buffer.getvalue())
         else:
             with connection.cursor() as cursor:
-                placeholders = ", ".join(["%s"] * len(ROW_COLUMNS))
+                placeholders = ", ".join(["%s"] * len(LINE_COLUMNS))
                 cursor.executemany(
-                    f"INSERT INTO import_row ({', '.join(ROW_COLUMNS)}) VALUES ({placeholders})", self.rows
+                    f"INSERT INTO import_line ({', '.join(LINE_COLUMNS)}) VALUES ({placeholders})", self.rows
                 )
         self.rows = []
 
@@ -165,9 +184,9 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             # Statistics on the join keys only: the planner needs them, the other 30 columns cost time.
-            cursor.execute("ANALYZE import_row (kind, seq, line_number, phone, apn, address_key, zip_code)")
+            cursor.execute("ANALYZE import_line (line_number, phone_1, phone_2, apn, address_key, zip_code)")
         else:
-            cursor.execute("ANALYZE import_row")
+            cursor.execute("ANALYZE import_line")
         _merge_properties(cursor, counts, now)
         _merge_contacts(cursor, counts, now, source, import_id)
         _link(cursor, import_id, now)
@@ -295,19 +314,17 @@ def _link(cursor, import_id: int, now) -> None:
     # Every entry links its contact to its house, folded ones included: the same cell phone on
     # two houses is one contact with two properties. 'primary' < 'secondary', so MIN keeps primary.
     for house_matches in (
-        "p.apn = ip.apn AND ip.apn <> ''",
-        "p.apn = '' AND ip.apn = '' AND p.address_key = ip.address_key AND p.zip_code = ip.zip_code",
+        "p.apn = h.apn AND h.apn <> ''",
+        "p.apn = '' AND h.apn = '' AND p.address_key = h.address_key AND p.zip_code = h.zip_code",
     ):
         cursor.execute(
             f"""
             INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
             SELECT links.property_id, links.contact_id, links.role, %s FROM (
-                SELECT p.id AS property_id, c.id AS contact_id, MIN(e.role) AS role
-                FROM import_entry e
-                JOIN import_property ip ON ip.line_number = e.line_number
+                SELECT p.id AS property_id, c.id AS contact_id, MIN(h.role) AS role
+                FROM import_household h
                 JOIN contacts_property p ON {house_matches}
-                JOIN contacts_contact c ON c.phone = e.phone
-                WHERE e.phone <> ''
+                JOIN contacts_contact c ON c.phone = h.phone
                 GROUP BY p.id, c.id
             ) AS links
             WHERE NOT EXISTS (

@@ -35,6 +35,8 @@ CREATE TEMP TABLE import_line (
     mail_state varchar(2) NOT NULL, mail_zip_code varchar(10) NOT NULL, owner_occupied boolean,
     listed_for_sale boolean, listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean
 )"""
+# A line names a house when it has an APN or an address (PropertyRadar); generic lines never do.
+HAS_HOUSE = "apn <> '' OR address_key <> ''"
 
 
 def _slot_entries(n: int) -> str:
@@ -46,10 +48,9 @@ def _slot_entries(n: int) -> str:
 
 def _slot_links(n: int) -> str:
     return f"""SELECT apn, address_key, zip_code, phone_{n} AS phone, role_{n} AS role
-    FROM import_line WHERE phone_{n} <> '' AND (apn <> '' OR address_key <> '')"""
+    FROM import_line WHERE phone_{n} <> '' AND ({HAS_HOUSE})"""
 
 
-HAS_HOUSE = "apn <> '' OR address_key <> ''"
 VIEWS = (
     # One row per contact entry (a phone, or the reason there is none), in file order by seq.
     f"CREATE TEMP VIEW import_entry AS {_slot_entries(1)} UNION ALL {_slot_entries(2)}",
@@ -183,7 +184,7 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             )
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            # Statistics on the join keys only: the planner needs them, the other 30 columns cost time.
+            # Statistics on the join keys only: the planner needs them, the other columns cost time.
             cursor.execute("ANALYZE import_line (line_number, phone_1, phone_2, apn, address_key, zip_code)")
         else:
             cursor.execute("ANALYZE import_line")

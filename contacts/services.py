@@ -83,7 +83,7 @@ def _save(contact: Contact, **save_options: Any) -> None:
         with transaction.atomic():
             contact.save(**save_options)
     except ValidationError as error:
-        if not any(problem.code == "unique" for problem in error.error_dict.get("phone", [])):
+        if not any(problem.code == "unique" for problem in getattr(error, "error_dict", {}).get("phone", [])):
             raise
         raise DuplicatePhone(contact.phone, Contact.objects.get(phone=contact.phone).id) from None
     except IntegrityError:

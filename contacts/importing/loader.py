@@ -7,8 +7,6 @@ should have done: a mismatch rolls the import back instead of reporting a wrong 
 """
 
 import contextlib
-import csv
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,9 +58,6 @@ VIEWS = (
 )
 TEMP_TABLES = ("import_entry_first", "import_property_first", "import_line")
 TEMP_VIEWS = ("import_entry", "import_property", "import_household")
-NULLABLE = {"longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths",
-            "estimated_value", "estimated_equity", "estimated_equity_percent", "owner_occupied",
-            "listed_for_sale", "foreclosure", "high_equity"}  # fmt: skip
 PROPERTY_DATA_COLUMNS = PROPERTY_COLUMNS[1:]
 
 
@@ -143,17 +138,13 @@ class Stager:
             if self._copy is None:
                 self._open = contextlib.ExitStack()
                 cursor = self._open.enter_context(connection.cursor())
-                # In a CSV COPY an unquoted empty cell is NULL; text columns want '' instead.
-                not_null = ", ".join(c for c in LINE_COLUMNS if c not in NULLABLE)
-                statement = (
-                    f"COPY import_line ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
-                )
+                statement = f"COPY import_line ({', '.join(LINE_COLUMNS)}) FROM STDIN"
                 self._copy = self._open.enter_context(cursor.copy(statement))
-            buffer = io.StringIO()
-            # Python's writer quotes a cell holding a line-end character only if that character is in
-            # its lineterminator, and COPY ends a row at a bare CR as at LF: with CRLF, both get quoted.
-            csv.writer(buffer, lineterminator="\r\n").writerows(self.rows)
-            self._copy.write(buffer.getvalue())
+            # psycopg escapes each value for COPY's text format in C: None is NULL, '' stays '',
+            # and a line end inside a cell cannot end the row.
+            write_row = self._copy.write_row
+            for row in self.rows:
+                write_row(row)
         else:
             with connection.cursor() as cursor:
                 placeholders = ", ".join(["%s"] * len(LINE_COLUMNS))

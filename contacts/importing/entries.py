@@ -162,7 +162,7 @@ def plain_decimal(*, places: int, limit: int) -> Callable[[str], Decimal | str |
 
 def plain_int(*, low: int, high: int) -> Callable[[str], int | str | None]:
     """``_int`` for one column; plain digits short enough to be in range are staged as they are."""
-    short = len(str(high)) - 1
+    short = len(str(high)) - 1 if low <= 0 else 0  # with a positive floor, every value is checked
 
     def read(value: str) -> int | str | None:
         return value if value.isascii() and value.isdigit() and len(value) <= short else _int(value, low=low, high=high)

@@ -24,7 +24,7 @@ def test_a_decimal_cell_staged_as_is_is_the_number_the_careful_path_gives(text):
 
 @given(NUMBER_TEXT)
 def test_an_integer_cell_staged_as_is_is_the_number_the_careful_path_gives(text):
-    for low, high in ((0, 32767), (0, 2**31 - 1), (-(2**63), 2**63 - 1)):
+    for low, high in ((0, 32767), (0, 2**31 - 1), (-(2**63), 2**63 - 1), (1900, 2100)):
         staged = plain_int(low=low, high=high)(text)
         expected = _int(text, low=low, high=high)
         assert (int(staged) if isinstance(staged, str) else staged) == expected

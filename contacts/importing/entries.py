@@ -179,7 +179,7 @@ money_cell = plain_int(low=-(2**63), high=2**63 - 1)
 
 
 class EntryBuilder:
-    """Builds the staged rows (see ROW_COLUMNS) for each CSV row of one file."""
+    """Builds the staged row (see LINE_COLUMNS) for each CSV line of one file."""
 
     def __init__(self, mapping: ColumnMapping, delimiter: str) -> None:
         self.width = len(mapping.header)

@@ -160,22 +160,9 @@ def plain_decimal(*, places: int, limit: int) -> Callable[[str], Decimal | str |
     return read
 
 
-def plain_int(*, low: int, high: int) -> Callable[[str], int | str | None]:
-    """``_int`` for one column; plain digits short enough to be in range are staged as they are."""
-    short = len(str(high)) - 1 if low <= 0 else 0  # with a positive floor, every value is checked
-
-    def read(value: str) -> int | str | None:
-        return value if value.isascii() and value.isdigit() and len(value) <= short else _int(value, low=low, high=high)
-
-    return read
-
-
 coordinate = plain_decimal(places=6, limit=1000)
 baths_cell = plain_decimal(places=1, limit=1000)
 percent_cell = plain_decimal(places=2, limit=100000)
-small_count = plain_int(low=0, high=32767)
-area_cell = plain_int(low=0, high=2**31 - 1)
-money_cell = plain_int(low=-(2**63), high=2**63 - 1)
 
 
 class EntryBuilder:
@@ -239,9 +226,11 @@ class EntryBuilder:
         if apn or address:
             house = (
                 apn, address.upper()[:255], property_type[:50], shown_address, city, state, zip_code,
-                display_name(subdivision)[:255], coordinate(longitude), coordinate(latitude), small_count(year_built),
-                _date(purchase_date), area_cell(square_feet), small_count(beds), baths_cell(baths), money_cell(value),
-                money_cell(equity), percent_cell(equity_percent), owner[:255], display_name(mail_address)[:255],
+                display_name(subdivision)[:255], coordinate(longitude), coordinate(latitude),
+                _int(year_built, low=0, high=32767), _date(purchase_date), _int(square_feet, low=0, high=2**31 - 1),
+                _int(beds, low=0, high=32767), baths_cell(baths), _int(value, low=-(2**63), high=2**63 - 1),
+                _int(equity, low=-(2**63), high=2**63 - 1), percent_cell(equity_percent), owner[:255],
+                display_name(mail_address)[:255],
                 display_name(mail_city)[:100], mail_state, clean_zip(mail_zip_code), _flag(owner_occupied),
                 _flag(listed_for_sale), listing_status[:50], _flag(foreclosure), _flag(high_equity),
             )  # fmt: skip

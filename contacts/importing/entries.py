@@ -44,6 +44,16 @@ NO_DETAILS = ("", None, None, None, None, None, None, None, None, None, None,
               "", "", "", "", "", None, None, "", None, None)  # fmt: skip
 NO_SLOT = ("", "", "", "", "", "")
 
+
+def rejected_slot(reason: str, role: str = "") -> tuple:
+    return (role, "", reason, "", "", "")
+
+
+def no_house(address: str = "", city: str = "", state: str = "", zip_code: str = "") -> tuple:
+    """The house columns of a line that names no house: only the people's address, if any."""
+    return ("", "", "", address, city, state, zip_code, *NO_DETAILS)
+
+
 RAW_LIMIT = 1000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
@@ -181,8 +191,7 @@ class EntryBuilder:
 
     def rejected(self, line_number: int, reason: str, cells: list[str]) -> tuple:
         """A line none of whose content is taken: the reason in the first slot."""
-        return (line_number, self.raw(cells), "", "", "", reason, "", "", "", *NO_SLOT,
-                "", "", "", "", "", "", "", *NO_DETAILS)  # fmt: skip
+        return (line_number, self.raw(cells), "", *rejected_slot(reason), *NO_SLOT, *no_house())
 
     def build(self, line_number: int, cells: list[str]) -> tuple:
         """The staged row for one CSV line (see LINE_COLUMNS)."""
@@ -207,8 +216,8 @@ class EntryBuilder:
             first, last = split_name(row[at["name"]])
         return (
             line_number, "", "unknown", "", phone, "", first, last, clean_email(row[at["email"]]), *NO_SLOT,
-            "", "", "", display_name(row[at["address"]])[:255], display_name(row[at["city"]])[:100],
-            clean_state(row[at["state"]]), clean_zip(row[at["zip_code"]]), *NO_DETAILS,
+            *no_house(display_name(row[at["address"]])[:255], display_name(row[at["city"]])[:100],
+                      clean_state(row[at["state"]]), clean_zip(row[at["zip_code"]])),
         )  # fmt: skip
 
     def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
@@ -235,7 +244,7 @@ class EntryBuilder:
                 _flag(listed_for_sale), listing_status[:50], _flag(foreclosure), _flag(high_equity),
             )  # fmt: skip
         else:
-            house = ("", "", "", shown_address, city, state, zip_code, *NO_DETAILS)
+            house = no_house(shown_address, city, state, zip_code)
         slots = []
         for role, name, raw_phone, email in (
             ("primary", primary_name, primary_phone, primary_email),
@@ -245,12 +254,12 @@ class EntryBuilder:
                 slots.append(NO_SLOT)
             elif (phone := normalize_phone(raw_phone)) is None:
                 reason = f"{role.capitalize()} phone is not a valid number: {raw_phone[:40]!r}"
-                slots.append((role, "", reason, "", "", ""))
+                slots.append(rejected_slot(reason, role))
             else:
                 slots.append((role, phone, "", *split_name(name), clean_email(email)))
         if not (primary_phone or secondary_phone):
             stored = " (the property is stored)" if apn or address else ""
-            slots[0] = ("", "", f"No mobile phone{stored}", "", "", "")
+            slots[0] = rejected_slot(f"No mobile phone{stored}")
         raw = self.raw(cells) if slots[0][2] or slots[1][2] else ""
         return (line_number, raw, "mobile", *slots[0], *slots[1], *house)
 

@@ -47,10 +47,15 @@ def sample(rows: int) -> Path:
     return path
 
 
-def fresh_database() -> None:
+def server_maintenance():
+    """An autocommit connection to the server's `postgres` database (for CREATE DATABASE, CHECKPOINT)."""
     import psycopg
 
-    with psycopg.connect(server_url().replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+    return psycopg.connect(server_url().replace("postgres://", "postgresql://") + "/postgres", autocommit=True)
+
+
+def fresh_database() -> None:
+    with server_maintenance() as db:
         db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         db.execute(f"CREATE DATABASE {DATABASE}")
     run_child(["migrate"])
@@ -63,7 +68,7 @@ def settle_writes() -> None:
     import psycopg
 
     try:
-        with psycopg.connect(server_url().replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+        with server_maintenance() as db:
             db.execute("CHECKPOINT")
     except psycopg.errors.InsufficientPrivilege:
         pass

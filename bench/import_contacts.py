@@ -197,7 +197,7 @@ def main() -> None:
     for row in results:
         figures = f"{row['seconds']:>9.2f}{row['rows_per_second']:>10,.0f}{row['peak_mb']:>9.0f}"
         print(f"{row['label']:<44}{figures}  {row['target']}")
-    print("\nwhere our time went (s): staging = read + clean + COPY; commit = the deferred foreign-key checks")
+    print("\nwhere our time went (s): staging = read + clean + COPY; commit = deferred checks")
     for row in results:
         if row["phases"]:
             print(f"  {row['label']:<42}" + "  ".join(f"{name} {value:.2f}" for name, value in row["phases"].items()))

@@ -113,6 +113,36 @@ def test_household_members_are_linked_to_their_house_with_their_role():
     }
 
 
+def test_foreign_keys_are_checked_again_once_the_merge_is_done():
+    run_import(propertyradar_csv(HOUSEHOLDS))
+    house = Property.objects.first()
+
+    # The merge skips the row-by-row checks; what the same transaction writes afterwards does not.
+    with pytest.raises(IntegrityError, match="violates foreign key constraint"), transaction.atomic():
+        PropertyContact.objects.create(property=house, contact_id=999_999_999, role="primary")
+        connection.check_constraints(table_names=["contacts_propertycontact"])
+
+
+def test_a_database_role_that_may_not_skip_the_checks_imports_the_same_rows():
+    with connection.cursor() as cursor:
+        # Created and dropped with the test's transaction.
+        cursor.execute("CREATE ROLE importer_without_replication_rights")
+        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO importer_without_replication_rights")
+        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO importer_without_replication_rights")
+        cursor.execute("SET ROLE importer_without_replication_rights")
+        try:
+            report = run_import(propertyradar_csv(HOUSEHOLDS))
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == "importer_without_replication_rights"
+        finally:
+            cursor.execute("RESET ROLE")
+
+    assert report.status == ContactImport.Status.COMPLETED
+    assert (report.contacts_created, report.duplicates_folded, report.entries_rejected) == (4, 2, 2)
+    assert Contact.objects.count() == 4
+    assert PropertyContact.objects.count() == 5
+
+
 def test_each_new_contact_gets_a_zone_from_the_best_evidence_in_its_row():
     report = run_import(
         contacts_csv(
@@ -283,6 +313,8 @@ def test_a_failure_mid_import_leaves_the_database_as_it_was():
             BEGIN RAISE EXCEPTION 'disk full (injected)'; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER fail_link BEFORE INSERT ON contacts_propertycontact
             FOR EACH ROW EXECUTE FUNCTION fail_link();
+            -- The merge runs in replication mode, where only ALWAYS triggers fire.
+            ALTER TABLE contacts_propertycontact ENABLE ALWAYS TRIGGER fail_link;
             """
         )
 

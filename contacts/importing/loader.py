@@ -1,7 +1,8 @@
 """Staging tables and the set-based merge: a million rows in a handful of statements.
 
 Rows are streamed into temporary tables (COPY on PostgreSQL, batched inserts on SQLite),
-then merged with INSERT ... SELECT / UPDATE ... FROM. The SQL is the same on both databases.
+then merged with INSERT ... SELECT / UPDATE ... FROM. The SQL is the same on both databases
+but where PostgreSQL has a faster way to the same rows (COPY, DISTINCT ON).
 Counts come from what the statements did, checked against what the staging tables say they
 should have done: a mismatch rolls the import back instead of reporting a wrong number.
 """
@@ -218,17 +219,24 @@ def _foreign_keys_held_by_the_merge(cursor, import_id: int) -> Iterator[None]:
     cursor.execute("SET LOCAL session_replication_role = origin")
 
 
+def _first_of_each(view: str, *, key: str, order: str, where: str) -> str:
+    """The first row (by ``order``, a unique column) of each ``key`` among the rows of ``view`` that
+    match ``where``. PostgreSQL does it in one sort, twice as fast as grouping and joining back,
+    and the rows come out in key order: the INSERTs that follow fill the unique indexes in order."""
+    if connection.vendor == "postgresql":
+        return f"SELECT DISTINCT ON ({key}) * FROM {view} WHERE {where} ORDER BY {key}, {order}"
+    return f"SELECT * FROM {view} WHERE {order} IN (SELECT MIN({order}) FROM {view} WHERE {where} GROUP BY {key})"
+
+
 def _merge_properties(cursor, counts: MergeCounts, now) -> None:
     # One row per house: the first line that names it wins, as for contacts.
+    by_apn = _first_of_each("import_property", key="apn", order="line_number", where="apn <> ''")
+    by_address = _first_of_each("import_property", key="address_key, zip_code", order="line_number", where="apn = ''")
     cursor.execute(
-        """
-        CREATE TEMP TABLE import_property_first AS
-        SELECT * FROM import_property WHERE line_number IN (
-            SELECT MIN(line_number) FROM import_property WHERE apn <> '' GROUP BY apn
-            UNION ALL
-            SELECT MIN(line_number) FROM import_property WHERE apn = '' GROUP BY address_key, zip_code
-        )"""
+        f"""CREATE TEMP TABLE import_property_first AS
+            SELECT * FROM ({by_apn}) AS by_apn UNION ALL SELECT * FROM ({by_address}) AS by_address"""
     )
+    cursor.execute("ANALYZE import_property_first")  # temporary tables get statistics only when asked
     distinct_houses = _scalar(cursor, "SELECT COUNT(*) FROM import_property_first")
     existing = _scalar(
         cursor,
@@ -276,14 +284,10 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
     counts.entries_read = _scalar(cursor, "SELECT COUNT(*) FROM import_entry")
     counts.entries_rejected = _scalar(cursor, "SELECT COUNT(*) FROM import_entry WHERE reject_reason <> ''")
     # One phone is one contact: the first entry with a phone speaks for it, later ones fold in.
-    cursor.execute(
-        """
-        CREATE TEMP TABLE import_entry_first AS
-        SELECT * FROM import_entry WHERE seq IN (
-            SELECT MIN(seq) FROM import_entry WHERE phone <> '' GROUP BY phone
-        )"""
-    )
+    first_entries = _first_of_each("import_entry", key="phone", order="seq", where="phone <> ''")
+    cursor.execute(f"CREATE TEMP TABLE import_entry_first AS {first_entries}")
     cursor.execute("CREATE UNIQUE INDEX import_entry_first_phone ON import_entry_first (phone)")
+    cursor.execute("ANALYZE import_entry_first")
     distinct_phones = _scalar(cursor, "SELECT COUNT(*) FROM import_entry_first")
     counts.duplicates_folded = counts.entries_read - counts.entries_rejected - distinct_phones
     existing = _scalar(cursor, "SELECT COUNT(*) FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone")

@@ -89,6 +89,31 @@ def test_property_values_keep_zeros_signs_and_decimals():
     assert Contact.objects.get(phone="+16175550102").zip_code == "02184"
 
 
+def test_a_house_named_on_several_lines_is_stored_once_as_its_first_line_says():
+    rows = [
+        {"APN": "RAND-000009-B", "Address": "5 PINE ST", "City": "QUINCY", "ZIP": "02169", "Beds": "3",
+         "Primary Name": "ROSE DALY", "Primary Mobile Phone1": "617-555-0111"},
+        {"Address": "7 PINE ST", "City": "QUINCY", "ZIP": "02169", "Beds": "2",
+         "Primary Name": "TOM DALY", "Primary Mobile Phone1": "617-555-0112"},
+        {"APN": "RAND-000009-B", "Address": "5 PINE STREET", "City": "QUINCY", "ZIP": "02169", "Beds": "4",
+         "Primary Name": "LIAM DALY", "Primary Mobile Phone1": "617-555-0113"},
+        {"Address": "7 Pine St", "City": "QUINCY", "ZIP": "02169", "Beds": "5",
+         "Primary Name": "ANNE DALY", "Primary Mobile Phone1": "617-555-0114"},
+    ]  # fmt: skip
+
+    report = run_import(propertyradar_csv(rows))
+
+    assert report.properties_created == 2
+    by_apn = Property.objects.get(apn="RAND-000009-B")
+    by_address = Property.objects.get(apn="", address_key="7 PINE ST")
+    assert (by_apn.address, by_apn.beds, by_address.address, by_address.beds) == ("5 Pine St", 3, "7 Pine St", 2)
+    # Everyone named on either line lives there.
+    assert set(by_apn.property_contacts.values_list("contact__phone", flat=True)) == {"+16175550111", "+16175550113"}
+    assert set(by_address.property_contacts.values_list("contact__phone", flat=True)) == {
+        "+16175550112", "+16175550114",
+    }  # fmt: skip
+
+
 def test_each_rejection_names_its_line_and_reason():
     report = run_import(propertyradar_csv(HOUSEHOLDS))
 

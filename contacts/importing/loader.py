@@ -8,6 +8,7 @@ should have done: a mismatch rolls the import back instead of reporting a wrong 
 """
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from contacts.importing.entries import LINE_COLUMNS, PROPERTY_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 BATCH = 10_000
 
@@ -211,6 +214,9 @@ def _foreign_keys_held_by_the_merge(cursor, import_id: int) -> Iterator[None]:
         with transaction.atomic():
             cursor.execute("SET LOCAL session_replication_role = replica")
     except DatabaseError:
+        logger.info(
+            "Import %s: this database role may not set session_replication_role; checking row by row", import_id
+        )
         yield
         return
     cursor.execute("SELECT 1 FROM contacts_contactimport WHERE id = %s FOR KEY SHARE", (import_id,))

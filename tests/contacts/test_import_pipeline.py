@@ -148,8 +148,8 @@ def test_foreign_keys_are_checked_again_once_the_merge_is_done():
         connection.check_constraints(table_names=["contacts_propertycontact"])
 
 
-def test_a_database_role_that_may_not_skip_the_checks_imports_the_same_rows():
-    with connection.cursor() as cursor:
+def test_a_database_role_that_may_not_skip_the_checks_imports_the_same_rows(caplog):
+    with connection.cursor() as cursor, caplog.at_level("INFO", logger="contacts.importing.loader"):
         # Created and dropped with the test's transaction.
         cursor.execute("CREATE ROLE importer_without_replication_rights")
         cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO importer_without_replication_rights")
@@ -162,6 +162,7 @@ def test_a_database_role_that_may_not_skip_the_checks_imports_the_same_rows():
         finally:
             cursor.execute("RESET ROLE")
 
+    assert "may not set session_replication_role" in caplog.text
     assert report.status == ContactImport.Status.COMPLETED
     assert (report.contacts_created, report.duplicates_folded, report.entries_rejected) == (4, 2, 2)
     assert Contact.objects.count() == 4

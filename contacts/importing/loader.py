@@ -196,12 +196,13 @@ def _foreign_keys_held_by_the_merge(cursor, import_id: int) -> Iterator[None]:
 
     PostgreSQL checks each foreign key of each inserted row at commit, ≈10 µs a check, locking
     and logging the row referenced: at a million lines, four million checks, a third of the import.
-    The merge's rows need none of them. Every contact and property id it writes comes from a join
-    with that table in the same statement, and the table locks taken in ``merge`` keep any of them
-    from being deleted before the commit; the one import row that new contacts and rejections
-    point at is locked here, as each check would have locked it. So the merge's statements run in
-    replication mode (how pg_restore and logical replication load rows already known to hold),
-    which leaves foreign-key triggers unfired; checks, unique and not-null constraints still apply.
+    The merge's rows need none of them. Every contact and property id it writes was read from
+    that table by a join after the table locks taken in ``merge``, which keep any of them from
+    being deleted before the commit (the merge itself deletes nothing); the one import row that new
+    contacts and rejections point at is locked here, as each check would have locked it. So the
+    merge's statements run in replication mode (how pg_restore and logical replication load rows
+    already known to hold), which leaves foreign-key triggers unfired; check, unique and not-null
+    constraints still apply.
     Ordinary triggers are off too: one that must fire during imports has to be ENABLE ALWAYS.
 
     Replication mode needs a superuser or `GRANT SET ON PARAMETER session_replication_role`; a

@@ -32,11 +32,7 @@ LINE_COLUMNS = (
     *(f"{field}_1" for field in SLOT_FIELDS), *(f"{field}_2" for field in SLOT_FIELDS),
     "apn", "address_key", "property_type", "address", "city", "state", "zip_code", *DETAIL_COLUMNS,
 )  # fmt: skip
-# What the merge reads: one row per contact entry, one per house.
-ENTRY_COLUMNS = (
-    "seq", "line_number", "role", "phone", "line_type", "reject_reason", "raw",
-    "first_name", "last_name", "email", "address", "city", "state", "zip_code",
-)  # fmt: skip
+# What the merge reads of each house.
 PROPERTY_COLUMNS = (
     "line_number", "apn", "address_key", "property_type", "address", "city", "state", "zip_code", *DETAIL_COLUMNS,
 )  # fmt: skip

@@ -235,47 +235,55 @@ def _first_of_each(view: str, *, key: str, order: str, where: str) -> str:
     return f"SELECT * FROM {view} WHERE {order} IN (SELECT MIN({order}) FROM {view} WHERE {where} GROUP BY {key})"
 
 
+def _house_keys(staged: str) -> tuple[tuple[str, str, str], ...]:
+    """How a house is known: by its APN, else by its address and ZIP among houses without one.
+    For each way: the staged columns that key it, which rows of the staged table ``staged`` it
+    keys, and when a stored house ``p`` is that row's house."""
+    return (
+        ("apn", f"{staged}.apn <> ''", f"p.apn = {staged}.apn"),
+        (
+            "address_key, zip_code",
+            f"{staged}.apn = ''",
+            f"p.apn = '' AND p.address_key = {staged}.address_key AND p.zip_code = {staged}.zip_code",
+        ),
+    )
+
+
 def _merge_properties(cursor, counts: MergeCounts, now) -> None:
     # One row per house: the first line that names it wins, as for contacts.
-    by_apn = _first_of_each("import_property", key="apn", order="line_number", where="apn <> ''")
-    by_address = _first_of_each("import_property", key="address_key, zip_code", order="line_number", where="apn = ''")
+    firsts = [
+        _first_of_each("import_property", key=key, order="line_number", where=keyed)
+        for key, keyed, _ in _house_keys("import_property")
+    ]
     cursor.execute(
-        f"""CREATE TEMP TABLE import_property_first AS
-            SELECT * FROM ({by_apn}) AS by_apn UNION ALL SELECT * FROM ({by_address}) AS by_address"""
+        "CREATE TEMP TABLE import_property_first AS "
+        + " UNION ALL ".join(f"SELECT * FROM ({first}) AS first_{n}" for n, first in enumerate(firsts))
     )
     cursor.execute("ANALYZE import_property_first")  # temporary tables get statistics only when asked
     distinct_houses = _scalar(cursor, "SELECT COUNT(*) FROM import_property_first")
-    existing = _scalar(
-        cursor,
-        """SELECT COUNT(*) FROM import_property_first f JOIN contacts_property p
-           ON p.apn = f.apn WHERE f.apn <> '' AND p.apn <> ''""",
-    ) + _scalar(
-        cursor,
-        """SELECT COUNT(*) FROM import_property_first f JOIN contacts_property p
-           ON p.address_key = f.address_key AND p.zip_code = f.zip_code AND p.apn = ''
-           WHERE f.apn = ''""",
+    existing = sum(
+        _scalar(
+            cursor, f"SELECT COUNT(*) FROM import_property_first f JOIN contacts_property p ON {same} WHERE {keyed}"
+        )
+        for _, keyed, same in _house_keys("f")
     )
     columns = ", ".join(PROPERTY_DATA_COLUMNS)
     assignments = ", ".join(f"{c} = f.{c}" for c in PROPERTY_DATA_COLUMNS)
     changed = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in PROPERTY_DATA_COLUMNS)
     # Newer exports carry newer values (equity, listing): a house that changed is updated; one
     # that did not is not written at all, so a re-import costs reads only.
-    keyed_by = [  # (which staged houses, how a stored house is the same one)
-        ("f.apn <> ''", "p.apn = f.apn"),
-        ("f.apn = ''", "p.apn = '' AND p.address_key = f.address_key AND p.zip_code = f.zip_code"),
-    ]
     counts.properties_updated = counts.properties_created = 0
-    for staged, match in keyed_by:
+    for _, keyed, same in _house_keys("f"):
         cursor.execute(
             f"""UPDATE contacts_property AS p SET {assignments}, updated_at = %s
-                FROM import_property_first f WHERE {staged} AND {match} AND ({changed})""",
+                FROM import_property_first f WHERE {keyed} AND {same} AND ({changed})""",
             (now,),
         )
         counts.properties_updated += cursor.rowcount
         cursor.execute(
             f"""INSERT INTO contacts_property ({columns}, created_at, updated_at)
                 SELECT {columns}, %s, %s FROM import_property_first f
-                WHERE {staged} AND NOT EXISTS (SELECT 1 FROM contacts_property p WHERE {match})""",
+                WHERE {keyed} AND NOT EXISTS (SELECT 1 FROM contacts_property p WHERE {same})""",
             (now, now),
         )
         counts.properties_created += cursor.rowcount
@@ -353,11 +361,8 @@ def _link(cursor, import_id: int, now) -> None:
     # index in order: at a million links, 11 s instead of 13 s for writing them as the join yields them.
     households = " UNION ALL ".join(
         f"""SELECT p.id AS property_id, c.id AS contact_id, h.role FROM import_household h
-            JOIN contacts_property p ON {house_matches} JOIN contacts_contact c ON c.phone = h.phone"""
-        for house_matches in (
-            "p.apn = h.apn AND h.apn <> ''",
-            "p.apn = '' AND h.apn = '' AND p.address_key = h.address_key AND p.zip_code = h.zip_code",
-        )
+            JOIN contacts_property p ON {same} JOIN contacts_contact c ON c.phone = h.phone WHERE {keyed}"""
+        for _, keyed, same in _house_keys("h")
     )
     cursor.execute(
         f"""CREATE TEMP TABLE import_link AS

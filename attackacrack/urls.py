@@ -69,6 +69,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/token", views.api_token, name="api-token"),
+    path("sending/resume", messaging_views.resume_sending, name="resume-sending"),
     path("campaigns/", include("campaigns.urls")),
     path("contacts/", include("contacts.urls")),
     path("conversations/", include("messaging.urls")),

@@ -21,6 +21,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
 from contacts.models import OptOutEvent
+from messaging import outbox, webhooks
 from messaging import selectors as messaging_selectors
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,30 @@ def _broker_status() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and uptime checks: is the database up, is the broker up?"""
+    """For load balancers and uptime checks: is the database up, is the broker up? (503 if not.)
+
+    What needs a person without making this instance unfit to serve, it reports beside them:
+    sending held by an account-level refusal, webhook keys that cannot be decoded.
+    """
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(state == "ok" for state in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "unavailable", **checks, **_attention()}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _attention() -> dict[str, object]:
+    problems = webhooks.key_problems()
+    try:
+        hold = outbox.current_hold()
+    except Exception as error:  # the database is down: already reported above
+        logger.warning("healthz: hold check failed: %s", type(error).__name__)
+        hold = None
+    return {
+        "sending": "held" if hold is not None else "ok",
+        **({"sending_held_code": hold.code} if hold is not None else {}),
+        "webhook_keys": "invalid" if problems else "ok",
+        **({"webhook_key_problems": problems} if problems else {}),
+    }
 
 
 @extend_schema(exclude=True)

@@ -420,6 +420,8 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
         default=F("status"),
     )
     new_reason = Case(*[When(condition, then=Value(reason)) for condition, _, reason in rules], default=Value(""))
+    # A member with a send in this campaign was decided for good (texted, refused, cancelled):
+    # deciding again would book them a second time.
     candidates = campaign.memberships.filter(
         status__in=[
             CampaignContact.Status.PENDING,
@@ -427,7 +429,7 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
             CampaignContact.Status.INELIGIBLE,
             CampaignContact.Status.FLAGGED,
         ]
-    )
+    ).exclude(Exists(CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))))
     changed = candidates.annotate(new_status=new_status, new_reason=new_reason).exclude(
         status=F("new_status"), ineligible_reason=F("new_reason")
     )

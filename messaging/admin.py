@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
-from messaging.models import Message, WebhookEvent, WorkerHeartbeat
+from messaging import outbox
+from messaging.models import Message, OutboxHold, WebhookEvent, WorkerHeartbeat
 
 
 @admin.register(Message)
 class MessageAdmin(PermanentRecordAdmin):
-    list_display = ["created_at", "direction", "kind", "contact", "short_body", "status", "external_id"]
+    list_display = ["created_at", "direction", "kind", "contact", "short_body", "status", "error_code", "external_id"]
     list_filter = ["direction", "kind", "status"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "=external_id"]
     list_select_related = ["contact"]
@@ -30,18 +31,24 @@ class WebhookEventAdmin(PermanentRecordAdmin):
         "error",
     ]
     list_filter = ["event_type", "signature_scheme", ("processed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["=event_id"]
+    search_fields = ["=event_id", "=delivery_id"]
+    exclude = ["raw_body"]
+    readonly_fields = ["body"]
     date_hierarchy = "received_at"
     show_full_result_count = False
     actions = ["replay"]
 
+    @admin.display(description="Body as received")
+    def body(self, event: WebhookEvent) -> str:
+        return event.body
+
     @admin.action(description="Process again (failed or unprocessed events)")
     def replay(self, request, queryset) -> None:
-        from messaging import webhooks
+        from messaging import webhook_processing
 
         for event in queryset.filter(processed_at__isnull=True):
             try:
-                webhooks.process_event(event.pk)
+                webhook_processing.process_event(event.pk)
             except Exception as error:
                 self.message_user(request, f"{event}: {error}", messages.ERROR)
             else:
@@ -51,3 +58,14 @@ class WebhookEventAdmin(PermanentRecordAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "seen_at"]
+
+
+@admin.register(OutboxHold)
+class OutboxHoldAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "code", "reason", "released_at", "released_by"]
+    actions = ["resume"]
+
+    @admin.action(description="Resume sending (the account is fixed)")
+    def resume(self, request, queryset) -> None:
+        waiting = outbox.release_hold(user=request.user)
+        self.message_user(request, f"Sending resumed: {waiting} text(s) waiting go at the next tick.", messages.SUCCESS)

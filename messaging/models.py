@@ -41,6 +41,9 @@ class Message(models.Model):
     status_changed_at = models.DateTimeField()
     external_id = models.CharField(max_length=64, blank=True, help_text="OpenPhone message id (AC...)")
     error = models.TextField(blank=True)
+    error_code = models.CharField(
+        max_length=16, blank=True, help_text="OpenPhone's or the carrier's code for the error (e.g. 0206400)"
+    )
     campaign_send = models.OneToOneField(
         "campaigns.CampaignSend", null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
     )
@@ -103,17 +106,23 @@ class Message(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One delivery from OpenPhone, stored raw before anything is done with it."""
+    """One event OpenPhone delivered to us, stored raw before anything is done with it."""
 
     class SignatureScheme(models.TextChoices):
         LEGACY = "legacy", "openphone-signature (legacy)"
         STANDARD = "standard", "Standard Webhooks"
 
-    event_id = models.CharField(max_length=64, unique=True)
+    # The event's own id when it has a short one; a longer one is kept whole in the body and
+    # keyed by its digest ("sha256:..."), so two long ids never collide by truncation.
+    event_id = models.CharField(max_length=80, unique=True)
+    # Standard Webhooks' ``webhook-id``: one per delivery, the same on OpenPhone's retries.
+    delivery_id = models.CharField(max_length=80, blank=True)
     event_type = models.CharField(max_length=64)
     signature_scheme = models.CharField(max_length=8, choices=SignatureScheme.choices)
-    body = models.TextField(help_text="The raw request body, exactly as received")
-    payload = models.JSONField()
+    raw_body = models.BinaryField(help_text="The request body, byte for byte as received")
+    # What could be read from the body, made storable (NaN, NUL, lone surrogates replaced); None
+    # when the body could not be read at all. Processing reads the raw body, not this.
+    payload = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -121,12 +130,55 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery_id"], condition=~Q(delivery_id=""), name="webhook_delivery_id_unique"
+            ),
+        ]
         indexes = [
             models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"),
         ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+    @property
+    def body(self) -> str:
+        """The raw body as text, for reading in the admin (undecodable bytes shown as U+FFFD)."""
+        return bytes(self.raw_body).decode("utf-8", errors="replace")
+
+
+class OutboxHold(models.Model):
+    """OpenPhone refused a text for a reason that would refuse every text (A2P registration not
+    approved, no credits, a revoked key): nothing more is sent until a person resumes."""
+
+    code = models.CharField(max_length=16, blank=True, help_text="OpenPhone's error code")
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The text that met it"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # One hold at a time: every worker that meets the refusal joins the open one.
+            models.UniqueConstraint(
+                models.Value(True), condition=Q(released_at__isnull=True), name="outbox_hold_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True) | Q(released_at__gte=models.F("started_at")),
+                name="outbox_hold_released_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "open" if self.released_at is None else f"released {self.released_at:%Y-%m-%d %H:%M}"
+        return f"Sending held since {self.started_at:%Y-%m-%d %H:%M} ({self.code or 'no code'}, {state})"
 
 
 class WorkerHeartbeat(models.Model):

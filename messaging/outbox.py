@@ -6,7 +6,9 @@ compare-and-set to ``sending`` (so a task delivered twice sends once), checks ag
 still go, and makes one request to the provider outside any transaction. Then:
 
 - accepted → ``sent``, with OpenPhone's ``data.id`` stored for delivery updates;
-- refused for good (a 4xx) → ``failed`` with the provider's error;
+- refused for good (a 4xx) → ``failed`` with the provider's error and code;
+- refused for a reason that would refuse every text (A2P not approved, no credits, a revoked
+  key) → back to ``queued``, and an `OutboxHold` stops the line until a person resumes;
 - refused for now (429, 5xx, network) → ``queued`` again after a jittered exponential backoff
   that honours ``Retry-After``, until SMS_MAX_ATTEMPTS → ``failed``;
 - when the request may have reached the provider (a read timeout, a 5xx, a dropped connection),
@@ -23,7 +25,7 @@ import random
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -34,7 +36,7 @@ from campaigns.models import Campaign, CampaignContact, CampaignSend, Compliance
 from campaigns.selectors import campaign_text, due_sends, recipient_of
 from contacts.models import Contact
 from messaging.backends import SendResult, SMSSendError, get_backend
-from messaging.models import Message
+from messaging.models import Message, OutboxHold
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class CannotText(Exception):
 def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The beat tick: recover interrupted attempts, then enqueue due sends and texts in batches."""
     now = now or timezone.now()
+    if current_hold() is not None:
+        # Every request would be refused, lookups included: nothing moves until a person resumes.
+        return {"campaign_sends": 0, "messages": 0, "recovered": 0, "held": True}
     recovered = recover_interrupted(now=now)
     from messaging import tasks  # the tasks call back into this module
 
@@ -79,7 +84,7 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
             transaction.on_commit(lambda batch=batch: tasks.deliver_campaign_sends.delay(batch))
         for batch in _batches(message_ids):
             transaction.on_commit(lambda batch=batch: tasks.deliver_messages.delay(batch))
-    return {"campaign_sends": len(send_ids), "messages": len(message_ids), "recovered": recovered}
+    return {"campaign_sends": len(send_ids), "messages": len(message_ids), "recovered": recovered, "held": False}
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:
@@ -103,6 +108,9 @@ def deliver_campaign_send(send_id: int, *, now: dt.datetime | None = None) -> st
         )
         if send is None:
             return "taken"  # another worker has it, or it is no longer waiting
+        if current_hold() is not None:
+            CampaignSend.objects.filter(pk=send.pk).update(enqueued_at=None)
+            return "held"
         checks = dispatch_checks(send, now=now, calendar=calendar)
         if not all(checks.values()):
             if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
@@ -150,6 +158,9 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         )
         if message is None:
             return "taken"
+        if current_hold() is not None:
+            Message.objects.filter(pk=message.pk).update(enqueued_at=None)
+            return "held"
         if message.contact.is_opted_out and message.kind != Message.Kind.OPT_OUT_CONFIRMATION:
             # Nothing else reaches an opted-out number, not even a HELP reply written before the STOP.
             _finish(message, Message.Status.FAILED, error="Not sent: the contact opted out", now=now)
@@ -206,7 +217,10 @@ def _log_dispatch(send: CampaignSend, now: dt.datetime, checks: dict[str, bool],
 def _attempt(message: Message) -> str:
     """One request to the provider for a text this worker holds in ``sending``. No transaction is
     open here: a slow provider never holds a database lock."""
-    backend = get_backend()
+    try:
+        backend = get_backend()
+    except SMSSendError as error:  # not configured (no API key): no text can go until it is
+        return _after_failure(message, error, backend=None)
     try:
         result = backend.send(
             from_number=message.from_number,
@@ -223,12 +237,14 @@ def _attempt(message: Message) -> str:
 def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
     now = timezone.now()
     if error.maybe_sent:
+        since = message.claimed_at - dt.timedelta(minutes=1)
         try:
             found = backend.find_sent(
                 from_number=message.from_number,
                 to_number=message.to_number,
                 body=message.body,
-                since=message.claimed_at - dt.timedelta(minutes=1),
+                since=since,
+                exclude_ids=_known_ids(message, since=since),
             )
         except SMSSendError as lookup_error:
             _finish(
@@ -236,11 +252,15 @@ def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
                 Message.Status.UNKNOWN,
                 error=f"{error}; then the provider could not say whether it was sent: {lookup_error}",
                 now=now,
+                code=lookup_error.code or error.code,
             )
             return "unknown"
         if found is not None:
             _record_sent(message, found)
             return "sent"
+    if error.account_level:
+        _hold_for(message, error, now=now)
+        return "held"
     if error.retryable and message.attempts < settings.SMS_MAX_ATTEMPTS:
         backoff = min(300.0, 5 * 2 ** (message.attempts - 1)) * random.uniform(0.5, 1.5)
         delay = max(backoff, error.retry_after or 0)
@@ -250,10 +270,65 @@ def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
             next_attempt_at=now + dt.timedelta(seconds=delay),
             enqueued_at=None,
             error=str(error),
+            error_code=error.code,
         )
         return "retrying"
-    _finish(message, Message.Status.FAILED, error=str(error), now=now)
+    _finish(message, Message.Status.FAILED, error=str(error), now=now, code=error.code)
     return "failed"
+
+
+def _known_ids(message: Message, *, since: dt.datetime) -> frozenset[str]:
+    """Provider ids of our other texts to the same person since ``since``: none of them is this one."""
+    return frozenset(
+        Message.objects.filter(
+            direction=Message.Direction.OUTBOUND,
+            to_number=message.to_number,
+            created_at__gte=since - dt.timedelta(days=1),
+        )
+        .exclude(pk=message.pk)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+
+
+# --- Holding the line -----------------------------------------------------------------------
+
+
+def current_hold() -> OutboxHold | None:
+    return OutboxHold.objects.filter(released_at__isnull=True).first()
+
+
+@transaction.atomic
+def _hold_for(message: Message, error: SMSSendError, *, now: dt.datetime) -> None:
+    """The text goes back to the outbox untouched (this attempt does not count against it) and
+    the line stops: the first text to meet the refusal opens the hold, the rest join it."""
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED,
+        status_changed_at=now,
+        next_attempt_at=now,
+        enqueued_at=None,
+        attempts=max(0, message.attempts - 1),
+        error=str(error),
+        error_code=error.code,
+    )
+    if current_hold() is None:
+        try:
+            with transaction.atomic():
+                OutboxHold.objects.create(code=error.code, reason=str(error), started_at=now, message=message)
+        except IntegrityError:
+            return  # another worker opened it at the same moment
+        logger.error("Sending held: OpenPhone refused a text for the whole account (%s): %s", error.code, error)
+
+
+@transaction.atomic
+def release_hold(*, user=None, now: dt.datetime | None = None) -> int:
+    """A person fixed the account and resumes: the held texts go at the next tick. Returns how
+    many texts were waiting."""
+    now = now or timezone.now()
+    released = OutboxHold.objects.filter(released_at__isnull=True).update(released_at=now, released_by=user)
+    if not released:
+        return 0
+    return Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED).count()
 
 
 @transaction.atomic
@@ -273,9 +348,9 @@ def _record_sent(message: Message, result: SendResult) -> None:
 
 
 @transaction.atomic
-def _finish(message: Message, status: str, *, error: str, now: dt.datetime) -> None:
+def _finish(message: Message, status: str, *, error: str, now: dt.datetime, code: str = "") -> None:
     """A text that ends without being sent (failed) or with an outcome nobody knows (unknown)."""
-    Message.objects.filter(pk=message.pk).update(status=status, status_changed_at=now, error=error)
+    Message.objects.filter(pk=message.pk).update(status=status, status_changed_at=now, error=error, error_code=code)
     if message.campaign_send_id:
         send_status = SendStatus.UNKNOWN if status == Message.Status.UNKNOWN else SendStatus.FAILED
         CampaignSend.objects.filter(pk=message.campaign_send_id).update(
@@ -288,6 +363,12 @@ def _finish(message: Message, status: str, *, error: str, now: dt.datetime) -> N
                 ineligible_reason=f"Text failed: {error}"[:255],
                 updated_at=now,
             )
+
+
+def record_undelivered(message: Message, *, error: str, code: str) -> None:
+    """OpenPhone took the text but the carrier refused it (``message.failed``): failed, with the
+    carrier's code, and the campaign member shows why."""
+    _finish(message, Message.Status.FAILED, error=error, now=timezone.now(), code=code)
 
 
 def _cancel_send(send: CampaignSend, reason: str, *, now: dt.datetime) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contacts.models import Contact
@@ -104,11 +105,30 @@ class Alert:
     level: str  # "error" or "warning"
     text: str
     link: str = ""
+    # A button that settles it: POSTed to this URL name with its label.
+    action: str = ""
+    action_label: str = ""
 
 
 def alerts(*, now: dt.datetime) -> list[Alert]:
-    """What needs a person: failing webhooks, failing texts, a rejected OpenPhone key, no worker."""
+    """What needs a person: sending held, failing webhooks, failing texts, bad keys, no worker."""
+    from messaging import outbox, webhooks
+
     found = []
+    hold = outbox.current_hold()
+    if hold is not None:
+        waiting = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED).count()
+        found.append(
+            Alert(
+                "error",
+                f"Sending is held since {timezone.localtime(hold.started_at):%Y-%m-%d %H:%M}: OpenPhone refused a "
+                f"text for the whole account ({hold.reason}). Nothing is sent until you fix it in OpenPhone and "
+                f"resume; {waiting} text(s) are waiting.",
+                action="resume-sending",
+                action_label="Resume sending",
+            )
+        )
+    found.extend(Alert("error", problem) for problem in webhooks.key_problems())
     day_ago = now - dt.timedelta(hours=24)
     failing_events = WebhookEvent.objects.filter(processed_at__isnull=True).exclude(error="").count()
     if failing_events:
@@ -131,8 +151,6 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
                 "/admin/messaging/message/?status__exact=failed",
             )
         )
-    if failures.filter(Q(error__contains="(401)") | Q(error__contains="(403)")).exists():
-        found.append(Alert("error", "OpenPhone rejected the API key (401/403): check OPENPHONE_API_KEY."))
     heartbeat = WorkerHeartbeat.objects.filter(name="dispatcher").first()
     if heartbeat is None or heartbeat.seen_at < now - dt.timedelta(minutes=2):
         seen = f"last seen {heartbeat.seen_at:%Y-%m-%d %H:%M}" if heartbeat else "never seen"

@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from messaging import outbox, webhooks
+from messaging import outbox, webhook_processing
 from messaging.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def deliver_messages(message_ids: list[int]) -> None:
 def process_webhook_event(self, event_id: int) -> None:
     """Process one stored webhook; failures retry with backoff, then stay visible on the event."""
     try:
-        webhooks.process_event(event_id)
+        webhook_processing.process_event(event_id)
     except Exception as error:
         if self.request.retries >= self.max_retries:
             logger.exception("Webhook event %s failed for good", event_id)

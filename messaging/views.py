@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from attackacrack.api import error_body
 from attackacrack.pages import staff_page
 from contacts.models import Contact
-from messaging import selectors, services, webhooks
+from messaging import outbox, selectors, services, webhooks
 from messaging.forms import StaffTextForm
 from messaging.models import Message
 from messaging.outbox import CannotText
@@ -106,3 +106,12 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
 def _thread_texts(contact: Contact) -> list[Message]:
     # The latest 50, shown oldest first like a phone does.
     return list(reversed(contact.messages.order_by("-created_at", "-id")[:50]))
+
+
+@require_POST
+@staff_page
+def resume_sending(request: HttpRequest) -> HttpResponse:
+    """Today's "Resume sending": the account was fixed in OpenPhone, the held texts may go."""
+    waiting = outbox.release_hold(user=request.user)
+    messages.success(request, f"Sending resumed: {waiting} text(s) waiting go out in the next seconds.")
+    return redirect("dashboard")

@@ -1,11 +1,19 @@
-"""OpenPhone webhooks: verify, store raw, acknowledge, then process in a worker.
+"""OpenPhone webhooks: verify, store raw, acknowledge; processing runs in a worker
+(``messaging.webhook_processing``).
 
 OpenPhone signs the raw body, so the signature is checked on the bytes exactly as received,
-before anything is parsed. Both schemes it has used are accepted (../shared/spec/openphone-api.md):
-the legacy ``openphone-signature: hmac;1;<ms>;<base64>`` over ``<ms>.<body>`` with the
-base64-decoded signing key, and Standard Webhooks (``webhook-id``/``-timestamp``/``-signature``)
-over ``<id>.<seconds>.<body>`` with the ``whsec_`` secret. Several keys may be configured
-(comma-separated) so a key can be rotated without dropping events.
+before anything is parsed. Both of its webhook systems are accepted (../shared/spec/openphone-api.md):
+
+- legacy: ``openphone-signature: hmac;1;<ms>;<base64>`` over ``<ms>.<body>`` with the
+  base64-decoded signing key; the header may carry several comma-separated signatures;
+- current (Standard Webhooks): ``webhook-id`` / ``webhook-timestamp`` (seconds) /
+  ``webhook-signature`` (space-separated ``v1,<base64>``) over ``<id>.<seconds>.<body>`` with the
+  ``whsec_`` secret, padded or not.
+
+Several keys may be configured (comma-separated) so a key can be rotated without dropping events.
+Whatever a correctly signed body holds, it is stored byte for byte and answered 200, unless it
+is not UTF-8 JSON at all (400): OpenPhone gives up on an event we keep refusing, and the event
+may be a STOP.
 """
 
 import base64
@@ -15,51 +23,116 @@ import hashlib
 import hmac
 import json
 import logging
+import math
+import re
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from campaigns.models import CampaignSend
-from contacts.models import Contact
-from contacts.phones import normalize_phone
-from messaging import services
-from messaging.models import Message, WebhookEvent
+from messaging.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
-REPLY_ATTRIBUTION_WINDOW = dt.timedelta(hours=72)
+# Seconds (or milliseconds) since 1970 in ASCII digits: int() would also take "١٢٣" and 400 digits.
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Integers longer than this are not ids or counts OpenPhone sends; Python refuses to read
+# ones over 4,300 digits, so they are kept as text in the readable payload.
+_MAX_INTEGER_DIGITS = 100
+EVENT_ID_LENGTH = WebhookEvent._meta.get_field("event_id").max_length
+EVENT_TYPE_LENGTH = WebhookEvent._meta.get_field("event_type").max_length
 
 
 class InvalidSignature(Exception):
-    """Missing, wrong or stale signature: the request is not from OpenPhone."""
+    """Missing, malformed, wrong or stale signature: the request is not from OpenPhone."""
 
 
 class BadPayload(Exception):
-    """Signed, but not a JSON event we can store (malformed JSON, no id or type)."""
+    """Signed, but not UTF-8 JSON: nothing an event could be read from."""
 
 
-def _keys(setting: str, *, prefix: str = "") -> list[bytes]:
-    keys = []
-    for value in setting.split(","):
-        value = value.strip().removeprefix(prefix)
-        if value:
-            try:
-                keys.append(base64.b64decode(value, validate=True))
-            except (binascii.Error, ValueError):
-                logger.error("A configured webhook key is not valid base64 and is ignored")
-    return keys
+class Unreadable(Exception):
+    """UTF-8 JSON, but not one that can be read (nested too deeply): stored, marked failed."""
 
 
-def _check_fresh(timestamp: float, now: dt.datetime) -> None:
-    if abs(now.timestamp() - timestamp) > settings.OPENPHONE_WEBHOOK_TOLERANCE_SECONDS:
+# --- Keys -----------------------------------------------------------------------------------
+
+
+def _decode_key(value: str) -> bytes:
+    """A base64 key, with or without its padding (as the reference standardwebhooks library)."""
+    key = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    if not key:
+        raise ValueError("empty key")
+    return key
+
+
+def _keys(setting_name: str, *, prefix: str = "") -> tuple[list[bytes], list[str]]:
+    """The usable keys of a setting, and a sentence for each configured key that is not."""
+    keys, problems = [], []
+    values = [value.strip() for value in getattr(settings, setting_name).split(",") if value.strip()]
+    for position, value in enumerate(values, start=1):
+        try:
+            keys.append(_decode_key(value.removeprefix(prefix)))
+        except (binascii.Error, ValueError):
+            which = f"key {position} of {len(values)}" if len(values) > 1 else "the key"
+            problems.append(f"{setting_name}: {which} is not valid base64, so no webhook signed with it is accepted.")
+    return keys, problems
+
+
+def key_problems() -> list[str]:
+    """Configured webhook keys that cannot be decoded, for /healthz and the Today page (never the key)."""
+    return [
+        *_keys("OPENPHONE_WEBHOOK_SIGNING_KEY")[1],
+        *_keys("OPENPHONE_WEBHOOK_SECRET", prefix="whsec_")[1],
+    ]
+
+
+# --- Signatures -----------------------------------------------------------------------------
+
+
+def _timestamp(value: str, *, per_second: int, now: dt.datetime) -> None:
+    if not _TIMESTAMP.fullmatch(value):
+        raise InvalidSignature("Malformed signature timestamp")
+    if abs(now.timestamp() - int(value) / per_second) > settings.OPENPHONE_WEBHOOK_TOLERANCE_SECONDS:
         raise InvalidSignature("Stale signature timestamp")
 
 
-def _signature(key: bytes, signed: bytes) -> str:
-    return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+def _matches(keys: list[bytes], signed: bytes, given: str) -> bool:
+    return any(
+        hmac.compare_digest(base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode(), given)
+        for key in keys
+    )
+
+
+def _verify_legacy(header: str, body: bytes, now: dt.datetime) -> None:
+    entries = [entry.strip().split(";") for entry in header.split(",")]
+    well_formed = [parts for parts in entries if len(parts) == 4 and parts[0] == "hmac" and parts[3]]
+    if not well_formed:
+        raise InvalidSignature("Malformed openphone-signature header")
+    keys, _ = _keys("OPENPHONE_WEBHOOK_SIGNING_KEY")
+    stale = None
+    for _, _, timestamp, given in well_formed:
+        try:
+            _timestamp(timestamp, per_second=1000, now=now)
+        except InvalidSignature as error:
+            stale = error
+            continue
+        if _matches(keys, timestamp.encode() + b"." + body, given):
+            return
+    raise stale or InvalidSignature("Signature does not match")
+
+
+def _verify_standard(webhook_id: str, timestamp: str, signatures: str, body: bytes, now: dt.datetime) -> None:
+    _timestamp(timestamp, per_second=1, now=now)
+    given = [entry.split(",", 1)[1] for entry in signatures.split() if entry.startswith("v1,")]
+    if not given:
+        raise InvalidSignature("Malformed webhook-signature header")
+    keys, _ = _keys("OPENPHONE_WEBHOOK_SECRET", prefix="whsec_")
+    signed = f"{webhook_id}.{timestamp}.".encode("utf-8", "surrogatepass") + body
+    if not any(_matches(keys, signed, signature) for signature in given):
+        raise InvalidSignature("Signature does not match")
 
 
 def verify_signature(headers: dict[str, str], body: bytes, *, now: dt.datetime | None = None) -> str:
@@ -67,166 +140,138 @@ def verify_signature(headers: dict[str, str], body: bytes, *, now: dt.datetime |
     now = now or timezone.now()
     legacy = headers.get("openphone-signature")
     if legacy:
-        parts = legacy.split(";")
-        if len(parts) != 4 or parts[0] != "hmac" or not parts[2].isdigit():
-            raise InvalidSignature("Malformed openphone-signature header")
-        timestamp, given = parts[2], parts[3]
-        _check_fresh(int(timestamp) / 1000, now)
-        signed = timestamp.encode() + b"." + body
-        if any(
-            hmac.compare_digest(_signature(key, signed), given) for key in _keys(settings.OPENPHONE_WEBHOOK_SIGNING_KEY)
-        ):
-            return WebhookEvent.SignatureScheme.LEGACY
-        raise InvalidSignature("Signature does not match")
-    webhook_id, timestamp = headers.get("webhook-id"), headers.get("webhook-timestamp")
-    given_list = headers.get("webhook-signature")
-    if webhook_id and timestamp and given_list:
-        if not timestamp.isdigit():
-            raise InvalidSignature("Malformed webhook-timestamp header")
-        _check_fresh(int(timestamp), now)
-        signed = f"{webhook_id}.{timestamp}.".encode() + body
-        given = [entry.split(",", 1)[1] for entry in given_list.split() if entry.startswith("v1,")]
-        for key in _keys(settings.OPENPHONE_WEBHOOK_SECRET, prefix="whsec_"):
-            expected = _signature(key, signed)
-            if any(hmac.compare_digest(expected, signature) for signature in given):
-                return WebhookEvent.SignatureScheme.STANDARD
-        raise InvalidSignature("Signature does not match")
+        _verify_legacy(legacy, body, now)
+        return WebhookEvent.SignatureScheme.LEGACY
+    webhook_id, timestamp, signatures = (
+        headers.get(name) for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    )
+    if webhook_id and timestamp and signatures:
+        _verify_standard(webhook_id, timestamp, signatures, body, now)
+        return WebhookEvent.SignatureScheme.STANDARD
     raise InvalidSignature("No signature")
 
 
+# --- Reading a body -------------------------------------------------------------------------
+
+
+def _storable_text(value: str) -> str:
+    """PostgreSQL text and jsonb hold neither NUL nor a lone surrogate: each becomes U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def _number(text: str) -> float | None:
+    number = float(text)
+    return number if math.isfinite(number) else None  # 1e400 is infinity: no JSON number holds it
+
+
+def _integer(text: str) -> int | str:
+    return int(text) if len(text.lstrip("-")) <= _MAX_INTEGER_DIGITS else text
+
+
+def _storable(value: Any) -> Any:
+    """A copy of parsed JSON with every string storable, walked without recursion (the nesting
+    json accepts is deeper than Python's recursion allows in a function that recurses)."""
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any, Any]] = [(root, 0, value)]
+    while stack:
+        parent, key, item = stack.pop()
+        if isinstance(item, str):
+            parent[key] = _storable_text(item)
+        elif isinstance(item, list):
+            copy = list(item)
+            parent[key] = copy
+            stack.extend((copy, index, element) for index, element in enumerate(item))
+        elif isinstance(item, dict):
+            copy = {_storable_text(name): element for name, element in item.items()}
+            parent[key] = copy
+            stack.extend((copy, name, element) for name, element in copy.items())
+    return root[0]
+
+
+def read_body(body: bytes) -> Any:
+    """The JSON a webhook body holds, made storable: strings without NUL or lone surrogates,
+    NaN and infinities as null, huge integers as text.
+
+    Raises BadPayload when the body is not UTF-8 JSON, Unreadable when it is but cannot be read.
+    """
+    try:
+        text = body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        raise BadPayload(f"The body is not UTF-8 ({error.reason} at byte {error.start}).") from error
+    try:
+        parsed = json.loads(text, parse_constant=lambda _: None, parse_float=_number, parse_int=_integer)
+    except RecursionError as error:
+        raise Unreadable("The body is JSON nested too deeply to read.") from error
+    except ValueError as error:
+        raise BadPayload(f"The body is not valid JSON: {error}") from error
+    try:
+        return _storable(parsed)
+    except RecursionError as error:  # pragma: no cover - _storable does not recurse
+        raise Unreadable("The body is JSON nested too deeply to read.") from error
+
+
+# --- Storing --------------------------------------------------------------------------------
+
+
+def _event_key(value: str) -> str:
+    """A stored key for an event id: the id itself, or the digest of one too long to store whole."""
+    if len(value) <= EVENT_ID_LENGTH and not value.startswith("sha256:"):
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity(payload: Any, body: bytes, delivery_id: str) -> tuple[str, str]:
+    """(event key, event type). An event without an id of its own is known by its delivery id,
+    else by its bytes: the same body delivered again is the same event."""
+    event = payload if isinstance(payload, dict) else {}
+    event_id = event.get("id")
+    if isinstance(event_id, int | float) and not isinstance(event_id, bool):
+        event_id = str(event_id)
+    if not isinstance(event_id, str) or not event_id:
+        event_id = f"delivery:{delivery_id}" if delivery_id else "sha256:" + hashlib.sha256(body).hexdigest()
+    event_type = event.get("type")
+    event_type = event_type[:EVENT_TYPE_LENGTH] if isinstance(event_type, str) and event_type else "unknown"
+    return _event_key(event_id), event_type
+
+
 def record(*, headers: dict[str, str], body: bytes) -> tuple[WebhookEvent, bool]:
-    """Verify and store one delivery (idempotent by event id); processing is queued on commit."""
+    """Verify and store one delivery, once per event and once per delivery; processing is queued on commit.
+
+    Raises InvalidSignature (401) and BadPayload (400); everything else signed is stored.
+    """
     scheme = verify_signature(headers, body)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise BadPayload(f"The body is not valid JSON: {error}") from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-        raise BadPayload("The event has no type.")
-    event_id = payload.get("id") or headers.get("webhook-id")
-    if not isinstance(event_id, str) or not event_id:
-        raise BadPayload("The event has no id.")
+        payload, unreadable = read_body(body), ""
+    except Unreadable as error:
+        payload, unreadable = None, str(error)
+    delivery_id = _event_key(headers.get("webhook-id", "")) if scheme == WebhookEvent.SignatureScheme.STANDARD else ""
+    event_id, event_type = _identity(payload, body, delivery_id)
     from messaging import tasks
 
-    with transaction.atomic():
-        event, created = WebhookEvent.objects.get_or_create(
-            event_id=event_id[:64],
-            defaults={
-                "event_type": payload["type"][:64],
-                "signature_scheme": scheme,
-                "body": body.decode("utf-8"),
-                "payload": payload,
-            },
-        )
-        if created:
-            transaction.on_commit(lambda: tasks.process_webhook_event.delay(event.pk))
-    return event, created
-
-
-# --- Processing -----------------------------------------------------------------------------
-
-
-class NotYetKnown(Exception):
-    """A delivery report for a text whose provider id is not stored yet: retried later."""
-
-
-def process_event(event_pk: int) -> None:
-    """Apply one stored event, once. A failure is kept on the event and raised for a retry."""
-    failure = None
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-        if event.processed_at is not None:
-            return
-        event.attempts += 1
-        try:
-            with transaction.atomic():
-                _handle(event.event_type, event.payload)
-        except Exception as error:
-            failure = error
-            event.error = f"{type(error).__name__}: {error}"[:2000]
-            event.save(update_fields=["attempts", "error"])
-        else:
-            event.processed_at = timezone.now()
-            event.error = ""
-            event.save(update_fields=["attempts", "error", "processed_at"])
-    if failure is not None:
-        raise failure
-
-
-def _message_object(payload: dict[str, Any]) -> dict[str, Any]:
-    data = payload.get("data") or {}
-    found = data.get("object") or data.get("resource") or {}
-    if not isinstance(found, dict):
-        raise ValueError("The event's data holds no message object")
-    return found
-
-
-def _handle(event_type: str, payload: dict[str, Any]) -> None:
-    if event_type == "message.received":
-        _message_received(_message_object(payload))
-    elif event_type == "message.delivered":
-        _message_delivered(_message_object(payload))
-    # Calls, contacts and types OpenPhone adds later are stored and shown, nothing more.
-
-
-def _first(value: Any) -> str:
-    if isinstance(value, list):
-        return str(value[0]) if value else ""
-    return str(value or "")
-
-
-def _message_received(obj: dict[str, Any]) -> None:
-    external_id = obj.get("id")
-    if not external_id:
-        raise ValueError("message.received without a message id")
-    if Message.objects.filter(external_id=external_id).exists():
-        return  # the same message delivered again
-    phone = normalize_phone(_first(obj.get("from")))
-    if phone is None:
-        raise ValueError(f"Cannot read the sender's number {obj.get('from')!r}")
-    to_number = normalize_phone(_first(obj.get("to"))) or settings.OPENPHONE_FROM_NUMBER
-    received_at = parse_datetime(str(obj.get("createdAt") or "")) or timezone.now()
-    contact, _ = Contact.objects.get_or_create(phone=phone, defaults={"source": "inbound text"})
-    replied_to = (
-        CampaignSend.objects.filter(
-            contact=contact,
-            status=CampaignSend.Status.SENT,
-            sent_at__gte=received_at - REPLY_ATTRIBUTION_WINDOW,
-            sent_at__lte=received_at,
-        )
-        .order_by("-sent_at")
-        .first()
-    )
-    message = Message.objects.create(
-        direction=Message.Direction.INBOUND,
-        kind=Message.Kind.REPLY,
-        body=str(obj.get("body") if obj.get("body") is not None else obj.get("text") or ""),
-        from_number=phone,
-        to_number=to_number,
-        contact=contact,
-        status=Message.Status.RECEIVED,
-        status_changed_at=received_at,
-        created_at=received_at,
-        external_id=external_id,
-        in_reply_to_send=replied_to,
-    )
-    services.handle_keywords(message)
-
-
-def _message_delivered(obj: dict[str, Any]) -> None:
-    external_id = obj.get("id")
-    if not external_id:
-        raise ValueError("message.delivered without a message id")
-    message = Message.objects.filter(external_id=external_id, direction=Message.Direction.OUTBOUND).first()
-    if message is None:
-        # The report can overtake our own record of the send: try again shortly.
-        raise NotYetKnown(f"No outgoing message has id {external_id} yet")
-    if message.status != Message.Status.DELIVERED:
-        now = timezone.now()
-        message.status = Message.Status.DELIVERED
-        message.status_changed_at = now
-        message.save(update_fields=["status", "status_changed_at"])
-        if message.campaign_send_id:
-            CampaignSend.objects.filter(pk=message.campaign_send_id, delivered_at__isnull=True).update(
-                delivered_at=now, updated_at=now
+    seen = WebhookEvent.objects.filter(event_id=event_id)
+    if delivery_id:
+        seen = seen | WebhookEvent.objects.filter(delivery_id=delivery_id)
+    try:
+        with transaction.atomic():
+            existing = seen.first()
+            if existing is not None:
+                return existing, False
+            event = WebhookEvent.objects.create(
+                event_id=event_id,
+                delivery_id=delivery_id,
+                event_type=event_type,
+                signature_scheme=scheme,
+                raw_body=body,
+                payload=payload,
+                error=unreadable,
             )
+            transaction.on_commit(lambda: tasks.process_webhook_event.delay(event.pk))
+    except IntegrityError:
+        # The same event or delivery arrived twice at once and the other request stored it.
+        existing = seen.first()
+        if existing is None:
+            raise
+        return existing, False
+    return event, True

@@ -130,4 +130,4 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     event_type = "message.received"
     signature_scheme = WebhookEvent.SignatureScheme.LEGACY
     payload = factory.LazyAttribute(lambda e: {"id": e.event_id, "type": e.event_type, "data": {"object": {}}})
-    body = factory.LazyAttribute(lambda e: json.dumps(e.payload))
+    raw_body = factory.LazyAttribute(lambda e: json.dumps(e.payload).encode())

@@ -1,4 +1,6 @@
 import datetime as dt
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -10,21 +12,78 @@ class SendResult:
     status: str
 
 
+@dataclass(frozen=True)
+class SentRecord:
+    """One outgoing text in the provider's history, as a reconcile lookup finds it."""
+
+    external_id: str
+    status: str
+    to_numbers: tuple[str, ...]
+    body: str
+    created_at: dt.datetime
+
+
 class SMSSendError(Exception):
     """The provider did not take the message.
 
     ``retryable``: trying again may help (429, 5xx, network). ``maybe_sent``: the request may
     have reached the provider before it failed (a read timeout, a 5xx), so before trying again
     the caller must ask the provider whether the text went out (``find_sent``).
+    ``account_level``: the refusal is about the account, not this text (A2P not approved, no
+    credits, a revoked key), so every other text would be refused the same way. ``code`` is the
+    provider's machine-readable reason, kept beside the message for staff.
     """
 
     def __init__(
-        self, message: str, *, retryable: bool, maybe_sent: bool = False, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        maybe_sent: bool = False,
+        retry_after: float | None = None,
+        code: str = "",
+        account_level: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.maybe_sent = maybe_sent
         self.retry_after = retry_after
+        self.code = code
+        self.account_level = account_level
+
+
+# What OpenPhone's smart encoding may turn characters into, mapped back (GSM-7 has no curly quotes).
+_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def _plain(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_PLAIN).split())
+
+
+def match_sent(
+    records: Iterable[SentRecord], *, to_number: str, body: str, since: dt.datetime, exclude_ids: frozenset[str]
+) -> SendResult | None:
+    """Which of the provider's outgoing texts is the one we tried to send, if any.
+
+    A text is ours by recipient and time first: the provider may re-encode the body ("smart
+    encoding"), so the body only breaks a tie between several candidates: the same text, else the
+    same text but for what re-encoding changes, else the earliest. Texts whose ids we already hold
+    are someone else's (an earlier text to the same person).
+    """
+    candidates = sorted(
+        (
+            record
+            for record in records
+            if to_number in record.to_numbers and record.created_at >= since and record.external_id not in exclude_ids
+        ),
+        key=lambda record: record.created_at,
+    )
+    if not candidates:
+        return None
+    exact = [record for record in candidates if record.body == body]
+    alike = [record for record in candidates if _plain(record.body) == _plain(body)]
+    chosen = (exact or alike or candidates)[0]
+    return SendResult(external_id=chosen.external_id, status=chosen.status)
 
 
 class BaseSMSBackend:
@@ -32,7 +91,15 @@ class BaseSMSBackend:
         """Hand one text to the provider (one attempt): a SendResult, or SMSSendError."""
         raise NotImplementedError
 
-    def find_sent(self, *, from_number: str, to_number: str, body: str, since: dt.datetime) -> SendResult | None:
+    def find_sent(
+        self,
+        *,
+        from_number: str,
+        to_number: str,
+        body: str,
+        since: dt.datetime,
+        exclude_ids: frozenset[str] = frozenset(),
+    ) -> SendResult | None:
         """The provider's record of this text sent since ``since``, if it has one.
 
         Raises SMSSendError when the provider cannot be asked: then nobody knows.

@@ -21,5 +21,13 @@ class SMSBackend(BaseSMSBackend):
             self.stream.flush()
         return SendResult(external_id=external_id, status="sent")
 
-    def find_sent(self, *, from_number: str, to_number: str, body: str, since: dt.datetime) -> SendResult | None:
+    def find_sent(
+        self,
+        *,
+        from_number: str,
+        to_number: str,
+        body: str,
+        since: dt.datetime,
+        exclude_ids: frozenset[str] = frozenset(),
+    ) -> SendResult | None:
         return None  # the console keeps no record: a text interrupted mid-write is written again

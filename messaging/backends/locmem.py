@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from messaging.backends.base import BaseSMSBackend, SendResult
+from messaging.backends.base import BaseSMSBackend, SendResult, SentRecord, match_sent
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,18 @@ class SMSBackend(BaseSMSBackend):
         outbox.append(SentSMS(external_id, from_number, to_number, body, keep_out_of_inbox))
         return SendResult(external_id=external_id, status="sent")
 
-    def find_sent(self, *, from_number: str, to_number: str, body: str, since: dt.datetime) -> SendResult | None:
-        for sms in reversed(outbox):
-            if (sms.from_number, sms.to_number, sms.body) == (from_number, to_number, body) and sms.sent_at >= since:
-                return SendResult(external_id=sms.external_id, status="sent")
-        return None
+    def find_sent(
+        self,
+        *,
+        from_number: str,
+        to_number: str,
+        body: str,
+        since: dt.datetime,
+        exclude_ids: frozenset[str] = frozenset(),
+    ) -> SendResult | None:
+        records = (
+            SentRecord(sms.external_id, "sent", (sms.to_number,), sms.body, sms.sent_at)
+            for sms in outbox
+            if sms.from_number == from_number
+        )
+        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)

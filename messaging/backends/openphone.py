@@ -1,8 +1,13 @@
 """Sends through OpenPhone's REST API: the one place the product talks to OpenPhone.
 
-Facts this follows (../shared/spec/openphone-api.md): ``Authorization: <key>`` with no
-``Bearer``; ``POST /v1/messages`` answers 202 with the message under ``data.id``; 10 requests
-per second per key (429 above it); 429, 5xx and timeouts may be retried, other 4xx are final.
+The authority is OpenPhone's published OpenAPI file (../shared/spec/openphone-openapi-v1.json;
+the suite validates every request this module makes and every canned answer against it):
+``Authorization: <key>`` with no ``Bearer``; ``POST /v1/messages`` answers 202 with the message
+under ``data.id``; ``GET /v1/phone-numbers`` names each number's E.164 form ``number``;
+``GET /v1/messages`` takes ``participants`` in form style (the key repeated, no brackets) and pages
+with ``nextPageToken``. Errors carry OpenPhone's ``code`` (e.g. ``0206400``). 10 requests per
+second per key (429 above it, which the file does not list); 429, 5xx and timeouts may be retried,
+other 4xx are final.
 
 One attempt per ``send``: the dispatcher owns retries, backoff and the rate limit, because only
 it knows whether a text might already have gone out.
@@ -10,16 +15,33 @@ it knows whether a text might already have gone out.
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 
 import requests
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
 from messaging import ratelimit
-from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
+from messaging.backends.base import BaseSMSBackend, SendResult, SentRecord, SMSSendError, match_sent
+
+# Refusals that are about the account, not the text (the error codes of sendMessage_v1): every
+# other text would be refused the same way, so the outbox holds instead of failing each recipient.
+ACCOUNT_LEVEL_CODES = {
+    "0206400": "A2P registration not approved",
+    "0200401": "the API key was refused",
+    "0200402": "not enough prepaid credits",
+    "0202403": "the API key's user is not a user of this phone number",
+}
+ACCOUNT_LEVEL_STATUSES = frozenset({401, 402})
+
+# A reconcile lookup reads at most this many pages of 100: a conversation with more texts than
+# that since the attempt began is not a reconcile OpenPhone can answer, and the text is unknown.
+MAX_LOOKUP_PAGES = 20
 
 _session_lock = threading.Lock()
 _session: requests.Session | None = None
+_phone_number_ids: dict[tuple[str, str], str] = {}
 
 
 def session() -> requests.Session:
@@ -36,25 +58,42 @@ def session() -> requests.Session:
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
 
 
-def _error_text(response: requests.Response) -> str:
+def _error(response: requests.Response) -> tuple[str, str]:
+    """(OpenPhone's error code, a readable reason) from an error answer of any shape."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("errors") or body)[:300]
-    return str(body)[:300]
+        return "", response.text[:300]
+    if not isinstance(body, dict):
+        return "", str(body)[:300]
+    code = body.get("code")
+    code = code if isinstance(code, str) else ""
+    title = body.get("title") if isinstance(body.get("title"), str) else ""
+    message = body.get("message") or body.get("errors") or body
+    reason = f"{title}: {message}" if title and title != message else str(message)
+    return code, reason[:300]
+
+
+def _timestamp(value: object) -> dt.datetime | None:
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
 
 
 class SMSBackend(BaseSMSBackend):
     def __init__(self) -> None:
         if not settings.OPENPHONE_API_KEY:
-            raise SMSSendError("OPENPHONE_API_KEY is not set.", retryable=False)
+            raise SMSSendError("OPENPHONE_API_KEY is not set.", retryable=False, account_level=True)
         self.base_url = settings.OPENPHONE_API_URL.rstrip("/")
         self.headers = {"Authorization": settings.OPENPHONE_API_KEY, "Content-Type": "application/json"}
 
@@ -84,54 +123,99 @@ class SMSBackend(BaseSMSBackend):
             payload["setInboxStatus"] = "done"
         response = self._request("POST", "/v1/messages", json=payload)
         if response.status_code in (200, 201, 202):
-            data = response.json().get("data") or {}
-            if not data.get("id"):
+            try:
+                data = response.json().get("data") or {}
+            except (ValueError, AttributeError):
+                data = {}
+            if not isinstance(data, dict) or not data.get("id"):
                 raise SMSSendError(
                     "OpenPhone accepted the text but returned no data.id", retryable=False, maybe_sent=True
                 )
             return SendResult(external_id=data["id"], status=data.get("status", "queued"))
-        if response.status_code == 429:
-            raise SMSSendError("OpenPhone rate limit (429)", retryable=True, retry_after=_retry_after(response))
-        if response.status_code >= 500:
-            raise SMSSendError(
-                f"OpenPhone error {response.status_code}: {_error_text(response)}",
+        raise self._refusal(response, "refused the text")
+
+    def _refusal(self, response: requests.Response, what: str) -> SMSSendError:
+        status = response.status_code
+        code, reason = _error(response)
+        label = f"{status} {code}".strip()
+        if status == 429:
+            return SMSSendError(
+                f"OpenPhone rate limit ({label})", retryable=True, retry_after=_retry_after(response), code=code
+            )
+        if status >= 500:
+            return SMSSendError(
+                f"OpenPhone error ({label}): {reason}",
                 retryable=True,
                 maybe_sent=True,
                 retry_after=_retry_after(response),
+                code=code,
             )
-        raise SMSSendError(
-            f"OpenPhone refused the text ({response.status_code}): {_error_text(response)}", retryable=False
+        account_level = code in ACCOUNT_LEVEL_CODES or status in ACCOUNT_LEVEL_STATUSES
+        return SMSSendError(
+            f"OpenPhone {what} ({label}): {reason}", retryable=False, code=code, account_level=account_level
         )
 
-    def find_sent(self, *, from_number: str, to_number: str, body: str, since: dt.datetime) -> SendResult | None:
-        phone_number_id = self._phone_number_id(from_number)
-        response = self._request(
-            "GET",
-            "/v1/messages",
-            params={
-                "phoneNumberId": phone_number_id,
-                "participants[]": [to_number],
-                "createdAfter": since.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-                "maxResults": 50,
-            },
+    def find_sent(
+        self,
+        *,
+        from_number: str,
+        to_number: str,
+        body: str,
+        since: dt.datetime,
+        exclude_ids: frozenset[str] = frozenset(),
+    ) -> SendResult | None:
+        records = self._outgoing_texts(from_number=from_number, to_number=to_number, since=since)
+        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
+
+    def _outgoing_texts(self, *, from_number: str, to_number: str, since: dt.datetime) -> Iterator[SentRecord]:
+        """Every outgoing text from the number to the recipient since ``since``, page by page."""
+        params: dict = {
+            "phoneNumberId": self._phone_number_id(from_number),
+            "participants": [to_number],  # requests repeats the key: the form style the API wants
+            "createdAfter": since.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "maxResults": 100,
+        }
+        for _ in range(MAX_LOOKUP_PAGES):
+            response = self._request("GET", "/v1/messages", params=params)
+            if response.status_code != 200:
+                raise self._refusal(response, "could not list messages")
+            page = response.json()
+            for message in page.get("data") or []:
+                created_at = _timestamp(message.get("createdAt"))
+                if message.get("direction") == "outgoing" and message.get("id") and created_at:
+                    to = message.get("to")
+                    yield SentRecord(
+                        external_id=message["id"],
+                        status=message.get("status") or "sent",
+                        to_numbers=tuple(to) if isinstance(to, list) else (str(to),),
+                        body=message.get("text") or "",
+                        created_at=created_at,
+                    )
+            token = page.get("nextPageToken")
+            if not token:
+                return
+            params["pageToken"] = token
+        raise SMSSendError(
+            f"OpenPhone lists over {MAX_LOOKUP_PAGES * 100} texts to {to_number} since the attempt", retryable=True
         )
-        if response.status_code != 200:
-            raise SMSSendError(
-                f"Could not list OpenPhone messages ({response.status_code})", retryable=response.status_code >= 500
-            )
-        for message in response.json().get("data") or []:
-            text = message.get("text", message.get("body"))
-            if message.get("direction") == "outgoing" and text == body:
-                return SendResult(external_id=message["id"], status=message.get("status", "sent"))
-        return None
 
     def _phone_number_id(self, number: str) -> str:
+        """OpenPhone's id (PN...) of a sending number, looked up once per process."""
         if number.startswith("PN"):
             return number
+        key = (self.base_url, number)
+        if key in _phone_number_ids:
+            return _phone_number_ids[key]
         response = self._request("GET", "/v1/phone-numbers")
         if response.status_code != 200:
-            raise SMSSendError(f"Could not list OpenPhone numbers ({response.status_code})", retryable=True)
+            raise self._refusal(response, "could not list phone numbers")
         for phone in response.json().get("data") or []:
-            if phone.get("phoneNumber") == number:
+            if phone.get("number") == number and phone.get("id"):
+                _phone_number_ids[key] = phone["id"]
                 return phone["id"]
         raise SMSSendError(f"{number} is not a number of this OpenPhone account.", retryable=False)
+
+
+def forget_phone_number_ids() -> None:
+    """Drop the cached number ids (after the account's numbers change; between tests)."""
+    _phone_number_ids.clear()

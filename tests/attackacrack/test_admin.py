@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.models import ContactImport, ImportRejection, OptOutEvent
-from messaging.models import Message, WorkerHeartbeat
+from messaging.models import Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
     CampaignContactFactory,
     CampaignSendFactory,
@@ -56,6 +56,7 @@ def one_of_everything():
     WebhookEventFactory()
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())
+    OutboxHold.objects.create(code="0200402", reason="Not Enough Credits", started_at=timezone.now())
     contact_import = ContactImport.objects.create(file_name="january.csv", status="completed", rows_read=2)
     ImportRejection.objects.create(contact_import=contact_import, line_number=3, reason="No phone")
     OptOutEvent.objects.create(contact=link.contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")

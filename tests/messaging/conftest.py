@@ -1,40 +1,55 @@
+import datetime as dt
 import json
 
 import pytest
 import responses
 
+from bench.fake_openphone import PHONE_NUMBER_ID, message_resource, phone_number
+from messaging.backends import openphone as openphone_backend
+from tests.openphone.contract import check_calls
+
 OPENPHONE = "https://api.openphone.test"
-SHOP_PN = "PNshop0001"
+SHOP_PN = PHONE_NUMBER_ID
+SHOP = "+16175550100"
 
 
 @pytest.fixture
 def openphone(settings):
-    """OpenPhone faked at the HTTP boundary, with the shapes its API documents."""
+    """OpenPhone faked at the HTTP boundary. Every request the client made and every answer the
+    fake gave is checked against OpenPhone's published OpenAPI file when the test ends."""
     settings.SMS_BACKEND = "messaging.backends.openphone.SMSBackend"
     settings.OPENPHONE_API_KEY = "test-key-123"
     settings.OPENPHONE_API_URL = OPENPHONE
-    settings.OPENPHONE_FROM_NUMBER = "+16175550100"
+    settings.OPENPHONE_FROM_NUMBER = SHOP
+    openphone_backend.forget_phone_number_ids()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as fake:
         yield fake
+        check_calls(fake.calls)
 
 
 def accepted(request_id: str = "AC0001"):
-    """A 202 the way OpenPhone answers POST /v1/messages: the id under data.id."""
+    """A 202 the way OpenPhone answers POST /v1/messages: the message under data."""
 
     def callback(request):
         sent = json.loads(request.body)
-        data = {
-            "id": request_id,
-            "to": sent["to"],
-            "from": sent["from"],
-            "text": sent["content"],
-            "direction": "outgoing",
-            "status": "queued",
-            "createdAt": "2024-01-15T15:00:00.000Z",
-        }
-        return 202, {}, json.dumps({"data": data})
+        data = message_resource(
+            message_id=request_id,
+            from_number=sent["from"],
+            to_number=sent["to"][0],
+            text=sent["content"],
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        return 202, {"Content-Type": "application/json"}, json.dumps({"data": data})
 
     return callback
+
+
+def numbers_listing(number: str = SHOP) -> dict:
+    return {"data": [phone_number(number=number)]}
+
+
+def messages_listing(*messages: dict, next_page_token: str | None = None) -> dict:
+    return {"data": list(messages), "totalItems": len(messages), "nextPageToken": next_page_token}
 
 
 def posts(fake) -> list[dict]:

@@ -16,7 +16,7 @@ from messaging import outbox
 from messaging.models import Message
 from tests.campaigns.conftest import add_audience
 from tests.factories import SHOP_NUMBER, CampaignFactory
-from tests.messaging.conftest import OPENPHONE
+from tests.messaging.conftest import OPENPHONE, accepted
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,8 +29,7 @@ def test_a_campaign_reaches_openphone_once_per_contact_through_a_real_worker(ope
     def accept(request):
         with lock:
             message_id = next(accepted_ids)
-        sent = json.loads(request.body)
-        return 202, {}, json.dumps({"data": {"id": message_id, "to": sent["to"], "status": "queued"}})
+        return accepted(message_id)(request)
 
     openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accept)
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)

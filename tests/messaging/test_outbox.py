@@ -8,13 +8,14 @@ import responses
 from django.utils import timezone
 from freezegun import freeze_time
 
+from bench.fake_openphone import error_body, gateway_body, message_resource
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from messaging import outbox
 from messaging.models import Message
 from tests.campaigns.conftest import add_audience, eastern
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
-from tests.messaging.conftest import OPENPHONE, SHOP_PN, accepted, posts
+from tests.messaging.conftest import OPENPHONE, accepted, messages_listing, numbers_listing, posts
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_a_task_delivered_twice_sends_once(openphone, booked_send):
 
 
 def test_429_waits_for_retry_after_then_sends_once(openphone, booked_send):
-    openphone.post(f"{OPENPHONE}/v1/messages", status=429, headers={"Retry-After": "400"})
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429, headers={"Retry-After": "400"}, json=gateway_body())
 
     assert deliver(booked_send) == "retrying"
     message = Message.objects.get()
@@ -82,13 +83,14 @@ def test_429_waits_for_retry_after_then_sends_once(openphone, booked_send):
     assert (message.status, message.external_id, message.attempts) == ("sent", "AC2", 2)
 
 
-def test_a_final_refusal_is_recorded_and_not_retried(openphone, booked_send):
-    openphone.post(f"{OPENPHONE}/v1/messages", status=400, json={"message": "Invalid 'to' number"})
+def test_a_final_refusal_is_recorded_with_openphones_code_and_not_retried(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=404, json=error_body(404, "Invalid 'to' number"))
 
     assert deliver(booked_send) == "failed"
 
     message = Message.objects.get()
     assert message.status == Message.Status.FAILED and "Invalid 'to' number" in message.error
+    assert message.error_code == "0200404" and "0200404" in message.error
     booked_send.refresh_from_db()
     assert booked_send.status == CampaignSend.Status.FAILED and "Invalid" in booked_send.last_error
     member = CampaignContact.objects.get()
@@ -98,21 +100,27 @@ def test_a_final_refusal_is_recorded_and_not_retried(openphone, booked_send):
 
 def test_too_many_retryable_failures_end_as_failed(openphone, booked_send, settings):
     settings.SMS_MAX_ATTEMPTS = 2
-    openphone.post(f"{OPENPHONE}/v1/messages", status=429)
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429, json=gateway_body())
 
     assert deliver(booked_send) == "retrying"
     assert retry(Message.objects.get(), MONDAY_10 + dt.timedelta(minutes=5)) == "failed"
 
 
 def lookup(openphone, found: list[dict]) -> None:
-    openphone.get(f"{OPENPHONE}/v1/phone-numbers", json={"data": [{"id": SHOP_PN, "phoneNumber": SHOP_NUMBER}]})
-    openphone.get(f"{OPENPHONE}/v1/messages", json={"data": found})
+    openphone.get(f"{OPENPHONE}/v1/phone-numbers", json=numbers_listing(SHOP_NUMBER))
+    openphone.get(f"{OPENPHONE}/v1/messages", json=messages_listing(*found))
+
+
+def sent_text(message_id: str, contact_phone: str, text: str, at: dt.datetime = MONDAY_10) -> dict:
+    return message_resource(
+        message_id=message_id, from_number=SHOP_NUMBER, to_number=contact_phone, text=text, created_at=at
+    )
 
 
 def test_a_timeout_after_the_provider_took_the_text_is_not_sent_again(openphone, booked_send):
     openphone.post(f"{OPENPHONE}/v1/messages", body=requests.ReadTimeout("slow"))
     text = "Hi Mary, special offer!\nReply STOP to unsubscribe"
-    lookup(openphone, [{"id": "ACtaken", "direction": "outgoing", "text": text}])
+    lookup(openphone, [sent_text("ACtaken", booked_send.contact.phone, text)])
 
     assert deliver(booked_send) == "sent"
 
@@ -129,8 +137,8 @@ def test_a_timeout_before_the_provider_took_it_is_retried(openphone, booked_send
 
 
 def test_when_nobody_can_tell_the_text_is_unknown_for_a_person(openphone, booked_send):
-    openphone.post(f"{OPENPHONE}/v1/messages", status=502)
-    openphone.get(f"{OPENPHONE}/v1/phone-numbers", status=503)
+    openphone.post(f"{OPENPHONE}/v1/messages", status=502, json=gateway_body("An invalid response was received"))
+    openphone.get(f"{OPENPHONE}/v1/phone-numbers", status=503, json=gateway_body("name resolution failed"))
 
     assert deliver(booked_send) == "unknown"
 
@@ -165,7 +173,7 @@ def interrupted(send: CampaignSend) -> Message:
 
 def test_a_worker_killed_after_the_provider_accepted_does_not_send_again(openphone, booked_send):
     message = interrupted(booked_send)
-    lookup(openphone, [{"id": "ACaccepted", "direction": "outgoing", "text": message.body}])
+    lookup(openphone, [sent_text("ACaccepted", booked_send.contact.phone, message.body)])
 
     with freeze_time(MONDAY_10 + dt.timedelta(minutes=6)):
         assert outbox.recover_interrupted() == 1

@@ -1,0 +1,222 @@
+"""What a stored OpenPhone event does: replies and STOPs, delivery and failure reports.
+
+Both webhook systems carry a message event, in different places (../shared/spec/openphone-api.md):
+legacy puts the message, with ``from``/``to``, in ``data.object``; the current system puts it in
+``data.resource`` with no parties, and the parties in ``data.context`` (``senderIdentifier``,
+``recipientIdentifiers``). `message_event` reads either into one shape; everything after it is
+the same for both. Fields a format does not promise are optional: an event is never failed
+because one is missing, only because what it is about cannot be known.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from campaigns.models import CampaignSend
+from contacts.models import Contact
+from contacts.phones import normalize_phone
+from messaging import outbox, services
+from messaging.models import Message, WebhookEvent
+from messaging.webhooks import BadPayload, Unreadable, read_body
+
+logger = logging.getLogger(__name__)
+
+REPLY_ATTRIBUTION_WINDOW = dt.timedelta(hours=72)
+# A message time outside this span around receipt is not believed (a year-9999 text would sort
+# first in every list for ever): the event's receipt time stands in for it.
+PLAUSIBLE_BEFORE_RECEIPT = dt.timedelta(days=30)
+PLAUSIBLE_AFTER_RECEIPT = dt.timedelta(minutes=5)
+
+
+class NotYetKnown(Exception):
+    """A report about a text whose provider id is not stored yet: retried later."""
+
+
+class Unprocessable(Exception):
+    """An event nothing can be done with (no message id, an unreadable number): failed for good."""
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A message event of either webhook system, in one shape."""
+
+    message_id: str
+    direction: str
+    sender: str
+    recipients: tuple[str, ...]
+    text: str
+    created_at: dt.datetime | None
+    status: str
+    error_code: str
+    error_message: str
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _numbers(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str) and item)
+    return ()
+
+
+def _time(value: Any) -> dt.datetime | None:
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def message_event(payload: Any) -> MessageEvent:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    data = data if isinstance(data, dict) else {}
+    resource = data.get("object") if isinstance(data.get("object"), dict) else data.get("resource")
+    if not isinstance(resource, dict):
+        raise Unprocessable("The event's data holds no message (neither data.object nor data.resource).")
+    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    message_id = _text(resource.get("id"))
+    if not message_id:
+        raise Unprocessable("The message event has no message id.")
+    error = resource.get("error") if isinstance(resource.get("error"), dict) else {}
+    return MessageEvent(
+        message_id=message_id,
+        direction=_text(resource.get("direction")),
+        sender=_text(resource.get("from")) or _text(context.get("senderIdentifier")),
+        recipients=_numbers(resource.get("to")) or _numbers(context.get("recipientIdentifiers")),
+        text=_text(resource.get("text")) or _text(resource.get("body")),
+        created_at=_time(resource.get("createdAt")),
+        status=_text(resource.get("status")),
+        error_code=(_text(resource.get("errorCode")) or _text(error.get("code")))[:16],
+        error_message=_text(resource.get("errorMessage")) or _text(error.get("message")),
+    )
+
+
+def plausible_time(moment: dt.datetime | None, *, received_at: dt.datetime) -> dt.datetime:
+    if moment is None or not (
+        received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT
+    ):
+        return received_at
+    return moment
+
+
+# --- Processing -----------------------------------------------------------------------------
+
+
+def process_event(event_pk: int) -> None:
+    """Apply one stored event, once. A failure is kept on the event: one that may pass later
+    (a report ahead of our own record) is raised for a retry, one that cannot is not."""
+    failure = None
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if event.processed_at is not None:
+            return
+        event.attempts += 1
+        try:
+            with transaction.atomic():
+                _handle(event)
+        except Exception as error:
+            if not isinstance(error, Unprocessable | Unreadable | BadPayload):
+                failure = error
+            event.error = f"{type(error).__name__}: {error}"[:2000]
+            event.save(update_fields=["attempts", "error"])
+        else:
+            event.processed_at = timezone.now()
+            event.error = ""
+            event.save(update_fields=["attempts", "error", "processed_at"])
+    if failure is not None:
+        raise failure
+
+
+def _handle(event: WebhookEvent) -> None:
+    payload = read_body(bytes(event.raw_body))
+    if not isinstance(payload, dict):
+        raise Unprocessable("The body is JSON but not an event object.")
+    handler = MESSAGE_HANDLERS.get(event.event_type)
+    if handler is not None:
+        handler(message_event(payload), received_at=event.received_at)
+    # Calls, contacts and types OpenPhone adds later are stored and shown, nothing more.
+
+
+def _message_received(event: MessageEvent, *, received_at: dt.datetime) -> None:
+    if Message.objects.filter(external_id=event.message_id).exists():
+        return  # the same message delivered again
+    phone = normalize_phone(event.sender)
+    if phone is None:
+        raise Unprocessable(f"Cannot read the sender's number {event.sender!r}")
+    to_number = normalize_phone(event.recipients[0]) if event.recipients else None
+    created_at = plausible_time(event.created_at, received_at=received_at)
+    contact, _ = Contact.objects.get_or_create(phone=phone, defaults={"source": "inbound text"})
+    replied_to = (
+        CampaignSend.objects.filter(
+            contact=contact,
+            status=CampaignSend.Status.SENT,
+            sent_at__gte=created_at - REPLY_ATTRIBUTION_WINDOW,
+            sent_at__lte=created_at,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    message = Message.objects.create(
+        direction=Message.Direction.INBOUND,
+        kind=Message.Kind.REPLY,
+        body=event.text,
+        from_number=phone,
+        to_number=to_number or settings.OPENPHONE_FROM_NUMBER,
+        contact=contact,
+        status=Message.Status.RECEIVED,
+        status_changed_at=created_at,
+        created_at=created_at,
+        external_id=event.message_id,
+        in_reply_to_send=replied_to,
+    )
+    services.handle_keywords(message)
+
+
+def _outgoing(event: MessageEvent) -> Message:
+    message = Message.objects.filter(external_id=event.message_id, direction=Message.Direction.OUTBOUND).first()
+    if message is None:
+        # The report can overtake our own record of the send: try again shortly.
+        raise NotYetKnown(f"No outgoing message has id {event.message_id} yet")
+    return message
+
+
+def _message_delivered(event: MessageEvent, *, received_at: dt.datetime) -> None:
+    message = _outgoing(event)
+    if message.status in (Message.Status.DELIVERED, Message.Status.FAILED):
+        return
+    now = timezone.now()
+    message.status = Message.Status.DELIVERED
+    message.status_changed_at = now
+    message.save(update_fields=["status", "status_changed_at"])
+    if message.campaign_send_id:
+        CampaignSend.objects.filter(pk=message.campaign_send_id, delivered_at__isnull=True).update(
+            delivered_at=now, updated_at=now
+        )
+
+
+def _message_failed(event: MessageEvent, *, received_at: dt.datetime) -> None:
+    message = _outgoing(event)
+    if message.status == Message.Status.FAILED:
+        return
+    code = f" ({event.error_code})" if event.error_code else ""
+    reason = event.error_message or "the carrier did not deliver it"
+    outbox.record_undelivered(message, error=f"Not delivered{code}: {reason}"[:500], code=event.error_code)
+
+
+MESSAGE_HANDLERS = {
+    "message.received": _message_received,
+    "message.delivered": _message_delivered,
+    "message.failed": _message_failed,
+}

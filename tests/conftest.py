@@ -52,6 +52,12 @@ def celery_settings():
 
 
 @pytest.fixture
+def eager_tasks(celery_settings):
+    """Celery tasks run inline when enqueued (the real-worker tests are elsewhere)."""
+    celery_settings(task_always_eager=True)
+
+
+@pytest.fixture
 def staff_user(db):
     return StaffUserFactory()
 

@@ -54,9 +54,3 @@ def messages_listing(*messages: dict, next_page_token: str | None = None) -> dic
 
 def posts(fake) -> list[dict]:
     return [json.loads(call.request.body) for call in fake.calls if call.request.method == "POST"]
-
-
-@pytest.fixture
-def eager_tasks(celery_settings):
-    """Celery tasks run inline when enqueued (the real-worker tests are elsewhere)."""
-    celery_settings(task_always_eager=True)

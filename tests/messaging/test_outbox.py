@@ -12,7 +12,7 @@ from bench.fake_openphone import error_body, gateway_body, message_resource
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from messaging import outbox
-from messaging.models import Message
+from messaging.models import Message, OutboxHold
 from tests.campaigns.conftest import add_audience, eastern
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 from tests.messaging.conftest import OPENPHONE, accepted, messages_listing, numbers_listing, posts
@@ -266,3 +266,81 @@ def test_dispatch_hands_due_work_to_workers_in_batches(booked_send, django_captu
     with freeze_time(MONDAY_10 + dt.timedelta(minutes=3)):
         # Nobody took it in two minutes (the broker lost it): handed over again.
         assert outbox.dispatch()["campaign_sends"] == 1
+
+
+# --- Refusals of the whole account hold the line -----------------------------------------------
+
+
+def test_an_account_level_refusal_holds_the_outbox_instead_of_failing_recipients(
+    openphone, booked_send, django_capture_on_commit_callbacks, admin_client
+):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=400, json=error_body(400))
+    with freeze_time(MONDAY_10):
+        staff_text = outbox.queue_text(contact=ContactFactory(), body="Running late", kind=Message.Kind.STAFF)
+
+    assert deliver(booked_send) == "held"
+    assert retry(staff_text, MONDAY_10) == "held"  # not even tried: the line is held
+
+    held = Message.objects.get(campaign_send=booked_send)
+    assert (held.status, held.attempts, held.error_code) == ("queued", 0, "0206400")
+    booked_send.refresh_from_db()
+    assert booked_send.status == CampaignSend.Status.SENDING  # its text waits, nothing failed
+    assert CampaignContact.objects.get().status != CampaignContact.Status.INELIGIBLE
+    hold = OutboxHold.objects.get()
+    assert (hold.code, hold.released_at) == ("0206400", None) and "A2P" in hold.reason
+    assert len(posts(openphone)) == 1
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=1)), django_capture_on_commit_callbacks() as handed:
+        assert outbox.dispatch()["held"] is True
+    assert handed == []
+
+    today = admin_client.get("/").content.decode()
+    assert "Sending is held" in today and "0206400" in today and "Resume sending" in today
+    assert admin_client.get("/healthz").json()["sending"] == "held"
+
+    # Fixed in OpenPhone; a person resumes and both texts go, once each.
+    openphone.remove(responses.POST, f"{OPENPHONE}/v1/messages")
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACafter"))
+    assert admin_client.post("/sending/resume").status_code == 302
+    assert OutboxHold.objects.get().released_at is not None
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=2)), django_capture_on_commit_callbacks() as handed:
+        assert outbox.dispatch()["messages"] == 2
+    assert retry(held, MONDAY_10 + dt.timedelta(minutes=2)) == "sent"
+    booked_send.refresh_from_db()
+    assert booked_send.status == CampaignSend.Status.SENT
+    assert "Sending is held" not in admin_client.get("/").content.decode()
+
+
+def test_two_workers_meeting_the_refusal_open_one_hold(openphone, booked_send):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=402, json=error_body(402))
+    other = outbox.queue_text(contact=ContactFactory(), body="Hello", kind=Message.Kind.STAFF)
+
+    Message.objects.filter(pk=other.pk).update(status=Message.Status.SENDING, attempts=1, claimed_at=MONDAY_10)
+    other.refresh_from_db()
+    assert deliver(booked_send) == "held"
+    assert outbox._attempt(other) == "held"
+
+    assert OutboxHold.objects.count() == 1 and OutboxHold.objects.get().code == "0200402"
+    assert Message.objects.filter(status=Message.Status.QUEUED).count() == 2
+
+
+def test_without_an_api_key_nothing_fails_the_line_holds_and_says_why(booked_send, settings):
+    settings.SMS_BACKEND = "messaging.backends.openphone.SMSBackend"
+    settings.OPENPHONE_API_KEY = ""
+
+    assert deliver(booked_send) == "held"
+
+    assert "OPENPHONE_API_KEY is not set" in OutboxHold.objects.get().reason
+    assert Message.objects.get().status == Message.Status.QUEUED
+
+
+def test_a_carrier_failure_reported_later_keeps_the_member_from_being_booked_again(openphone, booked_send):
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACgone"))
+    assert deliver(booked_send) == "sent"
+    outbox.record_undelivered(Message.objects.get(), error="Not delivered (30006): landline", code="30006")
+
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=5)):
+        result = campaign_services.execute_campaign(campaign_id=booked_send.campaign_id)
+
+    assert result.sent == 0 and CampaignSend.objects.count() == 1
+    member = CampaignContact.objects.get()
+    assert member.status == CampaignContact.Status.INELIGIBLE and "landline" in member.ineligible_reason

@@ -85,9 +85,8 @@ def error_body(*, msg: str, type: str, loc: list[str | int] | None = None) -> di
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-        )
+        # As DRF's serializers convert a model's errors: by field, each with its code.
+        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
 

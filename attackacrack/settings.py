@@ -7,6 +7,7 @@ filesystem broker and the console SMS backend. ``DATABASE_URL``, ``REDIS_URL`` a
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -244,6 +245,11 @@ OPENPHONE_API_URL = os.getenv("OPENPHONE_API_URL", "https://api.openphone.com")
 # The console backend texts nobody, so locally a fictional 555-01xx number stands in for the
 # business number and every flow can be tried; a backend that really sends needs the real one.
 OPENPHONE_FROM_NUMBER = os.getenv("OPENPHONE_FROM_NUMBER", "+16175550100" if SMS_BACKEND == CONSOLE_SMS_BACKEND else "")
+if OPENPHONE_FROM_NUMBER and not re.fullmatch(r"\+[1-9][0-9]{7,14}", OPENPHONE_FROM_NUMBER):
+    # OpenPhone also takes a PN... id, but the daily limit and every record count per number.
+    raise ImproperlyConfigured(
+        "OPENPHONE_FROM_NUMBER must be the sending number in E.164 (e.g. +16175550100), not an OpenPhone id"
+    )
 OPENPHONE_CONNECT_TIMEOUT = float(os.getenv("OPENPHONE_CONNECT_TIMEOUT", "5"))
 OPENPHONE_READ_TIMEOUT = float(os.getenv("OPENPHONE_READ_TIMEOUT", "30"))
 # Legacy `openphone-signature` scheme: base64 key shown in the OpenPhone dashboard.

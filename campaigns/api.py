@@ -74,6 +74,20 @@ class StartsAtField(serializers.DateTimeField):
         return starts_at
 
 
+class SendingNumberField(PhoneNumberField):
+    """The number a campaign sends from: any US spelling, but not an OpenPhone id (PN...)."""
+
+    default_error_messages = {
+        "phone_number_id": "Write the sending number itself (e.g. +16175550100), not its OpenPhone id {value!r}: "
+        "the daily limit is counted per number."
+    }
+
+    def to_internal_value(self, data: object) -> str:
+        if isinstance(data, str) and data.strip().startswith("PN"):
+            self.fail("phone_number_id", value=data.strip())
+        return super().to_internal_value(data)
+
+
 class CampaignFieldsSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     template_a = serializers.CharField(validators=[validate_template])
@@ -90,7 +104,7 @@ class CampaignFieldsSerializer(serializers.Serializer):
     include_opt_out_footer = serializers.BooleanField(required=False)
     frequency_cap_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
     prior_contact_policy = serializers.ChoiceField(required=False, choices=Campaign.PriorContactPolicy.choices)
-    from_number = PhoneNumberField(required=False, allow_blank=True)
+    from_number = SendingNumberField(required=False, allow_blank=True)
     starts_at = StartsAtField(required=False, allow_null=True)
 
 

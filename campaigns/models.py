@@ -1,15 +1,37 @@
 """Campaigns: A/B-tested outreach, who is in each one, and every text it will send."""
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from campaigns.texts import validate_template
+from campaigns.texts import check_fits_one_text, validate_template
 from contacts.models import E164_REGEX, Contact
 
 # A registered business number can send about 6,000 segments a day; more is refused.
 MAX_DAILY_LIMIT = 6000
+
+
+def validate_sending_number(value: str) -> None:
+    """The sending number is written in E.164. OpenPhone would also take its id (PN...), but the
+    daily limit, the pacing and every record count texts per number: one number under two names
+    would get two limits."""
+    if value.startswith("PN"):
+        raise ValidationError(
+            "Write the sending number itself in E.164 (e.g. +16175550100), not its OpenPhone id (%(value)s): "
+            "the daily limit is counted per number.",
+            code="phone_number_id",
+            params={"value": value},
+        )
+    if not re.fullmatch(E164_REGEX, value):
+        raise ValidationError(
+            "%(value)s is not a phone number in E.164 form (e.g. +16175550100).",
+            code="not_e164",
+            params={"value": value},
+        )
 
 
 class Variant(models.TextChoices):
@@ -84,7 +106,10 @@ class Campaign(models.Model):
         max_length=4, choices=PriorContactPolicy.choices, default=PriorContactPolicy.SKIP
     )
     from_number = models.CharField(
-        max_length=16, blank=True, help_text="Sending number (E.164); blank uses OPENPHONE_FROM_NUMBER"
+        max_length=16,
+        blank=True,
+        validators=[validate_sending_number],
+        help_text="Sending number (E.164); blank uses OPENPHONE_FROM_NUMBER",
     )
     starts_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -116,6 +141,17 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        for field in ("template_a", "template_b"):
+            try:
+                check_fits_one_text(getattr(self, field), with_footer=self.include_opt_out_footer)
+            except ValidationError as error:
+                if error.code == "too_long":  # a template that does not parse is the field's own error
+                    errors[field] = error
+        if errors:
+            raise ValidationError(errors)
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]

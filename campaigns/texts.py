@@ -23,6 +23,19 @@ TOKEN_FALLBACKS: dict[str, str] = {
     "address": "your home",
 }
 
+# The most characters each token can put in a text: the longest value its field can hold (a
+# year is four digits), or its fallback. A template is judged with all of them filled.
+TOKEN_MAX_LENGTHS: dict[str, int] = {
+    "name": 100,
+    "first_name": 100,
+    "last_name": 100,
+    "city": 100,
+    "year_built": 4,
+    "address": 255,
+}
+# What OpenPhone takes in one text (sendMessage_v1: content maxLength 1600).
+MAX_TEXT_LENGTH = 1600
+
 _PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _TOKEN = re.compile(r"^\s*([a-z_]+)\s*(?:\|(.*))?$", re.DOTALL)
 
@@ -70,6 +83,33 @@ def parse_template(template: str) -> list[str | Token]:
 def validate_template(template: str) -> None:
     """Model-field validator: a template that cannot be rendered is refused when it is saved."""
     parse_template(template)
+
+
+def longest_text(template: str, *, with_footer: bool) -> int:
+    """How long the template's text can be for the contact with the longest values (and the footer)."""
+    length = sum(
+        len(piece) if isinstance(piece, str) else max(TOKEN_MAX_LENGTHS[piece.name], len(piece.fallback))
+        for piece in parse_template(template)
+    )
+    return length + (len(with_opt_out_footer("")) if with_footer else 0)
+
+
+def check_fits_one_text(template: str, *, with_footer: bool) -> None:
+    """A template whose text could be over OpenPhone's limit for some contact is refused when
+    saved, not discovered when every recipient's send fails."""
+    longest = longest_text(template, with_footer=with_footer)
+    if longest > MAX_TEXT_LENGTH:
+        raise ValidationError(
+            "With the longest names and addresses filled in%(footer)s this text can be %(longest)s characters; "
+            "OpenPhone sends at most %(limit)s. Shorten it by %(over)s.",
+            code="too_long",
+            params={
+                "footer": " and the opt-out footer" if with_footer else "",
+                "longest": f"{longest:,}",
+                "limit": f"{MAX_TEXT_LENGTH:,}",
+                "over": f"{longest - MAX_TEXT_LENGTH:,}",
+            },
+        )
 
 
 def contact_values(contact: Any, home: Any = None) -> dict[str, str]:

@@ -104,3 +104,10 @@ def test_a_boolean_that_is_not_one_is_refused_by_name(tmp_path, value):
 
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_a_phone_number_id_as_the_sending_number_stops_startup_with_the_reason(tmp_path):
+    result = load_settings(tmp_path, OPENPHONE_FROM_NUMBER="PNshop0001")
+
+    assert result.returncode != 0
+    assert "OPENPHONE_FROM_NUMBER must be the sending number in E.164" in result.stderr

@@ -137,6 +137,11 @@ def test_invalid_payload_is_422_with_one_entry_per_problem(api_client):
         ({**JANUARY_PROMO, "template_a": None}, ["body", "template_a"], "null"),
         ({**JANUARY_PROMO, "split_percent_a": 101}, ["body", "split_percent_a"], "max_value"),
         ({**JANUARY_PROMO, "from_number": "555-0100"}, ["body", "from_number"], "invalid_phone"),
+        ({**JANUARY_PROMO, "from_number": "PNshop0001"}, ["body", "from_number"], "phone_number_id"),
+        # 1,580 characters plus the footer: over OpenPhone's 1,600 for every recipient.
+        ({**JANUARY_PROMO, "template_a": "x" * 1580}, ["body", "template_a"], "too_long"),
+        # Short, but a contact with a 100-character first name would take it over.
+        ({**JANUARY_PROMO, "template_b": "{name} " + "x" * 1480}, ["body", "template_b"], "too_long"),
         # A typo'd year: stored, it came back as 0125-12-04T06:47:08-04:56:02 (local mean time).
         ({**JANUARY_PROMO, "starts_at": "0125-12-04T11:43:10Z"}, ["body", "starts_at"], "out_of_range"),
         ({**JANUARY_PROMO, "starts_at": "3026-01-05T14:00:00Z"}, ["body", "starts_at"], "out_of_range"),
@@ -199,3 +204,24 @@ def test_wrong_method_is_405_in_the_error_shape(api_client):
 
     assert response.status_code == 405
     assert response.json()["detail"][0]["type"] == "method_not_allowed"
+
+
+def test_a_template_that_fits_with_the_longest_values_is_accepted_and_the_message_says_by_how_much(api_client):
+    fits = "{name} " + "x" * (1600 - 100 - 1 - len("\nReply STOP to unsubscribe"))
+    assert api_client.post("/api/campaigns", {**JANUARY_PROMO, "template_a": fits}, format="json").status_code == 201
+
+    response = api_client.post("/api/campaigns", {**JANUARY_PROMO, "template_a": fits + "xy"}, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == (
+        "With the longest names and addresses filled in and the opt-out footer this text can be 1,602 characters; "
+        "OpenPhone sends at most 1,600. Shorten it by 2."
+    )
+    without_footer = {**JANUARY_PROMO, "template_a": fits + "xy", "include_opt_out_footer": False}
+    assert api_client.post("/api/campaigns", without_footer, format="json").status_code == 201
+
+
+def test_a_phone_number_id_as_the_sending_number_is_refused_with_the_reason(api_client):
+    response = api_client.post("/api/campaigns", {**JANUARY_PROMO, "from_number": "PNshop0001"}, format="json")
+
+    assert "not its OpenPhone id 'PNshop0001'" in response.json()["detail"][0]["msg"]

@@ -89,7 +89,7 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
         )
     try:
         health = wait_for_health(base_url, process, log)
-        assert health == {"status": "ok", "database": "ok", "broker": "ok"}
+        assert health == {"status": "ok", "database": "ok", "broker": "ok", "sending": "ok", "webhook_keys": "ok"}
 
         token = subprocess.run(
             [str(project / ".venv/bin/python"), "manage.py", "create_api_token", "owner"],
@@ -130,6 +130,20 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
             log,
         )
         assert "To: +16175550142" in log.read_text()
+
+        # A reply and a STOP, as OpenPhone's current webhooks would post them, signed with the
+        # local secret the embedded defaults configure: the contact is opted out and confirmed.
+        for words in ("Yes, how much?", "STOP"):
+            subprocess.run(
+                [str(project / ".venv/bin/python"), "manage.py", "simulate_inbound", "(617) 555-0142", words,
+                 "--url", f"{base_url}/api/webhooks/openphone"],
+                cwd=project, env=environment, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+        contact_url = f"{base_url}/api/contacts/{contact.json()['id']}"
+        wait_until(lambda: api.get(contact_url, timeout=10).json()["opted_out"], 60, "STOP did not opt out", log)
+        wait_until(lambda: "You've been unsubscribed" in log.read_text(), 60, "no opt-out confirmation", log)
+        thread = api.get(f"{contact_url}/messages", timeout=10).json()["results"]
+        assert [m["body"] for m in thread if m["direction"] == "inbound"] == ["STOP", "Yes, how much?"]
 
         # All of it was stored in the embedded SQLite database of the copy.
         with sqlite3.connect(project / "var" / "attackacrack.sqlite3") as database:

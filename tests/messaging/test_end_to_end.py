@@ -1,5 +1,6 @@
 """A campaign from booking to OpenPhone through the beat's dispatch and a real Celery worker."""
 
+import base64
 import json
 import threading
 import time
@@ -7,15 +8,18 @@ import time
 import pytest
 import responses
 from celery.contrib.testing.worker import start_worker
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 
 from attackacrack.celery import app as celery_app
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignSend
+from contacts.models import Contact
 from messaging import outbox
-from messaging.models import Message
+from messaging.models import Message, WebhookEvent
 from tests.campaigns.conftest import add_audience
-from tests.factories import SHOP_NUMBER, CampaignFactory
+from tests.factories import SHOP_NUMBER, CampaignFactory, CampaignSendFactory, ContactFactory, StaffUserFactory
 from tests.messaging.conftest import OPENPHONE, accepted
 
 
@@ -55,3 +59,55 @@ def test_a_campaign_reaches_openphone_once_per_contact_through_a_real_worker(ope
     assert sorted(p["to"][0] for p in posted) == sorted(c.phone for c in contacts)
     assert CampaignSend.objects.filter(status="sent").count() == 20
     assert Message.objects.filter(kind="campaign", status="sent").exclude(external_id="").count() == 20
+
+
+def wait_for(condition, *, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_current_format_reply_and_stop_signed_by_the_reference_library_work_through_a_real_worker(
+    live_server, settings, _sms_outbox
+):
+    """Issue 16's proof: OpenPhone's current webhooks, signed with `standardwebhooks`, posted over
+    HTTP by `simulate_inbound`, processed by a real worker on the Redis broker."""
+    settings.OPENPHONE_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"end-to-end-webhook-secret").decode()
+    settings.OPENPHONE_FROM_NUMBER = SHOP_NUMBER
+    staff = StaffUserFactory()
+    contact = ContactFactory(phone="+16175550142", first_name="Dana")
+    pending = CampaignSendFactory(contact=contact)
+    url = f"{live_server.url}/api/webhooks/openphone"
+
+    closed = threading.Event()
+
+    @celery_app.task(name="tests.e2e_webhook_close_connection")
+    def close_connection() -> None:
+        connection.close()
+        closed.set()
+
+    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING"):
+        call_command("simulate_inbound", "(617) 555-0142", "Yes, how much?", url=url)
+        assert wait_for(lambda: Message.objects.filter(contact=contact, direction="inbound").exists())
+        call_command("simulate_inbound", "617-555-0142", "Stop.", url=url)
+        assert wait_for(lambda: Contact.objects.get(pk=contact.pk).is_opted_out)
+        assert wait_for(lambda: Message.objects.filter(kind="optout", status="sent").exists())
+        close_connection.delay()
+        assert closed.wait(timeout=10)
+
+    assert list(contact.messages.filter(direction="inbound").values_list("body", flat=True)) == [
+        "Stop.",
+        "Yes, how much?",
+    ]
+    assert all(event.signature_scheme == "standard" and event.processed_at for event in WebhookEvent.objects.all())
+    pending.refresh_from_db()
+    assert (pending.status, pending.cancelled_reason) == ("cancelled", "Opted out")
+    assert [sms.body for sms in _sms_outbox] == ["You've been unsubscribed. Reply START to resubscribe."]
+    browser = Client()
+    browser.force_login(staff)
+    thread = browser.get(f"/conversations/{contact.pk}/").content.decode()
+    assert "Yes, how much?" in thread and "Stop." in thread

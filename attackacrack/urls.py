@@ -30,6 +30,7 @@ api_urlpatterns = [
             "pause": campaigns_api.CampaignPauseApi,
             "resume": campaigns_api.CampaignResumeApi,
             "cancel": campaigns_api.CampaignCancelApi,
+            "archive": campaigns_api.CampaignArchiveApi,
             "execute": campaigns_api.CampaignExecuteApi,
             "winner": campaigns_api.CampaignWinnerApi,
             "results": campaigns_api.CampaignResultsApi,

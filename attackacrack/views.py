@@ -108,7 +108,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             kind=OptOutEvent.Kind.OPT_OUT,
             created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),
         ).count(),
-        "alerts": messaging_selectors.alerts(now=now),
+        "alerts": [*messaging_selectors.alerts(now=now), *campaign_selectors.run_failure_alerts()],
     }
     return render(request, "dashboard.html", context)
 

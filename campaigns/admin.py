@@ -10,19 +10,31 @@ from contacts.csv_export import csv_download
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "daily_limit", "split_percent_a", "winner", "created_at"]
-    list_filter = ["status"]
+    list_display = ["name", "status", "daily_limit", "split_percent_a", "winner", "created_at", "archived_at"]
+    list_filter = ["status", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name"]
     readonly_fields = [
         "status",
         "text_preview",
         "winner",
         "winner_declared_at",
+        "archived_at",
         "created_by",
         "created_at",
         "updated_at",
     ]
-    actions = ["start", "pause", "resume", "cancel", "run_now"]
+    actions = ["start", "pause", "resume", "cancel", "run_now", "archive"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A campaign that booked any text is history (the caps and the compliance log count it).
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.sends.exists())
+
+    def delete_model(self, request, obj) -> None:
+        services.delete_campaign(campaign=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for campaign in queryset:
+            services.delete_campaign(campaign=campaign)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
@@ -57,7 +69,13 @@ class CampaignAdmin(admin.ModelAdmin):
         for campaign in queryset:
             try:
                 action(campaign=campaign)
-            except (services.CampaignTransitionError, services.CampaignNotRunnable, ValidationError) as error:
+            except (
+                services.CampaignTransitionError,
+                services.CampaignNotRunnable,
+                services.CampaignLocked,
+                services.CampaignRunFailed,
+                ValidationError,
+            ) as error:
                 self.message_user(request, f"{campaign}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"{campaign}: {done}.", messages.SUCCESS)
@@ -78,9 +96,13 @@ class CampaignAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset) -> None:
         self._each(request, queryset, services.cancel_campaign, "cancelled")
 
+    @admin.action(description="Archive (finished campaigns: hidden from lists, kept on record)")
+    def archive(self, request, queryset) -> None:
+        self._each(request, queryset, services.archive_campaign, "archived")
+
     @admin.action(description="Run now (book what today allows)")
     def run_now(self, request, queryset) -> None:
-        self._each(request, queryset, lambda campaign: services.execute_campaign(campaign_id=campaign.pk), "run")
+        self._each(request, queryset, lambda campaign: services.run_campaign(campaign_id=campaign.pk), "run")
 
 
 @admin.register(CampaignContact)

@@ -36,6 +36,8 @@ def conflicts_as_409():
         raise Conflict(str(error), code="campaign_locked") from error
     except services.CampaignNotRunnable as error:
         raise Conflict(str(error), code="campaign_not_runnable") from error
+    except services.CampaignRunFailed as error:
+        raise Conflict(str(error), code="run_failed") from error
 
 
 class CampaignOutputSerializer(serializers.ModelSerializer):
@@ -56,9 +58,14 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
             "starts_at",
             "winner",
             "winner_declared_at",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
+
+
+class CampaignListQuerySerializer(serializers.Serializer):
+    archived = serializers.BooleanField(required=False, default=False, help_text="List archived campaigns instead")
 
 
 class StartsAtField(serializers.DateTimeField):
@@ -123,13 +130,15 @@ class CampaignUpdateSerializer(CampaignFieldsSerializer):
 class CampaignListApi(APIView):
     @extend_schema(
         operation_id="campaigns_list",
-        responses={200: page_of(CampaignOutputSerializer), **COMMON_ERRORS},
+        parameters=[CampaignListQuerySerializer],
+        responses={200: page_of(CampaignOutputSerializer), 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        query = validate_query(CampaignListQuerySerializer, request)
         return paginated_response(
             request=request,
             view=self,
-            queryset=Campaign.objects.all(),
+            queryset=Campaign.objects.filter(archived_at__isnull=not query["archived"]),
             serializer_class=CampaignOutputSerializer,
         )
 
@@ -175,10 +184,12 @@ class CampaignDetailApi(APIView):
 
     @extend_schema(
         operation_id="campaigns_destroy",
-        responses={204: None, 404: ErrorSerializer, **COMMON_ERRORS},
+        responses={204: None, 404: ErrorSerializer, 409: ErrorSerializer, **COMMON_ERRORS},
+        description="Only a campaign that never booked a text; one with history is cancelled and archived.",
     )
     def delete(self, request: Request, campaign_id: int) -> Response:
-        services.delete_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        with conflicts_as_409():
+            services.delete_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -252,6 +263,16 @@ class CampaignCancelApi(APIView):
         return Response(CampaignOutputSerializer(campaign).data)
 
 
+class CampaignArchiveApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_archive", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        with conflicts_as_409():
+            campaign = services.archive_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
 class CampaignStartApi(APIView):
     @extend_schema(
         operation_id="campaigns_start",
@@ -285,7 +306,7 @@ class CampaignExecuteApi(APIView):
     def post(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         with conflicts_as_409():
-            result = services.execute_campaign(campaign_id=campaign.pk)
+            result = services.run_campaign(campaign_id=campaign.pk)
         return Response(ExecutionResultSerializer(result).data)
 
 

@@ -112,6 +112,12 @@ class Campaign(models.Model):
         help_text="Sending number (E.164); blank uses OPENPHONE_FROM_NUMBER",
     )
     starts_at = models.DateTimeField(null=True, blank=True)
+    # A finished campaign is archived, never deleted once it has texted anyone: hidden from the
+    # lists, kept in the record the caps and the compliance log read.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # The last run that failed unexpectedly (shown on Today until a run succeeds).
+    last_run_failed_at = models.DateTimeField(null=True, blank=True)
+    last_run_error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -135,6 +141,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(from_number="") | Q(from_number__regex=E164_REGEX),
                 name="campaign_from_number_e164",
+            ),
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True) | Q(status__in=["completed", "cancelled"]),
+                name="campaign_archived_only_when_finished",
             ),
         ]
         indexes = [models.Index(fields=["status"])]
@@ -212,7 +222,9 @@ class CampaignSend(models.Model):
 
     Status = SendStatus
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sends")
+    # A send is the record of a text (the caps and the compliance log count it): a campaign that
+    # has one cannot be deleted, only cancelled and archived.
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sends")
     # A send is a record of what we texted: the contact cannot vanish from under it.
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="campaign_sends")
     variant = models.CharField(max_length=1, choices=Variant.choices)

@@ -342,3 +342,20 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
             )
         )
     return progress
+
+
+def run_failure_alerts() -> list:
+    """A Today alert for each campaign whose last run failed unexpectedly, naming it and why."""
+    from django.utils.timezone import localtime
+
+    from messaging.selectors import Alert
+
+    return [
+        Alert(
+            "error",
+            f"The run of campaign {campaign.name!r} failed at {localtime(campaign.last_run_failed_at):%Y-%m-%d %H:%M} "
+            f"({campaign.last_run_error[:200]}). Other campaigns ran; the clock tries it again every minute.",
+            f"/campaigns/{campaign.pk}/",
+        )
+        for campaign in Campaign.objects.filter(last_run_failed_at__isnull=False).order_by("-last_run_failed_at")
+    ]

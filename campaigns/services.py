@@ -20,6 +20,7 @@ from campaigns.calendar import BusinessCalendar, Window
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
 from contacts.models import Contact
 from contacts.selectors import contact_filter
+from messaging import outbox
 from messaging.models import Message
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,10 @@ class CampaignLocked(Exception):
 
 class CampaignNotRunnable(Exception):
     """The campaign cannot send now: it is not active, or it has no number to send from."""
+
+
+class CampaignRunFailed(Exception):
+    """A run failed for a reason nobody planned for: logged, kept on the campaign, shown on Today."""
 
 
 def create_campaign(
@@ -106,9 +111,30 @@ def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
     return campaign
 
 
+@transaction.atomic
 def delete_campaign(*, campaign: Campaign) -> None:
-    """Delete a campaign with its memberships and sends; texts already sent stay on record."""
+    """Delete a campaign that never booked a text (a draft and its audience). One with any send is
+    history the caps, the daily limit and the compliance log count: it is cancelled and archived."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    booked = campaign.sends.count()
+    if booked:
+        raise CampaignLocked(
+            f"The campaign has {booked} text(s) on record, which the caps and the compliance log count: "
+            "it cannot be deleted. Cancel it and archive it instead."
+        )
     campaign.delete()
+
+
+@transaction.atomic
+def archive_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
+    """Hide a finished campaign from the lists; everything it did stays on record."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+        raise CampaignLocked(f"A {campaign.status} campaign cannot be archived: cancel it first.")
+    if campaign.archived_at is None:
+        campaign.archived_at = now or timezone.now()
+        campaign.save(update_fields=["archived_at", "updated_at"])
+    return campaign
 
 
 def add_members(
@@ -151,6 +177,8 @@ def add_members(
 def add_contacts_by_id(*, campaign: Campaign, contact_ids: list[int]) -> int:
     """Add these contacts to the audience; ids that name no contact are an error, not a skip."""
     contact_ids = sorted(set(contact_ids))
+    if not contact_ids:
+        return 0
     found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
     missing = [contact_id for contact_id in contact_ids if contact_id not in found]
     if missing:
@@ -212,7 +240,7 @@ def start_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> "Ex
         if campaign.status == Campaign.Status.DRAFT:
             campaign = schedule_campaign(campaign=campaign, starts_at=now)
         _transition(campaign, Campaign.Status.ACTIVE)
-    return execute_campaign(campaign_id=campaign.pk, now=now)
+    return run_campaign(campaign_id=campaign.pk, now=now)
 
 
 @transaction.atomic
@@ -225,15 +253,21 @@ def resume_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> "E
     """Paused → active, then book again: sends whose slot passed while paused get new slots."""
     with transaction.atomic():
         _transition(campaign, Campaign.Status.ACTIVE)
-    return execute_campaign(campaign_id=campaign.pk, now=now)
+    return run_campaign(campaign_id=campaign.pk, now=now)
 
 
 @transaction.atomic
 def cancel_campaign(*, campaign: Campaign) -> Campaign:
-    """Cancel for good: every send not yet handed to the provider is cancelled with the reason."""
+    """Cancel for good: every send not yet handed to the provider, and every text waiting for a
+    retry, is cancelled with the reason."""
     campaign = _transition(campaign, Campaign.Status.CANCELLED)
+    now = timezone.now()
     campaign.sends.filter(status=SendStatus.QUEUED).update(
-        status=SendStatus.CANCELLED, cancelled_reason="Campaign cancelled", updated_at=timezone.now()
+        status=SendStatus.CANCELLED, cancelled_reason="Campaign cancelled", updated_at=now
+    )
+    # A text waiting for a retry is not sent either; its send is cancelled with it.
+    outbox.cancel_waiting_texts(
+        Message.objects.filter(campaign_send__campaign=campaign), reason="Campaign cancelled", now=now
     )
     return campaign
 
@@ -357,18 +391,41 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         )
 
 
+def run_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> ExecutionResult:
+    """One campaign's run, isolated: an unexpected error is logged with the campaign, kept on it for
+    Today, and raised as CampaignRunFailed (the caller's other work goes on); a run that succeeds
+    clears it."""
+    try:
+        result = execute_campaign(campaign_id=campaign_id, now=now)
+    except (CampaignNotRunnable, CampaignLocked, Campaign.DoesNotExist):
+        raise
+    except Exception as error:
+        logger.exception("The run of campaign %s failed", campaign_id)
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        Campaign.objects.filter(pk=campaign_id).update(last_run_failed_at=timezone.now(), last_run_error=reason)
+        raise CampaignRunFailed(
+            f"The campaign's run failed ({reason[:300]}). It is logged and shown on Today; the clock tries again."
+        ) from error
+    Campaign.objects.filter(pk=campaign_id, last_run_failed_at__isnull=False).update(
+        last_run_failed_at=None, last_run_error=""
+    )
+    return result
+
+
 def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
-    """The clock's tick: activate due campaigns, then run every active one (each on its own)."""
+    """The clock's tick: activate due campaigns, then run every active one, each on its own: one
+    campaign's problem never holds up the others."""
     now = now or timezone.now()
     activate_due_campaigns(now=now)
     results = []
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True):
         try:
-            results.append(execute_campaign(campaign_id=campaign_id, now=now))
+            results.append(run_campaign(campaign_id=campaign_id, now=now))
         except CampaignNotRunnable:
-            # Paused or cancelled since the list was read, or no sending number: the next tick
-            # tries again, and one campaign's problem never holds up the others.
+            # Paused or cancelled since the list was read, or no sending number: the next tick tries again.
             logger.warning("Campaign %s not run", campaign_id, exc_info=True)
+        except CampaignRunFailed:
+            pass  # logged and recorded by run_campaign
     return results
 
 

@@ -17,7 +17,7 @@ MEMBERS_PER_PAGE = 50
 
 @staff_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = list(Campaign.objects.order_by("-id")[:200])
+    campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("-id")[:200])
     return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
 
 
@@ -168,7 +168,12 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
         return redirect("campaigns:detail", campaign.pk)
     try:
         ACTIONS[action](campaign=campaign)
-    except (services.CampaignTransitionError, services.CampaignNotRunnable, services.CampaignLocked) as error:
+    except (
+        services.CampaignTransitionError,
+        services.CampaignNotRunnable,
+        services.CampaignLocked,
+        services.CampaignRunFailed,
+    ) as error:
         messages.error(request, str(error))
     else:
         campaign.refresh_from_db()

@@ -57,6 +57,7 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
         # Every request would be refused, lookups included: nothing moves until a person resumes.
         return {"campaign_sends": 0, "messages": 0, "recovered": 0, "held": True}
     recovered = recover_interrupted(now=now)
+    heal_sends(now=now)
     from messaging import tasks  # the tasks call back into this module
 
     # A batch handed to the broker but not started within this long is handed over again (the
@@ -161,21 +162,22 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         if current_hold() is not None:
             Message.objects.filter(pk=message.pk).update(enqueued_at=None)
             return "held"
-        if message.contact.is_opted_out and message.kind != Message.Kind.OPT_OUT_CONFIRMATION:
+        if message.campaign_send_id:
+            # A retried campaign text passes the same checks as its first attempt did.
+            send = (
+                CampaignSend.objects.select_for_update(of=("self",))
+                .select_related("campaign", "contact")
+                .get(pk=message.campaign_send_id)
+            )
+            checks = dispatch_checks(send, now=now, calendar=BusinessCalendar.from_settings())
+            if not all(checks.values()):
+                outcome = _stop_campaign_text(message, send, checks, now=now)
+                _log_dispatch(send, now, checks, outcome)
+                return outcome
+        elif message.contact.is_opted_out and message.kind != Message.Kind.OPT_OUT_CONFIRMATION:
             # Nothing else reaches an opted-out number, not even a HELP reply written before the STOP.
             _finish(message, Message.Status.FAILED, error="Not sent: the contact opted out", now=now)
             return "cancelled"
-        if message.kind == Message.Kind.CAMPAIGN:
-            campaign = message.campaign_send.campaign
-            if campaign.status == Campaign.Status.PAUSED:
-                Message.objects.filter(pk=message.pk).update(next_attempt_at=now + dt.timedelta(minutes=1))
-                return "held"
-            calendar = BusinessCalendar.from_settings()
-            in_window = compliance.may_send_at(calendar, now, recipient_of(message.contact))
-            if campaign.status != Campaign.Status.ACTIVE or not in_window:
-                # A retry never goes out late: outside the window it ends here, with the reason.
-                _finish(message, Message.Status.FAILED, error="Not sent: its sending window closed", now=now)
-                return "failed"
         message.status = Message.Status.SENDING
         message.status_changed_at = now
         message.claimed_at = now
@@ -206,6 +208,34 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
         )
         checks["state_cap"] = others.count() < texts
     return checks
+
+
+def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:
+    """A campaign text waiting for a retry that may not go now. Opted out or cancelled: it is
+    cancelled. Paused, outside a window, late or over a cap: it is released, and the campaign's
+    next run books the member into a slot that is allowed (never sent late)."""
+    if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
+        reason = "Opted out" if not checks["not_opted_out"] else "Campaign cancelled"
+        cancel_waiting_texts(Message.objects.filter(pk=message.pk), reason=reason, now=now)  # and its send
+        _cancel_send(send, reason, now=now)
+        return "cancelled"
+    failed = ", ".join(name for name, passed in checks.items() if not passed)
+    _release(message, send, reason=f"it could not go in time ({failed})", now=now)
+    return "released"
+
+
+def _release(message: Message, send: CampaignSend, *, reason: str, now: dt.datetime) -> None:
+    """The attempt ends unsent (kept on record, detached from the send) and the send waits again
+    as a missed slot: the next run books the member afresh."""
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.FAILED,
+        status_changed_at=now,
+        error=f"Not sent: {reason}; released to be booked again",
+        campaign_send=None,
+    )
+    CampaignSend.objects.filter(pk=send.pk).update(
+        status=SendStatus.QUEUED, enqueued_at=None, claimed_at=None, last_error=reason, updated_at=now
+    )
 
 
 def _log_dispatch(send: CampaignSend, now: dt.datetime, checks: dict[str, bool], outcome: str) -> None:
@@ -264,6 +294,12 @@ def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
     if error.retryable and message.attempts < settings.SMS_MAX_ATTEMPTS:
         backoff = min(300.0, 5 * 2 ** (message.attempts - 1)) * random.uniform(0.5, 1.5)
         delay = max(backoff, error.retry_after or 0)
+        if message.campaign_send_id and _past_its_slot(message, now + dt.timedelta(seconds=delay)):
+            # Waiting as long as OpenPhone asks would send it late: book it again instead.
+            with transaction.atomic():
+                send = CampaignSend.objects.select_for_update(of=("self",)).get(pk=message.campaign_send_id)
+                _release(message, send, reason=f"{error}, and a retry would be late", now=now)
+            return "released"
         Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
             status=Message.Status.QUEUED,
             status_changed_at=now,
@@ -275,6 +311,11 @@ def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
         return "retrying"
     _finish(message, Message.Status.FAILED, error=str(error), now=now, code=error.code)
     return "failed"
+
+
+def _past_its_slot(message: Message, moment: dt.datetime) -> bool:
+    slot = CampaignSend.objects.filter(pk=message.campaign_send_id).values_list("scheduled_for", flat=True).first()
+    return slot is not None and moment > slot + dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
 
 
 def _known_ids(message: Message, *, since: dt.datetime) -> frozenset[str]:
@@ -369,6 +410,39 @@ def record_undelivered(message: Message, *, error: str, code: str) -> None:
     """OpenPhone took the text but the carrier refused it (``message.failed``): failed, with the
     carrier's code, and the campaign member shows why."""
     _finish(message, Message.Status.FAILED, error=error, now=timezone.now(), code=code)
+
+
+def cancel_waiting_texts(texts, *, reason: str, now: dt.datetime, error: str = "") -> int:
+    """Texts waiting in the outbox (first attempts or retries) that must not go: failed with the
+    reason, and a campaign send waiting on one is cancelled, so nothing stays ``sending``."""
+    texts = texts.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED)
+    send_ids = list(texts.exclude(campaign_send=None).values_list("campaign_send_id", flat=True))
+    cancelled = texts.update(status=Message.Status.FAILED, status_changed_at=now, error=error or f"Not sent: {reason}")
+    CampaignSend.objects.filter(pk__in=send_ids, status=SendStatus.SENDING).update(
+        status=SendStatus.CANCELLED, cancelled_reason=reason[:255], updated_at=now
+    )
+    return cancelled
+
+
+def heal_sends(*, now: dt.datetime | None = None) -> int:
+    """A campaign send left ``sending`` after its text ended (any path that updated one and not the
+    other) takes the text's outcome, so no campaign waits for ever on a send that is over."""
+    now = now or timezone.now()
+    ended = {
+        Message.Status.SENT: SendStatus.SENT,
+        Message.Status.DELIVERED: SendStatus.SENT,
+        Message.Status.FAILED: SendStatus.FAILED,
+        Message.Status.UNKNOWN: SendStatus.UNKNOWN,
+    }
+    healed = 0
+    stuck = Message.objects.filter(campaign_send__status=SendStatus.SENDING, status__in=list(ended)).values_list(
+        "campaign_send_id", "status", "sent_at", "error"
+    )[: BATCH_SIZE * 8]
+    for send_id, status, sent_at, error in stuck:
+        healed += CampaignSend.objects.filter(pk=send_id, status=SendStatus.SENDING).update(
+            status=ended[status], sent_at=sent_at, last_error=error, updated_at=now
+        )
+    return healed
 
 
 def _cancel_send(send: CampaignSend, reason: str, *, now: dt.datetime) -> None:

@@ -69,8 +69,9 @@ def opt_out(
         contact=contact,
         status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.SCHEDULED],
     ).update(status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out", queued_for=None, updated_at=now)
-    Message.objects.filter(contact=contact, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED).update(
-        status=Message.Status.FAILED, status_changed_at=now, error="Not sent: the contact opted out"
+    # Waiting texts too, retries included: their campaign sends are cancelled with them.
+    outbox.cancel_waiting_texts(
+        Message.objects.filter(contact=contact), reason="Opted out", error="Not sent: the contact opted out", now=now
     )
     if message is not None:
         outbox.queue_text(

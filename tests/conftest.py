@@ -2,13 +2,17 @@ import datetime
 import json
 
 import pytest
+import responses
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from attackacrack.celery import app as celery_app
 from messaging.backends import locmem
+from messaging.backends import openphone as openphone_backend
 from tests.factories import StaffUserFactory
+from tests.openphone import FAKE_API_URL
+from tests.openphone.contract import check_calls
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,6 +53,20 @@ def celery_settings():
     yield override
     for key, value in originals.items():
         celery_app.conf[key] = value
+
+
+@pytest.fixture
+def openphone(settings):
+    """OpenPhone faked at the HTTP boundary. Every request the client made and every answer the
+    fake gave is checked against OpenPhone's published OpenAPI file when the test ends."""
+    settings.SMS_BACKEND = "messaging.backends.openphone.SMSBackend"
+    settings.OPENPHONE_API_KEY = "test-key-123"
+    settings.OPENPHONE_API_URL = FAKE_API_URL
+    settings.OPENPHONE_FROM_NUMBER = "+16175550100"
+    openphone_backend.forget_phone_number_ids()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as fake:
+        yield fake
+        check_calls(fake.calls)
 
 
 @pytest.fixture

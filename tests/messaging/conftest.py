@@ -1,30 +1,12 @@
 import datetime as dt
 import json
 
-import pytest
-import responses
-
 from bench.fake_openphone import PHONE_NUMBER_ID, message_resource, phone_number
-from messaging.backends import openphone as openphone_backend
-from tests.openphone.contract import check_calls
+from tests.openphone import FAKE_API_URL
 
-OPENPHONE = "https://api.openphone.test"
+OPENPHONE = FAKE_API_URL
 SHOP_PN = PHONE_NUMBER_ID
 SHOP = "+16175550100"
-
-
-@pytest.fixture
-def openphone(settings):
-    """OpenPhone faked at the HTTP boundary. Every request the client made and every answer the
-    fake gave is checked against OpenPhone's published OpenAPI file when the test ends."""
-    settings.SMS_BACKEND = "messaging.backends.openphone.SMSBackend"
-    settings.OPENPHONE_API_KEY = "test-key-123"
-    settings.OPENPHONE_API_URL = OPENPHONE
-    settings.OPENPHONE_FROM_NUMBER = SHOP
-    openphone_backend.forget_phone_number_ids()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as fake:
-        yield fake
-        check_calls(fake.calls)
 
 
 def accepted(request_id: str = "AC0001"):

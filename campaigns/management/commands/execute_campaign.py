@@ -23,10 +23,10 @@ class Command(BaseCommand):
                 self.stdout.write("No active campaign.")
         else:
             try:
-                results = [services.execute_campaign(campaign_id=campaign)]
+                results = [services.run_campaign(campaign_id=campaign)]
             except Campaign.DoesNotExist as error:
                 raise CommandError(f"No campaign has id {campaign}.") from error
-            except services.CampaignNotRunnable as error:
+            except (services.CampaignNotRunnable, services.CampaignRunFailed) as error:
                 raise CommandError(str(error)) from error
         for result in results:
             name = Campaign.objects.values_list("name", flat=True).get(pk=result.campaign_id)

@@ -1,0 +1,275 @@
+"""The send path under failure (issue 17): a refused text, a retry, a pause, an opt-out or a
+deleted campaign never breaks a campaign, a cap or the record. Each test names the finding it
+reproduces; each failed on the code before the fix."""
+
+import datetime as dt
+import itertools
+import json
+
+import pytest
+import responses
+from django.db.models import ProtectedError
+from freezegun import freeze_time
+
+from bench.fake_openphone import error_body, gateway_body
+from campaigns import services
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
+from contacts.models import Contact
+from messaging import outbox
+from messaging import services as messaging_services
+from messaging.models import Message
+from tests.campaigns.conftest import add_audience, eastern
+from tests.factories import SHOP_NUMBER, CampaignFactory
+from tests.messaging.conftest import OPENPHONE, accepted
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10 = eastern(2024, 1, 15, 10, 0)
+
+
+def active_campaign(size: int, **fields) -> tuple[Campaign, list[Contact]]:
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_b="", **fields)
+    return campaign, add_audience(campaign, size)
+
+
+def run(campaign: Campaign, at: dt.datetime) -> services.ExecutionResult:
+    with freeze_time(at):
+        return services.execute_campaign(campaign_id=campaign.pk)
+
+
+def deliver_all(at: dt.datetime) -> list[str]:
+    with freeze_time(at):
+        return [
+            outbox.deliver_campaign_send(pk)
+            for pk in CampaignSend.objects.filter(status="queued").values_list("pk", flat=True)
+        ]
+
+
+# --- Finding 1: one refused text stopped the campaign for good ---------------------------------
+
+
+def test_a_refused_text_is_final_for_that_member_and_the_next_runs_carry_on(openphone):
+    campaign, contacts = active_campaign(3)
+    refused = contacts[1].phone
+
+    ids = itertools.count()
+
+    def answer(request):
+        if json.loads(request.body)["to"] == [refused]:
+            return 404, {"Content-Type": "application/json"}, json.dumps(error_body(404, "Invalid 'to' number"))
+        return accepted(f"AC{next(ids)}")(request)
+
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=answer)
+    assert run(campaign, MONDAY_10).sent == 3
+    assert sorted(deliver_all(MONDAY_10 + dt.timedelta(minutes=3))) == ["failed", "sent", "sent"]
+
+    again = run(campaign, MONDAY_10 + dt.timedelta(minutes=5))  # raised IntegrityError before
+    services.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=6))
+
+    assert again.sent == 0 and again.status == Campaign.Status.COMPLETED
+    assert CampaignSend.objects.filter(contact=contacts[1]).count() == 1
+    member = CampaignContact.objects.get(contact=contacts[1])
+    assert member.status == "ineligible" and "Invalid 'to' number" in member.ineligible_reason
+
+
+# --- Finding 2: deleting a campaign erased the history the caps depend on ------------------------
+
+
+def test_a_campaign_that_texted_anyone_cannot_be_deleted_by_any_entry_point(openphone, api_client, admin_client):
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACone"))
+    campaign, contacts = active_campaign(1)
+    run(campaign, MONDAY_10)
+    deliver_all(MONDAY_10 + dt.timedelta(minutes=1))
+
+    response = api_client.delete(f"/api/campaigns/{campaign.pk}")
+
+    assert response.status_code == 409
+    assert "1 text(s) on record" in response.json()["detail"][0]["msg"]
+    assert CampaignSend.objects.filter(campaign=campaign).count() == 1 and ComplianceRecord.objects.count() == 1
+    admin_client.post(f"/admin/campaigns/campaign/{campaign.pk}/delete/", {"post": "yes"})
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+    with pytest.raises(ProtectedError):
+        Campaign.objects.filter(pk=campaign.pk).delete()
+
+    # The next campaign still sees the text: no second text within the frequency cap.
+    later, _ = active_campaign(0)
+    services.add_contacts_by_id(campaign=later, contact_ids=[contacts[0].pk])
+    assert run(later, MONDAY_10 + dt.timedelta(minutes=3)).sent == 0
+    assert CampaignContact.objects.get(campaign=later).ineligible_reason.startswith("Texted by another campaign")
+
+
+def test_a_finished_campaign_is_archived_hidden_from_lists_and_kept(api_client):
+    campaign, _ = active_campaign(1)
+    run(campaign, MONDAY_10)
+
+    assert api_client.post(f"/api/campaigns/{campaign.pk}/archive").status_code == 409  # active: cancel first
+    services.cancel_campaign(campaign=campaign)
+    archived = api_client.post(f"/api/campaigns/{campaign.pk}/archive")
+
+    assert archived.status_code == 200 and archived.json()["archived_at"]
+    listed = [row["id"] for row in api_client.get("/api/campaigns").json()["results"]]
+    only_archived = [row["id"] for row in api_client.get("/api/campaigns?archived=true").json()["results"]]
+    assert campaign.pk not in listed and only_archived == [campaign.pk]
+    assert CampaignSend.objects.filter(campaign=campaign).count() == 1
+
+
+def test_a_draft_that_never_booked_a_text_can_still_be_deleted(api_client):
+    campaign = CampaignFactory()
+    add_audience(campaign, 2)
+
+    assert api_client.delete(f"/api/campaigns/{campaign.pk}").status_code == 204
+    assert not CampaignContact.objects.exists()
+
+
+# --- Finding 3: an opt-out while a text waited for a retry left its send sending for ever ------
+
+
+@pytest.fixture
+def retrying(openphone) -> tuple[Campaign, Message]:
+    """A campaign of one whose text OpenPhone rate-limited: it waits for a retry."""
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429, json=gateway_body(), headers={"Retry-After": "30"})
+    campaign, _ = active_campaign(1)
+    run(campaign, MONDAY_10)
+    assert deliver_all(MONDAY_10 + dt.timedelta(seconds=10)) == ["retrying"]
+    return campaign, Message.objects.get()
+
+
+def test_an_opt_out_while_a_retry_waits_cancels_its_send_and_the_campaign_completes(retrying):
+    campaign, message = retrying
+
+    messaging_services.opt_out(contact=message.contact, reason="Replied STOP")
+
+    send = CampaignSend.objects.get()
+    message.refresh_from_db()
+    assert (send.status, send.cancelled_reason) == ("cancelled", "Opted out")
+    assert message.status == "failed"
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=2)).status == Campaign.Status.COMPLETED
+
+
+def test_cancelling_a_campaign_cancels_a_text_waiting_for_a_retry(retrying):
+    campaign, message = retrying
+
+    services.cancel_campaign(campaign=campaign)
+
+    assert CampaignSend.objects.get().status == "cancelled"
+    message.refresh_from_db()
+    assert (message.status, message.error) == ("failed", "Not sent: Campaign cancelled")
+
+
+def test_the_sweep_heals_a_send_whose_text_has_ended(retrying):
+    campaign, message = retrying
+    Message.objects.filter(pk=message.pk).update(status="sent", sent_at=MONDAY_10, external_id="ACdone")
+
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=1)):
+        outbox.dispatch()
+
+    send = CampaignSend.objects.get()
+    assert (send.status, send.sent_at) == ("sent", MONDAY_10)
+
+
+# --- Finding 4: retries skipped the dispatch rules ------------------------------------------------
+
+
+def retry_at(message: Message, at: dt.datetime) -> str:
+    with freeze_time(at):
+        return outbox.deliver_message(message.pk)
+
+
+@pytest.mark.parametrize(
+    ("change", "at", "failed_check"),
+    [
+        ("pause", MONDAY_10 + dt.timedelta(minutes=1), "campaign_active"),
+        (None, MONDAY_10 + dt.timedelta(minutes=11), "on_time"),
+        (None, eastern(2024, 1, 15, 18, 30), "business_window"),
+    ],
+)
+def test_a_retry_that_can_no_longer_go_in_time_is_released_and_booked_again(
+    openphone, retrying, change, at, failed_check
+):
+    campaign, message = retrying
+    if change == "pause":
+        services.pause_campaign(campaign=campaign)
+
+    assert retry_at(message, at) == "released"  # went out late, or failed for good, before
+
+    message.refresh_from_db()
+    assert message.status == "failed" and failed_check in message.error and message.campaign_send is None
+    assert CampaignContact.objects.get().status != "ineligible"
+    if change == "pause":
+        services.resume_campaign(campaign=campaign, now=at + dt.timedelta(minutes=30))
+    else:
+        run(campaign, eastern(2024, 1, 16, 9, 0))
+    [booked] = CampaignSend.objects.filter(status="queued")
+    assert booked.scheduled_for > at
+    assert not [call for call in openphone.calls if call.request.method == "POST"][1:]
+
+
+def test_a_retry_after_longer_than_the_slot_allows_is_released_not_waited_for(openphone):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429, json=gateway_body(), headers={"Retry-After": "3600"})
+    campaign, _ = active_campaign(1)
+    run(campaign, MONDAY_10)
+
+    assert deliver_all(MONDAY_10 + dt.timedelta(seconds=10)) == ["released"]
+
+    assert Message.objects.get().status == "failed"
+    assert CampaignSend.objects.get().status == "queued"  # a missed slot: the next run books it again
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=15)).rebooked == 1
+
+
+# --- Every run is isolated ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def failing_bookings_for(db):
+    """A database that refuses every send booked for one campaign: a failure nobody planned for,
+    made in the database, not by patching our code."""
+    from django.db import connection
+
+    def install(campaign: Campaign) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                CREATE FUNCTION refuse_campaign_{campaign.pk}() RETURNS trigger AS $$
+                BEGIN RAISE EXCEPTION 'disk full while booking'; END $$ LANGUAGE plpgsql;
+                CREATE TRIGGER refuse_campaign_{campaign.pk} BEFORE INSERT ON campaigns_campaignsend
+                FOR EACH ROW WHEN (NEW.campaign_id = {campaign.pk}) EXECUTE FUNCTION refuse_campaign_{campaign.pk}();
+                """
+            )
+
+    return install
+
+
+def test_a_run_that_fails_is_recorded_shown_and_never_stops_the_others_or_answers_500(
+    failing_bookings_for, api_client, admin_client
+):
+    broken, _ = active_campaign(2, name="Broken one")
+    healthy, _ = active_campaign(2, name="Healthy one")
+    failing_bookings_for(broken)
+
+    results = services.run_campaigns(now=MONDAY_10)
+
+    assert [result.campaign_id for result in results] == [healthy.pk]
+    assert CampaignSend.objects.filter(campaign=healthy).count() == 2
+    broken.refresh_from_db()
+    assert "disk full while booking" in broken.last_run_error and broken.last_run_failed_at
+    today = admin_client.get("/").content.decode()
+    assert "The run of campaign &#x27;Broken one&#x27; failed" in today
+    with freeze_time(MONDAY_10):
+        response = api_client.post(f"/api/campaigns/{broken.pk}/execute")
+    assert response.status_code == 409 and response.json()["detail"][0]["type"] == "run_failed"
+
+
+def test_a_run_that_succeeds_again_clears_the_alert(failing_bookings_for, admin_client):
+    from django.db import connection
+
+    campaign, _ = active_campaign(1, name="Flaky one")
+    failing_bookings_for(campaign)
+    services.run_campaigns(now=MONDAY_10)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER refuse_campaign_{campaign.pk} ON campaigns_campaignsend")
+
+    services.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=1))
+
+    campaign.refresh_from_db()
+    assert (campaign.last_run_failed_at, campaign.last_run_error) == (None, "")
+    assert "The run of campaign &#x27;Flaky one&#x27;" not in admin_client.get("/").content.decode()

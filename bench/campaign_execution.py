@@ -78,20 +78,20 @@ def main() -> None:
     args = parser.parse_args()
     setup_database()
     campaign_ids = seed(args.audience, args.campaigns)
-    from campaigns import services
+    from campaigns import booking
 
     print(f"audience {args.audience:,} contacts, {args.campaigns} active campaigns on one number")
 
     def first_run():
-        result = services.execute_campaign(campaign_id=campaign_ids[0], now=MONDAY_10)
+        result = booking.execute_campaign(campaign_id=campaign_ids[0], now=MONDAY_10)
         return f"sent={result.sent} queued={result.queued}"
 
     def steady_run():
-        result = services.execute_campaign(campaign_id=campaign_ids[0], now=MONDAY_10 + dt.timedelta(minutes=1))
+        result = booking.execute_campaign(campaign_id=campaign_ids[0], now=MONDAY_10 + dt.timedelta(minutes=1))
         return f"sent={result.sent} queued={result.queued}"
 
     def whole_tick():
-        results = services.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=2))
+        results = booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=2))
         return f"campaigns={len(results)} booked={sum(r.sent for r in results)}"
 
     from figures import record

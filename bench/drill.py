@@ -133,7 +133,7 @@ def tick_safely(action) -> None:
 
 
 def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable], number_block: int) -> dict:
-    from campaigns import services
+    from campaigns import booking, services
     from campaigns.models import Campaign, CampaignSend
     from contacts.models import Contact
     from messaging import outbox
@@ -157,7 +157,7 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
         campaign=campaign, contact_ids=list(Contact.objects.filter(phone__in=phones).values_list("pk", flat=True))
     )
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
-    booked = services.execute_campaign(campaign_id=campaign.pk).sent
+    booked = booking.execute_campaign(campaign_id=campaign.pk).sent
     worker.start()
     started = time.monotonic()
     pending_disruptions = sorted(disruptions.items())

@@ -60,7 +60,7 @@ def seed(contacts: int, messages: int) -> None:
 
 
 def seed_campaign() -> int:
-    from campaigns import services
+    from campaigns import booking, services
     from campaigns.models import Campaign
 
     campaign = services.create_campaign(
@@ -71,7 +71,7 @@ def seed_campaign() -> int:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    services.execute_campaign(
+    booking.execute_campaign(
         campaign_id=campaign.pk, now=dt.datetime.now(ZoneInfo("America/New_York")).replace(hour=10, minute=0)
     )
     return campaign.pk

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from attackacrack.admin import ReadOnlyAdmin
-from campaigns import selectors, services
+from campaigns import booking, errors, selectors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.csv_export import csv_download
 
@@ -70,10 +70,10 @@ class CampaignAdmin(admin.ModelAdmin):
             try:
                 action(campaign=campaign)
             except (
-                services.CampaignTransitionError,
-                services.CampaignNotRunnable,
-                services.CampaignLocked,
-                services.CampaignRunFailed,
+                errors.CampaignTransitionError,
+                errors.CampaignNotRunnable,
+                errors.CampaignLocked,
+                errors.CampaignRunFailed,
                 ValidationError,
             ) as error:
                 self.message_user(request, f"{campaign}: {error}", messages.ERROR)
@@ -102,7 +102,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run now (book what today allows)")
     def run_now(self, request, queryset) -> None:
-        self._each(request, queryset, lambda campaign: services.run_campaign(campaign_id=campaign.pk), "run")
+        self._each(request, queryset, lambda campaign: booking.run_campaign(campaign_id=campaign.pk), "run")
 
 
 @admin.register(CampaignContact)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import selectors, services
+from campaigns import booking, errors, selectors, services
 from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant
 from campaigns.texts import validate_template
 from contacts.api import (
@@ -30,13 +30,13 @@ def conflicts_as_409():
     """The campaign's state forbids the action: 409 with the reason."""
     try:
         yield
-    except services.CampaignTransitionError as error:
+    except errors.CampaignTransitionError as error:
         raise Conflict(str(error), code="invalid_transition") from error
-    except services.CampaignLocked as error:
+    except errors.CampaignLocked as error:
         raise Conflict(str(error), code="campaign_locked") from error
-    except services.CampaignNotRunnable as error:
+    except errors.CampaignNotRunnable as error:
         raise Conflict(str(error), code="campaign_not_runnable") from error
-    except services.CampaignRunFailed as error:
+    except errors.CampaignRunFailed as error:
         raise Conflict(str(error), code="run_failed") from error
 
 
@@ -306,7 +306,7 @@ class CampaignExecuteApi(APIView):
     def post(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         with conflicts_as_409():
-            result = services.run_campaign(campaign_id=campaign.pk)
+            result = booking.run_campaign(campaign_id=campaign.pk)
         return Response(ExecutionResultSerializer(result).data)
 
 

@@ -1,9 +1,9 @@
 from celery import shared_task
 
-from campaigns import services
+from campaigns import booking
 
 
 @shared_task(ignore_result=True)
 def run_campaigns() -> None:
     """Beat's tick (every minute): activate due campaigns and book what each may send today."""
-    services.run_campaigns()
+    booking.run_campaigns()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from attackacrack.pages import staff_page
-from campaigns import selectors, services, texts
+from campaigns import errors, selectors, services, texts
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignContact
 
@@ -32,7 +32,7 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
                 campaign = services.create_campaign(**fields, created_by=request.user)
             else:
                 campaign = services.update_campaign(campaign=campaign, **fields)
-        except services.CampaignLocked as error:
+        except errors.CampaignLocked as error:
             form.add_error(None, str(error))
         except ValidationError as error:
             form.add_error(None, error)
@@ -169,10 +169,10 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
     try:
         ACTIONS[action](campaign=campaign)
     except (
-        services.CampaignTransitionError,
-        services.CampaignNotRunnable,
-        services.CampaignLocked,
-        services.CampaignRunFailed,
+        errors.CampaignTransitionError,
+        errors.CampaignNotRunnable,
+        errors.CampaignLocked,
+        errors.CampaignRunFailed,
     ) as error:
         messages.error(request, str(error))
     else:

@@ -149,16 +149,21 @@ def test_the_admin_carries_the_business_name(client, staff_user):
     assert b"Attack-a-Crack</a>" in response.content
 
 
-def test_deleting_a_campaign_in_the_admin_takes_its_memberships_and_sends(superuser_client):
+def test_the_admin_refuses_to_delete_a_campaign_that_booked_a_text(superuser_client):
     member = CampaignContactFactory()
     CampaignSendFactory(campaign=member.campaign, contact=member.contact)
     url = reverse("admin:campaigns_campaign_delete", args=[member.campaign.pk])
 
-    confirmation = superuser_client.get(url)
     response = superuser_client.post(url, {"post": "yes"})
 
-    assert confirmation.context["perms_lacking"] == set()
-    assert response.status_code == 302
-    assert not Campaign.objects.exists()
-    assert not CampaignContact.objects.exists()
-    assert not CampaignSend.objects.exists()
+    assert response.status_code == 403
+    assert Campaign.objects.exists() and CampaignSend.objects.exists() and CampaignContact.objects.exists()
+
+
+def test_the_admin_deletes_a_draft_that_never_booked_a_text_with_its_audience(superuser_client):
+    member = CampaignContactFactory()
+    url = reverse("admin:campaigns_campaign_delete", args=[member.campaign.pk])
+
+    assert superuser_client.get(url).context["perms_lacking"] == set()
+    assert superuser_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Campaign.objects.exists() and not CampaignContact.objects.exists()

@@ -44,7 +44,7 @@ def test_scheduled_campaigns_start_when_the_clock_reaches_them(api_client, draft
     assert response.status_code == 200
     assert response.json()["status"] == "scheduled"
 
-    from campaigns.services import run_campaigns
+    from campaigns.booking import run_campaigns
 
     with freeze_time(eastern(2024, 1, 15, 9, 29)):
         assert run_campaigns() == []

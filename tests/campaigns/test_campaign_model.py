@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact, CampaignSend
@@ -12,24 +13,29 @@ from tests.factories import CampaignContactFactory, CampaignFactory, CampaignSen
 pytestmark = pytest.mark.django_db
 
 
-def test_deleting_a_campaign_deletes_its_memberships_and_sends_but_not_contacts_or_texts():
+def test_the_database_refuses_to_delete_a_campaign_that_has_sends():
+    campaign = CampaignFactory()
+    members = CampaignContactFactory.create_batch(3, campaign=campaign)
+    sends = [CampaignSendFactory(campaign=campaign, contact=m.contact) for m in members]
+    MessageFactory(contact=members[0].contact, kind=Message.Kind.CAMPAIGN, campaign_send=sends[0], body="Hi Mary")
+
+    with pytest.raises(ProtectedError):
+        campaign.delete()
+
+    assert CampaignSend.objects.filter(campaign=campaign).count() == 3
+    assert CampaignContact.objects.filter(campaign=campaign).count() == 3
+
+
+def test_deleting_a_campaign_that_never_booked_a_text_takes_its_memberships_not_contacts():
     campaign = CampaignFactory()
     other = CampaignFactory()
     members = CampaignContactFactory.create_batch(3, campaign=campaign)
-    sends = [CampaignSendFactory(campaign=campaign, contact=m.contact) for m in members]
-    text = MessageFactory(
-        contact=members[0].contact, kind=Message.Kind.CAMPAIGN, campaign_send=sends[0], body="Hi Mary"
-    )
     kept_member = CampaignContactFactory(campaign=other, contact=members[0].contact)
 
     campaign.delete()
 
     assert not CampaignContact.objects.filter(campaign_id=campaign.id).exists()
-    assert not CampaignSend.objects.filter(campaign_id=campaign.id).exists()
     assert Contact.objects.count() == 3
-    text.refresh_from_db()
-    assert text.body == "Hi Mary"
-    assert text.campaign_send is None
     assert CampaignContact.objects.get() == kept_member
 
 

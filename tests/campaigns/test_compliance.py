@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns import compliance, services
+from campaigns import booking, compliance, services
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignSend, ComplianceRecord
 from contacts.models import Contact
@@ -42,7 +42,7 @@ def campaign_with(*contacts: Contact, **fields) -> Campaign:
 
 def booked_slot(campaign: Campaign, at: dt.datetime) -> dt.datetime | None:
     with freeze_time(at):
-        services.execute_campaign(campaign_id=campaign.pk)
+        booking.execute_campaign(campaign_id=campaign.pk)
     send = CampaignSend.objects.filter(campaign=campaign).first()
     return send.scheduled_for.astimezone(EASTERN) if send else None
 
@@ -265,7 +265,7 @@ def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, 
             campaign_with(*[c for c, _ in contacts], frequency_cap_days=cap_days, daily_limit=125) for _ in range(4)
         ]
         for campaign in campaigns:
-            services.execute_campaign(campaign_id=campaign.pk, now=start)
+            booking.execute_campaign(campaign_id=campaign.pk, now=start)
         # Some opt out after booking, before their text would go.
         for person, opt_out in contacts:
             if opt_out == "during":
@@ -278,7 +278,7 @@ def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, 
         later = start + dt.timedelta(hours=3)
         for campaign in campaigns:
             if Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.ACTIVE:
-                services.execute_campaign(campaign_id=campaign.pk, now=later)
+                booking.execute_campaign(campaign_id=campaign.pk, now=later)
 
         sends = list(CampaignSend.objects.select_related("contact", "compliance"))
         for send in sends:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from campaigns import services
+from campaigns import booking, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
 from tests.campaigns.conftest import add_audience, eastern
@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 MONDAY_10 = eastern(2024, 1, 15, 10, 0)
 
 
-def run(campaign: Campaign, at: dt.datetime = MONDAY_10) -> services.ExecutionResult:
+def run(campaign: Campaign, at: dt.datetime = MONDAY_10) -> booking.ExecutionResult:
     with freeze_time(at):
-        return services.execute_campaign(campaign_id=campaign.pk)
+        return booking.execute_campaign(campaign_id=campaign.pk)
 
 
 def member(campaign: Campaign, contact: Contact) -> CampaignContact:

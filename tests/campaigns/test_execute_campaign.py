@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count
 from freezegun import freeze_time
 
-from campaigns import selectors, services
+from campaigns import booking, errors, selectors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
 from tests.campaigns.conftest import EASTERN, add_audience, eastern
 from tests.factories import SHOP_NUMBER, CampaignFactory
@@ -22,7 +22,7 @@ def test_two_hundred_eligible_inside_hours_books_125_and_queues_75(active_campai
     add_audience(active_campaign, 200)
 
     with freeze_time(eastern(2024, 1, 15, 10, 0)):  # a Monday, 10:00 ET
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (result.sent, result.queued) == (125, 75)
     sends = CampaignSend.objects.filter(campaign=active_campaign).order_by("scheduled_for")
@@ -45,9 +45,9 @@ def test_running_again_the_same_day_books_nothing_more(active_campaign):
     add_audience(active_campaign, 200)
 
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
     with freeze_time(eastern(2024, 1, 15, 10, 5)):
-        again = services.execute_campaign(campaign_id=active_campaign.pk)
+        again = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (again.sent, again.queued, again.booked_today) == (0, 75, 125)
     assert CampaignSend.objects.filter(campaign=active_campaign).count() == 125
@@ -57,7 +57,7 @@ def test_after_hours_books_nothing_and_queues_everyone_for_9am_next_business_day
     add_audience(active_campaign, 40)
 
     with freeze_time(eastern(2024, 1, 15, 20, 0)):  # Monday 20:00 ET (01:00 UTC Tuesday)
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (result.sent, result.queued) == (0, 40)
     assert not CampaignSend.objects.exists()
@@ -70,7 +70,7 @@ def test_saturday_queues_for_monday_and_a_big_audience_spills_over_days_at_the_l
     add_audience(active_campaign, 300)
 
     with freeze_time(eastern(2024, 1, 20, 11, 0)):  # Saturday
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (result.sent, result.queued) == (0, 300)
     by_day = dict(
@@ -87,7 +87,7 @@ def test_before_opening_on_a_business_day_books_from_nine(active_campaign):
     add_audience(active_campaign, 10)
 
     with freeze_time(eastern(2024, 1, 16, 7, 30)):
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert result.sent == 10
     first = CampaignSend.objects.order_by("scheduled_for").first()
@@ -97,10 +97,10 @@ def test_before_opening_on_a_business_day_books_from_nine(active_campaign):
 def test_the_next_morning_books_the_queue_from_nine(active_campaign):
     add_audience(active_campaign, 200)
     with freeze_time(eastern(2024, 1, 15, 20, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
     with freeze_time(eastern(2024, 1, 16, 9, 0)):
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (result.sent, result.queued) == (125, 75)
     assert CampaignSend.objects.filter(business_date=dt.date(2024, 1, 16)).count() == 125
@@ -111,7 +111,7 @@ def test_holidays_are_skipped(active_campaign):
     add_audience(active_campaign, 5)
 
     with freeze_time(eastern(2024, 12, 24, 19, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
     member = CampaignContact.objects.filter(campaign=active_campaign).first()
     assert member.queued_for == eastern(2024, 12, 26, 9, 0)
@@ -121,13 +121,13 @@ def test_the_window_follows_new_york_across_the_dst_change(active_campaign):
     add_audience(active_campaign, 5)
 
     with freeze_time(eastern(2024, 3, 9, 12, 0)):  # Saturday before DST starts (EST, UTC-5)
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
     member = CampaignContact.objects.filter(campaign=active_campaign).first()
     # Monday 09:00 EDT is 13:00 UTC, not the 14:00 UTC it was the week before.
     assert member.queued_for == dt.datetime(2024, 3, 11, 13, 0, tzinfo=dt.UTC)
 
     with freeze_time(dt.datetime(2024, 3, 11, 12, 59, tzinfo=dt.UTC)):  # 08:59 EDT
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
     assert CampaignSend.objects.order_by("scheduled_for").first().scheduled_for == eastern(2024, 3, 11, 9, 0)
 
 
@@ -135,7 +135,7 @@ def test_late_in_the_day_books_only_what_fits_before_closing(active_campaign):
     add_audience(active_campaign, 200)
 
     with freeze_time(eastern(2024, 1, 15, 17, 0)):  # one hour left: 50 slots at 72 s
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (result.sent, result.queued) == (50, 150)
     last = CampaignSend.objects.order_by("-scheduled_for").first().scheduled_for
@@ -148,8 +148,8 @@ def test_the_limit_is_per_number_per_local_day_shared_by_campaigns(active_campai
     add_audience(other, 100)
 
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        first = services.execute_campaign(campaign_id=active_campaign.pk)
-        second = services.execute_campaign(campaign_id=other.pk)
+        first = booking.execute_campaign(campaign_id=active_campaign.pk)
+        second = booking.execute_campaign(campaign_id=other.pk)
 
     assert (first.sent, second.sent) == (100, 25)
     assert CampaignSend.objects.filter(from_number=SHOP_NUMBER, business_date=dt.date(2024, 1, 15)).count() == 125
@@ -165,7 +165,7 @@ def test_a_campaign_limit_below_the_number_limit_holds(active_campaign):
     add_audience(active_campaign, 100)
 
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert (result.sent, result.queued) == (30, 70)
     queued_days = set(
@@ -179,11 +179,11 @@ def test_evening_utc_midnight_does_not_reset_the_limit(active_campaign, settings
     add_audience(active_campaign, 200, state="NH", zip_code="03101")  # federal hours: texts until 21:00
 
     with freeze_time(eastern(2024, 1, 15, 18, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
     CampaignSend.objects.update(status=CampaignSend.Status.SENT, sent_at=eastern(2024, 1, 15, 18, 0))
     # 19:30 ET is 00:30 UTC on the 16th: a UTC "day" would give a fresh 125.
     with freeze_time(eastern(2024, 1, 15, 19, 30)):
-        later = services.execute_campaign(campaign_id=active_campaign.pk)
+        later = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert later.sent == 0
     assert CampaignSend.objects.count() == 125
@@ -193,7 +193,7 @@ def test_each_days_batch_is_balanced_between_variants(active_campaign):
     add_audience(active_campaign, 400)
 
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
     variants = list(CampaignSend.objects.values_list("variant", flat=True))
     assert abs(variants.count("A") - variants.count("B")) <= 1
@@ -205,7 +205,7 @@ def test_a_70_30_split_holds_within_the_batch(active_campaign):
     add_audience(active_campaign, 400)
 
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
     variants = list(CampaignSend.objects.values_list("variant", flat=True))
     assert abs(variants.count("A") - round(125 * 0.7)) <= 1
@@ -226,8 +226,8 @@ def test_only_an_active_campaign_runs(active_campaign):
     active_campaign.status = Campaign.Status.PAUSED
     active_campaign.save()
 
-    with pytest.raises(services.CampaignNotRunnable, match="paused"):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+    with pytest.raises(errors.CampaignNotRunnable, match="paused"):
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
 
 def test_a_campaign_without_a_sending_number_does_not_run(active_campaign, settings):
@@ -235,19 +235,19 @@ def test_a_campaign_without_a_sending_number_does_not_run(active_campaign, setti
     active_campaign.from_number = ""
     active_campaign.save()
 
-    with pytest.raises(services.CampaignNotRunnable, match="OPENPHONE_FROM_NUMBER"):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+    with pytest.raises(errors.CampaignNotRunnable, match="OPENPHONE_FROM_NUMBER"):
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
 
 def test_the_campaign_completes_when_its_audience_is_exhausted(active_campaign):
     add_audience(active_campaign, 3)
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
     CampaignSend.objects.update(status=CampaignSend.Status.SENT, sent_at=eastern(2024, 1, 15, 10, 1))
     CampaignContact.objects.update(status=CampaignContact.Status.SENT)
 
     with freeze_time(eastern(2024, 1, 15, 10, 5)):
-        result = services.execute_campaign(campaign_id=active_campaign.pk)
+        result = booking.execute_campaign(campaign_id=active_campaign.pk)
 
     assert result.status == Campaign.Status.COMPLETED
     active_campaign.refresh_from_db()
@@ -268,7 +268,7 @@ def test_two_workers_running_at_once_never_exceed_the_limit_or_double_book():
         try:
             start.wait()
             # The clock is passed in: freezegun's patched clock is not safe across threads.
-            services.execute_campaign(campaign_id=campaign_id, now=eastern(2024, 1, 15, 10, 0))
+            booking.execute_campaign(campaign_id=campaign_id, now=eastern(2024, 1, 15, 10, 0))
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
         finally:
@@ -290,7 +290,7 @@ def test_two_workers_running_at_once_never_exceed_the_limit_or_double_book():
 def test_due_sends_are_only_those_of_active_campaigns_whose_slot_came(active_campaign):
     add_audience(active_campaign, 5)
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
-        services.execute_campaign(campaign_id=active_campaign.pk)
+        booking.execute_campaign(campaign_id=active_campaign.pk)
 
     at = eastern(2024, 1, 15, 10, 3)  # slots 10:00:00, 10:01:12, 10:02:24 have come
     assert selectors.due_sends(now=at).count() == 3

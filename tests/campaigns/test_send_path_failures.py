@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from freezegun import freeze_time
 
 from bench.fake_openphone import error_body, gateway_body
-from campaigns import services
+from campaigns import booking, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts.models import Contact
 from messaging import outbox
@@ -32,9 +32,9 @@ def active_campaign(size: int, **fields) -> tuple[Campaign, list[Contact]]:
     return campaign, add_audience(campaign, size)
 
 
-def run(campaign: Campaign, at: dt.datetime) -> services.ExecutionResult:
+def run(campaign: Campaign, at: dt.datetime) -> booking.ExecutionResult:
     with freeze_time(at):
-        return services.execute_campaign(campaign_id=campaign.pk)
+        return booking.execute_campaign(campaign_id=campaign.pk)
 
 
 def deliver_all(at: dt.datetime) -> list[str]:
@@ -64,7 +64,7 @@ def test_a_refused_text_is_final_for_that_member_and_the_next_runs_carry_on(open
     assert sorted(deliver_all(MONDAY_10 + dt.timedelta(minutes=3))) == ["failed", "sent", "sent"]
 
     again = run(campaign, MONDAY_10 + dt.timedelta(minutes=5))  # raised IntegrityError before
-    services.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=6))
+    booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=6))
 
     assert again.sent == 0 and again.status == Campaign.Status.COMPLETED
     assert CampaignSend.objects.filter(contact=contacts[1]).count() == 1
@@ -246,7 +246,7 @@ def test_a_run_that_fails_is_recorded_shown_and_never_stops_the_others_or_answer
     healthy, _ = active_campaign(2, name="Healthy one")
     failing_bookings_for(broken)
 
-    results = services.run_campaigns(now=MONDAY_10)
+    results = booking.run_campaigns(now=MONDAY_10)
 
     assert [result.campaign_id for result in results] == [healthy.pk]
     assert CampaignSend.objects.filter(campaign=healthy).count() == 2
@@ -264,11 +264,11 @@ def test_a_run_that_succeeds_again_clears_the_alert(failing_bookings_for, admin_
 
     campaign, _ = active_campaign(1, name="Flaky one")
     failing_bookings_for(campaign)
-    services.run_campaigns(now=MONDAY_10)
+    booking.run_campaigns(now=MONDAY_10)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TRIGGER refuse_campaign_{campaign.pk} ON campaigns_campaignsend")
 
-    services.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=1))
+    booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=1))
 
     campaign.refresh_from_db()
     assert (campaign.last_run_failed_at, campaign.last_run_error) == (None, "")

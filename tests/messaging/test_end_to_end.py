@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from attackacrack.celery import app as celery_app
-from campaigns import services as campaign_services
+from campaigns import booking
 from campaigns.models import Campaign, CampaignSend
 from contacts.models import Contact
 from messaging import outbox
@@ -47,7 +47,7 @@ def test_a_campaign_reaches_openphone_once_per_contact_through_a_real_worker(ope
         closed.set()
 
     with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING"):
-        campaign_services.run_campaigns()
+        booking.run_campaigns()
         deadline = time.monotonic() + 30
         while CampaignSend.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
             outbox.dispatch()

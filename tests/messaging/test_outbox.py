@@ -9,6 +9,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from bench.fake_openphone import error_body, gateway_body, message_resource
+from campaigns import booking
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from messaging import outbox
@@ -29,7 +30,7 @@ def booked_send(db) -> CampaignSend:
     )
     add_audience(campaign, 1, first_name="Mary")
     with freeze_time(MONDAY_10):
-        campaign_services.execute_campaign(campaign_id=campaign.pk)
+        booking.execute_campaign(campaign_id=campaign.pk)
     return CampaignSend.objects.get()
 
 
@@ -148,7 +149,7 @@ def test_when_nobody_can_tell_the_text_is_unknown_for_a_person(openphone, booked
     booked_send.refresh_from_db()
     assert booked_send.status == CampaignSend.Status.UNKNOWN
     # Unknown counts as texted: no other campaign books this contact within the cap.
-    assert booked_send.status in campaign_services.LIVE_SEND_STATUSES
+    assert booked_send.status in booking.LIVE_SEND_STATUSES
 
 
 def interrupted(send: CampaignSend) -> Message:
@@ -339,7 +340,7 @@ def test_a_carrier_failure_reported_later_keeps_the_member_from_being_booked_aga
     outbox.record_undelivered(Message.objects.get(), error="Not delivered (30006): landline", code="30006")
 
     with freeze_time(MONDAY_10 + dt.timedelta(minutes=5)):
-        result = campaign_services.execute_campaign(campaign_id=booked_send.campaign_id)
+        result = booking.execute_campaign(campaign_id=booked_send.campaign_id)
 
     assert result.sent == 0 and CampaignSend.objects.count() == 1
     member = CampaignContact.objects.get()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.timezone import localtime
 
-from campaigns import services
+from campaigns import booking, errors
 from campaigns.models import Campaign
 
 
@@ -18,15 +18,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, campaign: int | None, all: bool, **options) -> None:
         if all:
-            results = services.run_campaigns()
+            results = booking.run_campaigns()
             if not results:
                 self.stdout.write("No active campaign.")
         else:
             try:
-                results = [services.run_campaign(campaign_id=campaign)]
+                results = [booking.run_campaign(campaign_id=campaign)]
             except Campaign.DoesNotExist as error:
                 raise CommandError(f"No campaign has id {campaign}.") from error
-            except (services.CampaignNotRunnable, services.CampaignRunFailed) as error:
+            except (errors.CampaignNotRunnable, errors.CampaignRunFailed) as error:
                 raise CommandError(str(error)) from error
         for result in results:
             name = Campaign.objects.values_list("name", flat=True).get(pk=result.campaign_id)

@@ -1,0 +1,421 @@
+"""The booking engine: how a campaign run decides who is texted when.
+
+One run (`execute_campaign`, behind the clock, the API's execute/start/resume, the admin and
+`manage.py execute_campaign`) takes the booking lock, decides eligibility again, releases sends
+that missed their slot, books as many members as today's budget and window allow (paced, never a
+burst, balanced between variants), forecasts the day of everyone else, and completes the campaign
+when its audience is exhausted. `run_campaign` isolates one run; `run_campaigns` is the clock.
+"""
+
+import collections
+import datetime as dt
+import logging
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from campaigns import compliance, selectors
+from campaigns.calendar import BusinessCalendar, Window
+from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
+from contacts.models import Contact
+from messaging.models import Message
+
+logger = logging.getLogger(__name__)
+
+# Sends that count as texting a contact (for the frequency cap): going out, gone, or maybe gone.
+LIVE_SEND_STATUSES = [SendStatus.QUEUED, SendStatus.SENDING, SendStatus.SENT, SendStatus.UNKNOWN]
+
+
+def activate_due_campaigns(*, now: dt.datetime | None = None) -> list[int]:
+    """Scheduled campaigns whose start time has come become active; returns their ids."""
+    now = now or timezone.now()
+    activated = []
+    for campaign_id in Campaign.objects.filter(status=Campaign.Status.SCHEDULED, starts_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        # Compare-and-set: a second beat (or a staff action) may have moved it meanwhile.
+        if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SCHEDULED).update(
+            status=Campaign.Status.ACTIVE, updated_at=now
+        ):
+            activated.append(campaign_id)
+    return activated
+
+
+# --- Execution -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What one run of a campaign did. ``sent`` and ``queued`` are the user's contract names."""
+
+    campaign_id: int
+    status: str
+    sent: int  # sends booked for today's window by this run
+    queued: int  # eligible members waiting for a later business day
+    rebooked: int  # booked sends that missed their slot and got a new one (or went back to the queue)
+    ineligible: int
+    flagged: int
+    booked_today: int  # this campaign's sends counting against today's limit, this run's included
+    business_date: dt.date | None  # the day this run booked for, None outside business days
+    next_send_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# One lock for all booking: the daily limit is shared by every campaign on a number, and the
+# frequency cap by every campaign texting a contact, so two runs must never count at once.
+BOOKING_LOCK_KEY = 0x41414321  # "AAC!"
+
+
+def _lock_booking() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BOOKING_LOCK_KEY])
+    # SQLite: transactions start IMMEDIATE (settings), which serializes writers already.
+
+
+def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> ExecutionResult:
+    """Book today's sends for an active campaign and queue the rest for later business days.
+
+    The one code path behind the beat schedule, the API action and the manage.py command.
+    Takes the booking lock, re-decides eligibility, gives sends that missed their slot a new
+    one, books as many eligible members as today's remaining budget and window allow (paced,
+    never a burst, balanced between variants), forecasts the day of everyone else, and
+    completes the campaign when its audience is exhausted.
+    """
+    now = now or timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    with transaction.atomic():
+        _lock_booking()
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != Campaign.Status.ACTIVE:
+            raise CampaignNotRunnable(f"The campaign is {campaign.status}, not active: it sends nothing.")
+        try:
+            number = selectors.sending_number(campaign)
+        except selectors.NoSendingNumber as error:
+            raise CampaignNotRunnable(str(error)) from error
+
+        _refresh_eligibility(campaign, now)
+        today = calendar.local_date(now)
+        window = calendar.window(today)
+        open_today = window is not None and now < window.closes
+        rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
+
+        waiting = selectors.waiting_members(campaign)
+        booked: list[CampaignSend] = []
+        if open_today:
+            booked = _book_today(campaign, waiting, number=number, today=today, calendar=calendar, now=now)
+        booked_members = {send.contact_id for send in booked}
+        later = [member for member in waiting if member.contact_id not in booked_members]
+        _forecast_later_days(later, campaign, calendar=calendar, after=today)
+
+        counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
+        if _audience_exhausted(campaign):
+            campaign.status = Campaign.Status.COMPLETED
+            campaign.save(update_fields=["status", "updated_at"])
+        next_send = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
+        return ExecutionResult(
+            campaign_id=campaign.pk,
+            status=campaign.status,
+            sent=len(booked),
+            queued=len(waiting) - len(booked),
+            rebooked=rebooked,
+            ineligible=counts.get(CampaignContact.Status.INELIGIBLE, 0),
+            flagged=counts.get(CampaignContact.Status.FLAGGED, 0),
+            booked_today=campaign.sends.filter(business_date=today).exclude(status=SendStatus.CANCELLED).count(),
+            business_date=today if open_today else None,
+            next_send_at=next_send,
+        )
+
+
+def run_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> ExecutionResult:
+    """One campaign's run, isolated: an unexpected error is logged with the campaign, kept on it for
+    Today, and raised as CampaignRunFailed (the caller's other work goes on); a run that succeeds
+    clears it."""
+    try:
+        result = execute_campaign(campaign_id=campaign_id, now=now)
+    except (CampaignNotRunnable, CampaignLocked, Campaign.DoesNotExist):
+        raise
+    except Exception as error:
+        logger.exception("The run of campaign %s failed", campaign_id)
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        Campaign.objects.filter(pk=campaign_id).update(last_run_failed_at=timezone.now(), last_run_error=reason)
+        raise CampaignRunFailed(
+            f"The campaign's run failed ({reason[:300]}). It is logged and shown on Today; the clock tries again."
+        ) from error
+    Campaign.objects.filter(pk=campaign_id, last_run_failed_at__isnull=False).update(
+        last_run_failed_at=None, last_run_error=""
+    )
+    return result
+
+
+def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
+    """The clock's tick: activate due campaigns, then run every active one, each on its own: one
+    campaign's problem never holds up the others."""
+    now = now or timezone.now()
+    activate_due_campaigns(now=now)
+    results = []
+    for campaign_id in Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True):
+        try:
+            results.append(run_campaign(campaign_id=campaign_id, now=now))
+        except CampaignNotRunnable:
+            # Paused or cancelled since the list was read, or no sending number: the next tick tries again.
+            logger.warning("Campaign %s not run", campaign_id, exc_info=True)
+        except CampaignRunFailed:
+            pass  # logged and recorded by run_campaign
+    return results
+
+
+def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
+    """Decide again, in one statement, whether each member without a send may be texted.
+
+    Eligibility can change between adding and sending (an opt-out, another campaign's text),
+    so it is decided every time the campaign runs. The first rule that applies is the reason.
+    """
+    contact = Contact.objects.filter(pk=OuterRef("contact_id"))
+    rules: list[tuple[Any, str, str]] = [
+        (Exists(contact.filter(opted_out_at__isnull=False)), CampaignContact.Status.INELIGIBLE, "Opted out"),
+        (
+            Exists(contact.filter(line_type=Contact.LineType.LANDLINE)),
+            CampaignContact.Status.INELIGIBLE,
+            "Not a mobile number (landline)",
+        ),
+    ]
+    if campaign.frequency_cap_days:
+        since = now - dt.timedelta(days=campaign.frequency_cap_days)
+        recent = (
+            CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=LIVE_SEND_STATUSES)
+            .exclude(campaign_id=campaign.pk)
+            .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+            .filter(texted_at__gte=since)
+        )
+        rules.append(
+            (
+                Exists(recent),
+                CampaignContact.Status.INELIGIBLE,
+                f"Texted by another campaign in the last {campaign.frequency_cap_days} days",
+            )
+        )
+    texted_us = Q(
+        Exists(Message.objects.filter(contact_id=OuterRef("contact_id"), direction=Message.Direction.INBOUND)),
+        review_approved=False,
+    )
+    if campaign.prior_contact_policy == Campaign.PriorContactPolicy.SKIP:
+        rules.append((texted_us, CampaignContact.Status.INELIGIBLE, "Has texted us before (campaign skips them)"))
+    else:
+        rules.append((texted_us, CampaignContact.Status.FLAGGED, "Has texted us before: review before texting"))
+
+    new_status = Case(
+        *[When(condition, then=Value(status)) for condition, status, _ in rules],
+        When(
+            status__in=[CampaignContact.Status.INELIGIBLE, CampaignContact.Status.FLAGGED],
+            then=Value(CampaignContact.Status.PENDING),
+        ),
+        default=F("status"),
+    )
+    new_reason = Case(*[When(condition, then=Value(reason)) for condition, _, reason in rules], default=Value(""))
+    # A member with a send in this campaign was decided for good (texted, refused, cancelled):
+    # deciding again would book them a second time.
+    candidates = campaign.memberships.filter(
+        status__in=[
+            CampaignContact.Status.PENDING,
+            CampaignContact.Status.QUEUED,
+            CampaignContact.Status.INELIGIBLE,
+            CampaignContact.Status.FLAGGED,
+        ]
+    ).exclude(Exists(CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))))
+    changed = candidates.annotate(new_status=new_status, new_reason=new_reason).exclude(
+        status=F("new_status"), ineligible_reason=F("new_reason")
+    )
+    CampaignContact.objects.filter(pk__in=changed.values("pk")).update(
+        status=new_status, ineligible_reason=new_reason, queued_for=None, updated_at=now
+    )
+
+
+def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:
+    """Sends still queued well after their slot (paused, workers down) never go out late.
+
+    Today's, while the window is still open, are released and booked again into fresh slots
+    ahead of everyone else; earlier days' are released back to the front of the queue. A
+    released send was never handed to the provider (it is still ``queued``), so deleting the
+    outbox row loses nothing: the member waits again.
+    """
+    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
+    missed = campaign.sends.filter(status=SendStatus.QUEUED, scheduled_for__lt=late)
+    if not keep_today:
+        missed = missed | campaign.sends.filter(status=SendStatus.QUEUED, business_date__lt=today)
+    missed_contacts = list(missed.values_list("contact_id", flat=True))
+    if not missed_contacts:
+        return 0
+    campaign.sends.filter(status=SendStatus.QUEUED, contact_id__in=missed_contacts).delete()
+    campaign.memberships.filter(contact_id__in=missed_contacts, status=CampaignContact.Status.SCHEDULED).update(
+        status=CampaignContact.Status.PENDING, updated_at=now
+    )
+    return len(missed_contacts)
+
+
+def _book_today(
+    campaign: Campaign,
+    waiting: list[selectors.Waiting],
+    *,
+    number: str,
+    today: dt.date,
+    calendar: BusinessCalendar,
+    now: dt.datetime,
+) -> list[CampaignSend]:
+    """Book as many waiting members as today's budget allows, each in a paced slot inside the
+    window that person may be texted in (business hours ∩ their local legal hours)."""
+    business = calendar.window(today)
+    gap = dt.timedelta(minutes=settings.CAMPAIGN_PACE_MINUTES) / settings.CAMPAIGN_PACE_BATCH
+    todays_sends = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(
+        status=SendStatus.CANCELLED
+    )
+    used_on_number = todays_sends.count()
+    used_by_campaign = todays_sends.filter(campaign=campaign).count()
+    last_slot = todays_sends.filter(status=SendStatus.QUEUED).aggregate(at=Max("scheduled_for"))["at"]
+    # Pacing is per number: after the last slot any campaign on it has booked today.
+    first_slot = max(now, business.opens, last_slot + gap if last_slot else business.opens)
+    budget = min(settings.SMS_DAILY_LIMIT_PER_NUMBER - used_on_number, campaign.daily_limit - used_by_campaign)
+    if budget <= 0 or first_slot >= business.closes:
+        return []
+
+    windows: dict[compliance.Recipient, Window | None] = {}
+    over_state_cap = _over_state_cap(waiting, since=first_slot - dt.timedelta(hours=24), until=business.closes)
+    # Members grouped by the window they may be texted in, each group in queue order.
+    groups: dict[Window, collections.deque[tuple[int, selectors.Waiting]]] = {}
+    for position, member in enumerate(waiting):
+        if member.recipient not in windows:
+            windows[member.recipient] = compliance.allowed_window(calendar, today, member.recipient)
+        window = windows[member.recipient]
+        if window is None or window.closes <= first_slot or member.contact_id in over_state_cap:
+            continue
+        groups.setdefault(window, collections.deque()).append((position, member))
+
+    chosen: list[tuple[selectors.Waiting, dt.datetime, Window]] = []
+    slot = first_slot
+    while len(chosen) < budget and slot < business.closes and groups:
+        open_now = [(queue[0][0], window) for window, queue in groups.items() if slot in window]
+        if not open_now:
+            # Nobody left may be texted at this slot: jump to the next slot some window opens at.
+            upcoming = min((window.opens for window in groups if window.opens > slot), default=None)
+            if upcoming is None:
+                break
+            slot += gap * math.ceil((upcoming - slot) / gap)
+            continue
+        _, window = min(open_now)
+        _, member = groups[window].popleft()
+        chosen.append((member, slot, window))
+        slot += gap
+        for closed in [window for window in groups if not groups[window] or window.closes <= slot]:
+            del groups[closed]
+    if not chosen:
+        return []
+
+    sends = CampaignSend.objects.bulk_create(
+        CampaignSend(
+            campaign=campaign,
+            contact_id=member.contact_id,
+            variant=campaign.winner or member.variant,
+            from_number=number,
+            business_date=today,
+            scheduled_for=slot,
+        )
+        for member, slot, _ in chosen
+    )
+    zone_sources = dict(
+        Contact.objects.filter(pk__in=[m.contact_id for m, _, _ in chosen]).values_list("pk", "time_zone_source")
+    )
+    ComplianceRecord.objects.bulk_create(
+        ComplianceRecord(
+            send=send,
+            recipient_zones=",".join(member.recipient.zones),
+            zone_source=zone_sources[member.contact_id],
+            recipient_state=member.recipient.state,
+            recipient_hours=compliance.describe_hours(member.recipient.state),
+            allowed_from=window.opens,
+            allowed_until=window.closes,
+            booked_at=now,
+            slot=slot,
+            booking_checks=dict(BOOKING_CHECKS),
+        )
+        for send, (member, slot, window) in zip(sends, chosen, strict=True)
+    )
+    CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen]).update(
+        status=CampaignContact.Status.SCHEDULED, queued_for=None, updated_at=now
+    )
+    return sends
+
+
+# What every booked member has passed: the eligibility rules (decided set-based just before, in
+# _refresh_eligibility) and the placement rules (checked above, slot by slot).
+BOOKING_CHECKS = {
+    "not_opted_out": True,
+    "mobile_number": True,
+    "frequency_cap": True,
+    "prior_contact_policy": True,
+    "state_cap": True,
+    "daily_limit": True,
+    "business_window": True,
+    "recipient_window": True,
+}
+
+
+def _over_state_cap(waiting: list[selectors.Waiting], *, since: dt.datetime, until: dt.datetime) -> set[int]:
+    """Contacts in a state that caps marketing texts (FL, OK: 3 per 24 hours) who have reached it."""
+    capped = {
+        member.contact_id: cap
+        for member in waiting
+        if (cap := compliance.state_cap(member.recipient.state)) is not None
+    }
+    if not capped:
+        return set()
+    counts = dict(
+        CampaignSend.objects.filter(contact_id__in=capped, status__in=LIVE_SEND_STATUSES)
+        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+        .filter(texted_at__gte=since, texted_at__lt=until + dt.timedelta(hours=24))
+        .values_list("contact_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {contact_id for contact_id, (texts, _) in capped.items() if counts.get(contact_id, 0) >= texts}
+
+
+def _forecast_later_days(
+    waiting: list[selectors.Waiting], campaign: Campaign, *, calendar: BusinessCalendar, after: dt.date
+) -> None:
+    """Mark each remaining member with when it should be texted: its allowed window's opening on
+    the business day its place in the queue reaches."""
+    per_day = selectors.daily_limit_per_day(campaign)
+    days = calendar.business_days_after(after)
+    updates: dict[dt.datetime, list[int]] = {}
+    for start in range(0, len(waiting), per_day):
+        day = next(days)
+        windows: dict[compliance.Recipient, Window | None] = {}  # few distinct recipients per day
+        for member in waiting[start : start + per_day]:
+            if member.recipient not in windows:
+                windows[member.recipient] = compliance.allowed_window(calendar, day, member.recipient)
+            window = windows[member.recipient]
+            opens = window.opens if window else calendar.window(day).opens
+            updates.setdefault(opens, []).append(member.member_id)
+    now = timezone.now()
+    for opens, member_ids in updates.items():
+        CampaignContact.objects.filter(pk__in=member_ids).exclude(
+            status=CampaignContact.Status.QUEUED, queued_for=opens
+        ).update(status=CampaignContact.Status.QUEUED, queued_for=opens, updated_at=now)
+
+
+def _audience_exhausted(campaign: Campaign) -> bool:
+    """Nothing left to do: no member waits or awaits review, and no send is still going out."""
+    waiting = campaign.memberships.filter(
+        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.FLAGGED]
+    )
+    in_flight = campaign.sends.filter(status__in=[SendStatus.QUEUED, SendStatus.SENDING])
+    return not waiting.exists() and not in_flight.exists()

@@ -7,7 +7,8 @@ run fails if anything was lost or duplicated.
    answers that come after the client's timeout), killed twice mid-run and restarted;
 2. webhook burst: 300 signed deliveries plus 100 repeats and 100 forgeries, 8 at a time, over HTTP;
 3. PostgreSQL restarted mid-run;
-4. Redis (broker and rate limit) restarted mid-run.
+4. Redis (broker and rate limit) restarted mid-run;
+5. final refusals: OpenPhone refuses a tenth of one campaign's recipients for good, beside another campaign.
 
 Everything is real except OpenPhone: a fresh PostgreSQL database `attackacrack_drill`, Redis
 database 12, Celery workers in their own processes; this process plays beat (a dispatch tick every
@@ -205,6 +206,67 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
     }
 
 
+def refusal_drill(contacts: int) -> dict:
+    """Two campaigns on one number; OpenPhone refuses a tenth of the first one's recipients for
+    good. The campaign completes, each refused member shows why, the other campaign is not held up."""
+    from campaigns import booking, services
+    from campaigns.models import Campaign, CampaignContact, CampaignSend
+    from contacts.models import Contact
+    from messaging import outbox
+
+    phones = [f"+1617{5}{n:06d}" for n in range(contacts)]
+    refused = frozenset(phones[::10])
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=3, reencode=True, refused_numbers=refused)
+    from django.conf import settings
+
+    settings.OPENPHONE_API_URL = fake.url
+    worker = Worker(drill_environment(fake.url))
+    Contact.objects.bulk_create(
+        Contact(phone=phone, first_name="Pat", time_zone="America/New_York", time_zone_source="address")
+        for phone in phones
+    )
+    half = contacts // 2
+    campaigns = []
+    for name, audience in (("with refusals", phones[:half]), ("alongside", phones[half:])):
+        campaign = services.create_campaign(
+            name=f"Drill: {name}", template_a="Hi {name}, it's a drill text", from_number=SHOP, daily_limit=6000
+        )
+        services.add_contacts_by_id(
+            campaign=campaign,
+            contact_ids=list(Contact.objects.filter(phone__in=audience).values_list("pk", flat=True)),
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
+        campaigns.append(campaign)
+    booked = sum(booking.run_campaign(campaign_id=campaign.pk).sent for campaign in campaigns)
+    worker.start()
+    started = time.monotonic()
+    sends = CampaignSend.objects.filter(campaign__in=campaigns)
+    while time.monotonic() - started < 180 and sends.filter(status__in=["queued", "sending"]).exists():
+        tick_safely(outbox.dispatch)
+        time.sleep(1)
+    tick_safely(booking.run_campaigns)  # the next run completes what has nobody left to text
+    worker.kill()
+    fake.stop()
+    delivered = [message["to"][0] for message in fake.accepted]
+    expected = set(phones) - refused
+    unique = set(delivered) & expected
+    refused_members = CampaignContact.objects.filter(
+        campaign__in=campaigns, contact__phone__in=refused, status="ineligible", ineligible_reason__contains="Invalid"
+    ).count()
+    return {
+        "drill": "final refusals",
+        "booked": booked,
+        "sent": len(unique),
+        "lost": len(expected - unique),
+        "duplicated": len(delivered) - len(set(delivered)),
+        "refused": len(refused),
+        "refused members showing why": refused_members,
+        "campaigns completed": Campaign.objects.filter(pk__in=[c.pk for c in campaigns], status="completed").count(),
+        "unknown": sends.filter(status="unknown").count(),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
 def kill_worker(worker: Worker) -> None:
     """SIGKILL the worker (all its processes) mid-dispatch, restart it a second later"""
     worker.kill()
@@ -313,7 +375,7 @@ def deliver(session, url: str, body: bytes, headers: dict) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=200)
-    parser.add_argument("--only", choices=["kill", "webhooks", "postgres", "redis"])
+    parser.add_argument("--only", choices=["kill", "webhooks", "postgres", "redis", "refusals"])
     args = parser.parse_args()
     os.environ.update(drill_environment("http://127.0.0.1:9"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "attackacrack.settings"
@@ -328,6 +390,7 @@ def main() -> None:
         "webhooks": webhook_drill,
         "postgres": lambda: campaign_drill("PostgreSQL restart", args.contacts, {4: pg_restart}, 3),
         "redis": lambda: campaign_drill("Redis restart", args.contacts, {4: redis_restart}, 4),
+        "refusals": lambda: refusal_drill(args.contacts),
     }
     results = []
     for key, drill in drills.items():
@@ -347,6 +410,8 @@ def main() -> None:
         details = {k: v for k, v in row.items() if k not in ("drill", "sent", "lost", "duplicated")}
         print(f"{row['drill']:<22}{row['sent']:>7}{row['lost']:>7}{row['duplicated']:>12}  {details}")
         failed |= bool(row["lost"] or row["duplicated"] or row.get("unknown")) or row.get("ids match") is False
+        if row["drill"] == "final refusals":
+            failed |= row["refused members showing why"] != row["refused"] or row["campaigns completed"] != 2
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     (VAR / "latest.json").write_text(json.dumps({"date": stamp, "results": results}, indent=2))
     print(

@@ -132,12 +132,15 @@ class FakeOpenPhone:
         flaky: bool = True,
         reencode: bool = False,
         script: list[str] | None = None,
+        refused_numbers: frozenset[str] = frozenset(),
     ) -> None:
         self.from_number = from_number
         self.slow_seconds = slow_seconds
         self.flaky = flaky
         self.reencode = reencode
         self.script = list(script or [])  # outcomes to give in order, then 202s
+        # Recipients OpenPhone refuses every time (a dead or invalid number): 404, final.
+        self.refused_numbers = refused_numbers
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.accepted: list[dict] = []  # every text OpenPhone would have delivered
@@ -187,6 +190,9 @@ class FakeOpenPhone:
                     return self._json(404, error_body(404))
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with fake.lock:
+                    if body["to"][0] in fake.refused_numbers:
+                        fake._count("refused")
+                        return self._json(404, error_body(404, "Invalid 'to' number"))
                     outcome = fake._next_outcome()
                     fake._count(outcome)
                     if outcome == "429":

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -174,16 +174,29 @@ def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
     return results
 
 
-def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
-    """Decide again, in one statement, whether each member without a send may be texted.
+@dataclass(frozen=True)
+class Eligibility:
+    """One eligibility rule of the table (compliance.RULES) as a condition on a member: when it
+    holds, the member may not be texted, with this status and reason."""
 
-    Eligibility can change between adding and sending (an opt-out, another campaign's text),
-    so it is decided every time the campaign runs. The first rule that applies is the reason.
-    """
+    rule: str
+    violated: Any  # an expression on a CampaignContact row
+    status: str
+    reason: str
+
+
+def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]:
+    """The booking rules that depend on the member alone, in the order their reasons are given."""
     contact = Contact.objects.filter(pk=OuterRef("contact_id"))
-    rules: list[tuple[Any, str, str]] = [
-        (Exists(contact.filter(opted_out_at__isnull=False)), CampaignContact.Status.INELIGIBLE, "Opted out"),
-        (
+    rules = [
+        Eligibility(
+            "not_opted_out",
+            Exists(contact.filter(opted_out_at__isnull=False)),
+            CampaignContact.Status.INELIGIBLE,
+            "Opted out",
+        ),
+        Eligibility(
+            "mobile_number",
             Exists(contact.filter(line_type=Contact.LineType.LANDLINE)),
             CampaignContact.Status.INELIGIBLE,
             "Not a mobile number (landline)",
@@ -198,7 +211,8 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
             .filter(texted_at__gte=since)
         )
         rules.append(
-            (
+            Eligibility(
+                "frequency_cap",
                 Exists(recent),
                 CampaignContact.Status.INELIGIBLE,
                 f"Texted by another campaign in the last {campaign.frequency_cap_days} days",
@@ -209,10 +223,33 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
         review_approved=False,
     )
     if campaign.prior_contact_policy == Campaign.PriorContactPolicy.SKIP:
-        rules.append((texted_us, CampaignContact.Status.INELIGIBLE, "Has texted us before (campaign skips them)"))
+        rules.append(
+            Eligibility(
+                "prior_contact_policy",
+                texted_us,
+                CampaignContact.Status.INELIGIBLE,
+                "Has texted us before (campaign skips them)",
+            )
+        )
     else:
-        rules.append((texted_us, CampaignContact.Status.FLAGGED, "Has texted us before: review before texting"))
+        rules.append(
+            Eligibility(
+                "prior_contact_policy",
+                texted_us,
+                CampaignContact.Status.FLAGGED,
+                "Has texted us before: review before texting",
+            )
+        )
+    return rules
 
+
+def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
+    """Decide again, in one statement, whether each member without a send may be texted.
+
+    Eligibility can change between adding and sending (an opt-out, another campaign's text),
+    so it is decided every time the campaign runs. The first rule that applies is the reason.
+    """
+    rules = [(rule.violated, rule.status, rule.reason) for rule in eligibility_rules(campaign, now)]
     new_status = Case(
         *[When(condition, then=Value(status)) for condition, status, _ in rules],
         When(
@@ -288,7 +325,9 @@ def _book_today(
         return []
 
     windows: dict[compliance.Recipient, Window | None] = {}
-    over_state_cap = _over_state_cap(waiting, since=first_slot - dt.timedelta(hours=24), until=business.closes)
+    over_state_cap = compliance.over_state_cap(
+        {member.contact_id: member.recipient for member in waiting}, start=first_slot, end=business.closes
+    )
     # Members grouped by the window they may be texted in, each group in queue order.
     groups: dict[Window, collections.deque[tuple[int, selectors.Waiting]]] = {}
     for position, member in enumerate(waiting):
@@ -318,6 +357,21 @@ def _book_today(
             del groups[closed]
     if not chosen:
         return []
+    checks = _booking_checks(
+        campaign,
+        chosen,
+        now=now,
+        calendar=calendar,
+        over_state_cap=over_state_cap,
+        used=(used_on_number, used_by_campaign),
+    )
+    passed = [(booking, record) for booking, record in zip(chosen, checks, strict=True) if all(record.values())]
+    if len(passed) < len(chosen):
+        logger.error("Campaign %s: %s member(s) chosen but failing a rule were not booked", campaign.pk,
+                     len(chosen) - len(passed))  # fmt: skip
+    chosen = [booking for booking, _ in passed]
+    if not chosen:
+        return []
 
     sends = CampaignSend.objects.bulk_create(
         CampaignSend(
@@ -344,9 +398,9 @@ def _book_today(
             allowed_until=window.closes,
             booked_at=now,
             slot=slot,
-            booking_checks=dict(BOOKING_CHECKS),
+            booking_checks=record,
         )
-        for send, (member, slot, window) in zip(sends, chosen, strict=True)
+        for send, (member, slot, window), (_, record) in zip(sends, chosen, passed, strict=True)
     )
     CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen]).update(
         status=CampaignContact.Status.SCHEDULED, queued_for=None, updated_at=now
@@ -354,38 +408,42 @@ def _book_today(
     return sends
 
 
-# What every booked member has passed: the eligibility rules (decided set-based just before, in
-# _refresh_eligibility) and the placement rules (checked above, slot by slot).
-BOOKING_CHECKS = {
-    "not_opted_out": True,
-    "mobile_number": True,
-    "frequency_cap": True,
-    "prior_contact_policy": True,
-    "state_cap": True,
-    "daily_limit": True,
-    "business_window": True,
-    "recipient_window": True,
-}
-
-
-def _over_state_cap(waiting: list[selectors.Waiting], *, since: dt.datetime, until: dt.datetime) -> set[int]:
-    """Contacts in a state that caps marketing texts (FL, OK: 3 per 24 hours) who have reached it."""
-    capped = {
-        member.contact_id: cap
-        for member in waiting
-        if (cap := compliance.state_cap(member.recipient.state)) is not None
+def _booking_checks(
+    campaign: Campaign,
+    chosen: list[tuple[selectors.Waiting, dt.datetime, Window]],
+    *,
+    now: dt.datetime,
+    calendar: BusinessCalendar,
+    over_state_cap: set[int],
+    used: tuple[int, int],
+) -> list[dict[str, bool]]:
+    """Every booking rule of the table (compliance.BOOKING_RULES), evaluated for each chosen member
+    at its slot, in bulk: what its compliance record keeps. A rule added to the table without a
+    way to evaluate it here fails loudly (KeyError), never passes silently."""
+    eligibility = eligibility_rules(campaign, now)
+    violations = {
+        row["pk"]: row
+        for row in CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen])
+        .annotate(**{rule.rule: ExpressionWrapper(rule.violated, output_field=BooleanField()) for rule in eligibility})
+        .values("pk", *[rule.rule for rule in eligibility])
     }
-    if not capped:
-        return set()
-    counts = dict(
-        CampaignSend.objects.filter(contact_id__in=capped, status__in=LIVE_SEND_STATUSES)
-        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
-        .filter(texted_at__gte=since, texted_at__lt=until + dt.timedelta(hours=24))
-        .values_list("contact_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {contact_id for contact_id, (texts, _) in capped.items() if counts.get(contact_id, 0) >= texts}
+    used_on_number, used_by_campaign = used
+    business = calendar.window(calendar.local_date(chosen[0][1]))
+    records = []
+    for index, (member, slot, _) in enumerate(chosen):
+        violated = violations[member.member_id]
+        evaluated = {
+            **{rule.rule: not violated[rule.rule] for rule in eligibility},
+            # A campaign with no frequency cap has no such rule to break.
+            "frequency_cap": not violated.get("frequency_cap", False),
+            "daily_limit": used_on_number + index < settings.SMS_DAILY_LIMIT_PER_NUMBER
+            and used_by_campaign + index < campaign.daily_limit,
+            "business_window": business is not None and slot in business,
+            "recipient_window": compliance.may_send_at(calendar, slot, member.recipient),
+            "state_cap": member.contact_id not in over_state_cap,
+        }
+        records.append({name: bool(evaluated[name]) for name in compliance.BOOKING_RULES})
+    return records
 
 
 def _forecast_later_days(

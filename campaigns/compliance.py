@@ -8,14 +8,18 @@ the strictest hours and caps, an unknown zone the intersection over every US zon
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import Coalesce
 
 from campaigns.calendar import BusinessCalendar, Window
+from campaigns.models import CampaignSend
 
 RULES_FILE = Path(__file__).with_name("recipient_rules.json")
 # The 50 states and DC: the zones an unknown contact might be in.
@@ -117,3 +121,63 @@ def next_allowed(calendar: BusinessCalendar, moment: dt.datetime, recipient: Rec
             return max(moment, window.opens)
         day += dt.timedelta(days=1)
     return None
+
+
+# --- The rules a campaign text must pass ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of "may this contact get this campaign text now?", named as the compliance record
+    names it. Booking applies its rules in bulk to the members it books; the dispatcher applies
+    its rules to each text just before it goes (first attempts and retries alike)."""
+
+    name: str
+    passes_when: str
+    at_booking: bool
+    at_dispatch: bool
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("not_opted_out", "the contact has not opted out", at_booking=True, at_dispatch=True),
+    Rule("mobile_number", "the number is not a known landline", at_booking=True, at_dispatch=True),
+    Rule("frequency_cap", "no other campaign texted them lately", at_booking=True, at_dispatch=False),
+    Rule("prior_contact_policy", "never texted us, or staff approved", at_booking=True, at_dispatch=False),
+    Rule("daily_limit", "within the number's and the campaign's limit for the day", at_booking=True, at_dispatch=False),
+    Rule("campaign_active", "the campaign is active", at_booking=False, at_dispatch=True),
+    Rule("business_window", "inside business hours", at_booking=True, at_dispatch=True),
+    Rule("recipient_window", "inside the recipient's legal hours", at_booking=True, at_dispatch=True),
+    Rule("on_time", "no more than CAMPAIGN_MISSED_SLOT_MINUTES after its slot", at_booking=False, at_dispatch=True),
+    Rule("state_cap", "under the recipient state's cap of marketing texts", at_booking=True, at_dispatch=True),
+)  # fmt: skip
+BOOKING_RULES = tuple(rule.name for rule in RULES if rule.at_booking)
+DISPATCH_RULES = tuple(rule.name for rule in RULES if rule.at_dispatch)
+
+# What counts against a state's cap: a campaign text booked, going, gone or maybe gone, at the
+# moment it went (else when its attempt began, else its slot). Booking and dispatch both use this.
+CAP_COUNTED_STATUSES = ("queued", "sending", "sent", "unknown")
+
+
+def over_state_cap(
+    recipients: Mapping[int, Recipient], *, start: dt.datetime, end: dt.datetime, exclude_send_id: int | None = None
+) -> set[int]:
+    """The contacts among ``recipients`` who could not get one more text at any moment in
+    [start, end] without their state's cap (N texts in any H hours, its own H) being passed."""
+    by_cap: dict[tuple[int, int], list[int]] = {}
+    for contact_id, recipient in recipients.items():
+        cap = state_cap(recipient.state)
+        if cap is not None:
+            by_cap.setdefault(cap, []).append(contact_id)
+    over: set[int] = set()
+    for (texts, hours), contact_ids in by_cap.items():
+        span = dt.timedelta(hours=hours)
+        counted = (
+            CampaignSend.objects.filter(contact_id__in=contact_ids, status__in=CAP_COUNTED_STATUSES)
+            .annotate(texted_at=Coalesce("sent_at", "claimed_at", "scheduled_for"))
+            .filter(texted_at__gt=start - span, texted_at__lt=end + span)
+        )
+        if exclude_send_id is not None:
+            counted = counted.exclude(pk=exclude_send_id)
+        counts = dict(counted.values_list("contact_id").annotate(n=Count("id")).order_by())
+        over |= {contact_id for contact_id in contact_ids if counts.get(contact_id, 0) >= texts}
+    return over

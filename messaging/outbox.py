@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns import compliance
@@ -187,27 +186,21 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
 
 
 def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessCalendar) -> dict[str, bool]:
-    """Every rule a campaign text must still pass at the moment it would go out."""
+    """Every dispatch rule of the table (compliance.DISPATCH_RULES) for this text at this moment,
+    first attempt or retry: what the compliance record keeps, and what decides if it goes."""
     recipient = recipient_of(send.contact)
-    checks = {
+    late_after = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
+    evaluated = {
         "not_opted_out": not send.contact.is_opted_out,
+        "mobile_number": send.contact.line_type != Contact.LineType.LANDLINE,
         "campaign_active": send.campaign.status == Campaign.Status.ACTIVE,
         "business_window": calendar.is_open(now),
         "recipient_window": compliance.may_send_at(calendar, now, recipient),
-        "on_time": send.scheduled_for >= now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES),
-        "state_cap": True,
+        "on_time": send.scheduled_for >= now - late_after,
+        "state_cap": send.contact_id
+        not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
     }
-    cap = compliance.state_cap(recipient.state)
-    if cap is not None:
-        texts, hours = cap
-        others = (
-            CampaignSend.objects.filter(contact_id=send.contact_id, status__in=[SendStatus.SENDING, SendStatus.SENT])
-            .exclude(pk=send.pk)
-            .annotate(texted_at=Coalesce("sent_at", "claimed_at"))
-            .filter(texted_at__gt=now - dt.timedelta(hours=hours))
-        )
-        checks["state_cap"] = others.count() < texts
-    return checks
+    return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}
 
 
 def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:

@@ -26,6 +26,7 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
                 "pause",
                 "resume",
                 "cancel",
+                "archive",
                 "execute",
                 "winner",
                 "results",

@@ -19,8 +19,6 @@ reads, so a drill takes a minute, not a day.
 import argparse
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -35,7 +33,6 @@ from pathlib import Path
 
 import requests
 from fake_openphone import FakeOpenPhone
-from standardwebhooks import Webhook
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -288,6 +285,7 @@ def webhook_drill(unique: int = 300, repeats: int = 100, forgeries: int = 100) -
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.core.wsgi import get_wsgi_application
 
+    from messaging import webhook_payloads
     from messaging.models import Message, WebhookEvent
 
     class Quiet(WSGIRequestHandler):
@@ -306,33 +304,18 @@ def webhook_drill(unique: int = 300, repeats: int = 100, forgeries: int = 100) -
 
     def delivery(n: int, *, forged: bool = False) -> tuple[bytes, dict]:
         """Even n: a legacy webhook; odd n: the current format, signed by the reference library."""
-        sender = f"+1781{n + 2000000:07d}"
-        if n % 2:
-            body = json.dumps({
-                "id": f"EVdrill{n:06d}", "apiVersion": "2026-03-30", "type": "message.received",
-                "createdAt": "2026-01-15T14:02:11.112Z",
-                "data": {"resource": {"id": f"ACdrill{n:06d}", "direction": "incoming", "text": "Yes, how much?",
-                                      "status": "received", "createdAt": "2026-01-15T14:02:10.900Z"},
-                         "context": {"senderIdentifier": sender, "recipientIdentifiers": [SHOP]}},
-            }).encode()  # fmt: skip
-            now = dt.datetime.now(dt.UTC)
-            secret = WEBHOOK_SECRET if not forged else "whsec_" + base64.b64encode(b"not-the-secret").decode()
-            webhook_id = f"msg_drill{n:06d}"
-            return body, {
-                "webhook-id": webhook_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": Webhook(secret).sign(webhook_id, now, body.decode()),
-                "Content-Type": "application/json",
-            }
-        body = json.dumps({
-            "id": f"EVdrill{n:06d}", "type": "message.received",
-            "data": {"object": {"id": f"ACdrill{n:06d}", "from": sender, "to": SHOP,
-                                "body": "Yes, how much?", "createdAt": "2026-01-15T14:02:10.900Z"}},
-        }).encode()  # fmt: skip
-        stamp = str(int(time.time() * 1000))
-        key = base64.b64decode(SIGNING_KEY) if not forged else b"not-the-key"
-        signature = base64.b64encode(hmac.new(key, stamp.encode() + b"." + body, hashlib.sha256).digest()).decode()
-        return body, {"openphone-signature": f"hmac;1;{stamp};{signature}", "Content-Type": "application/json"}
+        system = webhook_payloads.CURRENT if n % 2 else webhook_payloads.LEGACY
+        now = dt.datetime.now(dt.UTC)
+        payload = webhook_payloads.message_event(
+            "message.received", system=system, sender=f"+1781{n + 2000000:07d}", recipient=SHOP,
+            text="Yes, how much?", at=now, message_id=f"ACdrill{n:06d}", event_id=f"EVdrill{n:06d}",
+        )  # fmt: skip
+        body = json.dumps(payload).encode()
+        key = WEBHOOK_SECRET if system == webhook_payloads.CURRENT else SIGNING_KEY
+        if forged:
+            key = "whsec_" + base64.b64encode(b"not-the-secret").decode() if n % 2 else base64.b64encode(b"no").decode()
+        headers = webhook_payloads.signed_headers(body, system=system, key=key, at=now, webhook_id=f"msg_drill{n:06d}")
+        return body, {**headers, "Content-Type": "application/json"}
 
     jobs = [delivery(n) for n in range(unique)]
     jobs += [delivery(n) for n in range(0, unique, max(1, unique // repeats))][:repeats]

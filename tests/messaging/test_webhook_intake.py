@@ -11,10 +11,10 @@ import time
 import pytest
 from django.utils import timezone
 from freezegun import freeze_time
-from standardwebhooks import Webhook
 
 from campaigns.models import CampaignContact
 from contacts.models import Contact
+from messaging import webhook_payloads
 from messaging.models import Message, WebhookEvent
 from tests.factories import CampaignContactFactory, CampaignSendFactory, ContactFactory, MessageFactory
 
@@ -35,57 +35,33 @@ def _webhook_keys(settings, eager_tasks):
     settings.OPENPHONE_FROM_NUMBER = SHOP
 
 
-def current(
-    event_type: str,
-    resource: dict,
-    *,
-    event_id: str = "EVcur1",
-    sender: str = PERSON,
-    recipients: tuple[str, ...] = (SHOP,),
-) -> dict:
-    """An event of the current ("beta", 2026-03-30) system: the parties are in data.context."""
-    return {
-        "id": event_id,
-        "apiVersion": "2026-03-30",
-        "createdAt": timezone.now().isoformat().replace("+00:00", "Z"),
-        "type": event_type,
-        "data": {
-            "resource": resource,
-            "context": {
-                "orgId": "ORshop",
-                "phoneNumberId": "PNshop0001",
-                "conversationId": "CN1",
-                "userId": "USshop",
-                "contacts": {"ids": [], "lookupStatus": "none"},
-                "senderIdentifier": sender,
-                "recipientIdentifiers": list(recipients),
-            },
-            "links": {"quo": "https://my.quo.com/inbox/PNshop0001/c/CN1"},
-        },
-    }
+def incoming(text: str, *, message_id: str = "ACin1", event_id: str = "EVcur1", sender: str = PERSON) -> dict:
+    """An inbound text of the current ("beta", 2026-03-30) system: the parties are in data.context."""
+    return webhook_payloads.message_event(
+        "message.received",
+        system=webhook_payloads.CURRENT,
+        sender=sender,
+        recipient=SHOP,
+        text=text,
+        at=timezone.now(),
+        message_id=message_id,
+        event_id=event_id,
+    )
 
 
-def incoming(text: str, *, message_id: str = "ACin1", **options) -> dict:
-    resource = {
-        "id": message_id,
-        "direction": "incoming",
-        "text": text,
-        "media": [],
-        "status": "received",
-        "createdAt": timezone.now().isoformat().replace("+00:00", "Z"),
-    }
-    return current("message.received", resource, **options)
+def current(event_type: str, resource: dict, *, event_id: str = "EVcur1") -> dict:
+    """A current-format event of another type (calls, contacts): its resource as given."""
+    event = incoming("", event_id=event_id)
+    return {**event, "type": event_type, "data": {**event["data"], "resource": resource}}
 
 
 def signed_by_the_library(raw: bytes, *, webhook_id: str = "msg_1", secret: str = SECRET) -> dict[str, str]:
     """Headers as the reference standardwebhooks library signs a delivery."""
-    now = dt.datetime.now(dt.UTC)
-    signature = Webhook(secret).sign(webhook_id, now, raw.decode("utf-8", "surrogatepass"))
-    return {
-        "HTTP_WEBHOOK_ID": webhook_id,
-        "HTTP_WEBHOOK_TIMESTAMP": str(int(now.timestamp())),
-        "HTTP_WEBHOOK_SIGNATURE": signature,
-    }
+    return webhook_payloads.as_wsgi(
+        webhook_payloads.signed_headers(
+            raw, system=webhook_payloads.CURRENT, key=secret, at=dt.datetime.now(dt.UTC), webhook_id=webhook_id
+        )
+    )
 
 
 def signed_by_hand(raw: bytes, *, webhook_id: str = "msg_1") -> dict[str, str]:
@@ -195,9 +171,20 @@ def test_one_event_in_two_deliveries_and_one_text_in_two_events_are_each_stored_
     assert WebhookEvent.objects.count() == 2 and Message.objects.count() == 1
 
 
-def delivered_or_failed(event_type: str, message_id: str, **resource) -> dict:
-    resource = {"id": message_id, "direction": "outgoing", "text": "Hi", "status": "delivered", **resource}
-    return current(event_type, resource, sender=SHOP, recipients=(PERSON,), event_id=f"EV{event_type}")
+def delivered_or_failed(event_type: str, message_id: str, *, status: str = "delivered", **resource) -> dict:
+    return webhook_payloads.message_event(
+        event_type,
+        system=webhook_payloads.CURRENT,
+        sender=SHOP,
+        recipient=PERSON,
+        text="Hi",
+        at=timezone.now(),
+        direction="outgoing",
+        status=status,
+        message_id=message_id,
+        event_id=f"EV{event_type}",
+        **resource,
+    )
 
 
 def test_message_delivered_in_the_current_format_marks_the_text_delivered(client, django_capture_on_commit_callbacks):
@@ -268,10 +255,8 @@ def test_call_and_contact_events_are_stored_processed_and_shown(
 # --- Signatures ------------------------------------------------------------------------------
 
 
-def legacy_header(raw: bytes, *, key: str = LEGACY_KEY, at_ms: int | None = None) -> str:
-    timestamp = str(at_ms if at_ms is not None else int(time.time() * 1000))
-    digest = hmac.new(base64.b64decode(key), timestamp.encode() + b"." + raw, hashlib.sha256).digest()
-    return f"hmac;1;{timestamp};{base64.b64encode(digest).decode()}"
+def legacy_header(raw: bytes, *, key: str = LEGACY_KEY) -> str:
+    return webhook_payloads.legacy_signature(raw, key=key, at=dt.datetime.now(dt.UTC))
 
 
 def test_a_legacy_header_with_several_signatures_is_accepted_when_one_matches(client):

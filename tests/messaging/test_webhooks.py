@@ -14,6 +14,7 @@ from freezegun import freeze_time
 
 from campaigns.models import CampaignContact
 from contacts.models import Contact, OptOutEvent
+from messaging import webhook_payloads
 from messaging.models import Message, WebhookEvent
 from tests.factories import CampaignContactFactory, CampaignSendFactory, ContactFactory, MessageFactory
 
@@ -34,33 +35,26 @@ def _webhook_keys(settings, eager_tasks):
 
 
 def received(body: str, *, sender: str = "+16175550123", message_id: str = "AC7e1f", event_id: str = "EVd39d") -> dict:
-    return {
-        "id": event_id,
-        "object": "event",
-        "apiVersion": "v3",
-        "createdAt": "2026-01-15T14:02:11.112Z",
-        "type": "message.received",
-        "data": {
-            "object": {
-                "id": message_id,
-                "object": "message",
-                "conversationId": "CN1",
-                "createdAt": "2026-01-15T14:02:10.900Z",
-                "direction": "incoming",
-                "from": sender,
-                "to": "+16175550100",
-                "body": body,
-                "media": [],
-                "status": "received",
-            }
-        },
-    }
+    """A legacy inbound text in the older spelling OpenPhone's docs allow: ``body`` for the text and
+    ``to`` as a string (openphone-api.md), with the message's time at receipt."""
+    event = webhook_payloads.message_event(
+        "message.received",
+        system=webhook_payloads.LEGACY,
+        sender=sender,
+        recipient="+16175550100",
+        text=body,
+        at=dt.datetime(2026, 1, 15, 14, 2, 10, 900000, tzinfo=dt.UTC),
+        message_id=message_id,
+        event_id=event_id,
+    )
+    message = event["data"]["object"]
+    message["body"], message["to"] = message.pop("text"), message["to"][0]
+    return event
 
 
 def legacy_headers(raw: bytes, *, at_ms: int | None = None, key: str = LEGACY_KEY) -> dict[str, str]:
-    timestamp = str(at_ms if at_ms is not None else int(time.time() * 1000))
-    digest = hmac.new(base64.b64decode(key), timestamp.encode() + b"." + raw, hashlib.sha256).digest()
-    return {"HTTP_OPENPHONE_SIGNATURE": f"hmac;1;{timestamp};{base64.b64encode(digest).decode()}"}
+    at = dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC) if at_ms is not None else dt.datetime.now(dt.UTC)
+    return {"HTTP_OPENPHONE_SIGNATURE": webhook_payloads.legacy_signature(raw, key=key, at=at)}
 
 
 def standard_headers(raw: bytes, *, webhook_id: str = "msg_1", at: int | None = None) -> dict[str, str]:

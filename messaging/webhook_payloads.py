@@ -1,0 +1,121 @@
+"""OpenPhone's webhook bodies and signatures, as each of its two systems sends them.
+
+The one place these shapes are written, for `manage.py simulate_inbound`, the drills and the
+suite. They follow ../shared/spec/openphone-api.md, and the suite checks them against its
+examples (tests/messaging/test_webhook_payloads.py): the legacy system puts the message, with
+``from``/``to``, in ``data.object`` and signs with ``openphone-signature``; the current one
+(API version 2026-03-30) puts it in ``data.resource`` without parties, the parties in
+``data.context``, and signs as Standard Webhooks.
+"""
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+
+from standardwebhooks import Webhook
+
+LEGACY = "legacy"
+CURRENT = "current"
+SYSTEMS = (CURRENT, LEGACY)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def message_event(
+    event_type: str,
+    *,
+    system: str,
+    sender: str,
+    recipient: str,
+    text: str,
+    at: dt.datetime,
+    direction: str = "incoming",
+    status: str = "received",
+    message_id: str | None = None,
+    event_id: str | None = None,
+    **resource: object,
+) -> dict:
+    """A ``message.*`` event (received, delivered, failed) of either system; ``resource`` adds
+    fields to the message (an ``errorCode`` on ``message.failed``)."""
+    event_id = event_id or f"EV{uuid.uuid4().hex}"
+    message_id = message_id or f"AC{uuid.uuid4().hex}"
+    if system == LEGACY:
+        message = {
+            "id": message_id,
+            "object": "message",
+            "conversationId": "CNsimulated",
+            "createdAt": iso(at),
+            "direction": direction,
+            "from": sender,
+            "to": [recipient],
+            "text": text,
+            "media": [],
+            "status": status,
+            "phoneNumberId": "PNsimulated",
+            "userId": "USsimulated",
+            **resource,
+        }
+        return {
+            "id": event_id,
+            "object": "event",
+            "apiVersion": "v4",
+            "createdAt": iso(at),
+            "type": event_type,
+            "data": {"object": message},
+        }
+    return {
+        "id": event_id,
+        "apiVersion": "2026-03-30",
+        "createdAt": iso(at),
+        "type": event_type,
+        "data": {
+            "resource": {
+                "id": message_id,
+                "direction": direction,
+                "text": text,
+                "media": [],
+                "status": status,
+                "createdAt": iso(at),
+                **resource,
+            },
+            "context": {
+                "orgId": "ORsimulated",
+                "phoneNumberId": "PNsimulated",
+                "conversationId": "CNsimulated",
+                "userId": "USsimulated",
+                "contacts": {"ids": [], "lookupStatus": "none"},
+                "senderIdentifier": sender,
+                "recipientIdentifiers": [recipient],
+            },
+            "links": {"quo": "https://my.quo.com/inbox/PNsimulated/c/CNsimulated"},
+        },
+    }
+
+
+def legacy_signature(raw: bytes, *, key: str, at: dt.datetime) -> str:
+    """One ``hmac;1;<ms>;<base64>`` entry: HMAC-SHA256 of ``<ms>.<body>`` with the base64-decoded key."""
+    timestamp = str(int(at.timestamp() * 1000))
+    digest = hmac.new(base64.b64decode(key), timestamp.encode() + b"." + raw, hashlib.sha256).digest()
+    return f"hmac;1;{timestamp};{base64.b64encode(digest).decode()}"
+
+
+def signed_headers(raw: bytes, *, system: str, key: str, at: dt.datetime, webhook_id: str | None = None) -> dict:
+    """The headers OpenPhone sends with ``raw``: ``openphone-signature`` (legacy, ``key`` base64) or
+    Standard Webhooks' three (current, ``key`` a ``whsec_`` secret; signed by the reference library)."""
+    if system == LEGACY:
+        return {"openphone-signature": legacy_signature(raw, key=key, at=at)}
+    webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(key).sign(webhook_id, at, raw.decode("utf-8", "surrogatepass")),
+    }
+
+
+def as_wsgi(headers: dict[str, str]) -> dict[str, str]:
+    """The same headers as Django's test client takes them (``HTTP_WEBHOOK_ID=...``)."""
+    return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}

@@ -120,8 +120,8 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(max_length=64)
     signature_scheme = models.CharField(max_length=8, choices=SignatureScheme.choices)
     raw_body = models.BinaryField(help_text="The request body, byte for byte as received")
-    # What could be read from the body, made storable (NaN, NUL, lone surrogates replaced); None
-    # when the body could not be read at all. Processing reads the raw body, not this.
+    # What could be read from the body, made storable (NaN, NUL, lone surrogates replaced), and
+    # what processing reads; None when the body could not be read at all.
     payload = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -16,14 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from campaigns.models import CampaignSend
 from contacts.models import Contact
 from contacts.phones import normalize_phone
 from messaging import outbox, services
+from messaging.backends.openphone import parse_time
 from messaging.models import Message, WebhookEvent
-from messaging.webhooks import BadPayload, Unreadable, read_body
+from messaging.webhooks import Unreadable
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +69,6 @@ def _numbers(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _time(value: Any) -> dt.datetime | None:
-    try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:  # well-formed but impossible, e.g. month 13
-        return None
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
-
-
 def message_event(payload: Any) -> MessageEvent:
     data = payload.get("data") if isinstance(payload, dict) else None
     data = data if isinstance(data, dict) else {}
@@ -96,7 +86,7 @@ def message_event(payload: Any) -> MessageEvent:
         sender=_text(resource.get("from")) or _text(context.get("senderIdentifier")),
         recipients=_numbers(resource.get("to")) or _numbers(context.get("recipientIdentifiers")),
         text=_text(resource.get("text")) or _text(resource.get("body")),
-        created_at=_time(resource.get("createdAt")),
+        created_at=parse_time(resource.get("createdAt")),
         status=_text(resource.get("status")),
         error_code=(_text(resource.get("errorCode")) or _text(error.get("code")))[:16],
         error_message=_text(resource.get("errorMessage")) or _text(error.get("message")),
@@ -127,7 +117,7 @@ def process_event(event_pk: int) -> None:
             with transaction.atomic():
                 _handle(event)
         except Exception as error:
-            if not isinstance(error, Unprocessable | Unreadable | BadPayload):
+            if not isinstance(error, Unprocessable | Unreadable):
                 failure = error
             event.error = f"{type(error).__name__}: {error}"[:2000]
             event.save(update_fields=["attempts", "error"])
@@ -140,7 +130,9 @@ def process_event(event_pk: int) -> None:
 
 
 def _handle(event: WebhookEvent) -> None:
-    payload = read_body(bytes(event.raw_body))
+    payload = event.payload  # the body as intake read it (webhooks.read_body), made storable
+    if payload is None:
+        raise Unreadable(event.error or "The body could not be read.")
     if not isinstance(payload, dict):
         raise Unprocessable("The body is JSON but not an event object.")
     handler = MESSAGE_HANDLERS.get(event.event_type)

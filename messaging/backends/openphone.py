@@ -80,7 +80,8 @@ def _error(response: requests.Response) -> tuple[str, str]:
     return code, reason[:300]
 
 
-def _timestamp(value: object) -> dt.datetime | None:
+def parse_time(value: object) -> dt.datetime | None:
+    """An OpenPhone timestamp (ISO 8601, REST or webhook) as an aware datetime; None if it is not one."""
     try:
         parsed = parse_datetime(value) if isinstance(value, str) else None
     except ValueError:
@@ -181,7 +182,7 @@ class SMSBackend(BaseSMSBackend):
                 raise self._refusal(response, "could not list messages")
             page = response.json()
             for message in page.get("data") or []:
-                created_at = _timestamp(message.get("createdAt"))
+                created_at = parse_time(message.get("createdAt"))
                 if message.get("direction") == "outgoing" and message.get("id") and created_at:
                     to = message.get("to")
                     yield SentRecord(

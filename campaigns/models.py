@@ -260,6 +260,8 @@ class CampaignSend(models.Model):
         indexes = [
             # The dispatcher's question: which queued sends are due now?
             models.Index(fields=["scheduled_for"], condition=Q(status="queued"), name="campaign_send_due"),
+            # The dispatch tick's sweep: the few sends that are going out right now.
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="campaign_send_sending"),
             # The daily limit's question: how many sends has this number used today?
             models.Index(fields=["from_number", "business_date"], name="campaign_send_daily_usage"),
             models.Index(fields=["contact", "sent_at"], name="campaign_send_contact_sent"),

@@ -372,13 +372,28 @@ def _record_sent(message: Message, result: SendResult) -> None:
         status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=result.external_id, error=""
     )
     if message.campaign_send_id:
-        CampaignSend.objects.filter(pk=message.campaign_send_id).update(
-            status=SendStatus.SENT, sent_at=now, last_error="", updated_at=now
-        )
-        send = CampaignSend.objects.only("campaign_id", "contact_id").get(pk=message.campaign_send_id)
+        _settle_send(message.campaign_send_id, SendStatus.SENT, sent_at=now, error="", now=now)
+
+
+def _settle_send(send_id: int, status: str, *, sent_at: dt.datetime | None, error: str, now: dt.datetime) -> int:
+    """A campaign send takes its text's outcome, and its member with it: sent → sent; failed →
+    ineligible with the reason (final for that campaign); unknown → left as booked for a person."""
+    updated = CampaignSend.objects.filter(pk=send_id).update(
+        status=status, last_error=error, updated_at=now, **({"sent_at": sent_at} if sent_at else {})
+    )
+    member = {
+        SendStatus.SENT: {"status": CampaignContact.Status.SENT},
+        SendStatus.FAILED: {
+            "status": CampaignContact.Status.INELIGIBLE,
+            "ineligible_reason": f"Text failed: {error}"[:255],
+        },
+    }.get(status)
+    if member:
+        send = CampaignSend.objects.only("campaign_id", "contact_id").get(pk=send_id)
         CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
-            status=CampaignContact.Status.SENT, updated_at=now
+            **member, updated_at=now
         )
+    return updated
 
 
 @transaction.atomic
@@ -387,16 +402,7 @@ def _finish(message: Message, status: str, *, error: str, now: dt.datetime, code
     Message.objects.filter(pk=message.pk).update(status=status, status_changed_at=now, error=error, error_code=code)
     if message.campaign_send_id:
         send_status = SendStatus.UNKNOWN if status == Message.Status.UNKNOWN else SendStatus.FAILED
-        CampaignSend.objects.filter(pk=message.campaign_send_id).update(
-            status=send_status, last_error=error, updated_at=now
-        )
-        if send_status == SendStatus.FAILED:
-            send = CampaignSend.objects.only("campaign_id", "contact_id").get(pk=message.campaign_send_id)
-            CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
-                status=CampaignContact.Status.INELIGIBLE,
-                ineligible_reason=f"Text failed: {error}"[:255],
-                updated_at=now,
-            )
+        _settle_send(message.campaign_send_id, send_status, sent_at=None, error=error, now=now)
 
 
 def record_undelivered(message: Message, *, error: str, code: str) -> None:
@@ -418,8 +424,9 @@ def cancel_waiting_texts(texts, *, reason: str, now: dt.datetime, error: str = "
 
 
 def heal_sends(*, now: dt.datetime | None = None) -> int:
-    """A campaign send left ``sending`` after its text ended (any path that updated one and not the
-    other) takes the text's outcome, so no campaign waits for ever on a send that is over."""
+    """A campaign send left ``sending`` after its text ended (any path that settled one and not the
+    other) takes the text's outcome, so no campaign waits for ever on a send that is over. Few sends
+    are ``sending`` at any moment, and an index holds just those: the tick pays for them alone."""
     now = now or timezone.now()
     ended = {
         Message.Status.SENT: SendStatus.SENT,
@@ -427,14 +434,14 @@ def heal_sends(*, now: dt.datetime | None = None) -> int:
         Message.Status.FAILED: SendStatus.FAILED,
         Message.Status.UNKNOWN: SendStatus.UNKNOWN,
     }
-    healed = 0
-    stuck = Message.objects.filter(campaign_send__status=SendStatus.SENDING, status__in=list(ended)).values_list(
-        "campaign_send_id", "status", "sent_at", "error"
+    stuck = CampaignSend.objects.filter(status=SendStatus.SENDING, message__status__in=list(ended)).values_list(
+        "pk", "message__status", "message__sent_at", "message__error"
     )[: BATCH_SIZE * 8]
+    healed = 0
     for send_id, status, sent_at, error in stuck:
-        healed += CampaignSend.objects.filter(pk=send_id, status=SendStatus.SENDING).update(
-            status=ended[status], sent_at=sent_at, last_error=error, updated_at=now
-        )
+        with transaction.atomic():
+            if CampaignSend.objects.select_for_update().filter(pk=send_id, status=SendStatus.SENDING).exists():
+                healed += _settle_send(send_id, ended[status], sent_at=sent_at, error=error, now=now)
     return healed
 
 

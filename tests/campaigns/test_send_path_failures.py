@@ -165,6 +165,7 @@ def test_the_sweep_heals_a_send_whose_text_has_ended(retrying):
 
     send = CampaignSend.objects.get()
     assert (send.status, send.sent_at) == ("sent", MONDAY_10)
+    assert CampaignContact.objects.get().status == CampaignContact.Status.SENT  # its member with it
 
 
 # --- Finding 4: retries skipped the dispatch rules ------------------------------------------------

@@ -1,5 +1,6 @@
 from contextlib import contextmanager
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 
 from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, page_of, paginated_response, validate_query
 from campaigns import booking, errors, selectors, services
-from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant
+from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant, validate_sending_number
 from campaigns.texts import validate_template
 from contacts.api import (
     IMPORT_RESPONSES,
@@ -82,16 +83,15 @@ class StartsAtField(serializers.DateTimeField):
 
 
 class SendingNumberField(PhoneNumberField):
-    """The number a campaign sends from: any US spelling, but not an OpenPhone id (PN...)."""
-
-    default_error_messages = {
-        "phone_number_id": "Write the sending number itself (e.g. +16175550100), not its OpenPhone id {value!r}: "
-        "the daily limit is counted per number."
-    }
+    """The number a campaign sends from: any US spelling, but not an OpenPhone id (PN...), refused
+    before normalising with the model's own reason (validate_sending_number)."""
 
     def to_internal_value(self, data: object) -> str:
         if isinstance(data, str) and data.strip().startswith("PN"):
-            self.fail("phone_number_id", value=data.strip())
+            try:
+                validate_sending_number(data.strip())
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages, code=error.code) from error
         return super().to_internal_value(data)
 
 

@@ -362,6 +362,7 @@ def _book_today(
         chosen,
         now=now,
         calendar=calendar,
+        business=business,
         over_state_cap=over_state_cap,
         used=(used_on_number, used_by_campaign),
     )
@@ -414,6 +415,7 @@ def _booking_checks(
     *,
     now: dt.datetime,
     calendar: BusinessCalendar,
+    business: Window,
     over_state_cap: set[int],
     used: tuple[int, int],
 ) -> list[dict[str, bool]]:
@@ -428,7 +430,6 @@ def _booking_checks(
         .values("pk", *[rule.rule for rule in eligibility])
     }
     used_on_number, used_by_campaign = used
-    business = calendar.window(calendar.local_date(chosen[0][1]))
     records = []
     for index, (member, slot, _) in enumerate(chosen):
         violated = violations[member.member_id]
@@ -438,7 +439,7 @@ def _booking_checks(
             "frequency_cap": not violated.get("frequency_cap", False),
             "daily_limit": used_on_number + index < settings.SMS_DAILY_LIMIT_PER_NUMBER
             and used_by_campaign + index < campaign.daily_limit,
-            "business_window": business is not None and slot in business,
+            "business_window": slot in business,
             "recipient_window": compliance.may_send_at(calendar, slot, member.recipient),
             "state_cap": member.contact_id not in over_state_cap,
         }

@@ -21,7 +21,7 @@ def validate_sending_number(value: str) -> None:
     would get two limits."""
     if value.startswith("PN"):
         raise ValidationError(
-            "Write the sending number itself in E.164 (e.g. +16175550100), not its OpenPhone id (%(value)s): "
+            "Write the sending number itself in E.164 (e.g. +16175550100), not its OpenPhone id '%(value)s': "
             "the daily limit is counted per number.",
             code="phone_number_id",
             params={"value": value},

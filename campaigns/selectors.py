@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils.timezone import localtime
 
 from campaigns import texts
 from campaigns.compliance import Recipient
@@ -346,16 +348,14 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
 
 def run_failure_alerts() -> list:
     """A Today alert for each campaign whose last run failed unexpectedly, naming it and why."""
-    from django.utils.timezone import localtime
-
-    from messaging.selectors import Alert
+    from messaging.selectors import Alert  # messaging's selectors read campaigns': imported here
 
     return [
         Alert(
             "error",
             f"The run of campaign {campaign.name!r} failed at {localtime(campaign.last_run_failed_at):%Y-%m-%d %H:%M} "
             f"({campaign.last_run_error[:200]}). Other campaigns ran; the clock tries it again every minute.",
-            f"/campaigns/{campaign.pk}/",
+            reverse("campaigns:detail", args=[campaign.pk]),
         )
         for campaign in Campaign.objects.filter(last_run_failed_at__isnull=False).order_by("-last_run_failed_at")
     ]

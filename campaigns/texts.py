@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
@@ -23,16 +24,24 @@ TOKEN_FALLBACKS: dict[str, str] = {
     "address": "your home",
 }
 
-# The most characters each token can put in a text: the longest value its field can hold (a
-# year is four digits), or its fallback. A template is judged with all of them filled.
-TOKEN_MAX_LENGTHS: dict[str, int] = {
-    "name": 100,
-    "first_name": 100,
-    "last_name": 100,
-    "city": 100,
-    "year_built": 4,
-    "address": 255,
+# The fields each token reads (the contact's first, else its house's): a template is judged with
+# every token at the longest value those fields can hold (a year is four digits), or its fallback.
+TOKEN_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "name": (("contacts.Contact", "first_name"),),
+    "first_name": (("contacts.Contact", "first_name"),),
+    "last_name": (("contacts.Contact", "last_name"),),
+    "city": (("contacts.Contact", "city"), ("contacts.Property", "city")),
+    "address": (("contacts.Contact", "address"), ("contacts.Property", "address")),
 }
+YEAR_DIGITS = 4
+
+
+def token_max_length(name: str) -> int:
+    if name == "year_built":
+        return YEAR_DIGITS
+    return max(apps.get_model(model)._meta.get_field(field).max_length for model, field in TOKEN_FIELDS[name])
+
+
 # What OpenPhone takes in one text (sendMessage_v1: content maxLength 1600).
 MAX_TEXT_LENGTH = 1600
 
@@ -88,7 +97,7 @@ def validate_template(template: str) -> None:
 def longest_text(template: str, *, with_footer: bool) -> int:
     """How long the template's text can be for the contact with the longest values (and the footer)."""
     length = sum(
-        len(piece) if isinstance(piece, str) else max(TOKEN_MAX_LENGTHS[piece.name], len(piece.fallback))
+        len(piece) if isinstance(piece, str) else max(token_max_length(piece.name), len(piece.fallback))
         for piece in parse_template(template)
     )
     return length + (len(with_opt_out_footer("")) if with_footer else 0)

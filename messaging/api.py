@@ -14,6 +14,7 @@ from attackacrack.api import (
     paginated_response,
     validate_query,
 )
+from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact
 from messaging import services
 from messaging.models import Message
@@ -128,7 +129,7 @@ class ConversationListApi(APIView):
 
 
 class SendTextInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=1600)
+    body = serializers.CharField(max_length=MAX_TEXT_LENGTH)
 
 
 class ContactMessagesApi(APIView):

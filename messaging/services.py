@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import CampaignContact, CampaignSend, SendStatus
+from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
 from messaging.models import Message
@@ -105,8 +106,8 @@ def send_staff_text(*, contact: Contact, body: str, sent_by: AbstractBaseUser | 
     body = body.strip()
     if not body:
         raise outbox.CannotText("The text is empty.")
-    if len(body) > 1600:
-        raise outbox.CannotText("A text holds at most 1,600 characters.")
+    if len(body) > MAX_TEXT_LENGTH:
+        raise outbox.CannotText(f"A text holds at most {MAX_TEXT_LENGTH:,} characters.")
     return outbox.queue_text(contact=contact, body=body, kind=Message.Kind.STAFF, sent_by=sent_by)
 
 

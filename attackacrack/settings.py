@@ -256,11 +256,13 @@ OPENPHONE_READ_TIMEOUT = float(os.getenv("OPENPHONE_READ_TIMEOUT", "30"))
 OPENPHONE_WEBHOOK_SIGNING_KEY = os.getenv("OPENPHONE_WEBHOOK_SIGNING_KEY", "")
 # Standard Webhooks scheme: `whsec_...` secret.
 OPENPHONE_WEBHOOK_SECRET = os.getenv("OPENPHONE_WEBHOOK_SECRET", "")
-# Locally (DEBUG, texts only printed) with no key configured, a fixed local secret lets
-# `manage.py simulate_inbound` sign test webhooks for `make run`. Never used otherwise.
-LOCAL_WEBHOOK_SECRET = "whsec_" + "YXR0YWNrYWNyYWNrLWxvY2FsLW9ubHk="  # base64 of "attackacrack-local-only"
+# Locally (DEBUG, texts only printed) with no key configured, a fixed local-only key for each
+# webhook system lets `manage.py simulate_inbound` sign test webhooks for `make run`. Never
+# used otherwise.
+LOCAL_WEBHOOK_KEY = "YXR0YWNrYWNyYWNrLWxvY2FsLW9ubHk="  # base64 of "attackacrack-local-only"
 if DEBUG and SMS_BACKEND == CONSOLE_SMS_BACKEND and not (OPENPHONE_WEBHOOK_SECRET or OPENPHONE_WEBHOOK_SIGNING_KEY):
-    OPENPHONE_WEBHOOK_SECRET = LOCAL_WEBHOOK_SECRET
+    OPENPHONE_WEBHOOK_SECRET = "whsec_" + LOCAL_WEBHOOK_KEY
+    OPENPHONE_WEBHOOK_SIGNING_KEY = LOCAL_WEBHOOK_KEY
 # Signed timestamps older (or further ahead) than this are replays and refused.
 OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = int(os.getenv("OPENPHONE_WEBHOOK_TOLERANCE_SECONDS", "300"))
 OPENPHONE_WEBHOOK_MAX_BYTES = int(os.getenv("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024)))

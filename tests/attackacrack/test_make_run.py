@@ -131,12 +131,12 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
         )
         assert "To: +16175550142" in log.read_text()
 
-        # A reply and a STOP, as OpenPhone's current webhooks would post them, signed with the
-        # local secret the embedded defaults configure: the contact is opted out and confirmed.
-        for words in ("Yes, how much?", "STOP"):
+        # A reply (current webhooks) and a STOP (legacy webhooks), signed with the local keys the
+        # embedded defaults configure: the contact is opted out and confirmed.
+        for words, system in (("Yes, how much?", "current"), ("STOP", "legacy")):
             subprocess.run(
                 [str(project / ".venv/bin/python"), "manage.py", "simulate_inbound", "(617) 555-0142", words,
-                 "--url", f"{base_url}/api/webhooks/openphone"],
+                 "--format", system, "--url", f"{base_url}/api/webhooks/openphone"],
                 cwd=project, env=environment, capture_output=True, text=True, check=True,
             )  # fmt: skip
         contact_url = f"{base_url}/api/contacts/{contact.json()['id']}"

@@ -47,6 +47,7 @@ _DESCRIPTIONS = {402: "The organization does not have enough prepaid credits to 
 
 
 def iso(moment: dt.datetime) -> str:
+    # Written here, not imported from the client: the fake stands for OpenPhone, not for our code.
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

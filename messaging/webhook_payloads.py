@@ -16,13 +16,11 @@ import uuid
 
 from standardwebhooks import Webhook
 
+from messaging.backends.openphone import format_time
+
 LEGACY = "legacy"
 CURRENT = "current"
 SYSTEMS = (CURRENT, LEGACY)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def message_event(
@@ -48,7 +46,7 @@ def message_event(
             "id": message_id,
             "object": "message",
             "conversationId": "CNsimulated",
-            "createdAt": iso(at),
+            "createdAt": format_time(at),
             "direction": direction,
             "from": sender,
             "to": [recipient],
@@ -63,14 +61,14 @@ def message_event(
             "id": event_id,
             "object": "event",
             "apiVersion": "v4",
-            "createdAt": iso(at),
+            "createdAt": format_time(at),
             "type": event_type,
             "data": {"object": message},
         }
     return {
         "id": event_id,
         "apiVersion": "2026-03-30",
-        "createdAt": iso(at),
+        "createdAt": format_time(at),
         "type": event_type,
         "data": {
             "resource": {
@@ -79,7 +77,7 @@ def message_event(
                 "text": text,
                 "media": [],
                 "status": status,
-                "createdAt": iso(at),
+                "createdAt": format_time(at),
                 **resource,
             },
             "context": {

@@ -80,6 +80,11 @@ def _error(response: requests.Response) -> tuple[str, str]:
     return code, reason[:300]
 
 
+def format_time(moment: dt.datetime) -> str:
+    """A moment as OpenPhone writes one: ISO 8601 in UTC, milliseconds, ``Z``."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse_time(value: object) -> dt.datetime | None:
     """An OpenPhone timestamp (ISO 8601, REST or webhook) as an aware datetime; None if it is not one."""
     try:
@@ -173,7 +178,7 @@ class SMSBackend(BaseSMSBackend):
         params: dict = {
             "phoneNumberId": self._phone_number_id(from_number),
             "participants": [to_number],  # requests repeats the key: the form style the API wants
-            "createdAfter": since.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "createdAfter": format_time(since),
             "maxResults": 100,
         }
         for _ in range(MAX_LOOKUP_PAGES):

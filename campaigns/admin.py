@@ -145,8 +145,8 @@ class HolidayAdmin(admin.ModelAdmin):
 
 COMPLIANCE_COLUMNS = [
     ("send", "send_id"),
-    ("campaign", "send__campaign__name"),
-    ("contact phone", "send__contact__phone"),
+    ("campaign", "campaign__name"),
+    ("contact phone", "contact__phone"),
     ("recipient zones", "recipient_zones"),
     ("zone from", "zone_source"),
     ("recipient state", "recipient_state"),
@@ -170,7 +170,8 @@ class ComplianceRecordAdmin(ReadOnlyAdmin):
 
     list_display = [
         "slot",
-        "send",
+        "campaign",
+        "contact",
         "recipient_zones",
         "recipient_state",
         "recipient_hours",
@@ -178,9 +179,9 @@ class ComplianceRecordAdmin(ReadOnlyAdmin):
         "allowed_until",
         "dispatch_outcome",
     ]
-    list_filter = ["recipient_state", "zone_source", "dispatch_outcome", "send__campaign"]
-    search_fields = ["=send__contact__phone", "send__campaign__name"]
-    list_select_related = ["send__contact", "send__campaign"]
+    list_filter = ["recipient_state", "zone_source", "dispatch_outcome", "campaign"]
+    search_fields = ["=contact__phone", "campaign__name"]
+    list_select_related = ["contact", "campaign"]
     date_hierarchy = "slot"
     show_full_result_count = False
     actions = ["export_csv"]

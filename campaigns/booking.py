@@ -283,7 +283,8 @@ def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bo
     Today's, while the window is still open, are released and booked again into fresh slots
     ahead of everyone else; earlier days' are released back to the front of the queue. A
     released send was never handed to the provider (it is still ``queued``), so deleting the
-    outbox row loses nothing: the member waits again.
+    outbox row loses nothing: the member waits again, and the send's compliance record stays,
+    saying the slot was missed.
     """
     late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
     missed = campaign.sends.filter(status=SendStatus.QUEUED, scheduled_for__lt=late)
@@ -292,7 +293,13 @@ def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bo
     missed_contacts = list(missed.values_list("contact_id", flat=True))
     if not missed_contacts:
         return 0
-    campaign.sends.filter(status=SendStatus.QUEUED, contact_id__in=missed_contacts).delete()
+    released = campaign.sends.filter(status=SendStatus.QUEUED, contact_id__in=missed_contacts)
+    # Held at dispatch or never picked up: the record says the slot went by. A retry already
+    # released by the dispatcher keeps its own outcome.
+    ComplianceRecord.objects.filter(send__in=released, dispatch_outcome__in=["", "held"]).update(
+        dispatch_outcome="slot missed"
+    )
+    released.delete()
     campaign.memberships.filter(contact_id__in=missed_contacts, status=CampaignContact.Status.SCHEDULED).update(
         status=CampaignContact.Status.PENDING, updated_at=now
     )
@@ -391,6 +398,8 @@ def _book_today(
     ComplianceRecord.objects.bulk_create(
         ComplianceRecord(
             send=send,
+            campaign=campaign,
+            contact_id=send.contact_id,
             recipient_zones=",".join(member.recipient.zones),
             zone_source=zone_sources[member.contact_id],
             recipient_state=member.recipient.state,

@@ -286,9 +286,17 @@ class Holiday(models.Model):
 
 class ComplianceRecord(models.Model):
     """Why a person was texted when they were: the rules a send passed when it was booked and
-    again just before it went out, kept so the owner can answer for it months later."""
+    again just before it went out, kept so the owner can answer for it months later.
 
-    send = models.OneToOneField(CampaignSend, on_delete=models.CASCADE, related_name="compliance")
+    A record outlives its send: a booking released to be made again (a missed slot, a retry that
+    could no longer go in time) leaves its record, with what became of it, naming the campaign
+    and the contact; the rebooking gets a record of its own."""
+
+    send = models.OneToOneField(
+        CampaignSend, null=True, blank=True, on_delete=models.SET_NULL, related_name="compliance"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="compliance_records")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="compliance_records")
     recipient_zones = models.CharField(max_length=128, blank=True, help_text="Blank: unknown (strictest window)")
     zone_source = models.CharField(max_length=10)
     recipient_state = models.CharField(max_length=2, blank=True, help_text="Blank: unknown (strictest rules)")
@@ -313,4 +321,4 @@ class ComplianceRecord(models.Model):
         indexes = [models.Index(fields=["slot"])]
 
     def __str__(self) -> str:
-        return f"send {self.send_id} at {self.slot:%Y-%m-%d %H:%M}"
+        return f"{self.campaign_id}/{self.contact_id} at {self.slot:%Y-%m-%d %H:%M}"

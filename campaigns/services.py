@@ -86,14 +86,16 @@ def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
 
 @transaction.atomic
 def delete_campaign(*, campaign: Campaign) -> None:
-    """Delete a campaign that never booked a text (a draft and its audience). One with any send is
-    history the caps, the daily limit and the compliance log count: it is cancelled and archived."""
+    """Delete a campaign that never booked a text (a draft and its audience). One with any send or
+    compliance record is history the caps, the daily limit and the compliance log count: it is
+    cancelled and archived."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     booked = campaign.sends.count()
-    if booked:
+    records = campaign.compliance_records.count()
+    if booked or records:
         raise CampaignLocked(
-            f"The campaign has {booked} text(s) on record, which the caps and the compliance log count: "
-            "it cannot be deleted. Cancel it and archive it instead."
+            f"The campaign has {booked} text(s) and {records} compliance record(s) on record, which the caps "
+            "and the compliance log count: it cannot be deleted. Cancel it and archive it instead."
         )
     campaign.delete()
 

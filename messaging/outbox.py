@@ -229,6 +229,7 @@ def _release(message: Message, send: CampaignSend, *, reason: str, now: dt.datet
     CampaignSend.objects.filter(pk=send.pk).update(
         status=SendStatus.QUEUED, enqueued_at=None, claimed_at=None, last_error=reason, updated_at=now
     )
+    ComplianceRecord.objects.filter(send=send).update(dispatch_outcome="released")
 
 
 def _log_dispatch(send: CampaignSend, now: dt.datetime, checks: dict[str, bool], outcome: str) -> None:

@@ -41,6 +41,8 @@ def one_of_everything():
     send = CampaignSendFactory(campaign=member.campaign, contact=link.contact)
     ComplianceRecord.objects.create(
         send=send,
+        campaign=send.campaign,
+        contact=send.contact,
         zone_source="address",
         recipient_zones="America/New_York",
         recipient_state="MA",

@@ -84,7 +84,7 @@ def test_a_campaign_that_texted_anyone_cannot_be_deleted_by_any_entry_point(open
     response = api_client.delete(f"/api/campaigns/{campaign.pk}")
 
     assert response.status_code == 409
-    assert "1 text(s) on record" in response.json()["detail"][0]["msg"]
+    assert "1 text(s) and 1 compliance record(s) on record" in response.json()["detail"][0]["msg"]
     assert CampaignSend.objects.filter(campaign=campaign).count() == 1 and ComplianceRecord.objects.count() == 1
     admin_client.post(f"/admin/campaigns/campaign/{campaign.pk}/delete/", {"post": "yes"})
     assert Campaign.objects.filter(pk=campaign.pk).exists()
@@ -215,6 +215,49 @@ def test_a_retry_after_longer_than_the_slot_allows_is_released_not_waited_for(op
     assert Message.objects.get().status == "failed"
     assert CampaignSend.objects.get().status == "queued"  # a missed slot: the next run books it again
     assert run(campaign, MONDAY_10 + dt.timedelta(minutes=15)).rebooked == 1
+
+
+# --- The record outlives the send --------------------------------------------------------------
+
+
+def test_a_released_booking_keeps_its_compliance_record_and_the_rebooking_gets_its_own(openphone):
+    openphone.post(f"{OPENPHONE}/v1/messages", status=429, json=gateway_body(), headers={"Retry-After": "3600"})
+    campaign, [contact] = active_campaign(1)
+    run(campaign, MONDAY_10)
+    assert deliver_all(MONDAY_10 + dt.timedelta(seconds=10)) == ["released"]
+
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=15))  # released the send (deleted it before)
+
+    first, second = ComplianceRecord.objects.order_by("id")
+    assert (first.send, first.campaign, first.contact) == (None, campaign, contact)
+    assert first.dispatch_outcome == "released" and first.slot == MONDAY_10
+    assert second.send == CampaignSend.objects.get() and second.slot >= MONDAY_10 + dt.timedelta(minutes=15)
+    assert not second.dispatch_outcome
+
+
+def test_a_booking_whose_slot_went_by_unsent_is_recorded_as_missed():
+    campaign, _ = active_campaign(1)
+    run(campaign, MONDAY_10)
+    services.pause_campaign(campaign=campaign)
+
+    services.resume_campaign(campaign=campaign, now=MONDAY_10 + dt.timedelta(hours=1))
+
+    missed = ComplianceRecord.objects.order_by("id").first()
+    assert missed.send is None and missed.dispatch_outcome == "slot missed"
+    assert ComplianceRecord.objects.count() == 2
+
+
+def test_a_campaign_whose_only_bookings_were_released_cannot_be_deleted(api_client):
+    campaign, _ = active_campaign(1)
+    run(campaign, MONDAY_10)
+    services.pause_campaign(campaign=campaign)
+    CampaignSend.objects.filter(campaign=campaign).delete()  # its booking released, the record stays
+
+    response = api_client.delete(f"/api/campaigns/{campaign.pk}")
+
+    assert response.status_code == 409
+    assert "0 text(s) and 1 compliance record(s)" in response.json()["detail"][0]["msg"]
+    assert ComplianceRecord.objects.filter(campaign=campaign).exists()
 
 
 # --- Every run is isolated ---------------------------------------------------------------------

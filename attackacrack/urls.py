@@ -44,6 +44,11 @@ api_urlpatterns = [
         campaigns_api.MemberApproveApi.as_view(),
         name="api-campaign-member-approve",
     ),
+    path(
+        "api/campaigns/<int:campaign_id>/members/<int:member_id>/retry",
+        campaigns_api.MemberRetryApi.as_view(),
+        name="api-campaign-member-retry",
+    ),
     path("api/contacts", ContactListApi.as_view(), name="api-contacts"),
     path("api/contacts/export.csv", ContactExportApi.as_view(), name="api-contacts-export"),
     path("api/contacts/<int:contact_id>", ContactDetailApi.as_view(), name="api-contact"),

@@ -112,9 +112,17 @@ class CampaignContactAdmin(admin.ModelAdmin):
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
     list_select_related = ["campaign", "contact"]
     autocomplete_fields = ["campaign", "contact"]
-    readonly_fields = ["variant", "status", "ineligible_reason", "queued_for", "review_approved", "added_via"]
+    readonly_fields = [
+        "variant",
+        "status",
+        "ineligible_reason",
+        "queued_for",
+        "review_approved",
+        "retry_requested_at",
+        "added_via",
+    ]
     show_full_result_count = False
-    actions = ["approve"]
+    actions = ["approve", "retry_failed"]
 
     @admin.action(description="Approve flagged members for the campaign text")
     def approve(self, request, queryset) -> None:
@@ -123,6 +131,18 @@ class CampaignContactAdmin(admin.ModelAdmin):
             services.approve_flagged_member(member=member)
             approved += 1
         self.message_user(request, f"{approved} flagged member(s) approved.", messages.SUCCESS)
+
+    @admin.action(description="Try their failed text again (booked by the next run)")
+    def retry_failed(self, request, queryset) -> None:
+        retried = 0
+        for member in queryset.select_related("contact"):
+            try:
+                services.retry_failed_member(member=member)
+            except errors.CampaignLocked as error:
+                self.message_user(request, f"{member.contact}: {error}", messages.ERROR)
+            else:
+                retried += 1
+        self.message_user(request, f"{retried} member(s) will be tried again.", messages.SUCCESS)
 
 
 @admin.register(CampaignSend)

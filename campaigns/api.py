@@ -419,6 +419,7 @@ class MemberOutputSerializer(serializers.ModelSerializer):
             "ineligible_reason",
             "queued_for",
             "review_approved",
+            "retry_requested_at",
             "added_via",
             "added_at",
         ]
@@ -502,6 +503,23 @@ class MemberApproveApi(APIView):
         member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
         with conflicts_as_409():
             member = services.approve_flagged_member(member=member)
+        return Response(MemberOutputSerializer(member).data)
+
+
+class MemberRetryApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_members_retry",
+        request=None,
+        responses={200: MemberOutputSerializer, **ACTION_ERRORS},
+        description=(
+            "Try a member's failed text again: the campaign's next run books them through every rule. "
+            "The failed send stays on record and counts against the day it was tried."
+        ),
+    )
+    def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
+        member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
+        with conflicts_as_409():
+            member = services.retry_failed_member(member=member)
         return Response(MemberOutputSerializer(member).data)
 
 

@@ -260,7 +260,14 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
     )
     new_reason = Case(*[When(condition, then=Value(reason)) for condition, _, reason in rules], default=Value(""))
     # A member with a send in this campaign was decided for good (texted, refused, cancelled):
-    # deciding again would book them a second time.
+    # deciding again would book them a second time. Only a failed text staff chose to try again
+    # leaves the member to be decided afresh.
+    sends = CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))
+    decided = (
+        Exists(sends.exclude(status=SendStatus.FAILED))
+        | Exists(sends.filter(created_at__gte=OuterRef("retry_requested_at")))
+        | Q(Exists(sends), retry_requested_at__isnull=True)
+    )
     candidates = campaign.memberships.filter(
         status__in=[
             CampaignContact.Status.PENDING,
@@ -268,7 +275,7 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
             CampaignContact.Status.INELIGIBLE,
             CampaignContact.Status.FLAGGED,
         ]
-    ).exclude(Exists(CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))))
+    ).exclude(decided)
     changed = candidates.annotate(new_status=new_status, new_reason=new_reason).exclude(
         status=F("new_status"), ineligible_reason=F("new_reason")
     )

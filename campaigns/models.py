@@ -60,7 +60,8 @@ class SendStatus(models.TextChoices):
 class Campaign(models.Model):
     Status = CampaignStatus
 
-    # draft → scheduled → active ⇄ paused → completed, or cancelled from any open state.
+    # draft → scheduled → active ⇄ paused → completed, or cancelled from any open state. (A
+    # completed campaign is reopened only by staff trying a member's failed text again.)
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.DRAFT: frozenset({Status.SCHEDULED, Status.CANCELLED}),
         Status.SCHEDULED: frozenset({Status.DRAFT, Status.ACTIVE, Status.CANCELLED}),
@@ -194,6 +195,8 @@ class CampaignContact(models.Model):
     queued_for = models.DateTimeField(null=True, blank=True)
     # Staff reviewed a flagged member (they had texted us before) and allowed the campaign text.
     review_approved = models.BooleanField(default=False)
+    # Staff chose to try this member's failed text again: sends made before it are history.
+    retry_requested_at = models.DateTimeField(null=True, blank=True)
     added_via = models.CharField(max_length=10, choices=AddedVia.choices, default=AddedVia.IDS)
     added_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -246,7 +249,12 @@ class CampaignSend(models.Model):
     class Meta:
         ordering = ["scheduled_for", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "contact"], name="campaign_send_once_per_contact"),
+            # One live send per member; a failed one stays on record beside the retry staff asked for.
+            models.UniqueConstraint(
+                fields=["campaign", "contact"],
+                condition=~Q(status="failed"),
+                name="campaign_send_once_per_contact",
+            ),
             models.CheckConstraint(condition=Q(status__in=SendStatus.values), name="campaign_send_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="campaign_send_sent_has_time"

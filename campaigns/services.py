@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from campaigns import booking, selectors
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignTransitionError
-from campaigns.models import Campaign, CampaignContact, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
 from contacts.models import Contact
 from contacts.selectors import contact_filter
 from messaging import outbox
@@ -181,6 +181,36 @@ def approve_flagged_member(*, member: CampaignContact) -> CampaignContact:
     if not updated:
         raise CampaignLocked("Only a flagged member can be approved.")
     member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def retry_failed_member(*, member: CampaignContact, now: dt.datetime | None = None) -> CampaignContact:
+    """Staff try a member's failed text once more, deliberately. The failed send stays on record
+    (it used its day's limit, as OpenPhone counted it) and the member waits to be booked by the
+    campaign's next run, through every booking rule; a completed campaign reopens for them."""
+    now = now or timezone.now()
+    member = CampaignContact.objects.select_for_update().select_related("campaign", "contact").get(pk=member.pk)
+    campaign = Campaign.objects.select_for_update().get(pk=member.campaign_id)
+    sends = CampaignSend.objects.filter(campaign=campaign, contact_id=member.contact_id)
+    if (
+        member.status != CampaignContact.Status.INELIGIBLE
+        or not sends.exists()
+        or sends.exclude(status=SendStatus.FAILED).exists()
+    ):
+        raise CampaignLocked("Only a member whose text failed can be tried again.")
+    if campaign.status not in (Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.COMPLETED):
+        raise CampaignLocked(f"The campaign is {campaign.status}: it sends no more texts.")
+    if member.contact.is_opted_out:
+        raise CampaignLocked(f"{member.contact} opted out: they are not texted again.")
+    member.status = CampaignContact.Status.PENDING
+    member.ineligible_reason = ""
+    member.queued_for = None
+    member.retry_requested_at = now
+    member.save(update_fields=["status", "ineligible_reason", "queued_for", "retry_requested_at", "updated_at"])
+    if campaign.status == Campaign.Status.COMPLETED:
+        campaign.status = Campaign.Status.ACTIVE
+        campaign.save(update_fields=["status", "updated_at"])
     return member
 
 

@@ -36,6 +36,7 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
             )
         ),
         "/api/campaigns/{campaign_id}/members/{member_id}/approve",
+        "/api/campaigns/{campaign_id}/members/{member_id}/retry",
         "/api/contacts/export.csv",
         "/api/contacts/{contact_id}/messages",
         "/api/conversations",

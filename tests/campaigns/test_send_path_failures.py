@@ -72,6 +72,101 @@ def test_a_refused_text_is_final_for_that_member_and_the_next_runs_carry_on(open
     assert member.status == "ineligible" and "Invalid 'to' number" in member.ineligible_reason
 
 
+@pytest.fixture
+def refused_once(openphone):
+    """A campaign of ``size`` whose first text to the second member OpenPhone refused with a final
+    4xx; every later request is accepted."""
+    refused = {"phone": None, "left": 1}
+    ids = itertools.count()
+
+    def answer(request):
+        if json.loads(request.body)["to"] == [refused["phone"]] and refused["left"]:
+            refused["left"] -= 1
+            return 404, {"Content-Type": "application/json"}, json.dumps(error_body(404, "Invalid 'to' number"))
+        return accepted(f"AC{next(ids)}")(request)
+
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=answer)
+
+    def make(size: int, **fields) -> tuple[Campaign, list[Contact]]:
+        campaign, contacts = active_campaign(size, **fields)
+        refused["phone"] = contacts[1].phone
+        run(campaign, MONDAY_10)
+        deliver_all(MONDAY_10 + dt.timedelta(minutes=3))
+        return campaign, contacts
+
+    return make
+
+
+def test_staff_may_try_a_failed_text_again_and_the_failed_attempt_stays_on_record(refused_once, api_client):
+    campaign, contacts = refused_once(3)
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=5)).status == Campaign.Status.COMPLETED
+    member = CampaignContact.objects.get(contact=contacts[1])
+
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=6)):
+        response = api_client.post(f"/api/campaigns/{campaign.pk}/members/{member.pk}/retry")
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["ineligible_reason"]) == ("pending", "")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.ACTIVE  # reopened for the member tried again
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=7)).sent == 1
+    assert deliver_all(MONDAY_10 + dt.timedelta(minutes=9)) == ["sent"]
+    sends = CampaignSend.objects.filter(contact=contacts[1]).order_by("id")
+    assert [send.status for send in sends] == ["failed", "sent"]
+    assert ComplianceRecord.objects.filter(contact=contacts[1]).count() == 2
+    member.refresh_from_db()
+    assert member.status == CampaignContact.Status.SENT
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=11)).status == Campaign.Status.COMPLETED
+    booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=12))
+    assert sends.count() == 2  # never a third booking
+
+
+def test_a_failed_attempt_still_uses_its_days_limit(refused_once):
+    campaign, contacts = refused_once(3, daily_limit=3)
+    member = CampaignContact.objects.get(contact=contacts[1])
+
+    services.retry_failed_member(member=member, now=MONDAY_10 + dt.timedelta(minutes=4))
+    result = run(campaign, MONDAY_10 + dt.timedelta(minutes=5))
+
+    assert (result.sent, result.queued, result.booked_today) == (0, 1, 3)
+    member.refresh_from_db()
+    assert member.status == CampaignContact.Status.QUEUED and member.queued_for.date() == dt.date(2024, 1, 16)
+
+
+@pytest.mark.parametrize("case", ["sent member", "opted out", "cancelled campaign", "retried already"])
+def test_only_a_failed_member_of_a_campaign_still_sending_may_be_tried_again(refused_once, api_client, case):
+    campaign, contacts = refused_once(3)
+    member = CampaignContact.objects.get(contact=contacts[1])
+    if case == "sent member":
+        member = CampaignContact.objects.get(contact=contacts[0])
+    elif case == "opted out":
+        messaging_services.opt_out(contact=contacts[1], reason="Replied STOP")
+    elif case == "cancelled campaign":
+        services.cancel_campaign(campaign=campaign)
+    else:
+        services.retry_failed_member(member=member)
+
+    response = api_client.post(f"/api/campaigns/{campaign.pk}/members/{member.pk}/retry")
+
+    assert response.status_code == 409 and response.json()["detail"][0]["type"] == "campaign_locked"
+    assert CampaignSend.objects.filter(contact=member.contact).count() == 1
+
+
+def test_the_admin_tries_the_failed_members_it_is_given_again(refused_once, admin_client):
+    campaign, contacts = refused_once(3)
+    members = CampaignContact.objects.filter(campaign=campaign)
+
+    response = admin_client.post(
+        "/admin/campaigns/campaigncontact/",
+        {"action": "retry_failed", "_selected_action": [member.pk for member in members]},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "1 member(s) will be tried again." in page and "Only a member whose text failed" in page
+    assert list(members.filter(status="pending").values_list("contact", flat=True)) == [contacts[1].pk]
+
+
 # --- Finding 2: deleting a campaign erased the history the caps depend on ------------------------
 
 

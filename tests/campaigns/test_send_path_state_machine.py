@@ -1,7 +1,8 @@
 """The send path as a state machine (issue 17): several campaigns on one number, an OpenPhone that
 answers each request at random as its published API allows (202, a final refusal, 429 with
 Retry-After, 500 before or after accepting, a timeout after accepting), STOPs mid-flight, pauses,
-resumes and cancels, and a clock that crosses days, a weekend and the March DST change.
+resumes, cancels and staff retrying failed texts, and a clock that crosses days, a weekend and
+the March DST change.
 
 After every step: no run failed; nothing reached a contact after their opt-out, outside their
 window, more than 10 minutes after its slot, or twice for one (campaign, contact); no local day
@@ -34,7 +35,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bench.fake_openphone import error_body, gateway_body, message_resource, phone_number
 from campaigns import booking, compliance, errors, services
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, CampaignSend
+from campaigns.models import Campaign, CampaignContact, CampaignSend
 from campaigns.selectors import due_sends, recipient_of
 from contacts.models import Contact
 from contacts.timezones import assign_time_zones
@@ -201,6 +202,18 @@ class SendPath(RuleBasedStateMachine):
         with contextlib.suppress(errors.CampaignTransitionError):  # not allowed from its state: 409
             act(campaign=campaign)
 
+    @rule(data=st.data())
+    def staff_retry_a_failed_text(self, data) -> None:
+        failed = list(
+            CampaignContact.objects.filter(
+                campaign__in=self.campaigns, status="ineligible", ineligible_reason__startswith="Text failed"
+            )
+        )
+        if failed:
+            member = data.draw(st.sampled_from(failed))
+            with contextlib.suppress(errors.CampaignLocked):  # opted out, or its campaign cancelled: 409
+                services.retry_failed_member(member=member)
+
     # --- What must always hold -----------------------------------------------------------------
 
     @invariant()
@@ -222,7 +235,8 @@ class SendPath(RuleBasedStateMachine):
             stopped_after = self.accepted_before_stop.get(person.pk)
             assert stopped_after is None or position < stopped_after, ("texted after STOP", person.phone, at)
             assert compliance.may_send_at(self.calendar, at, recipient_of(person)), ("outside window", person, at)
-            send = CampaignSend.objects.get(campaign__name=campaign_name, contact=person)
+            # The one send of theirs in that campaign that is not a failed attempt tried again.
+            send = CampaignSend.objects.exclude(status="failed").get(campaign__name=campaign_name, contact=person)
             late = at - send.scheduled_for
             assert late <= dt.timedelta(minutes=10), ("sent late", person.phone, late)
         assert max(seen.values(), default=0) <= 1, [key for key, n in seen.items() if n > 1]
@@ -232,7 +246,7 @@ class SendPath(RuleBasedStateMachine):
     def every_campaigns_members_add_up(self) -> None:
         for campaign in Campaign.objects.filter(pk__in=[c.pk for c in self.campaigns]):
             members = dict(campaign.memberships.values_list("contact_id", "status"))
-            sends = dict(campaign.sends.values_list("contact_id", "status"))
+            sends = dict(campaign.sends.order_by("id").values_list("contact_id", "status"))  # the latest
             assert set(sends) <= set(members)
             outcome = Counter(sends.values())
             without_send = Counter(status for contact_id, status in members.items() if contact_id not in sends)

@@ -128,19 +128,23 @@ def next_allowed(calendar: BusinessCalendar, moment: dt.datetime, recipient: Rec
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule of "may this contact get this campaign text now?", named as the compliance record
-    names it. Booking applies its rules in bulk to the members it books; the dispatcher applies
-    its rules to each text just before it goes (first attempts and retries alike)."""
+    """One rule of "may this contact get this text now?", named as the compliance record names
+    it. Booking applies its rules in bulk to the members it books; the dispatcher applies its
+    rules to each campaign text just before it goes (first attempts and retries alike). The
+    rules marked ``in_conversation`` also hold for staff and automatic texts, when they are
+    written and again when they go: those answer a person, so the marketing rules (caps, hours)
+    do not apply to them."""
 
     name: str
     passes_when: str
     at_booking: bool
     at_dispatch: bool
+    in_conversation: bool = False
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("not_opted_out", "the contact has not opted out", at_booking=True, at_dispatch=True),
-    Rule("mobile_number", "the number is not a known landline", at_booking=True, at_dispatch=True),
+    Rule("not_opted_out", "the contact has not opted out", at_booking=True, at_dispatch=True, in_conversation=True),
+    Rule("mobile_number", "the number is no known landline", at_booking=True, at_dispatch=True, in_conversation=True),
     Rule("frequency_cap", "no other campaign texted them lately", at_booking=True, at_dispatch=False),
     Rule("prior_contact_policy", "never texted us, or staff approved", at_booking=True, at_dispatch=False),
     Rule("daily_limit", "within the number's and the campaign's limit for the day", at_booking=True, at_dispatch=False),
@@ -152,6 +156,7 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 BOOKING_RULES = tuple(rule.name for rule in RULES if rule.at_booking)
 DISPATCH_RULES = tuple(rule.name for rule in RULES if rule.at_dispatch)
+CONVERSATION_RULES = tuple(rule.name for rule in RULES if rule.in_conversation)
 
 # What counts against a state's cap: a campaign text booked, going, gone or maybe gone, at the
 # moment it went (else when its attempt began, else its slot). Booking and dispatch both use this.

@@ -173,9 +173,10 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
                 outcome = _stop_campaign_text(message, send, checks, now=now)
                 _log_dispatch(send, now, checks, outcome)
                 return outcome
-        elif message.contact.is_opted_out and message.kind != Message.Kind.OPT_OUT_CONFIRMATION:
-            # Nothing else reaches an opted-out number, not even a HELP reply written before the STOP.
-            _finish(message, Message.Status.FAILED, error="Not sent: the contact opted out", now=now)
+        elif refusal := conversation_refusal(message.contact, message.kind):
+            # Checked again as it goes: nothing reaches an opted-out number, not even a HELP reply
+            # written before the STOP.
+            _finish(message, Message.Status.FAILED, error=f"Not sent: {refusal}", now=now)
             return "cancelled"
         message.status = Message.Status.SENDING
         message.status_changed_at = now
@@ -201,6 +202,31 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
         not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
     }
     return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}
+
+
+# What a staff or automatic text is refused for, by the rule of the table it fails.
+CONVERSATION_REFUSALS = {
+    "not_opted_out": "the contact opted out",
+    "mobile_number": "the number is a landline, which cannot receive texts",
+}
+
+
+def conversation_checks(contact: Contact, kind: str) -> dict[str, bool]:
+    """The rules of the table that a staff or automatic text must pass (compliance.CONVERSATION_RULES).
+    The confirmation of an opt-out goes to the person who just opted out; a number that has texted
+    us receives texts, whatever a list said of its line."""
+    evaluated = {
+        "not_opted_out": not contact.is_opted_out or kind == Message.Kind.OPT_OUT_CONFIRMATION,
+        "mobile_number": contact.line_type != Contact.LineType.LANDLINE
+        or contact.messages.filter(direction=Message.Direction.INBOUND).exists(),
+    }
+    return {name: bool(evaluated[name]) for name in compliance.CONVERSATION_RULES}
+
+
+def conversation_refusal(contact: Contact, kind: str) -> str:
+    """Why this staff or automatic text may not go, or "" when it may."""
+    failed = [name for name, passed in conversation_checks(contact, kind).items() if not passed]
+    return "; ".join(CONVERSATION_REFUSALS[name] for name in failed)
 
 
 def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:
@@ -490,8 +516,8 @@ def queue_text(
     from_number = from_number or settings.OPENPHONE_FROM_NUMBER
     if not from_number:
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")
-    if contact.is_opted_out and kind != Message.Kind.OPT_OUT_CONFIRMATION:
-        raise CannotText(f"{contact.phone} opted out of texts on {contact.opted_out_at:%Y-%m-%d}.")
+    if refusal := conversation_refusal(contact, kind):
+        raise CannotText(f"{contact.phone} cannot be texted: {refusal}.")
     from messaging import tasks
 
     message = Message.objects.create(

@@ -9,13 +9,14 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from bench.fake_openphone import error_body, gateway_body, message_resource
-from campaigns import booking
+from campaigns import booking, compliance
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignContact, CampaignSend
+from contacts.models import Contact
 from messaging import outbox
 from messaging.models import Message, OutboxHold
 from tests.campaigns.conftest import add_audience, eastern
-from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
+from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory, InboundMessageFactory
 from tests.messaging.conftest import OPENPHONE, accepted, messages_listing, numbers_listing, posts
 
 pytestmark = pytest.mark.django_db
@@ -253,6 +254,35 @@ def test_nobody_who_opted_out_gets_a_staff_text():
     with pytest.raises(outbox.CannotText, match="opted out"):
         outbox.queue_text(contact=contact, body="Hello?", kind=Message.Kind.STAFF, from_number=SHOP_NUMBER)
     assert not Message.objects.exists()
+
+
+def test_a_staff_text_to_a_known_landline_is_refused_unless_the_number_has_texted_us(openphone):
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACland"))
+    landline = ContactFactory(line_type=Contact.LineType.LANDLINE)
+
+    with pytest.raises(outbox.CannotText, match="landline"):
+        outbox.queue_text(contact=landline, body="Hello?", kind=Message.Kind.STAFF, from_number=SHOP_NUMBER)
+    InboundMessageFactory(contact=landline)  # it texts: the list was wrong about its line
+    message = outbox.queue_text(contact=landline, body="Hello?", kind=Message.Kind.STAFF, from_number=SHOP_NUMBER)
+
+    assert outbox.deliver_message(message.pk) == "sent"
+
+
+def test_the_conversation_rules_are_checked_again_as_the_text_goes():
+    contact = ContactFactory()
+    message = outbox.queue_text(
+        contact=contact, body="Quote attached", kind=Message.Kind.STAFF, from_number=SHOP_NUMBER
+    )
+    Contact.objects.filter(pk=contact.pk).update(line_type=Contact.LineType.LANDLINE)  # learned meanwhile
+
+    assert outbox.deliver_message(message.pk) == "cancelled"
+
+    message.refresh_from_db()
+    assert (message.status, message.error) == (
+        "failed",
+        "Not sent: the number is a landline, which cannot receive texts",
+    )
+    assert compliance.CONVERSATION_RULES == ("not_opted_out", "mobile_number")
 
 
 def test_dispatch_hands_due_work_to_workers_in_batches(booked_send, django_capture_on_commit_callbacks):

@@ -107,6 +107,7 @@ def signed_headers(raw: bytes, *, system: str, key: str, at: dt.datetime, webhoo
     if system == LEGACY:
         return {"openphone-signature": legacy_signature(raw, key=key, at=at)}
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+    at = at.astimezone(dt.UTC)  # the library reads the moment's wall clock as UTC
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(at.timestamp())),

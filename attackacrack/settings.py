@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": 60.0},
     "dispatch-outbox": {"task": "messaging.tasks.dispatch_outbox", "schedule": 5.0},
+    # Hourly; the campaign clock also runs one before the first booking of each business day.
+    "catch-up-messages": {"task": "messaging.tasks.catch_up_messages", "schedule": 3600.0},
 }
 
 # --- Contact imports ----------------------------------------------------------------------
@@ -268,6 +270,13 @@ OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = int(os.getenv("OPENPHONE_WEBHOOK_TOLERANCE
 OPENPHONE_WEBHOOK_MAX_BYTES = int(os.getenv("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024)))
 # OpenPhone allows 10 requests per second per key: held across every worker through Redis.
 OPENPHONE_RATE_LIMIT_PER_SECOND = int(os.getenv("OPENPHONE_RATE_LIMIT_PER_SECOND", "10"))
+# Catching up from OpenPhone's own history (what webhooks missed): the contacts texted within
+# CATCH_UP_REPLY_DAYS are asked about, over at most CATCH_UP_MAX_DAYS, at a share of the rate limit.
+CATCH_UP_REPLY_DAYS = int(os.getenv("CATCH_UP_REPLY_DAYS", "7"))
+CATCH_UP_MAX_DAYS = int(os.getenv("CATCH_UP_MAX_DAYS", "7"))
+CATCH_UP_REQUESTS_PER_SECOND = int(os.getenv("CATCH_UP_REQUESTS_PER_SECOND", "4"))
+# Texts went out this long ago and no webhook event has arrived since: webhooks have gone quiet.
+WEBHOOKS_QUIET_MINUTES = int(os.getenv("WEBHOOKS_QUIET_MINUTES", "30"))
 # A text is tried this many times (429, 5xx, network) before it is recorded as failed.
 SMS_MAX_ATTEMPTS = int(os.getenv("SMS_MAX_ATTEMPTS", "5"))
 # A text still "sending" this long after its attempt began was interrupted (a killed worker):

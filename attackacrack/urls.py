@@ -76,6 +76,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/token", views.api_token, name="api-token"),
     path("sending/resume", messaging_views.resume_sending, name="resume-sending"),
+    path("sending/catch-up", messaging_views.catch_up_now, name="catch-up-now"),
     path("campaigns/", include("campaigns.urls")),
     path("contacts/", include("contacts.urls")),
     path("conversations/", include("messaging.urls")),

@@ -21,7 +21,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
 from contacts.models import OptOutEvent
-from messaging import outbox, webhooks
+from messaging import catch_up, outbox, webhooks
 from messaging import selectors as messaging_selectors
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,14 @@ def _attention() -> dict[str, object]:
     except Exception as error:  # the database is down: already reported above
         logger.warning("healthz: hold check failed: %s", type(error).__name__)
         hold = None
+    try:
+        silence = catch_up.webhooks_silence(now=timezone.now())
+    except Exception as error:
+        logger.warning("healthz: webhook silence check failed: %s", type(error).__name__)
+        silence = None
     return {
+        "webhooks": "quiet" if silence is not None else "ok",
+        **({"webhooks_quiet_since": silence.since.isoformat()} if silence is not None else {}),
         "sending": "held" if hold is not None else "ok",
         **({"sending_held_code": hold.code} if hold is not None else {}),
         "webhook_keys": "invalid" if problems else "ok",
@@ -109,6 +116,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),
         ).count(),
         "alerts": [*messaging_selectors.alerts(now=now), *campaign_selectors.run_failure_alerts()],
+        "catch_up": messaging_selectors.latest_catch_up(),
     }
     return render(request, "dashboard.html", context)
 

@@ -5,7 +5,8 @@ dispatch bench and the suite.
 It rate-limits (429 with Retry-After, as the file's gateway does), fails before accepting (500),
 fails after accepting (500: the text is kept), and answers too late after accepting (the client
 times out: the text is kept) — the cases that make a sender lose or duplicate texts. It records
-every text it accepted and answers the reconcile lookups: ``GET /v1/phone-numbers`` (the E.164
+every text it accepted (and any a test has someone send the shop: ``receive``) and answers the
+lookups of a reconcile and a catch-up: ``GET /v1/phone-numbers`` (the E.164
 number is ``number``) and ``GET /v1/messages`` (``participants`` in form style, ``createdAfter``,
 pages of ``maxResults`` linked by ``nextPageToken``). With ``reencode`` it stores the text the
 way OpenPhone's smart encoding may (curly apostrophes), so a lookup cannot rely on the body.
@@ -145,8 +146,10 @@ class FakeOpenPhone:
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.accepted: list[dict] = []  # every text OpenPhone would have delivered
+        self.received: list[dict] = []  # every text someone sent the shop
         self.outcomes: dict[str, int] = {}
         self.posted_at: list[float] = []  # monotonic time of every send request, for the rate limit
+        self.listed_at: list[float] = []  # and of every listing request (reconciles, catch-ups)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -154,6 +157,21 @@ class FakeOpenPhone:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+    def receive(self, *, sender: str, text: str) -> dict:
+        """A text someone sends the shop: OpenPhone keeps it, whether or not a webhook tells us."""
+        with self.lock:
+            message = message_resource(
+                message_id=f"ACin{len(self.received):06d}",
+                from_number=sender,
+                to_number=self.from_number,
+                text=text,
+                created_at=dt.datetime.now(dt.UTC),
+                direction="incoming",
+                status="delivered",
+            )
+            self.received.append(message)
+        return message
 
     def _count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -221,6 +239,7 @@ class FakeOpenPhone:
                 if url.path == "/v1/phone-numbers":
                     return self._json(200, {"data": [phone_number(number=fake.from_number)]})
                 if url.path == "/v1/messages":
+                    fake.listed_at.append(time.monotonic())
                     return self._list_messages(query)
                 return self._json(404, error_body(404))
 
@@ -235,8 +254,9 @@ class FakeOpenPhone:
                 with fake.lock:
                     found = [
                         message
-                        for message in fake.accepted
-                        if participants & set(message["to"]) and (not after or message["createdAt"] >= after)
+                        for message in [*fake.accepted, *fake.received]
+                        if participants & {message["from"], *message["to"]}
+                        and (not after or message["createdAt"] >= after)
                     ]
                 page = found[start : start + page_size]
                 more = start + page_size < len(found)

@@ -153,6 +153,7 @@ RULES: tuple[Rule, ...] = (
     Rule("recipient_window", "inside the recipient's legal hours", at_booking=True, at_dispatch=True),
     Rule("on_time", "no more than CAMPAIGN_MISSED_SLOT_MINUTES after its slot", at_booking=False, at_dispatch=True),
     Rule("state_cap", "under the recipient state's cap of marketing texts", at_booking=True, at_dispatch=True),
+    Rule("catch_up_current", "webhooks heard, or their silence caught up", at_booking=False, at_dispatch=True),
 )  # fmt: skip
 BOOKING_RULES = tuple(rule.name for rule in RULES if rule.at_booking)
 DISPATCH_RULES = tuple(rule.name for rule in RULES if rule.at_dispatch)

@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import path
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from messaging import outbox
-from messaging.models import Message, OutboxHold, WebhookEvent, WorkerHeartbeat
+from messaging.models import CatchUp, Message, OutboxHold, WebhookEvent, WorkerHeartbeat
 
 
 @admin.register(Message)
@@ -69,3 +71,40 @@ class OutboxHoldAdmin(ReadOnlyAdmin):
     def resume(self, request, queryset) -> None:
         waiting = outbox.release_hold(user=request.user)
         self.message_user(request, f"Sending resumed: {waiting} text(s) waiting go at the next tick.", messages.SUCCESS)
+
+
+@admin.register(CatchUp)
+class CatchUpAdmin(PermanentRecordAdmin):
+    """Each catch-up from OpenPhone's history: what it asked, and what the webhooks had missed."""
+
+    change_list_template = "admin/messaging/catchup/change_list.html"
+    list_display = [
+        "started_at",
+        "trigger",
+        "status",
+        "covers_from",
+        "conversations",
+        "requests",
+        "replies_found",
+        "reports_found",
+        "missed_opt_out_count",
+        "error",
+    ]
+    list_filter = ["status", "trigger"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description="Missed opt-outs")
+    def missed_opt_out_count(self, run: CatchUp) -> int:
+        return len(run.missed_opt_outs)
+
+    def get_urls(self):
+        run = self.admin_site.admin_view(self.run_now)
+        return [path("run/", run, name="messaging_catchup_run"), *super().get_urls()]
+
+    def run_now(self, request):
+        from messaging import tasks
+
+        if request.method == "POST":
+            tasks.catch_up_messages.delay("staff")
+            self.message_user(request, "Catching up from OpenPhone in a worker: refresh to see it.", messages.SUCCESS)
+        return redirect("admin:messaging_catchup_changelist")

@@ -189,3 +189,39 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CatchUp(models.Model):
+    """One catch-up from OpenPhone's own message history: what the webhooks should have told us
+    (replies, STOPs, delivery reports), found and applied the way a webhook would have been."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    trigger = models.CharField(max_length=20, help_text="hourly, morning, overdue, staff or command")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # OpenPhone was asked for the texts created in [covers_from, started_at).
+    covers_from = models.DateTimeField()
+    conversations = models.PositiveIntegerField(default=0, help_text="(sending number, contact) pairs asked about")
+    requests = models.PositiveIntegerField(default=0, help_text="Requests made to OpenPhone")
+    replies_found = models.PositiveIntegerField(default=0, help_text="Inbound texts the webhooks had missed")
+    reports_found = models.PositiveIntegerField(default=0, help_text="Delivery reports the webhooks had missed")
+    # Each missed opt-out: who, when they wrote, what was cancelled, and what reached them after.
+    missed_opt_outs = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["running", "succeeded", "failed"]), name="catch_up_status"),
+            models.CheckConstraint(condition=Q(covers_from__lte=models.F("started_at")), name="catch_up_covers_past"),
+            # One catch-up at a time: a second trigger finds it running and leaves it be.
+            models.UniqueConstraint(models.Value(True), condition=Q(status="running"), name="catch_up_one_running"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Catch-up {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -189,6 +189,8 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
 def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessCalendar) -> dict[str, bool]:
     """Every dispatch rule of the table (compliance.DISPATCH_RULES) for this text at this moment,
     first attempt or retry: what the compliance record keeps, and what decides if it goes."""
+    from messaging import catch_up  # it reads the webhooks' processing, which sends through here
+
     recipient = recipient_of(send.contact)
     late_after = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
     evaluated = {
@@ -200,6 +202,7 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
         "on_time": send.scheduled_for >= now - late_after,
         "state_cap": send.contact_id
         not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
+        "catch_up_current": catch_up.may_text_while_quiet(send.contact, now=now),
     }
     return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}
 

@@ -38,7 +38,7 @@ return math.max(1, tonumber(oldest[2]) + window_us - now_us)
 logger = logging.getLogger(__name__)
 
 _local_lock = threading.Lock()
-_local_window: deque[float] = deque()
+_local_windows: dict[str, deque[float]] = {}
 _redis_script = None
 
 
@@ -53,29 +53,31 @@ def _redis_wait(key: str, limit: int) -> float:
     return int(_redis_script(keys=[key], args=[limit, window_us, uuid.uuid4().hex])) / 1_000_000
 
 
-def _local_wait(limit: int) -> float:
+def _local_wait(key: str, limit: int) -> float:
     with _local_lock:
+        window = _local_windows.setdefault(key, deque())
         now = time.monotonic()
-        while _local_window and _local_window[0] <= now - WINDOW_SECONDS:
-            _local_window.popleft()
-        if len(_local_window) < limit:
-            _local_window.append(now)
+        while window and window[0] <= now - WINDOW_SECONDS:
+            window.popleft()
+        if len(window) < limit:
+            window.append(now)
             return 0.0
-        return _local_window[0] + WINDOW_SECONDS - now
+        return window[0] + WINDOW_SECONDS - now
 
 
-def wait_for_slot(key: str = "ratelimit:openphone") -> None:
-    """Block until this process may make one more request to OpenPhone."""
+def wait_for_slot(key: str = "ratelimit:openphone", *, limit: int | None = None) -> None:
+    """Block until this process may make one more request to OpenPhone (``limit`` a second in
+    the window ``key``; by default the account's whole limit)."""
     import redis
 
-    limit = settings.OPENPHONE_RATE_LIMIT_PER_SECOND
+    limit = limit or settings.OPENPHONE_RATE_LIMIT_PER_SECOND
     while True:
         try:
-            wait = _redis_wait(key, limit) if settings.REDIS_URL else _local_wait(limit)
+            wait = _redis_wait(key, limit) if settings.REDIS_URL else _local_wait(key, limit)
         except redis.RedisError:
             # Redis is restarting: keep to the limit in this process rather than stop sending.
             logger.warning("Rate limit: Redis unavailable, counting in this process")
-            wait = _local_wait(limit)
+            wait = _local_wait(key, limit)
         if wait <= 0:
             return
         time.sleep(wait + 0.001)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contacts.models import Contact
-from messaging.models import Message, WebhookEvent, WorkerHeartbeat
+from messaging.models import CatchUp, Message, WebhookEvent, WorkerHeartbeat
 
 
 def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
@@ -151,6 +151,7 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
                 "/admin/messaging/message/?status__exact=failed",
             )
         )
+    found.extend(catch_up_alerts(now=now))
     heartbeat = WorkerHeartbeat.objects.filter(name="dispatcher").first()
     if heartbeat is None or heartbeat.seen_at < now - dt.timedelta(minutes=2):
         seen = f"last seen {heartbeat.seen_at:%Y-%m-%d %H:%M}" if heartbeat else "never seen"
@@ -158,3 +159,59 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
             Alert("warning", f"The worker has not run the dispatcher recently ({seen}): texts are not going out.")
         )
     return found
+
+
+def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
+    """Webhooks gone quiet, and what the catch-ups of the last day found that the webhooks missed."""
+    from messaging import catch_up
+
+    found = []
+    silence = catch_up.webhooks_silence(now=now)
+    if silence is not None:
+        overdue = catch_up.catch_up_overdue(now=now) is not None
+        found.append(
+            Alert(
+                "error",
+                f"No webhook event has arrived since {timezone.localtime(silence.since):%Y-%m-%d %H:%M} while texts "
+                f"went out: OpenPhone's webhooks may not be reaching us, and replies or STOPs may be missing. "
+                + (
+                    "Campaign texts to people we are in conversation with wait until a catch-up has run."
+                    if overdue
+                    else "The latest catch-up from OpenPhone covered the silence."
+                ),
+                action="catch-up-now",
+                action_label="Catch up now",
+            )
+        )
+    recent = CatchUp.objects.filter(started_at__gte=now - dt.timedelta(hours=24)).order_by("started_at")
+    for run in recent:
+        for missed in run.missed_opt_outs:
+            thread = f"/conversations/{missed['contact_id']}/"
+            found.append(Alert("error", catch_up.describe_missed_opt_out(missed), thread))
+    missed_replies = sum(run.replies_found for run in recent)
+    if missed_replies:
+        found.append(
+            Alert(
+                "warning",
+                f"Catch-ups from OpenPhone found {missed_replies} text(s) in the last 24 hours that the webhooks had "
+                "missed: check the webhook in OpenPhone.",
+                "/admin/messaging/catchup/",
+            )
+        )
+    latest = CatchUp.objects.exclude(status=CatchUp.Status.RUNNING).first()
+    if latest is not None and latest.status == CatchUp.Status.FAILED:
+        found.append(
+            Alert(
+                "warning",
+                f"The catch-up from OpenPhone at {timezone.localtime(latest.started_at):%Y-%m-%d %H:%M} failed: "
+                f"{latest.error}",
+                "/admin/messaging/catchup/",
+                action="catch-up-now",
+                action_label="Try again",
+            )
+        )
+    return found
+
+
+def latest_catch_up() -> CatchUp | None:
+    return CatchUp.objects.first()

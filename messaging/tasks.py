@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from messaging import outbox, webhook_processing
+from messaging import catch_up, outbox, webhook_processing
 from messaging.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -12,8 +12,19 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def dispatch_outbox() -> None:
     """Beat's tick (every 5 s): hand due texts to workers in batches, settle interrupted ones."""
-    WorkerHeartbeat.objects.update_or_create(name="dispatcher", defaults={"seen_at": timezone.now()})
-    outbox.dispatch()
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(name="dispatcher", defaults={"seen_at": now})
+    outbox.dispatch(now=now)
+    if catch_up.should_start_for_silence(now=now):
+        # Webhooks went quiet and nothing has caught up since: campaign texts to the people a
+        # catch-up covers wait until one has.
+        catch_up_messages.delay("overdue")
+
+
+@shared_task(ignore_result=True)
+def catch_up_messages(trigger: str = "hourly") -> None:
+    """Beat's hourly catch-up from OpenPhone's history (also run for a silence, a morning, staff)."""
+    catch_up.run_catch_up(trigger=trigger)
 
 
 def _each(ids: list[int], deliver) -> None:

@@ -115,3 +115,14 @@ def resume_sending(request: HttpRequest) -> HttpResponse:
     waiting = outbox.release_hold(user=request.user)
     messages.success(request, f"Sending resumed: {waiting} text(s) waiting go out in the next seconds.")
     return redirect("dashboard")
+
+
+@require_POST
+@staff_page
+def catch_up_now(request: HttpRequest) -> HttpResponse:
+    """Today's "Catch up now": ask OpenPhone for what the webhooks may have missed, in a worker."""
+    from messaging import tasks
+
+    tasks.catch_up_messages.delay("staff")
+    messages.success(request, "Catching up from OpenPhone: what it finds shows here within a minute or two.")
+    return redirect("dashboard")

@@ -21,6 +21,7 @@ from campaigns.models import CampaignSend
 from contacts.models import Contact
 from contacts.phones import normalize_phone
 from messaging import outbox, services
+from messaging.backends.base import HistoryRecord
 from messaging.backends.openphone import parse_time
 from messaging.models import Message, WebhookEvent
 from messaging.webhooks import Unreadable
@@ -93,6 +94,21 @@ def message_event(payload: Any) -> MessageEvent:
     )
 
 
+def event_from_history(record: HistoryRecord) -> MessageEvent:
+    """A text from OpenPhone's history (``GET /v1/messages``) as the event a webhook would have carried."""
+    return MessageEvent(
+        message_id=record.external_id,
+        direction=record.direction,
+        sender=record.from_number,
+        recipients=record.to_numbers,
+        text=record.body,
+        created_at=record.created_at,
+        status=record.status,
+        error_code="",
+        error_message="",
+    )
+
+
 def plausible_time(moment: dt.datetime | None, *, received_at: dt.datetime) -> dt.datetime:
     if moment is None or not (
         received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT
@@ -135,9 +151,8 @@ def _handle(event: WebhookEvent) -> None:
         raise Unreadable(event.error or "The body could not be read.")
     if not isinstance(payload, dict):
         raise Unprocessable("The body is JSON but not an event object.")
-    handler = MESSAGE_HANDLERS.get(event.event_type)
-    if handler is not None:
-        handler(message_event(payload), received_at=event.received_at)
+    if event.event_type in MESSAGE_HANDLERS:
+        apply_message_event(event.event_type, message_event(payload), received_at=event.received_at)
     # Calls, contacts and types OpenPhone adds later are stored and shown, nothing more.
 
 
@@ -212,3 +227,8 @@ MESSAGE_HANDLERS = {
     "message.delivered": _message_delivered,
     "message.failed": _message_failed,
 }
+
+
+def apply_message_event(event_type: str, event: MessageEvent, *, received_at: dt.datetime) -> None:
+    """What a message event does, however it reached us: a webhook, or a catch-up from history."""
+    MESSAGE_HANDLERS[event_type](event, received_at=received_at)

@@ -13,14 +13,16 @@ class SendResult:
 
 
 @dataclass(frozen=True)
-class SentRecord:
-    """One outgoing text in the provider's history, as a reconcile lookup finds it."""
+class HistoryRecord:
+    """One text in the provider's history: what a reconcile lookup and a catch-up read."""
 
     external_id: str
     status: str
     to_numbers: tuple[str, ...]
     body: str
     created_at: dt.datetime
+    direction: str = "outgoing"  # or "incoming"
+    from_number: str = ""
 
 
 class SMSSendError(Exception):
@@ -61,7 +63,7 @@ def _plain(text: str) -> str:
 
 
 def match_sent(
-    records: Iterable[SentRecord], *, to_number: str, body: str, since: dt.datetime, exclude_ids: frozenset[str]
+    records: Iterable[HistoryRecord], *, to_number: str, body: str, since: dt.datetime, exclude_ids: frozenset[str]
 ) -> SendResult | None:
     """Which of the provider's outgoing texts is the one we tried to send, if any.
 
@@ -74,7 +76,10 @@ def match_sent(
         (
             record
             for record in records
-            if to_number in record.to_numbers and record.created_at >= since and record.external_id not in exclude_ids
+            if record.direction == "outgoing"
+            and to_number in record.to_numbers
+            and record.created_at >= since
+            and record.external_id not in exclude_ids
         ),
         key=lambda record: record.created_at,
     )
@@ -87,6 +92,9 @@ def match_sent(
 
 
 class BaseSMSBackend:
+    # The provider reports delivery and replies by webhook (so their silence means something).
+    reports_by_webhook = False
+
     def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
         """Hand one text to the provider (one attempt): a SendResult, or SMSSendError."""
         raise NotImplementedError
@@ -103,5 +111,13 @@ class BaseSMSBackend:
         """The provider's record of this text sent since ``since``, if it has one.
 
         Raises SMSSendError when the provider cannot be asked: then nobody knows.
+        """
+        raise NotImplementedError
+
+    def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
+        """Every text, both ways, between the sending number and ``participant`` since ``since``,
+        oldest first: what a catch-up compares with what the webhooks told us.
+
+        Raises SMSSendError when the provider cannot be asked.
         """
         raise NotImplementedError

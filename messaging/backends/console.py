@@ -6,7 +6,7 @@ import threading
 import uuid
 from typing import TextIO
 
-from messaging.backends.base import BaseSMSBackend, SendResult
+from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult
 
 
 class SMSBackend(BaseSMSBackend):
@@ -31,3 +31,6 @@ class SMSBackend(BaseSMSBackend):
         exclude_ids: frozenset[str] = frozenset(),
     ) -> SendResult | None:
         return None  # the console keeps no record: a text interrupted mid-write is written again
+
+    def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
+        return []  # nobody can text the console: there is nothing to catch up

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
 from messaging import ratelimit
-from messaging.backends.base import BaseSMSBackend, SendResult, SentRecord, SMSSendError, match_sent
+from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult, SMSSendError, match_sent
 
 # Refusals that are about the account, not the text (the error codes of sendMessage_v1): every
 # other text would be refused the same way, so the outbox holds instead of failing each recipient.
@@ -97,14 +97,21 @@ def parse_time(value: object) -> dt.datetime | None:
 
 
 class SMSBackend(BaseSMSBackend):
+    reports_by_webhook = True
+
     def __init__(self) -> None:
         if not settings.OPENPHONE_API_KEY:
             raise SMSSendError("OPENPHONE_API_KEY is not set.", retryable=False, account_level=True)
         self.base_url = settings.OPENPHONE_API_URL.rstrip("/")
         self.headers = {"Authorization": settings.OPENPHONE_API_KEY, "Content-Type": "application/json"}
+        self.requests_made = 0
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+    def _request(self, method: str, path: str, *, background: bool = False, **kwargs) -> requests.Response:
+        if background:
+            # A catch-up's requests keep to a share of the limit, so sends are never kept waiting.
+            ratelimit.wait_for_slot("ratelimit:openphone:background", limit=settings.CATCH_UP_REQUESTS_PER_SECOND)
         ratelimit.wait_for_slot()  # OpenPhone counts every request with the key, lookups too
+        self.requests_made += 1
         try:
             return session().request(
                 method,
@@ -170,49 +177,58 @@ class SMSBackend(BaseSMSBackend):
         since: dt.datetime,
         exclude_ids: frozenset[str] = frozenset(),
     ) -> SendResult | None:
-        records = self._outgoing_texts(from_number=from_number, to_number=to_number, since=since)
+        records = self._history(from_number=from_number, participant=to_number, since=since)
         return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
 
-    def _outgoing_texts(self, *, from_number: str, to_number: str, since: dt.datetime) -> Iterator[SentRecord]:
-        """Every outgoing text from the number to the recipient since ``since``, page by page."""
+    def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
+        records = self._history(from_number=from_number, participant=participant, since=since, background=True)
+        return sorted(records, key=lambda record: (record.created_at, record.external_id))
+
+    def _history(
+        self, *, from_number: str, participant: str, since: dt.datetime, background: bool = False
+    ) -> Iterator[HistoryRecord]:
+        """Every text between the number and the participant since ``since``, page by page."""
         params: dict = {
-            "phoneNumberId": self._phone_number_id(from_number),
-            "participants": [to_number],  # requests repeats the key: the form style the API wants
+            "phoneNumberId": self._phone_number_id(from_number, background=background),
+            "participants": [participant],  # requests repeats the key: the form style the API wants
             "createdAfter": format_time(since),
             "maxResults": 100,
         }
         for _ in range(MAX_LOOKUP_PAGES):
-            response = self._request("GET", "/v1/messages", params=params)
+            response = self._request("GET", "/v1/messages", params=params, background=background)
             if response.status_code != 200:
                 raise self._refusal(response, "could not list messages")
             page = response.json()
             for message in page.get("data") or []:
                 created_at = parse_time(message.get("createdAt"))
-                if message.get("direction") == "outgoing" and message.get("id") and created_at:
+                if message.get("direction") in ("incoming", "outgoing") and message.get("id") and created_at:
                     to = message.get("to")
-                    yield SentRecord(
+                    yield HistoryRecord(
                         external_id=message["id"],
                         status=message.get("status") or "sent",
                         to_numbers=tuple(to) if isinstance(to, list) else (str(to),),
                         body=message.get("text") or "",
                         created_at=created_at,
+                        direction=message["direction"],
+                        from_number=message.get("from") or "",
                     )
             token = page.get("nextPageToken")
             if not token:
                 return
             params["pageToken"] = token
         raise SMSSendError(
-            f"OpenPhone lists over {MAX_LOOKUP_PAGES * 100} texts to {to_number} since the attempt", retryable=True
+            f"OpenPhone lists over {MAX_LOOKUP_PAGES * 100} texts with {participant} since {format_time(since)}",
+            retryable=True,
         )
 
-    def _phone_number_id(self, number: str) -> str:
+    def _phone_number_id(self, number: str, *, background: bool = False) -> str:
         """OpenPhone's id (PN...) of a sending number, looked up once per process."""
         if number.startswith("PN"):
             return number
         key = (self.base_url, number)
         if key in _phone_number_ids:
             return _phone_number_ids[key]
-        response = self._request("GET", "/v1/phone-numbers")
+        response = self._request("GET", "/v1/phone-numbers", background=background)
         if response.status_code != 200:
             raise self._refusal(response, "could not list phone numbers")
         for phone in response.json().get("data") or []:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.models import ContactImport, ImportRejection, OptOutEvent
-from messaging.models import Message, OutboxHold, WorkerHeartbeat
+from messaging.models import CatchUp, Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
     CampaignContactFactory,
     CampaignSendFactory,
@@ -59,6 +59,13 @@ def one_of_everything():
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())
     OutboxHold.objects.create(code="0200402", reason="Not Enough Credits", started_at=timezone.now())
+    CatchUp.objects.create(
+        trigger="hourly",
+        status="succeeded",
+        started_at=timezone.now(),
+        covers_from=timezone.now() - dt.timedelta(hours=1),
+        missed_opt_outs=[{"contact_id": link.contact_id, "contact": str(link.contact), "wrote": "Stop please"}],
+    )
     contact_import = ContactImport.objects.create(file_name="january.csv", status="completed", rows_read=2)
     ImportRejection.objects.create(contact_import=contact_import, line_number=3, reason="No phone")
     OptOutEvent.objects.create(contact=link.contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")

@@ -16,6 +16,7 @@ def test_healthz_is_ok_when_database_and_broker_answer(client):
         "status": "ok",
         "database": "ok",
         "broker": "ok",
+        "webhooks": "ok",
         "sending": "ok",
         "webhook_keys": "ok",
     }

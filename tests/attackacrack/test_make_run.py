@@ -89,7 +89,14 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
         )
     try:
         health = wait_for_health(base_url, process, log)
-        assert health == {"status": "ok", "database": "ok", "broker": "ok", "sending": "ok", "webhook_keys": "ok"}
+        assert health == {
+            "status": "ok",
+            "database": "ok",
+            "broker": "ok",
+            "webhooks": "ok",
+            "sending": "ok",
+            "webhook_keys": "ok",
+        }
 
         token = subprocess.run(
             [str(project / ".venv/bin/python"), "manage.py", "create_api_token", "owner"],

@@ -158,3 +158,25 @@ def test_the_drills_fake_pages_a_long_history_and_the_client_follows_it(fake_ope
     assert len(pages) == 3 and "pageToken=200" in pages[-1].url
     for request, response in checked_exchanges:
         check_exchange(request, response)
+
+
+def test_the_drills_fake_lists_texts_both_ways_as_the_file_says_and_the_history_reads_them(
+    fake_openphone, checked_exchanges, settings
+):
+    settings.OPENPHONE_RATE_LIMIT_PER_SECOND = 1000
+    settings.CATCH_UP_REQUESTS_PER_SECOND = 1000
+    backend = get_backend()
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    backend.send(from_number=SHOP, to_number=PERSON, body="Hi, about your foundation")
+    fake_openphone.receive(sender=PERSON, text="STOP")
+    fake_openphone.receive(sender="+16175550177", text="Someone else's reply")
+
+    history = backend.message_history(from_number=SHOP, participant=PERSON, since=since)
+
+    assert [(record.direction, record.body, record.from_number) for record in history] == [
+        ("outgoing", "Hi, about your foundation", SHOP),
+        ("incoming", "STOP", PERSON),
+    ]
+    assert backend.requests_made == 3  # the send, the number's id, one page
+    for request, response in checked_exchanges:
+        check_exchange(request, response)

@@ -1,0 +1,256 @@
+"""No reply lost when webhooks fail: catching up from OpenPhone's own message history.
+
+Every inbound text reaches us by webhook, and a webhook can be lost (our server down, the URL or
+the signing key changed, OpenPhone giving up its retries). A catch-up asks OpenPhone
+(``GET /v1/messages``, per sending number and contact, every page) for the texts of every
+conversation that could have a reply we have not heard: the contacts texted in the last
+CATCH_UP_REPLY_DAYS, and those who texted us in the window. What we do not have goes through the
+same processing as a webhook (a STOP opts out and cancels what is pending; a reply is attributed),
+and nothing is stored twice: messages are keyed by OpenPhone's id, whichever way they came first.
+
+Webhooks have gone quiet when texts went out WEBHOOKS_QUIET_MINUTES ago and no event has arrived
+since. While they are quiet and no catch-up has covered the silence, campaign texts to contacts a
+catch-up would cover wait (the dispatch rule ``catch_up_current``): an outage never turns into
+texting someone who wrote STOP.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import CampaignSend, SendStatus
+from contacts.models import Contact
+from contacts.phones import normalize_phone
+from messaging import webhook_processing
+from messaging.backends import get_backend
+from messaging.backends.base import HistoryRecord, SMSSendError
+from messaging.models import CatchUp, Message, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+# A catch-up still "running" after this long died with its worker: the next one may start.
+ABANDONED_AFTER = dt.timedelta(minutes=30)
+# While webhooks are quiet, a campaign text to someone in conversation with us goes only this
+# soon after a catch-up (the dispatch tick starts one when it is overdue): a STOP the webhooks
+# lost can be missed for this long at most.
+COVERED_FOR = dt.timedelta(minutes=15)
+# A catch-up is started for an overdue silence at most this often, whatever the outcome.
+OVERDUE_RETRY_EVERY = dt.timedelta(minutes=5)
+
+
+# --- Webhooks gone quiet --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Texts went out and no webhook event followed them."""
+
+    first_unheard_text_at: dt.datetime  # the first text sent after the last event
+    last_event_at: dt.datetime | None  # the last webhook event of any kind, if ever one came
+
+    @property
+    def since(self) -> dt.datetime:
+        return self.last_event_at or self.first_unheard_text_at
+
+
+def webhooks_silence(*, now: dt.datetime) -> Silence | None:
+    """The silence of the webhooks, if texts went out WEBHOOKS_QUIET_MINUTES ago and no event has
+    arrived since (each text we send is followed by a delivery report when webhooks work). A
+    backend that reports nothing by webhook (the console) is never quiet."""
+    if not import_string(settings.SMS_BACKEND).reports_by_webhook:
+        return None
+    last_event_at = WebhookEvent.objects.aggregate(at=Max("received_at"))["at"]
+    sent = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND,
+        sent_at__gte=now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS),
+    )
+    if last_event_at is not None:
+        sent = sent.filter(sent_at__gt=last_event_at)
+    first_unheard = sent.aggregate(at=Min("sent_at"))["at"]
+    if first_unheard is None or first_unheard > now - dt.timedelta(minutes=settings.WEBHOOKS_QUIET_MINUTES):
+        return None
+    return Silence(first_unheard_text_at=first_unheard, last_event_at=last_event_at)
+
+
+def catch_up_overdue(*, now: dt.datetime) -> Silence | None:
+    """The silence no catch-up has covered: quiet webhooks and no successful catch-up since the
+    first unheard text (or none within the last COVERED_FOR while the silence goes on)."""
+    silence = webhooks_silence(now=now)
+    if silence is None:
+        return None
+    covered_since = max(silence.first_unheard_text_at, now - COVERED_FOR)
+    if CatchUp.objects.filter(status=CatchUp.Status.SUCCEEDED, started_at__gte=covered_since).exists():
+        return None
+    return silence
+
+
+def would_cover(contact: Contact, *, now: dt.datetime) -> bool:
+    """A catch-up asks about this contact: we texted them, or they us, within CATCH_UP_REPLY_DAYS."""
+    return contact.messages.filter(created_at__gte=now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS)).exists()
+
+
+def may_text_while_quiet(contact: Contact, *, now: dt.datetime) -> bool:
+    """The dispatch rule ``catch_up_current`` for a campaign text to this contact."""
+    return catch_up_overdue(now=now) is None or not would_cover(contact, now=now)
+
+
+def should_start_for_silence(*, now: dt.datetime) -> bool:
+    """The dispatch tick starts a catch-up for an overdue silence, but not more than every few minutes."""
+    if catch_up_overdue(now=now) is None:
+        return False
+    return not CatchUp.objects.filter(started_at__gte=now - OVERDUE_RETRY_EVERY).exists()
+
+
+def morning_catch_up_due(*, now: dt.datetime) -> bool:
+    """Today is a business day still to be booked and no catch-up has started today: the campaign
+    clock runs one before its first booking of the day (which may come before the window opens)."""
+    calendar = BusinessCalendar.from_settings()
+    today = calendar.local_date(now)
+    window = calendar.window(today)
+    if window is None or now >= window.closes:
+        return False
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=calendar.zone)
+    return not CatchUp.objects.filter(started_at__gte=midnight).exists()
+
+
+# --- The catch-up ---------------------------------------------------------------------------------
+
+
+def conversations(*, covers_from: dt.datetime, now: dt.datetime) -> list[tuple[str, str]]:
+    """(sending number, contact's number) of every conversation that could hold a text we missed."""
+    texted = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, created_at__gte=now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS)
+    ).filter(Q(sent_at__isnull=False) | Q(status=Message.Status.UNKNOWN))
+    heard = Message.objects.filter(direction=Message.Direction.INBOUND, created_at__gte=covers_from)
+    pairs = set(texted.values_list("from_number", "to_number").distinct())
+    pairs |= set(heard.values_list("to_number", "from_number").distinct())
+    return sorted(pairs)
+
+
+def _covers_from(since: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """From the start of the last successful catch-up (a little before, for clocks that disagree),
+    never further back than CATCH_UP_MAX_DAYS."""
+    earliest = now - dt.timedelta(days=settings.CATCH_UP_MAX_DAYS)
+    if since is None:
+        last = CatchUp.objects.filter(status=CatchUp.Status.SUCCEEDED).aggregate(at=Max("started_at"))["at"]
+        since = last - dt.timedelta(minutes=5) if last else earliest
+    return min(max(since, earliest), now)
+
+
+def _begin(*, trigger: str, covers_from: dt.datetime, now: dt.datetime) -> CatchUp | None:
+    CatchUp.objects.filter(status=CatchUp.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).update(
+        status=CatchUp.Status.FAILED, finished_at=now, error="Abandoned: its worker stopped before it finished"
+    )
+    try:
+        with transaction.atomic():
+            return CatchUp.objects.create(trigger=trigger, started_at=now, covers_from=covers_from)
+    except IntegrityError:
+        return None  # one is running: it covers this moment too
+
+
+def run_catch_up(*, trigger: str, since: dt.datetime | None = None, now: dt.datetime | None = None) -> CatchUp | None:
+    """Ask OpenPhone for what the webhooks should have told us since ``since`` (default: since the
+    last successful catch-up, at most CATCH_UP_MAX_DAYS) and apply what we do not have. Returns
+    the record of the run, or None when another catch-up is running."""
+    now = now or timezone.now()
+    run = _begin(trigger=trigger, covers_from=_covers_from(since, now), now=now)
+    if run is None:
+        return None
+    backend = None
+    try:
+        backend = get_backend()
+        for from_number, participant in conversations(covers_from=run.covers_from, now=now):
+            records = backend.message_history(from_number=from_number, participant=participant, since=run.covers_from)
+            run.conversations += 1
+            for record in records:
+                _apply(run, record, now=now)
+    except SMSSendError as error:
+        run.status, run.error = CatchUp.Status.FAILED, str(error)[:2000]
+        logger.error("Catch-up from OpenPhone failed: %s", error)
+    except Exception as error:
+        run.status, run.error = CatchUp.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
+        logger.exception("Catch-up from OpenPhone failed")
+    else:
+        run.status = CatchUp.Status.SUCCEEDED
+    run.requests = getattr(backend, "requests_made", 0)
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
+    """One text from the history: stored and acted on if we did not have it, as its webhook would have."""
+    if record.direction == "incoming":
+        if Message.objects.filter(external_id=record.external_id).exists():
+            return
+        phone = normalize_phone(record.from_number)
+        contact = Contact.objects.filter(phone=phone).first() if phone else None
+        already_out = contact is not None and contact.is_opted_out
+        pending = _pending_for(contact) if contact is not None else 0
+        try:
+            with transaction.atomic():
+                webhook_processing.apply_message_event(
+                    "message.received", webhook_processing.event_from_history(record), received_at=now
+                )
+        except IntegrityError:
+            return  # its webhook stored it a moment ago
+        run.replies_found += 1
+        message = Message.objects.select_related("contact").get(external_id=record.external_id)
+        if message.contact.is_opted_out and not already_out:
+            _report_missed_opt_out(run, message, cancelled=pending)
+        return
+    message = Message.objects.filter(external_id=record.external_id, direction=Message.Direction.OUTBOUND).first()
+    if message is None:
+        return  # a text sent from OpenPhone itself, not by this system
+    # OpenPhone's message statuses: queued, sent, delivered, undelivered.
+    event_type = {"delivered": "message.delivered", "undelivered": "message.failed"}.get(record.status)
+    settled = {Message.Status.DELIVERED, Message.Status.FAILED}
+    if event_type and message.status not in settled:
+        webhook_processing.apply_message_event(
+            event_type, webhook_processing.event_from_history(record), received_at=now
+        )
+        run.reports_found += 1
+
+
+def _pending_for(contact: Contact) -> int:
+    sends = CampaignSend.objects.filter(contact=contact, status=SendStatus.QUEUED).count()
+    texts = Message.objects.filter(
+        contact=contact, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, campaign_send=None
+    ).count()
+    return sends + texts
+
+
+def _report_missed_opt_out(run: CatchUp, message: Message, *, cancelled: int) -> None:
+    """Loudly: who, when they wrote, what was cancelled, and what reached them in between."""
+    texted_after = Message.objects.filter(
+        contact=message.contact,
+        direction=Message.Direction.OUTBOUND,
+        sent_at__gt=message.created_at,
+        status__in=[Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN],
+    ).exclude(kind=Message.Kind.OPT_OUT_CONFIRMATION)
+    report = {
+        "contact_id": message.contact_id,
+        "contact": str(message.contact),
+        "wrote": message.body[:60],
+        "written_at": message.created_at.isoformat(),
+        "cancelled": cancelled,
+        "texted_after": texted_after.count(),
+    }
+    run.missed_opt_outs = [*run.missed_opt_outs, report]
+    logger.error("Catch-up: %s", describe_missed_opt_out(report))
+
+
+def describe_missed_opt_out(report: dict) -> str:
+    written_at = timezone.localtime(dt.datetime.fromisoformat(report["written_at"]))
+    return (
+        f"An opt-out the webhooks missed: {report['contact']} wrote {report['wrote']!r} at "
+        f"{written_at:%Y-%m-%d %H:%M}. They are opted out now; {report['cancelled']} pending text(s) were "
+        f"cancelled, and {report['texted_after']} text(s) had reached them after they wrote."
+    )

@@ -137,6 +137,19 @@ def post_webhook(client, eager_tasks, django_capture_on_commit_callbacks):
     return post
 
 
+def received_event(text: dict) -> dict:
+    """The current-format ``message.received`` webhook of a text OpenPhone received."""
+    return webhook_payloads.message_event(
+        "message.received",
+        system=webhook_payloads.CURRENT,
+        sender=text["from"],
+        recipient=text["to"][0],
+        text=text["text"],
+        at=parse_time(text["createdAt"]),
+        message_id=text["id"],
+    )
+
+
 def sent_to(history: OpenPhoneHistory, contact: Contact) -> list[str]:
     return [text["text"] for text in history.texts if text["direction"] == "outgoing" and text["to"] == [contact.phone]]
 
@@ -181,16 +194,7 @@ def test_a_stop_only_openphone_knows_is_caught_up_opts_out_and_no_campaign_text_
     assert len(sent_to(history, other)) == 2
 
     # Its webhook arrives after all: nothing is stored or done twice.
-    event = webhook_payloads.message_event(
-        "message.received",
-        system=webhook_payloads.CURRENT,
-        sender=stopper.phone,
-        recipient=SHOP_NUMBER,
-        text=stop["text"],
-        at=eastern(2024, 1, 15, 14, 10),
-        message_id=stop["id"],
-    )
-    assert post_webhook(event, eastern(2024, 1, 15, 14, 10)).processed_at is not None
+    assert post_webhook(received_event(stop), eastern(2024, 1, 15, 14, 10)).processed_at is not None
     assert Message.objects.filter(external_id=stop["id"]).count() == 1
     assert Message.objects.filter(contact=stopper, kind=Message.Kind.OPT_OUT_CONFIRMATION).count() == 1
 
@@ -199,16 +203,7 @@ def test_a_text_the_webhook_stored_first_is_not_stored_again_and_a_second_catch_
     _, [person] = texted_at_ten(1)
     with freeze_time(MONDAY_10 + dt.timedelta(minutes=10)):
         reply = history.receive(person.phone, "Yes, what does an inspection cost?")
-    event = webhook_payloads.message_event(
-        "message.received",
-        system=webhook_payloads.CURRENT,
-        sender=person.phone,
-        recipient=SHOP_NUMBER,
-        text=reply["text"],
-        at=MONDAY_10 + dt.timedelta(minutes=10),
-        message_id=reply["id"],
-    )
-    assert post_webhook(event, MONDAY_10 + dt.timedelta(minutes=10)).processed_at is not None
+    assert post_webhook(received_event(reply), MONDAY_10 + dt.timedelta(minutes=10)).processed_at is not None
 
     first = catch_up.run_catch_up(trigger="hourly", now=MONDAY_10 + dt.timedelta(hours=1))
     second = catch_up.run_catch_up(trigger="hourly", now=MONDAY_10 + dt.timedelta(hours=2))

@@ -30,6 +30,7 @@ def scripts(quick: bool) -> list[list[str]]:
         ["webhook_intake.py", "--requests", "500" if quick else "2000"],
         ["dispatch.py", "--texts", "100" if quick else "300"],
         ["catch_up.py", "--contacts", "200" if quick else "1000"],
+        ["consent_corpus.py"],
         ["campaign_execution.py", "--audience", "5000" if quick else "20000"],
         ["pages_and_api.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
     ]

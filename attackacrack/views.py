@@ -117,6 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ).count(),
         "alerts": [*messaging_selectors.alerts(now=now), *campaign_selectors.run_failure_alerts()],
         "catch_up": messaging_selectors.latest_catch_up(),
+        "possible_opt_outs": messaging_selectors.possible_opt_outs(limit=20),
     }
     return render(request, "dashboard.html", context)
 

@@ -25,7 +25,7 @@ from campaigns.calendar import BusinessCalendar, Window
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
 from contacts.models import Contact
-from messaging.models import Message
+from messaging.models import ConsentReview, Message
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +103,12 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         except selectors.NoSendingNumber as error:
             raise CampaignNotRunnable(str(error)) from error
 
-        _refresh_eligibility(campaign, now)
         today = calendar.local_date(now)
         window = calendar.window(today)
         open_today = window is not None and now < window.closes
+        # Released first, so a member whose slot went by is decided again like everyone waiting.
         rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
+        _refresh_eligibility(campaign, now)
 
         waiting = selectors.waiting_members(campaign)
         booked: list[CampaignSend] = []
@@ -194,6 +195,12 @@ def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]
             Exists(contact.filter(opted_out_at__isnull=False)),
             CampaignContact.Status.INELIGIBLE,
             "Opted out",
+        ),
+        Eligibility(
+            "consent_clear",
+            Exists(ConsentReview.objects.filter(contact_id=OuterRef("contact_id"), decision="")),
+            CampaignContact.Status.FLAGGED,
+            "Wrote something that may be an opt-out: waiting for a person to decide",
         ),
         Eligibility(
             "mobile_number",

@@ -11,6 +11,7 @@ from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
+from messaging.views import consent_context
 
 PER_PAGE = 50
 
@@ -47,6 +48,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             "consent": contact.opt_out_events.order_by("-created_at")[:20],
             "memberships": contact.campaign_memberships.select_related("campaign").order_by("-id")[:20],
             "form": StaffTextForm(),
+            **consent_context(contact),
         },
     )
 

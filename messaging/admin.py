@@ -4,7 +4,7 @@ from django.urls import path
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from messaging import outbox
-from messaging.models import CatchUp, Message, OutboxHold, WebhookEvent, WorkerHeartbeat
+from messaging.models import CatchUp, ConsentReview, Message, OutboxHold, WebhookEvent, WorkerHeartbeat
 
 
 @admin.register(Message)
@@ -108,3 +108,13 @@ class CatchUpAdmin(PermanentRecordAdmin):
             tasks.catch_up_messages.delay("staff")
             self.message_user(request, "Catching up from OpenPhone in a worker: refresh to see it.", messages.SUCCESS)
         return redirect("admin:messaging_catchup_changelist")
+
+
+@admin.register(ConsentReview)
+class ConsentReviewAdmin(PermanentRecordAdmin):
+    """Texts that may have been opt-outs, and what a person decided (decide on Today or the thread)."""
+
+    list_display = ["created_at", "contact", "message", "decision", "decided_at", "decided_by"]
+    list_filter = ["decision"]
+    list_select_related = ["contact", "message", "decided_by"]
+    search_fields = ["=contact__phone"]

@@ -13,3 +13,18 @@ class StaffTextForm(forms.Form):
         if not body:
             raise forms.ValidationError("Write the text to send.")
         return body
+
+
+class ConsentChangeForm(forms.Form):
+    """Staff opt a contact out, or back in, and say why (kept in the consent history)."""
+
+    action = forms.ChoiceField(choices=[("opt_out", "Opt out"), ("opt_in", "Opt back in")])
+    reason = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 40}),
+        error_messages={"required": "Say why: it is kept in the consent history."},
+    )
+
+
+class ReviewDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("opt_out", "An opt-out"), ("not_opt_out", "Not an opt-out")])

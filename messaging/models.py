@@ -225,3 +225,39 @@ class CatchUp(models.Model):
 
     def __str__(self) -> str:
         return f"Catch-up {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ConsentReview(models.Model):
+    """An inbound text that may be a revocation of consent but is not clearly one ("can you stop by
+    Tuesday?", "don't stop, I'm interested"): a person decides, and until then no campaign texts
+    the contact (the rules table's ``consent_clear``)."""
+
+    class Decision(models.TextChoices):
+        OPT_OUT = "opt_out", "An opt-out: opted out"
+        NOT_OPT_OUT = "not_opt_out", "Not an opt-out"
+
+    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="consent_review")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="consent_reviews")
+    created_at = models.DateTimeField()
+    decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(decision="") & Q(decided_at__isnull=True))
+                | (~Q(decision="") & Q(decided_at__isnull=False)),
+                name="consent_review_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=["", "opt_out", "not_opt_out"]), name="consent_review_decision_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["contact"], condition=Q(decision=""), name="consent_review_open")]
+
+    def __str__(self) -> str:
+        return f"Possible opt-out from {self.contact_id}: {self.get_decision_display() or 'waiting'}"

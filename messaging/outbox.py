@@ -35,7 +35,7 @@ from campaigns.models import Campaign, CampaignContact, CampaignSend, Compliance
 from campaigns.selectors import campaign_text, due_sends, recipient_of
 from contacts.models import Contact
 from messaging.backends import SendResult, SMSSendError, get_backend
-from messaging.models import Message, OutboxHold
+from messaging.models import ConsentReview, Message, OutboxHold
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +203,7 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
         "state_cap": send.contact_id
         not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
         "catch_up_current": catch_up.may_text_while_quiet(send.contact, now=now),
+        "consent_clear": not ConsentReview.objects.filter(contact_id=send.contact_id, decision="").exists(),
     }
     return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}
 

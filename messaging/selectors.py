@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contacts.models import Contact
-from messaging.models import CatchUp, Message, WebhookEvent, WorkerHeartbeat
+from messaging.models import CatchUp, ConsentReview, Message, WebhookEvent, WorkerHeartbeat
 
 
 def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
@@ -215,3 +215,10 @@ def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
 
 def latest_catch_up() -> CatchUp | None:
     return CatchUp.objects.first()
+
+
+def possible_opt_outs(*, limit: int) -> list[ConsentReview]:
+    """Texts that may be opt-outs, waiting for a person: the oldest first (they have waited longest)."""
+    return list(
+        ConsentReview.objects.filter(decision="").select_related("message", "contact").order_by("created_at")[:limit]
+    )

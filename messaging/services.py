@@ -1,6 +1,5 @@
-"""Writes with business meaning for messaging: consent by text (STOP/START/HELP) and staff texts."""
-
-import re
+"""Writes with business meaning for messaging: consent by text (messaging/consent.py reads what a
+text means), the possible opt-outs a person decides, and staff texts."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,40 +10,54 @@ from campaigns.models import CampaignContact, CampaignSend, SendStatus
 from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
-from messaging.models import Message
-
-# Revocation keywords (FCC rule in force since April 2025, plus carrier practice) and phrases,
-# matched against the whole message, case and punctuation aside.
-OPT_OUT_KEYWORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REMOVE", "REVOKE", "OPTOUT"}
-    | {"OPT OUT", "REMOVE ME", "STOP TEXTING", "STOP TEXTING ME"}
-)
-# Only these re-subscribe: "YES" is an ordinary answer to a campaign text.
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
-HELP_KEYWORDS = frozenset({"HELP", "INFO"})
-
-
-def keyword_of(body: str) -> str | None:
-    """'opt_out', 'opt_in', 'help' or None for an inbound text."""
-    words = " ".join(re.sub(r"[^A-Z ]+", "", body.upper().replace("-", "")).split())
-    if words in OPT_OUT_KEYWORDS:
-        return "opt_out"
-    if words in OPT_IN_KEYWORDS:
-        return "opt_in"
-    if words in HELP_KEYWORDS:
-        return "help"
-    return None
+from messaging.consent import Consent, consent_intent
+from messaging.models import ConsentReview, Message
 
 
 def handle_keywords(message: Message) -> None:
-    """Act on STOP / START / HELP in an inbound text, at any hour (this is not marketing)."""
-    keyword = keyword_of(message.body)
-    if keyword == "opt_out":
+    """Act on what an inbound text means for consent, at any hour (this is not marketing): a clear
+    opt-out at once, START/UNSTOP, HELP; a text that may be an opt-out waits for a person."""
+    meaning = consent_intent(message.body)
+    if meaning == Consent.OPT_OUT:
         opt_out(contact=message.contact, reason=f"Replied {message.body.strip()[:40]!r}", message=message)
-    elif keyword == "opt_in":
+    elif meaning == Consent.OPT_IN:
         resubscribe(contact=message.contact, message=message)
-    elif keyword == "help" and not message.contact.is_opted_out:
+    elif meaning == Consent.HELP and not message.contact.is_opted_out:
         outbox.queue_text(contact=message.contact, body=settings.SMS_HELP_REPLY, kind=Message.Kind.AUTOMATIC)
+    elif meaning == Consent.POSSIBLE_OPT_OUT and not message.contact.is_opted_out:
+        hold_for_review(message)
+
+
+def hold_for_review(message: Message) -> ConsentReview:
+    """A text that may be an opt-out: a person decides. Until then no campaign text reaches the
+    contact: booked ones are held at dispatch and booked again later, and no run books them
+    (the rules table's ``consent_clear``)."""
+    return ConsentReview.objects.create(message=message, contact=message.contact, created_at=message.created_at)
+
+
+@transaction.atomic
+def decide_review(*, review: ConsentReview, opted_out: bool, user: AbstractBaseUser | None = None) -> ConsentReview:
+    """A person read the text: an opt-out (opted out, audited, the one confirmation) or not (the
+    contact may be texted again; their campaigns book them at their next run)."""
+    review = ConsentReview.objects.select_for_update().select_related("message", "contact").get(pk=review.pk)
+    if review.decision:
+        raise AlreadyDecided(f"Already decided: {review.get_decision_display()}.")
+    review.decision = ConsentReview.Decision.OPT_OUT if opted_out else ConsentReview.Decision.NOT_OPT_OUT
+    review.decided_at = timezone.now()
+    review.decided_by = user
+    review.save(update_fields=["decision", "decided_at", "decided_by"])
+    if opted_out:
+        opt_out(
+            contact=review.contact,
+            reason=f"Read as an opt-out: {review.message.body.strip()[:40]!r}",
+            message=review.message,
+            user=user,
+        )
+    return review
+
+
+class AlreadyDecided(Exception):
+    """A possible opt-out a person has already decided."""
 
 
 @transaction.atomic
@@ -62,6 +75,10 @@ def opt_out(
     contact.save(update_fields=["opted_out_at", "opt_out_reason", "updated_at"])
     OptOutEvent.objects.create(
         contact=contact, kind=OptOutEvent.Kind.OPT_OUT, reason=reason[:255], message=message, created_by=user
+    )
+    # A text of theirs waiting for a person is decided by this.
+    ConsentReview.objects.filter(contact=contact, decision="").update(
+        decision=ConsentReview.Decision.OPT_OUT, decided_at=now, decided_by=user
     )
     CampaignSend.objects.filter(contact=contact, status=SendStatus.QUEUED).update(
         status=SendStatus.CANCELLED, cancelled_reason="Opted out", updated_at=now
@@ -82,7 +99,10 @@ def opt_out(
 
 
 @transaction.atomic
-def resubscribe(*, contact: Contact, message: Message | None = None, user: AbstractBaseUser | None = None) -> bool:
+def resubscribe(
+    *, contact: Contact, message: Message | None = None, user: AbstractBaseUser | None = None, reason: str = ""
+) -> bool:
+    """Opt a contact back in: by their START (confirmed by text) or by staff, who say why."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if not contact.is_opted_out:
         return False
@@ -92,7 +112,7 @@ def resubscribe(*, contact: Contact, message: Message | None = None, user: Abstr
     OptOutEvent.objects.create(
         contact=contact,
         kind=OptOutEvent.Kind.OPT_IN,
-        reason=f"Replied {message.body.strip()[:40]!r}" if message else "Re-subscribed by staff",
+        reason=(f"Replied {message.body.strip()[:40]!r}" if message else f"Re-subscribed by staff: {reason}")[:255],
         message=message,
         created_by=user,
     )

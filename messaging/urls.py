@@ -6,4 +6,6 @@ app_name = "messaging"
 urlpatterns = [
     path("", views.conversations, name="conversations"),
     path("<int:contact_id>/", views.thread, name="thread"),
+    path("<int:contact_id>/consent", views.change_consent, name="consent"),
+    path("reviews/<int:review_id>/decide", views.decide_review, name="decide-review"),
 ]

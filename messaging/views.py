@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -16,8 +17,8 @@ from attackacrack.api import error_body
 from attackacrack.pages import staff_page
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhooks
-from messaging.forms import StaffTextForm
-from messaging.models import Message
+from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm
+from messaging.models import ConsentReview, Message
 from messaging.outbox import CannotText
 
 CONVERSATIONS_PER_PAGE = 30
@@ -97,7 +98,7 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
         else:
             messages.success(request, "Text queued; it goes out in a few seconds.")
             return redirect("messaging:thread", contact.pk)
-    context = {"contact": contact, "texts": _thread_texts(contact), "form": form}
+    context = {"contact": contact, "texts": _thread_texts(contact), "form": form, **consent_context(contact)}
     if request.headers.get("X-Requested-With"):
         return render(request, "messaging/_thread.html", context)
     return render(request, "messaging/thread.html", context)
@@ -126,3 +127,57 @@ def catch_up_now(request: HttpRequest) -> HttpResponse:
     tasks.catch_up_messages.delay("staff")
     messages.success(request, "Catching up from OpenPhone: what it finds shows here within a minute or two.")
     return redirect("dashboard")
+
+
+def consent_context(contact: Contact) -> dict:
+    """What the thread and the contact page show of consent: texts waiting for a decision, the
+    opt-out and why, the form to change it."""
+    return {
+        "open_reviews": contact.consent_reviews.filter(decision="").select_related("message"),
+        "consent_form": ConsentChangeForm(initial={"action": "opt_in" if contact.is_opted_out else "opt_out"}),
+    }
+
+
+def _back(request: HttpRequest, contact: Contact) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("messaging:thread", contact.pk)
+
+
+@require_POST
+@staff_page
+def change_consent(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Staff opt a contact out, or back in, with a reason (audited in the consent history)."""
+    contact = get_object_or_404(Contact, pk=contact_id)
+    form = ConsentChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return _back(request, contact)
+    reason = form.cleaned_data["reason"]
+    if form.cleaned_data["action"] == "opt_out":
+        changed = services.opt_out(contact=contact, reason=f"By staff: {reason}", user=request.user)
+        done = f"{contact} is opted out: no text reaches them." if changed else f"{contact} was already opted out."
+    else:
+        changed = services.resubscribe(contact=contact, user=request.user, reason=reason)
+        done = f"{contact} may be texted again." if changed else f"{contact} was not opted out."
+    messages.success(request, done)
+    return _back(request, contact)
+
+
+@require_POST
+@staff_page
+def decide_review(request: HttpRequest, review_id: int) -> HttpResponse:
+    """One click on a possible opt-out: it was one (opted out), or it was not (texted again)."""
+    review = get_object_or_404(ConsentReview.objects.select_related("contact"), pk=review_id)
+    form = ReviewDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether the text was an opt-out.")
+        return _back(request, review.contact)
+    try:
+        services.decide_review(review=review, opted_out=form.cleaned_data["decision"] == "opt_out", user=request.user)
+    except services.AlreadyDecided as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{review.contact}: {ConsentReview.Decision(form.cleaned_data['decision']).label}.")
+    return _back(request, review.contact)

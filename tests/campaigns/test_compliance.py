@@ -18,6 +18,7 @@ from contacts.models import Contact
 from contacts.timezones import assign_time_zones
 from messaging import outbox
 from messaging import services as messaging_services
+from messaging.consent import Consent, consent_intent
 from tests.campaigns.conftest import EASTERN, eastern
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 
@@ -165,8 +166,7 @@ def test_stop_arriving_while_a_batch_is_dispatched_stops_the_rest_of_that_contac
 
     with freeze_time(one.scheduled_for):
         assert outbox.deliver_campaign_send(one.pk) == "sent"
-        stop = messaging_services.keyword_of("STOP")
-        assert stop == "opt_out"
+        assert consent_intent("STOP") == Consent.OPT_OUT
         messaging_services.opt_out(contact=person, reason="Replied 'STOP'")
     with freeze_time(two.scheduled_for):
         assert outbox.deliver_campaign_send(two.pk) == "taken"  # already cancelled by the opt-out

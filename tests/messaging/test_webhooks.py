@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from campaigns.models import CampaignContact
 from contacts.models import Contact, OptOutEvent
 from messaging import webhook_payloads
-from messaging.models import Message, WebhookEvent
+from messaging.models import ConsentReview, Message, WebhookEvent
 from tests.factories import CampaignContactFactory, CampaignSendFactory, ContactFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -240,12 +240,24 @@ def test_a_second_stop_gets_no_second_confirmation(client, django_capture_on_com
     assert OptOutEvent.objects.count() == 1
 
 
-@pytest.mark.parametrize("body", ["please stop calling my wife", "Don't stop", "stopp", "yes"])
-def test_words_that_only_contain_stop_do_not_opt_out(client, django_capture_on_commit_callbacks, body):
+@pytest.mark.parametrize(
+    ("body", "waits_for_a_person"), [("please stop calling my wife", True), ("Don't stop", True), ("yes", False)]
+)
+def test_words_that_only_contain_stop_do_not_opt_out(
+    client, django_capture_on_commit_callbacks, body, waits_for_a_person
+):
     with django_capture_on_commit_callbacks(execute=True):
         deliver(client, received(body))
 
     assert not Contact.objects.get().is_opted_out
+    assert ConsentReview.objects.filter(decision="").exists() == waits_for_a_person
+
+
+def test_a_stop_typed_in_a_hurry_opts_out(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, received("Stopp"))
+
+    assert Contact.objects.get().is_opted_out
 
 
 def test_only_start_or_unstop_resubscribe_and_yes_does_not(client, django_capture_on_commit_callbacks, _sms_outbox):

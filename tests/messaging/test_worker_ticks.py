@@ -5,18 +5,14 @@ heartbeat the Today page reads follows the worker."""
 import datetime as dt
 import itertools
 import json
-import threading
 import time
 
 import pytest
 import responses
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_prerun
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from attackacrack.celery import app as celery_app
 from bench.fake_openphone import gateway_body
 from campaigns import booking
 from campaigns.models import Campaign, CampaignSend
@@ -29,14 +25,6 @@ from tests.messaging.conftest import OPENPHONE, accepted
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-closed = threading.Event()
-
-
-@celery_app.task(name="tests.worker_ticks_close_connection")
-def close_connection() -> None:
-    connection.close()  # the worker thread keeps its connection; let the test database go
-    closed.set()
-
 
 def beat_until(done, *, seconds: float = 30) -> bool:
     """Play beat: send the dispatch tick through the broker every half second, as beat does."""
@@ -47,15 +35,6 @@ def beat_until(done, *, seconds: float = 30) -> bool:
         if done():
             return True
     return False
-
-
-@pytest.fixture
-def worker():
-    closed.clear()
-    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING") as w:
-        yield w
-        close_connection.delay()
-        assert closed.wait(timeout=10)
 
 
 def test_a_text_waiting_for_a_retry_goes_out_by_itself_at_beats_tick(openphone, open_all_day, settings, worker):

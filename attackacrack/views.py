@@ -23,6 +23,7 @@ from campaigns.models import Campaign
 from contacts.models import OptOutEvent
 from messaging import catch_up, outbox, webhooks
 from messaging import selectors as messaging_selectors
+from messaging.intent import ReplyIntent
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = calendar.local_date(now)
     week_start = today - dt.timedelta(days=today.weekday())
     running = list(Campaign.objects.filter(status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]))
+    replies_label = request.GET.get("replies", "")
+    replies_label = replies_label if replies_label in ReplyIntent.values else ""
     context = {
         "now": now,
         "open_now": calendar.is_open(now),
@@ -109,7 +112,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "usage": campaign_selectors.todays_usage(today=today),
         "upcoming": campaign_selectors.upcoming_sends(now=now, limit=5),
         "progress": campaign_selectors.campaign_progress(running),
-        "replies": messaging_selectors.replies_waiting(limit=10),
+        "replies": messaging_selectors.replies_waiting(limit=10, intent=replies_label),
+        "replies_label": replies_label,
+        "labels": ReplyIntent.choices,
         "latest": messaging_selectors.latest_texts(limit=20),
         "opt_outs_this_week": OptOutEvent.objects.filter(
             kind=OptOutEvent.Kind.OPT_OUT,

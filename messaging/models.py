@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from contacts.models import E164_REGEX, Contact
+from messaging.intent import ReplyIntent
 
 
 class Message(models.Model):
@@ -57,6 +58,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(help_text="When the text was written or received")
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True, help_text="When staff read an inbound text")
+    # What an inbound reply says (messaging/intent.py), or what staff corrected it to.
+    intent = models.CharField(max_length=16, choices=ReplyIntent.choices, blank=True)
+    # STOP, START and HELP are answered by the system: nobody needs to read them to act.
+    handled_automatically = models.BooleanField(default=False)
     # The outbound state machine (queued → sending → sent / failed / unknown): see messaging/outbox.py.
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -261,3 +266,19 @@ class ConsentReview(models.Model):
 
     def __str__(self) -> str:
         return f"Possible opt-out from {self.contact_id}: {self.get_decision_display() or 'waiting'}"
+
+
+class IntentCorrection(models.Model):
+    """Staff corrected what a reply says: the audit of every change of label."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="intent_corrections")
+    from_intent = models.CharField(max_length=16, choices=ReplyIntent.choices, blank=True)
+    to_intent = models.CharField(max_length=16, choices=ReplyIntent.choices)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    corrected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-corrected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.from_intent or '-'} → {self.to_intent}"

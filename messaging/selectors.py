@@ -19,13 +19,15 @@ def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
     return messages
 
 
-def replies_waiting(*, limit: int = 10) -> QuerySet[Message]:
-    """Inbound texts nobody has read yet, newest first."""
-    return (
-        Message.objects.filter(direction=Message.Direction.INBOUND, read_at__isnull=True)
-        .select_related("contact")
-        .order_by("-created_at")[:limit]
+def replies_waiting(*, limit: int = 10, intent: str = "") -> QuerySet[Message]:
+    """Inbound texts nobody has read yet that need a person (not a STOP or HELP the system already
+    answered), newest first; only those with this label when one is given."""
+    replies = Message.objects.filter(
+        direction=Message.Direction.INBOUND, read_at__isnull=True, handled_automatically=False
     )
+    if intent:
+        replies = replies.filter(intent=intent)
+    return replies.select_related("contact").order_by("-created_at")[:limit]
 
 
 def latest_texts(*, limit: int = 20) -> QuerySet[Message]:
@@ -56,7 +58,11 @@ def parse_conversation_cursor(cursor: str) -> tuple[dt.datetime, int]:
 
 
 def conversation_page(
-    *, before: tuple[dt.datetime, int] | None = None, include_campaign_sends: bool = False, limit: int = 30
+    *,
+    before: tuple[dt.datetime, int] | None = None,
+    include_campaign_sends: bool = False,
+    intent: str = "",
+    limit: int = 30,
 ) -> list[ConversationRow]:
     """(contact, latest text, unread) for the contacts with the latest texts, newest first.
 
@@ -64,10 +70,13 @@ def conversation_page(
     follows the page, not the million texts behind it. ``before`` is the (time, id) of the last
     text on the previous page; a contact with a text at or after it was on an earlier page and
     is not shown again. Campaign texts alone do not make a conversation unless asked for: staff
-    want the people who talk to them, not the 125 who were texted this morning.
+    want the people who talk to them, not the 125 who were texted this morning. With ``intent``,
+    the contacts whose replies carry that label, by their latest such reply.
     """
     messages = Message.objects.order_by("-created_at", "-id")
-    if not include_campaign_sends:
+    if intent:
+        messages = messages.filter(direction=Message.Direction.INBOUND, intent=intent)
+    elif not include_campaign_sends:
         messages = messages.exclude(kind=Message.Kind.CAMPAIGN)
     messages_before, earlier_pages = messages, None
     if before is not None:

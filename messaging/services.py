@@ -11,13 +11,15 @@ from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
 from messaging.consent import Consent, consent_intent
-from messaging.models import ConsentReview, Message
+from messaging.models import ConsentReview, IntentCorrection, Message
 
 
 def handle_keywords(message: Message) -> None:
     """Act on what an inbound text means for consent, at any hour (this is not marketing): a clear
     opt-out at once, START/UNSTOP, HELP; a text that may be an opt-out waits for a person."""
     meaning = consent_intent(message.body)
+    if meaning in (Consent.OPT_OUT, Consent.OPT_IN, Consent.HELP):
+        Message.objects.filter(pk=message.pk).update(handled_automatically=True)
     if meaning == Consent.OPT_OUT:
         opt_out(contact=message.contact, reason=f"Replied {message.body.strip()[:40]!r}", message=message)
     elif meaning == Consent.OPT_IN:
@@ -119,6 +121,23 @@ def resubscribe(
     if message is not None:
         outbox.queue_text(contact=contact, body=settings.SMS_RESUBSCRIBE_CONFIRMATION, kind=Message.Kind.AUTOMATIC)
     return True
+
+
+@transaction.atomic
+def correct_intent(*, message: Message, intent: str, user: AbstractBaseUser | None = None) -> Message:
+    """Staff say what a reply really says; the correction is audited and is what the numbers use."""
+    message = Message.objects.select_for_update().get(pk=message.pk, direction=Message.Direction.INBOUND)
+    if message.intent != intent:
+        IntentCorrection.objects.create(
+            message=message,
+            from_intent=message.intent,
+            to_intent=intent,
+            corrected_by=user,
+            corrected_at=timezone.now(),
+        )
+        message.intent = intent
+        message.save(update_fields=["intent"])
+    return message
 
 
 def send_staff_text(*, contact: Contact, body: str, sent_by: AbstractBaseUser | None = None) -> Message:

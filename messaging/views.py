@@ -18,6 +18,7 @@ from attackacrack.pages import staff_page
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhooks
 from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm
+from messaging.intent import ReplyIntent
 from messaging.models import ConsentReview, Message
 from messaging.outbox import CannotText
 
@@ -69,8 +70,10 @@ def conversations(request: HttpRequest) -> HttpResponse:
         before = selectors.parse_conversation_cursor(request.GET["before"])
     except (KeyError, selectors.BadCursor):
         before = None  # no cursor, or a mangled one: the first page
+    label = request.GET.get("label", "")
+    label = label if label in ReplyIntent.values else ""
     rows = selectors.conversation_page(
-        before=before, include_campaign_sends=include_campaign, limit=CONVERSATIONS_PER_PAGE
+        before=before, include_campaign_sends=include_campaign, intent=label, limit=CONVERSATIONS_PER_PAGE
     )
     return render(
         request,
@@ -78,6 +81,8 @@ def conversations(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "include_campaign": include_campaign,
+            "label": label,
+            "labels": ReplyIntent.choices,
             "next_before": (
                 selectors.conversation_cursor(rows[-1].latest) if len(rows) == CONVERSATIONS_PER_PAGE else ""
             ),
@@ -98,7 +103,13 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
         else:
             messages.success(request, "Text queued; it goes out in a few seconds.")
             return redirect("messaging:thread", contact.pk)
-    context = {"contact": contact, "texts": _thread_texts(contact), "form": form, **consent_context(contact)}
+    context = {
+        "contact": contact,
+        "texts": _thread_texts(contact),
+        "form": form,
+        "labels": ReplyIntent.choices,
+        **consent_context(contact),
+    }
     if request.headers.get("X-Requested-With"):
         return render(request, "messaging/_thread.html", context)
     return render(request, "messaging/thread.html", context)
@@ -181,3 +192,17 @@ def decide_review(request: HttpRequest, review_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{review.contact}: {ConsentReview.Decision(form.cleaned_data['decision']).label}.")
     return _back(request, review.contact)
+
+
+@require_POST
+@staff_page
+def correct_intent(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Staff say what a reply really says (audited); the numbers count the correction."""
+    message = get_object_or_404(Message, pk=message_id, direction=Message.Direction.INBOUND)
+    intent = request.POST.get("intent", "")
+    if intent not in ReplyIntent.values:
+        messages.error(request, "Choose what the reply says.")
+    else:
+        services.correct_intent(message=message, intent=intent, user=request.user)
+        messages.success(request, f"Labelled {ReplyIntent(intent).label.lower()}.")
+    return redirect("messaging:thread", message.contact_id)

@@ -23,6 +23,7 @@ from contacts.phones import normalize_phone
 from messaging import outbox, services
 from messaging.backends.base import HistoryRecord
 from messaging.backends.openphone import parse_time
+from messaging.intent import reply_intent
 from messaging.models import Message, WebhookEvent
 from messaging.webhooks import Unreadable
 
@@ -187,6 +188,7 @@ def _message_received(event: MessageEvent, *, received_at: dt.datetime) -> None:
         created_at=created_at,
         external_id=event.message_id,
         in_reply_to_send=replied_to,
+        intent=reply_intent(event.text),
     )
     services.handle_keywords(message)
 

@@ -1,0 +1,76 @@
+"""What a reply says, for the staff working the replies and for the numbers: interested, question,
+not interested, opt-out, wrong number, automatic reply, other. Rules to read and test, in order;
+staff correct a label from the thread, and the correction is what counts from then on."""
+
+import re
+
+from django.db import models
+
+from messaging.consent import Consent, consent_intent
+
+
+class ReplyIntent(models.TextChoices):
+    INTERESTED = "interested", "Interested"
+    QUESTION = "question", "Question"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    OPT_OUT = "opt_out", "Opt-out"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    AUTOMATIC = "automatic", "Automatic reply"
+    OTHER = "other", "Other"
+
+
+# Phones answering by themselves: driving mode, out-of-office, and iMessage reactions sent as text.
+_AUTOMATIC = re.compile(
+    r"^(?:liked|loved|disliked|laughed at|emphasized|emphasised|questioned) [“\"]"
+    r"|do not disturb|auto[- ]?reply|automatic reply|out of (?:the )?office"
+    r"|can'?t (?:get to|answer) the phone|no longer in service|not monitored",
+    re.IGNORECASE,
+)
+# Not the person we meant: a wrong number, or not (or no longer) the homeowner.
+_WRONG_NUMBER = re.compile(
+    r"\bwrong (?:number|person|#)|\bnot the (?:home)?owner|\bi don'?t own\b"
+    r"|\bsold (?:the|that|this|my) (?:house|home|property)|\bsold it\b|\bwe moved\b|\bi moved\b"
+    r"|\b(?:renter|tenant)\b|\bi rent\b|\blandlord\b|passed away|\bno one by that name\b",
+    re.IGNORECASE,
+)
+_NOT_INTERESTED = re.compile(
+    r"^(?:no|nope|nah|no thanks?|no thank you|not interested|pass|i'?ll pass|not for me)\b"
+    r"|\bnot interested\b|\ball set\b|\bwe'?re (?:good|fine|set)\b|\balready (?:fixed|had|have|did|done)"
+    r"|\bhad (?:it|someone|that) (?:fixed|done|do it)|\bhave a contractor\b|\busing someone else\b"
+    r"|\btoo (?:expensive|much)\b|\bnot (?:right )?now\b|\bnot at this time\b|\bdon'?t need\b"
+    r"|\bno (?:problems|issues)\b|\bdon'?t have (?:a basement|any problems|cracks)",
+    re.IGNORECASE,
+)
+# Wanting the work: yes, a price, a visit, a call, a problem described.
+_INTERESTED = re.compile(
+    r"^(?:yes|yeah|yea|ya|yep|yup|sure|si|sim|oui)\b|\binterested\b|\binteresa\b"
+    r"|\bhow much\b|\bprice\b|\bcost\b|\bquote\b|\bestimate\b|\bballpark\b|\binspection\b|\bcall me\b"
+    r"|\bcome (?:out|by|over)\b|\bstop by\b|\bavailable\b|\bschedule\b|\bappointment\b|\bhow soon\b"
+    r"|\bwhen can\b|\bworks for me\b|\b(?:a|the|my|have|got) cracks?\b|\bleaks?\b|\bwater in\b|\bbasement\b"
+    r"|\bfoundation\b|\bbowing\b|\bsinking\b",
+    re.IGNORECASE,
+)
+_QUESTION = re.compile(r"\?|^(?:who|what|when|where|why|how|is|are|do|does|did|can|could|will|would)\b", re.IGNORECASE)
+
+
+def reply_intent(text: str) -> str:
+    """The label of an inbound reply (a ReplyIntent value), by the first rule that applies."""
+    body = " ".join(text.split())
+    if not body:
+        return ReplyIntent.OTHER
+    consent = consent_intent(body)
+    if consent == Consent.OPT_OUT:
+        return ReplyIntent.OPT_OUT
+    if _AUTOMATIC.search(body):
+        return ReplyIntent.AUTOMATIC
+    if _WRONG_NUMBER.search(body):
+        return ReplyIntent.WRONG_NUMBER
+    if _NOT_INTERESTED.search(body):
+        return ReplyIntent.NOT_INTERESTED
+    if _INTERESTED.search(body):
+        return ReplyIntent.INTERESTED
+    if consent in (Consent.HELP, Consent.OPT_IN):
+        return ReplyIntent.OTHER
+    if _QUESTION.search(body):
+        return ReplyIntent.QUESTION
+    return ReplyIntent.OTHER

@@ -270,6 +270,8 @@ OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = int(os.getenv("OPENPHONE_WEBHOOK_TOLERANCE
 OPENPHONE_WEBHOOK_MAX_BYTES = int(os.getenv("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024)))
 # OpenPhone allows 10 requests per second per key: held across every worker through Redis.
 OPENPHONE_RATE_LIMIT_PER_SECOND = int(os.getenv("OPENPHONE_RATE_LIMIT_PER_SECOND", "10"))
+# The A/B test's fixed size: each variant's first this many sends decide it (looked at daily).
+AB_MAX_SENDS_PER_VARIANT = int(os.getenv("AB_MAX_SENDS_PER_VARIANT", "600"))
 # Catching up from OpenPhone's own history (what webhooks missed): the contacts texted within
 # CATCH_UP_REPLY_DAYS are asked about, over at most CATCH_UP_MAX_DAYS, at a share of the rate limit.
 CATCH_UP_REPLY_DAYS = int(os.getenv("CATCH_UP_REPLY_DAYS", "7"))

@@ -333,39 +333,68 @@ class CampaignWinnerApi(APIView):
 # --- Reads: results, previews, audience, schedule -------------------------------------------
 
 
+class RateSerializer(serializers.Serializer):
+    rate = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval")
+    high = serializers.FloatField(allow_null=True)
+
+
+class RatesSerializer(serializers.Serializer):
+    delivered = RateSerializer()
+    replied = RateSerializer()
+    interested = RateSerializer()
+    opted_out = RateSerializer()
+
+
 class VariantResultSerializer(serializers.Serializer):
     variant = serializers.ChoiceField(choices=Variant.choices)
     sent = serializers.IntegerField()
     delivered = serializers.IntegerField()
     replied = serializers.IntegerField()
+    interested = serializers.IntegerField(help_text="Sends with a reply labelled interested")
     opted_out = serializers.IntegerField()
-    reply_rate = serializers.FloatField(allow_null=True)
+    rates = RatesSerializer(help_text="Each count over sent, with its 95% Wilson interval")
 
 
-class SignificanceSerializer(serializers.Serializer):
-    test = serializers.CharField(default="Pearson chi-square, 1 degree of freedom, reply vs no reply")
-    chi_square = serializers.FloatField(allow_null=True)
-    p_value = serializers.FloatField(allow_null=True)
-    significant = serializers.BooleanField(help_text="p < 0.05 with at least 5 expected per cell")
-    verdict = serializers.CharField()
+def variant_result(arm) -> dict:
+    def rate(count: int) -> dict:
+        low, high = arm.interval(count) or (None, None)
+        return {"rate": arm.rate(count), "low": low, "high": high}
+
+    counts = {key: getattr(arm, key) for key in ("sent", "delivered", "replied", "interested", "opted_out")}
+    return {"variant": arm.variant, **counts, "rates": {key: rate(counts[key]) for key in counts if key != "sent"}}
+
+
+class VerdictSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["collecting", "winner", "no_difference", "harmful"])
+    winner = serializers.CharField(allow_blank=True)
+    look = serializers.IntegerField(help_text="Completed business days with sends looked at")
+    planned_looks = serializers.IntegerField()
+    boundary = serializers.FloatField(help_text="|z| a variant must reach at any look (Pocock)")
+    z = serializers.FloatField(allow_null=True, help_text="The latest look's z, positive when B does better")
+    text = serializers.CharField()
 
 
 class CampaignResultsSerializer(serializers.Serializer):
     variants = VariantResultSerializer(many=True)
-    significance = SignificanceSerializer()
-    winner = serializers.CharField(allow_blank=True)
+    verdict = VerdictSerializer()
+    winner = serializers.CharField(allow_blank=True, help_text="The variant declared for the rest, if any")
 
 
 class CampaignResultsApi(APIView):
     @extend_schema(
         operation_id="campaigns_results",
         responses={200: CampaignResultsSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
+        description="Per variant: sent, delivered, replies, interested replies, opt-outs with 95% intervals, and "
+        "the verdict of the planned daily looks on the interested-reply rate.",
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        variants, test = selectors.variant_results(campaign)
+        variants, verdict = selectors.ab_results(campaign)
         return Response(
-            CampaignResultsSerializer({"variants": variants, "significance": test, "winner": campaign.winner}).data
+            CampaignResultsSerializer(
+                {"variants": [variant_result(arm) for arm in variants], "verdict": verdict, "winner": campaign.winner}
+            ).data
         )
 
 

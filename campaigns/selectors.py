@@ -6,15 +6,18 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.timezone import localtime
 
-from campaigns import texts
+from campaigns import ab_test, texts
+from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
 from contacts.models import Contact, Property, PropertyContact
 from contacts.timezones import recipient_state
+from messaging.intent import ReplyIntent
 from messaging.models import Message
 
 # Used for previews when the campaign has no audience yet.
@@ -164,87 +167,60 @@ def waiting_members(campaign: Campaign) -> list[Waiting]:
 # --- A/B results --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VariantResult:
-    variant: str
-    sent: int
-    delivered: int
-    replied: int
-    opted_out: int
-
-    @property
-    def reply_rate(self) -> float | None:
-        return self.replied / self.sent if self.sent else None
-
-
-@dataclass(frozen=True)
-class SignificanceTest:
-    """Pearson's chi-square test (1 degree of freedom, no continuity correction) of reply rates."""
-
-    chi_square: float | None
-    p_value: float | None
-    significant: bool
-    verdict: str
-
-
-def chi_square_2x2(table: list[list[int]]) -> tuple[float, float, float] | None:
-    """(chi², p, smallest expected count) for a 2×2 table, or None when a margin is zero."""
-    rows = [sum(row) for row in table]
-    columns = [sum(column) for column in zip(*table, strict=True)]
-    total = sum(rows)
-    if 0 in rows or 0 in columns:
-        return None
-    chi_square = 0.0
-    smallest_expected = math.inf
-    for i in range(2):
-        for j in range(2):
-            expected = rows[i] * columns[j] / total
-            smallest_expected = min(smallest_expected, expected)
-            chi_square += (table[i][j] - expected) ** 2 / expected
-    # With one degree of freedom the chi-square survival function is erfc(sqrt(x / 2)).
-    return chi_square, math.erfc(math.sqrt(chi_square / 2)), smallest_expected
-
-
-def significance(a: VariantResult, b: VariantResult) -> SignificanceTest:
-    result = chi_square_2x2([[a.replied, a.sent - a.replied], [b.replied, b.sent - b.replied]])
-    if result is None:
-        return SignificanceTest(None, None, False, "Not enough data: both variants need sends, and some replies.")
-    chi_square, p_value, smallest_expected = result
-    if smallest_expected < 5:
-        # The chi-square approximation is unreliable below five expected per cell.
-        return SignificanceTest(
-            chi_square, p_value, False, "Not enough data yet: keep sending before reading the result."
-        )
-    if p_value < 0.05:
-        leader = a.variant if (a.reply_rate or 0) > (b.reply_rate or 0) else b.variant
-        return SignificanceTest(
-            chi_square, p_value, True, f"Variant {leader} replies better (significant at 95%, p={p_value:.3f})."
-        )
-    return SignificanceTest(
-        chi_square, p_value, False, f"No significant difference yet (p={p_value:.3f}, needs < 0.05)."
-    )
-
-
-def variant_results(campaign: Campaign) -> tuple[list[VariantResult], SignificanceTest]:
-    sent = Q(status=CampaignSend.Status.SENT)
-    rows = {
-        row["variant"]: row
-        for row in CampaignSend.objects.filter(campaign=campaign)
-        .annotate(has_reply=Exists(Message.objects.filter(in_reply_to_send=OuterRef("pk"))))
-        .values("variant")
+def ab_results(campaign: Campaign, *, now: dt.datetime | None = None) -> tuple[list[ab_test.Arm], ab_test.Verdict]:
+    """Each variant's counts so far (sent, delivered, replied, interested, opted out), and the
+    verdict of the planned daily looks (campaigns/ab_test.py): one look per completed business
+    day with sends, each counting what was known by the end of that day of each variant's first
+    AB_MAX_SENDS_PER_VARIANT sends. A reply's label is staff's correction when there is one."""
+    now = now or timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    replies = Message.objects.filter(in_reply_to_send=OuterRef("pk")).order_by().values("in_reply_to_send")
+    sends = list(
+        CampaignSend.objects.filter(campaign=campaign, status=CampaignSend.Status.SENT)
         .annotate(
-            sent=Count("id", filter=sent),
-            delivered=Count("id", filter=sent & Q(message__status=Message.Status.DELIVERED)),
-            replied=Count("id", filter=sent & Q(has_reply=True)),
-            opted_out=Count("id", filter=sent & Q(contact__opted_out_at__gte=F("sent_at"))),
+            first_reply_at=Subquery(replies.annotate(at=Min("created_at")).values("at")[:1]),
+            first_interested_at=Subquery(
+                replies.filter(intent=ReplyIntent.INTERESTED).annotate(at=Min("created_at")).values("at")[:1]
+            ),
+            delivered=Exists(Message.objects.filter(campaign_send=OuterRef("pk"), status=Message.Status.DELIVERED)),
         )
-    }
-    counted = ("sent", "delivered", "replied", "opted_out")
-    results = [
-        VariantResult(variant=variant, **{key: rows.get(variant, {}).get(key, 0) for key in counted})
-        for variant in (Variant.A, Variant.B)
-    ]
-    return results, significance(*results)
+        .order_by("sent_at", "id")
+        .values_list("variant", "business_date", "sent_at", "delivered", "first_reply_at", "first_interested_at",
+                     "contact__opted_out_at")
+    )  # fmt: skip
+
+    def arm(variant: str, rows: list, by: dt.datetime | None) -> ab_test.Arm:
+        def known(moment: dt.datetime | None) -> bool:
+            return moment is not None and (by is None or moment < by)
+
+        return ab_test.Arm(
+            variant=variant,
+            sent=len(rows),
+            delivered=sum(1 for row in rows if row[3]),
+            replied=sum(1 for row in rows if known(row[4])),
+            interested=sum(1 for row in rows if known(row[5])),
+            opted_out=sum(1 for row in rows if known(row[6]) and row[6] >= row[2]),
+        )
+
+    by_variant = {variant: [row for row in sends if row[0] == variant] for variant in (Variant.A, Variant.B)}
+    totals = [arm(variant, rows, None) for variant, rows in by_variant.items()]
+    today = calendar.local_date(now)
+    window = calendar.window(today)
+    day_over = window is None or now >= window.closes
+    days = sorted({row[1] for row in sends if row[1] < today or (row[1] == today and day_over)})
+    capped = {variant: rows[: settings.AB_MAX_SENDS_PER_VARIANT] for variant, rows in by_variant.items()}
+    looks = []
+    for day in days:
+        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.zone)
+        looks.append(
+            tuple(arm(variant, [row for row in rows if row[1] <= day], end_of_day) for variant, rows in capped.items())
+        )
+    planned = ab_test.planned_looks(
+        per_day=daily_limit_per_day(campaign),
+        split_percent_a=campaign.split_percent_a,
+        max_sends_per_variant=settings.AB_MAX_SENDS_PER_VARIANT,
+    )
+    return totals, ab_test.decide(looks, planned=planned, max_sends=settings.AB_MAX_SENDS_PER_VARIANT)
 
 
 def due_sends(*, now: dt.datetime) -> QuerySet[CampaignSend]:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("preview", views.campaign_preview, name="preview"),
     path("<int:campaign_id>/", views.campaign_detail, name="detail"),
     path("<int:campaign_id>/edit", views.campaign_form, name="edit"),
+    path("<int:campaign_id>/send-the-rest", views.send_the_rest, name="send-the-rest"),
     path("<int:campaign_id>/<str:action>", views.campaign_action, name="action"),
 ]

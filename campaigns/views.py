@@ -93,7 +93,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if after.isdigit():
         members = members.filter(id__gt=int(after))
     page = list(members[: MEMBERS_PER_PAGE + 1])
-    variants, test = selectors.variant_results(campaign)
+    variants, verdict = selectors.ab_results(campaign)
     [progress] = selectors.campaign_progress([campaign])
     return render(
         request,
@@ -106,7 +106,10 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "status": status,
             "statuses": CampaignContact.Status.choices,
             "variants": variants,
-            "test": test,
+            "verdict": verdict,
+            "offer_winner": verdict.state == "winner"
+            and not campaign.winner
+            and campaign.status not in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED),
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=timezone.now(), campaign=campaign, limit=20),
             "actions": _actions(campaign),
@@ -131,23 +134,46 @@ def _actions(campaign: Campaign) -> list[tuple[str, str]]:
 
 
 def _chart(variants) -> dict:
-    """Bars for sent / replied / opted out per variant, scaled to the largest, as SVG geometry."""
-    series = [("sent", "Sent"), ("replied", "Replied"), ("opted_out", "Opted out")]
-    largest = max([getattr(v, key) for v in variants for key, _ in series] + [1])
+    """Interested-reply and opt-out rates per variant with their 95% intervals, as SVG geometry
+    (bars on a scale from 0 to the highest interval's end)."""
+    series = [("interested", "Interested"), ("opted_out", "Opted out")]
+    intervals = [variant.interval(getattr(variant, key)) for variant in variants for key, _ in series]
+    top = max([high for _, high in filter(None, intervals)] + [0.01])
     bars = []
     for row, variant in enumerate(variants):
         for index, (key, label) in enumerate(series):
-            value = getattr(variant, key)
+            count = getattr(variant, key)
+            rate, interval = variant.rate(count), variant.interval(count)
             bars.append(
                 {
-                    "y": 10 + row * 80 + index * 22,
-                    "width": round(260 * value / largest),
+                    "y": 10 + row * 60 + index * 22,
+                    "width": round(240 * (rate or 0) / top),
+                    "low": round(240 * interval[0] / top) + 110 if interval else None,
+                    "high": round(240 * interval[1] / top) + 110 if interval else None,
                     "label": f"{variant.variant} {label}",
-                    "value": value,
+                    "value": f"{rate:.1%}" if rate is not None else "–",
                     "kind": key,
                 }
             )
-    return {"bars": bars, "height": 10 + len(variants) * 80}
+    return {"bars": bars, "height": 10 + len(variants) * 60}
+
+
+@staff_page
+@require_POST
+def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The verdict's button: the rest of the audience gets the winning text."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    _, verdict = selectors.ab_results(campaign)
+    if verdict.state != "winner" or request.POST.get("variant") != verdict.winner:
+        messages.error(request, "There is no verdict for that variant.")
+        return redirect("campaigns:detail", campaign.pk)
+    try:
+        services.declare_winner(campaign=campaign, variant=verdict.winner)
+    except errors.CampaignLocked as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The rest of the audience gets variant {verdict.winner}.")
+    return redirect("campaigns:detail", campaign.pk)
 
 
 ACTIONS = {

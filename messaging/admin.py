@@ -4,7 +4,15 @@ from django.urls import path
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from messaging import outbox
-from messaging.models import CatchUp, ConsentReview, Message, OutboxHold, WebhookEvent, WorkerHeartbeat
+from messaging.models import (
+    CatchUp,
+    ConsentReview,
+    IntentCorrection,
+    Message,
+    OutboxHold,
+    WebhookEvent,
+    WorkerHeartbeat,
+)
 
 
 @admin.register(Message)
@@ -118,3 +126,12 @@ class ConsentReviewAdmin(PermanentRecordAdmin):
     list_filter = ["decision"]
     list_select_related = ["contact", "message", "decided_by"]
     search_fields = ["=contact__phone"]
+
+
+@admin.register(IntentCorrection)
+class IntentCorrectionAdmin(PermanentRecordAdmin):
+    """Every relabelling of a reply by staff (relabel from the thread)."""
+
+    list_display = ["corrected_at", "message", "from_intent", "to_intent", "corrected_by"]
+    list_filter = ["to_intent"]
+    list_select_related = ["message", "corrected_by"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.models import ContactImport, ImportRejection, OptOutEvent
-from messaging.models import CatchUp, ConsentReview, Message, OutboxHold, WorkerHeartbeat
+from messaging.models import CatchUp, ConsentReview, IntentCorrection, Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
     CampaignContactFactory,
     CampaignSendFactory,
@@ -56,6 +56,9 @@ def one_of_everything():
     MessageFactory(contact=link.contact, kind=Message.Kind.CAMPAIGN, campaign_send=send)
     inbound = InboundMessageFactory(contact=link.contact, body="Can you stop by Tuesday?")
     ConsentReview.objects.create(message=inbound, contact=link.contact, created_at=inbound.created_at)
+    IntentCorrection.objects.create(
+        message=inbound, from_intent="question", to_intent="interested", corrected_at=timezone.now()
+    )
     WebhookEventFactory()
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())

@@ -1,107 +1,163 @@
-"""A/B results per variant and the chi-square verdict on reply rates."""
+"""A/B results per variant and the verdict of the planned daily looks (issue 22)."""
 
-import math
+import datetime as dt
 
 import pytest
-from django.utils import timezone
+from freezegun import freeze_time
 
-from campaigns import selectors
-from campaigns.models import CampaignSend
+from campaigns import ab_test, selectors
+from campaigns.models import Campaign, CampaignSend
+from messaging.intent import ReplyIntent
 from messaging.models import Message
+from tests.campaigns.conftest import eastern
 from tests.factories import CampaignFactory, CampaignSendFactory, InboundMessageFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
+MONDAY_10 = eastern(2024, 1, 15, 10, 0)
 
-def sent_sends(campaign, variant: str, count: int, *, replied: int = 0, delivered: int = 0, opted_out: int = 0):
-    now = timezone.now()
+
+def sent_sends(campaign, variant: str, count: int, *, at=MONDAY_10, interested=0, other_replies=0, delivered=0,
+               opted_out=0):  # fmt: skip
     for index in range(count):
         send = CampaignSendFactory(
-            campaign=campaign, variant=variant, status=CampaignSend.Status.SENT, sent_at=now, scheduled_for=now
-        )
+            campaign=campaign, variant=variant, status=CampaignSend.Status.SENT, sent_at=at, scheduled_for=at,
+            business_date=at.date(),
+        )  # fmt: skip
         MessageFactory(
             contact=send.contact,
             kind=Message.Kind.CAMPAIGN,
             campaign_send=send,
             status=Message.Status.DELIVERED if index < delivered else Message.Status.SENT,
         )
-        if index < replied:
-            InboundMessageFactory(contact=send.contact, in_reply_to_send=send)
+        if index < interested + other_replies:
+            intent = ReplyIntent.INTERESTED if index < interested else ReplyIntent.QUESTION
+            InboundMessageFactory(
+                contact=send.contact, in_reply_to_send=send, intent=intent, created_at=at + dt.timedelta(minutes=5)
+            )
         if index < opted_out:
-            send.contact.opted_out_at = now
+            send.contact.opted_out_at = at + dt.timedelta(minutes=6)
             send.contact.opt_out_reason = "Replied STOP"
             send.contact.save()
 
 
-def test_counts_per_variant_come_from_sends_messages_and_replies():
+def test_counts_per_variant_separate_interested_replies_from_all_replies_and_opt_outs():
     campaign = CampaignFactory()
-    sent_sends(campaign, "A", 10, replied=3, delivered=9, opted_out=1)
-    sent_sends(campaign, "B", 8, replied=1, delivered=8)
+    sent_sends(campaign, "A", 10, interested=1, other_replies=2, delivered=9, opted_out=1)
+    sent_sends(campaign, "B", 8, interested=4, delivered=8)
     CampaignSendFactory(campaign=campaign, variant="A")  # queued: not sent yet, not counted
 
-    (a, b), _ = selectors.variant_results(campaign)
+    with freeze_time(MONDAY_10 + dt.timedelta(hours=1)):
+        (a, b), verdict = selectors.ab_results(campaign)
 
-    assert (a.sent, a.delivered, a.replied, a.opted_out, a.reply_rate) == (10, 9, 3, 1, 0.3)
-    assert (b.sent, b.delivered, b.replied, b.opted_out, b.reply_rate) == (8, 8, 1, 0, 0.125)
-
-
-def test_chi_square_matches_the_textbook_value():
-    # 30/100 against 15/100: chi² = 6.4516, p = 2·(1 − Φ(√6.4516)) = 0.011085 (as scipy.stats.chi2_contingency
-    # gives with correction=False).
-    chi_square, p_value, smallest = selectors.chi_square_2x2([[30, 70], [15, 85]])
-
-    assert math.isclose(chi_square, 6.451612903, rel_tol=1e-9)
-    assert math.isclose(p_value, 0.0110852, abs_tol=1e-7)
-    assert smallest == 22.5
+    assert (a.sent, a.delivered, a.replied, a.interested, a.opted_out) == (10, 9, 3, 1, 1)
+    assert (b.sent, b.delivered, b.replied, b.interested, b.opted_out) == (8, 8, 4, 4, 0)
+    assert verdict.state == "collecting" and verdict.look == 0  # today is not over: no look yet
 
 
-def test_a_clear_difference_is_significant_and_names_the_leader():
-    a = selectors.VariantResult("A", sent=100, delivered=100, replied=30, opted_out=0)
-    b = selectors.VariantResult("B", sent=100, delivered=100, replied=15, opted_out=0)
+def test_a_staff_correction_of_a_label_is_what_the_numbers_count():
+    campaign = CampaignFactory()
+    sent_sends(campaign, "A", 3, other_replies=3)
+    Message.objects.filter(direction="inbound").update(intent=ReplyIntent.INTERESTED)
 
-    test = selectors.significance(a, b)
+    (a, _), _ = selectors.ab_results(campaign, now=MONDAY_10 + dt.timedelta(days=1))
 
-    assert test.significant
-    assert "Variant A replies better" in test.verdict
-
-
-def test_a_small_difference_is_not_significant():
-    a = selectors.VariantResult("A", sent=100, delivered=100, replied=22, opted_out=0)
-    b = selectors.VariantResult("B", sent=100, delivered=100, replied=18, opted_out=0)
-
-    test = selectors.significance(a, b)
-
-    assert not test.significant
-    assert test.p_value > 0.05
+    assert a.interested == 3
 
 
-def test_too_few_replies_is_not_enough_data_even_with_a_small_p():
-    a = selectors.VariantResult("A", sent=20, delivered=20, replied=4, opted_out=0)
-    b = selectors.VariantResult("B", sent=20, delivered=20, replied=0, opted_out=0)
+def test_the_verdict_looks_once_a_day_and_a_look_counts_what_was_known_by_its_end():
+    campaign = CampaignFactory(daily_limit=125)
+    sent_sends(campaign, "A", 60, interested=3)
+    sent_sends(campaign, "B", 60, interested=15)
+    late = Message.objects.filter(direction="inbound", in_reply_to_send__variant="B")[:10]
+    Message.objects.filter(pk__in=[m.pk for m in late]).update(created_at=MONDAY_10 + dt.timedelta(days=2))
 
-    test = selectors.significance(a, b)
+    _, monday_evening = selectors.ab_results(campaign, now=eastern(2024, 1, 15, 18, 30))
+    _, tuesday = selectors.ab_results(campaign, now=eastern(2024, 1, 16, 12, 0))
+    _, later = selectors.ab_results(campaign, now=eastern(2024, 1, 18, 12, 0))
 
-    assert not test.significant
-    assert test.verdict.startswith("Not enough data")
+    assert monday_evening.look == tuesday.look == later.look == 1  # one day of sends, one look
+    assert monday_evening.z == tuesday.z == later.z  # replies after that day do not move it
+    assert monday_evening.planned_looks == 10 and monday_evening.boundary == pytest.approx(2.55, abs=0.01)
+
+
+def test_a_clear_winner_is_offered_once_on_the_campaign_page(admin_client):
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, template_b="Hello {first_name}, B here")
+    sent_sends(campaign, "A", 63, interested=1)
+    sent_sends(campaign, "B", 62, interested=16)
+
+    with freeze_time(eastern(2024, 1, 16, 9, 0)):
+        page = admin_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+        response = admin_client.post(f"/campaigns/{campaign.pk}/send-the-rest", {"variant": "B"}, follow=True)
+        again = admin_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+    assert "Variant B wins" in page and "Send the rest variant B" in page
+    assert "The rest of the audience gets variant B" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.winner == "B"
+    assert "Send the rest variant B" not in again
+
+
+def test_the_button_cannot_declare_a_variant_the_verdict_did_not_choose(admin_client):
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, template_b="Hello {first_name}, B here")
+    sent_sends(campaign, "A", 63, interested=3)
+    sent_sends(campaign, "B", 62, interested=4)
+
+    with freeze_time(eastern(2024, 1, 16, 9, 0)):
+        admin_client.post(f"/campaigns/{campaign.pk}/send-the-rest", {"variant": "B"})
+
+    campaign.refresh_from_db()
+    assert campaign.winner == ""
+
+
+def test_a_leader_that_raises_opt_outs_significantly_is_not_declared_the_winner():
+    a = ab_test.Arm("A", sent=300, interested=10, opted_out=2)
+    b = ab_test.Arm("B", sent=300, interested=40, opted_out=20)
+
+    early = ab_test.decide([(a, b)], planned=10, max_sends=600)
+    final = ab_test.decide(
+        [
+            (a, b),
+            (
+                ab_test.Arm("A", sent=600, interested=20, opted_out=4),
+                ab_test.Arm("B", sent=600, interested=80, opted_out=40),
+            ),
+        ],
+        planned=10,
+        max_sends=600,
+    )
+
+    assert (early.state, early.winner) == ("collecting", "") and "significantly more opt-outs" in early.text
+    assert (final.state, final.winner) == ("harmful", "")
+
+
+def test_no_difference_is_the_verdict_once_both_variants_reach_the_planned_size():
+    a = ab_test.Arm("A", sent=600, interested=30)
+    b = ab_test.Arm("B", sent=600, interested=33)
+
+    verdict = ab_test.decide([(a, b)], planned=10, max_sends=600)
+
+    assert verdict.state == "no_difference"
+
+
+def test_the_pocock_boundaries_are_the_published_ones_and_the_table_holds_them():
+    # Pocock (1977), two-sided 5%: 2.178 for 2 looks, 2.413 for 5, 2.555 for 10.
+    assert [round(ab_test.pocock_boundary(k), 2) for k in (1, 2, 5, 10)] == [1.96, 2.18, 2.41, 2.55]
+    for looks in (2, 5, 10):
+        assert ab_test.boundary(looks) == pytest.approx(ab_test.pocock_boundary(looks), abs=0.002)
 
 
 def test_the_results_endpoint(api_client):
     campaign = CampaignFactory()
-    sent_sends(campaign, "A", 4, replied=2)
+    sent_sends(campaign, "A", 4, interested=2)
 
     response = api_client.get(f"/api/campaigns/{campaign.pk}/results")
 
     assert response.status_code == 200
     body = response.json()
-    assert body["variants"][0] == {
-        "variant": "A",
-        "sent": 4,
-        "delivered": 0,
-        "replied": 2,
-        "opted_out": 0,
-        "reply_rate": 0.5,
-    }
-    assert body["variants"][1]["sent"] == 0
-    assert body["significance"]["significant"] is False
-    assert body["significance"]["p_value"] is None
-    assert body["winner"] == ""
+    a = body["variants"][0]
+    assert (a["variant"], a["sent"], a["interested"], a["replied"]) == ("A", 4, 2, 2)
+    assert a["rates"]["interested"]["rate"] == 0.5
+    assert 0.15 < a["rates"]["interested"]["low"] < 0.5 < a["rates"]["interested"]["high"] < 0.86
+    assert body["variants"][1]["sent"] == 0 and body["variants"][1]["rates"]["interested"]["rate"] is None
+    assert body["verdict"]["state"] == "collecting" and body["winner"] == ""

@@ -101,7 +101,7 @@ def test_every_page_renders_its_data_for_staff(staff_client):
     dashboard = staff_client.get(reverse("dashboard")).content.decode()
     assert "January Promo" in dashboard and "Replies waiting" in dashboard and "Opt-outs this week" in dashboard
     detail = staff_client.get(reverse("campaigns:detail", args=[data["campaign"].pk])).content.decode()
-    assert "<svg" in detail and "Not enough data" in detail
+    assert "<svg" in detail and "Collecting: day 0 of" in detail
     assert data["contact"].phone in staff_client.get(reverse("contacts:list")).content.decode()
 
 

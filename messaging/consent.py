@@ -42,7 +42,8 @@ _POLITE = (
     r"(?:please|pls|plz|pleas|thanks|thank you|thank u|thx|ty|now|asap|immediately|already|again|ok|okay"
     r"|sir|maam|guys|kindly)"
 )
-_AROUND = rf"(?:(?:{_POLITE}|and|i said|i asked you to|wrong number|wrong person|not interested)\s?)*"
+# One word or phrase that may stand around a request.
+_AROUND = re.compile(rf"(?:{_POLITE}|and|i said|i asked you to|wrong number|wrong person|not interested)")
 _ME = r"(?:me|us|my number|this number|my phone|this phone|my cell|this)"
 _MESSAGES = (
     r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|sms|contact|contacting|spam|spamming)"
@@ -72,8 +73,10 @@ _CLEAR = [
     r"leave me alone",
     r"(?:stop ?)+",  # "stop stop stop", "stopstop"
 ]
-_ONE_CLEAR = "|".join(_CLEAR)
-_CLEAR_PATTERN = re.compile(rf"^{_AROUND}(?:{_ONE_CLEAR})(?: {_AROUND}(?:{_ONE_CLEAR}))*\s?{_AROUND}$")
+_ONE_CLEAR = re.compile("|".join(_CLEAR))
+# A request or a word around one spans at most this many words; a text of more than _MOST_WORDS
+# words is not a clear opt-out (at most a possible one, for a person).
+_LONGEST_SPAN, _MOST_WORDS = 12, 40
 
 # A clear keyword followed by nothing but a name: "STOP. Dave", "Stop - Mary Smith".
 _NAME_WORD = re.compile(r"^[A-Z][a-z'\-]{1,20}$")
@@ -106,6 +109,29 @@ def _normalise(text: str) -> str:
     # Letters spelled out one by one ("s t o p", "s.t.o.p"): joined.
     text = re.sub(r"\b(?:[a-z] ){2,}[a-z]\b", lambda match: match.group(0).replace(" ", ""), text)
     return " ".join(text.split())
+
+
+def _clear_requests_only(words: str) -> bool:
+    """The whole text is clear requests and the politeness around them ("please stop, and remove
+    me, thanks"): split into spans word by word, each span matched on its own, so the time grows
+    with the square of the words, never exponentially (a regex over the whole text repeating
+    overlapping alternatives takes minutes on "stop stop stop ... x")."""
+    tokens = words.split()
+    if len(tokens) > _MOST_WORDS:
+        return False
+    # reached[i]: the ways the first i words can be read (True: with at least one request).
+    reached: list[set[bool]] = [set() for _ in range(len(tokens) + 1)]
+    reached[0].add(False)
+    for start in range(len(tokens)):
+        if not reached[start]:
+            continue
+        for end in range(start + 1, min(len(tokens), start + _LONGEST_SPAN) + 1):
+            span = " ".join(tokens[start:end])
+            if _AROUND.fullmatch(span):
+                reached[end] |= reached[start]
+            if _ONE_CLEAR.fullmatch(span):
+                reached[end].add(True)
+    return True in reached[-1]
 
 
 def _keyword_and_a_name(text: str) -> bool:
@@ -154,7 +180,7 @@ def consent_intent(text: str) -> Consent:
         return Consent.HELP
     if (
         words in OPT_OUT_KEYWORDS
-        or _CLEAR_PATTERN.match(words)
+        or _clear_requests_only(words)
         or _keyword_and_a_name(text)
         or _misspelt_keyword(words)
     ):

@@ -2,6 +2,7 @@
 this project (tests/data/inbound_texts.tsv): no clear opt-out may be missed, and at most 2% of the
 texts that are not opt-outs may be sent to a person for review."""
 
+import multiprocessing
 from collections import Counter
 from pathlib import Path
 
@@ -70,3 +71,19 @@ def test_the_texts_that_might_be_revocations_are_flagged_for_a_person():
 )
 def test_the_phrases_of_the_issue(text, meaning):
     assert consent_intent(text) == meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["stop " * 30 + "x", "please stop " * 19 + "x", "stop texting me " * 13 + "x", "s t o p " * 200, "stop" * 400],
+)
+def test_a_long_repetitive_text_is_read_without_hanging_the_worker(text):
+    # A whole-text regex over repeated overlapping alternatives took 19 s for 14 "stop"s and grew
+    # exponentially: a text like this would have stopped webhook processing. It must end at all
+    # (in a child process: a regex holds the GIL, so a thread could not be timed out).
+    reader = multiprocessing.get_context("fork").Process(target=consent_intent, args=(text,))
+    reader.start()
+    reader.join(timeout=10)
+    hung = reader.is_alive()
+    reader.kill()
+    assert not hung and reader.exitcode == 0

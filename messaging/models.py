@@ -93,6 +93,8 @@ class Message(models.Model):
             ),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="message_outbox_sending"),
             models.Index(fields=["contact", "-created_at"], name="message_contact_time"),
+            # The webhooks' silence, read at every dispatch: the first text sent after a moment.
+            models.Index(fields=["sent_at"], condition=Q(direction="outbound"), name="message_outbound_sent"),
             # The dashboard's questions: replies nobody has read; texts that failed lately.
             models.Index(
                 fields=["-created_at"],
@@ -142,6 +144,8 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"),
+            # The last event of any kind (the webhooks' silence), read at every dispatch.
+            models.Index(fields=["received_at"], name="webhook_received"),
         ]
 
     def __str__(self) -> str:

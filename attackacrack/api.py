@@ -8,14 +8,15 @@ validation problems as 422 with one entry per problem, everything else (401, 403
 from functools import cache
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +36,15 @@ class IdCursorPagination(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        # DRF checks the cursor's offset but passes its position to the query as it came: an id
+        # that is not a number (a cursor edited by hand) would fail in the database.
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor is not None else None
+        if position is not None and not (position.isascii() and position.isdigit() and int(position) < 2**63):
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 def paginated_response(
@@ -89,6 +99,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(
+            f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; files go in a multipart upload."
+        )
 
     if isinstance(exc, exceptions.ValidationError):
         where = "query" if isinstance(exc, QueryValidationError) else "body"
@@ -100,6 +116,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers = {}
         if auth_header := getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = auth_header
+        if wait := getattr(exc, "wait", None):  # Throttled: when to try again, as DRF's own handler says
+            headers["Retry-After"] = str(int(wait))
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         return Response(error_body(msg=str(exc.detail), type=code), status=exc.status_code, headers=headers)
     return None

@@ -24,6 +24,14 @@ def envbool(name: str, default: str) -> bool:
     return value in {"true", "1", "yes", "on"}
 
 
+def envint(name: str, default: str) -> int:
+    value = os.getenv(name, default).strip()
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
@@ -47,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -66,6 +76,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "attackacrack.middleware.RefuseNulInQuery",
+    "attackacrack.middleware.NoStoreByDefault",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "attackacrack.urls"
@@ -92,7 +107,7 @@ WSGI_APPLICATION = "attackacrack.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'attackacrack.sqlite3'}",
-        conn_max_age=int(os.getenv("CONN_MAX_AGE", "600")),
+        conn_max_age=envint("CONN_MAX_AGE", "600"),
         conn_health_checks=True,
     )
 }
@@ -101,6 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and then write (the daily limit) queue up instead of both acting on the same count.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: a locked-out username or address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -137,11 +155,52 @@ WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "True")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    if envbool("BEHIND_HTTPS_PROXY", "False"):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- HTTPS and browser protections ----------------------------------------------------------
+# With DEBUG off every default is the secure one; each can be relaxed from the environment, e.g.
+# for a first start before the certificate exists.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", str(not DEBUG))
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(not DEBUG))
+# The load balancer's health check speaks plain HTTP to the web process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", str(not DEBUG))
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "False")
+if not SECURE_HSTS_PRELOAD:
+    # Entering the domain into browsers' preload list binds every subdomain for months and is
+    # the domain owner's decision, so it is offered (SECURE_HSTS_PRELOAD) rather than defaulted.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+BEHIND_HTTPS_PROXY = envbool("BEHIND_HTTPS_PROXY", "False")
+if BEHIND_HTTPS_PROXY:
+    # Only behind a proxy that sets this header itself (and drops a client's own).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# The pages' own script is one static file and their styles one stylesheet: nothing inline runs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The API docs (Swagger UI) draw their icons as data: images.
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Sign-in lockout (django-axes) ----------------------------------------------------------
+# After this many wrong passwords in a row for one username, or from one address, both login
+# forms refuse that username or address for the cool-off time, the right password included.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "attackacrack.middleware.client_address"
 
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -152,6 +211,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PAGINATION_CLASS": "attackacrack.api.IdCursorPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "attackacrack.api_input.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["attackacrack.api_input.UserRateThrottle"],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "attackacrack.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -165,9 +230,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "SMS outreach CRM: contacts, campaigns and messages.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page need the same staff sign-in or token as the API itself.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
@@ -176,10 +242,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Requests per minute one user's API token or session may make; more are answered 429.
+API_REQUESTS_PER_MINUTE = envint("API_REQUESTS_PER_MINUTE", "600")
+
+REDIS_URL = os.getenv("REDIS_URL", "")
+# Shared by every process (the API's request counts): Redis when configured, else this process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "attackacrack"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery --------------------------------------------------------------------------------
 # Redis when configured; otherwise kombu's filesystem transport under var/, so `make run`
 # needs no external service and still runs a real worker and beat.
-REDIS_URL = os.getenv("REDIS_URL", "")
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "broker"
@@ -192,6 +270,9 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
+# A batch of texts takes seconds (the provider's rate limit): each worker process takes one at a
+# time, so a second worker (or machine) shares the queue instead of one worker holding it.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
@@ -208,8 +289,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Contact imports ----------------------------------------------------------------------
 # Uploads above the first limit are refused (413); above the second they run in a Celery task
 # that the client polls, below it they are imported within the request.
-IMPORT_MAX_UPLOAD_BYTES = int(os.getenv("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
-IMPORT_SYNC_MAX_BYTES = int(os.getenv("IMPORT_SYNC_MAX_BYTES", str(8 * 1024 * 1024)))
+IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))
+IMPORT_SYNC_MAX_BYTES = envint("IMPORT_SYNC_MAX_BYTES", str(8 * 1024 * 1024))
 FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
 
 # --- Business calendar and campaign pacing ---------------------------------------------------
@@ -225,16 +306,16 @@ if not BUSINESS_OPENS < BUSINESS_CLOSES:
     raise ImproperlyConfigured("BUSINESS_OPENS must be earlier than BUSINESS_CLOSES")
 # Cold texts per sending number per local business day, shared by every campaign on the number.
 # A registered number can send about 6,000 segments a day; the provider refuses more.
-SMS_DAILY_LIMIT_PER_NUMBER = int(os.getenv("SMS_DAILY_LIMIT_PER_NUMBER", "125"))
+SMS_DAILY_LIMIT_PER_NUMBER = envint("SMS_DAILY_LIMIT_PER_NUMBER", "125")
 if not 1 <= SMS_DAILY_LIMIT_PER_NUMBER <= 6000:
     raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_NUMBER must be between 1 and 6000 (the provider's daily cap)")
 # Pacing: about CAMPAIGN_PACE_BATCH texts every CAMPAIGN_PACE_MINUTES, spread evenly, never a burst.
-CAMPAIGN_PACE_BATCH = int(os.getenv("CAMPAIGN_PACE_BATCH", "25"))
-CAMPAIGN_PACE_MINUTES = int(os.getenv("CAMPAIGN_PACE_MINUTES", "30"))
+CAMPAIGN_PACE_BATCH = envint("CAMPAIGN_PACE_BATCH", "25")
+CAMPAIGN_PACE_MINUTES = envint("CAMPAIGN_PACE_MINUTES", "30")
 if CAMPAIGN_PACE_BATCH < 1 or CAMPAIGN_PACE_MINUTES < 1:
     raise ImproperlyConfigured("CAMPAIGN_PACE_BATCH and CAMPAIGN_PACE_MINUTES must be at least 1")
 # A booked send this late for its slot is re-booked to a later slot instead of going out late.
-CAMPAIGN_MISSED_SLOT_MINUTES = int(os.getenv("CAMPAIGN_MISSED_SLOT_MINUTES", "10"))
+CAMPAIGN_MISSED_SLOT_MINUTES = envint("CAMPAIGN_MISSED_SLOT_MINUTES", "10")
 # The recipient's legal hours and caps by state; the default is campaigns/recipient_rules.json.
 RECIPIENT_RULES_FILE = os.getenv("RECIPIENT_RULES_FILE", "")
 SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
@@ -266,26 +347,26 @@ if DEBUG and SMS_BACKEND == CONSOLE_SMS_BACKEND and not (OPENPHONE_WEBHOOK_SECRE
     OPENPHONE_WEBHOOK_SECRET = "whsec_" + LOCAL_WEBHOOK_KEY
     OPENPHONE_WEBHOOK_SIGNING_KEY = LOCAL_WEBHOOK_KEY
 # Signed timestamps older (or further ahead) than this are replays and refused.
-OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = int(os.getenv("OPENPHONE_WEBHOOK_TOLERANCE_SECONDS", "300"))
-OPENPHONE_WEBHOOK_MAX_BYTES = int(os.getenv("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024)))
+OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = envint("OPENPHONE_WEBHOOK_TOLERANCE_SECONDS", "300")
+OPENPHONE_WEBHOOK_MAX_BYTES = envint("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024))
 # OpenPhone allows 10 requests per second per key: held across every worker through Redis.
-OPENPHONE_RATE_LIMIT_PER_SECOND = int(os.getenv("OPENPHONE_RATE_LIMIT_PER_SECOND", "10"))
+OPENPHONE_RATE_LIMIT_PER_SECOND = envint("OPENPHONE_RATE_LIMIT_PER_SECOND", "10")
 # The A/B test's fixed size: each variant's first this many sends decide it (looked at daily).
-AB_MAX_SENDS_PER_VARIANT = int(os.getenv("AB_MAX_SENDS_PER_VARIANT", "600"))
+AB_MAX_SENDS_PER_VARIANT = envint("AB_MAX_SENDS_PER_VARIANT", "600")
 # Catching up from OpenPhone's own history (what webhooks missed): the contacts texted within
 # CATCH_UP_REPLY_DAYS are asked about, over at most CATCH_UP_MAX_DAYS, at a share of the rate limit.
-CATCH_UP_REPLY_DAYS = int(os.getenv("CATCH_UP_REPLY_DAYS", "7"))
-CATCH_UP_MAX_DAYS = int(os.getenv("CATCH_UP_MAX_DAYS", "7"))
-CATCH_UP_REQUESTS_PER_SECOND = int(os.getenv("CATCH_UP_REQUESTS_PER_SECOND", "4"))
+CATCH_UP_REPLY_DAYS = envint("CATCH_UP_REPLY_DAYS", "7")
+CATCH_UP_MAX_DAYS = envint("CATCH_UP_MAX_DAYS", "7")
+CATCH_UP_REQUESTS_PER_SECOND = envint("CATCH_UP_REQUESTS_PER_SECOND", "4")
 # Texts went out this long ago and no webhook event has arrived since: webhooks have gone quiet.
-WEBHOOKS_QUIET_MINUTES = int(os.getenv("WEBHOOKS_QUIET_MINUTES", "30"))
+WEBHOOKS_QUIET_MINUTES = envint("WEBHOOKS_QUIET_MINUTES", "30")
 # A text is tried this many times (429, 5xx, network) before it is recorded as failed.
-SMS_MAX_ATTEMPTS = int(os.getenv("SMS_MAX_ATTEMPTS", "5"))
+SMS_MAX_ATTEMPTS = envint("SMS_MAX_ATTEMPTS", "5")
 # A text still "sending" this long after its attempt began was interrupted (a killed worker):
 # the provider is asked whether it went out before anything else happens.
-SMS_STUCK_AFTER_SECONDS = int(os.getenv("SMS_STUCK_AFTER_SECONDS", "300"))
+SMS_STUCK_AFTER_SECONDS = envint("SMS_STUCK_AFTER_SECONDS", "300")
 # Due texts handed to the broker but not taken by a worker within this long are handed over again.
-OUTBOX_REENQUEUE_SECONDS = int(os.getenv("OUTBOX_REENQUEUE_SECONDS", "120"))
+OUTBOX_REENQUEUE_SECONDS = envint("OUTBOX_REENQUEUE_SECONDS", "120")
 BUSINESS_NAME = os.getenv("BUSINESS_NAME", "Attack-a-Crack Foundation Repair")
 SMS_OPT_OUT_CONFIRMATION = "You've been unsubscribed. Reply START to resubscribe."
 SMS_RESUBSCRIBE_CONFIRMATION = "You're subscribed again. Reply STOP to unsubscribe."
@@ -300,5 +381,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     # The beat ticks every few seconds: one "succeeded" line per tick would bury what matters.
-    "loggers": {"celery.app.trace": {"level": os.getenv("CELERY_TASK_LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        "celery.app.trace": {"level": os.getenv("CELERY_TASK_LOG_LEVEL", "WARNING")},
+        # django-axes logs every sign-in at INFO; lockouts, the part that needs a person, at WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

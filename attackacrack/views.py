@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from attackacrack import roles
 from attackacrack.celery import app as celery_app
 from attackacrack.pages import staff_page
 from campaigns import selectors as campaign_selectors
@@ -130,6 +131,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_page
 def api_token(request: HttpRequest) -> HttpResponse:
     """The user's API token for scripts and API clients: shown, created, or replaced."""
+    # A token outlives password changes and skips the sign-in lockout: the owner hands them out.
+    roles.require(request.user, "authtoken.add_token")
     if request.method == "POST":
         Token.objects.filter(user=request.user).delete()
         Token.objects.create(user=request.user)

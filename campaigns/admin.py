@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
+from attackacrack import roles
 from attackacrack.admin import ReadOnlyAdmin
 from campaigns import booking, errors, selectors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
@@ -43,6 +44,8 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("campaigns.change_campaign_sending"):
+            fields += list(roles.SENDING_FIELDS)
         if obj is not None and obj.status == Campaign.Status.ACTIVE:
             # The texts of a running campaign are fixed: pause it to edit them.
             fields += ["template_a", "template_b", "include_opt_out_footer"]
@@ -56,7 +59,7 @@ class CampaignAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<p><strong>Variant {}</strong> · {} characters, {} segment(s), {}<br>"
-            "<span style='white-space: pre-wrap'>{}</span></p>",
+            "<span class='text-preview'>{}</span></p>",
             (
                 (preview.variant, preview.cost.characters, preview.cost.segments, preview.cost.encoding, preview.text)
                 for preview in previews
@@ -96,7 +99,12 @@ class CampaignAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset) -> None:
         self._each(request, queryset, services.cancel_campaign, "cancelled")
 
-    @admin.action(description="Archive (finished campaigns: hidden from lists, kept on record)")
+    def has_archive_permission(self, request) -> bool:
+        return request.user.has_perm("campaigns.archive_campaign")
+
+    @admin.action(
+        description="Archive (finished campaigns: hidden from lists, kept on record)", permissions=["archive"]
+    )
     def archive(self, request, queryset) -> None:
         self._each(request, queryset, services.archive_campaign, "archived")
 

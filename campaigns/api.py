@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attackacrack import roles
 from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, page_of, paginated_response, validate_query
 from campaigns import booking, errors, selectors, services
 from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant, validate_sending_number
@@ -150,6 +151,7 @@ class CampaignListApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = CampaignFieldsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        roles.require_sending_unchanged(request.user, current=Campaign(), changes=serializer.validated_data)
         campaign = services.create_campaign(**serializer.validated_data, created_by=request.user)
         return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
@@ -178,6 +180,7 @@ class CampaignDetailApi(APIView):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         serializer = CampaignUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        roles.require_sending_unchanged(request.user, current=campaign, changes=serializer.validated_data)
         with conflicts_as_409():
             campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)
         return Response(CampaignOutputSerializer(campaign).data)
@@ -188,6 +191,7 @@ class CampaignDetailApi(APIView):
         description="Only a campaign that never booked a text; one with history is cancelled and archived.",
     )
     def delete(self, request: Request, campaign_id: int) -> Response:
+        roles.require(request.user, "campaigns.delete_campaign")
         with conflicts_as_409():
             services.delete_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -268,6 +272,7 @@ class CampaignArchiveApi(APIView):
         operation_id="campaigns_archive", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
     )
     def post(self, request: Request, campaign_id: int) -> Response:
+        roles.require(request.user, "campaigns.archive_campaign")
         with conflicts_as_409():
             campaign = services.archive_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(CampaignOutputSerializer(campaign).data)

@@ -126,6 +126,11 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Owners' rights (attackacrack/roles.py), beside Django's own delete_campaign.
+        permissions = [
+            ("archive_campaign", "Can archive campaigns"),
+            ("change_campaign_sending", "Can change a campaign's sending number and daily limit"),
+        ]
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(

@@ -24,7 +24,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id) if campaign_id else None
-    form = CampaignForm(request.POST or None, instance=campaign)
+    form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attackacrack import roles
 from attackacrack.api import (
     COMMON_ERRORS,
     Conflict,
@@ -144,6 +145,7 @@ class ContactExportApi(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR, 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request):
+        roles.require(request.user, "contacts.export_contact")
         filters = validate_query(ContactQuerySerializer, request)
         fields = [f for f in ContactOutputSerializer.Meta.fields if f != "opted_out"]
         contacts = contact_search(query=filters.get("q", ""), opted_out=filters["opted_out"]).order_by("id")

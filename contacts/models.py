@@ -172,6 +172,8 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # An owner's right (attackacrack/roles.py): every contact's name and number in one file.
+        permissions = [("export_contact", "Can export every contact")]
         ordering = ["-id"]
         constraints = [
             # A constraint rather than unique=True: the same index, without the second

@@ -195,14 +195,18 @@ def run_queued_import(*, contact_import_id: int) -> ContactImport:
     contact_import = ContactImport.objects.get(pk=contact_import_id)
     if not claimed:
         return contact_import
-    with contact_import.stored_file.open("rb") as file:
-        try:
-            rows, mapping = inspect_file(file=file, format=contact_import.format or None)
-        except BadFile as error:
-            _fail(contact_import, str(error))
-            raise ImportFailed(contact_import) from error
-        _run(contact_import, file, rows, mapping, progress=None)
-    contact_import.stored_file.delete(save=True)
+    # The file holds homeowners' names and numbers: it is deleted once read, whatever happened.
+    try:
+        with contact_import.stored_file.open("rb") as file:
+            try:
+                rows, mapping = inspect_file(file=file, format=contact_import.format or None)
+            except BadFile as error:
+                _fail(contact_import, str(error))
+                raise ImportFailed(contact_import) from error
+            _run(contact_import, file, rows, mapping, progress=None)
+    finally:
+        contact_import.stored_file.delete(save=False)
+        ContactImport.objects.filter(pk=contact_import.pk).update(stored_file="")
     return contact_import
 
 

@@ -81,6 +81,17 @@ def staff_user(db):
 
 
 @pytest.fixture
+def owner_user(db):
+    return StaffUserFactory(role="owner")
+
+
+@pytest.fixture
+def owner_client(owner_user) -> APIClient:
+    """An API client signed in as the owner, who may also do what staff may not."""
+    return bearer_client(owner_user)
+
+
+@pytest.fixture
 def anonymous_client() -> APIClient:
     return APIClient()
 
@@ -88,7 +99,11 @@ def anonymous_client() -> APIClient:
 @pytest.fixture
 def api_client(staff_user) -> APIClient:
     """A client that authenticates as the user's contract does: ``Authorization: Bearer``."""
-    token = Token.objects.create(user=staff_user)
+    return bearer_client(staff_user)
+
+
+def bearer_client(user) -> APIClient:
+    token, _ = Token.objects.get_or_create(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
     return client

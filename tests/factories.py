@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from attackacrack import roles
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact, Property, PropertyContact
 from messaging.models import Message, WebhookEvent
@@ -17,11 +18,18 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True  # the role hook saves what it changes
 
     username = factory.Sequence(lambda n: f"staff{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     is_staff = True
     password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def role(user, create: bool, extracted: str | None, **kwargs) -> None:
+        """``StaffUserFactory(role="owner")`` for the owner; staff otherwise."""
+        if create and user.is_staff:
+            roles.assign_role(user, extracted or roles.STAFF)
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

@@ -2,10 +2,13 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from tests.factories import StaffUserFactory
+
 pytestmark = pytest.mark.django_db
 
 
-def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(client):
+def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(client, staff_user):
+    client.force_login(staff_user)
     response = client.get("/api/schema/")
 
     assert response.status_code == 200
@@ -54,11 +57,27 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
     assert set(patch["responses"]) >= {"200", "404", "409", "422"}
 
 
-def test_docs_page_renders(client):
+def test_docs_page_renders_its_script_from_a_file_as_the_content_security_policy_requires(client, staff_user):
+    client.force_login(staff_user)
     response = client.get("/api/docs/")
 
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+    assert b"<script>" not in response.content
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/api/docs/?script="])
+def test_the_schema_and_docs_need_the_same_staff_sign_in_as_the_api(client, path):
+    anonymous = client.get(path)
+    client.force_login(StaffUserFactory(is_staff=False, username="customer"))
+    not_staff = client.get(path)
+
+    assert anonymous.status_code == 401
+    assert not_staff.status_code == 403
+    for refused in (anonymous, not_staff):
+        assert b"/api/campaigns" not in refused.content and b"SwaggerUIBundle" not in refused.content
 
 
 def test_schema_is_valid_openapi_and_generates_without_warnings(tmp_path):

@@ -27,18 +27,22 @@ def browser() -> Browser:
 
 @pytest.fixture
 def page(browser: Browser, live_server) -> Page:
+    """A page whose test fails if anything it loaded broke the Content-Security-Policy."""
     context = browser.new_context(viewport=SIZES["desktop"], base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
     yield page
     context.close()
+    assert not violations, f"the pages broke their Content-Security-Policy: {violations}"
 
 
 @pytest.fixture
 def staff_login(page: Page, settings):
     """Log in through the login page as a staff user."""
     settings.OPENPHONE_FROM_NUMBER = "+16175550100"
-    user = StaffUserFactory(username="owner")
+    user = StaffUserFactory(username="owner", role="owner")
     user.set_password(PASSWORD)
     user.save()
     page.goto("/login/")

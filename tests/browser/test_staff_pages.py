@@ -12,8 +12,8 @@ from campaigns import services as campaign_services
 from campaigns.models import Campaign
 from contacts.models import Contact
 from messaging.models import Message
-from tests.browser.conftest import screenshot
-from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory, InboundMessageFactory
+from tests.browser.conftest import PASSWORD, screenshot
+from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory, InboundMessageFactory, StaffUserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -152,3 +152,33 @@ def test_contact_pages_and_the_token_page_render(page: Page, staff_login):
     page.click("button:has-text('Create a token')")
     expect(page.locator("#token")).to_have_text(Token.objects.get(user=staff_login).key)
     screenshot(page, "api-token")
+
+
+def test_the_api_docs_and_the_admin_run_under_the_content_security_policy(page: Page, staff_login):
+    # The page fixture fails the test on any violation the browser reports.
+    campaign = CampaignFactory(name="Spring mailer")
+    page.goto("/api/docs/")
+    expect(page.locator(".swagger-ui .info")).to_contain_text("Attack-a-Crack API")
+    page.goto("/admin/")
+    expect(page.locator("#site-name")).to_be_visible()
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    expect(page.locator("#id_name")).to_have_value("Spring mailer")
+    page.goto("/campaigns/new")
+    page.fill("#id_template_a", "Hi {first_name}")
+    expect(page.locator("#preview")).to_contain_text("Hi", timeout=5_000)
+
+
+def test_a_staff_member_without_the_owners_rights_sees_the_limit_but_cannot_change_it(page: Page, live_server):
+    StaffUserFactory(username="office")
+    campaign = CampaignFactory(daily_limit=125)
+    page.goto("/login/")
+    page.fill("#id_username", "office")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+    expect(page.locator("header nav")).not_to_contain_text("API token")
+    page.goto(f"/campaigns/{campaign.pk}/edit")
+    expect(page.locator("#id_daily_limit")).to_be_disabled()
+    expect(page.locator("form[data-preview]")).to_contain_text("Only the owner can change this.")
+    screenshot(page, "campaign-form-staff")

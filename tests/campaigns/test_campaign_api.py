@@ -69,10 +69,10 @@ def test_list_returns_campaigns_newest_first_with_a_cursor(api_client):
     assert second_page.json()["next"] is None
 
 
-def test_patch_updates_only_the_given_fields(api_client):
+def test_patch_updates_only_the_given_fields(owner_client):
     campaign = CampaignFactory(name="Spring", daily_limit=125)
 
-    response = api_client.patch(f"/api/campaigns/{campaign.id}", {"daily_limit": 60}, format="json")
+    response = owner_client.patch(f"/api/campaigns/{campaign.id}", {"daily_limit": 60}, format="json")
 
     assert response.status_code == 200
     assert response.json()["daily_limit"] == 60
@@ -94,19 +94,19 @@ def test_patch_cannot_change_the_status_it_points_to_the_actions(api_client):
     assert (campaign.status, campaign.name) == (Campaign.Status.DRAFT, "Spring")
 
 
-def test_delete_removes_the_campaign(api_client):
+def test_delete_removes_the_campaign(owner_client):
     campaign = CampaignFactory()
 
-    response = api_client.delete(f"/api/campaigns/{campaign.id}")
+    response = owner_client.delete(f"/api/campaigns/{campaign.id}")
 
     assert response.status_code == 204
     assert not Campaign.objects.filter(pk=campaign.id).exists()
-    assert api_client.get(f"/api/campaigns/{campaign.id}").status_code == 404
+    assert owner_client.get(f"/api/campaigns/{campaign.id}").status_code == 404
 
 
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])
-def test_unknown_campaign_is_404_in_the_error_shape(api_client, method):
-    response = getattr(api_client, method)("/api/campaigns/999999", {}, format="json")
+def test_unknown_campaign_is_404_in_the_error_shape(owner_client, method):
+    response = getattr(owner_client, method)("/api/campaigns/999999", {}, format="json")
 
     assert response.status_code == 404
     assert response.json() == {
@@ -185,8 +185,8 @@ def test_patch_with_a_bad_field_is_422_and_changes_nothing(api_client):
     assert campaign.daily_limit == 125
 
 
-def test_from_number_is_stored_in_e164(api_client):
-    response = api_client.post("/api/campaigns", {**JANUARY_PROMO, "from_number": "(617) 555-0100"}, format="json")
+def test_from_number_is_stored_in_e164(owner_client):
+    response = owner_client.post("/api/campaigns", {**JANUARY_PROMO, "from_number": "(617) 555-0100"}, format="json")
 
     assert response.status_code == 201
     assert Campaign.objects.get().from_number == "+16175550100" == response.json()["from_number"]

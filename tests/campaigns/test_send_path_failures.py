@@ -170,13 +170,13 @@ def test_the_admin_tries_the_failed_members_it_is_given_again(refused_once, admi
 # --- Finding 2: deleting a campaign erased the history the caps depend on ------------------------
 
 
-def test_a_campaign_that_texted_anyone_cannot_be_deleted_by_any_entry_point(openphone, api_client, admin_client):
+def test_a_campaign_that_texted_anyone_cannot_be_deleted_by_any_entry_point(openphone, owner_client, admin_client):
     openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACone"))
     campaign, contacts = active_campaign(1)
     run(campaign, MONDAY_10)
     deliver_all(MONDAY_10 + dt.timedelta(minutes=1))
 
-    response = api_client.delete(f"/api/campaigns/{campaign.pk}")
+    response = owner_client.delete(f"/api/campaigns/{campaign.pk}")
 
     assert response.status_code == 409
     assert "1 text(s) and 1 compliance record(s) on record" in response.json()["detail"][0]["msg"]
@@ -193,26 +193,26 @@ def test_a_campaign_that_texted_anyone_cannot_be_deleted_by_any_entry_point(open
     assert CampaignContact.objects.get(campaign=later).ineligible_reason.startswith("Texted by another campaign")
 
 
-def test_a_finished_campaign_is_archived_hidden_from_lists_and_kept(api_client):
+def test_a_finished_campaign_is_archived_hidden_from_lists_and_kept(owner_client):
     campaign, _ = active_campaign(1)
     run(campaign, MONDAY_10)
 
-    assert api_client.post(f"/api/campaigns/{campaign.pk}/archive").status_code == 409  # active: cancel first
+    assert owner_client.post(f"/api/campaigns/{campaign.pk}/archive").status_code == 409  # active: cancel first
     services.cancel_campaign(campaign=campaign)
-    archived = api_client.post(f"/api/campaigns/{campaign.pk}/archive")
+    archived = owner_client.post(f"/api/campaigns/{campaign.pk}/archive")
 
     assert archived.status_code == 200 and archived.json()["archived_at"]
-    listed = [row["id"] for row in api_client.get("/api/campaigns").json()["results"]]
-    only_archived = [row["id"] for row in api_client.get("/api/campaigns?archived=true").json()["results"]]
+    listed = [row["id"] for row in owner_client.get("/api/campaigns").json()["results"]]
+    only_archived = [row["id"] for row in owner_client.get("/api/campaigns?archived=true").json()["results"]]
     assert campaign.pk not in listed and only_archived == [campaign.pk]
     assert CampaignSend.objects.filter(campaign=campaign).count() == 1
 
 
-def test_a_draft_that_never_booked_a_text_can_still_be_deleted(api_client):
+def test_a_draft_that_never_booked_a_text_can_still_be_deleted(owner_client):
     campaign = CampaignFactory()
     add_audience(campaign, 2)
 
-    assert api_client.delete(f"/api/campaigns/{campaign.pk}").status_code == 204
+    assert owner_client.delete(f"/api/campaigns/{campaign.pk}").status_code == 204
     assert not CampaignContact.objects.exists()
 
 
@@ -342,13 +342,13 @@ def test_a_booking_whose_slot_went_by_unsent_is_recorded_as_missed():
     assert ComplianceRecord.objects.count() == 2
 
 
-def test_a_campaign_whose_only_bookings_were_released_cannot_be_deleted(api_client):
+def test_a_campaign_whose_only_bookings_were_released_cannot_be_deleted(owner_client):
     campaign, _ = active_campaign(1)
     run(campaign, MONDAY_10)
     services.pause_campaign(campaign=campaign)
     CampaignSend.objects.filter(campaign=campaign).delete()  # its booking released, the record stays
 
-    response = api_client.delete(f"/api/campaigns/{campaign.pk}")
+    response = owner_client.delete(f"/api/campaigns/{campaign.pk}")
 
     assert response.status_code == 409
     assert "0 text(s) and 1 compliance record(s)" in response.json()["detail"][0]["msg"]

@@ -177,10 +177,10 @@ def test_filter_opted_out(api_client):
     assert [c["id"] for c in api_client.get("/api/contacts", {"opted_out": "false"}).json()["results"]] == [textable.id]
 
 
-def test_export_is_a_csv_a_spreadsheet_cannot_run(api_client):
+def test_export_is_a_csv_a_spreadsheet_cannot_run(owner_client):
     ContactFactory(phone="+16175550123", first_name='=HYPERLINK("http://evil")', last_name="-2+3", city="@SUM(A1)")
 
-    response = api_client.get("/api/contacts/export.csv")
+    response = owner_client.get("/api/contacts/export.csv")
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="contacts.csv"'
@@ -192,11 +192,11 @@ def test_export_is_a_csv_a_spreadsheet_cannot_run(api_client):
     assert rows[0]["city"] == "'@SUM(A1)"
 
 
-def test_export_applies_the_search(api_client):
+def test_export_applies_the_search(owner_client):
     ContactFactory(city="Quincy", first_name="Mary")
     ContactFactory(city="Milton", first_name="John")
 
-    response = api_client.get("/api/contacts/export.csv", {"q": "milton"})
+    response = owner_client.get("/api/contacts/export.csv", {"q": "milton"})
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row["first_name"] for row in rows] == ["John"]

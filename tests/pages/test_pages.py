@@ -71,7 +71,9 @@ def pages(data: dict) -> list[str]:
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(StaffUserFactory())
+    # The owner, who sees every page (the API token page included); what staff may not see is
+    # proved in tests/attackacrack/test_roles.py.
+    client.force_login(StaffUserFactory(role="owner"))
     return client
 
 

@@ -1,0 +1,275 @@
+"""The production shape, run as a host would run it: every process started from the production
+Procfile with DEBUG off, on PostgreSQL and Redis, behind an HTTPS proxy (played by this test's
+X-Forwarded-Proto header), texting through OpenPhone (the local fake that follows its published
+file). Two workers with different host names, as two machines would run them, share the texts.
+"""
+
+import contextlib
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+import requests
+
+from bench.fake_openphone import FakeOpenPhone
+from tests.contacts.csv_files import hundred_contacts
+
+PROJECT = Path(__file__).resolve().parents[2]
+DATABASE = "attackacrack_production_shape"
+SHOP = "+16175550100"
+HTTPS = {"X-Forwarded-Proto": "https"}  # what the proxy in front of the web process adds
+TEXTS = 100
+
+
+def procfile(path: Path) -> dict[str, str]:
+    """``name: command`` lines, as Heroku, Dokku, Render and honcho read them."""
+    lines = (line.split(":", 1) for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    return {name.strip(): command.strip() for name, command in lines}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def servers() -> tuple[str, str]:
+    database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
+    broker = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
+    return database, f"{broker}/11"
+
+
+def production_environment(*, var: Path, port: int, openphone_url: str, database_url: str, redis_url: str) -> dict:
+    rules = var / "rules.json"
+    rules.write_text('{"default_hours": ["00:00", "23:59:59"], "state_hours": {}, "state_caps": {}}')
+    machine = {key: value for key, value in os.environ.items() if key in ("HOME", "LANG")}
+    return machine | {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",  # gunicorn, celery, python
+        "PORT": str(port),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1",
+        "BEHIND_HTTPS_PROXY": "true",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "VAR_DIR": str(var),
+        "WEB_CONCURRENCY": "2",
+        "WORKER_CONCURRENCY": "2",
+        "SMS_BACKEND": "messaging.backends.openphone.SMSBackend",
+        "OPENPHONE_API_KEY": "production-shape-key",
+        "OPENPHONE_API_URL": openphone_url,
+        "OPENPHONE_FROM_NUMBER": SHOP,
+        "OPENPHONE_WEBHOOK_SECRET": "whsec_" + "cHJvZHVjdGlvbi1zaGFwZS13ZWJob29r",
+        # Open every hour for this run (the workers read the real clock), texts as fast as allowed.
+        "BUSINESS_DAYS": "0,1,2,3,4,5,6",
+        "BUSINESS_OPENS": "00:00",
+        "BUSINESS_CLOSES": "23:59:59",
+        "RECIPIENT_RULES_FILE": str(rules),
+        "CAMPAIGN_PACE_BATCH": "1200",
+        "CAMPAIGN_PACE_MINUTES": "1",
+    }
+
+
+class Processes:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs, self.running = env, logs, {}
+
+    def start(self, name: str, command: str) -> None:
+        log = (self.logs / f"{name}.log").open("wb")
+        self.running[name] = subprocess.Popen(
+            ["/bin/sh", "-c", command], cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def check_alive(self) -> None:
+        for name, process in self.running.items():
+            assert process.poll() is None, f"{name} exited with {process.returncode}:\n{self.log(name)[-3000:]}"
+
+    def stop(self) -> None:
+        for process in self.running.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+            with contextlib.suppress(ProcessLookupError):  # a pool child that outlived its parent
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_until(condition, seconds: float, what: str, processes: Processes):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        processes.check_alive()
+        if result := condition():
+            return result
+        time.sleep(0.5)
+    logs = "\n".join(f"--- {name}\n{processes.log(name)[-2000:]}" for name in processes.running)
+    pytest.fail(f"{what} within {seconds} s\n{logs}")
+
+
+def manage(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    server, redis_url = servers()
+    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}")
+    redis.Redis.from_url(redis_url).flushdb()
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
+    var = tmp_path_factory.mktemp("production")
+    port = free_port()
+    env = production_environment(
+        var=var, port=port, openphone_url=fake.url, database_url=f"{server}/{DATABASE}", redis_url=redis_url
+    )
+    commands = procfile(PROJECT / "Procfile")
+    release = subprocess.run(
+        ["/bin/sh", "-c", commands["release"]], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert release.returncode == 0, release.stdout + release.stderr
+    processes = Processes(env, var)
+    base_url = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        try:
+            return requests.get(f"{base_url}/healthz", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        processes.start("web", commands["web"])
+        processes.start("beat", commands["beat"])
+        # Two machines: the same worker line, each under its own host name.
+        processes.start("worker-a", commands["worker"] + " --hostname a@%h")
+        processes.start("worker-b", commands["worker"] + " --hostname b@%h")
+        wait_until(healthy, 60, "the web process did not answer /healthz", processes)
+        yield {"url": base_url, "env": env, "fake": fake, "processes": processes, "release": release.stdout}
+    finally:
+        processes.stop()
+        fake.stop()
+
+
+def test_the_release_step_migrates_and_collects_hashed_static_files(production):
+    assert "Applying" in production["release"] or "No migrations to apply" in production["release"]
+    assert re.search(r"\d+ static files? copied", production["release"])
+
+
+def test_check_deploy_is_clean_under_the_production_environment(production):
+    result = manage(production["env"], "check", "--deploy", "--fail-level", "DEBUG")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_gunicorn_serves_the_login_page_with_the_browser_protections(production):
+    page = requests.get(f"{production['url']}/login/", headers=HTTPS, timeout=5)
+
+    assert page.status_code == 200 and "Log in" in page.text
+    assert page.headers["Server"].startswith("gunicorn")
+    assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert {"no-store", "private"} <= {part.strip() for part in page.headers["Cache-Control"].split(",")}
+    assert page.headers["X-Frame-Options"] == "DENY"
+    cookie = page.headers["Set-Cookie"]
+    assert "Secure" in cookie and "csrftoken" in cookie
+
+
+def test_plain_http_is_sent_to_https_except_the_health_check(production):
+    login = requests.get(f"{production['url']}/login/", timeout=5, allow_redirects=False)
+    health = requests.get(f"{production['url']}/healthz", timeout=5, allow_redirects=False)
+
+    assert login.status_code == 301 and login.headers["Location"].startswith("https://")
+    assert health.status_code == 200
+
+
+def test_static_files_are_served_from_hashed_names_cached_for_ever(production):
+    page = requests.get(f"{production['url']}/login/", headers=HTTPS, timeout=5).text
+    [stylesheet] = re.findall(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page)
+
+    response = requests.get(production["url"] + stylesheet, headers=HTTPS, timeout=5)
+
+    assert response.status_code == 200 and "text/css" in response.headers["Content-Type"]
+    assert "immutable" in response.headers["Cache-Control"]
+    assert "progress.bar" in response.text
+
+
+def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production):
+    token = manage(production["env"], "create_api_token", "owner", "--role", "owner").stdout.strip()
+    api = requests.Session()
+    api.headers.update({"Authorization": f"Bearer {token}", **HTTPS})
+    url, fake, processes = production["url"], production["fake"], production["processes"]
+
+    campaign = api.post(f"{url}/api/campaigns", json={"name": "Spring", "template_a": "Hi {first_name}"}, timeout=10)
+    assert campaign.status_code == 201, campaign.text
+    campaign_id = campaign.json()["id"]
+    upload = api.post(
+        f"{url}/api/campaigns/{campaign_id}/upload", files={"file": ("list.csv", hundred_contacts())}, timeout=60
+    )
+    assert upload.status_code == 200, upload.text
+    assert upload.json()["imported"] == TEXTS
+    started = api.post(f"{url}/api/campaigns/{campaign_id}/start", timeout=30)
+    assert started.status_code == 200, started.text
+
+    wait_until(lambda: len(fake.accepted) >= TEXTS, 180, f"OpenPhone did not receive {TEXTS} texts", processes)
+    time.sleep(12)  # two more dispatch ticks: nothing may go out twice
+
+    recipients = [text["to"][0] for text in fake.accepted]
+    assert len(recipients) == TEXTS and len(set(recipients)) == TEXTS
+    with psycopg.connect(production["env"]["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
+        sent, distinct = db.execute(
+            "SELECT count(*), count(DISTINCT contact_id) FROM campaigns_campaignsend "
+            "WHERE campaign_id = %s AND status = 'sent'",
+            [campaign_id],
+        ).fetchone()
+    assert sent == distinct == TEXTS
+    for worker in ("worker-a", "worker-b"):
+        log = processes.log(worker)
+        assert re.search(rf"\b{worker[-1]}@\S+ ready", log), log[-2000:]
+        assert "deliver_campaign_sends" in log and "received" in log, f"{worker} took no texts:\n{log[-2000:]}"
+
+
+def test_a_backup_restores_into_an_empty_database_with_everything_in_it(production, tmp_path):
+    server = production["env"]["DATABASE_URL"].rsplit("/", 1)[0]
+    restored_url = f"{server}/{DATABASE}_restored"
+    backup = tmp_path / "attackacrack.dump"
+    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE}_restored WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}_restored")
+    tables = ["contacts_contact", "campaigns_campaign", "campaigns_campaignsend", "messaging_message", "auth_user"]
+
+    def counts(url: str) -> dict[str, int]:
+        with psycopg.connect(url.replace("postgres://", "postgresql://")) as db:
+            return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+
+    env = {**os.environ, "DATABASE_URL": production["env"]["DATABASE_URL"]}
+    subprocess.run([PROJECT / "scripts" / "backup-database", backup], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [PROJECT / "scripts" / "restore-database", backup],
+        env={**env, "DATABASE_URL": restored_url},
+        check=True,
+        capture_output=True,
+    )
+
+    original = counts(production["env"]["DATABASE_URL"])
+    assert original["contacts_contact"] > 0 and original["auth_user"] > 0
+    assert counts(restored_url) == original
+    migrated = manage({**production["env"], "DATABASE_URL": restored_url}, "migrate", "--check")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr  # the schema came back whole

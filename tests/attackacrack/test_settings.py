@@ -20,11 +20,18 @@ print(json.dumps({
     "sms_backend": settings.SMS_BACKEND, "time_zone": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
     "debug": settings.DEBUG, "allowed_hosts": settings.ALLOWED_HOSTS,
     "openphone_url": settings.OPENPHONE_API_URL, "from_number": settings.OPENPHONE_FROM_NUMBER,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT, "hsts_seconds": settings.SECURE_HSTS_SECONDS,
+    "hsts_subdomains": settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "hsts_preload": settings.SECURE_HSTS_PRELOAD,
+    "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
+    "proxy_header": settings.SECURE_PROXY_SSL_HEADER, "trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
+    "silenced": settings.SILENCED_SYSTEM_CHECKS,
 }))
 """
 OUR_VARIABLES = {
     "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMS_BACKEND", "ALLOWED_HOSTS",
-    "OPENPHONE_API_KEY", "OPENPHONE_API_URL", "OPENPHONE_FROM_NUMBER", "CONN_MAX_AGE",
+    "OPENPHONE_API_KEY", "OPENPHONE_API_URL", "OPENPHONE_FROM_NUMBER", "CONN_MAX_AGE", "SECURE_SSL_REDIRECT",
+    "SECURE_COOKIES", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+    "BEHIND_HTTPS_PROXY", "CSRF_TRUSTED_ORIGINS",
 }  # fmt: skip
 
 
@@ -111,3 +118,46 @@ def test_a_phone_number_id_as_the_sending_number_stops_startup_with_the_reason(t
 
     assert result.returncode != 0
     assert "OPENPHONE_FROM_NUMBER must be the sending number in E.164" in result.stderr
+
+
+def test_with_debug_off_https_protections_are_on_by_default(tmp_path):
+    result = load_settings(tmp_path, DEBUG="false", SECRET_KEY="x" * 50)
+
+    loaded = json.loads(result.stdout)
+    assert loaded["ssl_redirect"] is True
+    assert loaded["hsts_seconds"] == 31536000 and loaded["hsts_subdomains"] is True
+    assert loaded["hsts_preload"] is False and loaded["silenced"] == ["security.W021"]
+    assert loaded["secure_cookies"] == [True, True]
+    assert loaded["proxy_header"] is None  # only behind a proxy that says so
+
+
+def test_each_https_protection_is_set_from_the_environment(tmp_path):
+    result = load_settings(
+        tmp_path,
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="3600",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
+        SECURE_HSTS_PRELOAD="true",
+        SECURE_COOKIES="false",
+        BEHIND_HTTPS_PROXY="true",
+        CSRF_TRUSTED_ORIGINS="https://crm.example.com,https://www.example.com",
+    )
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["ssl_redirect"] is False
+    assert (loaded["hsts_seconds"], loaded["hsts_subdomains"], loaded["hsts_preload"]) == (3600, False, True)
+    assert loaded["silenced"] == []  # preload asked for: nothing left to silence
+    assert loaded["secure_cookies"] == [False, False]
+    assert loaded["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert loaded["trusted_origins"] == ["https://crm.example.com", "https://www.example.com"]
+
+
+@pytest.mark.parametrize("name", ["SMS_MAX_ATTEMPTS", "SECURE_HSTS_SECONDS", "CONN_MAX_AGE", "LOGIN_FAILURE_LIMIT"])
+def test_a_number_that_is_not_one_is_refused_by_name(tmp_path, name):
+    result = load_settings(tmp_path, **{name: "ten"})
+
+    assert result.returncode != 0
+    assert f"{name} must be a whole number, not 'ten'" in result.stderr

@@ -2,7 +2,8 @@
 
 Every error leaves the API as ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``:
 validation problems as 422 with one entry per problem, everything else (401, 403, 404, 405,
-409) with a single entry whose ``loc`` is empty.
+409) with a single entry whose ``loc`` is empty. The domain's refusals (``ApplicationError``)
+are answered here with the status, type and place each carries; no view translates them.
 """
 
 from functools import cache
@@ -20,6 +21,8 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from attackacrack.errors import ApplicationError
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -101,6 +104,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(str(exc) or None)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(msg=str(exc), type=exc.code, loc=list(exc.loc)), status=exc.status)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(
             f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; files go in a multipart upload."

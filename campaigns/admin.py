@@ -4,7 +4,8 @@ from django.utils.html import format_html, format_html_join
 
 from attackacrack import roles
 from attackacrack.admin import ReadOnlyAdmin
-from campaigns import booking, errors, selectors, services
+from attackacrack.errors import ApplicationError
+from campaigns import booking, selectors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.csv_export import csv_download
 
@@ -72,13 +73,7 @@ class CampaignAdmin(admin.ModelAdmin):
         for campaign in queryset:
             try:
                 action(campaign=campaign)
-            except (
-                errors.CampaignTransitionError,
-                errors.CampaignNotRunnable,
-                errors.CampaignLocked,
-                errors.CampaignRunFailed,
-                ValidationError,
-            ) as error:
+            except (ApplicationError, ValidationError) as error:
                 self.message_user(request, f"{campaign}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"{campaign}: {done}.", messages.SUCCESS)
@@ -146,7 +141,7 @@ class CampaignContactAdmin(admin.ModelAdmin):
         for member in queryset.select_related("contact"):
             try:
                 services.retry_failed_member(member=member)
-            except errors.CampaignLocked as error:
+            except ApplicationError as error:
                 self.message_user(request, f"{member.contact}: {error}", messages.ERROR)
             else:
                 retried += 1

@@ -1,5 +1,3 @@
-from contextlib import contextmanager
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -10,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack import roles
-from attackacrack.api import COMMON_ERRORS, Conflict, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import booking, errors, selectors, services
+from attackacrack.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
+from campaigns import booking, selectors, services
 from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant, validate_sending_number
 from campaigns.texts import validate_template
 from contacts.api import (
@@ -25,21 +23,6 @@ from contacts.models import Contact
 
 # What a campaign action can answer besides success.
 ACTION_ERRORS = {404: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS}
-
-
-@contextmanager
-def conflicts_as_409():
-    """The campaign's state forbids the action: 409 with the reason."""
-    try:
-        yield
-    except errors.CampaignTransitionError as error:
-        raise Conflict(str(error), code="invalid_transition") from error
-    except errors.CampaignLocked as error:
-        raise Conflict(str(error), code="campaign_locked") from error
-    except errors.CampaignNotRunnable as error:
-        raise Conflict(str(error), code="campaign_not_runnable") from error
-    except errors.CampaignRunFailed as error:
-        raise Conflict(str(error), code="run_failed") from error
 
 
 class CampaignOutputSerializer(serializers.ModelSerializer):
@@ -181,8 +164,7 @@ class CampaignDetailApi(APIView):
         serializer = CampaignUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         roles.require_sending_unchanged(request.user, current=campaign, changes=serializer.validated_data)
-        with conflicts_as_409():
-            campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)
+        campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)
         return Response(CampaignOutputSerializer(campaign).data)
 
     @extend_schema(
@@ -192,8 +174,7 @@ class CampaignDetailApi(APIView):
     )
     def delete(self, request: Request, campaign_id: int) -> Response:
         roles.require(request.user, "campaigns.delete_campaign")
-        with conflicts_as_409():
-            services.delete_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        services.delete_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -206,10 +187,7 @@ class CampaignUploadApi(APIView):
         responses={**IMPORT_RESPONSES, 404: ErrorSerializer, 409: ErrorSerializer},
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
-            raise Conflict(f"The campaign is {campaign.status}: it takes no new contacts.", code="campaign_closed")
-        return import_upload(request, campaign=campaign)
+        return import_upload(request, campaign=get_object_or_404(Campaign, pk=campaign_id))
 
 
 # --- Lifecycle actions ----------------------------------------------------------------------
@@ -242,8 +220,7 @@ class CampaignScheduleApi(APIView):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         serializer = ScheduleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with conflicts_as_409():
-            campaign = services.schedule_campaign(campaign=campaign, **serializer.validated_data)
+        campaign = services.schedule_campaign(campaign=campaign, **serializer.validated_data)
         return Response(CampaignOutputSerializer(campaign).data)
 
 
@@ -252,8 +229,7 @@ class CampaignPauseApi(APIView):
         operation_id="campaigns_pause", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        with conflicts_as_409():
-            campaign = services.pause_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        campaign = services.pause_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(CampaignOutputSerializer(campaign).data)
 
 
@@ -262,8 +238,7 @@ class CampaignCancelApi(APIView):
         operation_id="campaigns_cancel", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        with conflicts_as_409():
-            campaign = services.cancel_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        campaign = services.cancel_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(CampaignOutputSerializer(campaign).data)
 
 
@@ -273,8 +248,7 @@ class CampaignArchiveApi(APIView):
     )
     def post(self, request: Request, campaign_id: int) -> Response:
         roles.require(request.user, "campaigns.archive_campaign")
-        with conflicts_as_409():
-            campaign = services.archive_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        campaign = services.archive_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(CampaignOutputSerializer(campaign).data)
 
 
@@ -286,8 +260,7 @@ class CampaignStartApi(APIView):
         description="Activate a draft or scheduled campaign now and book today's sends.",
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        with conflicts_as_409():
-            result = services.start_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        result = services.start_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(ExecutionResultSerializer(result).data)
 
 
@@ -296,8 +269,7 @@ class CampaignResumeApi(APIView):
         operation_id="campaigns_resume", request=None, responses={200: ExecutionResultSerializer, **ACTION_ERRORS}
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        with conflicts_as_409():
-            result = services.resume_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
+        result = services.resume_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
         return Response(ExecutionResultSerializer(result).data)
 
 
@@ -310,8 +282,7 @@ class CampaignExecuteApi(APIView):
     )
     def post(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        with conflicts_as_409():
-            result = booking.run_campaign(campaign_id=campaign.pk)
+        result = booking.run_campaign(campaign_id=campaign.pk)
         return Response(ExecutionResultSerializer(result).data)
 
 
@@ -330,8 +301,7 @@ class CampaignWinnerApi(APIView):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         serializer = WinnerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with conflicts_as_409():
-            campaign = services.declare_winner(campaign=campaign, variant=serializer.validated_data["variant"])
+        campaign = services.declare_winner(campaign=campaign, variant=serializer.validated_data["variant"])
         return Response(CampaignOutputSerializer(campaign).data)
 
 
@@ -516,13 +486,10 @@ class CampaignMembersApi(APIView):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         serializer = AddMembersInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with conflicts_as_409():
-            if "contact_ids" in serializer.validated_data:
-                added = services.add_contacts_by_id(
-                    campaign=campaign, contact_ids=serializer.validated_data["contact_ids"]
-                )
-            else:
-                added = services.add_contacts_by_filter(campaign=campaign, filters=serializer.validated_data["filter"])
+        if "contact_ids" in serializer.validated_data:
+            added = services.add_contacts_by_id(campaign=campaign, contact_ids=serializer.validated_data["contact_ids"])
+        else:
+            added = services.add_contacts_by_filter(campaign=campaign, filters=serializer.validated_data["filter"])
         return Response({"added": added, "audience": campaign.memberships.count()})
 
 
@@ -535,8 +502,7 @@ class MemberApproveApi(APIView):
     )
     def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
         member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
-        with conflicts_as_409():
-            member = services.approve_flagged_member(member=member)
+        member = services.approve_flagged_member(member=member)
         return Response(MemberOutputSerializer(member).data)
 
 
@@ -552,8 +518,7 @@ class MemberRetryApi(APIView):
     )
     def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
         member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
-        with conflicts_as_409():
-            member = services.retry_failed_member(member=member)
+        member = services.retry_failed_member(member=member)
         return Response(MemberOutputSerializer(member).data)
 
 

@@ -1,24 +1,42 @@
 """What a campaign's state or run forbids: raised by the services and the booking engine,
-answered 409 by the API and shown as messages by the pages and the admin."""
+answered 409 by the API's handler and shown as messages by the pages and the admin."""
 
+from attackacrack.errors import ApplicationError
 from campaigns.models import Campaign
 
 
-class CampaignTransitionError(Exception):
+class CampaignTransitionError(ApplicationError):
     """A status change the campaign lifecycle does not allow (e.g. completed → active)."""
+
+    code = "invalid_transition"
 
     def __init__(self, campaign: Campaign, status: str) -> None:
         allowed = ", ".join(sorted(campaign.TRANSITIONS[campaign.status])) or "none"
         super().__init__(f"A {campaign.status} campaign cannot become {status} (allowed: {allowed}).")
 
 
-class CampaignLocked(Exception):
+class CampaignLocked(ApplicationError):
     """A change that the campaign's current state forbids (templates of an active campaign)."""
 
+    code = "campaign_locked"
 
-class CampaignNotRunnable(Exception):
+
+class CampaignClosed(ApplicationError):
+    """A completed or cancelled campaign takes no new members, whoever asks."""
+
+    code = "campaign_closed"
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(f"The campaign is {campaign.status}: it takes no new contacts.")
+
+
+class CampaignNotRunnable(ApplicationError):
     """The campaign cannot send now: it is not active, or it has no number to send from."""
 
+    code = "campaign_not_runnable"
 
-class CampaignRunFailed(Exception):
+
+class CampaignRunFailed(ApplicationError):
     """A run failed for a reason nobody planned for: logged, kept on the campaign, shown on Today."""
+
+    code = "run_failed"

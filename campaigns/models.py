@@ -70,6 +70,7 @@ class Campaign(models.Model):
         Status.COMPLETED: frozenset(),
         Status.CANCELLED: frozenset(),
     }
+    CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
 
     class PriorContactPolicy(models.TextChoices):
         SKIP = "skip", "Skip contacts who texted us before"
@@ -171,6 +172,11 @@ class Campaign(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+    @property
+    def is_closed(self) -> bool:
+        """Completed or cancelled: it goes nowhere (no transitions), takes no members, sends nothing."""
+        return self.status in self.CLOSED_STATUSES
 
 
 class CampaignContact(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns import booking, selectors
-from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignTransitionError
+from campaigns.errors import CampaignClosed, CampaignLocked, CampaignNotRunnable, CampaignTransitionError
 from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
 from contacts.models import Contact
 from contacts.selectors import contact_filter
@@ -104,12 +104,19 @@ def delete_campaign(*, campaign: Campaign) -> None:
 def archive_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
     """Hide a finished campaign from the lists; everything it did stays on record."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.status not in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+    if not campaign.is_closed:
         raise CampaignLocked(f"A {campaign.status} campaign cannot be archived: cancel it first.")
     if campaign.archived_at is None:
         campaign.archived_at = now or timezone.now()
         campaign.save(update_fields=["archived_at", "updated_at"])
     return campaign
+
+
+def require_open(campaign: Campaign) -> None:
+    """Refuse (CampaignClosed) unless the campaign, as stored now, can still take members."""
+    stored = Campaign.objects.only("status").get(pk=campaign.pk)
+    if stored.is_closed:
+        raise CampaignClosed(stored)
 
 
 def add_members(
@@ -119,8 +126,10 @@ def add_members(
 
     Set-based, so a list of a million contacts is one statement. Variants are assigned by a hash
     of (campaign, contact): the same contact always lands in the same variant of the same
-    campaign, whatever order or file it came in.
+    campaign, whatever order or file it came in. A closed campaign refuses (CampaignClosed),
+    whichever entry point asks: the API, the pages, the admin, an import, a command.
     """
+    require_open(campaign)
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -167,8 +176,6 @@ def add_contacts_by_filter(*, campaign: Campaign, filters: dict[str, Any]) -> in
 
 
 def _add_contacts(campaign: Campaign, contacts: QuerySet[Contact], added_via: str) -> int:
-    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
-        raise CampaignLocked(f"The campaign is {campaign.status}: it takes no new contacts.")
     sql, params = contacts.order_by().values("id").query.sql_with_params()
     return add_members(campaign=campaign, contact_ids_sql=sql, params=params, added_via=added_via)
 
@@ -285,7 +292,7 @@ def declare_winner(*, campaign: Campaign, variant: str) -> Campaign:
         raise CampaignLocked("The campaign has only one variant: there is no winner to declare.")
     if campaign.winner:
         raise CampaignLocked(f"Variant {campaign.winner} was already declared the winner.")
-    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+    if campaign.is_closed:
         raise CampaignLocked(f"The campaign is {campaign.status}.")
     campaign.winner = variant
     campaign.winner_declared_at = timezone.now()

@@ -7,8 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from attackacrack.errors import ApplicationError
 from attackacrack.pages import staff_page
-from campaigns import errors, selectors, services, texts
+from campaigns import selectors, services, texts
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignContact
 
@@ -32,7 +33,7 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
                 campaign = services.create_campaign(**fields, created_by=request.user)
             else:
                 campaign = services.update_campaign(campaign=campaign, **fields)
-        except errors.CampaignLocked as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
         except ValidationError as error:
             form.add_error(None, error)
@@ -169,7 +170,7 @@ def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
         return redirect("campaigns:detail", campaign.pk)
     try:
         services.declare_winner(campaign=campaign, variant=verdict.winner)
-    except errors.CampaignLocked as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"The rest of the audience gets variant {verdict.winner}.")
@@ -194,12 +195,7 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
         return redirect("campaigns:detail", campaign.pk)
     try:
         ACTIONS[action](campaign=campaign)
-    except (
-        errors.CampaignTransitionError,
-        errors.CampaignNotRunnable,
-        errors.CampaignLocked,
-        errors.CampaignRunFailed,
-    ) as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     else:
         campaign.refresh_from_db()

@@ -7,10 +7,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
+from attackacrack.errors import ApplicationError
 from contacts import services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
-from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact, ZipCode
 from contacts.timezones import zone_fields
 
@@ -79,7 +79,6 @@ class ContactAdmin(admin.ModelAdmin):
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:
         from messaging.forms import StaffTextForm
-        from messaging.outbox import CannotText
         from messaging.services import send_staff_text
 
         form = StaffTextForm(request.POST if "apply" in request.POST else None)
@@ -89,7 +88,7 @@ class ContactAdmin(admin.ModelAdmin):
                 try:
                     send_staff_text(contact=contact, body=form.cleaned_data["body"], sent_by=request.user)
                     sent += 1
-                except CannotText as error:
+                except ApplicationError as error:
                     self.message_user(request, f"{contact}: {error}", messages.WARNING)
             self.message_user(request, f"{sent} text(s) queued.", messages.SUCCESS)
             return None
@@ -188,11 +187,11 @@ class ContactImportAdmin(ReadOnlyAdmin):
                         f"Imported {contact_import.contacts_created:,} new contacts, updated "
                         f"{contact_import.contacts_updated:,}, rejected {contact_import.entries_rejected:,}.",
                     )
-            except BadFile as error:
-                form.add_error("file", str(error))
             except services.ImportFailed as error:
                 messages.error(request, f"The import failed and stored nothing: {error}")
                 return redirect("admin:contacts_contactimport_change", error.contact_import.id)
+            except ApplicationError as error:
+                form.add_error(error.loc[-1] if error.loc else None, str(error))
             else:
                 return redirect("admin:contacts_contactimport_change", contact_import.id)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from attackacrack import roles
 from attackacrack.api import (
     COMMON_ERRORS,
-    Conflict,
     ErrorSerializer,
     PayloadTooLarge,
     page_of,
@@ -22,7 +21,6 @@ from attackacrack.api import (
 from campaigns.models import Campaign
 from contacts import services
 from contacts.csv_export import csv_download, rejected_rows_download
-from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport, validate_time_zones
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
@@ -131,10 +129,7 @@ class ContactListApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            contact = services.create_contact(**serializer.validated_data)
-        except services.DuplicatePhone as error:
-            raise Conflict(str(error), code="duplicate_phone") from error
+        contact = services.create_contact(**serializer.validated_data)
         return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
 
 
@@ -179,10 +174,7 @@ class ContactDetailApi(APIView):
         contact = get_object_or_404(Contact, pk=contact_id)
         serializer = ContactUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            contact = services.update_contact(contact=contact, **serializer.validated_data)
-        except services.DuplicatePhone as error:
-            raise Conflict(str(error), code="duplicate_phone") from error
+        contact = services.update_contact(contact=contact, **serializer.validated_data)
         return Response(ContactOutputSerializer(contact).data)
 
     @extend_schema(
@@ -190,10 +182,7 @@ class ContactDetailApi(APIView):
         responses={204: None, 404: ErrorSerializer, 409: ErrorSerializer, **COMMON_ERRORS},
     )
     def delete(self, request: Request, contact_id: int) -> Response:
-        try:
-            services.delete_contact(contact=get_object_or_404(Contact, pk=contact_id))
-        except services.ContactInUse as error:
-            raise Conflict(str(error), code="contact_in_use") from error
+        services.delete_contact(contact=get_object_or_404(Contact, pk=contact_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -260,24 +249,13 @@ def import_upload(request: Request, *, campaign: Campaign | None = None) -> Resp
     serializer = ImportInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     upload = serializer.validated_data["file"]
-    try:
-        contact_import = services.import_upload(
-            file=upload,
-            file_name=upload.name or "upload.csv",
-            created_by=request.user,
-            campaign=campaign,
-            format=serializer.validated_data.get("format"),
-        )
-    except BadFile as error:
-        raise serializers.ValidationError(
-            {"file": [serializers.ErrorDetail(str(error), code="invalid_file")]}
-        ) from error
-    except services.ImportFailed as error:
-        if isinstance(error.__cause__, BadFile):
-            raise serializers.ValidationError(
-                {"file": [serializers.ErrorDetail(str(error.__cause__), code="invalid_file")]}
-            ) from error
-        raise
+    contact_import = services.import_upload(
+        file=upload,
+        file_name=upload.name or "upload.csv",
+        created_by=request.user,
+        campaign=campaign,
+        format=serializer.validated_data.get("format"),
+    )
     accepted = contact_import.status == ContactImport.Status.QUEUED
     return Response(
         ImportOutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED if accepted else status.HTTP_200_OK

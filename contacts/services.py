@@ -13,8 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from attackacrack.errors import ApplicationError
+from campaigns.errors import CampaignClosed
 from campaigns.models import Campaign, CampaignContact
-from campaigns.services import add_members
+from campaigns.services import add_members, require_open
 from contacts.importing import loader
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
@@ -34,14 +36,18 @@ CONTACT_FIELDS = frozenset(
 )
 
 
-class DuplicatePhone(Exception):
+class DuplicatePhone(ApplicationError):
+    code = "duplicate_phone"
+
     def __init__(self, phone: str, existing_id: int) -> None:
         super().__init__(f"Contact {existing_id} already has the phone {phone}.")
         self.existing_id = existing_id
 
 
-class ContactInUse(Exception):
+class ContactInUse(ApplicationError):
     """The contact has texts or campaign sends on record: it can be opted out, not deleted."""
+
+    code = "contact_in_use"
 
 
 def create_contact(**fields: Any) -> Contact:
@@ -111,6 +117,15 @@ class ImportFailed(Exception):
         self.contact_import = contact_import
 
 
+class ImportRefused(ImportFailed, ApplicationError):
+    """The import stopped on a file it cannot read (BadFile, found past the header), or on a
+    campaign that closed meanwhile: refused as BadFile is, with the failed record kept."""
+
+    def __init__(self, contact_import: ContactImport, cause: ApplicationError) -> None:
+        super().__init__(contact_import)
+        self.status, self.code, self.loc = cause.status, cause.code, cause.loc
+
+
 def inspect_file(*, file: BinaryIO, format: str | None = None) -> tuple[CsvRows, ColumnMapping]:
     """Read the header and first row, or raise BadFile: done before anything is stored."""
     rows = read_csv(file)
@@ -128,9 +143,12 @@ def import_contacts(
 ) -> ContactImport:
     """Import a contact CSV or PropertyRadar export, all or nothing; returns the completed record.
 
-    Raises BadFile (nothing stored) when the file cannot be read at all, and ImportFailed
-    (only the failed ContactImport stored) when it breaks part-way.
+    Raises BadFile or CampaignClosed (nothing stored) when the file cannot be read at all or the
+    campaign takes no members, and ImportFailed (only the failed ContactImport stored) when it
+    breaks part-way.
     """
+    if campaign is not None:
+        require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
     contact_import = ContactImport.objects.create(
         file_name=file_name[:255],
@@ -155,6 +173,8 @@ def queue_import(
     """Check the header now, keep the file, and import it in a worker; returns the queued record."""
     from contacts.tasks import run_queued_import
 
+    if campaign is not None:
+        require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
     contact_import = ContactImport(
         file_name=file_name[:255],
@@ -202,7 +222,7 @@ def run_queued_import(*, contact_import_id: int) -> ContactImport:
                 rows, mapping = inspect_file(file=file, format=contact_import.format or None)
             except BadFile as error:
                 _fail(contact_import, str(error))
-                raise ImportFailed(contact_import) from error
+                raise ImportRefused(contact_import, error) from error
             _run(contact_import, file, rows, mapping, progress=None)
     finally:
         contact_import.stored_file.delete(save=False)
@@ -261,9 +281,9 @@ def _run(
                 contact_import.save()
                 merged = time.perf_counter()
             committed = time.perf_counter()  # the commit runs whatever checks are still deferred
-    except BadFile as error:
+    except (BadFile, CampaignClosed) as error:
         _fail(contact_import, str(error))
-        raise ImportFailed(contact_import) from error
+        raise ImportRefused(contact_import, error) from error
     except Exception as error:
         logger.exception("Import %s failed", contact_import.id)
         _fail(contact_import, f"The import stopped and stored nothing: {type(error).__name__}: {error}")

@@ -4,10 +4,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from attackacrack.errors import ApplicationError
 from attackacrack.pages import staff_page
 from contacts import services
 from contacts.forms import ImportUploadForm
-from contacts.importing import BadFile
 from contacts.models import Contact, ContactImport
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
@@ -60,11 +60,11 @@ def contact_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             contact_import = form.import_file(created_by=request.user)
-        except BadFile as error:
-            form.add_error("file", str(error))
         except services.ImportFailed as error:
             messages.error(request, f"The import failed and stored nothing: {error}")
             return redirect("contacts:import-report", error.contact_import.pk)
+        except ApplicationError as error:
+            form.add_error(error.loc[-1] if error.loc else None, str(error))
         else:
             return redirect("contacts:import-report", contact_import.pk)
     recent = ContactImport.objects.order_by("-id")[:10]

@@ -8,7 +8,6 @@ from rest_framework.views import APIView
 
 from attackacrack.api import (
     COMMON_ERRORS,
-    Conflict,
     ErrorSerializer,
     page_of,
     paginated_response,
@@ -18,7 +17,6 @@ from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact
 from messaging import services
 from messaging.models import Message
-from messaging.outbox import CannotText
 from messaging.selectors import (
     BadCursor,
     conversation_cursor,
@@ -164,10 +162,7 @@ class ContactMessagesApi(APIView):
         contact = get_object_or_404(Contact, pk=contact_id)
         serializer = SendTextInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            message = services.send_staff_text(
-                contact=contact, body=serializer.validated_data["body"], sent_by=request.user
-            )
-        except CannotText as error:
-            raise Conflict(str(error), code="cannot_text") from error
+        message = services.send_staff_text(
+            contact=contact, body=serializer.validated_data["body"], sent_by=request.user
+        )
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_202_ACCEPTED)

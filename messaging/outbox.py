@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from attackacrack.errors import ApplicationError
 from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
@@ -42,8 +43,10 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 25
 
 
-class CannotText(Exception):
+class CannotText(ApplicationError):
     """A text that must not be sent (the contact opted out, no sending number)."""
+
+    code = "cannot_text"
 
 
 # --- Handing work to the workers ------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from attackacrack.errors import ApplicationError
 from campaigns.models import CampaignContact, CampaignSend, SendStatus
 from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact, OptOutEvent
@@ -58,8 +59,10 @@ def decide_review(*, review: ConsentReview, opted_out: bool, user: AbstractBaseU
     return review
 
 
-class AlreadyDecided(Exception):
+class AlreadyDecided(ApplicationError):
     """A possible opt-out a person has already decided."""
+
+    code = "already_decided"
 
 
 @transaction.atomic

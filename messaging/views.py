@@ -14,13 +14,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from attackacrack.api import error_body
+from attackacrack.errors import ApplicationError
 from attackacrack.pages import staff_page
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhooks
 from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm
 from messaging.intent import ReplyIntent
 from messaging.models import ConsentReview, Message
-from messaging.outbox import CannotText
 
 CONVERSATIONS_PER_PAGE = 30
 
@@ -98,7 +98,7 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.send_staff_text(contact=contact, body=form.cleaned_data["body"], sent_by=request.user)
-        except CannotText as error:
+        except ApplicationError as error:
             form.add_error("body", str(error))
         else:
             messages.success(request, "Text queued; it goes out in a few seconds.")
@@ -187,7 +187,7 @@ def decide_review(request: HttpRequest, review_id: int) -> HttpResponse:
         return _back(request, review.contact)
     try:
         services.decide_review(review=review, opted_out=form.cleaned_data["decision"] == "opt_out", user=request.user)
-    except services.AlreadyDecided as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"{review.contact}: {ConsentReview.Decision(form.cleaned_data['decision']).label}.")

@@ -8,14 +8,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from attackacrack.errors import ApplicationError
+
 CHUNK = 1 << 20
 DELIMITERS = (",", ";", "\t")
 # Generous for any real cell, small enough that a runaway cell cannot eat the worker's memory.
 MAX_CELL_CHARACTERS = 100_000
 
 
-class BadFile(ValueError):
+class BadFile(ApplicationError):
     """The file cannot be imported at all; the message says why, naming the line or header."""
+
+    status = 422
+    code = "invalid_file"
+    loc = ("body", "file")
 
 
 @dataclass

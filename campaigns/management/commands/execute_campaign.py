@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.timezone import localtime
 
-from campaigns import booking, errors
+from attackacrack.errors import ApplicationError
+from campaigns import booking
 from campaigns.models import Campaign
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
                 results = [booking.run_campaign(campaign_id=campaign)]
             except Campaign.DoesNotExist as error:
                 raise CommandError(f"No campaign has id {campaign}.") from error
-            except (errors.CampaignNotRunnable, errors.CampaignRunFailed) as error:
+            except ApplicationError as error:
                 raise CommandError(str(error)) from error
         for result in results:
             name = Campaign.objects.values_list("name", flat=True).get(pk=result.campaign_id)

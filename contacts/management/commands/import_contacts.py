@@ -4,9 +4,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from attackacrack.errors import ApplicationError
 from campaigns.models import Campaign
 from contacts import services
-from contacts.importing import BadFile
 from contacts.models import ContactImport
 
 REPORT_LINES = [
@@ -51,10 +51,10 @@ class Command(BaseCommand):
                 )
         except FileNotFoundError as error:
             raise CommandError(f"No such file: {file}") from error
-        except BadFile as error:
-            raise CommandError(str(error)) from error
         except services.ImportFailed as error:
             raise CommandError(f"Import {error.contact_import.id} failed: {error}") from error
+        except ApplicationError as error:
+            raise CommandError(str(error)) from error
         if show_progress:
             self.stderr.write("")
         self._report(contact_import)

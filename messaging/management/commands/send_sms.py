@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from attackacrack.errors import ApplicationError
 from contacts.models import Contact
 from contacts.phones import normalize_phone
 from messaging import outbox, services
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"No contact has the number {normalized}; add the contact first.")
         try:
             message = services.send_staff_text(contact=contact, body=body)
-        except outbox.CannotText as error:
+        except ApplicationError as error:
             raise CommandError(str(error)) from error
         if now:
             outcome = outbox.deliver_message(message.pk)

@@ -39,9 +39,15 @@ class CampaignAdmin(admin.ModelAdmin):
             services.delete_campaign(campaign=campaign)
 
     def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        # Through the service, as the API and the pages: it enforces what an active campaign
+        # may not change.
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+        if change:
+            services.update_campaign(campaign=obj, **fields)
+        else:
+            fields = {name: value for name, value in form.cleaned_data.items() if name in services.EDITABLE_FIELDS}
+            obj.pk = services.create_campaign(**fields, created_by=request.user).pk
+        obj.refresh_from_db()
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

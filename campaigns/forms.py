@@ -8,17 +8,8 @@ from contacts.phones import normalize_phone
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "template_a",
-            "template_b",
-            "daily_limit",
-            "split_percent_a",
-            "include_opt_out_footer",
-            "frequency_cap_days",
-            "prior_contact_policy",
-            "from_number",
-        ]
+        # The start time is set by scheduling, not by this form.
+        fields = [name for name in Campaign.EDITABLE_FIELDS if name != "starts_at"]
         widgets = {"template_a": forms.Textarea(attrs={"rows": 3}), "template_b": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "template_a": "Tokens: {name} {first_name} {last_name} {city} {year_built} {address}; "

@@ -71,6 +71,20 @@ class Campaign(models.Model):
         Status.CANCELLED: frozenset(),
     }
     CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
+    # What staff set (the form, the API's serializers, the admin, the services); the rest the
+    # lifecycle and the runs set. In the order the form shows them.
+    EDITABLE_FIELDS = (
+        "name",
+        "template_a",
+        "template_b",
+        "daily_limit",
+        "split_percent_a",
+        "include_opt_out_footer",
+        "frequency_cap_days",
+        "prior_contact_policy",
+        "from_number",
+        "starts_at",
+    )
 
     class PriorContactPolicy(models.TextChoices):
         SKIP = "skip", "Skip contacts who texted us before"

@@ -21,20 +21,7 @@ from messaging.models import Message
 
 logger = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = frozenset(
-    {
-        "name",
-        "template_a",
-        "template_b",
-        "daily_limit",
-        "split_percent_a",
-        "include_opt_out_footer",
-        "frequency_cap_days",
-        "prior_contact_policy",
-        "from_number",
-        "starts_at",
-    }
-)
+EDITABLE_FIELDS = frozenset(Campaign.EDITABLE_FIELDS)
 
 
 def create_campaign(

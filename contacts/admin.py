@@ -12,7 +12,6 @@ from contacts import services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact, ZipCode
-from contacts.timezones import zone_fields
 
 
 class PropertyContactInline(admin.TabularInline):
@@ -67,14 +66,14 @@ class ContactAdmin(admin.ModelAdmin):
     actions = ["send_text", "opt_out"]
 
     def save_model(self, request, obj: Contact, form, change) -> None:
-        if "time_zone" in form.changed_data or not change:
-            # A zone typed by staff overrides the data; cleared, the data decides again.
-            if obj.time_zone:
-                obj.time_zone_source = Contact.TimeZoneSource.STAFF
-            else:
-                for field, value in zone_fields(obj).items():
-                    setattr(obj, field, value)
-        super().save_model(request, obj, form, change)
+        # Through the service, as the API and the pages: it decides the time zone and its source.
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CONTACT_FIELDS}
+            services.update_contact(contact=obj, **changes)
+        else:
+            fields = {name: value for name, value in form.cleaned_data.items() if name in services.CONTACT_FIELDS}
+            obj.pk = services.create_contact(**fields).pk
+            obj.refresh_from_db()
 
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:

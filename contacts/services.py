@@ -31,9 +31,11 @@ Progress = Callable[[int, int, int], None]
 PROGRESS_EVERY = 100_000
 
 
+# What a person may set on a contact (the API, the pages, the admin); the rest is the system's.
 CONTACT_FIELDS = frozenset(
-    {"phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source", "time_zone"}
-)
+    {"phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source", "time_zone",
+     "line_type"}
+)  # fmt: skip
 
 
 class DuplicatePhone(ApplicationError):

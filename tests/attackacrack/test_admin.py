@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
-from contacts.models import ContactImport, ImportRejection, OptOutEvent
+from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent
 from messaging.models import CatchUp, ConsentReview, IntentCorrection, Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
     CampaignContactFactory,
+    CampaignFactory,
     CampaignSendFactory,
     InboundMessageFactory,
     MessageFactory,
@@ -180,3 +181,32 @@ def test_the_admin_deletes_a_draft_that_never_booked_a_text_with_its_audience(su
     assert superuser_client.get(url).context["perms_lacking"] == set()
     assert superuser_client.post(url, {"post": "yes"}).status_code == 302
     assert not Campaign.objects.exists() and not CampaignContact.objects.exists()
+
+
+def test_a_contact_added_in_the_admin_gets_its_time_zone_from_the_service(superuser_client):
+    form = {"phone": "+13105550142", "first_name": "Ana", "line_type": "unknown", "time_zone": ""}
+    form |= {f"{prefix}-{field}": value for prefix in ("property_contacts", "opt_out_events")
+             for field, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))}  # fmt: skip
+
+    response = superuser_client.post(reverse("admin:contacts_contact_add"), form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    contact = Contact.objects.get(phone="+13105550142")
+    assert contact.time_zone == "America/Los_Angeles"  # area code 310, as create_contact decides
+    assert contact.time_zone_source != Contact.TimeZoneSource.STAFF
+
+
+def test_a_campaign_changed_in_the_admin_goes_through_the_service(superuser_client):
+    campaign = CampaignFactory(name="Spring", status=Campaign.Status.PAUSED)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    form = {
+        "name": "Spring 2027", "template_a": campaign.template_a, "template_b": campaign.template_b,
+        "daily_limit": 90, "split_percent_a": 50, "include_opt_out_footer": "on", "frequency_cap_days": 30,
+        "prior_contact_policy": "skip", "from_number": "",
+    }  # fmt: skip
+
+    response = superuser_client.post(url, form)
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.daily_limit, campaign.status) == ("Spring 2027", 90, Campaign.Status.PAUSED)

@@ -5,6 +5,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from campaigns import services
+from campaigns.api import CampaignFieldsSerializer
+from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
 from messaging.models import Message
@@ -97,3 +100,8 @@ def test_lifecycle_transitions(current, allowed):
     campaign = Campaign(status=current)
 
     assert {status for status in Campaign.Status.values if campaign.can_transition_to(status)} == allowed
+
+
+def test_the_api_form_and_services_edit_the_same_campaign_fields():
+    assert set(CampaignFieldsSerializer().fields) == set(Campaign.EDITABLE_FIELDS) == services.EDITABLE_FIELDS
+    assert set(CampaignForm.Meta.fields) == set(Campaign.EDITABLE_FIELDS) - {"starts_at"}

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from messaging.limits import MAX_TEXTS_PER_NUMBER_PER_DAY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
 
@@ -305,10 +307,11 @@ if not BUSINESS_DAYS or not set(range(7)) >= BUSINESS_DAYS:
 if not BUSINESS_OPENS < BUSINESS_CLOSES:
     raise ImproperlyConfigured("BUSINESS_OPENS must be earlier than BUSINESS_CLOSES")
 # Cold texts per sending number per local business day, shared by every campaign on the number.
-# A registered number can send about 6,000 segments a day; the provider refuses more.
 SMS_DAILY_LIMIT_PER_NUMBER = envint("SMS_DAILY_LIMIT_PER_NUMBER", "125")
-if not 1 <= SMS_DAILY_LIMIT_PER_NUMBER <= 6000:
-    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_NUMBER must be between 1 and 6000 (the provider's daily cap)")
+if not 1 <= SMS_DAILY_LIMIT_PER_NUMBER <= MAX_TEXTS_PER_NUMBER_PER_DAY:
+    raise ImproperlyConfigured(
+        f"SMS_DAILY_LIMIT_PER_NUMBER must be between 1 and {MAX_TEXTS_PER_NUMBER_PER_DAY} (the provider's daily cap)"
+    )
 # Pacing: about CAMPAIGN_PACE_BATCH texts every CAMPAIGN_PACE_MINUTES, spread evenly, never a burst.
 CAMPAIGN_PACE_BATCH = envint("CAMPAIGN_PACE_BATCH", "25")
 CAMPAIGN_PACE_MINUTES = envint("CAMPAIGN_PACE_MINUTES", "30")

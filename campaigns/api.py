@@ -10,7 +10,15 @@ from rest_framework.views import APIView
 from attackacrack import roles
 from attackacrack.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
 from campaigns import booking, selectors, services
-from campaigns.models import MAX_DAILY_LIMIT, Campaign, CampaignContact, CampaignSend, Variant, validate_sending_number
+from campaigns.models import (
+    DAILY_LIMIT_TOO_HIGH,
+    MAX_DAILY_LIMIT,
+    Campaign,
+    CampaignContact,
+    CampaignSend,
+    Variant,
+    validate_sending_number,
+)
 from campaigns.texts import validate_template
 from contacts.api import (
     IMPORT_RESPONSES,
@@ -87,9 +95,7 @@ class CampaignFieldsSerializer(serializers.Serializer):
         required=False,
         min_value=1,
         max_value=MAX_DAILY_LIMIT,
-        error_messages={
-            "max_value": "A registered number can send about 6,000 texts a day: the limit cannot be above 6000."
-        },
+        error_messages={"max_value": DAILY_LIMIT_TOO_HIGH},
     )
     split_percent_a = serializers.IntegerField(required=False, min_value=0, max_value=100)
     include_opt_out_footer = serializers.BooleanField(required=False)

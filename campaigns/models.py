@@ -10,9 +10,12 @@ from django.db.models import F, Q
 
 from campaigns.texts import check_fits_one_text, validate_template
 from contacts.models import E164_REGEX, Contact
+from messaging.limits import MAX_TEXTS_PER_NUMBER_PER_DAY
 
-# A registered business number can send about 6,000 segments a day; more is refused.
-MAX_DAILY_LIMIT = 6000
+MAX_DAILY_LIMIT = MAX_TEXTS_PER_NUMBER_PER_DAY
+DAILY_LIMIT_TOO_HIGH = (
+    f"A registered number can send about {MAX_DAILY_LIMIT:,} texts a day: the limit cannot be above {MAX_DAILY_LIMIT}."
+)
 
 
 def validate_sending_number(value: str) -> None:
@@ -99,9 +102,7 @@ class Campaign(models.Model):
         default=125,
         validators=[
             MinValueValidator(1),
-            MaxValueValidator(
-                MAX_DAILY_LIMIT, "A registered number can send about 6,000 texts a day: the limit cannot be higher."
-            ),
+            MaxValueValidator(MAX_DAILY_LIMIT, DAILY_LIMIT_TOO_HIGH),
         ],
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)

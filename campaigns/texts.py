@@ -14,6 +14,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from messaging.limits import MAX_TEXT_LENGTH
+
 # What each token says when the contact has no value for it.
 TOKEN_FALLBACKS: dict[str, str] = {
     "name": "there",  # how the contact is addressed: "Hi {name}," → "Hi there,"
@@ -41,9 +43,6 @@ def token_max_length(name: str) -> int:
         return YEAR_DIGITS
     return max(apps.get_model(model)._meta.get_field(field).max_length for model, field in TOKEN_FIELDS[name])
 
-
-# What OpenPhone takes in one text (sendMessage_v1: content maxLength 1600).
-MAX_TEXT_LENGTH = 1600
 
 _PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _TOKEN = re.compile(r"^\s*([a-z_]+)\s*(?:\|(.*))?$", re.DOTALL)

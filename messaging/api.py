@@ -13,9 +13,9 @@ from attackacrack.api import (
     paginated_response,
     validate_query,
 )
-from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact
 from messaging import services
+from messaging.limits import MAX_TEXT_LENGTH
 from messaging.models import Message
 from messaging.selectors import (
     BadCursor,

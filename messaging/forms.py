@@ -1,6 +1,6 @@
 from django import forms
 
-from campaigns.texts import MAX_TEXT_LENGTH
+from messaging.limits import MAX_TEXT_LENGTH
 
 
 class StaffTextForm(forms.Form):

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
 from campaigns.models import CampaignContact, CampaignSend, SendStatus
-from campaigns.texts import MAX_TEXT_LENGTH
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
 from messaging.consent import Consent, consent_intent
+from messaging.limits import MAX_TEXT_LENGTH
 from messaging.models import ConsentReview, IntentCorrection, Message
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from campaigns import compliance, selectors
 from campaigns.calendar import BusinessCalendar, Window
-from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed
+from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
 from contacts.models import Contact
 from messaging.models import ConsentReview, Message
@@ -99,8 +99,8 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         if campaign.status != Campaign.Status.ACTIVE:
             raise CampaignNotRunnable(f"The campaign is {campaign.status}, not active: it sends nothing.")
         try:
-            number = selectors.sending_number(campaign)
-        except selectors.NoSendingNumber as error:
+            number = campaign.sending_number
+        except NoSendingNumber as error:
             raise CampaignNotRunnable(str(error)) from error
 
         today = calendar.local_date(now)

@@ -30,6 +30,12 @@ class CampaignClosed(ApplicationError):
         super().__init__(f"The campaign is {campaign.status}: it takes no new contacts.")
 
 
+class NoSendingNumber(ApplicationError):
+    """Neither the campaign nor OPENPHONE_FROM_NUMBER names the number to send from."""
+
+    code = "campaign_not_runnable"
+
+
 class CampaignNotRunnable(ApplicationError):
     """The campaign cannot send now: it is not active, or it has no number to send from."""
 

@@ -188,6 +188,22 @@ class Campaign(models.Model):
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
 
+    def template_for(self, variant: str) -> str:
+        """The text a member of this variant gets: B's, or A's when there is no B."""
+        return self.template_b if variant == Variant.B and self.template_b else self.template_a
+
+    @property
+    def sending_number(self) -> str:
+        """The number its texts go from: its own, else the business's (OPENPHONE_FROM_NUMBER)."""
+        from campaigns.errors import NoSendingNumber  # the errors module imports this one
+
+        number = self.from_number or settings.OPENPHONE_FROM_NUMBER
+        if not number:
+            raise NoSendingNumber(
+                "The campaign has no sending number: set its from_number or the OPENPHONE_FROM_NUMBER setting."
+            )
+        return number
+
     @property
     def is_closed(self) -> bool:
         """Completed or cancelled: it goes nowhere (no transitions), takes no members, sends nothing."""

@@ -25,19 +25,6 @@ SAMPLE_CONTACT = Contact(first_name="Mary", last_name="Sullivan", city="Quincy",
 SAMPLE_HOME = Property(address="12 Elm St", city="Quincy", year_built=1954)
 
 
-class NoSendingNumber(Exception):
-    """Neither the campaign nor OPENPHONE_FROM_NUMBER names the number to send from."""
-
-
-def sending_number(campaign: Campaign) -> str:
-    number = campaign.from_number or settings.OPENPHONE_FROM_NUMBER
-    if not number:
-        raise NoSendingNumber(
-            "The campaign has no sending number: set its from_number or the OPENPHONE_FROM_NUMBER setting."
-        )
-    return number
-
-
 def daily_limit_per_day(campaign: Campaign) -> int:
     """Texts the campaign may book on one business day: its own limit within the number's."""
     return min(campaign.daily_limit, settings.SMS_DAILY_LIMIT_PER_NUMBER)
@@ -49,15 +36,8 @@ def variants_in_play(campaign: Campaign) -> list[str]:
     return [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
 
 
-def template_for(campaign: Campaign, variant: str) -> str:
-    return campaign.template_b if variant == Variant.B and campaign.template_b else campaign.template_a
-
-
 def home_of(contact: Contact) -> Property | None:
-    """The house a contact is texted about: the one they are the primary owner of, else any."""
-    if contact.pk is None:
-        return SAMPLE_HOME if contact is SAMPLE_CONTACT else None
-    return Property.objects.filter(property_contacts__contact=contact).order_by("property_contacts__role", "id").first()
+    return SAMPLE_HOME if contact is SAMPLE_CONTACT else contact.home
 
 
 def is_first_text_to(contact: Contact) -> bool:
@@ -67,7 +47,7 @@ def is_first_text_to(contact: Contact) -> bool:
 
 
 def _variant_text(*, campaign: Campaign, contact: Contact, variant: str, first_text: bool) -> str:
-    text = texts.render(template_for(campaign, variant), texts.contact_values(contact, home_of(contact)))
+    text = texts.render(campaign.template_for(variant), texts.contact_values(contact, home_of(contact)))
     if campaign.include_opt_out_footer and first_text:
         text = texts.with_opt_out_footer(text)
     return text
@@ -110,7 +90,7 @@ def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Ca
 
 def recipient_of(contact: Contact) -> Recipient:
     """Whose rules apply to a text to this contact: their zone(s) and state."""
-    house = home_of(contact)
+    house = contact.home
     return Recipient.of(contact.time_zone, recipient_state(contact.state, house.state if house else "", contact.phone))
 
 
@@ -129,7 +109,7 @@ def waiting_members(campaign: Campaign) -> list[Waiting]:
     prefix of what is left, is balanced between A and B; and a member whose booked send was
     released (a pause, a missed slot) keeps its place ahead of everyone not yet booked.
     """
-    home_state = PropertyContact.objects.filter(contact_id=OuterRef("contact_id")).order_by("role", "id")
+    home_state = PropertyContact.objects.filter(contact_id=OuterRef("contact_id")).order_by(*PropertyContact.HOME_FIRST)
     rows = list(
         campaign.memberships.order_by("id")
         .annotate(home_state=Subquery(home_state.values("property__state")[:1]))

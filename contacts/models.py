@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import cached_property
 
 
 def validate_time_zones(value: str) -> None:
@@ -198,6 +199,15 @@ class Contact(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    @cached_property
+    def home(self) -> "Property | None":
+        """The house the contact is texted about: the one they are the primary owner of, else
+        the first linked (PropertyContact.HOME_FIRST); none for a contact not saved yet."""
+        if self.pk is None:
+            return None
+        order = [f"property_contacts__{field}" for field in PropertyContact.HOME_FIRST]
+        return self.properties.order_by(*order).first()
+
     @property
     def is_opted_out(self) -> bool:
         return self.opted_out_at is not None
@@ -293,6 +303,9 @@ class PropertyContact(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="property_contacts")
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # A contact's houses, their home first: "primary" sorts before "secondary", then the oldest link.
+    HOME_FIRST = ("role", "id")
 
     class Meta:
         constraints = [

@@ -119,7 +119,7 @@ def recipient_zone(*, zip_code: str, state: str, phone: str) -> tuple[str, str, 
 
 def zone_fields(contact: Contact) -> dict[str, str]:
     """The zone fields for one contact from what it knows (its own address, else its house's)."""
-    house = contact.properties.order_by("property_contacts__role", "id").first() if contact.pk else None
+    house = contact.home
     zones, source, _ = recipient_zone(
         zip_code=contact.zip_code or (house.zip_code if house else ""),
         state=contact.state or (house.state if house else ""),

@@ -8,7 +8,7 @@ from attackacrack.errors import ApplicationError
 from attackacrack.pages import staff_page
 from contacts import services
 from contacts.forms import ImportUploadForm
-from contacts.models import Contact, ContactImport
+from contacts.models import Contact, ContactImport, PropertyContact
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
 from messaging.views import consent_context
@@ -43,7 +43,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         "contacts/detail.html",
         {
             "contact": contact,
-            "houses": contact.property_contacts.select_related("property").order_by("role", "id"),
+            "houses": contact.property_contacts.select_related("property").order_by(*PropertyContact.HOME_FIRST),
             "thread": contact.messages.order_by("-created_at", "-id")[:30],
             "consent": contact.opt_out_events.order_by("-created_at")[:20],
             "memberships": contact.campaign_memberships.select_related("campaign").order_by("-id")[:20],

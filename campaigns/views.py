@@ -43,7 +43,12 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
     return render(
         request,
         "campaigns/form.html",
-        {"form": form, "campaign": campaign, "previews": _previews(form.data or None, campaign)},
+        {
+            "form": form,
+            "campaign": campaign,
+            "previews": _previews(form.data or None, campaign),
+            "preview_is_sample": _preview_contact(campaign) is selectors.SAMPLE_CONTACT,
+        },
     )
 
 
@@ -54,6 +59,12 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/_preview.html", {"previews": _previews(request.POST, None)})
 
 
+def _preview_contact(campaign: Campaign | None):
+    """Whom the form's preview is written for: the audience's first member, else the sample."""
+    member = campaign.memberships.select_related("contact").order_by("id").first() if campaign else None
+    return member.contact if member else selectors.SAMPLE_CONTACT
+
+
 def _previews(data, campaign: Campaign | None) -> list[dict]:
     draft = Campaign(
         template_a=(data or {}).get("template_a", campaign.template_a if campaign else ""),
@@ -62,10 +73,7 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
         if data is not None
         else (campaign.include_opt_out_footer if campaign else True),
     )
-    contact = selectors.SAMPLE_CONTACT
-    if campaign is not None and campaign.pk:
-        member = campaign.memberships.select_related("contact").order_by("id").first()
-        contact = member.contact if member else contact
+    contact = _preview_contact(campaign)
     rows = []
     for variant, template in (("A", draft.template_a), ("B", draft.template_b)):
         if not template:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -145,7 +146,7 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
             Alert(
                 "error",
                 f"{failing_events} webhook event(s) failed to process.",
-                "/admin/messaging/webhookevent/?processed_at__isempty=1",
+                reverse("admin:messaging_webhookevent_changelist") + "?processed_at__isempty=1",
             )
         )
     failures = Message.objects.filter(
@@ -157,7 +158,7 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
             Alert(
                 "error",
                 f"{failed} text(s) failed or have an unknown outcome in the last 24 hours.",
-                "/admin/messaging/message/?status__exact=failed",
+                reverse("admin:messaging_message_changelist") + "?status__exact=failed",
             )
         )
     found.extend(catch_up_alerts(now=now))
@@ -195,7 +196,7 @@ def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
     recent = CatchUp.objects.filter(started_at__gte=now - dt.timedelta(hours=24)).order_by("started_at")
     for run in recent:
         for missed in run.missed_opt_outs:
-            thread = f"/conversations/{missed['contact_id']}/"
+            thread = reverse("messaging:thread", args=[missed["contact_id"]])
             found.append(Alert("error", catch_up.describe_missed_opt_out(missed), thread))
     missed_replies = sum(run.replies_found for run in recent)
     if missed_replies:
@@ -204,7 +205,7 @@ def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
                 "warning",
                 f"Catch-ups from OpenPhone found {missed_replies} text(s) in the last 24 hours that the webhooks had "
                 "missed: check the webhook in OpenPhone.",
-                "/admin/messaging/catchup/",
+                reverse("admin:messaging_catchup_changelist"),
             )
         )
     latest = CatchUp.objects.exclude(status=CatchUp.Status.RUNNING).first()
@@ -214,7 +215,7 @@ def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
                 "warning",
                 f"The catch-up from OpenPhone at {timezone.localtime(latest.started_at):%Y-%m-%d %H:%M} failed: "
                 f"{latest.error}",
-                "/admin/messaging/catchup/",
+                reverse("admin:messaging_catchup_changelist"),
                 action="catch-up-now",
                 action_label="Try again",
             )

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import booking, selectors, services
+from campaigns import booking, results, selectors, services
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
     MAX_DAILY_LIMIT,
@@ -371,7 +371,7 @@ class CampaignResultsApi(APIView):
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        variants, verdict = selectors.ab_results(campaign)
+        variants, verdict = results.ab_results(campaign)
         return Response(
             CampaignResultsSerializer(
                 {"variants": [variant_result(arm) for arm in variants], "verdict": verdict, "winner": campaign.winner}

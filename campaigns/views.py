@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.pages import staff_page
-from campaigns import selectors, services, texts
+from campaigns import results, selectors, services, texts
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignContact
 
@@ -102,7 +102,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if after.isdigit():
         members = members.filter(id__gt=int(after))
     page = list(members[: MEMBERS_PER_PAGE + 1])
-    variants, verdict = selectors.ab_results(campaign)
+    variants, verdict = results.ab_results(campaign)
     [progress] = selectors.campaign_progress([campaign])
     return render(
         request,
@@ -172,7 +172,7 @@ def _chart(variants) -> dict:
 def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The verdict's button: the rest of the audience gets the winning text."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    _, verdict = selectors.ab_results(campaign)
+    _, verdict = results.ab_results(campaign)
     if verdict.state != "winner" or request.POST.get("variant") != verdict.winner:
         messages.error(request, "There is no verdict for that variant.")
         return redirect("campaigns:detail", campaign.pk)

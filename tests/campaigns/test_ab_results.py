@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
-from campaigns import ab_test, selectors
+from campaigns import results
 from campaigns.models import Campaign, CampaignSend
 from messaging.intent import ReplyIntent
 from messaging.models import Message
@@ -48,7 +48,7 @@ def test_counts_per_variant_separate_interested_replies_from_all_replies_and_opt
     CampaignSendFactory(campaign=campaign, variant="A")  # queued: not sent yet, not counted
 
     with freeze_time(MONDAY_10 + dt.timedelta(hours=1)):
-        (a, b), verdict = selectors.ab_results(campaign)
+        (a, b), verdict = results.ab_results(campaign)
 
     assert (a.sent, a.delivered, a.replied, a.interested, a.opted_out) == (10, 9, 3, 1, 1)
     assert (b.sent, b.delivered, b.replied, b.interested, b.opted_out) == (8, 8, 4, 4, 0)
@@ -60,7 +60,7 @@ def test_a_staff_correction_of_a_label_is_what_the_numbers_count():
     sent_sends(campaign, "A", 3, other_replies=3)
     Message.objects.filter(direction="inbound").update(intent=ReplyIntent.INTERESTED)
 
-    (a, _), _ = selectors.ab_results(campaign, now=MONDAY_10 + dt.timedelta(days=1))
+    (a, _), _ = results.ab_results(campaign, now=MONDAY_10 + dt.timedelta(days=1))
 
     assert a.interested == 3
 
@@ -72,9 +72,9 @@ def test_the_verdict_looks_once_a_day_and_a_look_counts_what_was_known_by_its_en
     late = Message.objects.filter(direction="inbound", in_reply_to_send__variant="B")[:10]
     Message.objects.filter(pk__in=[m.pk for m in late]).update(created_at=MONDAY_10 + dt.timedelta(days=2))
 
-    _, monday_evening = selectors.ab_results(campaign, now=eastern(2024, 1, 15, 18, 30))
-    _, tuesday = selectors.ab_results(campaign, now=eastern(2024, 1, 16, 12, 0))
-    _, later = selectors.ab_results(campaign, now=eastern(2024, 1, 18, 12, 0))
+    _, monday_evening = results.ab_results(campaign, now=eastern(2024, 1, 15, 18, 30))
+    _, tuesday = results.ab_results(campaign, now=eastern(2024, 1, 16, 12, 0))
+    _, later = results.ab_results(campaign, now=eastern(2024, 1, 18, 12, 0))
 
     assert monday_evening.look == tuesday.look == later.look == 1  # one day of sends, one look
     assert monday_evening.z == tuesday.z == later.z  # replies after that day do not move it
@@ -111,16 +111,16 @@ def test_the_button_cannot_declare_a_variant_the_verdict_did_not_choose(admin_cl
 
 
 def test_a_leader_that_raises_opt_outs_significantly_is_not_declared_the_winner():
-    a = ab_test.Arm("A", sent=300, interested=10, opted_out=2)
-    b = ab_test.Arm("B", sent=300, interested=40, opted_out=20)
+    a = results.Arm("A", sent=300, interested=10, opted_out=2)
+    b = results.Arm("B", sent=300, interested=40, opted_out=20)
 
-    early = ab_test.decide([(a, b)], planned=10, max_sends=600)
-    final = ab_test.decide(
+    early = results.decide([(a, b)], planned=10, max_sends=600)
+    final = results.decide(
         [
             (a, b),
             (
-                ab_test.Arm("A", sent=600, interested=20, opted_out=4),
-                ab_test.Arm("B", sent=600, interested=80, opted_out=40),
+                results.Arm("A", sent=600, interested=20, opted_out=4),
+                results.Arm("B", sent=600, interested=80, opted_out=40),
             ),
         ],
         planned=10,
@@ -132,19 +132,19 @@ def test_a_leader_that_raises_opt_outs_significantly_is_not_declared_the_winner(
 
 
 def test_no_difference_is_the_verdict_once_both_variants_reach_the_planned_size():
-    a = ab_test.Arm("A", sent=600, interested=30)
-    b = ab_test.Arm("B", sent=600, interested=33)
+    a = results.Arm("A", sent=600, interested=30)
+    b = results.Arm("B", sent=600, interested=33)
 
-    verdict = ab_test.decide([(a, b)], planned=10, max_sends=600)
+    verdict = results.decide([(a, b)], planned=10, max_sends=600)
 
     assert verdict.state == "no_difference"
 
 
 def test_the_pocock_boundaries_are_the_published_ones_and_the_table_holds_them():
     # Pocock (1977), two-sided 5%: 2.178 for 2 looks, 2.413 for 5, 2.555 for 10.
-    assert [round(ab_test.pocock_boundary(k), 2) for k in (1, 2, 5, 10)] == [1.96, 2.18, 2.41, 2.55]
+    assert [round(results.pocock_boundary(k), 2) for k in (1, 2, 5, 10)] == [1.96, 2.18, 2.41, 2.55]
     for looks in (2, 5, 10):
-        assert ab_test.boundary(looks) == pytest.approx(ab_test.pocock_boundary(looks), abs=0.002)
+        assert results.boundary(looks) == pytest.approx(results.pocock_boundary(looks), abs=0.002)
 
 
 def test_the_results_endpoint(api_client):

@@ -1,6 +1,6 @@
 """The A/B verdict under daily looks, proven by simulation at the real rhythm (issue 22): 125 texts
 a day split between the variants, the verdict looked at after every day's sends, through the
-same `ab_test.decide` the campaign page uses.
+same `results.decide` the campaign page uses.
 
 With A and B truly equal at 5% interested replies, a false winner is declared in at most 5% of
 simulated campaigns; with B truly at 10% against A's 5%, B is found the winner in at least 80% of
@@ -12,15 +12,15 @@ import os
 import random
 import statistics
 
-from campaigns import ab_test
+from campaigns import results
 
 SIMULATIONS = int(os.getenv("AB_SIMULATIONS", "4000"))
 PER_DAY, MAX_SENDS, OPT_OUT_RATE = 125, 600, 0.01
 
 
-def simulated_campaign(p_a: float, p_b: float, rng: random.Random) -> tuple[ab_test.Verdict, int]:
+def simulated_campaign(p_a: float, p_b: float, rng: random.Random) -> tuple[results.Verdict, int]:
     """One campaign, day by day until a verdict: (the verdict, B's sends when it came)."""
-    planned = ab_test.planned_looks(per_day=PER_DAY, split_percent_a=50, max_sends_per_variant=MAX_SENDS)
+    planned = results.planned_looks(per_day=PER_DAY, split_percent_a=50, max_sends_per_variant=MAX_SENDS)
     counts = {"A": [0, 0, 0], "B": [0, 0, 0]}  # sent, interested, opted out
     looks = []
     day = 0
@@ -32,8 +32,8 @@ def simulated_campaign(p_a: float, p_b: float, rng: random.Random) -> tuple[ab_t
             tally[0] += new
             tally[1] += sum(rng.random() < rate for _ in range(new))
             tally[2] += sum(rng.random() < OPT_OUT_RATE for _ in range(new))
-        looks.append(tuple(ab_test.Arm(v, sent=c[0], interested=c[1], opted_out=c[2]) for v, c in counts.items()))
-        verdict = ab_test.decide(looks, planned=planned, max_sends=MAX_SENDS)
+        looks.append(tuple(results.Arm(v, sent=c[0], interested=c[1], opted_out=c[2]) for v, c in counts.items()))
+        verdict = results.decide(looks, planned=planned, max_sends=MAX_SENDS)
         if verdict.state != "collecting":
             return verdict, counts["B"][0]
         day += 1

@@ -14,15 +14,25 @@ last look. `tests/campaigns/test_ab_verdict.py` proves both rates by simulating 
 real daily rhythm.
 
 `decide` is a pure function of the cumulative counts at each look, used by the product and the
-simulation alike.
+simulation alike; `ab_results` reads those counts for one campaign from its sends and replies.
 """
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from django.conf import settings
+from django.db.models import Exists, Min, OuterRef, Subquery
+from django.utils import timezone
 from scipy import optimize, stats
+
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import Campaign, CampaignSend, Variant
+from campaigns.selectors import daily_limit_per_day
+from messaging.intent import ReplyIntent
+from messaging.models import Message
 
 ALPHA = 0.05
 # A leader whose opt-out rate is higher by this many standard errors (one-sided 95%) does not win.
@@ -165,3 +175,62 @@ def decide(looks: list[tuple[Arm, Arm]], *, planned: int, max_sends: int) -> Ver
         f"is {bar:.2f} standard errors ahead (the bar that holds with a look every day)."
     )
     return Verdict("collecting", "", len(looks), planned, bar, z, text)
+
+
+# --- Reading a campaign's results ----------------------------------------------------------
+
+
+def ab_results(campaign: Campaign, *, now: dt.datetime | None = None) -> tuple[list[Arm], Verdict]:
+    """Each variant's counts so far (sent, delivered, replied, interested, opted out), and the
+    verdict of the planned daily looks (below): one look per completed business
+    day with sends, each counting what was known by the end of that day of each variant's first
+    AB_MAX_SENDS_PER_VARIANT sends. A reply's label is staff's correction when there is one."""
+    now = now or timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    replies = Message.objects.filter(in_reply_to_send=OuterRef("pk")).order_by().values("in_reply_to_send")
+    sends = list(
+        CampaignSend.objects.filter(campaign=campaign, status=CampaignSend.Status.SENT)
+        .annotate(
+            first_reply_at=Subquery(replies.annotate(at=Min("created_at")).values("at")[:1]),
+            first_interested_at=Subquery(
+                replies.filter(intent=ReplyIntent.INTERESTED).annotate(at=Min("created_at")).values("at")[:1]
+            ),
+            delivered=Exists(Message.objects.filter(campaign_send=OuterRef("pk"), status=Message.Status.DELIVERED)),
+        )
+        .order_by("sent_at", "id")
+        .values_list("variant", "business_date", "sent_at", "delivered", "first_reply_at", "first_interested_at",
+                     "contact__opted_out_at")
+    )  # fmt: skip
+
+    def arm(variant: str, rows: list, by: dt.datetime | None) -> Arm:
+        def known(moment: dt.datetime | None) -> bool:
+            return moment is not None and (by is None or moment < by)
+
+        return Arm(
+            variant=variant,
+            sent=len(rows),
+            delivered=sum(1 for row in rows if row[3]),
+            replied=sum(1 for row in rows if known(row[4])),
+            interested=sum(1 for row in rows if known(row[5])),
+            opted_out=sum(1 for row in rows if known(row[6]) and row[6] >= row[2]),
+        )
+
+    by_variant = {variant: [row for row in sends if row[0] == variant] for variant in (Variant.A, Variant.B)}
+    totals = [arm(variant, rows, None) for variant, rows in by_variant.items()]
+    today = calendar.local_date(now)
+    window = calendar.window(today)
+    day_over = window is None or now >= window.closes
+    days = sorted({row[1] for row in sends if row[1] < today or (row[1] == today and day_over)})
+    capped = {variant: rows[: settings.AB_MAX_SENDS_PER_VARIANT] for variant, rows in by_variant.items()}
+    looks = []
+    for day in days:
+        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.zone)
+        looks.append(
+            tuple(arm(variant, [row for row in rows if row[1] <= day], end_of_day) for variant, rows in capped.items())
+        )
+    planned = planned_looks(
+        per_day=daily_limit_per_day(campaign),
+        split_percent_a=campaign.split_percent_a,
+        max_sends_per_variant=settings.AB_MAX_SENDS_PER_VARIANT,
+    )
+    return totals, decide(looks, planned=planned, max_sends=settings.AB_MAX_SENDS_PER_VARIANT)

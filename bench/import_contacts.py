@@ -100,7 +100,7 @@ def child(arguments: list[str]) -> None:
     phases = PhaseLog()
     started = time.perf_counter()
     if kind == "ours":
-        from contacts.services import import_contacts
+        from contacts.importing.pipeline import import_contacts
 
         with open(path, "rb") as file:
             report = import_contacts(file=file, file_name=Path(path).name)

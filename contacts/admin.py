@@ -11,6 +11,7 @@ from attackacrack.errors import ApplicationError
 from contacts import services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
+from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact, ZipCode
 
 
@@ -186,7 +187,7 @@ class ContactImportAdmin(ReadOnlyAdmin):
                         f"Imported {contact_import.contacts_created:,} new contacts, updated "
                         f"{contact_import.contacts_updated:,}, rejected {contact_import.entries_rejected:,}.",
                     )
-            except services.ImportFailed as error:
+            except pipeline.ImportFailed as error:
                 messages.error(request, f"The import failed and stored nothing: {error}")
                 return redirect("admin:contacts_contactimport_change", error.contact_import.id)
             except ApplicationError as error:

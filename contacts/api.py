@@ -21,6 +21,7 @@ from attackacrack.api import (
 from campaigns.models import Campaign
 from contacts import services
 from contacts.csv_export import csv_download, rejected_rows_download
+from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, validate_time_zones
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
@@ -249,7 +250,7 @@ def import_upload(request: Request, *, campaign: Campaign | None = None) -> Resp
     serializer = ImportInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     upload = serializer.validated_data["file"]
-    contact_import = services.import_upload(
+    contact_import = pipeline.import_upload(
         file=upload,
         file_name=upload.name or "upload.csv",
         created_by=request.user,

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from campaigns.models import Campaign
-from contacts import services
+from contacts.importing import pipeline
 from contacts.models import ContactImport
 
 
@@ -18,7 +18,7 @@ class ImportUploadForm(forms.Form):
     def import_file(self, *, created_by: AbstractBaseUser) -> ContactImport:
         """Import the uploaded file (the page and the admin both); BadFile / ImportFailed as the service."""
         upload = self.cleaned_data["file"]
-        return services.import_upload(
+        return pipeline.import_upload(
             file=upload,
             file_name=upload.name,
             created_by=created_by,

@@ -2,11 +2,11 @@ from contextlib import suppress
 
 from celery import shared_task
 
-from contacts import services
+from contacts.importing import pipeline
 
 
 @shared_task(ignore_result=True)
 def run_queued_import(contact_import_id: int) -> None:
     # A failed import is recorded on its ContactImport; the same file would fail the same way again.
-    with suppress(services.ImportFailed):
-        services.run_queued_import(contact_import_id=contact_import_id)
+    with suppress(pipeline.ImportFailed):
+        pipeline.run_queued_import(contact_import_id=contact_import_id)

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from attackacrack.errors import ApplicationError
 from attackacrack.pages import staff_page
-from contacts import services
 from contacts.forms import ImportUploadForm
+from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, PropertyContact
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
@@ -60,7 +60,7 @@ def contact_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             contact_import = form.import_file(created_by=request.user)
-        except services.ImportFailed as error:
+        except pipeline.ImportFailed as error:
             messages.error(request, f"The import failed and stored nothing: {error}")
             return redirect("contacts:import-report", error.contact_import.pk)
         except ApplicationError as error:

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from freezegun import freeze_time
 
-from contacts import services as contact_services
+from contacts.importing import pipeline
 from contacts.models import ContactImport
 from tests.factories import ContactFactory, StaffUserFactory
 
@@ -196,8 +196,8 @@ def test_a_queued_import_that_fails_deletes_the_uploaded_file(settings, tmp_path
     contact_import.stored_file.save("list.csv", ContentFile(b"\x00\x01\x02 not a csv"), save=True)
     assert list(tmp_path.rglob("*.csv"))
 
-    with pytest.raises(contact_services.ImportFailed):
-        contact_services.run_queued_import(contact_import_id=contact_import.id)
+    with pytest.raises(pipeline.ImportFailed):
+        pipeline.run_queued_import(contact_import_id=contact_import.id)
 
     contact_import.refresh_from_db()
     assert contact_import.status == ContactImport.Status.FAILED

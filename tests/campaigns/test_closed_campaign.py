@@ -10,7 +10,7 @@ from django.urls import reverse
 from campaigns import services
 from campaigns.errors import CampaignClosed
 from campaigns.models import Campaign, CampaignContact
-from contacts import services as contact_services
+from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport
 from tests.contacts.csv_files import hundred_contacts
 from tests.factories import CampaignFactory, ContactFactory, StaffUserFactory
@@ -98,13 +98,13 @@ def test_a_queued_import_whose_campaign_closed_meanwhile_fails_and_stores_nothin
     settings.MEDIA_ROOT = str(tmp_path)
     settings.IMPORT_SYNC_MAX_BYTES = 10
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE)
-    queued = contact_services.import_upload(
+    queued = pipeline.import_upload(
         file=SimpleUploadedFile("list.csv", hundred_contacts()), file_name="list.csv", campaign=campaign
     )
     services.cancel_campaign(campaign=campaign)
 
-    with pytest.raises(contact_services.ImportRefused):
-        contact_services.run_queued_import(contact_import_id=queued.id)
+    with pytest.raises(pipeline.ImportRefused):
+        pipeline.run_queued_import(contact_import_id=queued.id)
 
     queued.refresh_from_db()
     assert queued.status == ContactImport.Status.FAILED

@@ -8,8 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from campaigns.models import CampaignContact
-from contacts import services
-from contacts.importing import BadFile
+from contacts.importing import BadFile, pipeline
 from contacts.importing.samples import write_propertyradar_csv
 from contacts.models import Contact, ContactImport, ImportRejection, Property, PropertyContact
 from tests.contacts.csv_files import contacts_csv, propertyradar_csv
@@ -39,7 +38,7 @@ HOUSEHOLDS = [
 
 
 def run_import(content: bytes, **kwargs) -> ContactImport:
-    return services.import_contacts(file=io.BytesIO(content), file_name="list.csv", **kwargs)
+    return pipeline.import_contacts(file=io.BytesIO(content), file_name="list.csv", **kwargs)
 
 
 def test_a_propertyradar_export_is_counted_exactly_and_stored_as_counted():
@@ -344,7 +343,7 @@ def test_a_failure_mid_import_leaves_the_database_as_it_was():
             """
         )
 
-    with pytest.raises(services.ImportFailed, match="disk full"):
+    with pytest.raises(pipeline.ImportFailed, match="disk full"):
         run_import(propertyradar_csv(HOUSEHOLDS))
 
     assert list(Contact.objects.all()) == [existing]

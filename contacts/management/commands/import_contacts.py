@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from attackacrack.errors import ApplicationError
 from campaigns.models import Campaign
-from contacts import services
+from contacts.importing import pipeline
 from contacts.models import ContactImport
 
 REPORT_LINES = [
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         show_progress = not options["no_progress"] and sys.stderr.isatty()
         try:
             with open(file, "rb") as stream:
-                contact_import = services.import_contacts(
+                contact_import = pipeline.import_contacts(
                     file=stream,
                     file_name=file.rsplit("/", 1)[-1],
                     created_by=created_by,
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 )
         except FileNotFoundError as error:
             raise CommandError(f"No such file: {file}") from error
-        except services.ImportFailed as error:
+        except pipeline.ImportFailed as error:
             raise CommandError(f"Import {error.contact_import.id} failed: {error}") from error
         except ApplicationError as error:
             raise CommandError(str(error)) from error

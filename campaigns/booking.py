@@ -11,7 +11,7 @@ import collections
 import datetime as dt
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -65,9 +65,6 @@ class ExecutionResult:
     booked_today: int  # this campaign's sends counting against today's limit, this run's included
     business_date: dt.date | None  # the day this run booked for, None outside business days
     next_send_at: dt.datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # One lock for all booking: the daily limit is shared by every campaign on a number, and the

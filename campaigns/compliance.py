@@ -111,18 +111,6 @@ def may_send_at(calendar: BusinessCalendar, moment: dt.datetime, recipient: Reci
     return window is not None and moment in window
 
 
-def next_allowed(calendar: BusinessCalendar, moment: dt.datetime, recipient: Recipient) -> dt.datetime | None:
-    """The first moment at or after ``moment`` when a text may reach the recipient (None if never
-    within a year: a window the business and the recipient never share)."""
-    day = calendar.local_date(moment)
-    for _ in range(366):
-        window = allowed_window(calendar, day, recipient)
-        if window is not None and moment < window.closes:
-            return max(moment, window.opens)
-        day += dt.timedelta(days=1)
-    return None
-
-
 # --- The rules a campaign text must pass ---------------------------------------------------------
 
 

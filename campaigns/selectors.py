@@ -27,12 +27,6 @@ def daily_limit_per_day(campaign: Campaign) -> int:
     return min(campaign.daily_limit, settings.SMS_DAILY_LIMIT_PER_NUMBER)
 
 
-def variants_in_play(campaign: Campaign) -> list[str]:
-    if campaign.winner:
-        return [campaign.winner]
-    return [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
-
-
 def home_of(contact: Contact) -> Property | None:
     return SAMPLE_HOME if contact is SAMPLE_CONTACT else contact.home
 

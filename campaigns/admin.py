@@ -62,7 +62,8 @@ class CampaignAdmin(admin.ModelAdmin):
     def text_preview(self, campaign: Campaign) -> str:
         if campaign.pk is None:
             return "Save the campaign to see its texts for a contact."
-        contact, previews = selectors.text_previews(campaign=campaign)
+        reader = selectors.preview_reader(campaign)
+        previews = selectors.text_previews(campaign=campaign, reader=reader)
         rows = format_html_join(
             "",
             "<p><strong>Variant {}</strong> · {} characters, {} segment(s), {}<br>"
@@ -72,7 +73,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 for preview in previews
             ),
         )
-        who = "a sample contact" if contact is selectors.SAMPLE_CONTACT else str(contact)
+        who = "a sample contact" if reader.is_sample else str(reader.contact)
         return format_html("<p>For {}:</p>{}", who, rows)
 
     def _each(self, request, queryset, action, done: str) -> None:

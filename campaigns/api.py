@@ -407,11 +407,14 @@ class CampaignPreviewApi(APIView):
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         query = validate_query(PreviewQuerySerializer, request)
-        contact = get_object_or_404(Contact, pk=query["contact_id"]) if "contact_id" in query else None
-        contact, previews = selectors.text_previews(campaign=campaign, contact=contact)
+        if "contact_id" in query:
+            reader = selectors.Reader.of(get_object_or_404(Contact, pk=query["contact_id"]))
+        else:
+            reader = selectors.preview_reader(campaign)
+        previews = selectors.text_previews(campaign=campaign, reader=reader)
         return Response(
             CampaignPreviewSerializer(
-                {"contact": contact, "sample": contact is selectors.SAMPLE_CONTACT, "variants": previews}
+                {"contact": reader.contact, "sample": reader.is_sample, "variants": previews}
             ).data
         )
 

@@ -17,18 +17,10 @@ from contacts.models import Contact, Property, PropertyContact
 from contacts.timezones import recipient_state
 from messaging.models import Message
 
-# Used for previews when the campaign has no audience yet.
-SAMPLE_CONTACT = Contact(first_name="Mary", last_name="Sullivan", city="Quincy", state="MA", address="12 Elm St")
-SAMPLE_HOME = Property(address="12 Elm St", city="Quincy", year_built=1954)
-
 
 def daily_limit_per_day(campaign: Campaign) -> int:
     """Texts the campaign may book on one business day: its own limit within the number's."""
     return min(campaign.daily_limit, settings.SMS_DAILY_LIMIT_PER_NUMBER)
-
-
-def home_of(contact: Contact) -> Property | None:
-    return SAMPLE_HOME if contact is SAMPLE_CONTACT else contact.home
 
 
 def is_first_text_to(contact: Contact) -> bool:
@@ -37,18 +29,49 @@ def is_first_text_to(contact: Contact) -> bool:
     return not Message.objects.filter(contact=contact, direction=Message.Direction.OUTBOUND).exists()
 
 
-def _variant_text(*, campaign: Campaign, contact: Contact, variant: str, first_text: bool) -> str:
-    text = texts.render(campaign.template_for(variant), texts.contact_values(contact, home_of(contact)))
-    if campaign.include_opt_out_footer and first_text:
-        text = texts.with_opt_out_footer(text)
-    return text
+@dataclass(frozen=True)
+class Reader:
+    """Whom a text is written for: the contact, the house it speaks of, and whether it is the
+    contact's first text from us (which carries the opt-out footer when the campaign asks)."""
+
+    contact: Contact
+    home: Property | None
+    first_text: bool
+    is_sample: bool = False
+
+    @classmethod
+    def of(cls, contact: Contact) -> "Reader":
+        return cls(contact=contact, home=contact.home, first_text=is_first_text_to(contact))
+
+
+# Whom previews are written for while a campaign has no audience yet.
+SAMPLE_READER = Reader(
+    contact=Contact(first_name="Mary", last_name="Sullivan", city="Quincy", state="MA", address="12 Elm St"),
+    home=Property(address="12 Elm St", city="Quincy", year_built=1954),
+    first_text=True,
+    is_sample=True,
+)
+
+
+def write_text(*, template: str, reader: Reader, include_opt_out_footer: bool) -> str:
+    """A template filled in for its reader: the one place a campaign text is written."""
+    text = texts.render(template, texts.contact_values(reader.contact, reader.home))
+    return texts.with_opt_out_footer(text) if include_opt_out_footer and reader.first_text else text
 
 
 def campaign_text(*, campaign: Campaign, contact: Contact, variant: str) -> str:
     """The exact text a contact gets from a campaign (after a declared winner, the winner's)."""
-    return _variant_text(
-        campaign=campaign, contact=contact, variant=campaign.winner or variant, first_text=is_first_text_to(contact)
+    return write_text(
+        template=campaign.template_for(campaign.winner or variant),
+        reader=Reader.of(contact),
+        include_opt_out_footer=campaign.include_opt_out_footer,
     )
+
+
+def preview_reader(campaign: Campaign | None) -> Reader:
+    """Whom a campaign's previews are written for: its audience's first member, else the sample."""
+    member = campaign.memberships.select_related("contact").order_by("id").first() if campaign else None
+    return Reader.of(member.contact) if member else SAMPLE_READER
 
 
 @dataclass(frozen=True)
@@ -58,18 +81,23 @@ class TextPreview:
     cost: texts.SmsCost
 
 
-def text_previews(*, campaign: Campaign, contact: Contact | None = None) -> tuple[Contact, list[TextPreview]]:
-    """Each variant's text for a contact: the given one, the first in the audience, or a sample."""
-    if contact is None:
-        member = campaign.memberships.select_related("contact").order_by("id").first()
-        contact = member.contact if member else SAMPLE_CONTACT
+def preview(*, variant: str, template: str, reader: Reader, include_opt_out_footer: bool) -> TextPreview:
+    text = write_text(template=template, reader=reader, include_opt_out_footer=include_opt_out_footer)
+    return TextPreview(variant=variant, text=text, cost=texts.sms_cost(text))
+
+
+def text_previews(*, campaign: Campaign, reader: Reader) -> list[TextPreview]:
+    """Each variant's text, as the reader would get it."""
     variants = [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
-    first_text = is_first_text_to(contact)
-    previews = []
-    for variant in variants:
-        text = _variant_text(campaign=campaign, contact=contact, variant=variant, first_text=first_text)
-        previews.append(TextPreview(variant=variant, text=text, cost=texts.sms_cost(text)))
-    return contact, previews
+    return [
+        preview(
+            variant=variant,
+            template=campaign.template_for(variant),
+            reader=reader,
+            include_opt_out_footer=campaign.include_opt_out_footer,
+        )
+        for variant in variants
+    ]
 
 
 def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[CampaignContact]:

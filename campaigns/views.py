@@ -47,7 +47,7 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
             "form": form,
             "campaign": campaign,
             "previews": _previews(form.data or None, campaign),
-            "preview_is_sample": _preview_contact(campaign) is selectors.SAMPLE_CONTACT,
+            "preview_is_sample": selectors.preview_reader(campaign).is_sample,
         },
     )
 
@@ -59,23 +59,19 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/_preview.html", {"previews": _previews(request.POST, None)})
 
 
-def _preview_contact(campaign: Campaign | None):
-    """Whom the form's preview is written for: the audience's first member, else the sample."""
-    member = campaign.memberships.select_related("contact").order_by("id").first() if campaign else None
-    return member.contact if member else selectors.SAMPLE_CONTACT
-
-
 def _previews(data, campaign: Campaign | None) -> list[dict]:
-    draft = Campaign(
-        template_a=(data or {}).get("template_a", campaign.template_a if campaign else ""),
-        template_b=(data or {}).get("template_b", campaign.template_b if campaign else ""),
-        include_opt_out_footer=bool((data or {}).get("include_opt_out_footer"))
-        if data is not None
-        else (campaign.include_opt_out_footer if campaign else True),
-    )
-    contact = _preview_contact(campaign)
+    # What the form holds now (typed, not saved), else what the campaign holds.
+    templates = {
+        variant: (data or {}).get(field, getattr(campaign, field) if campaign else "")
+        for variant, field in (("A", "template_a"), ("B", "template_b"))
+    }
+    if data is not None:
+        with_footer = bool(data.get("include_opt_out_footer"))
+    else:
+        with_footer = campaign.include_opt_out_footer if campaign else True
+    reader = selectors.preview_reader(campaign)
     rows = []
-    for variant, template in (("A", draft.template_a), ("B", draft.template_b)):
+    for variant, template in templates.items():
         if not template:
             continue
         try:
@@ -83,10 +79,9 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
         except ValidationError as error:
             rows.append({"variant": variant, "error": error.messages[0]})
             continue
-        draft_for_variant = Campaign(
-            template_a=template, template_b="", include_opt_out_footer=draft.include_opt_out_footer
+        preview = selectors.preview(
+            variant=variant, template=template, reader=reader, include_opt_out_footer=with_footer
         )
-        _, [preview] = selectors.text_previews(campaign=draft_for_variant, contact=contact)
         rows.append({"variant": variant, "text": preview.text, "cost": preview.cost})
     return rows
 

@@ -108,8 +108,16 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        arrow = "←" if self.direction == self.Direction.INBOUND else "→"
-        return f"{arrow} {self.contact_id}: {self.body[:40]}"
+        return f"{self.arrow} {self.contact_id}: {self.body[:40]}"
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == self.Direction.INBOUND
+
+    @property
+    def arrow(self) -> str:
+        """← for a text the contact sent us, → for one we sent them."""
+        return "←" if self.is_inbound else "→"
 
 
 class WebhookEvent(models.Model):
@@ -234,6 +242,10 @@ class CatchUp(models.Model):
 
     def __str__(self) -> str:
         return f"Catch-up {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
 
 
 class ConsentReview(models.Model):

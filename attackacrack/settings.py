@@ -34,6 +34,14 @@ def envint(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def envtime(name: str, default: str) -> dt.time:
+    value = os.getenv(name, default).strip()
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a time of day such as 09:00, not {value!r}") from None
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
@@ -299,9 +307,12 @@ FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
 # Campaign texts go out on these weekdays (0 = Monday) between these local times; holidays are
 # kept in the database (admin: Campaigns › Holidays).
 BUSINESS_TIME_ZONE = os.getenv("BUSINESS_TIME_ZONE", TIME_ZONE)
-BUSINESS_DAYS = frozenset(int(day) for day in envlist("BUSINESS_DAYS", "0,1,2,3,4"))
-BUSINESS_OPENS = dt.time.fromisoformat(os.getenv("BUSINESS_OPENS", "09:00"))
-BUSINESS_CLOSES = dt.time.fromisoformat(os.getenv("BUSINESS_CLOSES", "18:00"))
+_days = envlist("BUSINESS_DAYS", "0,1,2,3,4")
+if not all(day.isdigit() for day in _days):
+    raise ImproperlyConfigured(f"BUSINESS_DAYS must list weekdays as numbers, 0 (Monday) to 6, not {_days!r}")
+BUSINESS_DAYS = frozenset(int(day) for day in _days)
+BUSINESS_OPENS = envtime("BUSINESS_OPENS", "09:00")
+BUSINESS_CLOSES = envtime("BUSINESS_CLOSES", "18:00")
 if not BUSINESS_DAYS or not set(range(7)) >= BUSINESS_DAYS:
     raise ImproperlyConfigured("BUSINESS_DAYS must list weekdays from 0 (Monday) to 6 (Sunday)")
 if not BUSINESS_OPENS < BUSINESS_CLOSES:

@@ -161,3 +161,17 @@ def test_a_number_that_is_not_one_is_refused_by_name(tmp_path, name):
 
     assert result.returncode != 0
     assert f"{name} must be a whole number, not 'ten'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("BUSINESS_OPENS", "9am", "BUSINESS_OPENS must be a time of day such as 09:00, not '9am'"),
+        ("BUSINESS_DAYS", "mon,tue", "BUSINESS_DAYS must list weekdays as numbers"),
+    ],
+)
+def test_a_business_hour_or_day_that_cannot_be_read_is_refused_by_name(tmp_path, name, value, message):
+    result = load_settings(tmp_path, **{name: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr

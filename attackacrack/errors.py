@@ -1,7 +1,7 @@
 """The one base class of the domain's refusals (the HackSoft styleguide's ``ApplicationError``).
 
 A service raises a subclass when a rule says no. Each subclass carries what it means over HTTP,
-so the API's one exception handler (``attackacrack.api.exception_handler``) answers every one of
+so the API's one exception handler (``attackacrack.web.api.exception_handler``) answers every one of
 them in the error shape, and the pages and the admin show the same message from the same
 exception (``except ApplicationError``). Nobody translates them by hand.
 """

@@ -87,8 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "attackacrack.middleware.RefuseNulInQuery",
-    "attackacrack.middleware.NoStoreByDefault",
+    "attackacrack.web.middleware.RefuseNulInQuery",
+    "attackacrack.web.middleware.NoStoreByDefault",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -210,25 +210,25 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_CLIENT_IP_CALLABLE = "attackacrack.middleware.client_address"
+AXES_CLIENT_IP_CALLABLE = "attackacrack.web.middleware.client_address"
 
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Bearer first: an anonymous API call is answered 401 with a WWW-Authenticate header.
-        "attackacrack.authentication.BearerTokenAuthentication",
+        "attackacrack.web.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_PAGINATION_CLASS": "attackacrack.api.IdCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "attackacrack.web.api.IdCursorPagination",
     "DEFAULT_PARSER_CLASSES": [
-        "attackacrack.api_input.JSONParser",
+        "attackacrack.web.api_input.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["attackacrack.api_input.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["attackacrack.web.api_input.UserRateThrottle"],
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "attackacrack.api.exception_handler",
+    "EXCEPTION_HANDLER": "attackacrack.web.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.celery import app as celery_app
-from attackacrack.pages import staff_page
+from attackacrack.web.pages import staff_page
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign

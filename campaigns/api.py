@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack import roles
-from attackacrack.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
+from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
 from campaigns import booking, results, selectors, services
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
-from attackacrack.pages import staff_page
+from attackacrack.web.pages import staff_page
 from campaigns import results, selectors, services, texts
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignContact

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack import roles
-from attackacrack.api import (
+from attackacrack.web.api import (
     COMMON_ERRORS,
     ErrorSerializer,
     PayloadTooLarge,

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from attackacrack.errors import ApplicationError
-from attackacrack.pages import staff_page
+from attackacrack.web.pages import staff_page
 from contacts.forms import ImportUploadForm
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, PropertyContact

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from attackacrack.api import (
+from attackacrack.web.api import (
     COMMON_ERRORS,
     ErrorSerializer,
     page_of,

@@ -13,9 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from attackacrack.api import error_body
 from attackacrack.errors import ApplicationError
-from attackacrack.pages import staff_page
+from attackacrack.web.api import error_body
+from attackacrack.web.pages import staff_page
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhooks
 from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 
-from attackacrack.api import exception_handler
+from attackacrack.web.api import exception_handler
 
 
 def test_a_model_validation_error_becomes_a_422_naming_each_field():

@@ -1,6 +1,6 @@
 """What the API takes in: JSON bodies, and requests at a bounded rate per user.
 
-Kept apart from ``attackacrack.api``: DRF loads these classes while ``rest_framework.views`` is
+Kept apart from ``attackacrack.web.api``: DRF loads these classes while ``rest_framework.views`` is
 still being imported, so their module may not import it.
 """
 

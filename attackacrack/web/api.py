@@ -26,7 +26,7 @@ from attackacrack.errors import ApplicationError
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "attackacrack.authentication.BearerTokenAuthentication"
+    target_class = "attackacrack.web.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -86,9 +86,6 @@ class Recipient:
     def of(cls, time_zone: str, state: str) -> "Recipient":
         return cls(tuple(zone for zone in time_zone.split(",") if zone), state)
 
-    def describe(self) -> str:
-        return f"{','.join(self.zones) or 'unknown zone'} / {self.state or 'unknown state'}"
-
 
 def allowed_window(calendar: BusinessCalendar, day: dt.date, recipient: Recipient) -> Window | None:
     """The part of the business window of ``day`` that is inside the recipient's hours, if any."""

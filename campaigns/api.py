@@ -36,25 +36,9 @@ ACTION_ERRORS = {404: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerialize
 class CampaignOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
-        fields = [
-            "id",
-            "name",
-            "template_a",
-            "template_b",
-            "daily_limit",
-            "status",
-            "split_percent_a",
-            "include_opt_out_footer",
-            "frequency_cap_days",
-            "prior_contact_policy",
-            "from_number",
-            "starts_at",
-            "winner",
-            "winner_declared_at",
-            "archived_at",
-            "created_at",
-            "updated_at",
-        ]
+        # What staff set, then what the lifecycle and the runs set.
+        fields = ["id", *Campaign.EDITABLE_FIELDS, "status", "winner", "winner_declared_at", "archived_at",
+                  "created_at", "updated_at"]  # fmt: skip
 
 
 class CampaignListQuerySerializer(serializers.Serializer):

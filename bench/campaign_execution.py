@@ -46,7 +46,7 @@ def setup_database() -> None:
 
 
 def seed(size: int, campaigns: int) -> list[int]:
-    from campaigns import services
+    from campaigns import audience, services
     from campaigns.models import Campaign
     from contacts.models import Contact
 
@@ -57,7 +57,7 @@ def seed(size: int, campaigns: int) -> list[int]:
         campaign = services.create_campaign(
             name=f"Bench {index}", template_a="Hi {name}, A", template_b="Hi {name}, B", from_number="+16175550100"
         )
-        services.add_contacts_by_filter(campaign=campaign, filters={"state": ""})
+        audience.add_contacts_by_filter(campaign=campaign, filters={"state": ""})
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
         ids.append(campaign.pk)
     return ids

@@ -131,7 +131,7 @@ def tick_safely(action) -> None:
 
 
 def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable], number_block: int) -> dict:
-    from campaigns import booking, services
+    from campaigns import audience, booking, services
     from campaigns.models import Campaign, CampaignSend
     from contacts.models import Contact
     from messaging import outbox
@@ -151,7 +151,7 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
     campaign = services.create_campaign(
         name=f"Drill: {name}", template_a="Hi {name}, it's a drill text", from_number=SHOP, daily_limit=6000
     )
-    services.add_contacts_by_id(
+    audience.add_contacts_by_id(
         campaign=campaign, contact_ids=list(Contact.objects.filter(phone__in=phones).values_list("pk", flat=True))
     )
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
@@ -206,7 +206,7 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
 def refusal_drill(contacts: int) -> dict:
     """Two campaigns on one number; OpenPhone refuses a tenth of the first one's recipients for
     good. The campaign completes, each refused member shows why, the other campaign is not held up."""
-    from campaigns import booking, services
+    from campaigns import audience, booking, services
     from campaigns.models import Campaign, CampaignContact, CampaignSend
     from contacts.models import Contact
     from messaging import outbox
@@ -224,13 +224,13 @@ def refusal_drill(contacts: int) -> dict:
     )
     half = contacts // 2
     campaigns = []
-    for name, audience in (("with refusals", phones[:half]), ("alongside", phones[half:])):
+    for name, members in (("with refusals", phones[:half]), ("alongside", phones[half:])):
         campaign = services.create_campaign(
             name=f"Drill: {name}", template_a="Hi {name}, it's a drill text", from_number=SHOP, daily_limit=6000
         )
-        services.add_contacts_by_id(
+        audience.add_contacts_by_id(
             campaign=campaign,
-            contact_ids=list(Contact.objects.filter(phone__in=audience).values_list("pk", flat=True)),
+            contact_ids=list(Contact.objects.filter(phone__in=members).values_list("pk", flat=True)),
         )
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
         campaigns.append(campaign)

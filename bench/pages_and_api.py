@@ -60,13 +60,13 @@ def seed(contacts: int, messages: int) -> None:
 
 
 def seed_campaign() -> int:
-    from campaigns import booking, services
+    from campaigns import audience, booking, services
     from campaigns.models import Campaign
 
     campaign = services.create_campaign(
         name="Bench Promo", template_a="Hi {name}, A", template_b="Hi {name}, B", from_number="+16175550100"
     )
-    services.add_contacts_by_filter(campaign=campaign, filters={"city": "Quincy"})
+    audience.add_contacts_by_filter(campaign=campaign, filters={"city": "Quincy"})
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
     import datetime as dt
     from zoneinfo import ZoneInfo

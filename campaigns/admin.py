@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 from attackacrack import roles
 from attackacrack.admin import ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
-from campaigns import booking, selectors, services
+from campaigns import audience, booking, selectors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
 from contacts.csv_export import csv_download
 
@@ -138,7 +138,7 @@ class CampaignContactAdmin(admin.ModelAdmin):
     def approve(self, request, queryset) -> None:
         approved = 0
         for member in queryset.filter(status=CampaignContact.Status.FLAGGED):
-            services.approve_flagged_member(member=member)
+            audience.approve_flagged_member(member=member)
             approved += 1
         self.message_user(request, f"{approved} flagged member(s) approved.", messages.SUCCESS)
 
@@ -147,7 +147,7 @@ class CampaignContactAdmin(admin.ModelAdmin):
         retried = 0
         for member in queryset.select_related("contact"):
             try:
-                services.retry_failed_member(member=member)
+                audience.retry_failed_member(member=member)
             except ApplicationError as error:
                 self.message_user(request, f"{member.contact}: {error}", messages.ERROR)
             else:

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import booking, results, selectors, services
+from campaigns import audience, booking, results, selectors, services
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
     MAX_DAILY_LIMIT,
@@ -480,9 +480,9 @@ class CampaignMembersApi(APIView):
         serializer = AddMembersInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if "contact_ids" in serializer.validated_data:
-            added = services.add_contacts_by_id(campaign=campaign, contact_ids=serializer.validated_data["contact_ids"])
+            added = audience.add_contacts_by_id(campaign=campaign, contact_ids=serializer.validated_data["contact_ids"])
         else:
-            added = services.add_contacts_by_filter(campaign=campaign, filters=serializer.validated_data["filter"])
+            added = audience.add_contacts_by_filter(campaign=campaign, filters=serializer.validated_data["filter"])
         return Response({"added": added, "audience": campaign.memberships.count()})
 
 
@@ -495,7 +495,7 @@ class MemberApproveApi(APIView):
     )
     def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
         member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
-        member = services.approve_flagged_member(member=member)
+        member = audience.approve_flagged_member(member=member)
         return Response(MemberOutputSerializer(member).data)
 
 
@@ -511,7 +511,7 @@ class MemberRetryApi(APIView):
     )
     def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
         member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
-        member = services.retry_failed_member(member=member)
+        member = audience.retry_failed_member(member=member)
         return Response(MemberOutputSerializer(member).data)
 
 

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
+from campaigns.audience import add_members, require_open
 from campaigns.errors import CampaignClosed
 from campaigns.models import Campaign, CampaignContact
-from campaigns.services import add_members, require_open
 from contacts.importing import loader
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from rest_framework.authtoken.models import Token
 
-from campaigns import services as campaign_services
+from campaigns import audience
 from campaigns.models import Campaign
 from contacts.models import Contact
 from messaging.models import Message
@@ -94,7 +94,7 @@ def test_a_bad_template_is_refused_beside_the_field(page: Page, staff_login):
 def test_pause_and_resume_a_campaign(page: Page, staff_login, settings):
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, name="Spring")
     contacts = ContactFactory.create_batch(5)
-    campaign_services.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts])
+    audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts])
     page.goto(f"/campaigns/{campaign.pk}/")
     screenshot(page, "campaign-detail")
 

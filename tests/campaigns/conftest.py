@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns import services
+from campaigns import audience
 from campaigns.models import Campaign
 from contacts.models import Contact
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
@@ -25,5 +25,5 @@ def active_campaign(db):
 def add_audience(campaign: Campaign, size: int, **contact_fields) -> list[Contact]:
     """``size`` new contacts added to the campaign through the audience service."""
     contacts = ContactFactory.create_batch(size, **contact_fields)
-    assert services.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts]) == size
+    assert audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts]) == size
     return contacts

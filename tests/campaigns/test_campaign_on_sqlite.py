@@ -10,6 +10,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import datetime as dt
 from zoneinfo import ZoneInfo
+from campaigns import audience
 from campaigns import services
 from campaigns.models import CampaignSend
 from contacts.models import Contact
@@ -20,7 +21,7 @@ monday_10 = dt.datetime(2024, 1, 15, 10, tzinfo=ZoneInfo("America/New_York"))
 Contact.objects.bulk_create(Contact(phone=f"+1617200{n:04d}", first_name="Pat", state="MA") for n in range(150))
 print("zones", assign_time_zones())
 campaign = services.create_campaign(name="Local", template_a="Hi {name}", from_number="+16175550100")
-services.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
+audience.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
 result = services.start_campaign(campaign=campaign, now=monday_10)
 print("booked", result.sent, "queued", result.queued)
 first = CampaignSend.objects.order_by("scheduled_for").first()

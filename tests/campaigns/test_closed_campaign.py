@@ -1,5 +1,5 @@
 """A completed or cancelled campaign takes no new members, whichever entry point asks: the rule
-lives in the service (campaigns.services.add_members), so each entry point below refuses the
+lives in the service (campaigns.audience.add_members), so each entry point below refuses the
 same way and stores nothing."""
 
 import pytest
@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from campaigns import services
+from campaigns import audience, services
 from campaigns.errors import CampaignClosed
 from campaigns.models import Campaign, CampaignContact
 from contacts.importing import pipeline
@@ -30,7 +30,7 @@ def test_the_service_refuses_whoever_calls_it(status):
     contact = ContactFactory()
 
     with pytest.raises(CampaignClosed, match=f"The campaign is {status}: it takes no new contacts."):
-        services.add_contacts_by_id(campaign=campaign, contact_ids=[contact.id])
+        audience.add_contacts_by_id(campaign=campaign, contact_ids=[contact.id])
     assert nothing_added(campaign)
 
 
@@ -40,7 +40,7 @@ def test_a_campaign_closed_since_it_was_read_still_refuses(status):
     Campaign.objects.filter(pk=campaign.pk).update(status=status)  # another request closed it
 
     with pytest.raises(CampaignClosed):
-        services.add_contacts_by_filter(campaign=campaign, filters={"city": "Quincy"})
+        audience.add_contacts_by_filter(campaign=campaign, filters={"city": "Quincy"})
 
 
 @pytest.mark.parametrize("body", [{"contact_ids": "ids"}, {"filter": {"city": "Quincy"}}])

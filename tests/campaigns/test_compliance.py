@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns import booking, compliance, services
+from campaigns import audience, booking, compliance
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignSend, ComplianceRecord
 from contacts.models import Contact
@@ -38,7 +38,7 @@ def contact(phone: str, *, zip_code: str = "", state: str = "", **fields) -> Con
 
 def campaign_with(*contacts: Contact, **fields) -> Campaign:
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_b="", **fields)
-    services.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts])
+    audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts])
     return campaign
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from campaigns import booking, services
+from campaigns import audience, booking
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
 from tests.campaigns.conftest import add_audience, eastern
@@ -83,7 +83,7 @@ def test_the_frequency_cap_counts_texts_from_any_other_campaign(active_campaign,
 def test_a_contact_booked_today_by_another_campaign_is_not_booked_twice(active_campaign):
     other = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
     contacts = add_audience(active_campaign, 3)
-    services.add_contacts_by_id(campaign=other, contact_ids=[c.pk for c in contacts])
+    audience.add_contacts_by_id(campaign=other, contact_ids=[c.pk for c in contacts])
 
     first, second = run(active_campaign), run(other)
 
@@ -120,7 +120,7 @@ def test_or_flagged_for_review_and_texted_once_approved(active_campaign):
     flagged = member(active_campaign, contact)
     assert flagged.status == CampaignContact.Status.FLAGGED
 
-    services.approve_flagged_member(member=flagged)
+    audience.approve_flagged_member(member=flagged)
     again = run(active_campaign, at=MONDAY_10 + dt.timedelta(minutes=5))
 
     assert (again.sent, again.flagged) == (1, 0)

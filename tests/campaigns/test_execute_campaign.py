@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count
 from freezegun import freeze_time
 
-from campaigns import booking, errors, selectors, services
+from campaigns import audience, booking, errors, selectors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
 from tests.campaigns.conftest import EASTERN, add_audience, eastern
 from tests.factories import SHOP_NUMBER, CampaignFactory
@@ -216,7 +216,7 @@ def test_variant_assignment_is_stable_for_the_same_contact_and_campaign(active_c
     before = dict(CampaignContact.objects.values_list("contact_id", "variant"))
 
     CampaignContact.objects.all().delete()
-    services.add_contacts_by_id(campaign=active_campaign, contact_ids=[c.pk for c in reversed(contacts)])
+    audience.add_contacts_by_id(campaign=active_campaign, contact_ids=[c.pk for c in reversed(contacts)])
 
     assert dict(CampaignContact.objects.values_list("contact_id", "variant")) == before
     assert set(before.values()) == {"A", "B"}

@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from freezegun import freeze_time
 
 from bench.fake_openphone import error_body, gateway_body
-from campaigns import booking, services
+from campaigns import audience, booking, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts.models import Contact
 from messaging import outbox
@@ -125,7 +125,7 @@ def test_a_failed_attempt_still_uses_its_days_limit(refused_once):
     campaign, contacts = refused_once(3, daily_limit=3)
     member = CampaignContact.objects.get(contact=contacts[1])
 
-    services.retry_failed_member(member=member, now=MONDAY_10 + dt.timedelta(minutes=4))
+    audience.retry_failed_member(member=member, now=MONDAY_10 + dt.timedelta(minutes=4))
     result = run(campaign, MONDAY_10 + dt.timedelta(minutes=5))
 
     assert (result.sent, result.queued, result.booked_today) == (0, 1, 3)
@@ -144,7 +144,7 @@ def test_only_a_failed_member_of_a_campaign_still_sending_may_be_tried_again(ref
     elif case == "cancelled campaign":
         services.cancel_campaign(campaign=campaign)
     else:
-        services.retry_failed_member(member=member)
+        audience.retry_failed_member(member=member)
 
     response = api_client.post(f"/api/campaigns/{campaign.pk}/members/{member.pk}/retry")
 
@@ -188,7 +188,7 @@ def test_a_campaign_that_texted_anyone_cannot_be_deleted_by_any_entry_point(open
 
     # The next campaign still sees the text: no second text within the frequency cap.
     later, _ = active_campaign(0)
-    services.add_contacts_by_id(campaign=later, contact_ids=[contacts[0].pk])
+    audience.add_contacts_by_id(campaign=later, contact_ids=[contacts[0].pk])
     assert run(later, MONDAY_10 + dt.timedelta(minutes=3)).sent == 0
     assert CampaignContact.objects.get(campaign=later).ineligible_reason.startswith("Texted by another campaign")
 

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from bench.fake_openphone import error_body, gateway_body, message_resource, phone_number
-from campaigns import booking, compliance, errors, services
+from campaigns import audience, booking, compliance, errors, services
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from campaigns.selectors import due_sends, recipient_of
@@ -148,7 +148,7 @@ class SendPath(RuleBasedStateMachine):
                 ContactFactory(zip_code=zip_code, state=state, time_zone="", time_zone_source="unknown")
             )
         assign_time_zones()
-        for index, audience in enumerate(audiences):
+        for index, picked in enumerate(audiences):
             campaign = services.create_campaign(
                 name=f"C{index}",
                 template_a=f"C{index}: Hi {{name}}, it's about your foundation",
@@ -156,8 +156,8 @@ class SendPath(RuleBasedStateMachine):
                 daily_limit=DAILY_LIMIT,
                 frequency_cap_days=caps[index],
             )
-            members = [self.contacts[i].pk for i in audience if i < len(self.contacts)] or [self.contacts[0].pk]
-            services.add_contacts_by_id(campaign=campaign, contact_ids=members)
+            members = [self.contacts[i].pk for i in picked if i < len(self.contacts)] or [self.contacts[0].pk]
+            audience.add_contacts_by_id(campaign=campaign, contact_ids=members)
             services.start_campaign(campaign=campaign)
             self.campaigns.append(campaign)
 
@@ -215,7 +215,7 @@ class SendPath(RuleBasedStateMachine):
         if failed:
             member = data.draw(st.sampled_from(failed))
             with contextlib.suppress(errors.CampaignLocked):  # opted out, or its campaign cancelled: 409
-                services.retry_failed_member(member=member)
+                audience.retry_failed_member(member=member)
 
     # --- What must always hold -----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from bench.fake_openphone import PHONE_NUMBER_ID, error_body, message_resource
-from campaigns import booking, services
+from campaigns import audience, booking
 from campaigns import tasks as campaign_tasks
 from campaigns.models import Campaign, CampaignSend
 from contacts.models import Contact
@@ -93,7 +93,7 @@ def history(openphone, settings) -> OpenPhoneHistory:
 def campaign_texting(contacts: list[Contact], at: dt.datetime, **fields) -> Campaign:
     """A campaign of these contacts, booked at ``at``."""
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_b="", **fields)
-    services.add_contacts_by_id(campaign=campaign, contact_ids=[contact.pk for contact in contacts])
+    audience.add_contacts_by_id(campaign=campaign, contact_ids=[contact.pk for contact in contacts])
     booking.execute_campaign(campaign_id=campaign.pk, now=at)
     return campaign
 

@@ -1,0 +1,129 @@
+"""Who is in a campaign's audience: adding contacts (by a query, by ids, by filters), and the
+two decisions staff take about a member (approve a flagged one, retry a failed text).
+
+A closed campaign takes no members whoever asks (``require_open``, checked by ``add_members``)."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from campaigns.errors import CampaignClosed, CampaignLocked
+from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
+from contacts.models import Contact
+from contacts.selectors import contact_filter
+
+
+def require_open(campaign: Campaign) -> None:
+    """Refuse (CampaignClosed) unless the campaign, as stored now, can still take members."""
+    stored = Campaign.objects.only("status").get(pk=campaign.pk)
+    if stored.is_closed:
+        raise CampaignClosed(stored)
+
+
+def add_members(
+    *, campaign: Campaign, contact_ids_sql: str, params: tuple = (), added_via: str = CampaignContact.AddedVia.IDS
+) -> int:
+    """Add the contacts a SQL query selects to the campaign's audience; returns how many were new.
+
+    Set-based, so a list of a million contacts is one statement. Variants are assigned by a hash
+    of (campaign, contact): the same contact always lands in the same variant of the same
+    campaign, whatever order or file it came in. A closed campaign refuses (CampaignClosed),
+    whichever entry point asks: the API, the pages, the admin, an import, a command.
+    """
+    require_open(campaign)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO campaigns_campaigncontact (
+                campaign_id, contact_id, variant, status, ineligible_reason, review_approved,
+                added_via, added_at, updated_at
+            )
+            SELECT %s, chosen.id,
+                   CASE WHEN %s OR (chosen.id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END,
+                   'pending', '', false, %s, %s, %s
+            FROM ({contact_ids_sql}) AS chosen
+            WHERE true
+            ON CONFLICT (campaign_id, contact_id) DO NOTHING""",
+            [
+                campaign.id,
+                not campaign.template_b,
+                campaign.id,
+                campaign.split_percent_a,
+                added_via,
+                now,
+                now,
+                *params,
+            ],
+        )
+        return cursor.rowcount
+
+
+def add_contacts_by_id(*, campaign: Campaign, contact_ids: list[int]) -> int:
+    """Add these contacts to the audience; ids that name no contact are an error, not a skip."""
+    contact_ids = sorted(set(contact_ids))
+    if not contact_ids:
+        return 0
+    found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+    missing = [contact_id for contact_id in contact_ids if contact_id not in found]
+    if missing:
+        raise ValidationError({"contact_ids": f"No contact has id {', '.join(map(str, missing[:20]))}."})
+    return _add_contacts(campaign, Contact.objects.filter(pk__in=contact_ids), CampaignContact.AddedVia.IDS)
+
+
+def add_contacts_by_filter(*, campaign: Campaign, filters: dict[str, Any]) -> int:
+    """Add every contact matching city / zip_code / state / source / import to the audience."""
+    return _add_contacts(campaign, contact_filter(**filters), CampaignContact.AddedVia.FILTER)
+
+
+def _add_contacts(campaign: Campaign, contacts: QuerySet[Contact], added_via: str) -> int:
+    sql, params = contacts.order_by().values("id").query.sql_with_params()
+    return add_members(campaign=campaign, contact_ids_sql=sql, params=params, added_via=added_via)
+
+
+def approve_flagged_member(*, member: CampaignContact) -> CampaignContact:
+    """Staff reviewed a contact who had texted us before and allow the campaign text."""
+    updated = CampaignContact.objects.filter(pk=member.pk, status=CampaignContact.Status.FLAGGED).update(
+        status=CampaignContact.Status.PENDING, review_approved=True, ineligible_reason="", updated_at=timezone.now()
+    )
+    if not updated:
+        raise CampaignLocked("Only a flagged member can be approved.")
+    member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def retry_failed_member(*, member: CampaignContact, now: dt.datetime | None = None) -> CampaignContact:
+    """Staff try a member's failed text once more, deliberately. The failed send stays on record
+    (it used its day's limit, as OpenPhone counted it) and the member waits to be booked by the
+    campaign's next run, through every booking rule; a completed campaign reopens for them."""
+    now = now or timezone.now()
+    member = CampaignContact.objects.select_for_update().select_related("campaign", "contact").get(pk=member.pk)
+    campaign = Campaign.objects.select_for_update().get(pk=member.campaign_id)
+    sends = CampaignSend.objects.filter(campaign=campaign, contact_id=member.contact_id)
+    if (
+        member.status != CampaignContact.Status.INELIGIBLE
+        or not sends.exists()
+        or sends.exclude(status=SendStatus.FAILED).exists()
+    ):
+        raise CampaignLocked("Only a member whose text failed can be tried again.")
+    if campaign.status not in (Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.COMPLETED):
+        raise CampaignLocked(f"The campaign is {campaign.status}: it sends no more texts.")
+    if member.contact.is_opted_out:
+        raise CampaignLocked(f"{member.contact} opted out: they are not texted again.")
+    member.status = CampaignContact.Status.PENDING
+    member.ineligible_reason = ""
+    member.queued_for = None
+    member.retry_requested_at = now
+    member.save(update_fields=["status", "ineligible_reason", "queued_for", "retry_requested_at", "updated_at"])
+    if campaign.status == Campaign.Status.COMPLETED:
+        campaign.status = Campaign.Status.ACTIVE
+        campaign.save(update_fields=["status", "updated_at"])
+    return member
+
+
+# --- Lifecycle -----------------------------------------------------------------------------

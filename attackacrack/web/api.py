@@ -58,12 +58,6 @@ def paginated_response(
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
-
-
 class QueryValidationError(exceptions.ValidationError):
     """A bad query-string parameter: reported with ``loc`` starting at ``query``."""
 

@@ -29,6 +29,13 @@ def _suite_runs_on_postgresql(django_db_setup, django_db_blocker) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # Django's default hasher spends ~0.4 s a password by design; the suite makes hundreds of
+    # users. Sign-in, lockout and role behaviour are the same whatever the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _sms_outbox(settings) -> list[locmem.SentSMS]:
     """Tests never text anyone: texts land in an in-memory outbox, emptied per test."""
     settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"

@@ -10,10 +10,12 @@ from messaging import ratelimit
 
 
 def most_in_any_second(times: list[float]) -> int:
-    """Times are read just after each slot is granted, a few ms late at most: a window of 0.98 s
-    allows for that, and still catches a fixed window's 2N within milliseconds."""
+    """Times are read just after each slot is granted, late by however long the thread waited for
+    the CPU (over 100 ms seen on this 2-core machine under the whole suite). The limiter keeps N in
+    any 1.1 s window, so readings up to 200 ms late still hold N in any 0.9 s; a fixed window's 2N,
+    within milliseconds, is caught all the same."""
     times = sorted(times)
-    return max(sum(1 for later in times[i:] if later - at < 0.98) for i, at in enumerate(times))
+    return max(sum(1 for later in times[i:] if later - at < 0.9) for i, at in enumerate(times))
 
 
 def test_many_threads_never_get_more_than_the_limit_in_any_one_second(settings):

@@ -41,9 +41,9 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         # Through the service, as the API and the pages: it enforces what an active campaign
         # may not change.
-        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
         if change:
-            services.update_campaign(campaign=obj, **fields)
+            changed = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+            services.update_campaign(campaign=obj, **changed)
         else:
             fields = {name: value for name, value in form.cleaned_data.items() if name in services.EDITABLE_FIELDS}
             obj.pk = services.create_campaign(**fields, created_by=request.user).pk

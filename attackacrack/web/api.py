@@ -137,6 +137,24 @@ class ErrorSerializer(serializers.Serializer):
 COMMON_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
 
+def document_unsupported_media_type(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Schema hook: every operation that takes a body can answer 415 to a content type it does not parse.
+
+    DRF answers it before the view runs, so no view's ``responses`` lists it; this lists it once.
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"].setdefault(
+                    "415",
+                    {
+                        "description": "The request's content type is not one this endpoint reads",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result
+
+
 @cache  # one component per serializer, however many endpoints list it
 def page_of(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
     """The schema of a cursor-paginated list of ``serializer_class``: what paginated_response sends."""

@@ -57,6 +57,26 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
     assert set(patch["responses"]) >= {"200", "404", "409", "422"}
 
 
+def test_every_endpoint_that_reads_a_body_documents_the_415_it_answers_to_another_content_type(client, staff_user):
+    client.force_login(staff_user)
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    with_body = [
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert ("/api/import/csv", "post") in with_body
+    for path, method in with_body:
+        documented = schema["paths"][path][method]["responses"]["415"]
+        assert documented["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+    response = client.post("/api/import/csv", data=b"name,phone", content_type="text/csv")
+
+    assert response.status_code == 415
+    assert response.json()["detail"][0]["type"] == "unsupported_media_type"
+
+
 def test_docs_page_renders_its_script_from_a_file_as_the_content_security_policy_requires(client, staff_user):
     client.force_login(staff_user)
     response = client.get("/api/docs/")

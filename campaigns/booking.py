@@ -16,7 +16,23 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -180,7 +196,7 @@ class Eligibility:
     rule: str
     violated: Any  # an expression on a CampaignContact row
     status: str
-    reason: str
+    reason: str | Expression  # the text, or an expression on the row that gives it
 
 
 def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]:
@@ -201,9 +217,9 @@ def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]
         ),
         Eligibility(
             "mobile_number",
-            Exists(contact.filter(line_type=Contact.LineType.LANDLINE)),
+            Exists(contact.exclude(not_textable_reason="")),
             CampaignContact.Status.INELIGIBLE,
-            "Not a mobile number (landline)",
+            Subquery(contact.values("not_textable_reason")[:1], output_field=CharField()),
         ),
     ]
     if campaign.frequency_cap_days:
@@ -262,7 +278,10 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
         ),
         default=F("status"),
     )
-    new_reason = Case(*[When(condition, then=Value(reason)) for condition, _, reason in rules], default=Value(""))
+    new_reason = Case(
+        *[When(condition, then=Value(reason) if isinstance(reason, str) else reason) for condition, _, reason in rules],
+        default=Value(""),
+    )
     # A member with a send in this campaign was decided for good (texted, refused, cancelled):
     # deciding again would book them a second time. Only a failed text staff chose to try again
     # leaves the member to be decided afresh.

@@ -129,7 +129,7 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     Rule("not_opted_out", "the contact has not opted out", at_booking=True, at_dispatch=True, in_conversation=True),
-    Rule("mobile_number", "the number is no known landline", at_booking=True, at_dispatch=True, in_conversation=True),
+    Rule("mobile_number", "a number we can text", at_booking=True, at_dispatch=True, in_conversation=True),
     Rule("consent_clear", "no text of theirs that may be an opt-out is waiting", at_booking=True, at_dispatch=True),
     Rule("frequency_cap", "no other campaign texted them lately", at_booking=True, at_dispatch=False),
     Rule("prior_contact_policy", "never texted us, or staff approved", at_booking=True, at_dispatch=False),

@@ -5,8 +5,12 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Substr
+from django.db.models.lookups import In
 from django.utils.functional import cached_property
+
+from contacts import phones
 
 
 def validate_time_zones(value: str) -> None:
@@ -72,6 +76,8 @@ class ContactImport(models.Model):
     properties_updated = models.PositiveIntegerField(default=0)
     properties_unchanged = models.PositiveIntegerField(default=0)
     added_to_campaign = models.PositiveIntegerField(default=0)
+    # Contacts of the file whose number the business cannot text (kept, never booked).
+    not_textable = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -163,6 +169,28 @@ class Contact(models.Model):
     zip_code = models.CharField(max_length=10, blank=True)
     source = models.CharField(max_length=50, blank=True, help_text="Where the contact came from")
     line_type = models.CharField(max_length=10, choices=LineType.choices, default=LineType.UNKNOWN)
+    # Computed by the database from the phone and its line type, so every way a contact is stored
+    # (an import's SQL included) gets it: why the business's US number cannot text it, or "".
+    not_textable_reason = models.GeneratedField(
+        expression=Case(
+            When(line_type="landline", then=Value(phones.NOT_TEXTABLE_LANDLINE)),
+            When(~Q(phone__startswith="+1"), then=Value(phones.NOT_TEXTABLE_OUTSIDE_US)),
+            When(
+                In(Substr("phone", 3, 3), list(phones.TOLL_FREE_AREA_CODES)),
+                then=Value(phones.NOT_TEXTABLE_TOLL_FREE),
+            ),
+            *(
+                When(
+                    In(Substr("phone", 3, 3), list(codes)),
+                    then=Value(f"{phones.NOT_TEXTABLE_OUTSIDE_US} ({where})"),
+                )
+                for where, codes in phones.NON_US_AREA_CODES.items()
+            ),
+            default=Value(""),
+        ),
+        output_field=models.CharField(max_length=100),
+        db_persist=True,
+    )
     time_zone = models.CharField(
         max_length=128,
         blank=True,
@@ -219,6 +247,10 @@ class Contact(models.Model):
     @property
     def is_opted_out(self) -> bool:
         return self.opted_out_at is not None
+
+    @property
+    def phone_display(self) -> str:
+        return phones.format_phone(self.phone)
 
 
 class OptOutEvent(models.Model):

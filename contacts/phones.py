@@ -191,3 +191,35 @@ def _nanp_prefix_is_valid(prefix: str) -> bool:
     if _valid_us_number is not None and _valid_us_number(digits):
         return True
     return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=int(digits)))
+
+
+# --- Who can receive a text from the business's US number ---------------------------------
+# A registered (10DLC) US number texts US numbers. +1 also covers Canada and the Caribbean
+# countries, which it does not reach; US territories (PR, VI, GU, MP, AS) are domestic. Written
+# out rather than derived at run time so the database can compute it (Contact.not_textable_reason);
+# tests/contacts/test_phones.py checks the tables against phonenumbers' metadata.
+NON_US_AREA_CODES: dict[str, tuple[str, ...]] = {
+    "Canada": (
+        "204", "226", "236", "249", "250", "257", "263", "273", "289", "306", "343", "354", "365", "367", "368",
+        "382", "403", "416", "418", "428", "431", "437", "438", "450", "468", "474", "506", "514", "519", "548",
+        "579", "581", "584", "587", "600", "604", "613", "622", "633", "639", "647", "672", "683", "705", "709",
+        "742", "753", "778", "780", "782", "807", "819", "825", "867", "873", "879", "902", "905", "942",
+    ),
+    "the Caribbean or Bermuda": (
+        "242", "246", "264", "268", "284", "345", "441", "473", "649", "658", "664", "721", "758", "767", "784",
+        "809", "829", "849", "868", "869", "876",
+    ),
+}  # fmt: skip
+TOLL_FREE_AREA_CODES = ("800", "833", "844", "855", "866", "877", "888")
+US_TERRITORIES = frozenset({"PR", "VI", "GU", "MP", "AS"})
+
+NOT_TEXTABLE_LANDLINE = "Not a mobile number (landline)"
+NOT_TEXTABLE_TOLL_FREE = "A toll-free number, which a business number cannot text"
+NOT_TEXTABLE_OUTSIDE_US = "Not a US number"
+
+
+def format_phone(phone: str) -> str:
+    """How a stored number is shown: (617) 555-0123 for a North American number, else as stored."""
+    if len(phone) == 12 and phone.startswith("+1"):
+        return f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"
+    return phone

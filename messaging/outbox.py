@@ -198,7 +198,7 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
     late_after = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
     evaluated = {
         "not_opted_out": not send.contact.is_opted_out,
-        "mobile_number": send.contact.line_type != Contact.LineType.LANDLINE,
+        "mobile_number": not send.contact.not_textable_reason,
         "campaign_active": send.campaign.status == Campaign.Status.ACTIVE,
         "business_window": calendar.is_open(now),
         "recipient_window": compliance.may_send_at(calendar, now, recipient),
@@ -214,7 +214,7 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
 # What a staff or automatic text is refused for, by the rule of the table it fails.
 CONVERSATION_REFUSALS = {
     "not_opted_out": "the contact opted out",
-    "mobile_number": "the number is a landline, which cannot receive texts",
+    "mobile_number": "the number cannot receive texts: {reason}",
 }
 
 
@@ -224,7 +224,7 @@ def conversation_checks(contact: Contact, kind: str) -> dict[str, bool]:
     us receives texts, whatever a list said of its line."""
     evaluated = {
         "not_opted_out": not contact.is_opted_out or kind == Message.Kind.OPT_OUT_CONFIRMATION,
-        "mobile_number": contact.line_type != Contact.LineType.LANDLINE
+        "mobile_number": not contact.not_textable_reason
         or contact.messages.filter(direction=Message.Direction.INBOUND).exists(),
     }
     return {name: bool(evaluated[name]) for name in compliance.CONVERSATION_RULES}
@@ -233,7 +233,8 @@ def conversation_checks(contact: Contact, kind: str) -> dict[str, bool]:
 def conversation_refusal(contact: Contact, kind: str) -> str:
     """Why this staff or automatic text may not go, or "" when it may."""
     failed = [name for name, passed in conversation_checks(contact, kind).items() if not passed]
-    return "; ".join(CONVERSATION_REFUSALS[name] for name in failed)
+    reason = contact.not_textable_reason[:1].lower() + contact.not_textable_reason[1:]
+    return "; ".join(CONVERSATION_REFUSALS[name].format(reason=reason) for name in failed)
 
 
 def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:

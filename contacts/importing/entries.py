@@ -84,12 +84,19 @@ def _display_word(word: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def split_name(full_name: str) -> tuple[str, str]:
-    """A person's 'FIRST LAST' → (first, last); a trust or company name stays whole, as last name."""
+    """A person's name → (first, last): 'FIRST LAST', and 'Last, First' or 'LAST,FIRST M' (the
+    comma puts the family name first). A trust or company name stays whole, as last name."""
     words = full_name.split()
     if not words:
         return "", ""
     if BUSINESS_WORDS & {w.upper().strip(".,") for w in words}:
         return "", display_name(full_name)[:100]
+    if "," in full_name:
+        last, _, first = full_name.partition(",")
+        given = first.replace(",", " ").split()
+        if len(given) > 1 and len(given[-1].strip(".")) == 1:
+            given = given[:-1]  # 'MARY K': the middle initial is not what she is called
+        return display_name(" ".join(given))[:100], display_name(last.strip())[:100]
     return display_name(words[0])[:100], display_name(" ".join(words[1:]))[:100]
 
 

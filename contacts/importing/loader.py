@@ -76,6 +76,7 @@ class MergeCounts:
     properties_created: int = 0
     properties_updated: int = 0
     properties_unchanged: int = 0
+    not_textable: int = 0
 
 
 class CountMismatch(RuntimeError):
@@ -352,6 +353,11 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
         raise CountMismatch(
             f"contacts: {distinct_phones} distinct phones, {existing} existing, {counts.contacts_created} created"
         )
+    counts.not_textable = _scalar(
+        cursor,
+        """SELECT COUNT(*) FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone
+           WHERE c.not_textable_reason <> ''""",
+    )
 
 
 def _link(cursor, import_id: int, now) -> None:

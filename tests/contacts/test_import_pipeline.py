@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from freezegun import freeze_time
 
 from campaigns.models import CampaignContact
 from contacts.importing import BadFile, pipeline
@@ -391,3 +392,40 @@ def test_a_newer_export_updates_the_houses_that_changed_and_only_those():
 
     assert (report.properties_created, report.properties_updated, report.properties_unchanged) == (0, 1, 4)
     assert Property.objects.get(apn="RAND-000002-B").estimated_value == 725000
+
+
+def test_numbers_the_business_cannot_text_are_kept_marked_counted_and_never_booked(settings):
+    settings.OPENPHONE_FROM_NUMBER = "+16175550100"
+    campaign = CampaignFactory()
+    csv = (
+        b"Name,Phone,City\n"
+        b'"Sullivan, Mary",617-555-0101,Quincy\n'
+        b"Toll Free,888-555-0102,Quincy\n"
+        b"Maple Leaf,416-555-0103,Toronto\n"
+        b"Over There,+44 7911 123456,London\n"
+    )
+    report = run_import(csv, campaign=campaign)
+
+    assert (report.contacts_created, report.not_textable, report.added_to_campaign) == (4, 3, 4)
+    stored = dict(Contact.objects.values_list("phone", "not_textable_reason"))
+    assert stored == {
+        "+16175550101": "",
+        "+18885550102": "A toll-free number, which a business number cannot text",
+        "+14165550103": "Not a US number (Canada)",
+        "+447911123456": "Not a US number",
+    }
+    mary = Contact.objects.get(phone="+16175550101")
+    assert (mary.first_name, mary.last_name) == ("Mary", "Sullivan")
+
+    from campaigns import services
+
+    with freeze_time("2026-12-07 15:00:00"):  # a Monday, 10:00 in Boston
+        services.start_campaign(campaign=campaign)
+
+    assert set(campaign.sends.values_list("contact__phone", flat=True)) == {"+16175550101"}
+    kept_out = dict(
+        campaign.memberships.filter(status=CampaignContact.Status.INELIGIBLE).values_list(
+            "contact__phone", "ineligible_reason"
+        )
+    )
+    assert kept_out == {phone: reason for phone, reason in stored.items() if reason}

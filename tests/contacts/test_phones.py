@@ -80,3 +80,49 @@ def test_us_numbers_are_judged_without_a_full_phonenumbers_parse():
 )
 def test_examples(raw, expected):
     assert normalize_phone(raw) == expected
+
+
+def region_of_area_code(area_code: str) -> str | None:
+    return phonenumbers.region_code_for_number(phonenumbers.parse(f"+1{area_code}5550123"))
+
+
+def test_the_area_code_tables_are_phonenumbers_own():
+    # Every +1 area code outside the US and its territories is listed, and nothing else is.
+    outside = {
+        str(code)
+        for code in range(200, 1000)
+        if region_of_area_code(str(code)) not in (None, "US", *phones.US_TERRITORIES)
+    }
+    assert {code for codes in phones.NON_US_AREA_CODES.values() for code in codes} == outside
+    toll_free = {
+        str(code)
+        for code in range(200, 1000)
+        if phonenumbers.number_type(phonenumbers.parse(f"+1{code}5550123")) == phonenumbers.PhoneNumberType.TOLL_FREE
+    }
+    assert set(phones.TOLL_FREE_AREA_CODES) == toll_free
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("phone", "line_type", "reason"),
+    [
+        ("+16175550123", "mobile", ""),
+        ("+17875550123", "unknown", ""),  # Puerto Rico is domestic
+        ("+16175550123", "landline", "Not a mobile number (landline)"),
+        ("+18885550123", "unknown", "A toll-free number, which a business number cannot text"),
+        ("+14165550123", "mobile", "Not a US number (Canada)"),
+        ("+18765550123", "mobile", "Not a US number (the Caribbean or Bermuda)"),
+        ("+447911123456", "mobile", "Not a US number"),
+    ],
+)
+def test_the_database_marks_each_number_the_business_cannot_text(phone, line_type, reason):
+    from contacts.models import Contact
+
+    contact = Contact.objects.create(phone=phone, line_type=line_type)
+
+    assert Contact.objects.get(pk=contact.pk).not_textable_reason == reason
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("+16175550123", "(617) 555-0123"), ("+447911123456", "+447911123456")])
+def test_numbers_are_shown_the_way_people_write_them(stored, shown):
+    assert phones.format_phone(stored) == shown

@@ -280,7 +280,7 @@ def test_the_conversation_rules_are_checked_again_as_the_text_goes():
     message.refresh_from_db()
     assert (message.status, message.error) == (
         "failed",
-        "Not sent: the number is a landline, which cannot receive texts",
+        "Not sent: the number cannot receive texts: not a mobile number (landline)",
     )
     assert compliance.CONVERSATION_RULES == ("not_opted_out", "mobile_number")
 

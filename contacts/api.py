@@ -20,7 +20,7 @@ from attackacrack.web.api import (
 )
 from campaigns.models import Campaign
 from contacts import services
-from contacts.csv_export import csv_download, rejected_rows_download
+from contacts.csv_export import contacts_download, rejected_rows_download
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, validate_time_zones
 from contacts.phones import normalize_phone
@@ -44,6 +44,9 @@ class PhoneNumberField(serializers.CharField):
 
 class ContactOutputSerializer(serializers.ModelSerializer):
     opted_out = serializers.BooleanField(source="is_opted_out", read_only=True)
+    not_textable_reason = serializers.SerializerMethodField(
+        help_text="Why the business's number cannot text this contact (landline, toll-free, not US), or empty"
+    )
 
     class Meta:
         model = Contact
@@ -59,6 +62,7 @@ class ContactOutputSerializer(serializers.ModelSerializer):
             "zip_code",
             "source",
             "line_type",
+            "not_textable_reason",
             "time_zone",
             "time_zone_source",
             "opted_out",
@@ -67,6 +71,11 @@ class ContactOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_not_textable_reason(self, contact: Contact) -> str:
+        # The database computes it when the contact is stored; an unsaved one (a preview's sample
+        # reader) has not been judged.
+        return contact.not_textable_reason if contact.pk else ""
 
 
 class ContactInputSerializer(serializers.Serializer):
@@ -143,13 +152,8 @@ class ContactExportApi(APIView):
     def get(self, request: Request):
         roles.require(request.user, "contacts.export_contact")
         filters = validate_query(ContactQuerySerializer, request)
-        fields = [f for f in ContactOutputSerializer.Meta.fields if f != "opted_out"]
         contacts = contact_search(query=filters.get("q", ""), opted_out=filters["opted_out"]).order_by("id")
-        return csv_download(
-            file_name="contacts.csv",
-            header=fields,
-            rows=contacts.values_list(*fields).iterator(chunk_size=2000),
-        )
+        return contacts_download(contacts)
 
 
 class ContactDetailApi(APIView):

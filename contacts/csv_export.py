@@ -3,9 +3,17 @@
 import csv
 from collections.abc import Iterable, Iterator
 
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from contacts.models import ContactImport
+from contacts.models import Contact, ContactImport
+
+# The columns of a contacts export, the API's and the pages' alike.
+CONTACT_EXPORT_FIELDS = [
+    "id", "phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source",
+    "line_type", "not_textable_reason", "time_zone", "time_zone_source", "opted_out_at", "opt_out_reason",
+    "created_at", "updated_at",
+]  # fmt: skip
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -41,4 +49,13 @@ def rejected_rows_download(contact_import: ContactImport) -> StreamingHttpRespon
         file_name=f"import-{contact_import.id}-rejected-rows.csv",
         header=["line_number", "reason", "row"],
         rows=contact_import.rejections.values_list("line_number", "reason", "raw").iterator(chunk_size=2000),
+    )
+
+
+def contacts_download(contacts: QuerySet[Contact]) -> StreamingHttpResponse:
+    """Every contact of ``contacts``, streamed as a CSV."""
+    return csv_download(
+        file_name="contacts.csv",
+        header=CONTACT_EXPORT_FIELDS,
+        rows=contacts.values_list(*CONTACT_EXPORT_FIELDS).iterator(chunk_size=2000),
     )

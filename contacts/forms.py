@@ -3,17 +3,22 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from campaigns.models import Campaign
 from contacts.importing import pipeline
-from contacts.models import ContactImport
+from contacts.models import Contact, ContactImport
+from contacts.phones import format_phone, normalize_phone
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(help_text="A PropertyRadar export or any contact CSV with a phone column")
+    file = forms.FileField(label="CSV file", help_text="A PropertyRadar export or any contact CSV with a phone column")
     campaign = forms.ModelChoiceField(
         queryset=Campaign.objects.exclude(status__in=Campaign.CLOSED_STATUSES),
         required=False,
+        label="Add them to a campaign",
+        empty_label="No campaign",
         help_text="Also add the imported contacts to this campaign's audience",
     )
-    format = forms.ChoiceField(choices=[("", "Detect from the header"), *ContactImport.Format.choices], required=False)
+    format = forms.ChoiceField(
+        choices=[("", "Detect from the header"), *ContactImport.Format.choices], required=False, label="File format"
+    )
 
     def import_file(self, *, created_by: AbstractBaseUser) -> ContactImport:
         """Import the uploaded file (the page and the admin both); BadFile / ImportFailed as the service."""
@@ -25,3 +30,40 @@ class ImportUploadForm(forms.Form):
             campaign=self.cleaned_data["campaign"],
             format=self.cleaned_data["format"] or None,
         )
+
+
+class ContactForm(forms.ModelForm):
+    """Add or change a contact by hand; the service sets what follows from it (the time zone)."""
+
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "phone", "email", "address", "city", "state", "zip_code", "line_type"]
+        labels = {"zip_code": "ZIP", "line_type": "Kind of line", "phone": "Mobile phone"}
+        help_texts = {
+            "phone": "Any usual way of writing it: (617) 555-0123, 617-555-0123, +1 617 555 0123",
+            "line_type": "A landline is never sent a campaign text.",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["phone"] = format_phone(self.instance.phone)
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"].strip()
+        normalized = normalize_phone(value)
+        if normalized is None:
+            raise forms.ValidationError(f"{value!r} is not a phone number we can read.")
+        return normalized
+
+    def clean_state(self) -> str:
+        return self.cleaned_data["state"].strip().upper()
+
+    def changes(self) -> dict:
+        """The fields the person changed, as the service takes them."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.Meta.fields}
+
+    def _post_clean(self) -> None:
+        # The service validates and saves (its own rules, its duplicate-phone check); the form only
+        # reads and normalises what was typed.
+        pass

@@ -229,7 +229,7 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.full_name} <{self.phone}>" if self.full_name else self.phone
+        return f"{self.full_name} · {self.phone_display}" if self.full_name else self.phone_display
 
     @property
     def full_name(self) -> str:

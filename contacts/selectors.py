@@ -2,12 +2,13 @@
 
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from contacts.models import Contact
+from contacts.models import Contact, PropertyContact
 
 # "617-555-0123", "(617) 555 0123", "+1 617..." : a query made only of phone characters.
 PHONE_QUERY = re.compile(r"^[\d\s().+-]+$")
+ZIP_QUERY = re.compile(r"^\d{5}(-\d{0,4})?$")
 
 
 def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySet[Contact]:
@@ -20,29 +21,51 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
         return contacts
     digits = re.sub(r"\D", "", query)
     if PHONE_QUERY.match(query) and len(digits) >= 3:
-        return contacts.filter(phone__contains=digits)
+        # Digits are part of a phone number, or a ZIP (02169 is both a ZIP and phone digits).
+        by_zip = Q()
+        if ZIP_QUERY.match(query):
+            by_zip = Q(zip_code__startswith=query) | Exists(
+                PropertyContact.objects.filter(contact_id=OuterRef("pk"), property__zip_code__startswith=query)
+            )
+        return contacts.filter(Q(phone__contains=digits) | by_zip)
     condition = Q()
     for word in query.split():
+        # Every word is found somewhere: a name, the email, the address, city or ZIP the contact
+        # page shows (the contact's own or a house's).
         condition &= (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(email__icontains=word)
+            | Q(address__icontains=word)
             | Q(city__icontains=word)
+            | Q(zip_code__startswith=word)
+            | Exists(
+                PropertyContact.objects.filter(contact_id=OuterRef("pk")).filter(
+                    Q(property__address__icontains=word)
+                    | Q(property__city__icontains=word)
+                    | Q(property__zip_code__startswith=word)
+                )
+            )
         )
     return contacts.filter(condition)
 
 
 def contact_filter(
     *,
+    query: str = "",
     city: str = "",
     zip_code: str = "",
     state: str = "",
     source: str = "",
     import_id: int | None = None,
     opted_out: bool | None = None,
+    has_texted_us: bool | None = None,
 ) -> QuerySet[Contact]:
-    """Contacts matching every given criterion (an audience filter); exact, case-insensitive text."""
-    contacts = Contact.objects.order_by()
+    """Contacts matching every given criterion (an audience filter): a free-text ``query`` as the
+    search box reads it, and exact, case-insensitive city, ZIP, state and source."""
+    from messaging.models import Message  # messaging's models import these: read here
+
+    contacts = contact_search(query=query).order_by() if query else Contact.objects.order_by()
     if city:
         contacts = contacts.filter(city__iexact=city.strip())
     if zip_code:
@@ -55,4 +78,7 @@ def contact_filter(
         contacts = contacts.filter(source_import_id=import_id)
     if opted_out is not None:
         contacts = contacts.filter(opted_out_at__isnull=not opted_out)
+    if has_texted_us is not None:
+        texted = Exists(Message.objects.filter(contact_id=OuterRef("pk"), direction=Message.Direction.INBOUND))
+        contacts = contacts.filter(texted if has_texted_us else ~texted)
     return contacts

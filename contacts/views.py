@@ -1,12 +1,16 @@
 """Contact pages for staff: search, one contact with its house and conversation, CSV import."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from attackacrack import roles
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import staff_page
-from contacts.forms import ImportUploadForm
+from contacts import services
+from contacts.csv_export import contacts_download
+from contacts.forms import ContactForm, ImportUploadForm
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, PropertyContact
 from contacts.selectors import contact_search
@@ -31,8 +35,41 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "contacts": page[:PER_PAGE],
             "next_after": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
+            "may_export": request.user.has_perm("contacts.export_contact"),
         },
     )
+
+
+@staff_page
+def contact_export(request: HttpRequest) -> HttpResponse:
+    """The contacts the search box finds, as a CSV (the owner's right: every name and number)."""
+    roles.require(request.user, "contacts.export_contact")
+    return contacts_download(contact_search(query=request.GET.get("q", "")).order_by("id"))
+
+
+@staff_page
+def contact_form(request: HttpRequest, contact_id: int | None = None) -> HttpResponse:
+    """Add a contact, or change one; the contacts service does the saving and its checks."""
+    contact = get_object_or_404(Contact, pk=contact_id) if contact_id else None
+    form = ContactForm(request.POST or None, instance=contact)
+    duplicate_of = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if contact is None:
+                contact = services.create_contact(**{name: form.cleaned_data[name] for name in form.Meta.fields})
+            else:
+                contact = services.update_contact(contact=contact, **form.changes())
+        except services.DuplicatePhone as error:
+            form.add_error("phone", str(error))
+            duplicate_of = error.existing_id
+        except ValidationError as error:
+            form.add_error(None, error)
+        except ApplicationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{contact} saved.")
+            return redirect("contacts:detail", contact.pk)
+    return render(request, "contacts/form.html", {"form": form, "contact": contact, "duplicate_of": duplicate_of})
 
 
 @staff_page

@@ -57,6 +57,14 @@ class Arm:
     def interval(self, count: int) -> tuple[float, float] | None:
         return wilson_interval(count, self.sent)
 
+    @property
+    def interested_rate(self) -> float | None:
+        return self.rate(self.interested)
+
+    @property
+    def opted_out_rate(self) -> float | None:
+        return self.rate(self.opted_out)
+
 
 @dataclass(frozen=True)
 class Verdict:

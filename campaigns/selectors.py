@@ -6,14 +6,17 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.timezone import localtime
 
 from campaigns import texts
+from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
 from contacts.models import Contact, Property, PropertyContact
+from contacts.phones import format_phone
 from contacts.timezones import recipient_state
 from messaging.models import Message
 
@@ -21,6 +24,86 @@ from messaging.models import Message
 def daily_limit_per_day(campaign: Campaign) -> int:
     """Texts the campaign may book on one business day: its own limit within the number's."""
     return min(campaign.daily_limit, settings.SMS_DAILY_LIMIT_PER_NUMBER)
+
+
+@dataclass(frozen=True)
+class DailyLimit:
+    """What a campaign can really send in a day, and why, for the pages."""
+
+    campaign_limit: int  # the campaign's own setting
+    number: str  # the number it sends from ("" when none is set)
+    number_limit: int  # what one number may send in a day (SMS_DAILY_LIMIT_PER_NUMBER)
+    used_by_others_today: int  # today's texts other campaigns booked on the same number
+    per_day: int  # min(own, the number's)
+    today: int  # what is left for it today
+
+    @property
+    def number_display(self) -> str:
+        return format_phone(self.number)
+
+    @property
+    def capped_by_number(self) -> bool:
+        return self.campaign_limit > self.number_limit
+
+
+def daily_limit(campaign: Campaign, *, today: dt.date) -> DailyLimit:
+    number = campaign.from_number or settings.OPENPHONE_FROM_NUMBER
+    booked = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(
+        status=CampaignSend.Status.CANCELLED
+    )
+    by_others = booked.exclude(campaign_id=campaign.pk).count() if number else 0
+    own = booked.filter(campaign_id=campaign.pk).count() if number and campaign.pk else 0
+    number_limit = settings.SMS_DAILY_LIMIT_PER_NUMBER
+    return DailyLimit(
+        campaign_limit=campaign.daily_limit,
+        number=number,
+        number_limit=number_limit,
+        used_by_others_today=by_others,
+        per_day=min(campaign.daily_limit, number_limit),
+        today=max(0, min(campaign.daily_limit - own, number_limit - by_others - own)),
+    )
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """What starting a campaign at a moment will do, in the words the confirmation uses."""
+
+    starts_at: dt.datetime
+    first_day: dt.date
+    first_opening: dt.datetime
+    number: str
+    textable: int  # members who can be texted as things stand (the run decides again)
+    not_textable: int  # opted out, or a number the business cannot text
+    first_day_texts: int
+    rest: int
+    rest_days: int  # business days after the first the rest take, at the daily limit
+
+    @property
+    def number_display(self) -> str:
+        return format_phone(self.number)
+
+
+def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: BusinessCalendar) -> LaunchPlan:
+    opening = calendar.next_opening(starts_at)
+    first_day = calendar.local_date(opening)
+    limit = daily_limit(campaign, today=first_day)
+    waiting = campaign.memberships.filter(
+        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.FLAGGED]
+    )
+    textable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_reason="").count()
+    first_day_texts = min(textable, limit.today)
+    rest = textable - first_day_texts
+    return LaunchPlan(
+        starts_at=starts_at,
+        first_day=first_day,
+        first_opening=opening,
+        number=limit.number,
+        textable=textable,
+        not_textable=waiting.count() - textable,
+        first_day_texts=first_day_texts,
+        rest=rest,
+        rest_days=math.ceil(rest / limit.per_day) if limit.per_day else 0,
+    )
 
 
 def is_first_text_to(contact: Contact) -> bool:
@@ -72,6 +155,89 @@ def preview_reader(campaign: Campaign | None) -> Reader:
     """Whom a campaign's previews are written for: its audience's first member, else the sample."""
     member = campaign.memberships.select_related("contact").order_by("id").first() if campaign else None
     return Reader.of(member.contact) if member else SAMPLE_READER
+
+
+@dataclass(frozen=True)
+class PreviewedMember:
+    """One audience member a preview is written for, with the members before and after it."""
+
+    member: CampaignContact
+    reader: Reader
+    position: int  # 1-based, in the order members were added
+    count: int
+    previous_id: int | None
+    next_id: int | None
+
+
+def previewed_member(campaign: Campaign, member_id: int | None = None) -> PreviewedMember | None:
+    """The member ``member_id`` (else the first), to step through the audience a text at a time."""
+    members = campaign.memberships.order_by("id")
+    member = members.select_related("contact").filter(pk=member_id).first() if member_id else None
+    member = member or members.select_related("contact").first()
+    if member is None:
+        return None
+    before = members.filter(id__lt=member.pk)
+    previous = before.order_by("-id").values_list("id", flat=True).first()
+    following = members.filter(id__gt=member.pk).values_list("id", flat=True).first()
+    return PreviewedMember(
+        member=member,
+        reader=Reader.of(member.contact),
+        position=before.count() + 1,
+        count=members.count(),
+        previous_id=previous,
+        next_id=following,
+    )
+
+
+@dataclass(frozen=True)
+class MissingValue:
+    """Members whose text lacks a token's value, and what they read in its place."""
+
+    token: str
+    members: int
+    fallback: str
+    example: "TextPreview | None"  # the text one of them gets
+
+
+def _has_value(token: str) -> Q:
+    """The members who have a value for ``token`` (see texts.contact_values): an expression on
+    memberships annotated with their home's city, address and year."""
+    contact_field = {"name": "first_name", "first_name": "first_name", "last_name": "last_name"}
+    if token in contact_field:
+        return ~Q(**{f"contact__{contact_field[token]}": ""})
+    if token == "year_built":
+        return Q(home_year_built__isnull=False) & ~Q(home_year_built=0)
+    return ~Q(**{f"contact__{token}": ""}) | ~Q(**{f"home_{token}": ""})
+
+
+def missing_values(campaign: Campaign) -> list[MissingValue]:
+    """For each token the campaign's templates use, how many members lack its value (by the same
+    rule the text is written with), and the text one of them gets instead."""
+    tokens: dict[str, str] = {}
+    for template in filter(None, [campaign.template_a, campaign.template_b]):
+        for piece in texts.parse_template(template):
+            if isinstance(piece, texts.Token):
+                tokens.setdefault(piece.name, piece.fallback)
+    if not tokens:
+        return []
+    home = Property.objects.filter(property_contacts__contact_id=OuterRef("contact_id")).order_by(
+        *[f"property_contacts__{field}" for field in PropertyContact.HOME_FIRST]
+    )
+    members = campaign.memberships.annotate(
+        home_city=Coalesce(Subquery(home.values("city")[:1]), Value("")),
+        home_address=Coalesce(Subquery(home.values("address")[:1]), Value("")),
+        home_year_built=Subquery(home.values("year_built")[:1]),
+    )
+    counts = members.aggregate(**{token: Count("id", filter=~_has_value(token)) for token in tokens})
+    missing = []
+    for token, fallback in tokens.items():
+        if not counts[token]:
+            continue
+        example = members.filter(~_has_value(token)).select_related("contact").order_by("id").first()
+        previews = text_previews(campaign=campaign, reader=Reader.of(example.contact)) if example else []
+        theirs = next((preview for preview in previews if preview.variant == example.variant), None)
+        missing.append(MissingValue(token=token, members=counts[token], fallback=fallback, example=theirs))
+    return missing
 
 
 @dataclass(frozen=True)
@@ -163,7 +329,46 @@ def waiting_members(campaign: Campaign) -> list[Waiting]:
     ]
 
 
-# --- A/B results --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AudienceAddition:
+    """What adding the contacts a filter selects would do, before it is done."""
+
+    matching: int  # contacts the filter selects
+    already: int  # of them, already in the audience
+    opted_out: int  # of the rest, opted out: never added
+    to_add: int
+    texted_us: int  # of those added, contacts who have texted us (reviewed or skipped, by the policy)
+    not_textable: list[tuple[str, int]]  # of those added, numbers the business cannot text, by reason
+
+
+def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
+    """Counts for adding ``contact_filter(**filters)`` to the audience (opted-out contacts are left out)."""
+    from contacts.selectors import contact_filter
+
+    matching = contact_filter(**filters)
+    members = campaign.memberships.values("contact_id")
+    already = matching.filter(pk__in=members).count()
+    new = matching.exclude(pk__in=members)
+    opted_out = new.filter(opted_out_at__isnull=False).count()
+    added = new.filter(opted_out_at__isnull=True)
+    reasons = (
+        added.exclude(not_textable_reason="")
+        .values("not_textable_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "not_textable_reason")
+    )
+    inbound = Message.objects.filter(contact_id=OuterRef("pk"), direction=Message.Direction.INBOUND)
+    return AudienceAddition(
+        matching=matching.count(),
+        already=already,
+        opted_out=opted_out,
+        to_add=added.count(),
+        texted_us=added.filter(Exists(inbound)).count(),
+        not_textable=[(row["not_textable_reason"], row["n"]) for row in reasons],
+    )
+
+
+# --- What is due ----------------------------------------------------------------------------
 
 
 def due_sends(*, now: dt.datetime) -> QuerySet[CampaignSend]:
@@ -184,9 +389,14 @@ def due_sends(*, now: dt.datetime) -> QuerySet[CampaignSend]:
 @dataclass(frozen=True)
 class NumberUsage:
     number: str
-    booked: int  # sends counting against today's limit
-    sent: int
+    booked: int  # sends counting against today's limit, whether they went out yet or not
+    sent: int  # handed to OpenPhone
+    delivered: int  # OpenPhone reported them delivered
     limit: int
+
+    @property
+    def number_display(self) -> str:
+        return format_phone(self.number)
 
 
 def todays_usage(*, today: dt.date) -> list[NumberUsage]:
@@ -195,19 +405,25 @@ def todays_usage(*, today: dt.date) -> list[NumberUsage]:
         CampaignSend.objects.filter(business_date=today)
         .exclude(status=CampaignSend.Status.CANCELLED)
         .values("from_number")
-        .annotate(booked=Count("id"), sent=Count("id", filter=Q(status=CampaignSend.Status.SENT)))
+        .annotate(
+            booked=Count("id"),
+            sent=Count("id", filter=Q(status=CampaignSend.Status.SENT)),
+            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+        )
         .order_by("from_number")
     )
-    usage = [
-        NumberUsage(row["from_number"], row["booked"], row["sent"], settings.SMS_DAILY_LIMIT_PER_NUMBER) for row in rows
-    ]
+    limit = settings.SMS_DAILY_LIMIT_PER_NUMBER
+    usage = [NumberUsage(row["from_number"], row["booked"], row["sent"], row["delivered"], limit) for row in rows]
     if not usage and settings.OPENPHONE_FROM_NUMBER:
-        usage = [NumberUsage(settings.OPENPHONE_FROM_NUMBER, 0, 0, settings.SMS_DAILY_LIMIT_PER_NUMBER)]
+        usage = [NumberUsage(settings.OPENPHONE_FROM_NUMBER, 0, 0, 0, limit)]
     return usage
 
 
 def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit: int = 10) -> QuerySet[CampaignSend]:
-    sends = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED, scheduled_for__gte=now)
+    """Booked texts that will go out: a paused campaign's wait, and are not upcoming."""
+    sends = CampaignSend.objects.filter(
+        status=CampaignSend.Status.QUEUED, scheduled_for__gte=now, campaign__status=Campaign.Status.ACTIVE
+    )
     if campaign is not None:
         sends = sends.filter(campaign=campaign)
     return sends.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
@@ -218,9 +434,11 @@ class CampaignProgress:
     campaign: Campaign
     audience: int
     sent: int
+    delivered: int
     booked: int
     waiting: int
     ineligible: int
+    flagged: int
 
     @property
     def percent_sent(self) -> int:
@@ -228,7 +446,8 @@ class CampaignProgress:
 
 
 def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
-    """Audience, sent, booked, waiting and ineligible for each campaign, in two grouped queries."""
+    """Audience, sent, delivered, booked, waiting, ineligible and flagged for each campaign, in three
+    grouped queries."""
     ids = [campaign.pk for campaign in campaigns]
     members = {
         (row["campaign_id"], row["status"]): row["n"]
@@ -244,6 +463,13 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
         .annotate(n=Count("id"))
         .order_by()
     }
+    delivered = dict(
+        CampaignSend.objects.filter(campaign_id__in=ids, delivered_at__isnull=False)
+        .values("campaign_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("campaign_id", "n")
+    )
 
     def total(table: dict, campaign_id: int, *statuses: str) -> int:
         return sum(table.get((campaign_id, status), 0) for status in statuses)
@@ -255,11 +481,11 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
                 campaign=campaign,
                 audience=total(members, campaign.pk, *CampaignContact.Status.values),
                 sent=total(sends, campaign.pk, CampaignSend.Status.SENT),
+                delivered=delivered.get(campaign.pk, 0),
                 booked=total(sends, campaign.pk, CampaignSend.Status.QUEUED, CampaignSend.Status.SENDING),
                 waiting=total(members, campaign.pk, CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED),
-                ineligible=total(
-                    members, campaign.pk, CampaignContact.Status.INELIGIBLE, CampaignContact.Status.FLAGGED
-                ),
+                ineligible=total(members, campaign.pk, CampaignContact.Status.INELIGIBLE),
+                flagged=total(members, campaign.pk, CampaignContact.Status.FLAGGED),
             )
         )
     return progress

@@ -10,5 +10,10 @@ urlpatterns = [
     path("<int:campaign_id>/", views.campaign_detail, name="detail"),
     path("<int:campaign_id>/edit", views.campaign_form, name="edit"),
     path("<int:campaign_id>/send-the-rest", views.send_the_rest, name="send-the-rest"),
+    path("<int:campaign_id>/audience", views.campaign_audience, name="audience"),
+    path("<int:campaign_id>/start", views.start_campaign, name="start"),
+    path("<int:campaign_id>/schedule", views.schedule_campaign, name="schedule"),
+    path("<int:campaign_id>/cancel", views.cancel_campaign, name="cancel"),
+    path("<int:campaign_id>/members/<int:member_id>/approve", views.approve_member, name="approve-member"),
     path("<int:campaign_id>/<str:action>", views.campaign_action, name="action"),
 ]

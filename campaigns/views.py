@@ -1,16 +1,23 @@
-"""Campaign pages for staff: list, create/edit with a live preview, detail with actions and results."""
+"""Campaign pages for staff: list, create/edit with a live preview, detail with actions and results,
+the audience builder, and the confirmations before starting, scheduling or cancelling."""
+
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import staff_page
-from campaigns import results, selectors, services, texts
-from campaigns.forms import CampaignForm
+from campaigns import audience, results, selectors, services, texts
+from campaigns.calendar import BusinessCalendar
+from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
 
 MEMBERS_PER_PAGE = 50
@@ -40,6 +47,7 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
         else:
             messages.success(request, f"Campaign “{campaign.name}” saved.")
             return redirect("campaigns:detail", campaign.pk)
+    calendar = BusinessCalendar.from_settings()
     return render(
         request,
         "campaigns/form.html",
@@ -47,7 +55,8 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
             "form": form,
             "campaign": campaign,
             "previews": _previews(form.data or None, campaign),
-            "preview_is_sample": selectors.preview_reader(campaign).is_sample,
+            "reader": selectors.preview_reader(campaign),
+            "limit": selectors.daily_limit(campaign, today=calendar.local_date(timezone.now())) if campaign else None,
         },
     )
 
@@ -55,8 +64,11 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
 @staff_page
 @require_POST
 def campaign_preview(request: HttpRequest) -> HttpResponse:
-    """The live preview fragment for unsaved templates (the form posts as it is typed)."""
-    return render(request, "campaigns/_preview.html", {"previews": _previews(request.POST, None)})
+    """The live preview fragment for unsaved templates (the form posts as it is typed), written for
+    the campaign's first member when it has one."""
+    campaign_id = request.GET.get("campaign", "")
+    campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id.isdigit() else None
+    return render(request, "campaigns/_preview.html", {"previews": _previews(request.POST, campaign)})
 
 
 def _previews(data, campaign: Campaign | None) -> list[dict]:
@@ -99,41 +111,54 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     page = list(members[: MEMBERS_PER_PAGE + 1])
     variants, verdict = results.ab_results(campaign)
     [progress] = selectors.campaign_progress([campaign])
+    now = timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    member_id = request.GET.get("member", "")
+    previewed = selectors.previewed_member(campaign, int(member_id) if member_id.isdigit() else None)
     return render(
         request,
         "campaigns/detail.html",
         {
             "campaign": campaign,
             "progress": progress,
+            "limit": selectors.daily_limit(campaign, today=calendar.local_date(now)),
+            "business_zone": calendar.zone.key,
             "members": page[:MEMBERS_PER_PAGE],
             "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
             "status": status,
             "statuses": CampaignContact.Status.choices,
             "variants": variants,
             "verdict": verdict,
-            "offer_winner": verdict.state == "winner"
-            and not campaign.winner
-            and campaign.status not in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED),
+            "offer_winner": verdict.state == "winner" and not campaign.winner and not campaign.is_closed,
             "chart": _chart(variants),
-            "upcoming": selectors.upcoming_sends(now=timezone.now(), campaign=campaign, limit=20),
+            "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
+            "previewed": previewed,
+            "previews": selectors.text_previews(campaign=campaign, reader=previewed.reader) if previewed else [],
+            "missing_values": selectors.missing_values(campaign),
+            "audience_form": AudienceForm(),
             "actions": _actions(campaign),
         },
     )
 
 
-def _actions(campaign: Campaign) -> list[tuple[str, str]]:
+def _actions(campaign: Campaign) -> list[tuple[str, str, str]]:
+    """The lifecycle buttons the campaign's state allows: (action, label, how it is asked).
+
+    Starting, scheduling and cancelling first say what they will do and ask to confirm ("confirm",
+    a page); pausing and resuming undo each other and act at once ("post").
+    """
     allowed = campaign.TRANSITIONS[campaign.status]
     shown = []
     if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
-        shown.append(("start", "Start now"))
+        shown.append(("start", "Start now…", "confirm"))
     if Campaign.Status.SCHEDULED in allowed and campaign.status == Campaign.Status.DRAFT:
-        shown.append(("schedule", "Schedule"))
+        shown.append(("schedule", "Schedule…", "confirm"))
     if Campaign.Status.PAUSED in allowed:
-        shown.append(("pause", "Pause"))
+        shown.append(("pause", "Pause", "post"))
     if campaign.status == Campaign.Status.PAUSED:
-        shown.append(("resume", "Resume"))
+        shown.append(("resume", "Resume", "post"))
     if Campaign.Status.CANCELLED in allowed:
-        shown.append(("cancel", "Cancel"))
+        shown.append(("cancel", "Cancel campaign…", "confirm"))
     return shown
 
 
@@ -180,12 +205,10 @@ def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("campaigns:detail", campaign.pk)
 
 
+# Actions taken at one click: each undoes the other.
 ACTIONS = {
-    "start": services.start_campaign,
-    "schedule": services.schedule_campaign,
     "pause": services.pause_campaign,
     "resume": services.resume_campaign,
-    "cancel": services.cancel_campaign,
 }
 
 
@@ -202,5 +225,117 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
         messages.error(request, str(error))
     else:
         campaign.refresh_from_db()
-        messages.success(request, f"Campaign {campaign.status}.")
+        messages.success(request, f"Campaign {campaign.get_status_display().lower()}.")
     return redirect("campaigns:detail", campaign.pk)
+
+
+@staff_page
+def start_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Start now: the page says what will go out when, and the campaign starts once confirmed."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    now = timezone.now()
+    if request.method == "POST":
+        return _launch(request, campaign, partial(services.start_campaign, campaign=campaign, now=now))
+    return _confirm_launch(request, campaign, starts_at=now, action="start")
+
+
+@staff_page
+def schedule_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Schedule for a date and time: pick it, read what will happen, confirm."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    calendar = BusinessCalendar.from_settings()
+    now = timezone.now()
+    form = ScheduleForm(request.POST or None, calendar=calendar, now=now)
+    if request.method == "POST" and form.is_valid():
+        starts_at = form.cleaned_data["starts_at"]
+        if request.POST.get("confirmed"):
+            return _launch(
+                request, campaign, lambda: services.schedule_campaign(campaign=campaign, starts_at=starts_at)
+            )
+        return _confirm_launch(request, campaign, starts_at=starts_at, action="schedule", form=form)
+    return render(request, "campaigns/schedule.html", {"campaign": campaign, "form": form})
+
+
+def _confirm_launch(
+    request: HttpRequest, campaign: Campaign, *, starts_at, action: str, form: ScheduleForm | None = None
+) -> HttpResponse:
+    calendar = BusinessCalendar.from_settings()
+    return render(
+        request,
+        "campaigns/confirm_launch.html",
+        {
+            "campaign": campaign,
+            "action": action,
+            "form": form,
+            "plan": selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar),
+            "business_zone": calendar.zone.key,
+        },
+    )
+
+
+def _launch(request: HttpRequest, campaign: Campaign, launch: Callable[[], object]) -> HttpResponse:
+    try:
+        launch()
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        campaign.refresh_from_db()
+        if campaign.status == Campaign.Status.SCHEDULED:
+            starts = timezone.localtime(campaign.starts_at, BusinessCalendar.from_settings().zone)
+            messages.success(request, f"Campaign scheduled: it starts {starts:%a %b %-d at %-I:%M %p}.")
+        else:
+            messages.success(request, f"Campaign {campaign.get_status_display().lower()}.")
+    return redirect("campaigns:detail", campaign.pk)
+
+
+@staff_page
+def cancel_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Cancel for good, after a page that says so and what it stops."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if request.method == "POST":
+        try:
+            services.cancel_campaign(campaign=campaign)
+        except ApplicationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” cancelled. Its history stays on record.")
+        return redirect("campaigns:detail", campaign.pk)
+    [progress] = selectors.campaign_progress([campaign])
+    return render(request, "campaigns/confirm_cancel.html", {"campaign": campaign, "progress": progress})
+
+
+@staff_page
+def campaign_audience(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Add already-imported contacts: the filter shows how many it adds, and who cannot be texted,
+    before anything is added."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    data = request.POST if request.method == "POST" else request.GET
+    form = AudienceForm(data if any(data.get(name) for name in AudienceForm.base_fields) else None)
+    addition = None
+    if form.is_bound and form.is_valid():
+        if request.method == "POST":
+            try:
+                added = audience.add_contacts_by_filter(
+                    campaign=campaign, filters=form.filters() | {"opted_out": False}
+                )
+            except ApplicationError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"Added {added:,} contact{pluralize(added)} to the audience.")
+            return redirect("campaigns:detail", campaign.pk)
+        addition = selectors.audience_addition(campaign, filters=form.filters())
+    return render(request, "campaigns/audience.html", {"campaign": campaign, "form": form, "addition": addition})
+
+
+@staff_page
+@require_POST
+def approve_member(request: HttpRequest, campaign_id: int, member_id: int) -> HttpResponse:
+    """Staff read a flagged member's history and allow the campaign's text."""
+    member = get_object_or_404(CampaignContact.objects.select_related("contact"), pk=member_id, campaign_id=campaign_id)
+    try:
+        audience.approve_flagged_member(member=member)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{member.contact} approved: the campaign's next run books their text.")
+    return redirect(f"{reverse('campaigns:detail', args=[campaign_id])}?status={CampaignContact.Status.FLAGGED}")

@@ -103,7 +103,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     calendar = BusinessCalendar.from_settings()
     today = calendar.local_date(now)
     week_start = today - dt.timedelta(days=today.weekday())
-    running = list(Campaign.objects.filter(status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]))
+    in_progress = campaign_selectors.campaign_progress(
+        list(Campaign.objects.filter(status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]).order_by("id"))
+    )
     replies_label = request.GET.get("replies", "")
     replies_label = replies_label if replies_label in ReplyIntent.values else ""
     context = {
@@ -112,7 +114,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "next_opening": calendar.next_opening(now),
         "usage": campaign_selectors.todays_usage(today=today),
         "upcoming": campaign_selectors.upcoming_sends(now=now, limit=5),
-        "progress": campaign_selectors.campaign_progress(running),
+        "running": [item for item in in_progress if item.campaign.status == Campaign.Status.ACTIVE],
+        "paused": [item for item in in_progress if item.campaign.status == Campaign.Status.PAUSED],
         "replies": messaging_selectors.replies_waiting(limit=10, intent=replies_label),
         "replies_label": replies_label,
         "labels": ReplyIntent.choices,

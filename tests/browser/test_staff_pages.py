@@ -99,12 +99,12 @@ def test_pause_and_resume_a_campaign(page: Page, staff_login, settings):
     screenshot(page, "campaign-detail")
 
     page.click("button:has-text('Pause')")
-    expect(page.locator("h1 .badge")).to_have_text("paused")
+    expect(page.locator("h1 .badge")).to_have_text("Paused")
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.PAUSED
 
     page.click("button:has-text('Resume')")
-    expect(page.locator("h1 .badge")).to_have_text("active")
+    expect(page.locator("h1 .badge")).to_have_text("Active")
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.ACTIVE
 

@@ -133,7 +133,7 @@ def test_a_213_send_due_at_nine_is_held_by_the_dispatcher():
 
 
 def test_an_unknown_zone_gets_the_strictest_window_across_us_zones():
-    unknown = contact("+18885550100")  # toll-free: no zone, no state
+    unknown = contact("+15005550100")  # a non-geographic 500 number: no zone, no state
 
     assert (unknown.time_zone, unknown.time_zone_source) == ("", "unknown")
     # 08:00 in Honolulu (and 20:00 strict state hours) leave 13:00–18:00 Eastern in January.
@@ -221,7 +221,7 @@ PLACES = [  # (phone, zip, state)
     ("+19075551000", "99501", "AK"),
     ("+16025551000", "85004", "AZ"),
     ("+12135552000", "", ""),  # area code only
-    ("+18885551000", "", ""),  # nothing known
+    ("+15005551000", "", ""),  # nothing known (a non-geographic 500 number)
 ]
 TWO_YEARS = {"min_value": dt.datetime(2024, 1, 1), "max_value": dt.datetime(2025, 12, 31)}  # noqa: DTZ001 (naive for hypothesis)
 DST_DAYS = [dt.date(2024, 3, 10), dt.date(2024, 3, 11), dt.date(2024, 11, 3), dt.date(2024, 11, 4)]

@@ -44,7 +44,10 @@ def world(size: int) -> dict:
         OptOutEvent.objects.create(contact=contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")
     PropertyContactFactory(contact=contacts[0])
     contact_import = ContactImport.objects.create(file_name="jan.csv", status="completed")
-    return {"campaign": campaign, "contact": contacts[0], "import": contact_import}
+    draft = CampaignFactory(from_number=SHOP_NUMBER, name="February Promo")
+    for contact in contacts:
+        CampaignContactFactory(campaign=draft, contact=contact)
+    return {"campaign": campaign, "draft": draft, "contact": contacts[0], "import": contact_import}
 
 
 def named_pages(data: dict) -> dict[str, str]:
@@ -54,9 +57,15 @@ def named_pages(data: dict) -> dict[str, str]:
         "new campaign": reverse("campaigns:create"),
         "campaign": reverse("campaigns:detail", args=[data["campaign"].pk]),
         "edit campaign": reverse("campaigns:edit", args=[data["campaign"].pk]),
+        "add to the audience": reverse("campaigns:audience", args=[data["campaign"].pk]) + "?city=Quincy",
+        "confirm start": reverse("campaigns:start", args=[data["draft"].pk]),
+        "schedule": reverse("campaigns:schedule", args=[data["draft"].pk]),
+        "confirm cancel": reverse("campaigns:cancel", args=[data["campaign"].pk]),
         "contacts": reverse("contacts:list"),
         "contact search": reverse("contacts:list") + "?q=Quincy",
         "contact": reverse("contacts:detail", args=[data["contact"].pk]),
+        "add contact": reverse("contacts:create"),
+        "edit contact": reverse("contacts:edit", args=[data["contact"].pk]),
         "import": reverse("contacts:import"),
         "import report": reverse("contacts:import-report", args=[data["import"].pk]),
         "conversations": reverse("messaging:conversations"),
@@ -104,7 +113,8 @@ def test_every_page_renders_its_data_for_staff(staff_client):
     assert "January Promo" in dashboard and "Replies waiting" in dashboard and "Opt-outs this week" in dashboard
     detail = staff_client.get(reverse("campaigns:detail", args=[data["campaign"].pk])).content.decode()
     assert "<svg" in detail and "Collecting: day 0 of" in detail
-    assert data["contact"].phone in staff_client.get(reverse("contacts:list")).content.decode()
+    # Numbers are shown the way people write them.
+    assert data["contact"].phone_display in staff_client.get(reverse("contacts:list")).content.decode()
 
 
 def test_query_counts_do_not_grow_with_the_data(staff_client):

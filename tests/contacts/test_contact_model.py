@@ -79,3 +79,16 @@ def test_zip_codes_keep_their_leading_zeros():
 
     assert Property.objects.get(pk=house.pk).zip_code == "02184"
     assert Contact.objects.get(pk=person.pk).zip_code == "02184"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["Hancock", "44 hancock", "02171", "Quincy", "Wollaston Ave", "02170"])
+def test_search_finds_a_contact_by_the_address_city_or_zip_its_page_shows(query):
+    from contacts.selectors import contact_search
+    from tests.factories import ContactFactory, PropertyContactFactory, PropertyFactory
+
+    nora = ContactFactory(first_name="Nora", address="44 Hancock St", city="Quincy", zip_code="02171")
+    PropertyContactFactory(contact=nora, property=PropertyFactory(address="9 Wollaston Ave", zip_code="02170"))
+    ContactFactory(first_name="Other", address="1 Elm St", city="Milton", zip_code="02186")
+
+    assert list(contact_search(query=query)) == [nora]

@@ -62,10 +62,8 @@ def contact_form(request: HttpRequest, contact_id: int | None = None) -> HttpRes
         except services.DuplicatePhone as error:
             form.add_error("phone", str(error))
             duplicate_of = error.existing_id
-        except ValidationError as error:
+        except ValidationError as error:  # the model's own rules, stricter than the form's reading
             form.add_error(None, error)
-        except ApplicationError as error:
-            form.add_error(None, str(error))
         else:
             messages.success(request, f"{contact} saved.")
             return redirect("contacts:detail", contact.pk)

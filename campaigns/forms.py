@@ -129,7 +129,7 @@ class ScheduleForm(forms.Form):
         zone = calendar.zone.key
         self.fields["time"].help_text = f"Business time ({zone})."
         if not self.is_bound:
-            # The next business morning: what "schedule it for tomorrow 9:00" usually means.
+            # The next business day's opening: what "schedule it for tomorrow 9:00" usually means.
             next_day = next(calendar.business_days_after(calendar.local_date(now)))
             self.initial = {"date": next_day, "time": calendar.opens}
 

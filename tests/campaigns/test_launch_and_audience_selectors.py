@@ -92,7 +92,6 @@ def test_an_audience_filter_counts_before_it_adds_and_adds_exactly_what_it_count
     addition = selectors.audience_addition(campaign, filters={"city": "quincy"})
 
     assert (addition.matching, addition.already, addition.opted_out, addition.to_add) == (7, 1, 1, 5)
-    assert addition.texted_us == 1
     assert addition.not_textable == [
         ("A toll-free number, which a business number cannot text", 1),
         ("Not a US number (Canada)", 1),

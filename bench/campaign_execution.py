@@ -7,10 +7,13 @@ hold all of them, then times, with the clock pinned to a Monday 10:00 ET:
 
 - the first run of one campaign (eligibility for the whole audience, 125 booked, the rest
   forecast over later business days)
-- a steady-state run of the same campaign a minute later (what every tick costs)
-- one whole tick (`run_campaigns`) over every active campaign
+- the next run of the same campaign a minute later, and the next whole tick (`run_campaigns`)
+  over every active campaign: each decides again after the writes of the runs before it
+- a steady run and a steady tick: nothing has changed since the last run, so the clock skips the
+  deciding (campaigns/decisions.py); what every minute costs when nothing happens
 
-The figures are what a beat tick every 60 s has to fit in; there is no pass/fail target here.
+The figures are what a beat tick every 60 s has to fit in. Targets (issue 23, 5 × 100,000): a
+steady tick ≤ 0.5 s, a first run ≤ 3 s.
 """
 
 import argparse
@@ -96,10 +99,17 @@ def main() -> None:
 
     from figures import record
 
+    def settled_tick():
+        results = booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=3))
+        return f"campaigns={len(results)} booked={sum(r.sent for r in results)}"
+
     first = timed("first run of one campaign", first_run)
-    steady = timed("steady-state run of the same campaign", steady_run)
+    timed("the next run of the same campaign (after the first one's writes)", steady_run)
     timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
-    tick = timed(f"one tick over all {args.campaigns} campaigns (steady state)", whole_tick)
+    timed("the next tick (after the first runs' writes)", whole_tick)
+    # Nothing has changed since the last tick: what every minute costs in a steady state.
+    steady = timed("a steady run of one campaign (nothing changed)", steady_run)
+    tick = timed(f"a steady tick over all {args.campaigns} campaigns (nothing changed)", settled_tick)
     audience = f"{args.audience:,} contacts"
     record(
         "campaign launch",
@@ -111,7 +121,12 @@ def main() -> None:
     )
     record("campaign launch", f"steady run, {audience}", steady, "ms")
     record(
-        "campaign launch", f"whole tick, {args.campaigns} campaigns", tick, "ms", target="< 60,000 ms", met=tick < 60000
+        "campaign launch",
+        f"steady tick, {args.campaigns} campaigns, {audience}",
+        tick,
+        "ms",
+        target="≤ 500 ms",
+        met=tick <= 500,
     )
 
 

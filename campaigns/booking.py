@@ -29,6 +29,7 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -36,7 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns import compliance, selectors
+from campaigns import compliance, decisions, selectors
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
@@ -119,6 +120,10 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         today = calendar.local_date(now)
         window = calendar.window(today)
         open_today = window is not None and now < window.closes
+        inputs = decisions.observe()
+        if decisions.may_skip(campaign, inputs, now=now):
+            # Nothing it decides from has moved since a run that changed nothing: that run stands.
+            return _result(campaign, today=today, open_today=open_today, booked=0, rebooked=0)
         # Released first, so a member whose slot went by is decided again like everyone waiting.
         rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
         _refresh_eligibility(campaign, now)
@@ -131,23 +136,39 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         later = [member for member in waiting if member.contact_id not in booked_members]
         _forecast_later_days(later, campaign, calendar=calendar, after=today)
 
-        counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
         if _audience_exhausted(campaign):
             campaign.status = Campaign.Status.COMPLETED
             campaign.save(update_fields=["status", "updated_at"])
-        next_send = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
-        return ExecutionResult(
-            campaign_id=campaign.pk,
-            status=campaign.status,
-            sent=len(booked),
-            queued=len(waiting) - len(booked),
-            rebooked=rebooked,
-            ineligible=counts.get(CampaignContact.Status.INELIGIBLE, 0),
-            flagged=counts.get(CampaignContact.Status.FLAGGED, 0),
-            booked_today=campaign.sends.filter(business_date=today).exclude(status=SendStatus.CANCELLED).count(),
-            business_date=today if open_today else None,
-            next_send_at=next_send,
-        )
+        could_book_more = bool(later) and open_today and _budget_left(campaign, number=number, today=today) > 0
+        decisions.record(campaign, inputs, now=now, calendar=calendar, could_book_more=could_book_more)
+        return _result(campaign, today=today, open_today=open_today, booked=len(booked), rebooked=rebooked)
+
+
+def _result(campaign: Campaign, *, today: dt.date, open_today: bool, booked: int, rebooked: int) -> ExecutionResult:
+    """What the campaign stands at after a run on ``today``."""
+    counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
+    next_send = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
+    return ExecutionResult(
+        campaign_id=campaign.pk,
+        status=campaign.status,
+        sent=booked,
+        queued=counts.get(CampaignContact.Status.PENDING, 0) + counts.get(CampaignContact.Status.QUEUED, 0),
+        rebooked=rebooked,
+        ineligible=counts.get(CampaignContact.Status.INELIGIBLE, 0),
+        flagged=counts.get(CampaignContact.Status.FLAGGED, 0),
+        booked_today=campaign.sends.filter(business_date=today).exclude(status=SendStatus.CANCELLED).count(),
+        business_date=today if open_today else None,
+        next_send_at=next_send,
+    )
+
+
+def _budget_left(campaign: Campaign, *, number: str, today: dt.date) -> int:
+    """Texts the campaign may still book today: within its own limit and the number's."""
+    booked = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(status=SendStatus.CANCELLED)
+    return min(
+        settings.SMS_DAILY_LIMIT_PER_NUMBER - booked.count(),
+        campaign.daily_limit - booked.filter(campaign=campaign).count(),
+    )
 
 
 def run_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> ExecutionResult:
@@ -199,6 +220,20 @@ class Eligibility:
     reason: str | Expression  # the text, or an expression on the row that gives it
 
 
+def texts_by_other_campaigns(campaign: Campaign) -> QuerySet[CampaignSend]:
+    """Other campaigns' live texts to the member (``OuterRef("contact_id")``), each with the moment
+    the frequency cap counts it from (sent, else booked for)."""
+    return (
+        CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=LIVE_SEND_STATUSES)
+        .exclude(campaign_id=campaign.pk)
+        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+    )
+
+
+def frequency_cap_reason(campaign: Campaign) -> str:
+    return f"Texted by another campaign in the last {campaign.frequency_cap_days} days"
+
+
 def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]:
     """The booking rules that depend on the member alone, in the order their reasons are given."""
     contact = Contact.objects.filter(pk=OuterRef("contact_id"))
@@ -224,18 +259,12 @@ def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]
     ]
     if campaign.frequency_cap_days:
         since = now - dt.timedelta(days=campaign.frequency_cap_days)
-        recent = (
-            CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=LIVE_SEND_STATUSES)
-            .exclude(campaign_id=campaign.pk)
-            .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
-            .filter(texted_at__gte=since)
-        )
         rules.append(
             Eligibility(
                 "frequency_cap",
-                Exists(recent),
+                Exists(texts_by_other_campaigns(campaign).filter(texted_at__gte=since)),
                 CampaignContact.Status.INELIGIBLE,
-                f"Texted by another campaign in the last {campaign.frequency_cap_days} days",
+                frequency_cap_reason(campaign),
             )
         )
     texted_us = Q(

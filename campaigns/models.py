@@ -372,3 +372,17 @@ class ComplianceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.contact_id} at {self.slot:%Y-%m-%d %H:%M}"
+
+
+class CampaignDecision(models.Model):
+    """What the last run of a campaign that changed nothing saw: the clock's next tick can skip
+    the run while nothing it decides from has moved (campaigns/decisions.py). Not one of the
+    watched tables: writing it moves nothing."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="decision")
+    inputs = models.CharField(max_length=200, help_text="The decision-input counter and settings it was taken at")
+    valid_until = models.DateTimeField(help_text="When time alone could change a decision (a window, a cap)")
+    decided_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.inputs} until {self.valid_until:%Y-%m-%d %H:%M}"

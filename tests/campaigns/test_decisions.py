@@ -1,0 +1,202 @@
+"""A steady tick decides nothing again, and every input a run reads makes the next run decide again.
+
+The skip is proved two ways: a steady run issues no write and returns what the last run found; and
+for each kind of change (a write to each watched table, a setting, time passing a boundary) the
+next run reaches the decision a run without any skipping reaches (`decide_from_scratch`)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from freezegun import freeze_time
+
+from campaigns import audience, booking
+from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, Holiday
+from contacts.models import Contact
+from messaging.models import ConsentReview
+from tests.campaigns.conftest import add_audience, eastern
+from tests.factories import (
+    SHOP_NUMBER,
+    CampaignFactory,
+    CampaignSendFactory,
+    InboundMessageFactory,
+    MessageFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10 = eastern(2024, 1, 15, 10, 0)
+
+
+def run(campaign: Campaign, at: dt.datetime) -> booking.ExecutionResult:
+    with freeze_time(at):
+        return booking.execute_campaign(campaign_id=campaign.pk, now=at)
+
+
+def state(campaign: Campaign) -> list[tuple]:
+    """Everything a run decides, for comparing two runs."""
+    members = campaign.memberships.order_by("contact_id").values_list(
+        "contact_id", "status", "ineligible_reason", "queued_for"
+    )
+    sends = campaign.sends.order_by("contact_id").values_list("contact_id", "status", "scheduled_for")
+    return [*members, *sends, Campaign.objects.get(pk=campaign.pk).status]
+
+
+@pytest.fixture
+def steady(db):
+    """A campaign whose day is booked (its limit used): its next runs have nothing to do."""
+    campaign = CampaignFactory(
+        status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=2, template_b="", frequency_cap_days=30,
+        prior_contact_policy=Campaign.PriorContactPolicy.FLAG,
+    )  # fmt: skip
+    add_audience(campaign, 6)
+    run(campaign, MONDAY_10)  # books 2: it wrote, so the next run decides again
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=1))  # changes nothing: recorded
+    assert CampaignDecision.objects.filter(campaign=campaign).exists()
+    return campaign
+
+
+def test_a_steady_run_writes_nothing_and_reports_what_the_last_run_found(steady):
+    before = state(steady)
+    last = run(steady, MONDAY_10 + dt.timedelta(minutes=1))
+
+    with CaptureQueriesContext(connection) as queries:
+        again = run(steady, MONDAY_10 + dt.timedelta(minutes=2))
+
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("UPDATE", "INSERT", "DELETE")]
+    assert writes == [] and len(queries) <= 10
+    assert again == last
+    assert (again.sent, again.queued, again.booked_today) == (0, 4, 2)
+    assert state(steady) == before
+
+
+def change_and_expect_a_decision(campaign: Campaign, change, at: dt.datetime) -> None:
+    """After ``change``, the next run decides exactly what deciding from scratch decides."""
+    change(campaign)
+    run(campaign, at)
+    skipped_or_not = state(campaign)
+    CampaignDecision.objects.all().delete()
+    run(campaign, at)
+    assert state(campaign) == skipped_or_not
+
+
+def opt_out(campaign):
+    waiting = campaign.memberships.filter(status=CampaignContact.Status.QUEUED).first()
+    Contact.objects.filter(pk=waiting.contact_id).update(opted_out_at=timezone.now(), opt_out_reason="STOP")
+
+
+def inbound_text(campaign):
+    InboundMessageFactory(contact=campaign.memberships.filter(status="queued").first().contact)
+
+
+def consent_review(campaign):
+    contact = campaign.memberships.filter(status="queued").first().contact
+    message = InboundMessageFactory(contact=contact, body="please no more")
+    ConsentReview.objects.create(contact=contact, message=message, created_at=timezone.now())
+
+
+def new_member(campaign):
+    add_audience(campaign, 1)
+
+
+def another_campaigns_text(campaign):
+    contact = campaign.memberships.filter(status="queued").first().contact
+    CampaignSendFactory(contact=contact, campaign=CampaignFactory(), sent_at=MONDAY_10, scheduled_for=MONDAY_10,
+                        status=CampaignSend.Status.SENT)  # fmt: skip
+
+
+def landline(campaign):
+    Contact.objects.filter(pk=campaign.memberships.filter(status="queued").first().contact_id).update(
+        line_type=Contact.LineType.LANDLINE
+    )
+
+
+def holiday_tomorrow(campaign):
+    Holiday.objects.create(date=dt.date(2024, 1, 16), name="Snow day")
+
+
+def cancelled_send(campaign):
+    send = campaign.sends.filter(status=CampaignSend.Status.QUEUED).first()
+    CampaignSend.objects.filter(pk=send.pk).update(status=CampaignSend.Status.CANCELLED, cancelled_reason="Opted out")
+
+
+def outbound_text_only(campaign):
+    # Not an input: a delivery or a staff text changes nothing a run decides from.
+    MessageFactory(contact=campaign.memberships.first().contact)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [opt_out, inbound_text, consent_review, new_member, another_campaigns_text, landline, holiday_tomorrow,
+     cancelled_send, outbound_text_only],
+)  # fmt: skip
+def test_each_input_a_run_reads_leads_to_the_decision_a_fresh_run_makes(steady, change):
+    change_and_expect_a_decision(steady, change, MONDAY_10 + dt.timedelta(minutes=3))
+
+
+def test_a_write_to_an_input_is_seen_by_the_next_run(steady):
+    opt_out(steady)
+
+    run(steady, MONDAY_10 + dt.timedelta(minutes=3))
+
+    assert steady.memberships.filter(ineligible_reason="Opted out").count() == 1
+
+
+def test_a_text_that_missed_its_slot_is_released_when_the_time_comes(steady):
+    first_slot = steady.sends.filter(status="queued").order_by("scheduled_for").first().scheduled_for
+    late = first_slot + dt.timedelta(minutes=11)
+
+    result = run(steady, late)
+
+    assert result.rebooked == 1
+
+
+def test_a_setting_that_changes_makes_the_next_run_decide_again(steady, settings):
+    def days_forecast() -> int:
+        return steady.memberships.filter(status="queued").values("queued_for").distinct().count()
+
+    assert days_forecast() == 2  # four waiting, two a day
+    settings.SMS_DAILY_LIMIT_PER_NUMBER = 1
+
+    run(steady, MONDAY_10 + dt.timedelta(minutes=3))
+
+    assert days_forecast() == 4  # one a day now
+
+
+def test_the_next_day_decides_again(steady):
+    tuesday = eastern(2024, 1, 16, 10, 0)
+
+    result = run(steady, tuesday)
+
+    assert result.sent == 2 and result.business_date == dt.date(2024, 1, 16)
+
+
+def test_a_member_kept_out_by_the_frequency_cap_is_let_in_when_the_other_text_ages_out(db):
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=1, template_b="",
+                               frequency_cap_days=1)  # fmt: skip
+    capped, _, _ = add_audience(campaign, 3)  # one booked today, one waiting for tomorrow
+    texted_at = MONDAY_10 - dt.timedelta(hours=23)
+    CampaignSendFactory(contact=capped, campaign=CampaignFactory(), status=CampaignSend.Status.SENT,
+                        sent_at=texted_at, scheduled_for=texted_at)  # fmt: skip
+    run(campaign, MONDAY_10)
+    campaign.sends.update(status=CampaignSend.Status.SENT, sent_at=MONDAY_10)  # the worker sent it
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=1))
+    decision = CampaignDecision.objects.get(campaign=campaign)
+    assert decision.valid_until == texted_at + dt.timedelta(days=1)  # 11:00, before the window closes
+    assert CampaignContact.objects.get(campaign=campaign, contact=capped).status == CampaignContact.Status.INELIGIBLE
+
+    run(campaign, texted_at + dt.timedelta(days=1, minutes=1))
+
+    member = CampaignContact.objects.get(campaign=campaign, contact=capped)
+    assert (member.status, member.ineligible_reason) == (CampaignContact.Status.QUEUED, "")
+
+
+def test_a_campaign_added_to_while_its_run_is_skipped_books_the_new_member(steady):
+    with freeze_time(MONDAY_10 + dt.timedelta(minutes=2)):
+        audience.add_contacts_by_id(campaign=steady, contact_ids=[Contact.objects.create(phone="+16175559999").pk])
+
+    run(steady, eastern(2024, 1, 16, 10, 0))
+
+    assert steady.memberships.get(contact__phone="+16175559999").status in ("scheduled", "queued")

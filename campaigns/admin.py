@@ -6,7 +6,7 @@ from attackacrack import roles
 from attackacrack.admin import ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
 from campaigns import audience, booking, selectors, services
-from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, Holiday
+from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, ComplianceRecord, Holiday
 from contacts.csv_export import csv_download
 
 
@@ -165,6 +165,14 @@ class CampaignSendAdmin(ReadOnlyAdmin):
     list_select_related = ["campaign", "contact"]
     date_hierarchy = "scheduled_for"
     show_full_result_count = False
+
+
+@admin.register(CampaignDecision)
+class CampaignDecisionAdmin(ReadOnlyAdmin):
+    """Why the clock skipped a campaign's run: what the last run that changed nothing saw."""
+
+    list_display = ["campaign", "decided_at", "valid_until", "inputs"]
+    list_select_related = ["campaign"]
 
 
 @admin.register(Holiday)

@@ -533,6 +533,22 @@ def _forecast_later_days(
             opens = window.opens if window else calendar.window(day).opens
             updates.setdefault(opens, []).append(member.member_id)
     now = timezone.now()
+    if connection.vendor == "postgresql" and updates:
+        # One statement for every day, not one per day: 100,000 members at 125 a day are 800 days.
+        openings = list(updates)
+        member_ids = [member_id for member_ids in updates.values() for member_id in member_ids]
+        day_numbers = [number for number, member_ids in enumerate(updates.values(), 1) for _ in member_ids]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """UPDATE campaigns_campaigncontact AS member
+                   SET status = %s, queued_for = day.opens, updated_at = %s
+                   FROM unnest(%s::bigint[], %s::int[]) AS queue(member_id, day_number)
+                   JOIN unnest(%s::timestamptz[]) WITH ORDINALITY AS day(opens, day_number) USING (day_number)
+                   WHERE member.id = queue.member_id
+                     AND (member.status <> %s OR member.queued_for IS DISTINCT FROM day.opens)""",
+                [CampaignContact.Status.QUEUED, now, member_ids, day_numbers, openings, CampaignContact.Status.QUEUED],
+            )
+        return
     for opens, member_ids in updates.items():
         CampaignContact.objects.filter(pk__in=member_ids).exclude(
             status=CampaignContact.Status.QUEUED, queued_for=opens

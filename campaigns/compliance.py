@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -87,6 +87,13 @@ class Recipient:
         return cls(tuple(zone for zone in time_zone.split(",") if zone), state)
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    # ZoneInfo keeps only its last 8 zones alive: a recipient of unknown zone reads all 26 US
+    # zones for every day forecast, and each eviction reloaded a zone file.
+    return ZoneInfo(name)
+
+
 def allowed_window(calendar: BusinessCalendar, day: dt.date, recipient: Recipient) -> Window | None:
     """The part of the business window of ``day`` that is inside the recipient's hours, if any."""
     business = calendar.window(day)
@@ -95,7 +102,7 @@ def allowed_window(calendar: BusinessCalendar, day: dt.date, recipient: Recipien
     opens, closes = recipient_hours(recipient.state)
     start, end = business.opens, business.closes
     for zone_name in recipient.zones or all_us_zones():
-        zone = ZoneInfo(zone_name)
+        zone = _zone(zone_name)
         # Within a business window every US zone is on the same calendar date.
         local_day = business.opens.astimezone(zone).date()
         start = max(start, dt.datetime.combine(local_day, opens, tzinfo=zone))

@@ -139,7 +139,7 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         if _audience_exhausted(campaign):
             campaign.status = Campaign.Status.COMPLETED
             campaign.save(update_fields=["status", "updated_at"])
-        could_book_more = bool(later) and open_today and _budget_left(campaign, number=number, today=today) > 0
+        could_book_more = bool(later) and open_today and selectors.daily_limit(campaign, today=today).today > 0
         decisions.record(campaign, inputs, now=now, calendar=calendar, could_book_more=could_book_more)
         return _result(campaign, today=today, open_today=open_today, booked=len(booked), rebooked=rebooked)
 
@@ -159,15 +159,6 @@ def _result(campaign: Campaign, *, today: dt.date, open_today: bool, booked: int
         booked_today=campaign.sends.filter(business_date=today).exclude(status=SendStatus.CANCELLED).count(),
         business_date=today if open_today else None,
         next_send_at=next_send,
-    )
-
-
-def _budget_left(campaign: Campaign, *, number: str, today: dt.date) -> int:
-    """Texts the campaign may still book today: within its own limit and the number's."""
-    booked = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(status=SendStatus.CANCELLED)
-    return min(
-        settings.SMS_DAILY_LIMIT_PER_NUMBER - booked.count(),
-        campaign.daily_limit - booked.filter(campaign=campaign).count(),
     )
 
 
@@ -378,15 +369,13 @@ def _book_today(
     window that person may be texted in (business hours ∩ their local legal hours)."""
     business = calendar.window(today)
     gap = dt.timedelta(minutes=settings.CAMPAIGN_PACE_MINUTES) / settings.CAMPAIGN_PACE_BATCH
-    todays_sends = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(
-        status=SendStatus.CANCELLED
-    )
-    used_on_number = todays_sends.count()
-    used_by_campaign = todays_sends.filter(campaign=campaign).count()
-    last_slot = todays_sends.filter(status=SendStatus.QUEUED).aggregate(at=Max("scheduled_for"))["at"]
+    limit = selectors.daily_limit(campaign, today=today)
+    last_slot = CampaignSend.objects.filter(
+        from_number=number, business_date=today, status=SendStatus.QUEUED
+    ).aggregate(at=Max("scheduled_for"))["at"]
     # Pacing is per number: after the last slot any campaign on it has booked today.
     first_slot = max(now, business.opens, last_slot + gap if last_slot else business.opens)
-    budget = min(settings.SMS_DAILY_LIMIT_PER_NUMBER - used_on_number, campaign.daily_limit - used_by_campaign)
+    budget = limit.today
     if budget <= 0 or first_slot >= business.closes:
         return []
 
@@ -430,7 +419,7 @@ def _book_today(
         calendar=calendar,
         business=business,
         over_state_cap=over_state_cap,
-        used=(used_on_number, used_by_campaign),
+        limit=limit,
     )
     passed = [(booking, record) for booking, record in zip(chosen, checks, strict=True) if all(record.values())]
     if len(passed) < len(chosen):
@@ -485,7 +474,7 @@ def _booking_checks(
     calendar: BusinessCalendar,
     business: Window,
     over_state_cap: set[int],
-    used: tuple[int, int],
+    limit: selectors.DailyLimit,
 ) -> list[dict[str, bool]]:
     """Every booking rule of the table (compliance.BOOKING_RULES), evaluated for each chosen member
     at its slot, in bulk: what its compliance record keeps. A rule added to the table without a
@@ -497,7 +486,6 @@ def _booking_checks(
         .annotate(**{rule.rule: ExpressionWrapper(rule.violated, output_field=BooleanField()) for rule in eligibility})
         .values("pk", *[rule.rule for rule in eligibility])
     }
-    used_on_number, used_by_campaign = used
     records = []
     for index, (member, slot, _) in enumerate(chosen):
         violated = violations[member.member_id]
@@ -505,8 +493,8 @@ def _booking_checks(
             **{rule.rule: not violated[rule.rule] for rule in eligibility},
             # A campaign with no frequency cap has no such rule to break.
             "frequency_cap": not violated.get("frequency_cap", False),
-            "daily_limit": used_on_number + index < settings.SMS_DAILY_LIMIT_PER_NUMBER
-            and used_by_campaign + index < campaign.daily_limit,
+            "daily_limit": limit.booked_on_number + index < limit.number_limit
+            and limit.booked_by_campaign + index < limit.campaign_limit,
             "business_window": slot in business,
             "recipient_window": compliance.may_send_at(calendar, slot, member.recipient),
             "state_cap": member.contact_id not in over_state_cap,

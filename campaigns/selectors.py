@@ -14,9 +14,9 @@ from django.utils.timezone import localtime
 from campaigns import texts
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
+from campaigns.errors import NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
 from contacts.models import Contact, Property, PropertyContact
-from contacts.phones import format_phone
 from contacts.timezones import recipient_state
 from messaging.models import Message
 
@@ -28,18 +28,24 @@ def daily_limit_per_day(campaign: Campaign) -> int:
 
 @dataclass(frozen=True)
 class DailyLimit:
-    """What a campaign can really send in a day, and why, for the pages."""
+    """What a campaign may still send on a business day, and why: the one count of it, for the
+    booking and the pages."""
 
     campaign_limit: int  # the campaign's own setting
     number: str  # the number it sends from ("" when none is set)
     number_limit: int  # what one number may send in a day (SMS_DAILY_LIMIT_PER_NUMBER)
-    used_by_others_today: int  # today's texts other campaigns booked on the same number
+    booked_on_number: int  # the day's texts every campaign booked on the number (cancelled ones aside)
+    booked_by_campaign: int  # of those, this campaign's
     per_day: int  # min(own, the number's)
-    today: int  # what is left for it today
 
     @property
-    def number_display(self) -> str:
-        return format_phone(self.number)
+    def used_by_others_today(self) -> int:
+        return self.booked_on_number - self.booked_by_campaign
+
+    @property
+    def today(self) -> int:
+        """What is left for the campaign on the day."""
+        return max(0, min(self.campaign_limit - self.booked_by_campaign, self.number_limit - self.booked_on_number))
 
     @property
     def capped_by_number(self) -> bool:
@@ -47,20 +53,22 @@ class DailyLimit:
 
 
 def daily_limit(campaign: Campaign, *, today: dt.date) -> DailyLimit:
-    number = campaign.from_number or settings.OPENPHONE_FROM_NUMBER
-    booked = CampaignSend.objects.filter(from_number=number, business_date=today).exclude(
-        status=CampaignSend.Status.CANCELLED
+    try:
+        number = campaign.sending_number
+    except NoSendingNumber:
+        number = ""
+    booked = (
+        CampaignSend.objects.filter(from_number=number, business_date=today)
+        .exclude(status=CampaignSend.Status.CANCELLED)
+        .aggregate(on_number=Count("id"), by_campaign=Count("id", filter=Q(campaign_id=campaign.pk)))
     )
-    by_others = booked.exclude(campaign_id=campaign.pk).count() if number else 0
-    own = booked.filter(campaign_id=campaign.pk).count() if number and campaign.pk else 0
-    number_limit = settings.SMS_DAILY_LIMIT_PER_NUMBER
     return DailyLimit(
         campaign_limit=campaign.daily_limit,
         number=number,
-        number_limit=number_limit,
-        used_by_others_today=by_others,
-        per_day=min(campaign.daily_limit, number_limit),
-        today=max(0, min(campaign.daily_limit - own, number_limit - by_others - own)),
+        number_limit=settings.SMS_DAILY_LIMIT_PER_NUMBER,
+        booked_on_number=booked["on_number"],
+        booked_by_campaign=booked["by_campaign"],
+        per_day=daily_limit_per_day(campaign),
     )
 
 
@@ -77,10 +85,6 @@ class LaunchPlan:
     first_day_texts: int
     rest: int
     rest_days: int  # business days after the first the rest take, at the daily limit
-
-    @property
-    def number_display(self) -> str:
-        return format_phone(self.number)
 
 
 def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: BusinessCalendar) -> LaunchPlan:
@@ -394,10 +398,6 @@ class NumberUsage:
     sent: int  # handed to OpenPhone
     delivered: int  # OpenPhone reported them delivered
     limit: int
-
-    @property
-    def number_display(self) -> str:
-        return format_phone(self.number)
 
 
 def todays_usage(*, today: dt.date) -> list[NumberUsage]:

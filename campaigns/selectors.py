@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.timezone import localtime
@@ -16,7 +16,8 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.errors import NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
-from contacts.models import Contact, Property, PropertyContact
+from contacts.models import Contact, Property
+from contacts.selectors import contact_filter, home_links
 from contacts.timezones import recipient_state
 from messaging.models import Message
 
@@ -175,21 +176,23 @@ class PreviewedMember:
 
 def previewed_member(campaign: Campaign, member_id: int | None = None) -> PreviewedMember | None:
     """The member ``member_id`` (else the first), to step through the audience a text at a time."""
-    members = campaign.memberships.order_by("id")
-    member = members.select_related("contact").filter(pk=member_id).first() if member_id else None
-    member = member or members.select_related("contact").first()
+    members = campaign.memberships.select_related("contact")
+    member = (members.filter(pk=member_id).first() if member_id else None) or members.order_by("id").first()
     if member is None:
         return None
-    before = members.filter(id__lt=member.pk)
-    previous = before.order_by("-id").values_list("id", flat=True).first()
-    following = members.filter(id__gt=member.pk).values_list("id", flat=True).first()
+    around = campaign.memberships.aggregate(
+        before=Count("id", filter=Q(id__lt=member.pk)),
+        count=Count("id"),
+        previous_id=Max("id", filter=Q(id__lt=member.pk)),
+        next_id=Min("id", filter=Q(id__gt=member.pk)),
+    )
     return PreviewedMember(
         member=member,
         reader=Reader.of(member.contact),
-        position=before.count() + 1,
-        count=members.count(),
-        previous_id=previous,
-        next_id=following,
+        position=around["before"] + 1,
+        count=around["count"],
+        previous_id=around["previous_id"],
+        next_id=around["next_id"],
     )
 
 
@@ -204,14 +207,15 @@ class MissingValue:
 
 
 def _has_value(token: str) -> Q:
-    """The members who have a value for ``token`` (see texts.contact_values): an expression on
-    memberships annotated with their home's city, address and year."""
-    contact_field = {"name": "first_name", "first_name": "first_name", "last_name": "last_name"}
-    if token in contact_field:
-        return ~Q(**{f"contact__{contact_field[token]}": ""})
+    """The members who have a value for ``token``, read from the fields the token reads
+    (texts.TOKEN_FIELDS: the contact's, else its home's): an expression on memberships annotated
+    with their home's values as ``home_<field>``."""
     if token == "year_built":
         return Q(home_year_built__isnull=False) & ~Q(home_year_built=0)
-    return ~Q(**{f"contact__{token}": ""}) | ~Q(**{f"home_{token}": ""})
+    has_value = Q(pk__in=[])
+    for model, field in texts.TOKEN_FIELDS[token]:
+        has_value |= ~Q(**{f"contact__{field}" if model == "contacts.Contact" else f"home_{field}": ""})
+    return has_value
 
 
 def missing_values(campaign: Campaign) -> list[MissingValue]:
@@ -224,25 +228,24 @@ def missing_values(campaign: Campaign) -> list[MissingValue]:
                 tokens.setdefault(piece.name, piece.fallback)
     if not tokens:
         return []
-    home = Property.objects.filter(property_contacts__contact_id=OuterRef("contact_id")).order_by(
-        *[f"property_contacts__{field}" for field in PropertyContact.HOME_FIRST]
-    )
-    # Only the house values the templates use: each is a subquery per member.
-    house_values = {
-        "city": Coalesce(Subquery(home.values("city")[:1]), Value("")),
-        "address": Coalesce(Subquery(home.values("address")[:1]), Value("")),
-        "year_built": Subquery(home.values("year_built")[:1]),
+    # Only the house values the templates read: each is a subquery per member.
+    house_fields = {"year_built"} if "year_built" in tokens else set()
+    house_fields |= {
+        field for token in tokens for model, field in texts.TOKEN_FIELDS.get(token, ()) if model == "contacts.Property"
     }
-    members = campaign.memberships.annotate(
-        **{f"home_{token}": value for token, value in house_values.items() if token in tokens}
-    )
+
+    def home_value(field: str) -> Subquery | Coalesce:
+        value = Subquery(home_links().values(f"property__{field}")[:1])
+        return value if field == "year_built" else Coalesce(value, Value(""))  # no house: blank, not NULL
+
+    members = campaign.memberships.annotate(**{f"home_{field}": home_value(field) for field in house_fields})
     counts = members.aggregate(**{token: Count("id", filter=~_has_value(token)) for token in tokens})
     missing = []
     for token, fallback in tokens.items():
         if not counts[token]:
             continue
         example = members.filter(~_has_value(token)).select_related("contact").order_by("id").first()
-        previews = text_previews(campaign=campaign, reader=Reader.of(example.contact)) if example else []
+        previews = text_previews(campaign=campaign, reader=Reader.of(example.contact))
         theirs = next((preview for preview in previews if preview.variant == example.variant), None)
         missing.append(MissingValue(token=token, members=counts[token], fallback=fallback, example=theirs))
     return missing
@@ -302,7 +305,7 @@ def waiting_members(campaign: Campaign) -> list[Waiting]:
     prefix of what is left, is balanced between A and B; and a member whose booked send was
     released (a pause, a missed slot) keeps its place ahead of everyone not yet booked.
     """
-    home_state = PropertyContact.objects.filter(contact_id=OuterRef("contact_id")).order_by(*PropertyContact.HOME_FIRST)
+    home_state = home_links()
     rows = list(
         campaign.memberships.order_by("id")
         .annotate(home_state=Subquery(home_state.values("property__state")[:1]))
@@ -351,8 +354,6 @@ class AudienceAddition:
 def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
     """Counts for adding ``contact_filter(**filters)`` to the audience (opted-out contacts are left
     out), in two passes over the matching contacts."""
-    from contacts.selectors import contact_filter
-
     matching = contact_filter(**filters)
     member = Exists(CampaignContact.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("pk")))
     opted_out = Q(opted_out_at__isnull=False)

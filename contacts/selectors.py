@@ -50,6 +50,14 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
     return contacts.filter(condition)
 
 
+def home_links(contact_id: OuterRef | None = None) -> QuerySet[PropertyContact]:
+    """A contact's links to its houses, its home first (as ``Contact.home``), for a subquery:
+    ``home_links().values("property__state")[:1]`` is the state of the house the row's contact
+    (``OuterRef("contact_id")`` unless told otherwise) is texted about."""
+    contact_id = OuterRef("contact_id") if contact_id is None else contact_id
+    return PropertyContact.objects.filter(contact_id=contact_id).order_by(*PropertyContact.HOME_FIRST)
+
+
 def contact_filter(
     *,
     query: str = "",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
-from attackacrack.web.pages import staff_page
+from attackacrack.web.pages import attempt, staff_page
 from campaigns import audience, results, selectors, services, texts
 from campaigns.calendar import BusinessCalendar
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
@@ -196,12 +196,11 @@ def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if verdict.state != "winner" or request.POST.get("variant") != verdict.winner:
         messages.error(request, "There is no verdict for that variant.")
         return redirect("campaigns:detail", campaign.pk)
-    try:
-        services.declare_winner(campaign=campaign, variant=verdict.winner)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"The rest of the audience gets variant {verdict.winner}.")
+    attempt(
+        request,
+        partial(services.declare_winner, campaign=campaign, variant=verdict.winner),
+        success=lambda _: f"The rest of the audience gets variant {verdict.winner}.",
+    )
     return redirect("campaigns:detail", campaign.pk)
 
 
@@ -219,13 +218,7 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
     if action not in ACTIONS:
         messages.error(request, f"Unknown action {action!r}.")
         return redirect("campaigns:detail", campaign.pk)
-    try:
-        ACTIONS[action](campaign=campaign)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        campaign.refresh_from_db()
-        messages.success(request, f"Campaign {campaign.get_status_display().lower()}.")
+    attempt(request, partial(ACTIONS[action], campaign=campaign), success=lambda _: _now_it_is(campaign))
     return redirect("campaigns:detail", campaign.pk)
 
 
@@ -250,7 +243,7 @@ def schedule_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
         starts_at = form.cleaned_data["starts_at"]
         if request.POST.get("confirmed"):
             return _launch(
-                request, campaign, lambda: services.schedule_campaign(campaign=campaign, starts_at=starts_at)
+                request, campaign, partial(services.schedule_campaign, campaign=campaign, starts_at=starts_at)
             )
         return _confirm_launch(request, campaign, starts_at=starts_at, action="schedule", form=form)
     return render(request, "campaigns/schedule.html", {"campaign": campaign, "form": form})
@@ -274,18 +267,17 @@ def _confirm_launch(
 
 
 def _launch(request: HttpRequest, campaign: Campaign, launch: Callable[[], object]) -> HttpResponse:
-    try:
-        launch()
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        campaign.refresh_from_db()
-        if campaign.status == Campaign.Status.SCHEDULED:
-            starts = timezone.localtime(campaign.starts_at, BusinessCalendar.from_settings().zone)
-            messages.success(request, f"Campaign scheduled: it starts {starts:%a %b %-d at %-I:%M %p}.")
-        else:
-            messages.success(request, f"Campaign {campaign.get_status_display().lower()}.")
+    attempt(request, launch, success=lambda _: _now_it_is(campaign))
     return redirect("campaigns:detail", campaign.pk)
+
+
+def _now_it_is(campaign: Campaign) -> str:
+    """What a lifecycle action left the campaign as, for its success message."""
+    campaign.refresh_from_db()
+    if campaign.status == Campaign.Status.SCHEDULED:
+        starts = timezone.localtime(campaign.starts_at, BusinessCalendar.from_settings().zone)
+        return f"Campaign scheduled: it starts {starts:%a %b %-d at %-I:%M %p}."
+    return f"Campaign {campaign.get_status_display().lower()}."
 
 
 @staff_page
@@ -293,12 +285,11 @@ def cancel_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Cancel for good, after a page that says so and what it stops."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     if request.method == "POST":
-        try:
-            services.cancel_campaign(campaign=campaign)
-        except ApplicationError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Campaign “{campaign.name}” cancelled. Its history stays on record.")
+        attempt(
+            request,
+            partial(services.cancel_campaign, campaign=campaign),
+            success=lambda _: f"Campaign “{campaign.name}” cancelled. Its history stays on record.",
+        )
         return redirect("campaigns:detail", campaign.pk)
     [progress] = selectors.campaign_progress([campaign])
     return render(request, "campaigns/confirm_cancel.html", {"campaign": campaign, "progress": progress})
@@ -314,14 +305,13 @@ def campaign_audience(request: HttpRequest, campaign_id: int) -> HttpResponse:
     addition = None
     if form.is_bound and form.is_valid():
         if request.method == "POST":
-            try:
-                added = audience.add_contacts_by_filter(
-                    campaign=campaign, filters=form.filters() | {"opted_out": False}
-                )
-            except ApplicationError as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(request, f"Added {added:,} contact{pluralize(added)} to the audience.")
+            attempt(
+                request,
+                partial(
+                    audience.add_contacts_by_filter, campaign=campaign, filters=form.filters() | {"opted_out": False}
+                ),
+                success=lambda added: f"Added {added:,} contact{pluralize(added)} to the audience.",
+            )
             return redirect("campaigns:detail", campaign.pk)
         addition = selectors.audience_addition(campaign, filters=form.filters())
     return render(request, "campaigns/audience.html", {"campaign": campaign, "form": form, "addition": addition})
@@ -332,10 +322,9 @@ def campaign_audience(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def approve_member(request: HttpRequest, campaign_id: int, member_id: int) -> HttpResponse:
     """Staff read a flagged member's history and allow the campaign's text."""
     member = get_object_or_404(CampaignContact.objects.select_related("contact"), pk=member_id, campaign_id=campaign_id)
-    try:
-        audience.approve_flagged_member(member=member)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{member.contact} approved: the campaign's next run books their text.")
+    attempt(
+        request,
+        partial(audience.approve_flagged_member, member=member),
+        success=lambda approved: f"{approved.contact} approved: the campaign's next run books their text.",
+    )
     return redirect(f"{reverse('campaigns:detail', args=[campaign_id])}?status={CampaignContact.Status.FLAGGED}")

@@ -3,6 +3,7 @@ endpoint: a plain Django view, so the raw body reaches the signature check untou
 (authentication, parsers, CSRF) runs before it."""
 
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.api import error_body
-from attackacrack.web.pages import staff_page
+from attackacrack.web.pages import attempt, staff_page
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhooks
 from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm
@@ -185,12 +186,12 @@ def decide_review(request: HttpRequest, review_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose whether the text was an opt-out.")
         return _back(request, review.contact)
-    try:
-        services.decide_review(review=review, opted_out=form.cleaned_data["decision"] == "opt_out", user=request.user)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{review.contact}: {ConsentReview.Decision(form.cleaned_data['decision']).label}.")
+    decision = form.cleaned_data["decision"]
+    attempt(
+        request,
+        partial(services.decide_review, review=review, opted_out=decision == "opt_out", user=request.user),
+        success=lambda _: f"{review.contact}: {ConsentReview.Decision(decision).label}.",
+    )
     return _back(request, review.contact)
 
 

@@ -20,7 +20,7 @@ from attackacrack.web.api import (
 )
 from campaigns.models import Campaign
 from contacts import services
-from contacts.csv_export import contacts_download, rejected_rows_download
+from contacts.csv_export import CONTACT_EXPORT_FIELDS, contacts_download, rejected_rows_download
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, validate_time_zones
 from contacts.phones import normalize_phone
@@ -50,27 +50,8 @@ class ContactOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "phone",
-            "first_name",
-            "last_name",
-            "email",
-            "address",
-            "city",
-            "state",
-            "zip_code",
-            "source",
-            "line_type",
-            "not_textable_reason",
-            "time_zone",
-            "time_zone_source",
-            "opted_out",
-            "opted_out_at",
-            "opt_out_reason",
-            "created_at",
-            "updated_at",
-        ]
+        # What an export holds, and whether the contact is opted out.
+        fields = [*CONTACT_EXPORT_FIELDS, "opted_out"]
 
     def get_not_textable_reason(self, contact: Contact) -> str:
         # The database computes it when the contact is stored; an unsaved one (a preview's sample

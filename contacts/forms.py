@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.forms.models import fields_for_model, model_to_dict
 
 from campaigns.models import Campaign
 from contacts.importing import pipeline
@@ -32,22 +33,26 @@ class ImportUploadForm(forms.Form):
         )
 
 
-class ContactForm(forms.ModelForm):
-    """Add or change a contact by hand; the service sets what follows from it (the time zone)."""
+class ContactForm(forms.Form):
+    """Add or change a contact by hand: the model's fields as a form, read and normalised here;
+    the contacts service validates, saves and sets what follows from them (the time zone)."""
 
-    class Meta:
-        model = Contact
-        fields = ["first_name", "last_name", "phone", "email", "address", "city", "state", "zip_code", "line_type"]
-        labels = {"zip_code": "ZIP", "line_type": "Kind of line", "phone": "Mobile phone"}
-        help_texts = {
-            "phone": "Any usual way of writing it: (617) 555-0123, 617-555-0123, +1 617 555 0123",
-            "line_type": "A landline is never sent a campaign text.",
-        }
+    FIELDS = ["first_name", "last_name", "phone", "email", "address", "city", "state", "zip_code", "line_type"]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["phone"] = format_phone(self.instance.phone)
+    def __init__(self, data=None, *, contact: Contact | None = None) -> None:
+        initial = model_to_dict(contact, fields=self.FIELDS) | {"phone": format_phone(contact.phone)} if contact else {}
+        super().__init__(data, initial=initial)
+        self.fields.update(
+            fields_for_model(
+                Contact,
+                fields=self.FIELDS,
+                labels={"zip_code": "ZIP", "line_type": "Kind of line", "phone": "Mobile phone"},
+                help_texts={
+                    "phone": "Any usual way of writing it: (617) 555-0123, 617-555-0123, +1 617 555 0123",
+                    "line_type": "A landline is never sent a campaign text.",
+                },
+            )
+        )
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].strip()
@@ -61,9 +66,4 @@ class ContactForm(forms.ModelForm):
 
     def changes(self) -> dict:
         """The fields the person changed, as the service takes them."""
-        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.Meta.fields}
-
-    def _post_clean(self) -> None:
-        # The service validates and saves (its own rules, its duplicate-phone check); the form only
-        # reads and normalises what was typed.
-        pass
+        return {name: self.cleaned_data[name] for name in self.changed_data}

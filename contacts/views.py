@@ -51,12 +51,12 @@ def contact_export(request: HttpRequest) -> HttpResponse:
 def contact_form(request: HttpRequest, contact_id: int | None = None) -> HttpResponse:
     """Add a contact, or change one; the contacts service does the saving and its checks."""
     contact = get_object_or_404(Contact, pk=contact_id) if contact_id else None
-    form = ContactForm(request.POST or None, instance=contact)
+    form = ContactForm(request.POST or None, contact=contact)
     duplicate_of = None
     if request.method == "POST" and form.is_valid():
         try:
             if contact is None:
-                contact = services.create_contact(**{name: form.cleaned_data[name] for name in form.Meta.fields})
+                contact = services.create_contact(**form.cleaned_data)
             else:
                 contact = services.update_contact(contact=contact, **form.changes())
         except services.DuplicatePhone as error:

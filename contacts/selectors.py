@@ -11,8 +11,23 @@ PHONE_QUERY = re.compile(r"^[\d\s().+-]+$")
 ZIP_QUERY = re.compile(r"^\d{5}(-\d{0,4})?$")
 
 
+# How a search word is looked for in an address, the contact's own and each of its houses'.
+ADDRESS_LOOKUPS = {"address": "icontains", "city": "icontains", "zip_code": "startswith"}
+
+
+def _in_an_address(word: str, fields: tuple[str, ...] = tuple(ADDRESS_LOOKUPS)) -> Q:
+    """The contact's own address, or any of its houses', holds ``word`` in one of ``fields``."""
+    own, houses = Q(), Q()
+    for field in fields:
+        lookup = f"{field}__{ADDRESS_LOOKUPS[field]}"
+        own |= Q(**{lookup: word})
+        houses |= Q(**{f"property__{lookup}": word})
+    return own | Exists(PropertyContact.objects.filter(houses, contact_id=OuterRef("pk")))
+
+
 def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySet[Contact]:
-    """Contacts matching a free-text query (phone digits, or name / email / city words)."""
+    """Contacts matching a free-text query: phone digits (or a ZIP), else words each found in the
+    name, the email, or an address the contact page shows (street, city, ZIP; its own or a house's)."""
     contacts = Contact.objects.all()
     if opted_out is not None:
         contacts = contacts.filter(opted_out_at__isnull=not opted_out)
@@ -21,31 +36,16 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
         return contacts
     digits = re.sub(r"\D", "", query)
     if PHONE_QUERY.match(query) and len(digits) >= 3:
-        # Digits are part of a phone number, or a ZIP (02169 is both a ZIP and phone digits).
-        by_zip = Q()
-        if ZIP_QUERY.match(query):
-            by_zip = Q(zip_code__startswith=query) | Exists(
-                PropertyContact.objects.filter(contact_id=OuterRef("pk"), property__zip_code__startswith=query)
-            )
+        # 02169 is both phone digits and a ZIP.
+        by_zip = _in_an_address(query, ("zip_code",)) if ZIP_QUERY.match(query) else Q(pk__in=[])
         return contacts.filter(Q(phone__contains=digits) | by_zip)
     condition = Q()
     for word in query.split():
-        # Every word is found somewhere: a name, the email, the address, city or ZIP the contact
-        # page shows (the contact's own or a house's).
         condition &= (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(email__icontains=word)
-            | Q(address__icontains=word)
-            | Q(city__icontains=word)
-            | Q(zip_code__startswith=word)
-            | Exists(
-                PropertyContact.objects.filter(contact_id=OuterRef("pk")).filter(
-                    Q(property__address__icontains=word)
-                    | Q(property__city__icontains=word)
-                    | Q(property__zip_code__startswith=word)
-                )
-            )
+            | _in_an_address(word)
         )
     return contacts.filter(condition)
 

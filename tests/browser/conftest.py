@@ -45,12 +45,17 @@ def staff_login(page: Page, settings):
     user = StaffUserFactory(username="owner", role="owner")
     user.set_password(PASSWORD)
     user.save()
+    log_in(page, "owner")
+    return user
+
+
+def log_in(page: Page, username: str) -> None:
+    """Sign in through the login page (every test user's password is PASSWORD)."""
     page.goto("/login/")
-    page.fill("#id_username", "owner")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
-    return user
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from campaigns import audience
 from campaigns.models import Campaign
 from contacts.models import Contact
 from messaging.models import Message
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import log_in, screenshot
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory, InboundMessageFactory, StaffUserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -171,11 +171,7 @@ def test_the_api_docs_and_the_admin_run_under_the_content_security_policy(page: 
 def test_a_staff_member_without_the_owners_rights_sees_the_limit_but_cannot_change_it(page: Page, live_server):
     StaffUserFactory(username="office")
     campaign = CampaignFactory(daily_limit=125)
-    page.goto("/login/")
-    page.fill("#id_username", "office")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    log_in(page, "office")
 
     expect(page.locator("header nav")).not_to_contain_text("API token")
     page.goto(f"/campaigns/{campaign.pk}/edit")

@@ -16,7 +16,7 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact, ContactImport, PropertyContact
 from contacts.phones import format_phone
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import PASSWORD, log_in, screenshot
 from tests.campaigns.test_ab_results import sent_sends
 from tests.contacts.csv_files import propertyradar_csv
 from tests.factories import (
@@ -323,10 +323,7 @@ def test_a_signed_in_user_who_is_not_staff_is_told_so_and_can_sign_out(page: Pag
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.create_user("helper", password=PASSWORD)
-    page.goto("/login/")
-    page.fill("#id_username", "helper")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "helper")
 
     expect(page.locator("h1")).to_have_text("You are signed in, but not as staff")
     expect(page.locator("main")).to_contain_text("signed in as helper")

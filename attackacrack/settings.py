@@ -257,9 +257,6 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Requests per minute one user's API token or session may make; more are answered 429.
-API_REQUESTS_PER_MINUTE = envint("API_REQUESTS_PER_MINUTE", "600")
-
 REDIS_URL = os.getenv("REDIS_URL", "")
 # Shared by every process (the API's request counts): Redis when configured, else this process.
 CACHES = {
@@ -302,10 +299,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Contact imports ----------------------------------------------------------------------
-# Uploads above the first limit are refused (413); above the second they run in a Celery task
-# that the client polls, below it they are imported within the request.
+# Uploads above this are refused (413); keep it at or below the proxy's own body limit.
 IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))
-IMPORT_SYNC_MAX_BYTES = envint("IMPORT_SYNC_MAX_BYTES", str(8 * 1024 * 1024))
 FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
 
 # --- Business calendar and campaign pacing ---------------------------------------------------
@@ -333,8 +328,6 @@ CAMPAIGN_PACE_BATCH = envint("CAMPAIGN_PACE_BATCH", "25")
 CAMPAIGN_PACE_MINUTES = envint("CAMPAIGN_PACE_MINUTES", "30")
 if CAMPAIGN_PACE_BATCH < 1 or CAMPAIGN_PACE_MINUTES < 1:
     raise ImproperlyConfigured("CAMPAIGN_PACE_BATCH and CAMPAIGN_PACE_MINUTES must be at least 1")
-# A booked send this late for its slot is re-booked to a later slot instead of going out late.
-CAMPAIGN_MISSED_SLOT_MINUTES = envint("CAMPAIGN_MISSED_SLOT_MINUTES", "10")
 # The recipient's legal hours and caps by state; the default is campaigns/recipient_rules.json.
 RECIPIENT_RULES_FILE = os.getenv("RECIPIENT_RULES_FILE", "")
 SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
@@ -352,8 +345,6 @@ if OPENPHONE_FROM_NUMBER and not re.fullmatch(r"\+[1-9][0-9]{7,14}", OPENPHONE_F
     raise ImproperlyConfigured(
         "OPENPHONE_FROM_NUMBER must be the sending number in E.164 (e.g. +16175550100), not an OpenPhone id"
     )
-OPENPHONE_CONNECT_TIMEOUT = float(os.getenv("OPENPHONE_CONNECT_TIMEOUT", "5"))
-OPENPHONE_READ_TIMEOUT = float(os.getenv("OPENPHONE_READ_TIMEOUT", "30"))
 # Legacy `openphone-signature` scheme: base64 key shown in the OpenPhone dashboard.
 OPENPHONE_WEBHOOK_SIGNING_KEY = os.getenv("OPENPHONE_WEBHOOK_SIGNING_KEY", "")
 # Standard Webhooks scheme: `whsec_...` secret.
@@ -365,33 +356,47 @@ LOCAL_WEBHOOK_KEY = "YXR0YWNrYWNyYWNrLWxvY2FsLW9ubHk="  # base64 of "attackacrac
 if DEBUG and SMS_BACKEND == CONSOLE_SMS_BACKEND and not (OPENPHONE_WEBHOOK_SECRET or OPENPHONE_WEBHOOK_SIGNING_KEY):
     OPENPHONE_WEBHOOK_SECRET = "whsec_" + LOCAL_WEBHOOK_KEY
     OPENPHONE_WEBHOOK_SIGNING_KEY = LOCAL_WEBHOOK_KEY
-# Signed timestamps older (or further ahead) than this are replays and refused.
-OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = envint("OPENPHONE_WEBHOOK_TOLERANCE_SECONDS", "300")
-OPENPHONE_WEBHOOK_MAX_BYTES = envint("OPENPHONE_WEBHOOK_MAX_BYTES", str(256 * 1024))
-# OpenPhone allows 10 requests per second per key: held across every worker through Redis.
-OPENPHONE_RATE_LIMIT_PER_SECOND = envint("OPENPHONE_RATE_LIMIT_PER_SECOND", "10")
-# The A/B test's fixed size: each variant's first this many sends decide it (looked at daily).
-AB_MAX_SENDS_PER_VARIANT = envint("AB_MAX_SENDS_PER_VARIANT", "600")
-# Catching up from OpenPhone's own history (what webhooks missed): the contacts texted within
-# CATCH_UP_REPLY_DAYS are asked about, over at most CATCH_UP_MAX_DAYS, at a share of the rate limit.
-CATCH_UP_REPLY_DAYS = envint("CATCH_UP_REPLY_DAYS", "7")
-CATCH_UP_MAX_DAYS = envint("CATCH_UP_MAX_DAYS", "7")
-CATCH_UP_REQUESTS_PER_SECOND = envint("CATCH_UP_REQUESTS_PER_SECOND", "4")
-# Texts went out this long ago and no webhook event has arrived since: webhooks have gone quiet.
-WEBHOOKS_QUIET_MINUTES = envint("WEBHOOKS_QUIET_MINUTES", "30")
-# A text is tried this many times (429, 5xx, network) before it is recorded as failed.
-SMS_MAX_ATTEMPTS = envint("SMS_MAX_ATTEMPTS", "5")
-# A text still "sending" this long after its attempt began was interrupted (a killed worker):
-# the provider is asked whether it went out before anything else happens.
-SMS_STUCK_AFTER_SECONDS = envint("SMS_STUCK_AFTER_SECONDS", "300")
-# Due texts handed to the broker but not taken by a worker within this long are handed over again.
-OUTBOX_REENQUEUE_SECONDS = envint("OUTBOX_REENQUEUE_SECONDS", "120")
 BUSINESS_NAME = os.getenv("BUSINESS_NAME", "Attack-a-Crack Foundation Repair")
 SMS_OPT_OUT_CONFIRMATION = "You've been unsubscribed. Reply START to resubscribe."
 SMS_RESUBSCRIBE_CONFIRMATION = "You're subscribed again. Reply STOP to unsubscribe."
 SMS_HELP_REPLY = os.getenv(
     "SMS_HELP_REPLY", f"{BUSINESS_NAME}: foundation repair texts. Reply STOP to unsubscribe. Msg&data rates may apply."
 )
+
+# --- Engineering constants -----------------------------------------------------------------
+# Not read from the environment: each is the measured, intended value and an operator has no
+# reason to change it. Tests change one with pytest-django's `settings` fixture; the drills,
+# which compress hours into seconds, run with bench/drill_settings.py.
+
+# Requests per minute one user's API token or session may make; more are answered 429.
+API_REQUESTS_PER_MINUTE = 600
+# Uploads above this run in a Celery task that the client polls; below, within the request.
+IMPORT_SYNC_MAX_BYTES = 8 * 1024 * 1024
+# A booked send this late for its slot is re-booked to a later slot instead of going out late.
+CAMPAIGN_MISSED_SLOT_MINUTES = 10
+# The A/B test's fixed size: each variant's first this many sends decide it (looked at daily).
+AB_MAX_SENDS_PER_VARIANT = 600
+# OpenPhone allows 10 requests per second per key: held across every worker through Redis.
+OPENPHONE_RATE_LIMIT_PER_SECOND = 10
+OPENPHONE_CONNECT_TIMEOUT = 5.0
+OPENPHONE_READ_TIMEOUT = 30.0
+# A text is tried this many times (429, 5xx, network) before it is recorded as failed.
+SMS_MAX_ATTEMPTS = 5
+# A text still "sending" this long after its attempt began was interrupted (a killed worker):
+# the provider is asked whether it went out before anything else happens.
+SMS_STUCK_AFTER_SECONDS = 300
+# Due texts handed to the broker but not taken by a worker within this long are handed over again.
+OUTBOX_REENQUEUE_SECONDS = 120
+# Signed webhook timestamps older (or further ahead) than this are replays and refused.
+OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = 300
+OPENPHONE_WEBHOOK_MAX_BYTES = 256 * 1024
+# Catching up from OpenPhone's own history (what webhooks missed): the contacts texted within
+# CATCH_UP_REPLY_DAYS are asked about, over at most CATCH_UP_MAX_DAYS, at a share of the rate limit.
+CATCH_UP_REPLY_DAYS = 7
+CATCH_UP_MAX_DAYS = 7
+CATCH_UP_REQUESTS_PER_SECOND = 4
+# Texts went out this long ago and no webhook event has arrived since: webhooks have gone quiet.
+WEBHOOKS_QUIET_MINUTES = 30
 
 LOGGING = {
     "version": 1,

@@ -133,7 +133,9 @@ def main() -> None:
 
     run_record, seconds = result["run"], result["seconds"]
     busiest = busiest_second([*fake.posted_at, *fake.listed_at])
-    limit = int(os.getenv("OPENPHONE_RATE_LIMIT_PER_SECOND", "10"))
+    from django.conf import settings
+
+    limit = settings.OPENPHONE_RATE_LIMIT_PER_SECOND
     print(
         f"catch-up for {args.contacts} recent contacts: {run_record.requests} requests "
         f"({run_record.requests / args.contacts:.2f} a contact) in {seconds:.1f} s, {run_record.status}"

@@ -92,7 +92,9 @@ def main() -> None:
     sent = Message.objects.filter(status="sent").count()
     delivered = [message["to"][0] for message in fake.accepted]
     rate = sent / seconds
-    limit = int(os.getenv("OPENPHONE_RATE_LIMIT_PER_SECOND", "10"))
+    from django.conf import settings
+
+    limit = settings.OPENPHONE_RATE_LIMIT_PER_SECOND
     busiest = busiest_second(fake.posted_at)
     print(f"{args.texts} staff texts through a real worker: {sent} sent in {seconds:.1f} s = {rate:.1f} texts/s")
     print(f"OpenPhone's limit {limit}/s: {rate / limit:.0%} of it used; busiest second at OpenPhone: {busiest}")

@@ -12,8 +12,8 @@ run fails if anything was lost or duplicated.
 
 Everything is real except OpenPhone: a fresh PostgreSQL database `attackacrack_drill`, Redis
 database 12, Celery workers in their own processes; this process plays beat (a dispatch tick every
-second). Sending hours, pacing and timeouts are shortened through the same settings production
-reads, so a drill takes a minute, not a day.
+second). Sending hours and pacing are set through the environment production reads, timeouts and
+retries in bench/drill_settings.py, so a drill takes a minute, not a day.
 """
 
 import argparse
@@ -50,6 +50,7 @@ def drill_environment(openphone_url: str) -> dict[str, str]:
     rules = VAR / "rules.json"
     rules.write_text(json.dumps({"default_hours": ["00:00", "23:59:59"], "state_hours": {}, "state_caps": {}}))
     return {
+        "DJANGO_SETTINGS_MODULE": "bench.drill_settings",
         "DATABASE_URL": f"{SERVER}/{DATABASE}",
         "REDIS_URL": REDIS,
         "CELERY_BROKER_URL": REDIS,
@@ -57,12 +58,8 @@ def drill_environment(openphone_url: str) -> dict[str, str]:
         "OPENPHONE_API_KEY": "drill-key",
         "OPENPHONE_API_URL": openphone_url,
         "OPENPHONE_FROM_NUMBER": SHOP,
-        "OPENPHONE_READ_TIMEOUT": "1.5",
         "OPENPHONE_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
         "OPENPHONE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "SMS_STUCK_AFTER_SECONDS": "5",
-        "SMS_MAX_ATTEMPTS": "50",
-        "OUTBOX_REENQUEUE_SECONDS": "5",
         "BUSINESS_DAYS": "0,1,2,3,4,5,6",
         "BUSINESS_OPENS": "00:00",
         "BUSINESS_CLOSES": "23:59:59",
@@ -361,7 +358,6 @@ def main() -> None:
     parser.add_argument("--only", choices=["kill", "webhooks", "postgres", "redis", "refusals"])
     args = parser.parse_args()
     os.environ.update(drill_environment("http://127.0.0.1:9"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "attackacrack.settings"
     import django
 
     django.setup()

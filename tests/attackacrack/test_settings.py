@@ -155,7 +155,9 @@ def test_each_https_protection_is_set_from_the_environment(tmp_path):
     assert loaded["trusted_origins"] == ["https://crm.example.com", "https://www.example.com"]
 
 
-@pytest.mark.parametrize("name", ["SMS_MAX_ATTEMPTS", "SECURE_HSTS_SECONDS", "CONN_MAX_AGE", "LOGIN_FAILURE_LIMIT"])
+@pytest.mark.parametrize(
+    "name", ["SMS_DAILY_LIMIT_PER_NUMBER", "SECURE_HSTS_SECONDS", "CONN_MAX_AGE", "LOGIN_FAILURE_LIMIT"]
+)
 def test_a_number_that_is_not_one_is_refused_by_name(tmp_path, name):
     result = load_settings(tmp_path, **{name: "ten"})
 

@@ -1,4 +1,5 @@
-"""Settings for Attack-a-Crack, read from the environment with safe local defaults.
+"""Settings for Attack-a-Crack: what an operator sets is read from the environment with safe
+local defaults; the engineering constants at the end are written here.
 
 With no environment at all the project runs on SQLite under ``var/``, an embedded
 filesystem broker and the console SMS backend. ``DATABASE_URL``, ``REDIS_URL`` and the

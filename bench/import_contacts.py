@@ -28,6 +28,8 @@ sys.path.insert(0, str(PROJECT / "bench"))
 from figures import record  # noqa: E402
 
 BENCH_DIR = PROJECT / "var" / "bench"
+# Issue 23's targets, from the floor of what the import must write.
+SMALL_FILE_SECONDS, BIG_FILE_SECONDS, REIMPORT_SECONDS, PEAK_MB = 0.3, 30, 20, 300
 DATABASE = "attackacrack_bench"
 
 
@@ -119,7 +121,7 @@ class PhaseLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.seconds: dict[str, float] = {}
-        logger = logging.getLogger("contacts.services")
+        logger = logging.getLogger("contacts.importing.pipeline")
         logger.setLevel(logging.INFO)
         logger.addHandler(self)
 
@@ -188,10 +190,11 @@ def main() -> None:
         results.append(figures)
         return figures
 
-    ours_small = measure(f"ours, {args.reference_rows:,} rows (median of 5)", "ours", small, "≤ 0.3 s", runs=5)
+    small_label = f"ours, {args.reference_rows:,} rows (median of 5)"
+    ours_small = measure(small_label, "ours", small, f"≤ {SMALL_FILE_SECONDS} s", runs=5)
     reference = measure(f"django-import-export, {args.reference_rows:,} rows", "reference", small, "reference")
-    measure(f"ours, {args.rows:,} rows", "ours", big, "≤ 30 s, ≤ 300 MB")
-    measure(f"ours, {args.rows:,} rows again (re-import)", "ours", big, "≤ 20 s", fresh=False)
+    measure(f"ours, {args.rows:,} rows", "ours", big, f"≤ {BIG_FILE_SECONDS} s, ≤ {PEAK_MB} MB")
+    measure(f"ours, {args.rows:,} rows again (re-import)", "ours", big, f"≤ {REIMPORT_SECONDS} s", fresh=False)
 
     print(f"\n{'measurement':<44}{'seconds':>9}{'rows/s':>10}{'peak MB':>9}  target")
     for row in results:
@@ -205,14 +208,24 @@ def main() -> None:
     print(f"\nours / django-import-export on the same {args.reference_rows:,}-row file: {ratio:.1f}x rows/s")
     (BENCH_DIR / "import_contacts.json").write_text(json.dumps(results, indent=2))
     small_s, big, again = ours_small["seconds"], results[2], results[3]
-    record("import", f"{args.reference_rows:,} rows", small_s, "s", target="≤ 0.5 s", met=small_s <= 0.5)
+    record(
+        "import", f"{args.reference_rows:,} rows", small_s, "s",
+        target=f"≤ {SMALL_FILE_SECONDS} s", met=small_s <= SMALL_FILE_SECONDS,
+    )  # fmt: skip
     contract = "< 5 s (user's contract)"
     record("import", f"{args.reference_rows:,} rows, contract", small_s, "s", target=contract, met=small_s < 5)
-    record("import", f"{args.rows:,} rows", big["seconds"], "s", target="≤ 20 s", met=big["seconds"] <= 20)
-    record("import", f"{args.rows:,} rows peak RSS", big["peak_mb"], "MB", target="≤ 300 MB", met=big["peak_mb"] <= 300)
     record(
-        "import", f"{args.rows:,} rows re-import", again["seconds"], "s", target="≤ 10 s", met=again["seconds"] <= 10
-    )
+        "import", f"{args.rows:,} rows", big["seconds"], "s",
+        target=f"≤ {BIG_FILE_SECONDS} s", met=big["seconds"] <= BIG_FILE_SECONDS,
+    )  # fmt: skip
+    record(
+        "import", f"{args.rows:,} rows peak RSS", big["peak_mb"], "MB",
+        target=f"≤ {PEAK_MB} MB", met=big["peak_mb"] <= PEAK_MB,
+    )  # fmt: skip
+    record(
+        "import", f"{args.rows:,} rows re-import", again["seconds"], "s",
+        target=f"≤ {REIMPORT_SECONDS} s", met=again["seconds"] <= REIMPORT_SECONDS,
+    )  # fmt: skip
     record("import", "ours / django-import-export (rows/s)", ratio, "x", target="reference: django-import-export")
     for name, value in big["phases"].items():
         record("import", f"{args.rows:,} rows: {name}", value, "s", target="where the time went")

@@ -1,0 +1,71 @@
+"""What an import stored, by natural key, so two import paths can be compared row for row.
+
+Run as a script, it imports one file into the SQLite database DATABASE_URL names and prints the
+snapshot as JSON: the SQLite side of tests/contacts/test_import_paths_agree.py.
+
+    DATABASE_URL=sqlite:///db.sqlite3 python -m tests.contacts.stored_rows FILE
+"""
+
+import json
+import os
+import sys
+
+# Everything an import writes but its moments and its ids, which differ between any two runs.
+CONTACT_FIELDS = (
+    "phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source", "line_type",
+    "time_zone", "time_zone_source", "not_textable_reason", "opt_out_reason",
+)  # fmt: skip
+PROPERTY_FIELDS = (
+    "apn", "address_key", "zip_code", "property_type", "address", "city", "state", "subdivision", "longitude",
+    "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths", "estimated_value", "estimated_equity",
+    "estimated_equity_percent", "owner", "mail_address", "mail_city", "mail_state", "mail_zip_code", "owner_occupied",
+    "listed_for_sale", "listing_status", "foreclosure", "high_equity",
+)  # fmt: skip
+REPORT_FIELDS = (
+    "status", "format", "encoding", "delimiter", "rows_read", "footer_rows_skipped", "entries_read",
+    "contacts_created", "contacts_updated", "contacts_unchanged", "duplicates_folded", "entries_rejected",
+    "properties_created", "properties_updated", "properties_unchanged", "not_textable", "added_to_campaign",
+)  # fmt: skip
+
+
+def snapshot(report) -> dict:
+    """The import's report and every contact, house, link and rejection stored, as plain JSON values."""
+    from contacts.models import Contact, ImportRejection, Property, PropertyContact
+
+    def plain(row: tuple) -> list:
+        return [value if value is None or isinstance(value, bool | int | str) else str(value) for value in row]
+
+    return {
+        "report": None if report is None else plain(tuple(getattr(report, field) for field in REPORT_FIELDS)),
+        "contacts": sorted(plain(row) for row in Contact.objects.values_list(*CONTACT_FIELDS)),
+        "properties": sorted(plain(row) for row in Property.objects.values_list(*PROPERTY_FIELDS)),
+        "links": sorted(
+            plain(row)
+            for row in PropertyContact.objects.values_list(
+                "contact__phone", "property__apn", "property__address_key", "property__zip_code", "role"
+            )
+        ),
+        "rejections": sorted(plain(row) for row in ImportRejection.objects.values_list("line_number", "reason", "raw")),
+    }
+
+
+def import_and_snapshot(content: bytes) -> dict:
+    """Import ``content``; a file refused outright snapshots as its refusal and what is stored."""
+    import io
+
+    from contacts.importing import BadFile, pipeline
+
+    try:
+        report = pipeline.import_contacts(file=io.BytesIO(content), file_name="list.csv")
+    except BadFile as error:
+        return {"refused": str(error), **snapshot(None)}
+    return {"refused": None, **snapshot(report)}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attackacrack.settings")
+    import django
+
+    django.setup()
+    with open(sys.argv[1], "rb") as file:
+        print(json.dumps(import_and_snapshot(file.read())))

@@ -106,7 +106,7 @@ def main() -> None:
     first = timed("first run of one campaign", first_run)
     timed("the next run of the same campaign (after the first one's writes)", steady_run)
     timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
-    timed("the next tick (after the first runs' writes)", whole_tick)
+    after_writes = timed("the next tick (after the first runs' writes)", whole_tick)
     # Nothing has changed since the last tick: what every minute costs in a steady state.
     steady = timed("a steady run of one campaign (nothing changed)", steady_run)
     tick = timed(f"a steady tick over all {args.campaigns} campaigns (nothing changed)", settled_tick)
@@ -116,9 +116,10 @@ def main() -> None:
         f"first run, {audience}",
         first,
         "ms",
-        target="< 60,000 ms (one beat tick)",
-        met=first < 60000,
+        target="≤ 3,000 ms",
+        met=first <= 3000,
     )
+    record("campaign launch", f"tick after writes, {args.campaigns} campaigns, {audience}", after_writes, "ms")
     record("campaign launch", f"steady run, {audience}", steady, "ms")
     record(
         "campaign launch",

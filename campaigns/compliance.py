@@ -83,6 +83,7 @@ class Recipient:
     state: str  # empty when unknown
 
     @classmethod
+    @lru_cache(maxsize=4096)  # an audience of 100,000 holds a few dozen; a Recipient never changes
     def of(cls, time_zone: str, state: str) -> "Recipient":
         return cls(tuple(zone for zone in time_zone.split(",") if zone), state)
 

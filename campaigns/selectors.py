@@ -333,18 +333,8 @@ def waiting_members(campaign: Campaign) -> list[Waiting]:
         keyed.sort()
         rows = [row for _, _, row in keyed]
     waiting = {CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED}
-    # An audience of 100,000 has a few dozen distinct recipients: each is worked out once. The
-    # phone matters only by its area code (recipient_state reads no more of it).
-    recipients: dict[tuple[str, str, str | None, str], Recipient] = {}
-
-    def recipient(zones: str, state: str, home: str | None, phone: str) -> Recipient:
-        key = (zones, state, home, phone[:5])
-        if key not in recipients:
-            recipients[key] = Recipient.of(zones, recipient_state(state, home, phone))
-        return recipients[key]
-
     return [
-        Waiting(member_id, contact_id, variant, recipient(zones, state, home, phone))
+        Waiting(member_id, contact_id, variant, Recipient.of(zones, recipient_state(state, home, phone)))
         for member_id, contact_id, variant, status, zones, state, home, phone in rows
         if status in waiting
     ]

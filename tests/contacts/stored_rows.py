@@ -1,11 +1,12 @@
 """What an import stored, by natural key, so two import paths can be compared row for row.
 
 Run as a script, it imports one file into the SQLite database DATABASE_URL names and prints the
-snapshot as JSON: the SQLite side of tests/contacts/test_import_paths_agree.py.
+snapshot as JSON: the SQLite side of tests/contacts/test_import_on_sqlite.py.
 
     DATABASE_URL=sqlite:///db.sqlite3 python -m tests.contacts.stored_rows FILE
 """
 
+import io
 import json
 import os
 import sys
@@ -51,8 +52,6 @@ def snapshot(report) -> dict:
 
 def import_and_snapshot(content: bytes) -> dict:
     """Import ``content``; a file refused outright snapshots as its refusal and what is stored."""
-    import io
-
     from contacts.importing import BadFile, pipeline
 
     try:

@@ -203,7 +203,7 @@ def test_each_new_contact_gets_a_zone_from_the_best_evidence_in_its_row():
 
 
 def test_a_completed_import_logs_where_its_time_went(caplog):
-    with caplog.at_level("INFO", logger="contacts.services"):
+    with caplog.at_level("INFO", logger="contacts.importing.pipeline"):
         report = run_import(propertyradar_csv(HOUSEHOLDS))
 
     [record] = [r for r in caplog.records if r.getMessage().startswith(f"Import {report.id} completed: 6 rows in ")]

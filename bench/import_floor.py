@@ -5,7 +5,8 @@
 On the generated PropertyRadar export (bench/import_contacts.py makes it), in a fresh database
 `attackacrack_bench` on DATABASE_URL's server, one after the other:
 
-1. The import as built, first import and re-import, with the time of every statement of its merge.
+1. The import as built, first import and re-import: staging and merge (the pipeline's own log),
+   and the time of every statement of its merge.
 2. Staging in PostgreSQL instead of Python: the raw file COPYed into a table of text columns by
    PostgreSQL's own CSV parser, then the cells Python cleans today (ZIPs, whole numbers, decimals,
    dates, yes/no flags, e-mails, states) cleaned set-based into a second table. The SQL accepts
@@ -17,7 +18,8 @@ On the generated PropertyRadar export (bench/import_contacts.py makes it), in a 
    changed or not) by one LEFT JOIN into its first-of-each table, against the passes the merge
    makes today for the same answers (deduplicate, count, update, insert).
 
-It prints seconds for each, and records the totals for `make bench`.
+It prints seconds for each and records the parts for `make bench`; bench/import_contacts.py judges
+the totals against their targets.
 """
 
 import argparse
@@ -46,7 +48,7 @@ def setup(rows: int) -> Path:
 
 
 class StatementTimes:
-    """Each statement the import runs for longer than 0.1 s, with its seconds (a connection wrapper)."""
+    """Each statement the import runs, with its seconds (a connection wrapper)."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[float, str]] = []
@@ -56,9 +58,7 @@ class StatementTimes:
         try:
             return execute(sql, params, many, context)
         finally:
-            seconds = time.perf_counter() - started
-            if seconds > 0.1:
-                self.seen.append((seconds, " ".join(sql.split())))
+            self.seen.append((time.perf_counter() - started, " ".join(sql.split())))
 
     def spent_on(self, table: str) -> float:
         """Seconds of the merge's statements that deduplicate, count, update or insert ``table``
@@ -72,7 +72,7 @@ class StatementTimes:
         )
 
 
-def import_as_built(path: Path, label: str) -> tuple[float, StatementTimes]:
+def import_as_built(path: Path, label: str, phases: import_contacts.PhaseLog) -> StatementTimes:
     from django.db import connection
 
     from contacts.importing.pipeline import import_contacts as run_import
@@ -84,9 +84,11 @@ def import_as_built(path: Path, label: str) -> tuple[float, StatementTimes]:
         report = run_import(file=file, file_name=path.name)
     total = time.perf_counter() - started
     print(f"\n{label}: {total:.2f} s ({report.rows_read:,} rows, {report.contacts_created:,} contacts created)")
+    print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.seconds.items()))
     for seconds, statement in times.seen:
-        print(f"  {seconds:6.2f}  {statement[:90]}")
-    return total, times
+        if seconds > 0.1:
+            print(f"  {seconds:6.2f}  {statement[:90]}")
+    return times
 
 
 def bytes_without_footer(path: Path) -> int:
@@ -199,8 +201,10 @@ def one_pass_per_table(path: Path, as_built: StatementTimes) -> dict[str, float]
     figures = {}
     with path.open("rb") as file, loader.staging_tables():
         rows, mapping = pipeline.inspect_file(file=file)
-        record_ = ContactImport.objects.create(file_name=path.name, file_size=0, status=ContactImport.Status.RUNNING)
-        pipeline._stage(record_, file, rows, mapping, None, 0)
+        contact_import = ContactImport.objects.create(
+            file_name=path.name, file_size=0, status=ContactImport.Status.RUNNING
+        )
+        pipeline._stage(contact_import, file, rows, mapping, None, 0)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("ANALYZE import_line (line_number, phone_1, phone_2, apn, address_key, zip_code)")
@@ -220,20 +224,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     path = setup(args.rows)
-    first, _ = import_as_built(path, "import as built")
-    again, again_statements = import_as_built(path, "re-import as built")
+    phases = import_contacts.PhaseLog()
+    import_as_built(path, "import as built", phases)
+    staging = phases.seconds["staging"]
+    again = import_as_built(path, "re-import as built", phases)
     in_postgresql = staging_in_postgresql(path)
-    one_pass = one_pass_per_table(path, again_statements)
+    one_pass = one_pass_per_table(path, again)
+    # The totals are bench/import_contacts.py's to judge; here, the parts to weigh against each other.
     rows = f"{args.rows:,} rows"
-    record("import floor", f"{rows}, as built", first, "s", target="≤ 30 s", met=first <= 30)
-    record("import floor", f"{rows} re-import, as built", again, "s", target="≤ 20 s", met=again <= 20)
+    record("import floor", f"{rows}: staging as built", staging, "s", target="staging in Python")
     record("import floor", f"{rows}: raw COPY", in_postgresql["raw COPY"], "s", target="staging in PostgreSQL")
     record(
         "import floor", f"{rows}: set-based cleaning", in_postgresql["set-based cleaning"], "s",
         target="staging in PostgreSQL (lower bound)",
     )  # fmt: skip
     record("import floor", f"{rows}: one-pass classification", sum(one_pass.values()), "s", target="re-import")
-    passes = again_statements.spent_on("houses") + again_statements.spent_on("phones")
+    passes = again.spent_on("houses") + again.spent_on("phones")
     record("import floor", f"{rows}: the same answers as built", passes, "s", target="re-import")
 
 

@@ -1,9 +1,9 @@
 """Phone numbers: everything that enters the system is normalised to E.164 here.
 
-``phonenumbers`` is the authority on what is a valid number, but parsing, checking and formatting cost ~70 µs a number,
-which dominates a million-row import. Plain NANP shapes (``617-555-0123``, ``6175550123``,
-``+16175550123``, ``(617) 555-0123``) are first matched against one pattern built at start-up
-from phonenumbers' own US metadata (under 1 µs); a number that pattern accepts is what
+``phonenumbers`` is the authority on what is a valid number, but parsing, checking and formatting
+cost ~70 µs a number, which dominates a million-row import. Plain NANP shapes (``617-555-0123``,
+``6175550123``, ``+16175550123``, ``(617) 555-0123``) are first matched against one pattern built
+at start-up from phonenumbers' own US metadata (under 1 µs); a number that pattern accepts is what
 phonenumbers calls a valid US number. Everything else (other shapes, Canada, the Caribbean,
 invalid numbers) is asked of phonenumbers itself. ``tests/contacts/test_phones.py`` checks the two
 paths agree on random input with hypothesis.

@@ -251,43 +251,36 @@ def _house_keys(staged: str) -> tuple[tuple[str, str, str], ...]:
 
 
 def _merge_properties(cursor, counts: MergeCounts, now) -> None:
-    # One row per house: the first line that names it wins, as for contacts.
-    firsts = [
-        _first_of_each("import_property", key=key, order="line_number", where=keyed)
-        for key, keyed, _ in _house_keys("import_property")
+    # One row per house: the first line that names it wins, as for contacts. Each is classified
+    # as it is gathered, by one join into the stored houses: which stored house it is, if any,
+    # and whether the file changes it. The writes that follow touch only the rows they change.
+    changed = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in PROPERTY_DATA_COLUMNS)
+    classified = [
+        f"""SELECT f.*, p.id AS stored_id, (p.id IS NOT NULL AND ({changed})) AS changed
+            FROM ({_first_of_each("import_property", key=key, order="line_number", where=keyed)}) AS f
+            LEFT JOIN contacts_property p ON {same}"""
+        for (key, keyed, _), (_, _, same) in zip(_house_keys("import_property"), _house_keys("f"), strict=True)
     ]
-    cursor.execute(
-        "CREATE TEMP TABLE import_property_first AS "
-        + " UNION ALL ".join(f"SELECT * FROM ({first}) AS first_{n}" for n, first in enumerate(firsts))
-    )
+    cursor.execute("CREATE TEMP TABLE import_property_first AS " + " UNION ALL ".join(classified))
     cursor.execute("ANALYZE import_property_first")  # temporary tables get statistics only when asked
-    distinct_houses = _scalar(cursor, "SELECT COUNT(*) FROM import_property_first")
-    existing = sum(
-        _scalar(
-            cursor, f"SELECT COUNT(*) FROM import_property_first f JOIN contacts_property p ON {same} WHERE {keyed}"
-        )
-        for _, keyed, same in _house_keys("f")
-    )
+    cursor.execute("SELECT COUNT(*), COUNT(stored_id) FROM import_property_first")
+    distinct_houses, existing = cursor.fetchone()
     columns = ", ".join(PROPERTY_DATA_COLUMNS)
     assignments = ", ".join(f"{c} = f.{c}" for c in PROPERTY_DATA_COLUMNS)
-    changed = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in PROPERTY_DATA_COLUMNS)
     # Newer exports carry newer values (equity, listing): a house that changed is updated; one
     # that did not is not written at all, so a re-import costs reads only.
-    counts.properties_updated = counts.properties_created = 0
-    for _, keyed, same in _house_keys("f"):
-        cursor.execute(
-            f"""UPDATE contacts_property AS p SET {assignments}, updated_at = %s
-                FROM import_property_first f WHERE {keyed} AND {same} AND ({changed})""",
-            (now,),
-        )
-        counts.properties_updated += cursor.rowcount
-        cursor.execute(
-            f"""INSERT INTO contacts_property ({columns}, created_at, updated_at)
-                SELECT {columns}, %s, %s FROM import_property_first f
-                WHERE {keyed} AND NOT EXISTS (SELECT 1 FROM contacts_property p WHERE {same})""",
-            (now, now),
-        )
-        counts.properties_created += cursor.rowcount
+    cursor.execute(
+        f"""UPDATE contacts_property AS p SET {assignments}, updated_at = %s
+            FROM import_property_first f WHERE f.changed AND p.id = f.stored_id""",
+        (now,),
+    )
+    counts.properties_updated = cursor.rowcount
+    cursor.execute(
+        f"""INSERT INTO contacts_property ({columns}, created_at, updated_at)
+            SELECT {columns}, %s, %s FROM import_property_first f WHERE f.stored_id IS NULL""",
+        (now, now),
+    )
+    counts.properties_created = cursor.rowcount
     counts.properties_unchanged = existing - counts.properties_updated
     if counts.properties_created != distinct_houses - existing or counts.properties_unchanged < 0:
         raise CountMismatch(
@@ -296,39 +289,53 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
         )
 
 
+# Which blanks of a stored contact ``c`` the file's entry ``f`` fills. A name and an address each
+# move as a unit, so one person's first name never meets another's last name.
+FILLS_NAME = "c.first_name = '' AND c.last_name = ''"
+FILLS_ADDRESS = "c.address = '' AND c.city = '' AND c.zip_code = ''"
+FILLS = f"""({FILLS_NAME} AND (f.first_name <> '' OR f.last_name <> ''))
+    OR (c.email = '' AND f.email <> '')
+    OR ({FILLS_ADDRESS} AND (f.address <> '' OR f.city <> '' OR f.zip_code <> ''))
+    OR (c.state = '' AND f.state <> '')"""
+
+
 def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: int) -> None:
     counts.entries_read = _scalar(cursor, "SELECT COUNT(*) FROM import_entry")
     counts.entries_rejected = _scalar(cursor, "SELECT COUNT(*) FROM import_entry WHERE reject_reason <> ''")
     # One phone is one contact: the first entry with a phone speaks for it, later ones fold in.
+    # Classified as it is gathered, as the houses are: the stored contact, and whether the entry
+    # fills any of its blanks. A number's line type is never changed by a file, so whether a
+    # stored contact can be texted is known here.
     first_entries = _first_of_each("import_entry", key="phone", order="seq", where="phone <> ''")
-    cursor.execute(f"CREATE TEMP TABLE import_entry_first AS {first_entries}")
+    cursor.execute(
+        f"""CREATE TEMP TABLE import_entry_first AS
+            SELECT f.*, c.id AS stored_id, c.not_textable_reason <> '' AS stored_not_textable,
+                   (c.id IS NOT NULL AND ({FILLS})) AS fills
+            FROM ({first_entries}) AS f LEFT JOIN contacts_contact c ON c.phone = f.phone"""
+    )
     cursor.execute("CREATE UNIQUE INDEX import_entry_first_phone ON import_entry_first (phone)")
     cursor.execute("ANALYZE import_entry_first")
-    distinct_phones = _scalar(cursor, "SELECT COUNT(*) FROM import_entry_first")
+    cursor.execute(
+        """SELECT COUNT(*), COUNT(stored_id), COUNT(CASE WHEN stored_not_textable THEN 1 END)
+           FROM import_entry_first"""
+    )
+    distinct_phones, existing, stored_not_textable = cursor.fetchone()
     counts.duplicates_folded = counts.entries_read - counts.entries_rejected - distinct_phones
-    existing = _scalar(cursor, "SELECT COUNT(*) FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone")
-    # Fill what is blank, never overwrite what staff or an earlier file put there. A name and an
-    # address each move as a unit, so one person's first name never meets another's last name.
+    # Fill what is blank, never overwrite what staff or an earlier file put there.
     # Opt-out state is not touched: a file cannot re-subscribe anybody.
     cursor.execute(
-        """
+        f"""
         UPDATE contacts_contact AS c SET
-            first_name = CASE WHEN c.first_name = '' AND c.last_name = '' THEN f.first_name ELSE c.first_name END,
-            last_name = CASE WHEN c.first_name = '' AND c.last_name = '' THEN f.last_name ELSE c.last_name END,
+            first_name = CASE WHEN {FILLS_NAME} THEN f.first_name ELSE c.first_name END,
+            last_name = CASE WHEN {FILLS_NAME} THEN f.last_name ELSE c.last_name END,
             email = CASE WHEN c.email = '' THEN f.email ELSE c.email END,
-            address = CASE WHEN c.address = '' AND c.city = '' AND c.zip_code = '' THEN f.address ELSE c.address END,
-            city = CASE WHEN c.address = '' AND c.city = '' AND c.zip_code = '' THEN f.city ELSE c.city END,
+            address = CASE WHEN {FILLS_ADDRESS} THEN f.address ELSE c.address END,
+            city = CASE WHEN {FILLS_ADDRESS} THEN f.city ELSE c.city END,
             state = CASE WHEN c.state = '' THEN f.state ELSE c.state END,
-            zip_code = CASE WHEN c.address = '' AND c.city = '' AND c.zip_code = '' THEN f.zip_code ELSE c.zip_code END,
+            zip_code = CASE WHEN {FILLS_ADDRESS} THEN f.zip_code ELSE c.zip_code END,
             updated_at = %s
         FROM import_entry_first f
-        WHERE c.phone = f.phone AND (
-            (c.first_name = '' AND c.last_name = '' AND (f.first_name <> '' OR f.last_name <> ''))
-            OR (c.email = '' AND f.email <> '')
-            OR (c.address = '' AND c.city = '' AND c.zip_code = ''
-                AND (f.address <> '' OR f.city <> '' OR f.zip_code <> ''))
-            OR (c.state = '' AND f.state <> '')
-        )""",
+        WHERE f.fills AND c.id = f.stored_id""",
         (now,),
     )
     counts.contacts_updated = cursor.rowcount
@@ -345,7 +352,7 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
                '', %s, %s, %s
         FROM import_entry_first f
         LEFT JOIN contacts_zipcode z ON z.zip = SUBSTR(f.zip_code, 1, 5)
-        WHERE NOT EXISTS (SELECT 1 FROM contacts_contact c WHERE c.phone = f.phone)""",
+        WHERE f.stored_id IS NULL""",
         (source, import_id, now, now),
     )
     counts.contacts_created = cursor.rowcount
@@ -353,10 +360,11 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
         raise CountMismatch(
             f"contacts: {distinct_phones} distinct phones, {existing} existing, {counts.contacts_created} created"
         )
-    counts.not_textable = _scalar(
+    # The new contacts' not_textable_reason is computed by the database as they are written.
+    counts.not_textable = stored_not_textable + _scalar(
         cursor,
-        """SELECT COUNT(*) FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone
-           WHERE c.not_textable_reason <> ''""",
+        "SELECT COUNT(*) FROM contacts_contact WHERE source_import_id = %s AND not_textable_reason <> ''",
+        (import_id,),
     )
 
 

@@ -394,6 +394,14 @@ def test_a_newer_export_updates_the_houses_that_changed_and_only_those():
     assert Property.objects.get(apn="RAND-000002-B").estimated_value == 725000
 
 
+def test_a_later_file_counts_the_numbers_it_names_that_cannot_be_texted_stored_or_new():
+    run_import(b"Name,Phone\nToll Free,888-555-0102\nMaple Leaf,416-555-0103\nMary,617-555-0101\n")
+
+    report = run_import(b"Name,Phone\nMaple Leaf,416-555-0103\nMary,617-555-0101\nAnother,877-555-0104\n")
+
+    assert (report.contacts_created, report.contacts_unchanged, report.not_textable) == (1, 2, 2)
+
+
 def test_numbers_the_business_cannot_text_are_kept_marked_counted_and_never_booked(settings):
     settings.OPENPHONE_FROM_NUMBER = "+16175550100"
     campaign = CampaignFactory()

@@ -1,4 +1,4 @@
-"""Where the million-row import's time goes, and what the two rewrites issue 23 proposed would cost.
+"""Where the million-row import's time goes, and what moving its staging into PostgreSQL would cost.
 
     .venv/bin/python bench/import_floor.py [--rows 1000000]
 

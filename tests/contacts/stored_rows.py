@@ -1,9 +1,9 @@
 """What an import stored, by natural key, so two import paths can be compared row for row.
 
-Run as a script, it imports one file into the SQLite database DATABASE_URL names and prints the
-snapshot as JSON: the SQLite side of tests/contacts/test_import_on_sqlite.py.
+Run as a script, it imports the files, one after the other, into the SQLite database DATABASE_URL
+names and prints the snapshot as JSON: the SQLite side of tests/contacts/test_import_on_sqlite.py.
 
-    DATABASE_URL=sqlite:///db.sqlite3 python -m tests.contacts.stored_rows FILE
+    DATABASE_URL=sqlite:///db.sqlite3 python -m tests.contacts.stored_rows FILE [FILE ...]
 """
 
 import io
@@ -50,15 +50,18 @@ def snapshot(report) -> dict:
     }
 
 
-def import_and_snapshot(content: bytes) -> dict:
-    """Import ``content``; a file refused outright snapshots as its refusal and what is stored."""
+def import_and_snapshot(*contents: bytes) -> dict:
+    """Import each of ``contents`` in turn; the snapshot holds the last one's report (or its
+    refusal, for a file refused outright) and everything stored."""
     from contacts.importing import BadFile, pipeline
 
-    try:
-        report = pipeline.import_contacts(file=io.BytesIO(content), file_name="list.csv")
-    except BadFile as error:
-        return {"refused": str(error), **snapshot(None)}
-    return {"refused": None, **snapshot(report)}
+    refused, report = None, None
+    for content in contents:
+        try:
+            refused, report = None, pipeline.import_contacts(file=io.BytesIO(content), file_name="list.csv")
+        except BadFile as error:
+            refused, report = str(error), None
+    return {"refused": refused, **snapshot(report)}
 
 
 if __name__ == "__main__":
@@ -66,5 +69,8 @@ if __name__ == "__main__":
     import django
 
     django.setup()
-    with open(sys.argv[1], "rb") as file:
-        print(json.dumps(import_and_snapshot(file.read())))
+    contents = []
+    for name in sys.argv[1:]:
+        with open(name, "rb") as file:
+            contents.append(file.read())
+    print(json.dumps(import_and_snapshot(*contents)))

@@ -4,10 +4,12 @@ PostgreSQL's path streams the staged lines through COPY, keeps the first line of
 house with DISTINCT ON and spares the row-by-row foreign-key checks; SQLite's inserts in batches,
 keeps the first by GROUP BY and checks every row. Same file, same answers: every contact, house,
 link and rejection, and the report's every count, compared by natural key
-(tests/contacts/stored_rows.py) on hypothesis-made files and on generated PropertyRadar exports.
+(tests/contacts/stored_rows.py) on hypothesis-made files, on generated PropertyRadar exports, and
+on a later export imported over an earlier one (the re-import's updates and fills).
 The same comparison is the one to run against any new path for the import.
 """
 
+import csv
 import io
 import json
 import os
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 
 from contacts.importing.samples import write_propertyradar_csv
 from tests.contacts.csv_files import propertyradar_csv
-from tests.contacts.stored_rows import import_and_snapshot
+from tests.contacts.stored_rows import REPORT_FIELDS, import_and_snapshot
 from tests.contacts.test_import_pipeline import HOUSEHOLDS
 from tests.fuzz.test_csv_fuzz import csv_files
 
@@ -73,16 +75,17 @@ def test_import_and_reimport_on_sqlite_report_what_postgresql_reports(migrated_s
     assert count(second, "contacts created") == 0
 
 
-def stored_on_sqlite(template: Path, content: bytes) -> dict:
-    file = template.parent / "import.csv"
-    file.write_bytes(content)
+def stored_on_sqlite(template: Path, *contents: bytes) -> dict:
+    files = [template.parent / f"import-{n}.csv" for n in range(len(contents))]
+    for file, content in zip(files, contents, strict=True):
+        file.write_bytes(content)
     database = copy_of(template, template.parent)
-    return json.loads(on_sqlite(database, "-m", "tests.contacts.stored_rows", str(file)).splitlines()[-1])
+    return json.loads(on_sqlite(database, "-m", "tests.contacts.stored_rows", *map(str, files)).splitlines()[-1])
 
 
-def stored_on_postgresql(content: bytes) -> dict:
+def stored_on_postgresql(*contents: bytes) -> dict:
     with transaction.atomic():
-        stored = json.loads(json.dumps(import_and_snapshot(content)))  # the same plain values SQLite's side prints
+        stored = json.loads(json.dumps(import_and_snapshot(*contents)))  # the same plain values SQLite's side prints
         transaction.set_rollback(True)
     return stored
 
@@ -101,16 +104,54 @@ def test_a_hypothesis_made_file_stores_the_same_rows_on_both_paths(migrated_sqli
     assert_same(postgresql, stored_on_sqlite(migrated_sqlite, content))
 
 
+def generated_export(seed: int) -> bytes:
+    text = io.StringIO(newline="")
+    write_propertyradar_csv(text, rows=400, seed=seed)
+    return text.getvalue().encode()
+
+
 @pytest.mark.django_db
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 10_000))
 def test_a_generated_propertyradar_export_stores_the_same_rows_on_both_paths(migrated_sqlite, seed):
-    text = io.StringIO(newline="")
-    write_propertyradar_csv(text, rows=400, seed=seed)
-    content = text.getvalue().encode()
+    content = generated_export(seed)
 
     postgresql = stored_on_postgresql(content)
 
     assert postgresql["refused"] is None
     assert len(postgresql["contacts"]) > 300  # a real file, not an empty agreement
     assert_same(postgresql, stored_on_sqlite(migrated_sqlite, content))
+
+
+def newer_export(earlier: bytes, other: bytes, *, every: int) -> bytes:
+    """A later export of ``earlier``'s houses: every ``every``-th house's value and equity moved,
+    with ``other``'s rows (new houses, many of the same phones under other names) before the
+    licence footer."""
+    header, *rows = csv.reader(io.StringIO(earlier.decode()))
+    added = [row for row in list(csv.reader(io.StringIO(other.decode())))[1:] if len(row) == len(header)]
+    value, equity = header.index("Est Value"), header.index("Est Equity $")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for index, row in enumerate(rows):
+        if len(row) != len(header):  # the footer
+            writer.writerows(added)
+        elif index % every == 0:
+            row[value], row[equity] = str(int(row[value]) + 5000), str(int(row[equity]) + 5000)
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+@pytest.mark.django_db
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seeds=st.lists(st.integers(0, 10_000), min_size=2, max_size=2, unique=True), every=st.integers(2, 7))
+def test_a_later_export_over_an_earlier_one_stores_the_same_rows_on_both_paths(migrated_sqlite, seeds, every):
+    earlier = generated_export(seeds[0])
+    later = newer_export(earlier, generated_export(seeds[1]), every=every)
+
+    postgresql = stored_on_postgresql(earlier, later)
+
+    report = dict(zip(REPORT_FIELDS, postgresql["report"], strict=True))
+    assert report["properties_updated"] > 0 and report["properties_unchanged"] > 0, report
+    assert report["properties_created"] > 0 and report["contacts_unchanged"] > 0, report
+    assert_same(postgresql, stored_on_sqlite(migrated_sqlite, earlier, later))

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+from pathlib import Path
 
 # Everything an import writes but its moments and its ids, which differ between any two runs.
 CONTACT_FIELDS = (
@@ -69,8 +70,4 @@ if __name__ == "__main__":
     import django
 
     django.setup()
-    contents = []
-    for name in sys.argv[1:]:
-        with open(name, "rb") as file:
-            contents.append(file.read())
-    print(json.dumps(import_and_snapshot(*contents)))
+    print(json.dumps(import_and_snapshot(*(Path(name).read_bytes() for name in sys.argv[1:]))))

@@ -124,22 +124,16 @@ def test_a_generated_propertyradar_export_stores_the_same_rows_on_both_paths(mig
 
 
 def newer_export(earlier: bytes, other: bytes, *, every: int) -> bytes:
-    """A later export of ``earlier``'s houses: every ``every``-th house's value and equity moved,
-    with ``other``'s rows (new houses, many of the same phones under other names) before the
-    licence footer."""
-    header, *rows = csv.reader(io.StringIO(earlier.decode()))
-    added = [row for row in list(csv.reader(io.StringIO(other.decode())))[1:] if len(row) == len(header)]
-    value, equity = header.index("Est Value"), header.index("Est Equity $")
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for index, row in enumerate(rows):
-        if len(row) != len(header):  # the footer
-            writer.writerows(added)
-        elif index % every == 0:
-            row[value], row[equity] = str(int(row[value]) + 5000), str(int(row[equity]) + 5000)
-        writer.writerow(row)
-    return out.getvalue().encode()
+    """A later export of ``earlier``'s houses, every ``every``-th with its value and equity moved,
+    and ``other``'s (new houses, many of the same phones under other names)."""
+
+    def houses(content: bytes) -> list[dict[str, str]]:
+        return [row for row in csv.DictReader(io.StringIO(content.decode())) if row["APN"]]  # not the footer
+
+    moved = houses(earlier)
+    for row in moved[::every]:
+        row["Est Value"], row["Est Equity $"] = str(int(row["Est Value"]) + 5000), str(int(row["Est Equity $"]) + 5000)
+    return propertyradar_csv(moved + houses(other))
 
 
 @pytest.mark.django_db

@@ -6,7 +6,15 @@ from attackacrack import roles
 from attackacrack.admin import ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
 from campaigns import audience, booking, selectors, services
-from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, ComplianceRecord, Holiday
+from campaigns.models import (
+    Campaign,
+    CampaignContact,
+    CampaignDecision,
+    CampaignSend,
+    ComplianceRecord,
+    DecisionChange,
+    Holiday,
+)
 from contacts.csv_export import csv_download
 
 
@@ -169,10 +177,18 @@ class CampaignSendAdmin(ReadOnlyAdmin):
 
 @admin.register(CampaignDecision)
 class CampaignDecisionAdmin(ReadOnlyAdmin):
-    """Why the clock skipped a campaign's run: what the last run that changed nothing saw."""
+    """Where each campaign's runs got to: the clock decides again only what changed since."""
 
-    list_display = ["campaign", "decided_at", "valid_until", "inputs"]
+    list_display = ["campaign", "decided_at", "valid_until", "seen_through"]
     list_select_related = ["campaign"]
+
+
+@admin.register(DecisionChange)
+class DecisionChangeAdmin(ReadOnlyAdmin):
+    """The database's log of writes the campaigns' runs have still to decide."""
+
+    list_display = ["seq", "contact_id", "campaign_id", "reorders"]
+    show_full_result_count = False
 
 
 @admin.register(Holiday)

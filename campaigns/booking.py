@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 # Sends that count as texting a contact (for the frequency cap): going out, gone, or maybe gone.
 LIVE_SEND_STATUSES = [SendStatus.QUEUED, SendStatus.SENDING, SendStatus.SENT, SendStatus.UNKNOWN]
+# Members in the queue: eligible, without a send.
+WAITING = [CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED]
 
 
 def activate_due_campaigns(*, now: dt.datetime | None = None) -> list[int]:
@@ -120,28 +122,52 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         today = calendar.local_date(now)
         window = calendar.window(today)
         open_today = window is not None and now < window.closes
-        inputs = decisions.observe()
-        if decisions.may_skip(campaign, inputs, now=now):
-            # Nothing it decides from has moved since a run that changed nothing: that run stands.
+        inputs, scope = decisions.observe(campaign, now=now)
+        if scope.nothing:
+            # Nothing it decides from has changed since its last recorded run: that run stands.
             return _result(campaign, today=today, open_today=open_today, booked=0, rebooked=0)
-        # Released first, so a member whose slot went by is decided again like everyone waiting.
-        rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
-        _refresh_eligibility(campaign, now)
-
-        waiting = selectors.waiting_members(campaign)
-        booked: list[CampaignSend] = []
-        if open_today:
-            booked = _book_today(campaign, waiting, number=number, today=today, calendar=calendar, now=now)
-        booked_members = {send.contact_id for send in booked}
-        later = [member for member in waiting if member.contact_id not in booked_members]
-        _forecast_later_days(later, campaign, calendar=calendar, after=today)
-
-        if _audience_exhausted(campaign):
-            campaign.status = Campaign.Status.COMPLETED
-            campaign.save(update_fields=["status", "updated_at"])
-        could_book_more = bool(later) and open_today and selectors.daily_limit(campaign, today=today).today > 0
+        with decisions.deciding():
+            # Released first, so a member whose slot went by is decided again like everyone waiting.
+            rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
+            queue_moved = _refresh_eligibility(campaign, now, contacts=None if scope.everything else scope.contacts)
+            booked: list[CampaignSend] = []
+            could_book_more = False
+            queue_may_move = _queue_may_move(campaign, scope, today=today, open_today=open_today)
+            if scope.everything or scope.reorders or rebooked or queue_moved or queue_may_move:
+                booked, could_book_more = _book_and_forecast(
+                    campaign, number=number, calendar=calendar, now=now, today=today, open_today=open_today
+                )
+            if _audience_exhausted(campaign):
+                campaign.status = Campaign.Status.COMPLETED
+                campaign.save(update_fields=["status", "updated_at"])
         decisions.record(campaign, inputs, now=now, calendar=calendar, could_book_more=could_book_more)
         return _result(campaign, today=today, open_today=open_today, booked=len(booked), rebooked=rebooked)
+
+
+def _queue_may_move(campaign: Campaign, scope: decisions.Scope, *, today: dt.date, open_today: bool) -> bool:
+    """Whether a run that decided some members again must book or forecast the queue again, though
+    no member joined or left it: a waiting member's window may have moved, or today has room."""
+    waiting = campaign.memberships.filter(status__in=WAITING)
+    if scope.moved_windows and waiting.filter(contact_id__in=list(scope.moved_windows)).exists():
+        return True
+    # A cancelled send gives back its place in the day's limit.
+    return open_today and selectors.daily_limit(campaign, today=today).today > 0 and waiting.exists()
+
+
+def _book_and_forecast(
+    campaign: Campaign, *, number: str, calendar: BusinessCalendar, now: dt.datetime, today: dt.date, open_today: bool
+) -> tuple[list[CampaignSend], bool]:
+    """Book today what fits and forecast the day of everyone else waiting; returns the sends booked
+    and whether today could still take more."""
+    waiting = selectors.waiting_members(campaign)
+    booked = []
+    if open_today:
+        booked = _book_today(campaign, waiting, number=number, today=today, calendar=calendar, now=now)
+    booked_members = {send.contact_id for send in booked}
+    later = [member for member in waiting if member.contact_id not in booked_members]
+    _forecast_later_days(later, campaign, calendar=calendar, after=today)
+    could_book_more = bool(later) and open_today and selectors.daily_limit(campaign, today=today).today > 0
+    return booked, could_book_more
 
 
 def _result(campaign: Campaign, *, today: dt.date, open_today: bool, booked: int, rebooked: int) -> ExecutionResult:
@@ -283,11 +309,13 @@ def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]
     return rules
 
 
-def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
-    """Decide again, in one statement, whether each member without a send may be texted.
+def _refresh_eligibility(campaign: Campaign, now: dt.datetime, *, contacts: frozenset[int] | None) -> bool:
+    """Decide again, in one statement, whether each member without a send may be texted (of
+    ``contacts`` only, when given). For those few, returns whether one joined or left the queue
+    (deciding everyone forecasts the queue again anyway).
 
     Eligibility can change between adding and sending (an opt-out, another campaign's text),
-    so it is decided every time the campaign runs. The first rule that applies is the reason.
+    so it is decided again whenever what it reads changes. The first rule that applies is the reason.
     """
     rules = [(rule.violated, rule.status, rule.reason) for rule in eligibility_rules(campaign, now)]
     new_status = Case(
@@ -319,12 +347,17 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime) -> None:
             CampaignContact.Status.FLAGGED,
         ]
     ).exclude(decided)
+    if contacts is not None:
+        candidates = candidates.filter(contact_id__in=list(contacts))
     changed = candidates.annotate(new_status=new_status, new_reason=new_reason).exclude(
         status=F("new_status"), ineligible_reason=F("new_reason")
     )
+    # Another reason to keep a member out moves no one's place: only joining or leaving does.
+    queue_moved = contacts is not None and changed.filter(Q(status__in=WAITING) | Q(new_status__in=WAITING)).exists()
     CampaignContact.objects.filter(pk__in=changed.values("pk")).update(
         status=new_status, ineligible_reason=new_reason, queued_for=None, updated_at=now
     )
+    return queue_moved
 
 
 def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:

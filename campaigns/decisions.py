@@ -1,21 +1,29 @@
-"""When the clock may skip a campaign's run: nothing the run decides from has moved.
+"""What a campaign's run must decide again: the members whose inputs changed since its last run.
 
-A run decides every member again and forecasts every later day; at 5 × 100,000 members that is
-seconds every minute to book nothing. On PostgreSQL the database moves one counter on every write
-to what a run reads (migration 0015: campaigns, memberships, sends, holidays, contacts, houses and
-their links, consent reviews, inbound texts). A run that changed nothing and saw no other write in
-flight records the counter, the settings it ran under, and the first moment time alone could
-change a decision (midnight, the window opening or closing, a booked slot going stale, another
-campaign's text ageing out of the frequency cap). The next run that finds the same counter and
-settings before that moment decides nothing and reports what the last one found.
+A run decides, for every member, whether they may be texted, and forecasts the day of everyone
+waiting: at 5 × 100,000 members that is seconds, and the clock runs every minute. On PostgreSQL
+the database logs each write to what a run reads (migration 0017) as a `DecisionChange` naming the
+contact it concerns (their row, house or link; a send, inbound text or consent review; a
+membership), or no contact (a campaign's settings, a holiday, an import), and whether it may move
+a member's place or window in the queue.
 
-A run that could still book today (the window open, budget left, members waiting) is never
-skipped: whether a slot fits depends on the minute. On SQLite (`make run`) nothing is skipped.
+A run that finds nothing logged since its campaign's last recorded run, under the same settings and
+before the first moment time alone could change a decision (midnight, the window opening or
+closing, a booked slot going stale, another campaign's text ageing out of the frequency cap),
+decides nothing. Otherwise it decides again only the members the log names, and forecasts the
+queue again only when its waiting members, or the windows they may be texted in, may have moved.
+A write that names no contact, too many contacts, new settings or a moment passed: everything is
+decided again, as on SQLite (`make run`), where nothing is logged.
+
+A run that could still book today (the window open, budget left, members waiting) books: whether a
+slot fits depends on the minute, so it records nothing and the next run decides everything again.
 """
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -23,15 +31,36 @@ from django.db import connection
 from django.db.models import Min, Subquery
 
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, CampaignContact, CampaignDecision, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignDecision, DecisionChange, SendStatus
+
+# More members named than this since the last run: deciding them all is as quick.
+MOST_NAMED = 5000
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """The decision-input counter as a run found it, and whether another write was in flight."""
+    """How far the log had got when a run began, and whether a write then in flight may add to it."""
 
-    key: str
+    seen_through: int
+    settings_digest: str
     others_in_flight: bool
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run decides again."""
+
+    everything: bool
+    contacts: frozenset[int] = frozenset()  # the members of these contacts
+    reorders: bool = False  # a member joined, left or was removed from the queue
+    moved_windows: frozenset[int] = field(default=frozenset())  # contacts whose zone, state or house changed
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.everything or self.contacts or self.reorders)
+
+
+EVERYTHING = Scope(everything=True)
 
 
 def _settings_digest() -> str:
@@ -53,50 +82,120 @@ def _settings_digest() -> str:
     return hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
 
 
-def observe() -> Inputs | None:
-    """The counter now (None where the database keeps none: SQLite)."""
+def observe(campaign: Campaign, *, now: dt.datetime) -> tuple[Inputs | None, Scope]:
+    """How far the log has got (None where the database keeps none: SQLite), and what the run must
+    decide again after the campaign's last recorded run. Call under the booking lock, inside the
+    run's transaction (read committed)."""
     if connection.vendor != "postgresql":
-        return None
+        return None, EVERYTHING
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT s.last_value, s.is_called, EXISTS (
-                   SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
-                   WHERE pg_current_xact_id_if_assigned() IS NULL OR running.xid <> pg_current_xact_id_if_assigned())
-               FROM campaigns_decision_inputs s"""
+            """SELECT s.last_value, s.is_called, d.seen_through, d.settings_digest, d.valid_until
+               FROM campaigns_decision_inputs s LEFT JOIN campaigns_campaigndecision d ON d.campaign_id = %s""",
+            [campaign.pk],
         )
-        last_value, is_called, others = cursor.fetchone()
-    return Inputs(key=f"{last_value if is_called else 0}:{_settings_digest()}", others_in_flight=others)
+        last_value, is_called, seen_through, digest, valid_until = cursor.fetchone()
+        inputs_digest = _settings_digest()
+        if digest != inputs_digest or valid_until is None or now >= valid_until:
+            seen_through = None  # decide everything: read no log
+        # A statement after the counter's read: a writer that took a number up to it had its
+        # transaction id by then, so this snapshot, the one the log is read in, either holds its
+        # rows or shows it running.
+        cursor.execute(
+            """SELECT running.others, named.contact_id, named.campaign_id, named.reorders
+               FROM (SELECT EXISTS (
+                   SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
+                   WHERE pg_current_xact_id_if_assigned() IS NULL OR running.xid <> pg_current_xact_id_if_assigned()
+               ) AS others) AS running
+               LEFT JOIN (
+                   SELECT DISTINCT contact_id, campaign_id, reorders FROM campaigns_decisionchange
+                   WHERE seq > %s AND (campaign_id = %s OR campaign_id IS NULL) LIMIT %s
+               ) AS named ON true""",
+            [seen_through, campaign.pk, MOST_NAMED + 1],
+        )
+        rows = cursor.fetchall()
+    inputs = Inputs(
+        seen_through=last_value if is_called else 0, settings_digest=inputs_digest, others_in_flight=rows[0][0]
+    )
+    named = [row[1:] for row in rows if row[1:] != (None, None, None)]
+    if seen_through is None or any(contact_id is None for contact_id, _, _ in named) or len(named) > MOST_NAMED:
+        return inputs, EVERYTHING
+    return inputs, Scope(
+        everything=False,
+        contacts=frozenset(contact_id for contact_id, _, _ in named),
+        reorders=any(reorders and campaign_id == campaign.pk for _, campaign_id, reorders in named),
+        moved_windows=frozenset(
+            contact_id for contact_id, campaign_id, reorders in named if reorders and campaign_id is None
+        ),
+    )
 
 
-def may_skip(campaign: Campaign, inputs: Inputs | None, *, now: dt.datetime) -> bool:
-    """Nothing the run reads has moved since a run that changed nothing, and no moment has come
-    when time alone changes a decision."""
-    if inputs is None:
-        return False
-    decision = CampaignDecision.objects.filter(campaign=campaign).first()
-    return decision is not None and decision.inputs == inputs.key and now < decision.valid_until
+@contextmanager
+def deciding() -> Iterator[None]:
+    """A run writing its decisions about its members: outputs, not inputs, so not logged."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('attackacrack.deciding', 'on', true)")
+        yield
+        cursor.execute("SELECT set_config('attackacrack.deciding', 'off', true)")
+
+
+@contextmanager
+def bulk_write() -> Iterator[None]:
+    """Writes to the contacts' tables by the thousand (an import): logged once, as a change to
+    every member, instead of a row each."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('attackacrack.bulk_write', 'on', true)")
+        yield
+        cursor.execute("SELECT set_config('attackacrack.bulk_write', 'off', true)")
 
 
 def record(
     campaign: Campaign,
-    before: Inputs | None,
+    inputs: Inputs | None,
     *,
     now: dt.datetime,
     calendar: BusinessCalendar,
     could_book_more: bool,
 ) -> None:
-    """After a full run: keep what it saw if the run changed nothing and nothing else was being
-    written meanwhile; otherwise the next run decides again."""
-    if before is None:
+    """After a run that decided: keep how far it got, so the next run decides only what comes
+    after. A run that could book more records nothing (the next decides everything); one that began
+    while another write was in flight keeps the last record (the next decides again from there)."""
+    if inputs is None:
         return
-    after = observe()
-    if before.others_in_flight or after.key != before.key or could_book_more:
+    if could_book_more:
         CampaignDecision.objects.filter(campaign=campaign).delete()
+        return
+    if inputs.others_in_flight:
         return
     CampaignDecision.objects.update_or_create(
         campaign=campaign,
-        defaults={"inputs": before.key, "valid_until": _valid_until(campaign, now, calendar), "decided_at": now},
+        defaults={
+            "seen_through": inputs.seen_through,
+            "settings_digest": inputs.settings_digest,
+            "valid_until": _valid_until(campaign, now, calendar),
+            "decided_at": now,
+        },
     )
+    _forget_decided_changes(now)
+
+
+def _forget_decided_changes(now: dt.datetime) -> None:
+    """Delete the log every active campaign has decided, leaving in its place one change to every
+    member: a campaign whose record is older (paused, or not run for days) decides everything."""
+    recent = CampaignDecision.objects.filter(
+        campaign__status=Campaign.Status.ACTIVE, decided_at__gte=now - dt.timedelta(days=2)
+    )
+    floor = recent.aggregate(seq=Min("seen_through"))["seq"]
+    if floor is None or not DecisionChange.objects.filter(seq__lt=floor).exists():
+        return
+    DecisionChange.objects.filter(seq__lte=floor).delete()
+    DecisionChange.objects.create(seq=floor, contact_id=None, campaign_id=None, reorders=True)
 
 
 def _valid_until(campaign: Campaign, now: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:

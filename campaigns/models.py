@@ -375,14 +375,30 @@ class ComplianceRecord(models.Model):
 
 
 class CampaignDecision(models.Model):
-    """What the last run of a campaign that changed nothing saw: the clock's next tick can skip
-    the run while nothing it decides from has moved (campaigns/decisions.py). Not one of the
-    watched tables: writing it moves nothing."""
+    """Where the last recorded run of a campaign got to: every logged change up to ``seen_through``
+    is decided, under these settings, until ``valid_until`` (campaigns/decisions.py). Not one of the
+    watched tables: writing it logs nothing."""
 
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="decision")
-    inputs = models.CharField(max_length=200, help_text="The decision-input counter and settings it was taken at")
+    seen_through = models.BigIntegerField(help_text="The last logged change (DecisionChange.seq) the run decided")
+    settings_digest = models.CharField(max_length=16, help_text="The settings the run decided under")
     valid_until = models.DateTimeField(help_text="When time alone could change a decision (a window, a cap)")
     decided_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.campaign_id}: {self.inputs} until {self.valid_until:%Y-%m-%d %H:%M}"
+        return f"{self.campaign_id}: through change {self.seen_through} until {self.valid_until:%Y-%m-%d %H:%M}"
+
+
+class DecisionChange(models.Model):
+    """A write to something a campaign's run decides from, logged by the database (migration 0017,
+    PostgreSQL only): the contact whose members it concerns (none: every member), the campaign (none:
+    every campaign), and whether it may move a member's place or window in the queue. Plain ids, not
+    foreign keys: the log outlives what it names. Rows every active campaign has decided are pruned."""
+
+    seq = models.BigIntegerField(db_index=True, help_text="From the campaigns_decision_inputs sequence")
+    contact_id = models.BigIntegerField(null=True)
+    campaign_id = models.BigIntegerField(null=True)
+    reorders = models.BooleanField(help_text="May move a member's place or window in the queue")
+
+    def __str__(self) -> str:
+        return f"{self.seq}: contact {self.contact_id or 'all'}, campaign {self.campaign_id or 'all'}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from campaigns import decisions
 from contacts.importing.entries import LINE_COLUMNS, PROPERTY_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             cursor.execute("ANALYZE import_line (line_number, phone_1, phone_2, apn, address_key, zip_code)")
         else:
             cursor.execute("ANALYZE import_line")
-        with _foreign_keys_held_by_the_merge(cursor, import_id):
+        with _foreign_keys_held_by_the_merge(cursor, import_id), decisions.bulk_write():
             _merge_properties(cursor, counts, now)
             _merge_contacts(cursor, counts, now, source, import_id)
             _link(cursor, import_id, now)

@@ -8,7 +8,15 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, ComplianceRecord, Holiday
+from campaigns.models import (
+    Campaign,
+    CampaignContact,
+    CampaignDecision,
+    CampaignSend,
+    ComplianceRecord,
+    DecisionChange,
+    Holiday,
+)
 from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent
 from messaging.models import CatchUp, ConsentReview, IntentCorrection, Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
@@ -63,8 +71,13 @@ def one_of_everything():
     WebhookEventFactory()
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     CampaignDecision.objects.create(
-        campaign=member.campaign, inputs="41:0123456789abcdef", valid_until=timezone.now(), decided_at=timezone.now()
+        campaign=member.campaign,
+        seen_through=41,
+        settings_digest="0123456789abcdef",
+        valid_until=timezone.now(),
+        decided_at=timezone.now(),
     )
+    DecisionChange.objects.create(seq=42, contact_id=link.contact_id, campaign_id=None, reorders=False)
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())
     OutboxHold.objects.create(code="0200402", reason="Not Enough Credits", started_at=timezone.now())
     CatchUp.objects.create(

@@ -11,6 +11,9 @@ hold all of them, then times, with the clock pinned to a Monday 10:00 ET:
   over every active campaign: each decides again after the writes of the runs before it
 - a steady run and a steady tick: nothing has changed since the last run, so the clock skips the
   deciding (campaigns/decisions.py); what every minute costs when nothing happens
+- the tick after each of a business day's writes: a booked text goes out (the worker's own
+  settling of it), its recipient replies, and a contact still waiting in every campaign opts out
+  (the one change that moves every campaign's queue: each forecasts it again)
 
 The figures are what a beat tick every 60 s has to fit in. Targets (issue 23, 5 × 100,000): a
 steady tick ≤ 0.5 s, a first run ≤ 3 s.
@@ -103,6 +106,14 @@ def main() -> None:
         results = booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=3))
         return f"campaigns={len(results)} booked={sum(r.sent for r in results)}"
 
+    def after(change, minute):
+        def tick():
+            change()
+            results = booking.run_campaigns(now=MONDAY_10 + dt.timedelta(minutes=minute))
+            return f"campaigns={len(results)} booked={sum(r.sent for r in results)}"
+
+        return tick
+
     first = timed("first run of one campaign", first_run)
     timed("the next run of the same campaign (after the first one's writes)", steady_run)
     timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
@@ -110,6 +121,10 @@ def main() -> None:
     # Nothing has changed since the last tick: what every minute costs in a steady state.
     steady = timed("a steady run of one campaign (nothing changed)", steady_run)
     tick = timed(f"a steady tick over all {args.campaigns} campaigns (nothing changed)", settled_tick)
+    texted = daytime_writes(campaign_ids[0])
+    text_out = timed("the tick after a booked text goes out", after(texted.goes_out, 4))
+    reply = timed("the tick after its recipient replies", after(texted.replies, 5))
+    opt_out = timed("the tick after a contact waiting in every campaign opts out", after(texted.someone_opts_out, 6))
     audience = f"{args.audience:,} contacts"
     record(
         "campaign launch",
@@ -129,6 +144,38 @@ def main() -> None:
         target="≤ 500 ms",
         met=tick <= 500,
     )
+    for figure, value in (("a text goes out", text_out), ("a reply", reply), ("an opt-out", opt_out)):
+        record("campaign launch", f"tick after {figure}, {args.campaigns} campaigns, {audience}", value, "ms")
+
+
+def daytime_writes(campaign_id: int):
+    """The day's writes, each made by the code that makes it in production."""
+    from campaigns.models import CampaignContact, CampaignSend, SendStatus
+    from messaging import outbox
+    from messaging import services as messaging_services
+    from messaging.models import Message
+
+    send = CampaignSend.objects.filter(campaign_id=campaign_id, status=SendStatus.QUEUED).order_by("id").first()
+
+    class Writes:
+        @staticmethod
+        def goes_out():
+            outbox._settle_send(send.pk, SendStatus.SENT, sent_at=MONDAY_10, error="", now=MONDAY_10)
+
+        @staticmethod
+        def replies():
+            Message.objects.create(
+                direction=Message.Direction.INBOUND, kind=Message.Kind.REPLY, body="How much would it cost?",
+                from_number=send.contact.phone, to_number=send.from_number, contact_id=send.contact_id,
+                status=Message.Status.RECEIVED, status_changed_at=MONDAY_10, created_at=MONDAY_10,
+            )  # fmt: skip
+
+        @staticmethod
+        def someone_opts_out():
+            waiting = CampaignContact.objects.filter(campaign_id=campaign_id, status=CampaignContact.Status.QUEUED)
+            messaging_services.opt_out(contact=waiting.order_by("id").first().contact, reason="Replied 'STOP'")
+
+    return Writes
 
 
 if __name__ == "__main__":

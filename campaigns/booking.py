@@ -353,11 +353,14 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime, *, contacts: froz
         status=F("new_status"), ineligible_reason=F("new_reason")
     )
     # Another reason to keep a member out moves no one's place: only joining or leaving does.
-    queue_moved = contacts is not None and changed.filter(Q(status__in=WAITING) | Q(new_status__in=WAITING)).exists()
+    named_waiting = campaign.memberships.filter(contact_id__in=list(contacts or ()), status__in=WAITING).values_list(
+        "pk", flat=True
+    )
+    waiting_before = set(named_waiting) if contacts is not None else set()
     CampaignContact.objects.filter(pk__in=changed.values("pk")).update(
         status=new_status, ineligible_reason=new_reason, queued_for=None, updated_at=now
     )
-    return queue_moved
+    return contacts is not None and set(named_waiting.all()) != waiting_before  # .all(): read again
 
 
 def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:

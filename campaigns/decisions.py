@@ -90,22 +90,28 @@ def observe(campaign: Campaign, *, now: dt.datetime) -> tuple[Inputs | None, Sco
         return None, EVERYTHING
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT s.last_value, s.is_called, d.seen_through, d.settings_digest, d.valid_until
+            """SELECT s.last_value, s.is_called, d.seen_through, d.settings_digest, d.valid_until,
+                      pg_stat_clear_snapshot()
                FROM campaigns_decision_inputs s LEFT JOIN campaigns_campaigndecision d ON d.campaign_id = %s""",
             [campaign.pk],
         )
-        last_value, is_called, seen_through, digest, valid_until = cursor.fetchone()
+        last_value, is_called, seen_through, digest, valid_until, _ = cursor.fetchone()
         inputs_digest = _settings_digest()
         if digest != inputs_digest or valid_until is None or now >= valid_until:
             seen_through = None  # decide everything: read no log
         # A statement after the counter's read: a writer that took a number up to it had its
         # transaction id by then, so this snapshot, the one the log is read in, either holds its
-        # rows or shows it running.
+        # rows or shows it running. Transactions seen working in another database of the server
+        # write no log of ours: they are left out.
         cursor.execute(
             """SELECT running.others, named.contact_id, named.campaign_id, named.reorders
                FROM (SELECT EXISTS (
                    SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
-                   WHERE pg_current_xact_id_if_assigned() IS NULL OR running.xid <> pg_current_xact_id_if_assigned()
+                   WHERE (pg_current_xact_id_if_assigned() IS NULL OR running.xid <> pg_current_xact_id_if_assigned())
+                     AND NOT EXISTS (
+                         SELECT 1 FROM pg_stat_activity elsewhere
+                         WHERE elsewhere.datname IS DISTINCT FROM current_database()
+                           AND elsewhere.backend_xid::text = (running.xid::text::bigint %% 4294967296)::text)
                ) AS others) AS running
                LEFT JOIN (
                    SELECT DISTINCT contact_id, campaign_id, reorders FROM campaigns_decisionchange

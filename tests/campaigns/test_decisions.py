@@ -12,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from freezegun import freeze_time
 
-from campaigns import audience, booking
+from campaigns import audience, booking, services
 from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, Holiday
-from contacts.models import Contact
+from contacts.models import Contact, Property
+from messaging import outbox
+from messaging import services as messaging_services
 from messaging.models import ConsentReview
 from tests.campaigns.conftest import add_audience, eastern
 from tests.factories import (
@@ -23,6 +25,7 @@ from tests.factories import (
     CampaignSendFactory,
     InboundMessageFactory,
     MessageFactory,
+    PropertyContactFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -127,10 +130,86 @@ def outbound_text_only(campaign):
     MessageFactory(contact=campaign.memberships.first().contact)
 
 
+def booked(campaign) -> CampaignSend:
+    return campaign.sends.filter(status=CampaignSend.Status.QUEUED).order_by("scheduled_for").first()
+
+
+def waiting(campaign) -> CampaignContact:
+    return campaign.memberships.filter(status=CampaignContact.Status.QUEUED).order_by("id").first()
+
+
+def text_goes_out(campaign):
+    send = booked(campaign)
+    with freeze_time(send.scheduled_for):
+        assert outbox.deliver_campaign_send(send.pk) == "sent"
+
+
+def texted_member_replies(campaign):
+    text_goes_out(campaign)
+    InboundMessageFactory(contact=campaign.sends.get(status=CampaignSend.Status.SENT).contact, body="How much?")
+
+
+def booked_member_opts_out(campaign):
+    # Their booked text is cancelled: a place in today's limit comes free.
+    messaging_services.opt_out(contact=booked(campaign).contact, reason="Replied 'STOP'")
+
+
+def waiting_member_opts_out(campaign):
+    messaging_services.opt_out(contact=waiting(campaign).contact, reason="Replied 'Please stop'")
+
+
+def flagged_member_approved(campaign):
+    inbound_text(campaign)
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=2))
+    audience.approve_flagged_member(member=campaign.memberships.get(status=CampaignContact.Status.FLAGGED))
+
+
+def possible_opt_out_decided(campaign):
+    consent_review(campaign)
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=2))
+    messaging_services.decide_review(review=ConsentReview.objects.get(decision=""), opted_out=False)
+
+
+def member_removed(campaign):
+    waiting(campaign).delete()
+
+
+def moves_to_california(campaign):
+    # Their window opens three hours later: the forecast for their day moves with it.
+    Contact.objects.filter(pk=waiting(campaign).contact_id).update(
+        state="CA", zip_code="90001", time_zone="America/Los_Angeles"
+    )
+
+
+def house_in_florida(campaign):
+    contact = waiting(campaign).contact
+    Contact.objects.filter(pk=contact.pk).update(state="", time_zone="America/New_York")
+    PropertyContactFactory(contact=contact, property__state="FL")
+
+
+def house_changes_state(campaign):
+    contact = waiting(campaign).contact
+    Contact.objects.filter(pk=contact.pk).update(state="", time_zone="America/Los_Angeles")
+    link = PropertyContactFactory(contact=contact, property__state="MA")
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=2))
+    Property.objects.filter(pk=link.property_id).update(state="CA")
+
+
+def limit_raised(campaign):
+    services.update_campaign(campaign=Campaign.objects.get(pk=campaign.pk), daily_limit=3)
+
+
+def paused_and_resumed(campaign):
+    services.pause_campaign(campaign=Campaign.objects.get(pk=campaign.pk))
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
+
+
 @pytest.mark.parametrize(
     "change",
     [opt_out, inbound_text, consent_review, new_member, another_campaigns_text, landline, holiday_tomorrow,
-     cancelled_send, outbound_text_only],
+     cancelled_send, outbound_text_only, text_goes_out, texted_member_replies, booked_member_opts_out,
+     waiting_member_opts_out, flagged_member_approved, possible_opt_out_decided, member_removed,
+     moves_to_california, house_in_florida, house_changes_state, limit_raised, paused_and_resumed],
 )  # fmt: skip
 def test_each_input_a_run_reads_leads_to_the_decision_a_fresh_run_makes(steady, change):
     change_and_expect_a_decision(steady, change, MONDAY_10 + dt.timedelta(minutes=3))

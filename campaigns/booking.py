@@ -215,7 +215,9 @@ def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
     now = now or timezone.now()
     activate_due_campaigns(now=now)
     results = []
-    for campaign_id in Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True):
+    for campaign_id in (
+        Campaign.objects.filter(status=Campaign.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
+    ):
         try:
             results.append(run_campaign(campaign_id=campaign_id, now=now))
         except CampaignNotRunnable:

@@ -22,7 +22,7 @@ slot fits depends on the minute, so it records nothing and the next run decides 
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,28 +137,26 @@ def observe(campaign: Campaign, *, now: dt.datetime) -> tuple[Inputs | None, Sco
 
 
 @contextmanager
-def deciding() -> Iterator[None]:
-    """A run writing its decisions about its members: outputs, not inputs, so not logged."""
+def _set_for_the_transaction(flag: str) -> Iterator[None]:
+    """A flag the triggers read, on until the block ends (or its transaction or savepoint is rolled back)."""
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('attackacrack.deciding', 'on', true)")
+        cursor.execute("SELECT set_config(%s, 'on', true)", [flag])
         yield
-        cursor.execute("SELECT set_config('attackacrack.deciding', 'off', true)")
+        cursor.execute("SELECT set_config(%s, 'off', true)", [flag])
 
 
-@contextmanager
-def bulk_write() -> Iterator[None]:
+def deciding() -> AbstractContextManager[None]:
+    """A run writing its decisions about its members: outputs, not inputs, so not logged."""
+    return _set_for_the_transaction("attackacrack.deciding")
+
+
+def bulk_write() -> AbstractContextManager[None]:
     """Writes to the contacts' tables by the thousand (an import): logged once, as a change to
     every member, instead of a row each."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('attackacrack.bulk_write', 'on', true)")
-        yield
-        cursor.execute("SELECT set_config('attackacrack.bulk_write', 'off', true)")
+    return _set_for_the_transaction("attackacrack.bulk_write")
 
 
 def record(

@@ -115,7 +115,7 @@ def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     run = schema_editor.execute
-    _drop_0015(run)
+    _drop_0015(apps, schema_editor)
     run(BULK_FUNCTION)
     for table, contacts in ROW_LOGGED:
         run(ROW_FUNCTION.format(table=table, contacts=contacts))
@@ -177,15 +177,12 @@ def drop(apps, schema_editor):
     _create_0015(apps, schema_editor)
 
 
-def _drop_0015(run) -> None:
-    for table, condition in _0015.WATCHED:
-        if condition is None:
-            run(f"DROP TRIGGER IF EXISTS {table}_decision_input ON {table}")
-            continue
-        for event in ("insert", "update", "delete"):
-            run(f"DROP TRIGGER IF EXISTS {table}_decision_input_{event} ON {table}")
-        run(f"DROP FUNCTION IF EXISTS {table}_decision_input_rows()")
-    run("DROP FUNCTION IF EXISTS campaigns_decision_input_moved()")
+def _drop_0015(apps, schema_editor) -> None:
+    """0015's triggers go; the sequence they moved stays, numbering the log."""
+    run = schema_editor.execute
+    run("ALTER SEQUENCE campaigns_decision_inputs RENAME TO campaigns_decision_inputs_kept")
+    _0015.drop(apps, schema_editor)
+    run("ALTER SEQUENCE campaigns_decision_inputs_kept RENAME TO campaigns_decision_inputs")
 
 
 def _create_0015(apps, schema_editor) -> None:

@@ -5,6 +5,7 @@ for each kind of change (a write to each watched table, a setting, time passing 
 next run reaches the decision a run without any skipping reaches (`decide_from_scratch`)."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.db import connection
@@ -13,12 +14,14 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from campaigns import audience, booking, services
-from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, Holiday
+from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, DecisionChange, Holiday
+from contacts.importing import pipeline
 from contacts.models import Contact, Property
 from messaging import outbox
 from messaging import services as messaging_services
 from messaging.models import ConsentReview
 from tests.campaigns.conftest import add_audience, eastern
+from tests.contacts.csv_files import propertyradar_csv
 from tests.factories import (
     SHOP_NUMBER,
     CampaignFactory,
@@ -279,3 +282,65 @@ def test_a_campaign_added_to_while_its_run_is_skipped_books_the_new_member(stead
     run(steady, eastern(2024, 1, 16, 10, 0))
 
     assert steady.memberships.get(contact__phone="+16175559999").status in ("scheduled", "queued")
+
+
+@pytest.fixture(params=["in replication mode", "by a role that may not use it"])
+def importing_role(request):
+    with connection.cursor() as cursor:
+        if request.param != "in replication mode":
+            # Without replication mode the contacts' row triggers would fire: the import's flag
+            # turns them off. Created and dropped with the test's transaction.
+            cursor.execute("CREATE ROLE importer_without_replication_rights")
+            cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO importer_without_replication_rights")
+            cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO importer_without_replication_rights")
+            cursor.execute("SET ROLE importer_without_replication_rights")
+        yield
+        cursor.execute("RESET ROLE")
+
+
+def test_an_import_is_logged_as_a_few_changes_to_every_member_not_a_row_each(steady, importing_role):
+    stored = Contact.objects.first()
+    already = DecisionChange.objects.count()
+    rows = [
+        {
+            "APN": f"RAND-{n}",
+            "Address": f"{n} OAK ST",
+            "City": "QUINCY",
+            "ZIP": "02169",
+            "Primary Name": "PAT WALSH",
+            "Primary Mobile Phone1": f"617-555-{1000 + n}",
+        }
+        for n in range(40)
+    ]
+    rows.append({"APN": "RAND-X", "Address": "2 ELM ST", "City": "QUINCY", "ZIP": "02169",
+                 "Primary Name": "AN UPDATE", "Primary Mobile Phone1": stored.phone})  # fmt: skip
+
+    report = pipeline.import_contacts(file=io.BytesIO(propertyradar_csv(rows)), file_name="list.csv")
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+
+    assert (report.contacts_created, report.properties_created) == (40, 41)
+    logged = list(DecisionChange.objects.order_by("seq").values_list("contact_id", "campaign_id")[already:])
+    # One for each statement that wrote the contacts' tables, each a change to every member.
+    assert logged == [(None, None)] * len(logged) and 1 <= len(logged) <= 8
+    change_and_expect_a_decision(steady, lambda campaign: None, MONDAY_10 + dt.timedelta(minutes=3))
+
+
+def test_a_run_after_one_text_goes_out_decides_that_member_alone(steady):
+    other = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=2, template_b="")
+    audience.add_contacts_by_id(
+        campaign=other, contact_ids=list(steady.memberships.values_list("contact_id", flat=True))
+    )
+    run(other, MONDAY_10 + dt.timedelta(minutes=1))
+    run(other, MONDAY_10 + dt.timedelta(minutes=1))
+    text_goes_out(steady)
+
+    with CaptureQueriesContext(connection) as queries:
+        run(other, MONDAY_10 + dt.timedelta(minutes=3))
+
+    sqls = [q["sql"] for q in queries]
+    # The queue read (waiting_members) joins each member's contact for its zone: not done.
+    assert not [sql for sql in sqls if '"contacts_contact"."time_zone"' in sql]
+    refreshed = [sql for sql in sqls if sql.startswith('UPDATE "campaigns_campaigncontact"')]
+    assert len(refreshed) == 1 and '"contact_id" IN (' in refreshed[0]
+    assert CampaignDecision.objects.get(campaign=other).seen_through == DecisionChange.objects.latest("seq").seq

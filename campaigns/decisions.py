@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -53,7 +53,7 @@ class Scope:
     everything: bool
     contacts: frozenset[int] = frozenset()  # the members of these contacts
     reorders: bool = False  # a member joined, left or was removed from the queue
-    moved_windows: frozenset[int] = field(default=frozenset())  # contacts whose zone, state or house changed
+    moved_windows: frozenset[int] = frozenset()  # contacts whose zone, state or house changed
 
     @property
     def nothing(self) -> bool:

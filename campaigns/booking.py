@@ -132,8 +132,12 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
             queue_moved = _refresh_eligibility(campaign, now, contacts=None if scope.everything else scope.contacts)
             booked: list[CampaignSend] = []
             could_book_more = False
-            queue_may_move = _queue_may_move(campaign, scope, today=today, open_today=open_today)
-            if scope.everything or scope.reorders or rebooked or queue_moved or queue_may_move:
+            if (
+                queue_moved
+                or scope.reorders
+                or rebooked
+                or _queue_may_move(campaign, scope, today=today, open_today=open_today)
+            ):
                 booked, could_book_more = _book_and_forecast(
                     campaign, number=number, calendar=calendar, now=now, today=today, open_today=open_today
                 )
@@ -313,8 +317,8 @@ def eligibility_rules(campaign: Campaign, now: dt.datetime) -> list[Eligibility]
 
 def _refresh_eligibility(campaign: Campaign, now: dt.datetime, *, contacts: frozenset[int] | None) -> bool:
     """Decide again, in one statement, whether each member without a send may be texted (of
-    ``contacts`` only, when given). For those few, returns whether one joined or left the queue
-    (deciding everyone forecasts the queue again anyway).
+    ``contacts`` only, when given); returns whether the queue may have moved: always when everyone
+    was decided, else whether one of those members joined or left it.
 
     Eligibility can change between adding and sending (an opt-out, another campaign's text),
     so it is decided again whenever what it reads changes. The first rule that applies is the reason.
@@ -354,15 +358,20 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime, *, contacts: froz
     changed = candidates.annotate(new_status=new_status, new_reason=new_reason).exclude(
         status=F("new_status"), ineligible_reason=F("new_reason")
     )
+
+    def update() -> None:
+        CampaignContact.objects.filter(pk__in=changed.values("pk")).update(
+            status=new_status, ineligible_reason=new_reason, queued_for=None, updated_at=now
+        )
+
+    if contacts is None:
+        update()
+        return True
     # Another reason to keep a member out moves no one's place: only joining or leaving does.
-    named_waiting = campaign.memberships.filter(contact_id__in=list(contacts or ()), status__in=WAITING).values_list(
-        "pk", flat=True
-    )
-    waiting_before = set(named_waiting) if contacts is not None else set()
-    CampaignContact.objects.filter(pk__in=changed.values("pk")).update(
-        status=new_status, ineligible_reason=new_reason, queued_for=None, updated_at=now
-    )
-    return contacts is not None and set(named_waiting.all()) != waiting_before  # .all(): read again
+    named_waiting = campaign.memberships.filter(contact_id__in=list(contacts), status__in=WAITING)
+    waiting_before = set(named_waiting.values_list("pk", flat=True))
+    update()
+    return set(named_waiting.values_list("pk", flat=True)) != waiting_before
 
 
 def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:

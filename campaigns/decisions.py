@@ -89,6 +89,8 @@ def observe(campaign: Campaign, *, now: dt.datetime) -> tuple[Inputs | None, Sco
     if connection.vendor != "postgresql":
         return None, EVERYTHING
     with connection.cursor() as cursor:
+        # pg_stat_clear_snapshot(): the next statement reads pg_stat_activity as it is, not as this
+        # transaction first saw it.
         cursor.execute(
             """SELECT s.last_value, s.is_called, d.seen_through, d.settings_digest, d.valid_until,
                       pg_stat_clear_snapshot()

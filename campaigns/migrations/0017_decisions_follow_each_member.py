@@ -30,25 +30,19 @@ LOG = "INSERT INTO campaigns_decisionchange (seq, contact_id, campaign_id, reord
 SEQ = "nextval('campaigns_decision_inputs')"
 MANY = 1000
 
-# The contacts' tables: (table, the contacts one row names, as SQL over the row ``r``).
+# The contacts' tables: (table, the contacts a row names, as SQL over the row ``{row}``).
 ROW_LOGGED = [
-    ("contacts_contact", "SELECT r.id"),
-    ("contacts_propertycontact", "SELECT r.contact_id"),
-    ("contacts_property", "SELECT link.contact_id FROM contacts_propertycontact link WHERE link.property_id = r.id"),
+    ("contacts_contact", "SELECT {row}.id"),
+    ("contacts_propertycontact", "SELECT {row}.contact_id"),
+    ("contacts_property", "SELECT link.contact_id FROM contacts_propertycontact link WHERE link.property_id = {row}.id"),
 ]
 
+# OLD is null for an INSERT and NEW for a DELETE; an UPDATE names each contact once.
 ROW_FUNCTION = f"""
 CREATE FUNCTION {{table}}_decision_change() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE r {{table}};
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        r := OLD;
-        {LOG} SELECT {SEQ}, named.contact_id, NULL, true FROM ({{contacts}}) AS named(contact_id);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        r := NEW;
-        {LOG} SELECT {SEQ}, named.contact_id, NULL, true FROM ({{contacts}}) AS named(contact_id);
-    END IF;
+    {LOG} SELECT {SEQ}, named.contact_id, NULL, true
+    FROM ({{old}} UNION {{new}}) AS named(contact_id) WHERE named.contact_id IS NOT NULL;
     RETURN NULL;
 END $$;
 """
@@ -118,7 +112,7 @@ def create(apps, schema_editor):
     _drop_0015(apps, schema_editor)
     run(BULK_FUNCTION)
     for table, contacts in ROW_LOGGED:
-        run(ROW_FUNCTION.format(table=table, contacts=contacts))
+        run(ROW_FUNCTION.format(table=table, old=contacts.format(row="OLD"), new=contacts.format(row="NEW")))
         run(
             f"CREATE TRIGGER {table}_decision_change AFTER INSERT OR UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW WHEN (current_setting('attackacrack.bulk_write', true) IS DISTINCT FROM 'on') "

@@ -24,7 +24,7 @@ print(json.dumps({
     "hsts_subdomains": settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "hsts_preload": settings.SECURE_HSTS_PRELOAD,
     "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "proxy_header": settings.SECURE_PROXY_SSL_HEADER, "trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
-    "silenced": settings.SILENCED_SYSTEM_CHECKS,
+    "silenced": settings.SILENCED_SYSTEM_CHECKS, "db_options": db.get("OPTIONS", {}),
 }))
 """
 OUR_VARIABLES = {
@@ -81,6 +81,17 @@ def test_environment_switches_to_postgresql_redis_and_openphone(tmp_path):
     assert loaded["sms_backend"] == "messaging.backends.openphone.SMSBackend"
     assert loaded["openphone_url"] == "http://127.0.0.1:9999"
     assert loaded["from_number"] == ""  # a backend that really sends never borrows the stand-in
+
+
+@pytest.mark.django_db
+def test_postgresql_statements_are_never_jit_compiled_and_url_options_are_kept(tmp_path):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+    result = load_settings(tmp_path, DATABASE_URL="postgres://app@db.example:5432/crm?sslmode=require")
+    assert json.loads(result.stdout)["db_options"] == {"sslmode": "require", "options": "-c jit=off"}
 
 
 def test_a_separate_celery_broker_url_wins_over_redis_url(tmp_path):

@@ -9,6 +9,7 @@ when its audience is exhausted. `run_campaign` isolates one run; `run_campaigns`
 
 import collections
 import datetime as dt
+import itertools
 import logging
 import math
 from dataclasses import dataclass
@@ -426,20 +427,9 @@ def _book_today(
     if budget <= 0 or first_slot >= business.closes:
         return []
 
-    windows: dict[compliance.Recipient, Window | None] = {}
-    over_state_cap = compliance.over_state_cap(
-        {member.contact_id: member.recipient for member in waiting}, start=first_slot, end=business.closes
+    groups, over_state_cap = _window_groups(
+        waiting, calendar=calendar, today=today, first_slot=first_slot, closes=business.closes, budget=budget
     )
-    # Members grouped by the window they may be texted in, each group in queue order.
-    groups: dict[Window, collections.deque[tuple[int, selectors.Waiting]]] = {}
-    for position, member in enumerate(waiting):
-        if member.recipient not in windows:
-            windows[member.recipient] = compliance.allowed_window(calendar, today, member.recipient)
-        window = windows[member.recipient]
-        if window is None or window.closes <= first_slot or member.contact_id in over_state_cap:
-            continue
-        groups.setdefault(window, collections.deque()).append((position, member))
-
     chosen: list[tuple[selectors.Waiting, dt.datetime, Window]] = []
     slot = first_slot
     while len(chosen) < budget and slot < business.closes and groups:
@@ -511,6 +501,42 @@ def _book_today(
         status=CampaignContact.Status.SCHEDULED, queued_for=None, updated_at=now
     )
     return sends
+
+
+def _window_groups(
+    waiting: list[selectors.Waiting],
+    *,
+    calendar: BusinessCalendar,
+    today: dt.date,
+    first_slot: dt.datetime,
+    closes: dt.datetime,
+    budget: int,
+) -> tuple[dict[Window, collections.deque[tuple[int, selectors.Waiting]]], set[int]]:
+    """The members who may be booked today, grouped by the window they may be texted in, each group
+    in queue order with its place in the queue; and the contacts found over their state's cap.
+
+    No group can give more than the day's budget, so each holds only its first ``budget`` members
+    under their cap: the cap is counted for those alone, not for the whole queue."""
+    windows = {recipient: compliance.allowed_window(calendar, today, recipient)
+               for recipient in {member.recipient for member in waiting}}  # fmt: skip
+    in_window: dict[Window, list[tuple[int, selectors.Waiting]]] = collections.defaultdict(list)
+    for position, member in enumerate(waiting):
+        window = windows[member.recipient]
+        if window is not None and window.closes > first_slot:
+            in_window[window].append((position, member))
+    over_state_cap: set[int] = set()
+    counted: set[int] = set()
+    while True:
+        heads = {
+            window: list(itertools.islice((m for m in members if m[1].contact_id not in over_state_cap), budget))
+            for window, members in in_window.items()
+        }
+        uncounted = {member.contact_id: member.recipient for head in heads.values() for _, member in head
+                     if member.contact_id not in counted}  # fmt: skip
+        if not uncounted:
+            return {window: collections.deque(head) for window, head in heads.items() if head}, over_state_cap
+        counted |= uncounted.keys()
+        over_state_cap |= compliance.over_state_cap(uncounted, start=first_slot, end=closes)
 
 
 def _booking_checks(

@@ -400,6 +400,16 @@ def test_a_text_whose_outcome_is_unknown_counts_against_the_cap_at_booking_and_a
     assert held.compliance.dispatch_checks["state_cap"] is False
 
 
+def test_a_member_over_their_state_cap_gives_the_days_one_place_to_the_next_in_their_window(florida_cap):
+    florida_cap(texts=1, hours=24)
+    capped, next_in_line = contact("+13055550103", zip_code="33101"), contact("+13055550104", zip_code="33101")
+    booked_slot(campaign_with(capped, frequency_cap_days=0), eastern(*MONDAY, 9, 0))
+    campaign = campaign_with(capped, next_in_line, frequency_cap_days=0, daily_limit=1)
+
+    assert booked_slot(campaign, eastern(*MONDAY, 10, 0))
+    assert list(CampaignSend.objects.filter(campaign=campaign).values_list("contact", flat=True)) == [next_in_line.pk]
+
+
 def test_the_compliance_record_names_every_rule_of_the_table_with_what_was_evaluated():
     person = contact("+16172000031", zip_code="02169")
     campaign = campaign_with(person)

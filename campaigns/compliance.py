@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.models import CampaignSend
+from contacts.models import ZipCode
 
 RULES_FILE = Path(__file__).with_name("recipient_rules.json")
 # The 50 states and DC: the zones an unknown contact might be in.
@@ -72,9 +73,8 @@ def state_cap(state: str) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=1)
 def all_us_zones() -> tuple[str, ...]:
-    from contacts.timezones import zones_for_state
-
-    return tuple(sorted({zone for state in US_STATES for zone in zones_for_state(state)}))
+    zones = ZipCode.objects.filter(state__in=US_STATES).values_list("time_zone", flat=True)
+    return tuple(zones.distinct().order_by("time_zone"))
 
 
 @dataclass(frozen=True)

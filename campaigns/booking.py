@@ -8,10 +8,13 @@ when its audience is exhausted. `run_campaign` isolates one run; `run_campaigns`
 """
 
 import collections
+import contextlib
 import datetime as dt
+import gc
 import itertools
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,15 +167,29 @@ def _book_and_forecast(
 ) -> tuple[list[CampaignSend], bool]:
     """Book today what fits and forecast the day of everyone else waiting; returns the sends booked
     and whether today could still take more."""
-    waiting = selectors.waiting_members(campaign)
-    booked = []
-    if open_today:
-        booked = _book_today(campaign, waiting, number=number, today=today, calendar=calendar, now=now)
-    booked_members = {send.contact_id for send in booked}
-    later = [member for member in waiting if member.contact_id not in booked_members]
-    _forecast_later_days(later, campaign, calendar=calendar, after=today)
+    with _cycle_collection_paused():
+        waiting = selectors.waiting_members(campaign)
+        booked = []
+        if open_today:
+            booked = _book_today(campaign, waiting, number=number, today=today, calendar=calendar, now=now)
+        booked_members = {send.contact_id for send in booked}
+        later = [member for member in waiting if member.contact_id not in booked_members]
+        _forecast_later_days(later, campaign, calendar=calendar, after=today)
     could_book_more = bool(later) and open_today and selectors.daily_limit(campaign, today=today).today > 0
     return booked, could_book_more
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """The queue of a large campaign is 100,000 tuples and more made at once, none in a cycle: each
+    pass of the cycle collector over them found nothing and cost a fifth of the run (0.4 s of 2)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _result(campaign: Campaign, *, today: dt.date, open_today: bool, booked: int, rebooked: int) -> ExecutionResult:

@@ -160,6 +160,16 @@ class Stager:
         self.rows = []
 
 
+def _analyze(cursor, table: str, columns: str) -> None:
+    """Statistics for a staging table (temporary tables get them only when asked), on the columns
+    the statements after it join and filter on: the planner needs those, the others cost time
+    (50 ms of a 5,000-row import's 380)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {table} ({columns})")
+    else:
+        cursor.execute(f"ANALYZE {table}")
+
+
 def _scalar(cursor, sql: str, params: tuple = ()) -> int:
     cursor.execute(sql, params)
     return cursor.fetchone()[0]
@@ -181,10 +191,7 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             )
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            # Statistics on the join keys only: the planner needs them, the other columns cost time.
-            cursor.execute("ANALYZE import_line (line_number, phone_1, phone_2, apn, address_key, zip_code)")
-        else:
-            cursor.execute("ANALYZE import_line")
+        _analyze(cursor, "import_line", "line_number, phone_1, phone_2, apn, address_key, zip_code")
         with _foreign_keys_held_by_the_merge(cursor, import_id), decisions.bulk_write():
             _merge_properties(cursor, counts, now)
             _merge_contacts(cursor, counts, now, source, import_id)
@@ -263,7 +270,7 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
         for (key, keyed, _), (_, _, same) in zip(_house_keys("import_property"), _house_keys("f"), strict=True)
     ]
     cursor.execute("CREATE TEMP TABLE import_property_first AS " + " UNION ALL ".join(classified))
-    cursor.execute("ANALYZE import_property_first")  # temporary tables get statistics only when asked
+    _analyze(cursor, "import_property_first", "stored_id, changed")
     cursor.execute("SELECT COUNT(*), COUNT(stored_id) FROM import_property_first")
     distinct_houses, existing = cursor.fetchone()
     columns = ", ".join(PROPERTY_DATA_COLUMNS)
@@ -315,7 +322,7 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
             FROM ({first_entries}) AS f LEFT JOIN contacts_contact c ON c.phone = f.phone"""
     )
     cursor.execute("CREATE UNIQUE INDEX import_entry_first_phone ON import_entry_first (phone)")
-    cursor.execute("ANALYZE import_entry_first")
+    _analyze(cursor, "import_entry_first", "stored_id, fills")
     cursor.execute(
         """SELECT COUNT(*), COUNT(stored_id), COUNT(CASE WHEN stored_not_textable THEN 1 END)
            FROM import_entry_first"""
@@ -384,7 +391,7 @@ def _link(cursor, import_id: int, now) -> None:
             SELECT property_id, contact_id, MIN(role) AS role FROM ({households}) AS household
             GROUP BY property_id, contact_id ORDER BY property_id, contact_id"""
     )
-    cursor.execute("ANALYZE import_link")
+    _analyze(cursor, "import_link", "property_id, contact_id")
     cursor.execute(
         """
         INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)

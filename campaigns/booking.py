@@ -128,8 +128,10 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         open_today = window is not None and now < window.closes
         inputs, scope = decisions.observe(campaign, now=now)
         if scope.nothing:
-            # Nothing it decides from has changed since its last recorded run: that run stands.
-            return _result(campaign, today=today, open_today=open_today, booked=0, rebooked=0)
+            # Nothing it decides from has changed since its last recorded run: that run stands,
+            # and so do the members' statuses it counted.
+            counts = decisions.recorded_member_counts(campaign)
+            return _result(campaign, counts=counts, today=today, open_today=open_today, booked=0, rebooked=0)
         with decisions.deciding():
             # Released first, so a member whose slot went by is decided again like everyone waiting.
             rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
@@ -148,8 +150,13 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
             if _audience_exhausted(campaign):
                 campaign.status = Campaign.Status.COMPLETED
                 campaign.save(update_fields=["status", "updated_at"])
-        decisions.record(campaign, inputs, now=now, calendar=calendar, could_book_more=could_book_more)
-        return _result(campaign, today=today, open_today=open_today, booked=len(booked), rebooked=rebooked)
+        counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
+        decisions.record(
+            campaign, inputs, now=now, calendar=calendar, could_book_more=could_book_more, member_counts=counts
+        )
+        return _result(
+            campaign, counts=counts, today=today, open_today=open_today, booked=len(booked), rebooked=rebooked
+        )
 
 
 def _queue_may_move(campaign: Campaign, scope: decisions.Scope, *, today: dt.date, open_today: bool) -> bool:
@@ -192,9 +199,10 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _result(campaign: Campaign, *, today: dt.date, open_today: bool, booked: int, rebooked: int) -> ExecutionResult:
-    """What the campaign stands at after a run on ``today``."""
-    counts = dict(campaign.memberships.values_list("status").annotate(count=Count("id")).order_by())
+def _result(
+    campaign: Campaign, *, counts: dict[str, int], today: dt.date, open_today: bool, booked: int, rebooked: int
+) -> ExecutionResult:
+    """What the campaign stands at after a run on ``today``, with ``counts`` of its members by status."""
     next_send = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
     return ExecutionResult(
         campaign_id=campaign.pk,

@@ -168,10 +168,12 @@ def record(
     now: dt.datetime,
     calendar: BusinessCalendar,
     could_book_more: bool,
+    member_counts: dict[str, int],
 ) -> None:
     """After a run that decided: keep how far it got, so the next run decides only what comes
-    after. A run that could book more records nothing (the next decides everything); one that began
-    while another write was in flight keeps the last record (the next decides again from there)."""
+    after, and its members' counts by status, which only a logged write can change. A run that
+    could book more records nothing (the next decides everything); one that began while another
+    write was in flight keeps the last record (the next decides, and counts, again from there)."""
     if inputs is None:
         return
     if could_book_more:
@@ -186,9 +188,16 @@ def record(
             "settings_digest": inputs.settings_digest,
             "valid_until": _valid_until(campaign, now, calendar),
             "decided_at": now,
+            "member_counts": member_counts,
         },
     )
     _forget_decided_changes(now)
+
+
+def recorded_member_counts(campaign: Campaign) -> dict[str, int]:
+    """The members' counts by status the campaign's last recorded run left: for a run that decides
+    nothing, which would otherwise count 100,000 members every minute to report the same."""
+    return CampaignDecision.objects.values_list("member_counts", flat=True).get(campaign=campaign)
 
 
 def _forget_decided_changes(now: dt.datetime) -> None:

@@ -387,6 +387,9 @@ class CampaignDecision(models.Model):
     settings_digest = models.CharField(max_length=16, help_text="The settings the run decided under")
     valid_until = models.DateTimeField(help_text="When time alone could change a decision (a window, a cap)")
     decided_at = models.DateTimeField()
+    member_counts = models.JSONField(
+        help_text="Members at each status after the run: what a run that decides nothing reports"
+    )
 
     def __str__(self) -> str:
         return f"{self.campaign_id}: through change {self.seen_through} until {self.valid_until:%Y-%m-%d %H:%M}"

@@ -76,6 +76,7 @@ def one_of_everything():
         settings_digest="0123456789abcdef",
         valid_until=timezone.now(),
         decided_at=timezone.now(),
+        member_counts={"queued": 1},
     )
     DecisionChange.objects.create(seq=42, contact_id=link.contact_id, campaign_id=None, reorders=False)
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())

@@ -6,7 +6,7 @@ between ticks, texts go out, recipients reply, opt out or write something that m
 staff decide reviews, approve flagged members, add and remove members, contacts move and gain
 houses, a holiday is declared, campaigns pause and resume, the clock crosses days. After each tick
 the state of every campaign is compared with that of a tick from the same state with every
-campaign's record deleted (run first, inside a savepoint rolled back).
+campaign's record deleted (run first, inside a savepoint rolled back), and so is what each run reports.
 
 CI runs DECISION_EXAMPLES (default 10) examples of up to 15 steps; by hand, many more:
 ``DECISION_EXAMPLES=300 .venv/bin/pytest tests/campaigns/test_decisions_state_machine.py``.
@@ -106,12 +106,13 @@ class Decisions(RuleBasedStateMachine):
         now = timezone.now()
         with transaction.atomic():
             CampaignDecision.objects.all().delete()
-            booking.run_campaigns(now=now)
+            reported_from_scratch = booking.run_campaigns(now=now)
             from_scratch = state()
             transaction.set_rollback(True)
         runs_seen["partial"] += CampaignDecision.objects.filter(campaign__status=Campaign.Status.ACTIVE).count()
-        booking.run_campaigns(now=now)
+        reported = booking.run_campaigns(now=now)
         assert state() == from_scratch
+        assert reported == reported_from_scratch
 
     @rule(minutes=st.integers(1, 240))
     def time_passes(self, minutes: int) -> None:

@@ -608,25 +608,22 @@ def _forecast_later_days(
     the business day its place in the queue reaches."""
     per_day = selectors.daily_limit_per_day(campaign)
     days = calendar.business_days_after(after)
-    openings: dict[dt.datetime, int] = {}  # each opening, numbered from 1
-    member_ids: list[int] = []
-    opening_numbers: list[int] = []
+    updates: dict[dt.datetime, list[int]] = {}
     for start in range(0, len(waiting), per_day):
         day = next(days)
-        numbers: dict[compliance.Recipient, int] = {}  # few distinct recipients per day
+        windows: dict[compliance.Recipient, Window | None] = {}  # few distinct recipients per day
         for member in waiting[start : start + per_day]:
-            number = numbers.get(member.recipient)
-            if number is None:
-                window = compliance.allowed_window(calendar, day, member.recipient)
-                opens = window.opens if window else calendar.window(day).opens
-                number = numbers[member.recipient] = openings.setdefault(opens, len(openings) + 1)
-            member_ids.append(member.member_id)
-            opening_numbers.append(number)
-    if not member_ids:
-        return
+            if member.recipient not in windows:
+                windows[member.recipient] = compliance.allowed_window(calendar, day, member.recipient)
+            window = windows[member.recipient]
+            opens = window.opens if window else calendar.window(day).opens
+            updates.setdefault(opens, []).append(member.member_id)
     now = timezone.now()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and updates:
         # One statement for every day, not one per day: 100,000 members at 125 a day are 800 days.
+        openings = list(updates)
+        member_ids = [member_id for member_ids in updates.values() for member_id in member_ids]
+        day_numbers = [number for number, member_ids in enumerate(updates.values(), 1) for _ in member_ids]
         with connection.cursor() as cursor:
             cursor.execute(
                 """UPDATE campaigns_campaigncontact AS member
@@ -639,19 +636,15 @@ def _forecast_later_days(
                     CampaignContact.Status.QUEUED,
                     now,
                     _array_literal(member_ids),
-                    _array_literal(opening_numbers),
-                    list(openings),
+                    _array_literal(day_numbers),
+                    openings,
                     campaign.pk,
                     CampaignContact.Status.QUEUED,
                 ],
             )
         return
-    by_opening: dict[dt.datetime, list[int]] = collections.defaultdict(list)
-    opening_of = {number: opens for opens, number in openings.items()}
-    for member_id, number in zip(member_ids, opening_numbers, strict=True):
-        by_opening[opening_of[number]].append(member_id)
-    for opens, ids in by_opening.items():
-        CampaignContact.objects.filter(pk__in=ids).exclude(
+    for opens, member_ids in updates.items():
+        CampaignContact.objects.filter(pk__in=member_ids).exclude(
             status=CampaignContact.Status.QUEUED, queued_for=opens
         ).update(status=CampaignContact.Status.QUEUED, queued_for=opens, updated_at=now)
 

@@ -20,7 +20,6 @@ from django.db.models.functions import Coalesce
 
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.models import CampaignSend
-from contacts.models import ZipCode
 
 RULES_FILE = Path(__file__).with_name("recipient_rules.json")
 # The 50 states and DC: the zones an unknown contact might be in.
@@ -73,8 +72,9 @@ def state_cap(state: str) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=1)
 def all_us_zones() -> tuple[str, ...]:
-    zones = ZipCode.objects.filter(state__in=US_STATES).values_list("time_zone", flat=True)
-    return tuple(zones.distinct().order_by("time_zone"))
+    from contacts.timezones import zones_for_states
+
+    return zones_for_states(US_STATES)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the `zipcodes` data set, copied into the ZipCode table so that SQL can join on i
 area-code data is `phonenumbers`' — nothing hand-typed.
 """
 
+from collections.abc import Iterable
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -61,9 +62,12 @@ def zip_facts(zip_code: str) -> tuple[str, str] | None:
 @lru_cache(maxsize=64)
 def zones_for_state(state: str) -> tuple[str, ...]:
     state = state.strip().upper()
-    if len(state) != 2:
-        return ()
-    zones = ZipCode.objects.filter(state=state).values_list("time_zone", flat=True)
+    return zones_for_states([state]) if len(state) == 2 else ()
+
+
+def zones_for_states(states: Iterable[str]) -> tuple[str, ...]:
+    """Every zone of the ZIP codes in these states (two-letter, upper case), in one query."""
+    zones = ZipCode.objects.filter(state__in=list(states)).values_list("time_zone", flat=True)
     return tuple(zones.distinct().order_by("time_zone"))
 
 

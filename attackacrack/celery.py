@@ -1,13 +1,22 @@
 """The Celery app: configuration comes from Django settings (``CELERY_*``)."""
 
+import logging
 import os
+import time
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, Task
 from celery.fixups.django import DjangoFixup, DjangoWorkerFixup
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attackacrack.settings")
+
+logger = logging.getLogger(__name__)
+
+# After a failed hand-over, this process stops trying for a while: every caller would otherwise
+# wait on the same unreachable broker, and the sweeps hand the work over once it is back.
+BROKER_AWAY_SECONDS = 30.0
+_broker_away_until = 0.0
 
 
 class PersistentConnectionsWorkerFixup(DjangoWorkerFixup):
@@ -51,3 +60,29 @@ def _ensure_filesystem_broker_folders() -> None:
 
 if str(app.conf.broker_url).startswith("filesystem://"):
     _ensure_filesystem_broker_folders()
+
+
+def hand_to_worker(task: Task, *args: object) -> bool:
+    """Give a worker work that is already recorded in the database, if the broker takes it now.
+
+    The broker is only a nudge: whatever is handed over here is also found by a beat sweep
+    (webhook events, queued imports, due texts) when no worker took it in time, so a broker that
+    is down, slow or wiped delays the work and never loses it. Hence one quick try, no waiting,
+    and False (logged) instead of an error for the caller, who has already stored what matters.
+    """
+    global _broker_away_until
+    if task.app.conf.task_always_eager:
+        task.apply_async(args)
+        return True
+    if time.monotonic() < _broker_away_until:
+        return False
+    try:
+        with task.app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            # One reconnect for a pooled connection that went stale when the broker restarted.
+            task.apply_async(args, producer=producer, retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
+    except Exception as error:  # kombu's OperationalError, redis-py's, OSError: all mean "not now"
+        _broker_away_until = time.monotonic() + BROKER_AWAY_SECONDS
+        logger.warning("Could not hand %s to a worker (%s: %s); the sweep will", task.name, type(error).__name__, error)
+        return False
+    return True

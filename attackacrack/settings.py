@@ -171,7 +171,6 @@ STORAGES = {
 # filled by `collectstatic`.
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
-MEDIA_ROOT = VAR_DIR / "media"
 
 # --- HTTPS and browser protections ----------------------------------------------------------
 # With DEBUG off every default is the secure one; each can be relaxed from the environment, e.g.
@@ -301,6 +300,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": 60.0},
     "dispatch-outbox": {"task": "messaging.tasks.dispatch_outbox", "schedule": 5.0},
+    # Webhook events stored but not processed in time (the broker lost their task) go to a worker again.
+    "hand-over-webhook-events": {"task": "messaging.tasks.hand_over_webhook_events", "schedule": 15.0},
+    "hand-over-imports": {"task": "contacts.tasks.hand_over_imports", "schedule": 60.0},
     # Hourly; the campaign clock also runs one before the first booking of each business day.
     "catch-up-messages": {"task": "messaging.tasks.catch_up_messages", "schedule": 3600.0},
 }
@@ -379,6 +381,13 @@ SMS_HELP_REPLY = os.getenv(
 API_REQUESTS_PER_MINUTE = 600
 # Uploads above this run in a Celery task that the client polls; below, within the request.
 IMPORT_SYNC_MAX_BYTES = 8 * 1024 * 1024
+# A queued import no worker has taken within this long is handed over again.
+IMPORT_HANDOVER_SECONDS = 120
+# A running import that has shown no progress for this long stopped with its process: it is
+# queued again (its upload is kept, IMPORT_MAX_ATTEMPTS runs in all) or failed with the reason.
+# A million-row import's longest silent step, the merge, takes one to three minutes.
+IMPORT_STALLED_MINUTES = 15
+IMPORT_MAX_ATTEMPTS = 3
 # A booked send this late for its slot is re-booked to a later slot instead of going out late.
 CAMPAIGN_MISSED_SLOT_MINUTES = 10
 # The A/B test's fixed size: each variant's first this many sends decide it (looked at daily).
@@ -397,6 +406,9 @@ OUTBOX_REENQUEUE_SECONDS = 120
 # Signed webhook timestamps older (or further ahead) than this are replays and refused.
 OPENPHONE_WEBHOOK_TOLERANCE_SECONDS = 300
 OPENPHONE_WEBHOOK_MAX_BYTES = 256 * 1024
+# A stored webhook event not taken by a worker within this long is handed over again (a lost
+# task, a killed worker, a broker that was down or wiped): a STOP waits about a minute, never for ever.
+WEBHOOK_HANDOVER_SECONDS = 60
 # Catching up from OpenPhone's own history (what webhooks missed): the contacts texted within
 # CATCH_UP_REPLY_DAYS are asked about, over at most CATCH_UP_MAX_DAYS, at a share of the rate limit.
 CATCH_UP_REPLY_DAYS = 7

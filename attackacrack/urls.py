@@ -32,6 +32,7 @@ urlpatterns = [
     path("account/token", views.api_token, name="api-token"),
     path("sending/resume", messaging_views.resume_sending, name="resume-sending"),
     path("sending/catch-up", messaging_views.catch_up_now, name="catch-up-now"),
+    path("webhooks/process-waiting", messaging_views.process_waiting_events, name="process-waiting-events"),
     path("campaigns/", include("campaigns.urls")),
     path("contacts/", include("contacts.urls")),
     path("conversations/", include("messaging.urls")),

@@ -21,6 +21,7 @@ from attackacrack.web.pages import staff_page
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
+from contacts import selectors as contact_selectors
 from contacts.models import OptOutEvent
 from messaging import catch_up, outbox, webhooks
 from messaging import selectors as messaging_selectors
@@ -55,12 +56,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and uptime checks: is the database up, is the broker up? (503 if not.)
 
     What needs a person without making this instance unfit to serve, it reports beside them:
-    sending held by an account-level refusal, webhook keys that cannot be decoded.
+    sending held by an account-level refusal, webhook keys that cannot be decoded, and work that
+    waited longer than its grace for a worker (webhook events, queued imports, due texts: a
+    worker or the broker is down), each "waiting" with its count.
     """
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(state == "ok" for state in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks, **_attention()}
+    if checks["database"] == "ok":
+        try:
+            body |= _waiting()
+        except Exception as error:
+            logger.warning("healthz: waiting-work check failed: %s", type(error).__name__)
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _waiting() -> dict[str, object]:
+    """Work stored but not taken by a worker within its grace: events, imports, texts."""
+    now = timezone.now()
+    counts = {
+        "webhook_events": messaging_selectors.waiting_events(now=now).count(),
+        "imports": contact_selectors.waiting_imports(now=now).count(),
+        "texts": messaging_selectors.waiting_texts(now=now),
+    }
+    return {
+        **{name: "waiting" if count else "ok" for name, count in counts.items()},
+        **{f"{name}_waiting": count for name, count in counts.items() if count},
+    }
 
 
 def _attention() -> dict[str, object]:
@@ -124,7 +146,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             kind=OptOutEvent.Kind.OPT_OUT,
             created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),
         ).count(),
-        "alerts": [*messaging_selectors.alerts(now=now), *campaign_selectors.run_failure_alerts()],
+        "alerts": [
+            *messaging_selectors.alerts(now=now),
+            *contact_selectors.import_alerts(now=now),
+            *campaign_selectors.run_failure_alerts(),
+        ],
         "catch_up": messaging_selectors.latest_catch_up(),
         "possible_opt_outs": messaging_selectors.possible_opt_outs(limit=20),
     }

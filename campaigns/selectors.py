@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.timezone import localtime
 
+from attackacrack.alerts import Alert
 from campaigns import texts
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
@@ -493,10 +494,8 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
     return progress
 
 
-def run_failure_alerts() -> list:
+def run_failure_alerts() -> list[Alert]:
     """A Today alert for each campaign whose last run failed unexpectedly, naming it and why."""
-    from messaging.selectors import Alert  # messaging's selectors read campaigns': imported here
-
     return [
         Alert(
             "error",

@@ -12,7 +12,16 @@ from contacts import services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
 from contacts.importing import pipeline
-from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent, Property, PropertyContact, ZipCode
+from contacts.models import (
+    Contact,
+    ContactImport,
+    ImportRejection,
+    ImportUploadChunk,
+    OptOutEvent,
+    Property,
+    PropertyContact,
+    ZipCode,
+)
 
 
 class PropertyContactInline(admin.TabularInline):
@@ -228,6 +237,21 @@ class ImportRejectionAdmin(ReadOnlyAdmin):
     search_fields = ["reason", "raw"]
     list_select_related = ["contact_import"]
     show_full_result_count = False
+
+
+@admin.register(ImportUploadChunk)
+class ImportUploadChunkAdmin(ReadOnlyAdmin):
+    """Large uploads waiting for their import, in pieces: how much is kept, never the contents."""
+
+    list_display = ["contact_import", "position", "size"]
+    fields = ["contact_import", "position", "size"]
+    readonly_fields = fields
+    list_select_related = ["contact_import"]
+    show_full_result_count = False
+
+    @admin.display(description="Bytes")
+    def size(self, chunk: ImportUploadChunk) -> int:
+        return len(chunk.data)
 
 
 @admin.register(ZipCode)

@@ -35,6 +35,18 @@ class ContactImport(models.Model):
     PropertyRadar row (a row with no phone at all is one entry, rejected). Every entry ends
     as exactly one of created, updated, unchanged, folded (its phone came earlier in the file)
     or rejected; the database refuses a record whose counts do not add up.
+
+    Its life (``contacts.importing.pipeline``)::
+
+        queued ──(a worker claims it: attempt n)──▶ running ──▶ completed | failed
+          ▲                                           │
+          └──(no progress for IMPORT_STALLED_MINUTES; its upload is kept, attempts left)
+
+    A small file is imported within its request (created ``running``); a large one is kept in
+    the database (`ImportUploadChunk`) for whichever worker claims it, handed to a worker when
+    queued and again by beat's sweep when none took it. An import that stops showing progress
+    (its worker killed, its request's process gone) is queued again while it has its upload and
+    attempts left, else failed with the reason: nothing stays running for ever.
     """
 
     class Format(models.TextChoices):
@@ -49,8 +61,6 @@ class ContactImport(models.Model):
 
     file_name = models.CharField(max_length=255)
     file_size = models.PositiveBigIntegerField(default=0)
-    # Large uploads wait here for the worker; removed once imported.
-    stored_file = models.FileField(upload_to="imports/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -79,9 +89,17 @@ class ContactImport(models.Model):
     # Contacts of the file whose number the business cannot text (kept, never booked).
     not_textable = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Each run that claims the import counts one; a run finishes only the attempt it claimed.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to a worker")
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life while running")
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # The sweep's and /healthz's question: imports that are queued or running.
+            models.Index(fields=["status"], condition=Q(status__in=["queued", "running"]), name="contact_import_open"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -105,6 +123,25 @@ class ContactImport(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.status == self.Status.COMPLETED
+
+
+class ImportUploadChunk(models.Model):
+    """A piece of a large upload, kept in the database until its import has run: web and worker
+    processes may be on different machines, and PostgreSQL is what they share. Deleted once the
+    import has run, whatever the outcome (it holds homeowners' names and numbers)."""
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="upload_chunks")
+    position = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["contact_import", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact_import", "position"], name="import_upload_chunk_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.contact_import_id}, chunk {self.position}"
 
 
 class ImportRejection(models.Model):

@@ -1,10 +1,14 @@
 """Reads with business meaning for contacts."""
 
+import datetime as dt
 import re
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 
-from contacts.models import Contact, PropertyContact
+from attackacrack.alerts import Alert
+from contacts.models import Contact, ContactImport, PropertyContact
 
 # "617-555-0123", "(617) 555 0123", "+1 617..." : a query made only of phone characters.
 PHONE_QUERY = re.compile(r"^[\d\s().+-]+$")
@@ -90,3 +94,28 @@ def contact_filter(
         texted = Exists(Message.objects.filter(contact_id=OuterRef("pk"), direction=Message.Direction.INBOUND))
         contacts = contacts.filter(texted if has_texted_us else ~texted)
     return contacts
+
+
+def waiting_imports(*, now: dt.datetime) -> QuerySet[ContactImport]:
+    """Imports no worker has taken within the hand-over's grace, and running ones that have
+    shown no progress for IMPORT_STALLED_MINUTES (the sweep queues them again or fails them)."""
+    queued_before = now - dt.timedelta(seconds=settings.IMPORT_HANDOVER_SECONDS)
+    stalled_before = now - dt.timedelta(minutes=settings.IMPORT_STALLED_MINUTES)
+    return ContactImport.objects.filter(
+        Q(status=ContactImport.Status.QUEUED, started_at__lt=queued_before)
+        | Q(status=ContactImport.Status.RUNNING, progress_at__lt=stalled_before)
+    )
+
+
+def import_alerts(*, now: dt.datetime) -> list[Alert]:
+    waiting = waiting_imports(now=now).count()
+    if not waiting:
+        return []
+    return [
+        Alert(
+            "warning",
+            f"{waiting} import(s) have waited more than {settings.IMPORT_HANDOVER_SECONDS // 60} minutes for a "
+            "worker, or stopped making progress: they are handed to a worker again every minute.",
+            reverse("admin:contacts_contactimport_changelist") + "?status__in=queued,running",
+        )
+    ]

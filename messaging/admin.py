@@ -3,6 +3,7 @@ from django.shortcuts import redirect
 from django.urls import path
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
+from attackacrack.celery import hand_to_worker
 from messaging import outbox
 from messaging.models import (
     CatchUp,
@@ -36,11 +37,12 @@ class WebhookEventAdmin(PermanentRecordAdmin):
         "event_type",
         "event_id",
         "signature_scheme",
+        "status",
         "processed_at",
         "attempts",
         "error",
     ]
-    list_filter = ["event_type", "signature_scheme", ("processed_at", admin.EmptyFieldListFilter)]
+    list_filter = ["status", "event_type", "signature_scheme"]
     search_fields = ["=event_id", "=delivery_id"]
     exclude = ["raw_body"]
     readonly_fields = ["body"]
@@ -52,17 +54,15 @@ class WebhookEventAdmin(PermanentRecordAdmin):
     def body(self, event: WebhookEvent) -> str:
         return event.body
 
-    @admin.action(description="Process again (failed or unprocessed events)")
+    @admin.action(description="Process again now (failed or waiting events)")
     def replay(self, request, queryset) -> None:
         from messaging import webhook_processing
 
-        for event in queryset.filter(processed_at__isnull=True):
-            try:
-                webhook_processing.process_event(event.pk)
-            except Exception as error:
-                self.message_user(request, f"{event}: {error}", messages.ERROR)
-            else:
-                self.message_user(request, f"{event}: processed.", messages.SUCCESS)
+        pks = list(queryset.exclude(status=WebhookEvent.Status.PROCESSED).values_list("pk", flat=True))
+        outcomes = webhook_processing.process_again(pks)
+        summary = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items())) or "nothing to process"
+        level = messages.ERROR if outcomes.get(WebhookEvent.Status.FAILED) else messages.SUCCESS
+        self.message_user(request, f"Processed again: {summary}.", level)
 
 
 @admin.register(WorkerHeartbeat)
@@ -113,8 +113,12 @@ class CatchUpAdmin(PermanentRecordAdmin):
         from messaging import tasks
 
         if request.method == "POST":
-            tasks.catch_up_messages.delay("staff")
-            self.message_user(request, "Catching up from OpenPhone in a worker: refresh to see it.", messages.SUCCESS)
+            if hand_to_worker(tasks.catch_up_messages, "staff"):
+                self.message_user(request, "Catching up from OpenPhone in a worker: refresh to see it.")
+            else:
+                self.message_user(
+                    request, "The workers' queue cannot be reached: no catch-up was started.", messages.ERROR
+                )
         return redirect("admin:messaging_catchup_changelist")
 
 

@@ -121,11 +121,28 @@ class Message(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One event OpenPhone delivered to us, stored raw before anything is done with it."""
+    """One event OpenPhone delivered to us, stored raw before anything is done with it.
+
+    The row is the record and the broker only a nudge (``messaging.webhook_processing``)::
+
+        pending ──(a worker applies it, once)──────────────────────▶ processed
+          │  ▲
+          │  └─(a failure that may pass: tried again at next_attempt_at)
+          └──(nothing can be done with it, or out of attempts)─────▶ failed ──(a person: process again)──▶ pending
+
+    A pending event is handed to a worker when it is stored, and again by beat's hand-over
+    whenever it is due and was not taken within WEBHOOK_HANDOVER_SECONDS (a lost task, a killed
+    worker, a broker that was down or wiped).
+    """
 
     class SignatureScheme(models.TextChoices):
         LEGACY = "legacy", "openphone-signature (legacy)"
         STANDARD = "standard", "Standard Webhooks"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
 
     # The event's own id when it has a short one; a longer one is kept whole in the body and
     # keyed by its digest ("sha256:..."), so two long ids never collide by truncation.
@@ -139,6 +156,10 @@ class WebhookEvent(models.Model):
     # what processing reads; None when the body could not be read at all.
     payload = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # When a pending event is next due for a worker (now, or later after a failure that may pass).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -149,9 +170,17 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(
                 fields=["delivery_id"], condition=~Q(delivery_id=""), name="webhook_delivery_id_unique"
             ),
+            models.CheckConstraint(
+                condition=(Q(status="pending") & Q(next_attempt_at__isnull=False) & Q(processed_at__isnull=True))
+                | (Q(status="processed") & Q(next_attempt_at__isnull=True) & Q(processed_at__isnull=False))
+                | (Q(status="failed") & Q(next_attempt_at__isnull=True) & Q(processed_at__isnull=True)),
+                name="webhook_event_status_consistent",
+            ),
         ]
         indexes = [
-            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed"),
+            # The hand-over's question, and /healthz's: pending events by when they are due.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_due"),
+            models.Index(fields=["-received_at"], condition=Q(status="failed"), name="webhook_failed"),
             # The last event of any kind (the webhooks' silence), read at every dispatch.
             models.Index(fields=["received_at"], name="webhook_received"),
         ]

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from attackacrack.celery import hand_to_worker
 from attackacrack.errors import ApplicationError
 from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
@@ -84,9 +85,9 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
         )
         Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
         for batch in _batches(send_ids):
-            transaction.on_commit(lambda batch=batch: tasks.deliver_campaign_sends.delay(batch))
+            transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_campaign_sends, batch))
         for batch in _batches(message_ids):
-            transaction.on_commit(lambda batch=batch: tasks.deliver_messages.delay(batch))
+            transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_messages, batch))
     return {"campaign_sends": len(send_ids), "messages": len(message_ids), "recovered": recovered, "held": False}
 
 
@@ -542,5 +543,6 @@ def queue_text(
         enqueued_at=now,
         sent_by=sent_by,
     )
-    transaction.on_commit(lambda: tasks.deliver_messages.delay([message.pk]))
+    # Stored is sent: if the broker does not take it now, the dispatch tick hands it over later.
+    transaction.on_commit(lambda: hand_to_worker(tasks.deliver_messages, [message.pk]))
     return message

@@ -1,14 +1,16 @@
 """Reads with business meaning for messages."""
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from attackacrack.alerts import Alert
+from campaigns.models import Campaign, CampaignSend
 from contacts.models import Contact
 from messaging.models import CatchUp, ConsentReview, Message, WebhookEvent, WorkerHeartbeat
 
@@ -110,14 +112,26 @@ def conversation_page(
     return [ConversationRow(contacts[m.contact_id], m, m.contact_id in unread) for m in chosen]
 
 
-@dataclass(frozen=True)
-class Alert:
-    level: str  # "error" or "warning"
-    text: str
-    link: str = ""
-    # A button that settles it: POSTed to this URL name with its label.
-    action: str = ""
-    action_label: str = ""
+# --- Work waiting longer than it should ---------------------------------------------------------
+
+
+def waiting_events(*, now: dt.datetime) -> QuerySet[WebhookEvent]:
+    """Pending webhook events due for longer than the hand-over's grace: no worker has taken
+    them (the broker or the workers are down, or the sweep is not running)."""
+    overdue = now - dt.timedelta(seconds=settings.WEBHOOK_HANDOVER_SECONDS)
+    return WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, next_attempt_at__lt=overdue)
+
+
+def waiting_texts(*, now: dt.datetime) -> int:
+    """Texts due longer ago than the outbox's hand-over grace and still not taken by a worker."""
+    overdue = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
+    messages = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, next_attempt_at__lt=overdue
+    ).count()
+    sends = CampaignSend.objects.filter(
+        status=CampaignSend.Status.QUEUED, campaign__status=Campaign.Status.ACTIVE, scheduled_for__lt=overdue
+    ).count()
+    return messages + sends
 
 
 def alerts(*, now: dt.datetime) -> list[Alert]:
@@ -140,13 +154,26 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
         )
     found.extend(Alert("error", problem) for problem in webhooks.key_problems())
     day_ago = now - dt.timedelta(hours=24)
-    failing_events = WebhookEvent.objects.filter(processed_at__isnull=True).exclude(error="").count()
-    if failing_events:
+    failed_events = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
+    if failed_events:
         found.append(
             Alert(
                 "error",
-                f"{failing_events} webhook event(s) failed to process.",
-                reverse("admin:messaging_webhookevent_changelist") + "?processed_at__isempty=1",
+                f"{failed_events} webhook event(s) failed to process.",
+                reverse("admin:messaging_webhookevent_changelist") + "?status__exact=failed",
+            )
+        )
+    waiting = waiting_events(now=now).count()
+    if waiting:
+        found.append(
+            Alert(
+                "error",
+                f"{waiting} webhook event(s) from OpenPhone have waited more than "
+                f"{settings.WEBHOOK_HANDOVER_SECONDS} seconds for a worker (replies, opt-outs, delivery reports): "
+                "the worker or its queue may be down.",
+                reverse("admin:messaging_webhookevent_changelist") + "?status__exact=pending",
+                action="process-waiting-events",
+                action_label="Process them now",
             )
         )
     failures = Message.objects.filter(
@@ -159,6 +186,16 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
                 "error",
                 f"{failed} text(s) failed or have an unknown outcome in the last 24 hours.",
                 reverse("admin:messaging_message_changelist") + "?status__exact=failed",
+            )
+        )
+    late = waiting_texts(now=now)
+    if late and hold is None:
+        found.append(
+            Alert(
+                "warning",
+                f"{late} text(s) due more than {settings.OUTBOX_REENQUEUE_SECONDS // 60} minutes ago have not been "
+                "taken by a worker: they go out as soon as one takes them (a campaign text too late for its slot "
+                "is booked again).",
             )
         )
     found.extend(catch_up_alerts(now=now))

@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from attackacrack.celery import hand_to_worker
 from messaging import catch_up, outbox, webhook_processing
 from messaging.models import WorkerHeartbeat
 
@@ -18,7 +19,7 @@ def dispatch_outbox() -> None:
     if catch_up.should_start_for_silence(now=now):
         # Webhooks went quiet and nothing has caught up since: campaign texts to the people a
         # catch-up covers wait until one has.
-        catch_up_messages.delay("overdue")
+        hand_to_worker(catch_up_messages, "overdue")
 
 
 @shared_task(ignore_result=True)
@@ -27,14 +28,14 @@ def catch_up_messages(trigger: str = "hourly") -> None:
     catch_up.run_catch_up(trigger=trigger)
 
 
-def _each(ids: list[int], deliver) -> None:
-    # One recipient's failure never holds up the rest of the batch; the text stays in the
-    # outbox in whatever state the database has, and the tick picks it up again.
+def _each(ids: list[int], work) -> None:
+    # One item's failure never holds up the rest of the batch; the item stays in the database
+    # in whatever state it has, and a tick or sweep picks it up again.
     for item_id in ids:
         try:
-            deliver(item_id)
+            work(item_id)
         except Exception:
-            logger.exception("Delivering %s %s failed", deliver.__name__, item_id)
+            logger.exception("%s(%s) failed", work.__name__, item_id)
 
 
 @shared_task(ignore_result=True)
@@ -47,13 +48,14 @@ def deliver_messages(message_ids: list[int]) -> None:
     _each(message_ids, outbox.deliver_message)
 
 
-@shared_task(ignore_result=True, bind=True, max_retries=5)
-def process_webhook_event(self, event_id: int) -> None:
-    """Process one stored webhook; failures retry with backoff, then stay visible on the event."""
-    try:
-        webhook_processing.process_event(event_id)
-    except Exception as error:
-        if self.request.retries >= self.max_retries:
-            logger.exception("Webhook event %s failed for good", event_id)
-            return
-        raise self.retry(exc=error, countdown=min(600, 5 * 2**self.request.retries)) from error
+@shared_task(ignore_result=True)
+def process_webhook_events(event_ids: list[int]) -> None:
+    """Process stored webhook events. Retries are the database's (each event's next_attempt_at,
+    handed over again by the sweep), not the broker's: a task lost with its retry loses nothing."""
+    _each(event_ids, webhook_processing.process_event)
+
+
+@shared_task(ignore_result=True)
+def hand_over_webhook_events() -> None:
+    """Beat's sweep (every 15 s): events stored but not processed in time go to a worker again."""
+    webhook_processing.hand_over_due_events()

@@ -10,18 +10,20 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from attackacrack.celery import hand_to_worker
 from attackacrack.errors import ApplicationError
 from attackacrack.web.api import error_body
 from attackacrack.web.pages import attempt, staff_page
 from contacts.models import Contact
-from messaging import outbox, selectors, services, webhooks
+from messaging import outbox, selectors, services, webhook_processing, webhooks
 from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm
 from messaging.intent import ReplyIntent
-from messaging.models import ConsentReview, Message
+from messaging.models import ConsentReview, Message, WebhookEvent
 
 CONVERSATIONS_PER_PAGE = 30
 
@@ -136,8 +138,27 @@ def catch_up_now(request: HttpRequest) -> HttpResponse:
     """Today's "Catch up now": ask OpenPhone for what the webhooks may have missed, in a worker."""
     from messaging import tasks
 
-    tasks.catch_up_messages.delay("staff")
-    messages.success(request, "Catching up from OpenPhone: what it finds shows here within a minute or two.")
+    if hand_to_worker(tasks.catch_up_messages, "staff"):
+        messages.success(request, "Catching up from OpenPhone: what it finds shows here within a minute or two.")
+    else:
+        messages.error(request, "The workers' queue cannot be reached, so no catch-up was started; try again later.")
+    return redirect("dashboard")
+
+
+@require_POST
+@staff_page
+def process_waiting_events(request: HttpRequest) -> HttpResponse:
+    """Today's "Process them now": the webhook events no worker has taken, processed in this request."""
+    outcomes = webhook_processing.process_waiting_events(now=timezone.now())
+    processed, failed = outcomes.get(WebhookEvent.Status.PROCESSED, 0), outcomes.get(WebhookEvent.Status.FAILED, 0)
+    later = outcomes.get(WebhookEvent.Status.PENDING, 0)
+    messages.success(
+        request,
+        f"{processed} waiting webhook event(s) processed"
+        + (f", {failed} failed (see Webhook events in the admin)" if failed else "")
+        + (f", {later} to be tried again shortly" if later else "")
+        + ".",
+    )
     return redirect("dashboard")
 
 

@@ -15,12 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from attackacrack.celery import hand_to_worker
 from campaigns.models import CampaignSend
 from contacts.models import Contact
 from contacts.phones import normalize_phone
-from messaging import outbox, services
+from messaging import outbox, selectors, services
 from messaging.backends.base import HistoryRecord
 from messaging.backends.openphone import parse_time
 from messaging.intent import reply_intent
@@ -37,7 +39,7 @@ PLAUSIBLE_AFTER_RECEIPT = dt.timedelta(minutes=5)
 
 
 class NotYetKnown(Exception):
-    """A report about a text whose provider id is not stored yet: retried later."""
+    """A report about a text whose provider id is not stored yet: tried again later."""
 
 
 class Unprocessable(Exception):
@@ -120,30 +122,99 @@ def plausible_time(moment: dt.datetime | None, *, received_at: dt.datetime) -> d
 
 # --- Processing -----------------------------------------------------------------------------
 
+# A failure that may pass (a delivery report ahead of our record of the send) is tried again
+# after 5 s, 10 s, 20 s ... up to 10 minutes apart, MAX_ATTEMPTS times in all (about 20 minutes).
+MAX_ATTEMPTS = 8
+FIRST_RETRY = dt.timedelta(seconds=5)
+LONGEST_RETRY = dt.timedelta(minutes=10)
+# At most this many events are handed over by one sweep, oldest first.
+HANDOVER_LIMIT = 500
+HANDOVER_BATCH = 50
 
-def process_event(event_pk: int) -> None:
-    """Apply one stored event, once. A failure is kept on the event: one that may pass later
-    (a report ahead of our own record) is raised for a retry, one that cannot is not."""
-    failure = None
+
+def process_event(event_pk: int, *, now: dt.datetime | None = None) -> str:
+    """Apply one stored event, exactly once, and return its status afterwards.
+
+    The event's row is locked while its effects are written, in the same transaction that marks
+    it processed: a second worker handed the same event skips it (or finds it processed), and a
+    worker killed half-way leaves it pending for the hand-over sweep. A failure is kept on the
+    event: one that may pass is due again later, one that cannot (or out of attempts) is failed.
+    """
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-        if event.processed_at is not None:
-            return
+        event = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event_pk).first()
+        if event is None:
+            return "locked"  # another worker has it now (or it does not exist)
+        if event.status != WebhookEvent.Status.PENDING:
+            return event.status
+        now = now or timezone.now()
         event.attempts += 1
         try:
             with transaction.atomic():
                 _handle(event)
         except Exception as error:
-            if not isinstance(error, Unprocessable | Unreadable):
-                failure = error
             event.error = f"{type(error).__name__}: {error}"[:2000]
-            event.save(update_fields=["attempts", "error"])
+            if isinstance(error, Unprocessable | Unreadable) or event.attempts >= MAX_ATTEMPTS:
+                event.status, event.next_attempt_at = WebhookEvent.Status.FAILED, None
+                logger.error("Webhook event %s failed for good: %s", event.pk, event.error)
+            else:
+                event.next_attempt_at = now + min(LONGEST_RETRY, FIRST_RETRY * 2 ** (event.attempts - 1))
+                logger.warning("Webhook event %s will be tried again: %s", event.pk, event.error)
         else:
-            event.processed_at = timezone.now()
-            event.error = ""
-            event.save(update_fields=["attempts", "error", "processed_at"])
-    if failure is not None:
-        raise failure
+            event.status, event.next_attempt_at, event.processed_at, event.error = (
+                WebhookEvent.Status.PROCESSED, None, now, ""
+            )  # fmt: skip
+        event.save(update_fields=["status", "next_attempt_at", "processed_at", "attempts", "error"])
+        return event.status
+
+
+def hand_over_due_events(*, now: dt.datetime | None = None) -> int:
+    """Beat's sweep: hand every pending event that is due, and was not handed over within
+    WEBHOOK_HANDOVER_SECONDS, to a worker again (oldest first). A lost task, a killed worker, a
+    broker restarted empty or unreachable at intake: each leaves the event pending, and this
+    finds it. Handing over twice is harmless (see `process_event`). Returns how many."""
+    from messaging import tasks  # the tasks call back into this module
+
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.WEBHOOK_HANDOVER_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:HANDOVER_LIMIT]
+        )
+        WebhookEvent.objects.filter(pk__in=ids).update(enqueued_at=now)
+    for start in range(0, len(ids), HANDOVER_BATCH):
+        if not hand_to_worker(tasks.process_webhook_events, ids[start : start + HANDOVER_BATCH]):
+            break  # the broker is away: the next sweep tries again
+    return len(ids)
+
+
+def process_waiting_events(*, now: dt.datetime | None = None, limit: int = HANDOVER_LIMIT) -> dict[str, int]:
+    """Process the events waiting longer than the hand-over's grace, here and now, oldest first:
+    Today's "Process them now", for when no worker is taking them. Returns the outcomes."""
+    now = now or timezone.now()
+    ids = list(selectors.waiting_events(now=now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+    outcomes: dict[str, int] = {}
+    for pk in ids:
+        status = process_event(pk, now=now)
+        outcomes[status] = outcomes.get(status, 0) + 1
+    return outcomes
+
+
+def process_again(event_pks: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """A person asks for failed (or waiting) events to be processed again, now: each gets a fresh
+    count of attempts. Returns the outcomes."""
+    now = now or timezone.now()
+    WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEvent.Status.FAILED).update(
+        status=WebhookEvent.Status.PENDING, next_attempt_at=now, attempts=0
+    )
+    outcomes: dict[str, int] = {}
+    for pk in event_pks:
+        status = process_event(pk, now=now)
+        outcomes[status] = outcomes.get(status, 0) + 1
+    return outcomes
 
 
 def _handle(event: WebhookEvent) -> None:

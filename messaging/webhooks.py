@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from attackacrack.celery import hand_to_worker
 from messaging.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -237,9 +238,13 @@ def _identity(payload: Any, body: bytes, delivery_id: str) -> tuple[str, str]:
 
 
 def record(*, headers: dict[str, str], body: bytes) -> tuple[WebhookEvent, bool]:
-    """Verify and store one delivery, once per event and once per delivery; processing is queued on commit.
+    """Verify and store one delivery, once per event and once per delivery, and hand it to a
+    worker once stored. Returns (the event, whether this delivery stored it).
 
-    Raises InvalidSignature (401) and BadPayload (400); everything else signed is stored.
+    Raises InvalidSignature (401) and BadPayload (400); everything else signed is stored. Once
+    the row is committed the event will be processed whatever happens to the hand-over (see
+    ``webhook_processing.hand_over_due_events``), so nothing after the commit can fail the
+    request. A delivery of an event stored but still waiting is handed over again.
     """
     scheme = verify_signature(headers, body)
     try:
@@ -253,25 +258,29 @@ def record(*, headers: dict[str, str], body: bytes) -> tuple[WebhookEvent, bool]
     seen = WebhookEvent.objects.filter(event_id=event_id)
     if delivery_id:
         seen = seen | WebhookEvent.objects.filter(delivery_id=delivery_id)
+    now = timezone.now()
     try:
         with transaction.atomic():
-            existing = seen.first()
-            if existing is not None:
-                return existing, False
-            event = WebhookEvent.objects.create(
-                event_id=event_id,
-                delivery_id=delivery_id,
-                event_type=event_type,
-                signature_scheme=scheme,
-                raw_body=body,
-                payload=payload,
-                error=unreadable,
-            )
-            transaction.on_commit(lambda: tasks.process_webhook_event.delay(event.pk))
+            event = seen.first()
+            created = event is None
+            if created:
+                event = WebhookEvent.objects.create(
+                    event_id=event_id,
+                    delivery_id=delivery_id,
+                    event_type=event_type,
+                    signature_scheme=scheme,
+                    raw_body=body,
+                    payload=payload,
+                    error=unreadable,
+                    next_attempt_at=now,
+                    enqueued_at=now,
+                )
     except IntegrityError:
         # The same event or delivery arrived twice at once and the other request stored it.
-        existing = seen.first()
-        if existing is None:
+        event, created = seen.first(), False
+        if event is None:
             raise
-        return existing, False
-    return event, True
+    if event.status == WebhookEvent.Status.PENDING:
+        pk = event.pk
+        transaction.on_commit(lambda: hand_to_worker(tasks.process_webhook_events, [pk]))
+    return event, created

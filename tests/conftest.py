@@ -7,6 +7,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from attackacrack import celery as celery_module
 from attackacrack.celery import app as celery_app
 from messaging.backends import locmem
 from messaging.backends import openphone as openphone_backend
@@ -60,6 +61,28 @@ def celery_settings():
     yield override
     for key, value in originals.items():
         celery_app.conf[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _broker_reachable_again() -> None:
+    # A hand-over that failed makes this process skip the broker for a while: not across tests.
+    celery_module._broker_away_until = 0.0
+
+
+@pytest.fixture
+def broker_away(celery_settings):
+    """The broker unreachable (nothing listens where the app looks for it) until the test ends,
+    or until it calls the fixture's value to bring the broker back."""
+
+    def point_at(url: str) -> None:
+        celery_settings(broker_url=url)
+        celery_app._after_fork()  # as after a fork: the connection pools are built again from settings
+        celery_module._broker_away_until = 0.0
+
+    original = celery_app.conf.broker_url
+    point_at("redis://127.0.0.1:1/0")
+    yield lambda: point_at(original)
+    point_at(original)
 
 
 @pytest.fixture

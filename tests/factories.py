@@ -139,3 +139,7 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     signature_scheme = WebhookEvent.SignatureScheme.LEGACY
     payload = factory.LazyAttribute(lambda e: {"id": e.event_id, "type": e.event_type, "data": {"object": {}}})
     raw_body = factory.LazyAttribute(lambda e: json.dumps(e.payload).encode())
+    status = WebhookEvent.Status.PENDING
+    # Each status with the times its row must have (the model's check constraint).
+    next_attempt_at = factory.LazyAttribute(lambda e: timezone.now() if e.status == "pending" else None)
+    processed_at = factory.LazyAttribute(lambda e: timezone.now() if e.status == "processed" else None)

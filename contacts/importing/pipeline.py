@@ -2,17 +2,22 @@
 import_contacts``, the Celery task) is inspected, staged and merged all or nothing, and its
 ContactImport record tells what happened. The steps live beside it in this package."""
 
+import contextlib
+import datetime as dt
 import logging
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from attackacrack.celery import hand_to_worker
 from attackacrack.errors import ApplicationError
 from campaigns.audience import add_members, require_open
 from campaigns.errors import CampaignClosed
@@ -21,7 +26,7 @@ from contacts.importing import loader
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
 from contacts.importing.readers import BadFile, CsvRows, read_csv
-from contacts.models import ContactImport
+from contacts.models import ContactImport, ImportUploadChunk
 from contacts.timezones import assign_time_zones
 
 logger = logging.getLogger(__name__)
@@ -29,6 +34,9 @@ logger = logging.getLogger(__name__)
 # progress(rows_read, bytes_read, bytes_total)
 Progress = Callable[[int, int, int], None]
 PROGRESS_EVERY = 100_000
+# A kept upload is stored in pieces of this size, written a few at a time.
+UPLOAD_CHUNK_BYTES = 1 << 20
+UPLOAD_CHUNKS_PER_INSERT = 8
 
 
 class ImportFailed(Exception):
@@ -37,6 +45,11 @@ class ImportFailed(Exception):
     def __init__(self, contact_import: ContactImport) -> None:
         super().__init__(contact_import.error)
         self.contact_import = contact_import
+
+
+class Superseded(Exception):
+    """This run's attempt is no longer the import's: the sweep gave up on it (it stopped showing
+    progress) and failed or queued the import again. Its merge is rolled back."""
 
 
 class ImportRefused(ImportFailed, ApplicationError):
@@ -67,20 +80,27 @@ def import_contacts(
 
     Raises BadFile or CampaignClosed (nothing stored) when the file cannot be read at all or the
     campaign takes no members, and ImportFailed (only the failed ContactImport stored) when it
-    breaks part-way.
+    breaks part-way or the sweep gave up on it meanwhile.
     """
     if campaign is not None:
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
+    now = timezone.now()
     contact_import = ContactImport.objects.create(
         file_name=file_name[:255],
         file_size=_size(file),
         created_by=created_by,
         campaign=campaign,
         status=ContactImport.Status.RUNNING,
+        attempts=1,
+        progress_at=now,
         **_detected(rows, mapping),
     )
-    _run(contact_import, file, rows, mapping, progress)
+    try:
+        _run(contact_import, file, rows, mapping, progress)
+    except Superseded:
+        contact_import.refresh_from_db()  # failed by the sweep, which judged this run dead
+        raise ImportFailed(contact_import) from None
     return contact_import
 
 
@@ -92,24 +112,27 @@ def queue_import(
     campaign: Campaign | None = None,
     format: str | None = None,
 ) -> ContactImport:
-    """Check the header now, keep the file, and import it in a worker; returns the queued record."""
+    """Check the header now, keep the file in the database, and import it in a worker; returns
+    the queued record. The file is kept where every worker can read it (web and worker need not
+    share a disk) until its import has run."""
     from contacts.tasks import run_queued_import
 
     if campaign is not None:
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
-    contact_import = ContactImport(
-        file_name=file_name[:255],
-        file_size=_size(file),
-        created_by=created_by,
-        campaign=campaign,
-        status=ContactImport.Status.QUEUED,
-        **_detected(rows, mapping),
-    )
-    file.seek(0)
-    contact_import.stored_file.save(f"{timezone.now():%Y%m%d%H%M%S}.csv", file, save=False)
-    contact_import.save()
-    transaction.on_commit(lambda: run_queued_import.delay(contact_import.id))
+    with transaction.atomic():
+        contact_import = ContactImport.objects.create(
+            file_name=file_name[:255],
+            file_size=_size(file),
+            created_by=created_by,
+            campaign=campaign,
+            status=ContactImport.Status.QUEUED,
+            enqueued_at=timezone.now(),
+            **_detected(rows, mapping),
+        )
+        file.seek(0)
+        _keep_upload(contact_import, file)
+        transaction.on_commit(lambda: hand_to_worker(run_queued_import, contact_import.id))
     return contact_import
 
 
@@ -130,26 +153,103 @@ def import_upload(
 
 
 def run_queued_import(*, contact_import_id: int) -> ContactImport:
-    """Import a queued file (the Celery task's body). A record already run is left alone."""
+    """Import a queued file (the Celery task's body). An import another run has claimed, or
+    that has run, is left alone: handing the same import over twice is harmless."""
     claimed = ContactImport.objects.filter(pk=contact_import_id, status=ContactImport.Status.QUEUED).update(
-        status=ContactImport.Status.RUNNING
+        status=ContactImport.Status.RUNNING, attempts=F("attempts") + 1, progress_at=timezone.now()
     )
     contact_import = ContactImport.objects.get(pk=contact_import_id)
     if not claimed:
         return contact_import
-    # The file holds homeowners' names and numbers: it is deleted once read, whatever happened.
+    if not contact_import.upload_chunks.exists():
+        _fail(contact_import, "Its upload is no longer kept. Import the file again.")
+        return contact_import
+    finished = True
     try:
-        with contact_import.stored_file.open("rb") as file:
+        with _kept_upload(contact_import) as file:
             try:
                 rows, mapping = inspect_file(file=file, format=contact_import.format or None)
             except BadFile as error:
                 _fail(contact_import, str(error))
                 raise ImportRefused(contact_import, error) from error
             _run(contact_import, file, rows, mapping, progress=None)
+    except Superseded:
+        finished = False  # the sweep gave this attempt up; the import and its upload are another's
     finally:
-        contact_import.stored_file.delete(save=False)
-        ContactImport.objects.filter(pk=contact_import.pk).update(stored_file="")
+        # The upload holds homeowners' names and numbers: it goes once its import has an end.
+        # A process that dies here deletes nothing, and the sweep runs the import again.
+        if finished:
+            ImportUploadChunk.objects.filter(contact_import=contact_import).delete()
     return contact_import
+
+
+def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Beat's sweep (every minute). An import running with no progress for IMPORT_STALLED_MINUTES
+    stopped with its process: queued again while its upload is kept and it has attempts left,
+    else failed with the reason. A queued import no worker took within IMPORT_HANDOVER_SECONDS
+    is handed over again. Returns how many of each."""
+    from contacts.tasks import run_queued_import
+
+    now = now or timezone.now()
+    stalled_before = now - dt.timedelta(minutes=settings.IMPORT_STALLED_MINUTES)
+    outcome = {"requeued": 0, "failed": 0, "handed_over": 0}
+    stalled = ContactImport.objects.filter(status=ContactImport.Status.RUNNING, progress_at__lt=stalled_before)
+    for contact_import in stalled.order_by("id"):
+        same_attempt = ContactImport.objects.filter(
+            pk=contact_import.pk, status=ContactImport.Status.RUNNING, attempts=contact_import.attempts
+        )
+        since = timezone.localtime(contact_import.progress_at).strftime("%Y-%m-%d %H:%M")
+        kept = contact_import.upload_chunks.exists()
+        if kept and contact_import.attempts < settings.IMPORT_MAX_ATTEMPTS:
+            outcome["requeued"] += same_attempt.update(
+                status=ContactImport.Status.QUEUED,
+                enqueued_at=None,
+                error=f"Attempt {contact_import.attempts} stopped making progress at {since}; trying again.",
+            )
+            continue
+        why = "its worker stopped" if kept else "the process importing it stopped"
+        failed = same_attempt.update(
+            status=ContactImport.Status.FAILED,
+            finished_at=now,
+            error=f"The import stopped making progress at {since} ({why}) and stored nothing. "
+            + ("It failed this way on every attempt. " if kept else "")
+            + "Import the file again.",
+        )
+        if failed:
+            ImportUploadChunk.objects.filter(contact_import=contact_import).delete()
+        outcome["failed"] += failed
+    stale = now - dt.timedelta(seconds=settings.IMPORT_HANDOVER_SECONDS)
+    queued = ContactImport.objects.filter(status=ContactImport.Status.QUEUED).exclude(enqueued_at__gte=stale)
+    for contact_import_id in queued.order_by("id").values_list("pk", flat=True):
+        ContactImport.objects.filter(pk=contact_import_id).update(enqueued_at=now)
+        if not hand_to_worker(run_queued_import, contact_import_id):
+            break  # the broker is away: the next sweep tries again
+        outcome["handed_over"] += 1
+    return outcome
+
+
+def _keep_upload(contact_import: ContactImport, file: BinaryIO) -> None:
+    chunks = []
+    for position in range(1 << 31):
+        data = file.read(UPLOAD_CHUNK_BYTES)
+        if data:
+            chunks.append(ImportUploadChunk(contact_import=contact_import, position=position, data=data))
+        if len(chunks) == UPLOAD_CHUNKS_PER_INSERT or (chunks and not data):
+            ImportUploadChunk.objects.bulk_create(chunks)
+            chunks = []
+        if not data:
+            return
+
+
+@contextlib.contextmanager
+def _kept_upload(contact_import: ContactImport) -> Iterator[BinaryIO]:
+    """The import's kept upload as a file on this machine's disk (it may be hundreds of MB)."""
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as file:
+        pieces = ImportUploadChunk.objects.filter(contact_import=contact_import).order_by("position")
+        for data in pieces.values_list("data", flat=True).iterator(chunk_size=UPLOAD_CHUNKS_PER_INSERT):
+            file.write(data)
+        file.seek(0)
+        yield file
 
 
 def _size(file: BinaryIO) -> int:
@@ -182,6 +282,7 @@ def _run(
     try:
         with loader.staging_tables():
             rows_read, footer = _stage(contact_import, file, rows, mapping, progress, total_bytes)
+            ContactImport.objects.filter(pk=contact_import.pk).update(progress_at=timezone.now())
             staged = time.perf_counter()
             with transaction.atomic():
                 counts = loader.merge(import_id=contact_import.id, source=mapping.format)
@@ -193,16 +294,27 @@ def _run(
                         contact_ids_sql=loader.STAGED_CONTACT_IDS,
                         added_via=CampaignContact.AddedVia.UPLOAD,
                     )
-                for field, value in vars(counts).items():
+                now = timezone.now()
+                outcome = {
+                    **vars(counts),
+                    "rows_read": rows_read,
+                    "footer_rows_skipped": footer,
+                    "added_to_campaign": added,
+                    "status": ContactImport.Status.COMPLETED,
+                    "finished_at": now,
+                    "progress_at": now,
+                    "error": "",
+                }
+                if not _this_attempt(contact_import).update(**outcome):
+                    raise Superseded(f"Import {contact_import.id} attempt {contact_import.attempts} was given up")
+                for field, value in outcome.items():
                     setattr(contact_import, field, value)
-                contact_import.rows_read = rows_read
-                contact_import.footer_rows_skipped = footer
-                contact_import.added_to_campaign = added
-                contact_import.status = ContactImport.Status.COMPLETED
-                contact_import.finished_at = timezone.now()
-                contact_import.save()
                 merged = time.perf_counter()
             committed = time.perf_counter()  # the commit runs whatever checks are still deferred
+    except Superseded:
+        logger.warning("Import %s: attempt %s was given up meanwhile, its merge rolled back", contact_import.id,
+                       contact_import.attempts)  # fmt: skip
+        raise
     except (BadFile, CampaignClosed) as error:
         _fail(contact_import, str(error))
         raise ImportRefused(contact_import, error) from error
@@ -241,7 +353,9 @@ def _stage(
             rows_read += 1
             if rows_read % PROGRESS_EVERY == 0:
                 stager.pause()
-                ContactImport.objects.filter(pk=contact_import.pk).update(rows_read=rows_read)
+                ContactImport.objects.filter(pk=contact_import.pk).update(
+                    rows_read=rows_read, progress_at=timezone.now()
+                )
                 if progress:
                     progress(rows_read, file.tell(), total_bytes)
         # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
@@ -256,10 +370,17 @@ def _stage(
     return rows_read, footer
 
 
+def _this_attempt(contact_import: ContactImport):
+    """The import's row while this run's attempt is still the import's."""
+    return ContactImport.objects.filter(
+        pk=contact_import.pk, status=ContactImport.Status.RUNNING, attempts=contact_import.attempts
+    )
+
+
 def _fail(contact_import: ContactImport, reason: str) -> None:
     contact_import.status = ContactImport.Status.FAILED
     contact_import.error = reason
     contact_import.finished_at = timezone.now()
-    ContactImport.objects.filter(pk=contact_import.pk).update(
+    _this_attempt(contact_import).update(
         status=contact_import.status, error=reason, finished_at=contact_import.finished_at
     )

@@ -17,7 +17,7 @@ from campaigns.models import (
     DecisionChange,
     Holiday,
 )
-from contacts.models import Contact, ContactImport, ImportRejection, OptOutEvent
+from contacts.models import Contact, ContactImport, ImportRejection, ImportUploadChunk, OptOutEvent
 from messaging.models import CatchUp, ConsentReview, IntentCorrection, Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
     CampaignContactFactory,
@@ -69,6 +69,11 @@ def one_of_everything():
         message=inbound, from_intent="question", to_intent="interested", corrected_at=timezone.now()
     )
     WebhookEventFactory()
+    ImportUploadChunk.objects.create(
+        contact_import=ContactImport.objects.create(file_name="big.csv", status=ContactImport.Status.QUEUED),
+        position=0,
+        data=b"phone\n",
+    )
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     CampaignDecision.objects.create(
         campaign=member.campaign,

@@ -19,6 +19,9 @@ def test_healthz_is_ok_when_database_and_broker_answer(client):
         "webhooks": "ok",
         "sending": "ok",
         "webhook_keys": "ok",
+        "webhook_events": "ok",
+        "imports": "ok",
+        "texts": "ok",
     }
     assert "no-cache" in response["Cache-Control"]
 

@@ -96,6 +96,9 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
             "webhooks": "ok",
             "sending": "ok",
             "webhook_keys": "ok",
+            "webhook_events": "ok",
+            "imports": "ok",
+            "texts": "ok",
         }
 
         token = subprocess.run(

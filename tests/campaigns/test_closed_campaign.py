@@ -94,8 +94,7 @@ def test_the_import_pages_do_not_offer_or_take_a_closed_campaign(client, url):
     assert not Contact.objects.exists() and nothing_added(campaign)
 
 
-def test_a_queued_import_whose_campaign_closed_meanwhile_fails_and_stores_nothing(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+def test_a_queued_import_whose_campaign_closed_meanwhile_fails_and_stores_nothing(settings):
     settings.IMPORT_SYNC_MAX_BYTES = 10
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE)
     queued = pipeline.import_upload(

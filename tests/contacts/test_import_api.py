@@ -2,18 +2,18 @@
 
 import csv
 import io
+import shutil
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from attackacrack.celery import app as celery_app
 from campaigns.models import Campaign, CampaignContact
-from contacts.models import Contact, ContactImport
+from contacts.models import Contact, ContactImport, ImportUploadChunk
 from tests.contacts.csv_files import hundred_contacts, propertyradar_csv
 from tests.contacts.test_import_pipeline import HOUSEHOLDS
 from tests.factories import CampaignFactory
+from tests.workers import real_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -148,15 +148,23 @@ def test_upload_to_an_unknown_campaign_is_404(api_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_large_file_is_imported_by_a_worker_while_the_client_polls(api_client, settings, tmp_path):
+def test_a_large_file_is_kept_in_the_database_and_imported_by_a_worker_on_another_disk(api_client, settings, tmp_path):
     settings.IMPORT_SYNC_MAX_BYTES = 100
-    settings.MEDIA_ROOT = str(tmp_path)
+    web_disk, worker_disk = tmp_path / "web", tmp_path / "worker"
+    web_disk.mkdir(), worker_disk.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(web_disk)
+    content = hundred_contacts()
 
-    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING"):
-        response = api_client.post("/api/import/csv", upload(hundred_contacts()), format="multipart")
-        assert response.status_code == 202
-        assert response.json()["status"] == "queued"
-        url = f"/api/imports/{response.json()['id']}"
+    response = api_client.post("/api/import/csv", upload(content), format="multipart")
+
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    queued = ContactImport.objects.get()
+    kept = b"".join(bytes(data) for data in queued.upload_chunks.order_by("position").values_list("data", flat=True))
+    assert kept == content
+    shutil.rmtree(web_disk)  # the web machine's disk is not the worker's
+    settings.FILE_UPLOAD_TEMP_DIR = str(worker_disk)
+    url = f"/api/imports/{queued.pk}"
+    with real_worker():
         deadline = time.monotonic() + 20
         while api_client.get(url).json()["status"] in ("queued", "running") and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -164,5 +172,5 @@ def test_a_large_file_is_imported_by_a_worker_while_the_client_polls(api_client,
     report = api_client.get(url).json()
     assert report["status"] == "completed"
     assert report["imported"] == 100 == Contact.objects.count()
-    assert not ContactImport.objects.get().stored_file  # the kept upload is removed once imported
-    assert not list(tmp_path.rglob("*.csv"))
+    assert not ImportUploadChunk.objects.exists()  # the kept upload is removed once imported
+    assert not list(worker_disk.iterdir())  # and the worker's copy

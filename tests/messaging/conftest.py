@@ -1,14 +1,11 @@
 import datetime as dt
 import json
-import threading
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import connection
 
-from attackacrack.celery import app as celery_app
 from bench.fake_openphone import PHONE_NUMBER_ID, message_resource, phone_number
 from tests.openphone import FAKE_API_URL
+from tests.workers import real_worker
 
 OPENPHONE = FAKE_API_URL
 SHOP_PN = PHONE_NUMBER_ID
@@ -44,20 +41,8 @@ def posts(fake) -> list[dict]:
     return [json.loads(call.request.body) for call in fake.calls if call.request.method == "POST"]
 
 
-closed = threading.Event()
-
-
-@celery_app.task(name="tests.worker_ticks_close_connection")
-def close_connection() -> None:
-    connection.close()  # the worker thread keeps its connection; let the test database go
-    closed.set()
-
-
 @pytest.fixture
 def worker():
     """A real Celery worker on the Redis broker, in a thread (tests using it need a transactional db)."""
-    closed.clear()
-    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING") as w:
-        yield w
-        close_connection.delay()
-        assert closed.wait(timeout=10)
+    with real_worker() as running:
+        yield running

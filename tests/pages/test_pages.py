@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignContact
 from contacts.models import ContactImport, OptOutEvent
-from messaging.models import Message, OutboxHold
+from messaging.models import Message, OutboxHold, WebhookEvent
 from tests.factories import (
     SHOP_NUMBER,
     CampaignContactFactory,
@@ -133,7 +133,7 @@ def test_query_counts_do_not_grow_with_the_data(staff_client):
 
 
 def test_the_dashboard_raises_what_needs_a_person(staff_client):
-    WebhookEventFactory(error="ValueError: broken", attempts=6)
+    WebhookEventFactory(status=WebhookEvent.Status.FAILED, error="ValueError: broken", attempts=8)
     MessageFactory(status=Message.Status.FAILED, error="OpenPhone refused the text (404 0200404): Not Found")
     OutboxHold.objects.create(
         code="0200401", reason="OpenPhone refused the text (401 0200401): Unauthorized", started_at=timezone.now()

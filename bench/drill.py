@@ -8,7 +8,18 @@ run fails if anything was lost or duplicated.
 2. webhook burst: 300 signed deliveries plus 100 repeats and 100 forgeries, 8 at a time, over HTTP;
 3. PostgreSQL restarted mid-run;
 4. Redis (broker and rate limit) restarted mid-run;
-5. final refusals: OpenPhone refuses a tenth of one campaign's recipients for good, beside another campaign.
+5. final refusals: OpenPhone refuses a tenth of one campaign's recipients for good, beside another campaign;
+6. inbound, worker SIGKILL: 2,000 signed deliveries (half legacy, half current, 10% repeated, a tenth
+   of the texts STOPs), the worker killed twice during the burst;
+7. inbound, Redis flushed: 50 signed events (10 STOPs) handed to the broker, then the broker wiped
+   before a worker takes them;
+8. inbound, broker unreachable: 20 signed events (4 STOPs) arrive while the web process cannot
+   reach the broker (the workers still can).
+
+Each inbound drill counts events lost (delivered, never stored), processed twice (an opt-out or
+its confirmation applied more than once), and left unprocessed five minutes after the last
+disruption ended; every STOP must leave its contact opted out with their waiting text cancelled,
+and every delivery must be answered 2xx.
 
 Everything is real except OpenPhone: a fresh PostgreSQL database `attackacrack_drill`, Redis
 database 12, Celery workers in their own processes; this process plays beat (a dispatch tick every
@@ -279,52 +290,24 @@ def redis_restart(worker: Worker) -> None:
 
 
 def webhook_drill(unique: int = 300, repeats: int = 100, forgeries: int = 100) -> dict:
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-    from django.core.wsgi import get_wsgi_application
-
-    from messaging import webhook_payloads
     from messaging.models import Message, WebhookEvent
 
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    logging.getLogger("django.request").setLevel(logging.ERROR)  # the forgeries' 401s are expected
-    # runserver's server: a thread per request, each closing its database connection when done.
-    server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet)
-    server.set_app(get_wsgi_application())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/api/webhooks/openphone"
     fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
     worker = Worker(drill_environment(fake.url))
     worker.start()
 
     def delivery(n: int, *, forged: bool = False) -> tuple[bytes, dict]:
-        """Even n: a legacy webhook; odd n: the current format, signed by the reference library."""
-        system = webhook_payloads.CURRENT if n % 2 else webhook_payloads.LEGACY
-        now = dt.datetime.now(dt.UTC)
-        payload = webhook_payloads.message_event(
-            "message.received", system=system, sender=f"+1781{n + 2000000:07d}", recipient=SHOP,
-            text="Yes, how much?", at=now, message_id=f"ACdrill{n:06d}", event_id=f"EVdrill{n:06d}",
-        )  # fmt: skip
-        body = json.dumps(payload).encode()
-        key = WEBHOOK_SECRET if system == webhook_payloads.CURRENT else SIGNING_KEY
-        if forged:
-            key = "whsec_" + base64.b64encode(b"not-the-secret").decode() if n % 2 else base64.b64encode(b"no").decode()
-        headers = webhook_payloads.signed_headers(body, system=system, key=key, at=now, webhook_id=f"msg_drill{n:06d}")
-        return body, {**headers, "Content-Type": "application/json"}
+        return signed_delivery(n, text="Yes, how much?", phone=f"+1781{n + 2000000:07d}", forged=forged)
 
     jobs = [delivery(n) for n in range(unique)]
     jobs += [delivery(n) for n in range(0, unique, max(1, unique // repeats))][:repeats]
     jobs += [delivery(unique + n, forged=True) for n in range(forgeries)]
-    session = requests.Session()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        codes = list(pool.map(lambda job: deliver(session, url, *job), jobs))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and WebhookEvent.objects.filter(processed_at__isnull=True).exists():
-        time.sleep(0.5)
+    with WebhookServer() as url:
+        codes = deliver_all(url, jobs)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and WebhookEvent.objects.filter(status="pending").exists():
+            time.sleep(0.5)
     worker.kill()
-    server.shutdown()
     fake.stop()
     stored = WebhookEvent.objects.filter(event_id__startswith="EVdrill").count()
     messages = Message.objects.filter(external_id__startswith="ACdrill").count()
@@ -337,6 +320,237 @@ def webhook_drill(unique: int = 300, repeats: int = 100, forgeries: int = 100) -
         "duplicated": max(0, stored - unique) + max(0, messages - unique),
         "forgeries stored": WebhookEvent.objects.filter(event_id__gte=f"EVdrill{unique:06d}").count(),
     }
+
+
+# --- Inbound: what people tell us survives the broker and the workers ---------------------------
+
+RECOVERY_LIMIT_SECONDS = 300
+
+
+class WebhookServer:
+    """The intake over HTTP in this process: runserver's threaded server, a thread per request."""
+
+    def __enter__(self) -> str:
+        from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+        from django.core.wsgi import get_wsgi_application
+
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+        logging.getLogger("django.request").setLevel(logging.ERROR)  # forgeries' 401s are expected
+        self.server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet)
+        self.server.set_app(get_wsgi_application())
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/webhooks/openphone"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+
+
+def signed_delivery(n: int, *, text: str, phone: str, forged: bool = False) -> tuple[bytes, dict]:
+    """Delivery n as OpenPhone signs it. Even n: the legacy format; odd n: the current one,
+    signed by the reference Standard Webhooks library."""
+    from messaging import webhook_payloads
+
+    system = webhook_payloads.CURRENT if n % 2 else webhook_payloads.LEGACY
+    now = dt.datetime.now(dt.UTC)
+    payload = webhook_payloads.message_event(
+        "message.received", system=system, sender=phone, recipient=SHOP, text=text, at=now,
+        message_id=f"ACdrill{n:06d}", event_id=f"EVdrill{n:06d}",
+    )  # fmt: skip
+    body = json.dumps(payload).encode()
+    key = WEBHOOK_SECRET if system == webhook_payloads.CURRENT else SIGNING_KEY
+    if forged:
+        key = "whsec_" + base64.b64encode(b"not-the-secret").decode() if n % 2 else base64.b64encode(b"no").decode()
+    headers = webhook_payloads.signed_headers(body, system=system, key=key, at=now, webhook_id=f"msg_drill{n:06d}")
+    return body, {**headers, "Content-Type": "application/json"}
+
+
+def people_waiting_for_a_text(phones: list[str]) -> None:
+    """Contacts with a campaign text booked for tomorrow and a place in the queue: a STOP from
+    any of them must cancel both."""
+    from campaigns import services
+    from campaigns.models import Campaign, CampaignContact, CampaignSend
+    from contacts.models import Contact
+
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    contacts = Contact.objects.bulk_create(
+        Contact(phone=phone, first_name="Pat", time_zone="America/New_York", time_zone_source="address")
+        for phone in phones
+    )
+    campaign = services.create_campaign(name="Drill: waiting", template_a="Hi {name}", from_number=SHOP)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
+    CampaignContact.objects.bulk_create(
+        CampaignContact(campaign=campaign, contact=contact, status=CampaignContact.Status.QUEUED, queued_for=tomorrow)
+        for contact in contacts
+    )
+    CampaignSend.objects.bulk_create(
+        CampaignSend(
+            campaign=campaign,
+            contact=contact,
+            variant="A",
+            from_number=SHOP,
+            scheduled_for=tomorrow,
+            business_date=tomorrow.date(),
+        )  # fmt: skip
+        for contact in contacts
+    )
+
+
+def inbound_burst(count: int, *, stops: int, repeats: int = 0, first: int = 0) -> tuple[list, list[str]]:
+    """`count` distinct signed events (every tenth sender writes STOP, up to `stops`), then
+    `repeats` of them delivered again, spread through the burst. Returns (jobs, STOP senders)."""
+    every = max(1, count // stops) if stops else count + 1
+    senders = [f"+1781{first + n + 2000000:07d}" for n in range(count)]
+    stopping = [phone for n, phone in enumerate(senders) if n % every == 0][:stops]
+    people_waiting_for_a_text(stopping)
+    jobs = [
+        signed_delivery(first + n, text="STOP" if phone in stopping else "Yes, how much?", phone=phone)
+        for n, phone in enumerate(senders)
+    ]
+    for n in range(repeats):
+        jobs.insert((n * len(jobs)) // max(1, repeats) + n, jobs[(n * 7) % count])
+    return jobs, stopping
+
+
+def deliver_all(url: str, jobs: list, *, threads: int = 8) -> list:
+    session = requests.Session()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda job: deliver(session, url, *job), jobs))
+
+
+def settle_inbound(*, expected: int) -> float:
+    """Play beat's hand-over sweep (every second) until every event is processed or the recovery
+    limit passes; returns the seconds it took."""
+    from messaging import webhook_processing
+    from messaging.models import WebhookEvent
+
+    started = time.monotonic()
+    done = False
+    while time.monotonic() - started < RECOVERY_LIMIT_SECONDS:
+        tick_safely(webhook_processing.hand_over_due_events)
+
+        def all_processed() -> None:
+            nonlocal done
+            events = WebhookEvent.objects.filter(event_id__startswith="EVdrill")
+            done = (
+                events.filter(status="processed").count() >= expected
+                and not events.exclude(status="processed").exists()
+            )
+
+        tick_safely(all_processed)
+        if done:
+            break
+        time.sleep(1)
+    return round(time.monotonic() - started, 1)
+
+
+def inbound_outcome(name: str, *, codes: list, expected: int, stopping: list[str], recovered_in: float) -> dict:
+    """Lost, processed twice, unprocessed; and each STOP honoured (opted out, nothing left waiting)."""
+    from django.conf import settings
+    from django.db.models import Count, F
+
+    from campaigns.models import CampaignContact, CampaignSend
+    from contacts.models import Contact, OptOutEvent
+    from messaging.models import Message, WebhookEvent
+
+    events = WebhookEvent.objects.filter(event_id__startswith="EVdrill")
+    stored = events.count()
+    texts = Message.objects.filter(external_id__startswith="ACdrill").count()
+    opt_outs = OptOutEvent.objects.filter(contact__phone__in=stopping, kind="opt_out").values("contact")
+    confirmations = Message.objects.filter(kind=Message.Kind.OPT_OUT_CONFIRMATION, contact__phone__in=stopping)
+    twice = sum(max(0, row["n"] - 1) for row in opt_outs.annotate(n=Count("id")))
+    twice += sum(max(0, row["n"] - 1) for row in confirmations.values("contact").annotate(n=Count("id")))
+    honoured = (
+        Contact.objects.filter(phone__in=stopping, opted_out_at__isnull=False)
+        .exclude(campaign_sends__status="queued")
+        .exclude(campaign_memberships__status=CampaignContact.Status.QUEUED)
+        .count()
+    )
+    return {
+        "drill": name,
+        "deliveries": len(codes),
+        "answered": dict(sorted(Counter(map(str, codes)).items())),
+        "sent": texts,
+        "lost": expected - min(stored, texts),
+        "duplicated": twice + max(0, stored - expected) + max(0, texts - expected),
+        "unprocessed": events.exclude(status="processed").count(),
+        # Events a worker took only because the sweep handed them over again: what was lost in the broker.
+        "handed over again": events.filter(
+            enqueued_at__gte=F("received_at") + dt.timedelta(seconds=settings.WEBHOOK_HANDOVER_SECONDS)
+        ).count(),
+        "stops": len(stopping),
+        "stops honoured": honoured,
+        "texts left waiting": CampaignSend.objects.filter(contact__phone__in=stopping, status="queued").count(),
+        "seconds to settle after recovery": recovered_in,
+    }
+
+
+def inbound_kill_drill(unique: int = 1800, repeats: int = 200, stops: int = 180) -> dict:
+    """2,000 signed deliveries (half legacy, half current, a tenth repeats), the worker SIGKILLed
+    twice while they arrive and are processed."""
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
+    worker = Worker(drill_environment(fake.url))
+    jobs, stopping = inbound_burst(unique, stops=stops, repeats=repeats)
+    worker.start()
+    kills = threading.Thread(target=lambda: [time.sleep(2), kill_worker(worker), time.sleep(3), kill_worker(worker)])
+    with WebhookServer() as url:
+        kills.start()
+        codes = deliver_all(url, jobs)
+        kills.join()  # the last restart: recovery starts here
+        recovered_in = settle_inbound(expected=unique)
+    worker.kill()
+    fake.stop()
+    return inbound_outcome("inbound, worker SIGKILL", codes=codes, expected=unique, stopping=stopping,
+                           recovered_in=recovered_in)  # fmt: skip
+
+
+def inbound_flush_drill(count: int = 50, stops: int = 10) -> dict:
+    """50 signed events (10 STOPs) handed to the broker; the broker wiped before any worker took them."""
+    import redis
+
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
+    worker = Worker(drill_environment(fake.url))
+    jobs, stopping = inbound_burst(count, stops=stops)
+    with WebhookServer() as url:
+        codes = deliver_all(url, jobs)
+        broker = redis.Redis.from_url(REDIS)
+        print(f"    {broker.dbsize()} keys in the broker's database, wiped", flush=True)
+        broker.flushdb()
+        worker.start()
+        recovered_in = settle_inbound(expected=count)
+    worker.kill()
+    fake.stop()
+    return inbound_outcome("inbound, Redis flushed", codes=codes, expected=count, stopping=stopping,
+                           recovered_in=recovered_in)  # fmt: skip
+
+
+def inbound_unreachable_drill(count: int = 20, stops: int = 4) -> dict:
+    """20 signed events (4 STOPs) arrive while this web process cannot reach the broker; the
+    workers can. Then the web process reaches it again."""
+    from attackacrack.celery import app
+
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
+    worker = Worker(drill_environment(fake.url))
+    jobs, stopping = inbound_burst(count, stops=stops)
+    worker.start()
+
+    def broker_at(url: str) -> None:
+        app.conf["CELERY_BROKER_URL"] = url
+        app._after_fork()  # as after a fork: the connection pools are built again from settings
+
+    with WebhookServer() as url:
+        broker_at("redis://127.0.0.1:1/0")  # nothing listens there
+        started = time.monotonic()
+        codes = deliver_all(url, jobs, threads=4)
+        print(f"    {len(jobs)} deliveries answered in {time.monotonic() - started:.1f} s", flush=True)
+        broker_at(REDIS)
+        recovered_in = settle_inbound(expected=count)
+    worker.kill()
+    fake.stop()
+    return inbound_outcome("inbound, broker away", codes=codes, expected=count, stopping=stopping,
+                           recovered_in=recovered_in)  # fmt: skip
 
 
 def deliver(session, url: str, body: bytes, headers: dict) -> int:
@@ -355,7 +569,10 @@ def deliver(session, url: str, body: bytes, headers: dict) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=200)
-    parser.add_argument("--only", choices=["kill", "webhooks", "postgres", "redis", "refusals"])
+    parser.add_argument(
+        "--only",
+        choices=["kill", "webhooks", "postgres", "redis", "refusals", "inbound-kill", "inbound-flush", "inbound-away"],
+    )
     args = parser.parse_args()
     os.environ.update(drill_environment("http://127.0.0.1:9"))
     import django
@@ -370,6 +587,9 @@ def main() -> None:
         "postgres": lambda: campaign_drill("PostgreSQL restart", args.contacts, {4: pg_restart}, 3),
         "redis": lambda: campaign_drill("Redis restart", args.contacts, {4: redis_restart}, 4),
         "refusals": lambda: refusal_drill(args.contacts),
+        "inbound-kill": inbound_kill_drill,
+        "inbound-flush": inbound_flush_drill,
+        "inbound-away": inbound_unreachable_drill,
     }
     results = []
     for key, drill in drills.items():
@@ -391,10 +611,14 @@ def main() -> None:
         failed |= bool(row["lost"] or row["duplicated"] or row.get("unknown")) or row.get("ids match") is False
         if row["drill"] == "final refusals":
             failed |= row["refused members showing why"] != row["refused"] or row["campaigns completed"] != 2
+        if row["drill"].startswith("inbound"):
+            failed |= bool(row["unprocessed"]) or row["stops honoured"] != row["stops"]
+            failed |= set(row["answered"]) != {"200"}
+            failed |= row["seconds to settle after recovery"] >= RECOVERY_LIMIT_SECONDS
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     (VAR / "latest.json").write_text(json.dumps({"date": stamp, "results": results}, indent=2))
     print(
-        "\nDRILLS FAILED: something was lost, duplicated or left unknown"
+        "\nDRILLS FAILED: something was lost, duplicated, left unknown or unprocessed"
         if failed
         else "\nall drills: nothing lost, nothing duplicated, nothing unknown"
     )

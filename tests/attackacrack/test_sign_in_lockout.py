@@ -1,0 +1,91 @@
+"""The sign-in lockout (django-axes) on both login forms: the staff pages' and the admin's."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from freezegun import freeze_time
+
+from tests.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+LOGIN_FORMS = ["/login/", "/admin/login/"]
+
+
+def sign_in(client, path: str, username: str, password: str, address: str = "203.0.113.7"):
+    return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@pytest.mark.parametrize("path", LOGIN_FORMS)
+def test_after_five_wrong_passwords_the_right_one_is_refused_until_the_cool_off_ends(client, settings, path):
+    StaffUserFactory(username="mary")
+    with freeze_time("2026-12-02 14:00:00Z") as clock:
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert sign_in(client, path, "mary", "wrong").status_code == 200  # the form again, with its error
+        assert sign_in(client, path, "mary", "wrong").status_code == 429  # the last failure allowed
+        locked = sign_in(client, path, "mary", PASSWORD)
+
+        assert locked.status_code == 429
+        assert b"Sign-in paused" in locked.content
+        assert not signed_in(client)
+
+        clock.tick(settings.AXES_COOLOFF_TIME + dt.timedelta(seconds=1))
+        assert sign_in(client, path, "mary", PASSWORD).status_code == 302
+        assert signed_in(client)
+
+
+@pytest.mark.parametrize("path", LOGIN_FORMS)
+def test_one_address_guessing_many_usernames_is_locked_out_for_every_username(client, settings, path):
+    StaffUserFactory(username="john")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, path, f"guess{n}", "wrong")
+
+    from_that_address = sign_in(client, path, "john", PASSWORD)
+    from_another = sign_in(client, path, "john", PASSWORD, address="198.51.100.20")
+
+    assert from_that_address.status_code == 429
+    assert from_another.status_code == 302  # john himself, elsewhere, is not locked out by a stranger
+
+
+def test_behind_the_proxy_the_lockout_counts_the_address_the_proxy_saw(client, settings):
+    settings.BEHIND_HTTPS_PROXY = True
+    StaffUserFactory(username="john")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        # The proxy appends the real address; the forged first entry changes nothing.
+        client.post(
+            "/login/",
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.9",
+        )
+
+    attacker = client.post(
+        "/login/",
+        {"username": "john", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
+    office = client.post(
+        "/login/",
+        {"username": "john", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+
+    assert attacker.status_code == 429
+    assert office.status_code == 302
+
+
+def test_the_admin_login_page_and_the_staff_login_share_the_lockout(client, settings):
+    StaffUserFactory(username="mary")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, LOGIN_FORMS[n % 2], "mary", "wrong")
+
+    assert sign_in(client, reverse("login"), "mary", PASSWORD).status_code == 429
+    assert sign_in(client, reverse("admin:login"), "mary", PASSWORD).status_code == 429

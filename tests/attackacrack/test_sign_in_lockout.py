@@ -12,9 +12,10 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
 LOGIN_FORMS = ["/login/", "/admin/login/"]
+OFFICE, HOME = "203.0.113.7", "198.51.100.20"
 
 
-def sign_in(client, path: str, username: str, password: str, address: str = "203.0.113.7"):
+def sign_in(client, path: str, username: str, password: str, address: str = OFFICE):
     return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
@@ -41,14 +42,45 @@ def test_after_five_wrong_passwords_the_right_one_is_refused_until_the_cool_off_
 
 
 @pytest.mark.parametrize("path", LOGIN_FORMS)
-def test_one_address_guessing_many_usernames_is_locked_out_for_every_username(client, settings, path):
+def test_a_username_locked_out_at_one_address_still_signs_in_from_another(client, settings, path):
+    StaffUserFactory(username="owner")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, path, "owner", "wrong", address=OFFICE)
+
+    from_the_office = sign_in(client, path, "owner", PASSWORD, address=OFFICE)
+    from_home = sign_in(client, path, "owner", PASSWORD, address=HOME)
+
+    assert from_the_office.status_code == 429
+    assert from_home.status_code == 302  # a stranger's guesses cannot lock the owner out everywhere
+    assert signed_in(client)
+
+
+@pytest.mark.parametrize("path", LOGIN_FORMS)
+def test_one_persons_wrong_passwords_never_lock_out_the_others_at_their_address(client, settings, path):
     StaffUserFactory(username="john")
-    for n in range(settings.AXES_FAILURE_LIMIT):
+    StaffUserFactory(username="mary")
+    for _ in range(3 * settings.AXES_FAILURE_LIMIT):  # mary keeps trying long after she is locked out
+        sign_in(client, path, "mary", "wrong", address=OFFICE)
+
+    john = sign_in(client, path, "john", PASSWORD, address=OFFICE)
+
+    assert john.status_code == 302
+    assert signed_in(client)
+
+
+@pytest.mark.parametrize("path", LOGIN_FORMS)
+def test_an_address_failing_for_many_usernames_is_locked_out_for_every_username(client, settings, path):
+    StaffUserFactory(username="john")
+    for n in range(settings.LOGIN_ADDRESS_USERNAME_LIMIT - 1):
         sign_in(client, path, f"guess{n}", "wrong")
+    one_short = sign_in(client, path, "john", PASSWORD)
+    client.logout()
+    sign_in(client, path, "one-more-guess", "wrong")
 
     from_that_address = sign_in(client, path, "john", PASSWORD)
-    from_another = sign_in(client, path, "john", PASSWORD, address="198.51.100.20")
+    from_another = sign_in(client, path, "john", PASSWORD, address=HOME)
 
+    assert one_short.status_code == 302
     assert from_that_address.status_code == 429
     assert from_another.status_code == 302  # john himself, elsewhere, is not locked out by a stranger
 
@@ -56,7 +88,7 @@ def test_one_address_guessing_many_usernames_is_locked_out_for_every_username(cl
 def test_behind_the_proxy_the_lockout_counts_the_address_the_proxy_saw(client, settings):
     settings.BEHIND_HTTPS_PROXY = True
     StaffUserFactory(username="john")
-    for n in range(settings.AXES_FAILURE_LIMIT):
+    for n in range(settings.LOGIN_ADDRESS_USERNAME_LIMIT):
         # The proxy appends the real address; the forged first entry changes nothing.
         client.post(
             "/login/",

@@ -1,8 +1,11 @@
 """The sign-in lockout (django-axes) on both login forms: the staff pages' and the admin's."""
 
 import datetime as dt
+import io
 
 import pytest
+from axes.models import AccessAttempt
+from django.core.management import call_command
 from django.urls import reverse
 from freezegun import freeze_time
 
@@ -121,3 +124,27 @@ def test_the_admin_login_page_and_the_staff_login_share_the_lockout(client, sett
 
     assert sign_in(client, reverse("login"), "mary", PASSWORD).status_code == 429
     assert sign_in(client, reverse("admin:login"), "mary", PASSWORD).status_code == 429
+
+
+def test_axes_reset_username_on_the_server_lets_a_locked_out_user_in_again(client, settings):
+    StaffUserFactory(username="owner")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "/login/", "owner", "wrong")
+    assert sign_in(client, "/login/", "owner", PASSWORD).status_code == 429
+
+    call_command("axes_reset_username", "owner", stdout=io.StringIO())
+
+    assert sign_in(client, "/login/", "owner", PASSWORD).status_code == 302
+    assert not AccessAttempt.objects.filter(username="owner").exists()
+
+
+def test_axes_reset_ip_on_the_server_lets_every_username_in_again_at_a_locked_address(client, settings):
+    StaffUserFactory(username="owner")
+    for n in range(settings.LOGIN_ADDRESS_USERNAME_LIMIT):
+        sign_in(client, "/login/", f"guess{n}", "wrong")
+    assert sign_in(client, "/login/", "owner", PASSWORD).status_code == 429
+
+    call_command("axes_reset_ip", OFFICE, stdout=io.StringIO())
+
+    assert sign_in(client, "/login/", "owner", PASSWORD).status_code == 302
+    assert not AccessAttempt.objects.filter(ip_address=OFFICE).exists()

@@ -148,3 +148,26 @@ def test_axes_reset_ip_on_the_server_lets_every_username_in_again_at_a_locked_ad
 
     assert sign_in(client, "/login/", "owner", PASSWORD).status_code == 302
     assert not AccessAttempt.objects.filter(ip_address=OFFICE).exists()
+
+
+def test_the_api_answers_a_token_whose_user_and_address_are_locked_out_of_the_login_forms(
+    client, settings, owner_user, owner_client
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "/login/", owner_user.username, "wrong")
+    for n in range(settings.LOGIN_ADDRESS_USERNAME_LIMIT):
+        sign_in(client, "/login/", f"guess{n}", "wrong")
+    assert sign_in(client, "/login/", owner_user.username, PASSWORD).status_code == 429
+
+    response = owner_client.get("/api/contacts", REMOTE_ADDR=OFFICE)
+
+    assert response.status_code == 200
+
+
+def test_wrong_api_tokens_are_not_counted_as_wrong_passwords(client, settings, anonymous_client):
+    StaffUserFactory(username="owner")
+    for n in range(settings.LOGIN_ADDRESS_USERNAME_LIMIT + settings.AXES_FAILURE_LIMIT):
+        anonymous_client.get("/api/contacts", HTTP_AUTHORIZATION=f"Bearer wrong{n}", REMOTE_ADDR=OFFICE)
+
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(client, "/login/", "owner", PASSWORD).status_code == 302

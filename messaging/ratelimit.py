@@ -1,5 +1,6 @@
 """Rate limits held across every process on every machine: N requests in any window of time.
-``take_slot`` answers at once; ``wait_for_slot`` waits for OpenPhone's N in any one second.
+``take_slot`` answers at once (the API's N a minute per user, ``attackacrack/web/api_input.py``);
+``wait_for_slot`` waits for OpenPhone's N in any one second.
 
 A sliding window: the times of the latest requests are kept in a Redis sorted set, keyed
 by Redis' own clock (``TIME``) so workers on machines whose clocks disagree share one window. A

@@ -268,15 +268,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The Celery broker, and the rate limits' counts shared by every process (messaging/ratelimit.py).
 REDIS_URL = os.getenv("REDIS_URL", "")
-# Shared by every process (the API's request counts): Redis when configured, else this process.
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "attackacrack"}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
 
 # --- Celery --------------------------------------------------------------------------------
 # Redis when configured; otherwise kombu's filesystem transport under var/, so `make run`

@@ -209,11 +209,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Sign-in lockout (django-axes) ----------------------------------------------------------
-# After this many wrong passwords in a row for one username, or from one address, both login
-# forms refuse that username or address for the cool-off time, the right password included.
+# After this many wrong passwords for one username from one address, both login forms refuse
+# that username from that address for the cool-off time, the right password included; from
+# elsewhere it still signs in. An address that fails for LOGIN_ADDRESS_USERNAME_LIMIT different
+# usernames is refused for every username (attackacrack/web/lockout.py says why it is counted there).
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+LOGIN_ADDRESS_USERNAME_LIMIT = envint("LOGIN_ADDRESS_USERNAME_LIMIT", "10")
 AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "attackacrack.web.lockout.SignInLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
@@ -263,15 +267,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The Celery broker, and the rate limits' counts shared by every process (messaging/ratelimit.py).
 REDIS_URL = os.getenv("REDIS_URL", "")
-# Shared by every process (the API's request counts): Redis when configured, else this process.
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "attackacrack"}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
 
 # --- Celery --------------------------------------------------------------------------------
 # Redis when configured; otherwise kombu's filesystem transport under var/, so `make run`

@@ -1,5 +1,6 @@
 import datetime
 import json
+import uuid
 
 import pytest
 import responses
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 
 from attackacrack import celery as celery_module
 from attackacrack.celery import app as celery_app
+from attackacrack.web.api_input import UserRateThrottle
 from messaging.backends import locmem
 from messaging.backends import openphone as openphone_backend
 from tests.factories import StaffUserFactory
@@ -34,6 +36,16 @@ def _fast_password_hashing(settings) -> None:
     # Django's default hasher spends ~0.4 s a password by design; the suite makes hundreds of
     # users. Sign-in, lockout and role behaviour are the same whatever the hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# User ids start again at 1 in every run's new database, and the API counts each user's requests
+# in the shared Redis: each run counts under its own keys, so two runs on one server never meet.
+_RUN = uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(autouse=True)
+def _api_request_counts_of_this_run(monkeypatch) -> None:
+    monkeypatch.setattr(UserRateThrottle, "key_prefix", f"test:{_RUN}:{UserRateThrottle.key_prefix}")
 
 
 @pytest.fixture(autouse=True)

@@ -196,8 +196,11 @@ class EntryBuilder:
         """A line none of whose content is taken: the reason in the first slot."""
         return (line_number, self.raw(cells), "", *rejected_slot(reason), *NO_SLOT, *no_house())
 
-    def build(self, line_number: int, cells: list[str]) -> tuple:
-        """The staged row for one CSV line (see LINE_COLUMNS)."""
+    def build(self, line_number: int, cells: list[str], unreadable: str = "") -> tuple:
+        """The staged row for one record of the file (see LINE_COLUMNS); ``unreadable`` is why the
+        reader could not take the line as a record, if it could not (see readers.CsvRows.rows)."""
+        if unreadable:
+            return self.rejected(line_number, unreadable, cells)
         if len(cells) > self.width:
             return self.rejected(line_number, f"Has {len(cells)} cells but the header has {self.width}", cells)
         padded = list(map(str.strip, cells))

@@ -245,7 +245,7 @@ def _stage(
                 if progress:
                     progress(rows_read, file.tell(), total_bytes)
         # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
-        if pending is not None and len(pending[1]) == 1 and width > 1:
+        if pending is not None and len(pending) == 2 and len(pending[1]) == 1 and width > 1:
             footer = 1
         elif pending is not None:
             stager.add(builder.build(*pending))

@@ -1,8 +1,8 @@
 """One CSV row → the tuples staged for the merge: contact entries and, for PropertyRadar, a property.
 
 Nothing here touches the database. A row never fails as a whole over a bad optional cell (a
-garbled "Beds" is stored as unknown); only a row that gives no textable phone is rejected, and
-the reason names what was wrong.
+garbled "Beds" is stored as unknown). It is rejected, with a reason that names what was wrong,
+when it gives no valid phone or has not as many cells as the header.
 """
 
 import datetime as dt
@@ -201,13 +201,14 @@ class EntryBuilder:
         reader could not take the line as a record, if it could not (see readers.CsvRows.rows)."""
         if unreadable:
             return self.rejected(line_number, unreadable, cells)
-        if len(cells) > self.width:
-            return self.rejected(line_number, f"Has {len(cells)} cells but the header has {self.width}", cells)
-        padded = list(map(str.strip, cells))
-        padded.extend([""] * (self.width + 1 - len(padded)))
+        if len(cells) != self.width:
+            count = f"{len(cells)} cell" if len(cells) == 1 else f"{len(cells)} cells"
+            return self.rejected(line_number, f"Has {count} but the header has {self.width}", cells)
+        row = list(map(str.strip, cells))
+        row.append("")  # see self.at
         if self.propertyradar:
-            return self._propertyradar(line_number, cells, padded)
-        return self._generic(line_number, cells, padded)
+            return self._propertyradar(line_number, cells, row)
+        return self._generic(line_number, cells, row)
 
     def _generic(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
         at = self.at

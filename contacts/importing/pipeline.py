@@ -244,8 +244,7 @@ def _stage(
                 ContactImport.objects.filter(pk=contact_import.pk).update(rows_read=rows_read)
                 if progress:
                     progress(rows_read, file.tell(), total_bytes)
-        # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
-        if pending is not None and len(pending) == 2 and len(pending[1]) == 1 and width > 1:
+        if pending is not None and _is_licence_footer(pending, width):
             footer = 1
         elif pending is not None:
             stager.add(builder.build(*pending))
@@ -254,6 +253,12 @@ def _stage(
         stager.abort()
         raise
     return rows_read, footer
+
+
+def _is_licence_footer(record: tuple, width: int) -> bool:
+    """PropertyRadar ends its exports with a one-cell licence sentence that names it: the last line,
+    not data. Any other last line of one cell is a row short of cells, rejected as such."""
+    return len(record) == 2 and len(record[1]) == 1 < width and "propertyradar" in record[1][0].lower()
 
 
 def _fail(contact_import: ContactImport, reason: str) -> None:

@@ -8,8 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contacts.importing import BadFile, pipeline
-from contacts.models import Contact, ContactImport
-from tests.contacts.csv_files import contacts_csv, hundred_contacts
+from contacts.models import Contact, ContactImport, Property
+from tests.contacts.csv_files import contacts_csv, hundred_contacts, propertyradar_csv
+from tests.contacts.test_import_pipeline import HOUSEHOLDS
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +175,43 @@ def test_a_header_that_leaves_a_quote_open_refuses_the_file_naming_line_1():
 
     assert not ContactImport.objects.exists()
     assert not Contact.objects.exists()
+
+
+# A line with too few cells
+
+
+def test_a_line_with_too_few_cells_is_rejected_naming_the_counts():
+    report = run_import(hundred_contacts_with(42, "617-555-1040,Person40"))
+
+    assert_only_line_rejected(report, 42, "Has 2 cells but the header has 4")
+    assert report.rejections.get().raw == "617-555-1040,Person40"
+    assert (report.rows_read, report.contacts_created) == (100, 99)
+    assert "+16175551040" not in stored_phones()
+
+
+def test_a_last_line_of_one_cell_is_rejected_unless_it_is_propertyradars_licence():
+    report = run_import(hundred_contacts_with(101, "617-555-1099"))
+
+    assert_only_line_rejected(report, 101, "Has 1 cell but the header has 4")
+    assert (report.rows_read, report.footer_rows_skipped, report.contacts_created) == (100, 0, 99)
+
+
+def test_propertyradars_licence_on_the_last_line_is_still_skipped_and_counted_as_the_footer():
+    report = run_import(propertyradar_csv(HOUSEHOLDS))
+
+    assert (report.rows_read, report.footer_rows_skipped, report.entries_rejected) == (6, 1, 2)
+    assert not report.rejections.filter(reason__startswith="Has ").exists()
+
+
+def test_a_propertyradar_line_with_too_few_cells_is_rejected_and_its_house_not_stored():
+    content = propertyradar_csv(HOUSEHOLDS).decode().split("\r\n")
+    content[2] = ",".join(content[2].split(",")[:30])
+
+    report = run_import("\r\n".join(content).encode())
+
+    assert (3, "Has 30 cells but the header has 39") in report.rejections.values_list("line_number", "reason")
+    assert not Property.objects.filter(apn="RAND-000002-B").exists()
+    assert (report.rows_read, report.properties_created) == (6, 4)
 
 
 def test_blank_lines_are_skipped_and_not_counted_as_data_lines():

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts.importing import BadFile, pipeline
+from contacts.importing import BadFile, entries, pipeline
 from contacts.models import Contact, ContactImport, Property
 from tests.contacts.csv_files import contacts_csv, hundred_contacts, propertyradar_csv
 from tests.contacts.test_import_pipeline import HOUSEHOLDS
@@ -220,6 +220,90 @@ def test_blank_lines_are_skipped_and_not_counted_as_data_lines():
     report = run_import(content)
 
     assert (report.rows_read, report.contacts_created, report.entries_rejected) == (2, 2, 0)
+
+
+# A cell longer than the field it is stored in
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "reason"),
+    [
+        ("first_name", "A" * 101, "'first_name' is 101 characters; at most 100 fit"),
+        ("Last Name", "b" * 143, "'Last Name' is 143 characters; at most 100 fit"),
+        ("name", "MARY " + "S" * 101, "The last name in 'name' is 101 characters; at most 100 fit"),
+        ("name", "M" * 101 + " SULLIVAN", "The first name in 'name' is 101 characters; at most 100 fit"),
+        ("email", "m" * 250 + "@x.com", "'email' is 256 characters; at most 254 fit"),
+        ("address", "1" * 256, "'address' is 256 characters; at most 255 fit"),
+        ("city", "Q" * 101, "'city' is 101 characters; at most 100 fit"),
+        ("zip", "02169-1234-5", "'zip' is 12 characters; at most 10 fit"),
+    ],
+)
+def test_a_contact_csv_cell_too_long_for_its_field_rejects_its_line_naming_the_column_and_limit(header, cell, reason):
+    rows = [["617-555-0101", "Mary"], ["617-555-0102", cell], ["617-555-0103", "Ann"]]
+
+    report = run_import(contacts_csv(["phone", header], rows))
+
+    assert_only_line_rejected(report, 3, reason)
+    assert (report.rows_read, report.contacts_created) == (3, 2)
+    assert stored_phones() == {"+16175550101", "+16175550103"}
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "reason"),
+    [
+        ("Address", "12 " + "E" * 253, "'Address' is 256 characters; at most 255 fit"),
+        ("City", "Q" * 101, "'City' is 101 characters; at most 100 fit"),
+        ("ZIP", "02169-123456", "'ZIP' is 12 characters; at most 10 fit"),
+        ("APN", "R" * 101, "'APN' is 101 characters; at most 100 fit"),
+        ("Type", "S" * 51, "'Type' is 51 characters; at most 50 fit"),
+        ("Subdivision", "S" * 256, "'Subdivision' is 256 characters; at most 255 fit"),
+        ("Owner", "O" * 256, "'Owner' is 256 characters; at most 255 fit"),
+        ("Mail Address", "M" * 256, "'Mail Address' is 256 characters; at most 255 fit"),
+        ("Mail City", "M" * 101, "'Mail City' is 101 characters; at most 100 fit"),
+        ("Mail ZIP", "02169-123456", "'Mail ZIP' is 12 characters; at most 10 fit"),
+        ("Listing Status", "L" * 51, "'Listing Status' is 51 characters; at most 50 fit"),
+        ("Primary Name", "MARY " + "S" * 101, "The last name in 'Primary Name' is 101 characters; at most 100 fit"),
+        (
+            "Secondary Name",
+            "J" * 101 + " WALSH",
+            "The first name in 'Secondary Name' is 101 characters; at most 100 fit",
+        ),
+        ("Primary Email1", "m" * 250 + "@x.com", "'Primary Email1' is 256 characters; at most 254 fit"),
+        ("Secondary Email1", "j" * 250 + "@x.com", "'Secondary Email1' is 256 characters; at most 254 fit"),
+    ],
+)
+def test_a_propertyradar_cell_too_long_for_its_field_rejects_its_line_and_stores_nothing_of_it(column, cell, reason):
+    house = {"APN": "RAND-000007-B", "Address": "7 ELM ST", "City": "QUINCY", "ZIP": "02169",
+             "Primary Name": "MARY SULLIVAN", "Primary Mobile Phone1": "617-555-0107",
+             "Secondary Name": "JOHN WALSH", "Secondary Mobile Phone1": "617-555-0108"}  # fmt: skip
+
+    report = run_import(propertyradar_csv([*HOUSEHOLDS, {**house, column: cell}]))
+
+    assert (7, reason) in report.rejections.values_list("line_number", "reason")
+    assert (report.rows_read, report.entries_rejected) == (7, 3)
+    assert not Property.objects.filter(apn__in=["RAND-000007-B", "R" * 100]).exists()
+    assert Property.objects.count() == 5
+    assert not {"+16175550107", "+16175550108"} & stored_phones()
+
+
+def test_a_cell_exactly_as_long_as_its_field_is_stored_whole():
+    first, email, address = "Ab" * 50, "m" * 248 + "@x.com", "1" * 255
+
+    run_import(contacts_csv(["phone", "first_name", "email", "address"], [["617-555-0101", first, email, address]]))
+
+    stored = Contact.objects.get()
+    assert (stored.first_name, stored.email, stored.address) == (first, email, address)
+
+
+def test_the_limits_a_value_is_checked_against_are_the_stored_fields():
+    stored = {}
+    for model in (Contact, Property):
+        for field in model._meta.concrete_fields:
+            stored.setdefault(field.name, set()).add(field.max_length)
+
+    assert {name: stored[name] for name in entries.MAX_LENGTHS} == {
+        name: {limit} for name, limit in entries.MAX_LENGTHS.items()
+    }
 
 
 # Through the API

@@ -121,6 +121,13 @@ def split_name(full_name: str) -> tuple[str, str]:
     return display_name(words[0]), display_name(" ".join(words[1:]))
 
 
+def quoted(value: str) -> str:
+    """A cell quoted in a reason: its first 40 characters as Python writes them (unprintable ones
+    escaped, up to 10 characters each), cut to 100 so that every reason fits ImportRejection.reason.
+    A sample for a person to recognise, not a value that is stored."""
+    return repr(value[:40])[:100]
+
+
 def clean_email(value: str) -> str:
     value = value.strip().lower()
     return value if EMAIL.match(value) else ""
@@ -267,7 +274,7 @@ class EntryBuilder:
             return self.rejected(line_number, "No phone number", cells)
         phone = normalize_phone(raw_phone)
         if phone is None:
-            return self.rejected(line_number, f"Not a valid phone number: {raw_phone[:40]!r}", cells)
+            return self.rejected(line_number, f"Not a valid phone number: {quoted(raw_phone)}", cells)
         first, last = display_name(row[at["first_name"]]), display_name(row[at["last_name"]])
         if not (first or last):
             first, last = split_name(row[at["name"]])
@@ -309,7 +316,7 @@ class EntryBuilder:
             if not raw_phone:
                 slots.append(NO_SLOT)
             elif (phone := normalize_phone(raw_phone)) is None:
-                reason = f"{role.capitalize()} phone is not a valid number: {raw_phone[:40]!r}"
+                reason = f"{role.capitalize()} phone is not a valid number: {quoted(raw_phone)}"
                 slots.append(rejected_slot(reason, role))
             else:
                 slots.append((role, phone, "", *split_name(name), clean_email(email)))

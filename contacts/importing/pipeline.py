@@ -73,7 +73,7 @@ def import_contacts(
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
     contact_import = ContactImport.objects.create(
-        file_name=file_name[:255],
+        file_name=_shown_name(file_name),
         file_size=_size(file),
         created_by=created_by,
         campaign=campaign,
@@ -99,7 +99,7 @@ def queue_import(
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
     contact_import = ContactImport(
-        file_name=file_name[:255],
+        file_name=_shown_name(file_name),
         file_size=_size(file),
         created_by=created_by,
         campaign=campaign,
@@ -150,6 +150,12 @@ def run_queued_import(*, contact_import_id: int) -> ContactImport:
         contact_import.stored_file.delete(save=False)
         ContactImport.objects.filter(pk=contact_import.pk).update(stored_file="")
     return contact_import
+
+
+def _shown_name(file_name: str) -> str:
+    """The upload's name as the report shows it, cut to the 255 characters ContactImport.file_name
+    holds: it tells staff which file this was and is none of the file's data."""
+    return file_name[:255]
 
 
 def _size(file: BinaryIO) -> int:

@@ -181,7 +181,8 @@ def _swallows_lines(cells: list[str], lines: list[str], width: int, delimiter: s
 
 
 def _open_quote(lines: list[str], header: list[str], delimiter: str, line_number: int) -> str:
-    # The quote opened in the last cell of the first line, which runs on past the line's end.
+    # The quote opened in the last cell of the first line, which runs on past the line's end. The
+    # header is named by its first 40 characters, so that any reason fits ImportRejection.reason.
     column = len(_read_alone(lines[0], delimiter)) - 1
     name = f"'{header[column][:40]}'" if column < len(header) and header[column] else f"cell {column + 1}"
     reason = f"A quote opened in {name} is never closed"

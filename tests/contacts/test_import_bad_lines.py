@@ -306,6 +306,15 @@ def test_the_limits_a_value_is_checked_against_are_the_stored_fields():
     }
 
 
+def test_a_reason_quoting_an_unprintable_phone_still_fits_the_rejections_table():
+    report = run_import(contacts_csv(["phone", "first_name"], [["\U000e0001" * 40, "Mary"], ["617-555-0101", "Ann"]]))
+
+    [rejection] = report.rejections.all()
+    assert rejection.reason.startswith("Not a valid phone number: '\\U000e0001")
+    assert len(rejection.reason) <= 255
+    assert report.contacts_created == 1
+
+
 # Through the API
 
 

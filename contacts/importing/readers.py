@@ -163,15 +163,18 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _swallows_lines(cells: list[str], lines: list[str], width: int, delimiter: str) -> bool:
-    """Whether a record read over several ``lines`` is a quote left open on its first line, by what
-    a real cell over several lines never does: the record does not come out at the header's width,
-    or one of its later lines, or a later line of one of its cells, reads alone as a whole row."""
+    """Whether a record read over several ``lines`` is a quote left open on its first line rather
+    than a cell typed over several lines. A quote left open ends at the next quote in the file, which
+    opens some later cell: that cell's text follows it where a delimiter should, so the record is not
+    well-formed CSV; it seldom comes out at the header's width; and the lines it takes in read alone
+    as whole rows. A real cell over several lines does none of these."""
     if len(cells) != width:
         return True
-    for line in lines[1:]:
-        # A real cell's last line holds its closing quote, an odd count: a row's quotes come in pairs.
-        if line.count('"') % 2 == 0 and len(_read_alone(line, delimiter, strict=True)) == width:
+    try:
+        if list(csv.reader(lines, delimiter=delimiter, strict=True)) != [cells]:
             return True
+    except csv.Error:
+        return True
     return any(
         len(_read_alone(part, delimiter)) == width
         for cell in cells
@@ -193,10 +196,9 @@ def _open_quote(lines: list[str], header: list[str], delimiter: str, line_number
     return reason
 
 
-def _read_alone(line: str, delimiter: str, *, strict: bool = False) -> list[str]:
-    """The cells of one line read by itself; none when it cannot be (with ``strict``: a quote left
-    open, or text after a closing quote)."""
+def _read_alone(line: str, delimiter: str) -> list[str]:
+    """The cells of one line read by itself."""
     try:
-        return next(csv.reader([line], delimiter=delimiter, strict=strict), [])
-    except csv.Error:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a cell over MAX_CELL_CHARACTERS: no row
         return []

@@ -110,17 +110,23 @@ def test_a_quote_left_open_just_before_a_line_that_quotes_the_same_cell_is_not_m
     assert (report.rows_read, report.contacts_created) == (100, 99)
 
 
-def test_a_quote_left_open_just_before_a_real_address_over_two_lines_leaves_that_address_whole():
-    content = (
-        b"phone,name,address\n"
-        b'617-555-0101,Mary Sullivan,"12 Elm St\n'
-        b'617-555-0102,John Walsh,"14 Oak St\nApt 3"\n'
-        b"617-555-0103,Ann Kelly,9 Sea St\n"
-    )
+@pytest.mark.parametrize(
+    ("header", "lines"),
+    [
+        ("phone,name,address", ['617-555-0101,Mary Sullivan,"12 Elm St', '617-555-0102,John Walsh,"14 Oak St{}Apt 3"']),
+        ("phone,address,name", ['617-555-0101,12 Elm St,"Mary Sullivan', '617-555-0102,"14 Oak St{}Apt 3",John Walsh']),
+    ],
+    ids=["same-column", "earlier-column"],
+)
+def test_a_quote_left_open_just_before_a_real_address_over_two_lines_leaves_that_address_whole(header, lines):
+    # Read as written, the quote on line 2 ends at the one that opens the address on line 3.
+    reason = f"A quote opened in '{header.split(',')[2]}' is never closed: it would swallow line 3"
+    ann = {"phone": "617-555-0103", "name": "Ann Kelly", "address": "9 Sea St"}
+    content = "\n".join([header, lines[0], lines[1].format("\n"), ",".join(ann[c] for c in header.split(",")), ""])
 
-    report = run_import(content)
+    report = run_import(content.encode())
 
-    assert_only_line_rejected(report, 2, "A quote opened in 'address' is never closed: it would swallow line 3")
+    assert_only_line_rejected(report, 2, reason)
     assert report.rows_read == 3
     assert dict(Contact.objects.values_list("phone", "address")) == {
         "+16175550102": "14 Oak St Apt 3",

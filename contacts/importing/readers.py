@@ -166,10 +166,8 @@ def _swallows_lines(cells: list[str], lines: list[str], width: int, delimiter: s
     """Whether a record read over several ``lines`` is a quote left open on its first line rather
     than a cell typed over several lines. A quote left open ends at the next quote in the file, which
     opens some later cell: that cell's text follows it where a delimiter should, so the record is not
-    well-formed CSV; it seldom comes out at the header's width; and the lines it takes in read alone
-    as whole rows. A real cell over several lines does none of these."""
-    if len(cells) != width:
-        return True
+    well-formed CSV; and the lines it takes in read alone as whole rows. A real cell over several
+    lines does neither. (Its row may still have too few or too many cells: that is its own reason.)"""
     try:
         if list(csv.reader(lines, delimiter=delimiter, strict=True)) != [cells]:
             return True

@@ -195,6 +195,15 @@ def test_a_line_with_too_few_cells_is_rejected_naming_the_counts():
     assert "+16175551040" not in stored_phones()
 
 
+def test_a_row_over_several_lines_with_a_cell_missing_is_one_line_rejected_for_its_cells():
+    content = b'phone,city,address,zip\n617-555-0101,Quincy,"12 Elm St\nApt 3"\n617-555-0102,Milton,9 Sea St,02186\n'
+
+    report = run_import(content)
+
+    assert_only_line_rejected(report, 2, "Has 3 cells but the header has 4")
+    assert (report.rows_read, report.contacts_created) == (2, 1)
+
+
 def test_a_last_line_of_one_cell_is_rejected_unless_it_is_propertyradars_licence():
     report = run_import(hundred_contacts_with(101, "617-555-1099"))
 

@@ -4,7 +4,7 @@ Every entry point (API, admin, pages, ``manage.py import_contacts``, the Celery 
 through ``pipeline`` (``import_upload``, ``import_contacts``, ``run_queued_import``), which
 drives the modules here and drops PropertyRadar's one-cell licence footer as it stages:
 
-- ``readers``: bytes → rows (encoding, delimiter, line numbers)
+- ``readers``: bytes → rows (encoding, delimiter, line numbers, a quote left open)
 - ``columns``: header → which column holds what (PropertyRadar or a generic contact CSV)
 - ``entries``: row → staging tuples (normalised phone, display names, property fields)
 - ``loader``: staging tables (COPY on PostgreSQL) and the set-based merge into the real tables

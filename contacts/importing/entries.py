@@ -1,8 +1,9 @@
 """One CSV row → the tuples staged for the merge: contact entries and, for PropertyRadar, a property.
 
 Nothing here touches the database. A row never fails as a whole over a bad optional cell (a
-garbled "Beds" is stored as unknown); only a row that gives no textable phone is rejected, and
-the reason names what was wrong.
+garbled "Beds" is stored as unknown). It is rejected, with a reason that names what was wrong,
+when it gives no valid phone, has not as many cells as the header, or holds a value longer than
+the field it is stored in: nothing is cut to fit.
 """
 
 import datetime as dt
@@ -50,6 +51,26 @@ def no_house(address: str = "", city: str = "", state: str = "", zip_code: str =
     return ("", "", "", address, city, state, zip_code, *NO_DETAILS)
 
 
+# The longest value each field takes where the import stores it: the models' max_length (and the
+# staging table's). A longer value rejects its line; it is never cut to fit.
+MAX_LENGTHS = {
+    "first_name": 100, "last_name": 100, "email": 254, "address": 255, "city": 100, "zip_code": 10,
+    "apn": 100, "address_key": 255, "property_type": 50, "subdivision": 255, "owner": 255, "mail_address": 255,
+    "mail_city": 100, "mail_zip_code": 10, "listing_status": 50,
+}  # fmt: skip
+# The staged columns that hold a value read from the file, as each format fills them.
+GENERIC_CHECKED = ("first_name_1", "last_name_1", "email_1", "address", "city", "zip_code")
+RADAR_CHECKED = (
+    *GENERIC_CHECKED, "first_name_2", "last_name_2", "email_2", "apn", "address_key", "property_type", "subdivision",
+    "owner", "mail_address", "mail_city", "mail_zip_code", "listing_status",
+)  # fmt: skip
+# A staged PropertyRadar column → the field of the file it is read from, and which part of it.
+RADAR_SOURCES = {
+    "first_name_1": ("primary_name", "first name"), "last_name_1": ("primary_name", "last name"),
+    "email_1": ("primary_email", ""), "first_name_2": ("secondary_name", "first name"),
+    "last_name_2": ("secondary_name", "last name"), "email_2": ("secondary_email", ""), "address_key": ("address", ""),
+}  # fmt: skip
+# What the rejections CSV shows of a rejected line, for a person to find it: not stored as any value.
 RAW_LIMIT = 1000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
@@ -90,19 +111,26 @@ def split_name(full_name: str) -> tuple[str, str]:
     if not words:
         return "", ""
     if BUSINESS_WORDS & {w.upper().strip(".,") for w in words}:
-        return "", display_name(full_name)[:100]
+        return "", display_name(full_name)
     if "," in full_name:
         last, _, first = full_name.partition(",")
         given = first.replace(",", " ").split()
         if len(given) > 1 and len(given[-1].strip(".")) == 1:
             given = given[:-1]  # 'MARY K': the middle initial is not what she is called
-        return display_name(" ".join(given))[:100], display_name(last.strip())[:100]
-    return display_name(words[0])[:100], display_name(" ".join(words[1:]))[:100]
+        return display_name(" ".join(given)), display_name(last.strip())
+    return display_name(words[0]), display_name(" ".join(words[1:]))
+
+
+def quoted(value: str) -> str:
+    """A cell quoted in a reason: its first 40 characters as Python writes them (unprintable ones
+    escaped, up to 10 characters each), cut to 100 so that every reason fits ImportRejection.reason.
+    A sample for a person to recognise, not a value that is stored."""
+    return repr(value[:40])[:100]
 
 
 def clean_email(value: str) -> str:
     value = value.strip().lower()
-    return value if len(value) <= 254 and EMAIL.match(value) else ""
+    return value if EMAIL.match(value) else ""
 
 
 def clean_zip(value: str) -> str:
@@ -111,7 +139,7 @@ def clean_zip(value: str) -> str:
         value = value.zfill(5)
     match = ZIP.match(value)
     if not match:
-        return value[:10]
+        return value
     return f"{match[1]}-{match[2]}" if match[2] else match[1]
 
 
@@ -183,11 +211,17 @@ class EntryBuilder:
 
     def __init__(self, mapping: ColumnMapping, delimiter: str) -> None:
         self.width = len(mapping.header)
+        self.header = mapping.header
         self.delimiter = delimiter
         self.propertyradar = mapping.format == "propertyradar"
         # Columns the file lacks read from one extra empty cell at the end of every row.
         self.at = {field: mapping.columns.get(field, self.width) for field in (*GENERIC_FIELDS, *RADAR_FIELDS)}
         self.radar_cells = itemgetter(*(self.at[field] for field in RADAR_CELLS))
+        # (index in the staged row, the longest value it takes) for each value read from the file.
+        self.limits = tuple(
+            (LINE_COLUMNS.index(column), MAX_LENGTHS[column.removesuffix("_1").removesuffix("_2")])
+            for column in (RADAR_CHECKED if self.propertyradar else GENERIC_CHECKED)
+        )
 
     def raw(self, cells: list[str]) -> str:
         return self.delimiter.join(cells)[:RAW_LIMIT]
@@ -196,15 +230,42 @@ class EntryBuilder:
         """A line none of whose content is taken: the reason in the first slot."""
         return (line_number, self.raw(cells), "", *rejected_slot(reason), *NO_SLOT, *no_house())
 
-    def build(self, line_number: int, cells: list[str]) -> tuple:
-        """The staged row for one CSV line (see LINE_COLUMNS)."""
-        if len(cells) > self.width:
-            return self.rejected(line_number, f"Has {len(cells)} cells but the header has {self.width}", cells)
-        padded = list(map(str.strip, cells))
-        padded.extend([""] * (self.width + 1 - len(padded)))
+    def build(self, line_number: int, cells: list[str], unreadable: str = "") -> tuple:
+        """The staged row for one record of the file (see LINE_COLUMNS); ``unreadable`` is why the
+        reader could not take the line as a record, if it could not (see readers.CsvRows.rows)."""
+        if unreadable:
+            return self.rejected(line_number, unreadable, cells)
+        if len(cells) != self.width:
+            count = f"{len(cells)} cell" if len(cells) == 1 else f"{len(cells)} cells"
+            return self.rejected(line_number, f"Has {count} but the header has {self.width}", cells)
+        row = list(map(str.strip, cells))
+        row.append("")  # see self.at
         if self.propertyradar:
-            return self._propertyradar(line_number, cells, padded)
-        return self._generic(line_number, cells, padded)
+            staged = self._propertyradar(line_number, cells, row)
+        else:
+            staged = self._generic(line_number, cells, row)
+        for index, limit in self.limits:
+            if len(staged[index]) > limit:
+                return self.rejected(line_number, self._too_long(LINE_COLUMNS[index], staged[index], limit, row), cells)
+        return staged
+
+    def _too_long(self, column: str, value: str, limit: int, row: list[str]) -> str:
+        """Why a staged value does not fit, naming the header it was read from (cut to 40 characters,
+        so that any reason fits ImportRejection.reason) and, for a name split from one cell, the part."""
+        if self.propertyradar:
+            field, part = RADAR_SOURCES.get(column, (column, ""))
+        else:
+            field, part = self._generic_source(column, row)
+        header = f"'{self.header[self.at[field]][:40]}'"
+        what = f"The {part} in {header}" if part else header
+        return f"{what} is {len(value)} characters; at most {limit} fit"
+
+    def _generic_source(self, column: str, row: list[str]) -> tuple[str, str]:
+        field = column.removesuffix("_1")
+        # A name is split from the whole-name column only when there is neither first nor last.
+        if field in ("first_name", "last_name") and not (row[self.at["first_name"]] or row[self.at["last_name"]]):
+            return "name", field.replace("_", " ")
+        return field, ""
 
     def _generic(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
         at = self.at
@@ -213,14 +274,14 @@ class EntryBuilder:
             return self.rejected(line_number, "No phone number", cells)
         phone = normalize_phone(raw_phone)
         if phone is None:
-            return self.rejected(line_number, f"Not a valid phone number: {raw_phone[:40]!r}", cells)
-        first, last = display_name(row[at["first_name"]])[:100], display_name(row[at["last_name"]])[:100]
+            return self.rejected(line_number, f"Not a valid phone number: {quoted(raw_phone)}", cells)
+        first, last = display_name(row[at["first_name"]]), display_name(row[at["last_name"]])
         if not (first or last):
             first, last = split_name(row[at["name"]])
         return (
             line_number, "", "unknown", "", phone, "", first, last, clean_email(row[at["email"]]), *NO_SLOT,
-            *no_house(display_name(row[at["address"]])[:255], display_name(row[at["city"]])[:100],
-                      clean_state(row[at["state"]]), clean_zip(row[at["zip_code"]])),
+            *no_house(display_name(row[at["address"]]), display_name(row[at["city"]]), clean_state(row[at["state"]]),
+                      clean_zip(row[at["zip_code"]])),
         )  # fmt: skip
 
     def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
@@ -231,20 +292,19 @@ class EntryBuilder:
             primary_name, primary_phone, primary_email, secondary_name, secondary_phone, secondary_email,
         ) = self.radar_cells(row)  # fmt: skip
         address = " ".join(address.split())
-        shown_address, city = display_name(address)[:255], display_name(city)[:100]
-        zip_code, apn, mail_state = clean_zip(zip_code), apn[:100], clean_state(mail_state)
+        shown_address, city = display_name(address), display_name(city)
+        zip_code, mail_state = clean_zip(zip_code), clean_state(mail_state)
         # The owner's mailing state is the house's state when they live there.
         state = mail_state if mail_address.upper() == address.upper() else ""
         if apn or address:
             house = (
-                apn, address.upper()[:255], property_type[:50], shown_address, city, state, zip_code,
-                display_name(subdivision)[:255], coordinate(longitude), coordinate(latitude),
+                apn, address.upper(), property_type, shown_address, city, state, zip_code,
+                display_name(subdivision), coordinate(longitude), coordinate(latitude),
                 _int(year_built, low=0, high=32767), _date(purchase_date), _int(square_feet, low=0, high=2**31 - 1),
                 _int(beds, low=0, high=32767), baths_cell(baths), _int(value, low=-(2**63), high=2**63 - 1),
-                _int(equity, low=-(2**63), high=2**63 - 1), percent_cell(equity_percent), owner[:255],
-                display_name(mail_address)[:255],
-                display_name(mail_city)[:100], mail_state, clean_zip(mail_zip_code), _flag(owner_occupied),
-                _flag(listed_for_sale), listing_status[:50], _flag(foreclosure), _flag(high_equity),
+                _int(equity, low=-(2**63), high=2**63 - 1), percent_cell(equity_percent), owner,
+                display_name(mail_address), display_name(mail_city), mail_state, clean_zip(mail_zip_code),
+                _flag(owner_occupied), _flag(listed_for_sale), listing_status, _flag(foreclosure), _flag(high_equity),
             )  # fmt: skip
         else:
             house = no_house(shown_address, city, state, zip_code)
@@ -256,7 +316,7 @@ class EntryBuilder:
             if not raw_phone:
                 slots.append(NO_SLOT)
             elif (phone := normalize_phone(raw_phone)) is None:
-                reason = f"{role.capitalize()} phone is not a valid number: {raw_phone[:40]!r}"
+                reason = f"{role.capitalize()} phone is not a valid number: {quoted(raw_phone)}"
                 slots.append(rejected_slot(reason, role))
             else:
                 slots.append((role, phone, "", *split_name(name), clean_email(email)))

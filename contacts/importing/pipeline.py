@@ -87,7 +87,7 @@ def import_contacts(
     rows, mapping = inspect_file(file=file, format=format)
     now = timezone.now()
     contact_import = ContactImport.objects.create(
-        file_name=file_name[:255],
+        file_name=_shown_name(file_name),
         file_size=_size(file),
         created_by=created_by,
         campaign=campaign,
@@ -122,7 +122,7 @@ def queue_import(
     rows, mapping = inspect_file(file=file, format=format)
     with transaction.atomic():
         contact_import = ContactImport.objects.create(
-            file_name=file_name[:255],
+            file_name=_shown_name(file_name),
             file_size=_size(file),
             created_by=created_by,
             campaign=campaign,
@@ -252,6 +252,12 @@ def _kept_upload(contact_import: ContactImport) -> Iterator[BinaryIO]:
         yield file
 
 
+def _shown_name(file_name: str) -> str:
+    """The upload's name as the report shows it, cut to the 255 characters ContactImport.file_name
+    holds: it tells staff which file this was and is none of the file's data."""
+    return file_name[:255]
+
+
 def _size(file: BinaryIO) -> int:
     size = getattr(file, "size", None)
     if size is None:
@@ -358,8 +364,7 @@ def _stage(
                 )
                 if progress:
                     progress(rows_read, file.tell(), total_bytes)
-        # PropertyRadar ends with a one-cell licence sentence: the last line, one cell, not data.
-        if pending is not None and len(pending[1]) == 1 and width > 1:
+        if pending is not None and _is_licence_footer(pending, width):
             footer = 1
         elif pending is not None:
             stager.add(builder.build(*pending))
@@ -375,6 +380,12 @@ def _this_attempt(contact_import: ContactImport):
     return ContactImport.objects.filter(
         pk=contact_import.pk, status=ContactImport.Status.RUNNING, attempts=contact_import.attempts
     )
+
+
+def _is_licence_footer(record: tuple, width: int) -> bool:
+    """PropertyRadar ends its exports with a one-cell licence sentence that names it: the last line,
+    not data. Any other last line of one cell is a row short of cells, rejected as such."""
+    return len(record) == 2 and len(record[1]) == 1 < width and "propertyradar" in record[1][0].lower()
 
 
 def _fail(contact_import: ContactImport, reason: str) -> None:

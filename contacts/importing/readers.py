@@ -1,9 +1,18 @@
-"""Turn an uploaded file into header + rows, or refuse it with a reason a person can act on."""
+"""Turn an uploaded file into header + rows, or refuse it with a reason a person can act on.
+
+A quoted cell may run over several lines (an address typed with Alt+Enter in Excel), so a quote
+left open by mistake reads on through the lines after it, up to the next quote in the file or its
+end. A record read over several lines is taken only when it looks like a real one (see
+``_swallows_lines``); otherwise the line where it starts is handed on as unreadable, with the
+reason, and reading starts again at the line after it.
+"""
 
 import codecs
 import csv
 import io
 import itertools
+import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -29,8 +38,10 @@ class CsvRows:
     encoding: str
     delimiter: str
     header: list[str]
-    rows: Iterator[tuple[int, list[str]]]
-    """(line number in the file, cells) for each non-blank row after the header."""
+    rows: Iterator[tuple]
+    """For each record after the header that holds any text, in file order: (line number, cells),
+    or (line number, [the line as written], why it is left out) for a line whose quote is left open.
+    A line with no text in any cell is skipped and is not a record."""
 
 
 def detect_encoding(binary: BinaryIO) -> str:
@@ -63,9 +74,11 @@ def read_csv(binary: BinaryIO) -> CsvRows:
         raise BadFile("The file is empty: there is no header row.")
     delimiter = max(DELIMITERS, key=first_line.count) if any(d in first_line for d in DELIMITERS) else ","
     csv.field_size_limit(MAX_CELL_CHARACTERS)
-    reader = csv.reader(itertools.chain([first_line], text), delimiter=delimiter)
-    header = [cell.strip() for cell in _next_row(reader)]
-    rows = _numbered_rows(reader)
+    lines = Lines(text)
+    lines.give_back([first_line])
+    reader = lines.reader(delimiter)
+    header = [cell.strip() for cell in _header(reader, lines)]
+    rows = _records(lines, reader, header, delimiter)
     try:
         first = next(rows)
     except StopIteration:
@@ -73,22 +86,117 @@ def read_csv(binary: BinaryIO) -> CsvRows:
     return CsvRows(encoding=encoding, delimiter=delimiter, header=header, rows=itertools.chain([first], rows))
 
 
-def _next_row(reader) -> list[str]:
+class Lines:
+    """The file's lines as a csv reader takes them. It remembers the lines of the record being read,
+    so that a record found to be a quote left open can be given back, all but its first line, to be
+    read again by a fresh reader."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        # Held to the end: the wrapper closes the caller's file when it is collected.
+        self.text = text
+        self.given_back: deque[str] = deque()
+        self.record: list[str] = []
+        # The reader asked for a line past the end of the file: only a quote still open does that.
+        self.ran_out = False
+
+    def reader(self, delimiter: str):
+        """A csv reader that takes the lines given back, then the rest of the file."""
+        self.ran_out = False
+        return csv.reader(self._feed(), delimiter=delimiter)
+
+    def give_back(self, lines: list[str]) -> None:
+        self.given_back.extendleft(reversed(lines))
+
+    def _feed(self) -> Iterator[str]:
+        record, given_back = self.record, self.given_back
+        while given_back:
+            line = given_back.popleft()
+            record.append(line)
+            yield line
+        append = record.append
+        for line in self.text:
+            append(line)
+            yield line
+        self.ran_out = True
+
+
+def _header(reader, lines: Lines) -> list[str]:
     try:
-        return next(reader)
+        header = next(reader)
     except csv.Error as error:
         raise BadFile(f"The header row cannot be read as CSV: {error}.") from None
+    if len(lines.record) > 1 or lines.ran_out:
+        raise BadFile(
+            "Line 1, the header, cannot be read: a quote opened in it is not closed on that line "
+            "(a column name cannot run over several lines)."
+        )
+    return header
 
 
-def _numbered_rows(reader) -> Iterator[tuple[int, list[str]]]:
-    last_line = reader.line_num
+def _records(lines: Lines, reader, header: list[str], delimiter: str) -> Iterator[tuple]:
+    """The records after the header (see CsvRows.rows), numbered by the line each starts on."""
+    width = len(header)
+    record = lines.record
+    line_number = 2
     while True:
+        record.clear()
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            raise BadFile(f"Line {last_line + 1} cannot be read as CSV: {error}.") from None
-        line_number, last_line = last_line + 1, reader.line_num
-        if cells and any(cells):
+            if len(record) == 1:
+                raise BadFile(f"Line {line_number} cannot be read as CSV: {error}.") from None
+            cells = None  # a quote left open read on until its cell outgrew MAX_CELL_CHARACTERS
+        if lines.ran_out or (len(record) > 1 and (cells is None or _swallows_lines(cells, record, width, delimiter))):
+            yield line_number, [record[0].rstrip("\r\n")], _open_quote(record, header, delimiter, line_number)
+            lines.give_back(record[1:])
+            reader = lines.reader(delimiter)
+            line_number += 1
+            continue
+        if any(cells):
             yield line_number, cells
+        line_number += len(record)
+
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _swallows_lines(cells: list[str], lines: list[str], width: int, delimiter: str) -> bool:
+    """Whether a record read over several ``lines`` is a quote left open on its first line rather
+    than a cell typed over several lines. A quote left open ends at the next quote in the file, which
+    opens some later cell: that cell's text follows it where a delimiter should, so the record is not
+    well-formed CSV; and the lines it takes in read alone as whole rows. A real cell over several
+    lines does neither. (Its row may still have too few or too many cells: that is its own reason.)"""
+    try:
+        if list(csv.reader(lines, delimiter=delimiter, strict=True)) != [cells]:
+            return True
+    except csv.Error:
+        return True
+    return any(
+        len(_read_alone(part, delimiter)) == width
+        for cell in cells
+        if "\n" in cell or "\r" in cell
+        for part in LINE_BREAK.split(cell)[1:]
+    )
+
+
+def _open_quote(lines: list[str], header: list[str], delimiter: str, line_number: int) -> str:
+    # The quote opened in the last cell of the first line, which runs on past the line's end. The
+    # header is named by its first 40 characters, so that any reason fits ImportRejection.reason.
+    column = len(_read_alone(lines[0], delimiter)) - 1
+    name = f"'{header[column][:40]}'" if column < len(header) and header[column] else f"cell {column + 1}"
+    reason = f"A quote opened in {name} is never closed"
+    if len(lines) == 2:
+        return f"{reason}: it would swallow line {line_number + 1}"
+    if len(lines) > 2:
+        return f"{reason}: it would swallow lines {line_number + 1}-{line_number + len(lines) - 1}"
+    return reason
+
+
+def _read_alone(line: str, delimiter: str) -> list[str]:
+    """The cells of one line read by itself."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a cell over MAX_CELL_CHARACTERS: no row
+        return []

@@ -1,9 +1,10 @@
 """The global OpenPhone rate limit: N requests in any one second, across every worker on every machine.
 
-A sliding window: the times of the latest requests are kept in a Redis sorted set, keyed
-by Redis' own clock (``TIME``) so workers on machines whose clocks disagree share one window. A
-fixed per-second counter would let 2N through across the turn of a second, and OpenPhone answers
-429 to that. Without Redis (``make run`` on its embedded defaults, one machine) the window is kept
+A sliding window: the times of the latest requests are kept in a Redis sorted set (its name
+starts with ``REDIS_KEY_PREFIX``, as every key of the project's does), keyed by Redis' own clock
+(``TIME``) so workers on machines whose clocks disagree share one window. A fixed per-second
+counter would let 2N through across the turn of a second, and OpenPhone answers 429 to that.
+Without Redis (``make run`` on its embedded defaults, one machine) the window is kept
 in the process.
 """
 
@@ -50,7 +51,8 @@ def _redis_wait(key: str, limit: int) -> float:
 
         _redis_script = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).register_script(_WINDOW_SCRIPT)
     window_us = int(WINDOW_SECONDS * 1_000_000)
-    return int(_redis_script(keys=[key], args=[limit, window_us, uuid.uuid4().hex])) / 1_000_000
+    keys = [f"{settings.REDIS_KEY_PREFIX}:{key}"]
+    return int(_redis_script(keys=keys, args=[limit, window_us, uuid.uuid4().hex])) / 1_000_000
 
 
 def _local_wait(key: str, limit: int) -> float:

@@ -1,8 +1,10 @@
 import datetime
 import json
+from collections.abc import Iterator
 
 import pytest
 import responses
+from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -10,9 +12,19 @@ from rest_framework.test import APIClient
 from attackacrack.celery import app as celery_app
 from messaging.backends import locmem
 from messaging.backends import openphone as openphone_backend
+from tests import shared_servers
 from tests.factories import StaffUserFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """This run's own test database. pytest-django's would be test_<name> for every run, and a
+    second run on the same server would drop it under the first."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("TEST", {})["NAME"] = shared_servers.database_name()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -26,6 +38,15 @@ def _suite_runs_on_postgresql(django_db_setup, django_db_blocker) -> None:
                 "or set DATABASE_URL=postgres://...",
                 returncode=2,
             )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql) -> Iterator[None]:
+    """Deletes this run's Redis keys when it ends (pytest-django drops its database), and what
+    crashed runs left behind once it is clearly old (tests/shared_servers.py)."""
+    shared_servers.drop_what_crashed_runs_left()
+    yield
+    shared_servers.delete_redis_keys(django_settings.REDIS_KEY_PREFIX)
 
 
 @pytest.fixture(autouse=True)

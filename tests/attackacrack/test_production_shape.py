@@ -17,14 +17,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 import requests
+from django.conf import settings
 
 from bench.fake_openphone import FakeOpenPhone
+from tests import shared_servers
 from tests.contacts.csv_files import hundred_contacts
 
 PROJECT = Path(__file__).resolve().parents[2]
-DATABASE = "attackacrack_production_shape"
 SHOP = "+16175550100"
 HTTPS = {"X-Forwarded-Proto": "https"}  # what the proxy in front of the web process adds
 TEXTS = 100
@@ -42,13 +42,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def servers() -> tuple[str, str]:
-    database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
-    broker = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
-    return database, f"{broker}/11"
+def database_url(name: str) -> str:
+    """The suite's PostgreSQL server, another database on it."""
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
+    return f"{server}/{name}"
 
 
-def production_environment(*, var: Path, port: int, openphone_url: str, database_url: str, redis_url: str) -> dict:
+def production_environment(*, var: Path, port: int, openphone_url: str, database_url: str, redis_prefix: str) -> dict:
     rules = var / "rules.json"
     rules.write_text('{"default_hours": ["00:00", "23:59:59"], "state_hours": {}, "state_caps": {}}')
     machine = {key: value for key, value in os.environ.items() if key in ("HOME", "LANG")}
@@ -61,7 +61,9 @@ def production_environment(*, var: Path, port: int, openphone_url: str, database
         "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1",
         "BEHIND_HTTPS_PROXY": "true",
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
+        # The suite's Redis database, under this run's own prefix: never flushed, others use it too.
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_KEY_PREFIX": redis_prefix,
         "VAR_DIR": str(var),
         "WEB_CONCURRENCY": "2",
         "WORKER_CONCURRENCY": "2",
@@ -128,16 +130,14 @@ def manage(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    server, redis_url = servers()
-    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {DATABASE}")
-    redis.Redis.from_url(redis_url).flushdb()
+    database, redis_prefix = shared_servers.database_name("_production"), f"{settings.REDIS_KEY_PREFIX}_production"
+    with shared_servers.server() as db:
+        db.execute(f'CREATE DATABASE "{database}"')
     fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
     var = tmp_path_factory.mktemp("production")
     port = free_port()
     env = production_environment(
-        var=var, port=port, openphone_url=fake.url, database_url=f"{server}/{DATABASE}", redis_url=redis_url
+        var=var, port=port, openphone_url=fake.url, database_url=database_url(database), redis_prefix=redis_prefix
     )
     commands = procfile(PROJECT / "Procfile")
     release = subprocess.run(
@@ -164,6 +164,9 @@ def production(tmp_path_factory):
     finally:
         processes.stop()
         fake.stop()
+        for name in (database, shared_servers.database_name("_restored")):
+            shared_servers.drop_database(name)
+        shared_servers.delete_redis_keys(redis_prefix)
 
 
 def test_the_release_step_migrates_and_collects_hashed_static_files(production):
@@ -247,12 +250,11 @@ def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production
 
 
 def test_a_backup_restores_into_an_empty_database_with_everything_in_it(production, tmp_path):
-    server = production["env"]["DATABASE_URL"].rsplit("/", 1)[0]
-    restored_url = f"{server}/{DATABASE}_restored"
+    restored = shared_servers.database_name("_restored")
+    restored_url = database_url(restored)
     backup = tmp_path / "attackacrack.dump"
-    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {DATABASE}_restored WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {DATABASE}_restored")
+    with shared_servers.server() as db:
+        db.execute(f'CREATE DATABASE "{restored}"')
     tables = ["contacts_contact", "campaigns_campaign", "campaigns_campaignsend", "messaging_message", "auth_user"]
 
     def counts(url: str) -> dict[str, int]:

@@ -65,6 +65,7 @@ def production_environment(*, var: Path, port: int, openphone_url: str, database
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_KEY_PREFIX": redis_prefix,
         "VAR_DIR": str(var),
+        "XDG_RUNTIME_DIR": str(var),  # gunicorn's control socket, else ~/.gunicorn/ that other runs share
         "WEB_CONCURRENCY": "2",
         "WORKER_CONCURRENCY": "2",
         "SMS_BACKEND": "messaging.backends.openphone.SMSBackend",

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -28,6 +29,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 SHOP = "+16175550100"
 HTTPS = {"X-Forwarded-Proto": "https"}  # what the proxy in front of the web process adds
 TEXTS = 100
+# Half-sent requests held open at once: three per web process (WEB_CONCURRENCY is 2 here).
+HALF_SENT = 6
 
 
 def procfile(path: Path) -> dict[str, str]:
@@ -213,6 +216,49 @@ def test_static_files_are_served_from_hashed_names_cached_for_ever(production):
     assert response.status_code == 200 and "text/css" in response.headers["Content-Type"]
     assert "immutable" in response.headers["Cache-Control"]
     assert "progress.bar" in response.text
+
+
+def half_sent_request(url: str) -> socket.socket:
+    """A client that sends a POST's headers and half the body they announce, then nothing."""
+    address = urlsplit(url)
+    client = socket.create_connection((address.hostname, address.port), timeout=5)
+    body = b'{"type": "message.received", "data": "' + b"x" * 1000 + b'"}'
+    client.sendall(
+        b"POST /api/webhooks/openphone HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body[: len(body) // 2])
+    )
+    return client
+
+
+def waits_unanswered(client: socket.socket) -> bool:
+    """Still connected, and nothing was answered: the server is still reading the body."""
+    client.setblocking(False)
+    try:
+        client.recv(1, socket.MSG_PEEK)  # an answer's first byte, or b"" if the server closed it
+    except BlockingIOError:
+        return True
+    return False
+
+
+def test_half_sent_requests_do_not_hold_up_the_api(production):
+    """Slow clients (a phone on a bad network, or someone doing it on purpose) must not take every
+    web process: with gunicorn's sync workers two half-sent bodies held both processes until the
+    120 s timeout killed them, and the next ones in the queue took the new processes."""
+    token = manage(production["env"], "create_api_token", "reader").stdout.strip()
+    url = production["url"]
+    slow_clients = [half_sent_request(url) for _ in range(HALF_SENT)]
+    try:
+        time.sleep(1)  # each has reached Django, which is waiting for the rest of its body
+        started = time.monotonic()
+        answer = requests.get(f"{url}/api/campaigns", headers={"Authorization": f"Bearer {token}", **HTTPS}, timeout=30)
+        took = time.monotonic() - started
+
+        assert answer.status_code == 200, answer.text
+        assert took < 5, f"the API answered after {took:.1f} s"
+        assert all(waits_unanswered(client) for client in slow_clients)
+    finally:
+        for client in slow_clients:
+            client.close()
 
 
 def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production):

@@ -41,12 +41,21 @@ def _suite_runs_on_postgresql(django_db_setup, django_db_blocker) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql) -> Iterator[None]:
-    """Deletes this run's Redis keys when it ends (pytest-django drops its database), and what
-    crashed runs left behind once it is clearly old (tests/shared_servers.py)."""
+def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, django_db_blocker) -> Iterator[None]:
+    """Deletes this run's Redis keys when it ends, and what crashed runs left behind once it is
+    clearly old (tests/shared_servers.py). pytest-django then drops the test database, which
+    PostgreSQL refuses while any other session is on it: a Celery worker thread of a test keeps
+    its own connection, so every session but this one is ended first (the database is this run's)."""
     shared_servers.drop_what_crashed_runs_left()
     yield
     shared_servers.delete_redis_keys(django_settings.REDIS_KEY_PREFIX)
+    if connection.settings_dict["NAME"] != shared_servers.database_name():
+        return  # no test asked for the database: none was made
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

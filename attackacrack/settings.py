@@ -269,6 +269,12 @@ SPECTACULAR_SETTINGS = {
 
 # The Celery broker, and the rate limits' counts shared by every process (messaging/ratelimit.py).
 REDIS_URL = os.getenv("REDIS_URL", "")
+# Every key the project keeps in Redis starts with this: the broker's queues, the API's request
+# counts, OpenPhone's rate-limit window. Deployments sharing one Redis database each need their
+# own, or their workers take each other's tasks; the test suite takes one per run.
+REDIS_KEY_PREFIX = os.getenv("REDIS_KEY_PREFIX", "attackacrack")
+if not re.fullmatch(r"[A-Za-z0-9_.-]+", REDIS_KEY_PREFIX):
+    raise ImproperlyConfigured(f"REDIS_KEY_PREFIX must be letters, digits, _ . or -, not {REDIS_KEY_PREFIX!r}")
 
 # --- Celery --------------------------------------------------------------------------------
 # Redis when configured; otherwise kombu's filesystem transport under var/, so `make run`
@@ -282,7 +288,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "broker-control"),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        # kombu's Redis transport puts this before every key it uses: queues, bindings, unacked.
+        "global_keyprefix": f"{REDIS_KEY_PREFIX}:",
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 # A batch of texts takes seconds (the provider's rate limit): each worker process takes one at a

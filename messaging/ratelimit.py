@@ -2,11 +2,12 @@
 ``take_slot`` answers at once (the API's N a minute per user, ``attackacrack/web/api_input.py``);
 ``wait_for_slot`` waits for OpenPhone's N in any one second.
 
-A sliding window: the times of the latest requests are kept in a Redis sorted set, keyed
-by Redis' own clock (``TIME``) so workers on machines whose clocks disagree share one window. A
-fixed per-second counter would let 2N through across the turn of a second, and OpenPhone answers
-429 to that. Taking a slot is one Lua script, so racing processes never share one. Without Redis
-(``make run`` on its embedded defaults, one machine) the window is kept in the process.
+A sliding window: the times of the latest requests are kept in a Redis sorted set (its name
+starts with ``REDIS_KEY_PREFIX``, as every key of the project's does), keyed by Redis' own clock
+(``TIME``) so workers on machines whose clocks disagree share one window. A fixed per-second
+counter would let 2N through across the turn of a second, and OpenPhone answers 429 to that.
+Taking a slot is one Lua script, so racing processes never share one. Without Redis (``make run``
+on its embedded defaults, one machine) the window is kept in the process.
 """
 
 import logging
@@ -60,7 +61,8 @@ def _redis_wait(key: str, limit: int, window_seconds: float) -> float:
         server = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
         script = _redis_scripts[settings.REDIS_URL] = server.register_script(_WINDOW_SCRIPT)
     window_us = int(window_seconds * 1_000_000)
-    return int(script(keys=[key], args=[limit, window_us, uuid.uuid4().hex])) / 1_000_000
+    keys = [f"{settings.REDIS_KEY_PREFIX}:{key}"]
+    return int(script(keys=keys, args=[limit, window_us, uuid.uuid4().hex])) / 1_000_000
 
 
 def _local_wait(key: str, limit: int, window_seconds: float) -> float:

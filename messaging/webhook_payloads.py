@@ -1,7 +1,7 @@
 """OpenPhone's webhook bodies and signatures, as each of its two systems sends them.
 
 The one place these shapes are written, for `manage.py simulate_inbound`, the drills and the
-suite. They follow ../shared/spec/openphone-api.md, and the suite checks them against its
+suite. They follow tests/openphone/openphone-api.md, and the suite checks them against its
 examples (tests/messaging/test_webhook_payloads.py): the legacy system puts the message, with
 ``from``/``to``, in ``data.object`` and signs with ``openphone-signature``; the current one
 (API version 2026-03-30) puts it in ``data.resource`` without parties, the parties in

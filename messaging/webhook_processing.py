@@ -1,6 +1,6 @@
 """What a stored OpenPhone event does: replies and STOPs, delivery and failure reports.
 
-Both webhook systems carry a message event, in different places (../shared/spec/openphone-api.md):
+Both webhook systems carry a message event, in different places (tests/openphone/openphone-api.md):
 legacy puts the message, with ``from``/``to``, in ``data.object``; the current system puts it in
 ``data.resource`` with no parties, and the parties in ``data.context`` (``senderIdentifier``,
 ``recipientIdentifiers``). `message_event` reads either into one shape; everything after it is

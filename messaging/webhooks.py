@@ -2,7 +2,7 @@
 (``messaging.webhook_processing``).
 
 OpenPhone signs the raw body, so the signature is checked on the bytes exactly as received,
-before anything is parsed. Both of its webhook systems are accepted (../shared/spec/openphone-api.md):
+before anything is parsed. Both of its webhook systems are accepted (tests/openphone/openphone-api.md):
 
 - legacy: ``openphone-signature: hmac;1;<ms>;<base64>`` over ``<ms>.<body>`` with the
   base64-decoded signing key; the header may carry several comma-separated signatures;

@@ -1,21 +1,31 @@
 import datetime
 import json
-import uuid
+from collections.abc import Iterator
 
 import pytest
 import responses
+from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from attackacrack import celery as celery_module
 from attackacrack.celery import app as celery_app
-from attackacrack.web.api_input import UserRateThrottle
 from messaging.backends import locmem
 from messaging.backends import openphone as openphone_backend
+from tests import shared_servers
 from tests.factories import StaffUserFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """This run's own test database. pytest-django's would be test_<name> for every run, and a
+    second run on the same server would drop it under the first."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("TEST", {})["NAME"] = shared_servers.database_name()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,21 +41,29 @@ def _suite_runs_on_postgresql(django_db_setup, django_db_blocker) -> None:
             )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, django_db_blocker) -> Iterator[None]:
+    """Deletes this run's Redis keys when it ends, and what crashed runs left behind once it is
+    clearly old (tests/shared_servers.py). pytest-django then drops the test database, which
+    PostgreSQL refuses while any other session is on it: a Celery worker thread of a test keeps
+    its own connection, so every session but this one is ended first (the database is this run's)."""
+    shared_servers.drop_what_crashed_runs_left()
+    yield
+    shared_servers.delete_redis_keys(django_settings.REDIS_KEY_PREFIX)
+    if connection.settings_dict["NAME"] != shared_servers.database_name():
+        return  # no test asked for the database: none was made
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # Django's default hasher spends ~0.4 s a password by design; the suite makes hundreds of
     # users. Sign-in, lockout and role behaviour are the same whatever the hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-# User ids start again at 1 in every run's new database, and the API counts each user's requests
-# in the shared Redis: each run counts under its own keys, so two runs on one server never meet.
-_RUN = uuid.uuid4().hex[:12]
-
-
-@pytest.fixture(autouse=True)
-def _api_request_counts_of_this_run(monkeypatch) -> None:
-    monkeypatch.setattr(UserRateThrottle, "key_prefix", f"test:{_RUN}:{UserRateThrottle.key_prefix}")
 
 
 @pytest.fixture(autouse=True)

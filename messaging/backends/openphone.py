@@ -1,6 +1,6 @@
 """Sends through OpenPhone's REST API: the one place the product talks to OpenPhone.
 
-The authority is OpenPhone's published OpenAPI file (../shared/spec/openphone-openapi-v1.json;
+The authority is OpenPhone's published OpenAPI file (tests/openphone/openphone-openapi-v1.json;
 the suite validates every request this module makes and every canned answer against it):
 ``Authorization: <key>`` with no ``Bearer``; ``POST /v1/messages`` answers 202 with the message
 under ``data.id``; ``GET /v1/phone-numbers`` names each number's E.164 form ``number``;

@@ -14,20 +14,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-import redis
 import requests
+from django.conf import settings
 
 from bench.fake_openphone import FakeOpenPhone
+from tests import shared_servers
 from tests.contacts.csv_files import hundred_contacts
 
 PROJECT = Path(__file__).resolve().parents[2]
-DATABASE = "attackacrack_production_shape"
 SHOP = "+16175550100"
 HTTPS = {"X-Forwarded-Proto": "https"}  # what the proxy in front of the web process adds
 TEXTS = 100
+# Half-sent requests held open at once: three per web process (WEB_CONCURRENCY is 2 here).
+HALF_SENT = 6
 
 
 def procfile(path: Path) -> dict[str, str]:
@@ -42,13 +45,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def servers() -> tuple[str, str]:
-    database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
-    broker = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
-    return database, f"{broker}/11"
+def database_url(name: str) -> str:
+    """The suite's PostgreSQL server, another database on it."""
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
+    return f"{server}/{name}"
 
 
-def production_environment(*, var: Path, port: int, openphone_url: str, database_url: str, redis_url: str) -> dict:
+def production_environment(*, var: Path, port: int, openphone_url: str, database_url: str, redis_prefix: str) -> dict:
     rules = var / "rules.json"
     rules.write_text('{"default_hours": ["00:00", "23:59:59"], "state_hours": {}, "state_caps": {}}')
     machine = {key: value for key, value in os.environ.items() if key in ("HOME", "LANG")}
@@ -61,8 +64,11 @@ def production_environment(*, var: Path, port: int, openphone_url: str, database
         "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1",
         "BEHIND_HTTPS_PROXY": "true",
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
+        # The suite's Redis database, under this run's own prefix: never flushed, others use it too.
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_KEY_PREFIX": redis_prefix,
         "VAR_DIR": str(var),
+        "XDG_RUNTIME_DIR": str(var),  # gunicorn's control socket, else ~/.gunicorn/ that other runs share
         "WEB_CONCURRENCY": "2",
         "WORKER_CONCURRENCY": "2",
         "SMS_BACKEND": "messaging.backends.openphone.SMSBackend",
@@ -128,16 +134,14 @@ def manage(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    server, redis_url = servers()
-    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {DATABASE}")
-    redis.Redis.from_url(redis_url).flushdb()
+    database, redis_prefix = shared_servers.database_name("_production"), f"{settings.REDIS_KEY_PREFIX}_production"
+    with shared_servers.server() as db:
+        db.execute(f'CREATE DATABASE "{database}"')
     fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
     var = tmp_path_factory.mktemp("production")
     port = free_port()
     env = production_environment(
-        var=var, port=port, openphone_url=fake.url, database_url=f"{server}/{DATABASE}", redis_url=redis_url
+        var=var, port=port, openphone_url=fake.url, database_url=database_url(database), redis_prefix=redis_prefix
     )
     commands = procfile(PROJECT / "Procfile")
     release = subprocess.run(
@@ -164,6 +168,9 @@ def production(tmp_path_factory):
     finally:
         processes.stop()
         fake.stop()
+        for name in (database, shared_servers.database_name("_restored")):
+            shared_servers.drop_database(name)
+        shared_servers.delete_redis_keys(redis_prefix)
 
 
 def test_the_release_step_migrates_and_collects_hashed_static_files(production):
@@ -211,6 +218,49 @@ def test_static_files_are_served_from_hashed_names_cached_for_ever(production):
     assert "progress.bar" in response.text
 
 
+def half_sent_request(url: str) -> socket.socket:
+    """A client that sends a POST's headers and half the body they announce, then nothing."""
+    address = urlsplit(url)
+    client = socket.create_connection((address.hostname, address.port), timeout=5)
+    body = b'{"type": "message.received", "data": "' + b"x" * 1000 + b'"}'
+    client.sendall(
+        b"POST /api/webhooks/openphone HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body[: len(body) // 2])
+    )
+    return client
+
+
+def waits_unanswered(client: socket.socket) -> bool:
+    """Still connected, and nothing was answered: the server is still reading the body."""
+    client.setblocking(False)
+    try:
+        client.recv(1, socket.MSG_PEEK)  # an answer's first byte, or b"" if the server closed it
+    except BlockingIOError:
+        return True
+    return False
+
+
+def test_half_sent_requests_do_not_hold_up_the_api(production):
+    """Slow clients (a phone on a bad network, or someone doing it on purpose) must not take every
+    web process: with gunicorn's sync workers two half-sent bodies held both processes until the
+    120 s timeout killed them, and the next ones in the queue took the new processes."""
+    token = manage(production["env"], "create_api_token", "reader").stdout.strip()
+    url = production["url"]
+    slow_clients = [half_sent_request(url) for _ in range(HALF_SENT)]
+    try:
+        time.sleep(1)  # each has reached Django, which is waiting for the rest of its body
+        started = time.monotonic()
+        answer = requests.get(f"{url}/api/campaigns", headers={"Authorization": f"Bearer {token}", **HTTPS}, timeout=30)
+        took = time.monotonic() - started
+
+        assert answer.status_code == 200, answer.text
+        assert took < 5, f"the API answered after {took:.1f} s"
+        assert all(waits_unanswered(client) for client in slow_clients)
+    finally:
+        for client in slow_clients:
+            client.close()
+
+
 def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production):
     token = manage(production["env"], "create_api_token", "owner", "--role", "owner").stdout.strip()
     api = requests.Session()
@@ -247,12 +297,11 @@ def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production
 
 
 def test_a_backup_restores_into_an_empty_database_with_everything_in_it(production, tmp_path):
-    server = production["env"]["DATABASE_URL"].rsplit("/", 1)[0]
-    restored_url = f"{server}/{DATABASE}_restored"
+    restored = shared_servers.database_name("_restored")
+    restored_url = database_url(restored)
     backup = tmp_path / "attackacrack.dump"
-    with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {DATABASE}_restored WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {DATABASE}_restored")
+    with shared_servers.server() as db:
+        db.execute(f'CREATE DATABASE "{restored}"')
     tables = ["contacts_contact", "campaigns_campaign", "campaigns_campaignsend", "messaging_message", "auth_user"]
 
     def counts(url: str) -> dict[str, int]:

@@ -25,13 +25,15 @@ print(json.dumps({
     "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "proxy_header": settings.SECURE_PROXY_SSL_HEADER, "trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
     "silenced": settings.SILENCED_SYSTEM_CHECKS, "db_options": db.get("OPTIONS", {}),
+    "redis_keys": [settings.CACHES["default"].get("KEY_PREFIX"),
+                   settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")],
 }))
 """
 OUR_VARIABLES = {
     "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMS_BACKEND", "ALLOWED_HOSTS",
     "OPENPHONE_API_KEY", "OPENPHONE_API_URL", "OPENPHONE_FROM_NUMBER", "CONN_MAX_AGE", "SECURE_SSL_REDIRECT",
     "SECURE_COOKIES", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
-    "BEHIND_HTTPS_PROXY", "CSRF_TRUSTED_ORIGINS",
+    "BEHIND_HTTPS_PROXY", "CSRF_TRUSTED_ORIGINS", "REDIS_KEY_PREFIX",
 }  # fmt: skip
 
 
@@ -78,6 +80,7 @@ def test_environment_switches_to_postgresql_redis_and_openphone(tmp_path):
     assert loaded["engine"] == "django.db.backends.postgresql"
     assert loaded["name"] == "crm"
     assert loaded["broker"] == "redis://cache.example:6379/0"
+    assert loaded["redis_keys"] == ["attackacrack", "attackacrack:"]  # the cache's names as before
     assert loaded["sms_backend"] == "messaging.backends.openphone.SMSBackend"
     assert loaded["openphone_url"] == "http://127.0.0.1:9999"
     assert loaded["from_number"] == ""  # a backend that really sends never borrows the stand-in
@@ -98,6 +101,14 @@ def test_a_separate_celery_broker_url_wins_over_redis_url(tmp_path):
     result = load_settings(tmp_path, REDIS_URL="redis://a:6379/0", CELERY_BROKER_URL="redis://b:6379/1")
 
     assert json.loads(result.stdout)["broker"] == "redis://b:6379/1"
+
+
+def test_a_deployment_sharing_redis_names_every_key_under_its_own_prefix(tmp_path):
+    result = load_settings(tmp_path, REDIS_URL="redis://shared:6379/0", REDIS_KEY_PREFIX="second-shop")
+    refused = load_settings(tmp_path, REDIS_URL="redis://shared:6379/0", REDIS_KEY_PREFIX="two words")
+
+    assert json.loads(result.stdout)["redis_keys"] == ["second-shop", "second-shop:"]
+    assert refused.returncode != 0 and "REDIS_KEY_PREFIX must be letters, digits" in refused.stderr
 
 
 def test_secret_key_is_required_when_debug_is_off(tmp_path):

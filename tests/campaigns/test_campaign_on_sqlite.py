@@ -33,6 +33,7 @@ print("dispatched", outbox.dispatch(now=monday_10 + dt.timedelta(minutes=2))["ca
 def test_a_campaign_books_and_sends_on_sqlite_with_the_console_backend(tmp_path):
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "attackacrack.settings",  # as `make run` reads them, not the suite's
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "VAR_DIR": str(tmp_path),
         "REDIS_URL": "",

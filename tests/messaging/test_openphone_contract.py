@@ -10,7 +10,7 @@ import responses
 from bench.fake_openphone import MESSAGE_ERRORS, FakeOpenPhone, error_body, gateway_body, message_resource, phone_number
 from messaging.backends import SMSSendError, get_backend
 from messaging.backends import openphone as openphone_backend
-from tests.openphone.contract import SHARED_SPEC_FILE, SPEC_FILE, ContractViolation, check_calls, check_exchange
+from tests.openphone.contract import ContractViolation, check_calls, check_exchange
 
 API = "https://api.openphone.com"
 SHOP = "+16175550100"
@@ -23,10 +23,6 @@ def exchange(method: str, url: str, *, answer: dict | None = None, status: int =
         fake.add(method, url.split("?")[0], json=answer, status=status)
         requests.request(method, url, headers={"Authorization": "key"}, timeout=5, **request_options)
         return list(fake.calls)
-
-
-def test_the_vendored_file_is_openphones_published_one_in_shared_spec():
-    assert SHARED_SPEC_FILE.read_bytes() == SPEC_FILE.read_bytes()
 
 
 def test_a_phone_number_listing_with_the_field_renamed_fails_the_contract():

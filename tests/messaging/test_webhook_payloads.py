@@ -1,6 +1,6 @@
 """The webhook bodies we build (simulate_inbound, the drills, the suite's fakes) have the shapes
 OpenPhone documents: the same keys, nested the same way, with the same JSON types, as the
-examples in ../shared/spec/openphone-api.md. A builder that drifts from the document fails here."""
+examples in tests/openphone/openphone-api.md. A builder that drifts from the document fails here."""
 
 import datetime as dt
 import json
@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 
 from messaging import webhook_payloads
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "openphone-api.md"
+SPEC = Path(__file__).resolve().parents[1] / "openphone" / "openphone-api.md"
 
 
 def documented_examples() -> dict[str, dict]:

@@ -5,11 +5,12 @@
 against the operation it names, and the answer against that operation's response schema for
 its status. A client or a fake that drifts from the file fails here, not in production.
 
-The file is vendored beside this module (a test checks it is the copy in ../shared/spec). It
-describes OpenPhone's application; in front of it stands the gateway the same file configures
-(``x-kong-plugin-rate-limiting``: 10 requests a second; Kong's upstream timeouts), whose answers
-the operations do not list: 429, and 502/503/504. Those are accepted as the gateway's
-``{"message": ...}`` bodies; any other status an operation does not list is a violation.
+The file is vendored beside this module (`scripts/check-vendored-spec` compares it with the shared
+spec it came from). It describes OpenPhone's application; in front of it stands the gateway the
+same file configures (``x-kong-plugin-rate-limiting``: 10 requests a second; Kong's upstream
+timeouts), whose answers the operations do not list: 429, and 502/503/504. Those are accepted as
+the gateway's ``{"message": ...}`` bodies; any other status an operation does not list is a
+violation.
 """
 
 import json
@@ -22,7 +23,6 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 SPEC_FILE = Path(__file__).with_name("openphone-openapi-v1.json")
-SHARED_SPEC_FILE = Path(__file__).resolve().parents[3] / "shared" / "spec" / "openphone-openapi-v1.json"
 GATEWAY_STATUSES = frozenset({429, 502, 503, 504})
 SPEC_SERVER = json.loads(SPEC_FILE.read_text())["servers"][0]["url"]
 

@@ -1,0 +1,104 @@
+"""What one run of the suite keeps on the PostgreSQL and Redis servers it shares with other runs.
+
+Everything is named for the run (``settings.TEST_RUN``: when it started and its process, see
+tests/settings.py): its databases ``test_<DATABASE_URL's name>_<run>[_<suffix>]`` and its Redis
+keys, all under ``settings.REDIS_KEY_PREFIX``. A run drops its databases and deletes its keys when
+it ends. A run that crashed cannot; what it left is dropped by a later run once it is a day old
+and nobody is connected to it: a whole run takes under a quarter of an hour.
+"""
+
+import datetime as dt
+import re
+
+import dj_database_url
+import psycopg
+import redis
+from django.conf import settings
+
+STALE_AFTER = dt.timedelta(days=1)
+RUN_NAME = r"(?P<started>\d{14})_\d+"
+REDIS_RUN_PREFIX = "attackacrack_test_"  # tests/settings.py: REDIS_KEY_PREFIX is this and the run
+POSTGRESQL_MAX_NAME = 63  # longer identifiers are cut short, and two runs' names could meet
+
+
+def configured_database() -> dict:
+    """DATABASE_URL's database as the settings read it: once the test database is made, Django
+    gives the settings' own its name."""
+    return dj_database_url.config()
+
+
+def database_name(suffix: str = "") -> str:
+    """This run's database: ``database_name()`` is the test database, others add a suffix."""
+    name = f"test_{configured_database()['NAME']}_{settings.TEST_RUN}{suffix}"
+    if len(name.encode()) > POSTGRESQL_MAX_NAME:
+        raise ValueError(f"{name} is longer than PostgreSQL's {POSTGRESQL_MAX_NAME} bytes: shorten DATABASE_URL's name")
+    return name
+
+
+def server() -> psycopg.Connection:
+    """An autocommit connection to the server's ``postgres`` database, for CREATE and DROP DATABASE."""
+    database = configured_database()
+    return psycopg.connect(
+        dbname="postgres",
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+        user=database["USER"] or None,
+        password=database["PASSWORD"] or None,
+        autocommit=True,
+    )
+
+
+def drop_database(name: str) -> None:
+    with server() as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def delete_redis_keys(prefix: str) -> int:
+    """Delete every key under ``prefix`` (``<prefix>:...``, as REDIS_KEY_PREFIX names them); never
+    FLUSHDB: other runs and deployments share the database."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    deleted = 0
+    for batch in _batches(client.scan_iter(match=f"{prefix}:*", count=1000)):
+        deleted += client.delete(*batch)
+    return deleted
+
+
+def drop_what_crashed_runs_left() -> None:
+    """Drop the databases and Redis keys of runs that started over a day ago, databases only if
+    nobody is connected to them."""
+    base = re.escape(f"test_{configured_database()['NAME']}_")
+    databases = re.compile(rf"{base}{RUN_NAME}(_\w+)?")
+    with server() as db:
+        names = db.execute(
+            "SELECT datname FROM pg_database WHERE NOT EXISTS "
+            "(SELECT FROM pg_stat_activity WHERE pg_stat_activity.datname = pg_database.datname)"
+        ).fetchall()
+    for (name,) in names:
+        if (match := databases.fullmatch(name)) and _stale(match["started"]):
+            drop_database(name)
+    if settings.REDIS_URL:
+        keys = re.compile(rf"(?P<prefix>{REDIS_RUN_PREFIX}{RUN_NAME}(_\w+)?):")
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        stale = {
+            match["prefix"]
+            for key in client.scan_iter(match=f"{REDIS_RUN_PREFIX}*", count=1000)
+            if (match := keys.match(key.decode(errors="replace"))) and _stale(match["started"])
+        }
+        for prefix in stale:
+            delete_redis_keys(prefix)
+
+
+def _stale(started: str) -> bool:
+    started_at = dt.datetime.strptime(started, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC) - started_at > STALE_AFTER
+
+
+def _batches(keys, size: int = 500):
+    batch = []
+    for key in keys:
+        batch.append(key)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -49,7 +49,8 @@ def test_twelve_racing_threads_get_exactly_the_limit_through_redis(settings):
     through = race(user, threads=12, tries_each=20)
 
     assert through == 60  # of 240
-    counted = redis.Redis.from_url(settings.REDIS_URL).zcard(f"{UserRateThrottle.key_prefix}:user:{user.pk}")
+    window = f"{settings.REDIS_KEY_PREFIX}:{UserRateThrottle.key_prefix}:user:{user.pk}"
+    counted = redis.Redis.from_url(settings.REDIS_URL).zcard(window)
     assert counted == 60
 
 

@@ -25,8 +25,7 @@ print(json.dumps({
     "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "proxy_header": settings.SECURE_PROXY_SSL_HEADER, "trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
     "silenced": settings.SILENCED_SYSTEM_CHECKS, "db_options": db.get("OPTIONS", {}),
-    "redis_keys": [settings.CACHES["default"].get("KEY_PREFIX"),
-                   settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")],
+    "redis_keys": [settings.REDIS_KEY_PREFIX, settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")],
 }))
 """
 OUR_VARIABLES = {
@@ -80,7 +79,7 @@ def test_environment_switches_to_postgresql_redis_and_openphone(tmp_path):
     assert loaded["engine"] == "django.db.backends.postgresql"
     assert loaded["name"] == "crm"
     assert loaded["broker"] == "redis://cache.example:6379/0"
-    assert loaded["redis_keys"] == ["attackacrack", "attackacrack:"]  # the cache's names as before
+    assert loaded["redis_keys"] == ["attackacrack", "attackacrack:"]
     assert loaded["sms_backend"] == "messaging.backends.openphone.SMSBackend"
     assert loaded["openphone_url"] == "http://127.0.0.1:9999"
     assert loaded["from_number"] == ""  # a backend that really sends never borrows the stand-in

@@ -176,7 +176,8 @@ def test_the_owner_may_archive_in_the_admin(client):
 def test_set_role_moves_a_user_between_roles():
     user = get_user_model().objects.create_user("office", password="x" * 20)
 
-    call_command("set_role", "office", "owner", stdout=io.StringIO())
+    said = io.StringIO()
+    call_command("set_role", "office", "owner", stdout=said)
     user.refresh_from_db()
     owner = (user.is_staff, roles.role_of(user), user.has_perm("contacts.export_contact"))
     call_command("set_role", "office", "staff", stdout=io.StringIO())
@@ -185,6 +186,7 @@ def test_set_role_moves_a_user_between_roles():
     call_command("set_role", "office", "none", stdout=io.StringIO())
     user = get_user_model().objects.get(pk=user.pk)
 
+    assert said.getvalue() == "office is now an owner.\n"
     assert owner == (True, "owner", True)
     assert staff == (True, "staff", False)
     assert (user.is_staff, roles.role_of(user)) == (False, None)

@@ -20,4 +20,5 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {username!r} (create one with createsuperuser or the admin).") from None
         roles.assign_role(user, None if role == "none" else role)
-        self.stdout.write(f"{username} is now {'not staff' if role == 'none' else 'a ' + role}.")
+        became = {"owner": "an owner", "staff": "staff", "none": "not staff"}[role]
+        self.stdout.write(f"{username} is now {became}.")

@@ -338,9 +338,9 @@ class WebhookServer:
             def log_message(self, *args) -> None:
                 pass
 
-        logging.getLogger("django.request").setLevel(logging.ERROR)  # forgeries' 401s are expected
         self.server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet)
         self.server.set_app(get_wsgi_application())
+        logging.getLogger("django.request").setLevel(logging.ERROR)  # forgeries' 401s are expected
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/webhooks/openphone"
 
@@ -537,8 +537,10 @@ def inbound_unreachable_drill(count: int = 20, stops: int = 4) -> dict:
     worker.start()
 
     def broker_at(url: str) -> None:
+        os.environ["CELERY_BROKER_URL"] = url  # Celery reads the environment's before its settings
         app.conf["CELERY_BROKER_URL"] = url
         app._after_fork()  # as after a fork: the connection pools are built again from settings
+        print(f"    the web process's broker: {app.conf.broker_url}", flush=True)
 
     with WebhookServer() as url:
         broker_at("redis://127.0.0.1:1/0")  # nothing listens there

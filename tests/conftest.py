@@ -100,11 +100,12 @@ def _broker_reachable_again() -> None:
 
 
 @pytest.fixture
-def broker_away(celery_settings):
+def broker_away(celery_settings, monkeypatch):
     """The broker unreachable (nothing listens where the app looks for it) until the test ends,
     or until it calls the fixture's value to bring the broker back."""
 
     def point_at(url: str) -> None:
+        monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads the environment's before its settings
         celery_settings(broker_url=url)
         celery_app._after_fork()  # as after a fork: the connection pools are built again from settings
         celery_module._broker_away_until = 0.0

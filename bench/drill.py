@@ -29,6 +29,7 @@ retries in bench/drill_settings.py, so a drill takes a minute, not a day.
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -487,21 +488,31 @@ def inbound_outcome(name: str, *, codes: list, expected: int, stopping: list[str
     }
 
 
+@contextlib.contextmanager
+def inbound_rig():
+    """A worker process (not started) beside a fake OpenPhone, both gone when the drill ends."""
+    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
+    worker = Worker(drill_environment(fake.url))
+    try:
+        yield worker
+    finally:
+        worker.kill()
+        fake.stop()
+
+
 def inbound_kill_drill(unique: int = 1800, repeats: int = 200, stops: int = 180) -> dict:
     """2,000 signed deliveries (half legacy, half current, a tenth repeats), the worker SIGKILLed
     twice while they arrive and are processed."""
-    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
-    worker = Worker(drill_environment(fake.url))
     jobs, stopping = inbound_burst(unique, stops=stops, repeats=repeats)
-    worker.start()
-    kills = threading.Thread(target=lambda: [time.sleep(2), kill_worker(worker), time.sleep(3), kill_worker(worker)])
-    with WebhookServer() as url:
+    with inbound_rig() as worker, WebhookServer() as url:
+        worker.start()
+        kills = threading.Thread(
+            target=lambda: [time.sleep(2), kill_worker(worker), time.sleep(3), kill_worker(worker)]
+        )
         kills.start()
         codes = deliver_all(url, jobs)
         kills.join()  # the last restart: recovery starts here
         recovered_in = settle_inbound(expected=unique)
-    worker.kill()
-    fake.stop()
     return inbound_outcome("inbound, worker SIGKILL", codes=codes, expected=unique, stopping=stopping,
                            recovered_in=recovered_in)  # fmt: skip
 
@@ -510,18 +521,14 @@ def inbound_flush_drill(count: int = 50, stops: int = 10) -> dict:
     """50 signed events (10 STOPs) handed to the broker; the broker wiped before any worker took them."""
     import redis
 
-    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
-    worker = Worker(drill_environment(fake.url))
     jobs, stopping = inbound_burst(count, stops=stops)
-    with WebhookServer() as url:
+    with inbound_rig() as worker, WebhookServer() as url:
         codes = deliver_all(url, jobs)
         broker = redis.Redis.from_url(REDIS)
         print(f"    {broker.dbsize()} keys in the broker's database, wiped", flush=True)
         broker.flushdb()
         worker.start()
         recovered_in = settle_inbound(expected=count)
-    worker.kill()
-    fake.stop()
     return inbound_outcome("inbound, Redis flushed", codes=codes, expected=count, stopping=stopping,
                            recovered_in=recovered_in)  # fmt: skip
 
@@ -531,10 +538,7 @@ def inbound_unreachable_drill(count: int = 20, stops: int = 4) -> dict:
     workers can. Then the web process reaches it again."""
     from attackacrack.celery import app
 
-    fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
-    worker = Worker(drill_environment(fake.url))
     jobs, stopping = inbound_burst(count, stops=stops)
-    worker.start()
 
     def broker_at(url: str) -> None:
         os.environ["CELERY_BROKER_URL"] = url  # Celery reads the environment's before its settings
@@ -542,15 +546,14 @@ def inbound_unreachable_drill(count: int = 20, stops: int = 4) -> dict:
         app._after_fork()  # as after a fork: the connection pools are built again from settings
         print(f"    the web process's broker: {app.conf.broker_url}", flush=True)
 
-    with WebhookServer() as url:
+    with inbound_rig() as worker, WebhookServer() as url:
+        worker.start()
         broker_at("redis://127.0.0.1:1/0")  # nothing listens there
         started = time.monotonic()
         codes = deliver_all(url, jobs, threads=4)
         print(f"    {len(jobs)} deliveries answered in {time.monotonic() - started:.1f} s", flush=True)
         broker_at(REDIS)
         recovered_in = settle_inbound(expected=count)
-    worker.kill()
-    fake.stop()
     return inbound_outcome("inbound, broker away", codes=codes, expected=count, stopping=stopping,
                            recovered_in=recovered_in)  # fmt: skip
 

@@ -85,17 +85,10 @@ def import_contacts(
     if campaign is not None:
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
-    now = timezone.now()
-    contact_import = ContactImport.objects.create(
-        file_name=_shown_name(file_name),
-        file_size=_size(file),
-        created_by=created_by,
-        campaign=campaign,
-        status=ContactImport.Status.RUNNING,
-        attempts=1,
-        progress_at=now,
-        **_detected(rows, mapping),
-    )
+    contact_import = _new_record(
+        file, file_name, created_by, campaign, rows, mapping,
+        status=ContactImport.Status.RUNNING, attempts=1, progress_at=timezone.now(),
+    )  # fmt: skip
     try:
         _run(contact_import, file, rows, mapping, progress)
     except Superseded:
@@ -121,15 +114,10 @@ def queue_import(
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
     with transaction.atomic():
-        contact_import = ContactImport.objects.create(
-            file_name=_shown_name(file_name),
-            file_size=_size(file),
-            created_by=created_by,
-            campaign=campaign,
-            status=ContactImport.Status.QUEUED,
-            enqueued_at=timezone.now(),
-            **_detected(rows, mapping),
-        )
+        contact_import = _new_record(
+            file, file_name, created_by, campaign, rows, mapping,
+            status=ContactImport.Status.QUEUED, enqueued_at=timezone.now(),
+        )  # fmt: skip
         file.seek(0)
         _keep_upload(contact_import, file)
         transaction.on_commit(lambda: hand_to_worker(run_queued_import, contact_import.id))
@@ -256,6 +244,26 @@ def _shown_name(file_name: str) -> str:
     """The upload's name as the report shows it, cut to the 255 characters ContactImport.file_name
     holds: it tells staff which file this was and is none of the file's data."""
     return file_name[:255]
+
+
+def _new_record(
+    file: BinaryIO,
+    file_name: str,
+    created_by: AbstractBaseUser | None,
+    campaign: Campaign | None,
+    rows: CsvRows,
+    mapping: ColumnMapping,
+    **state: object,
+) -> ContactImport:
+    """The import's record, with what the file's inspection found and the state it starts in."""
+    return ContactImport.objects.create(
+        file_name=_shown_name(file_name),
+        file_size=_size(file),
+        created_by=created_by,
+        campaign=campaign,
+        **_detected(rows, mapping),
+        **state,
+    )
 
 
 def _size(file: BinaryIO) -> int:

@@ -29,7 +29,8 @@ def add_members(
 ) -> int:
     """Add the contacts a SQL query selects to the campaign's audience; returns how many were new.
 
-    Set-based, so a list of a million contacts is one statement. Variants are assigned by a hash
+    Set-based, so a list of a million contacts is one statement. New members take their places
+    in the queue in contact order, whatever plan the database chose. Variants are assigned by a hash
     of (campaign, contact): the same contact always lands in the same variant of the same
     campaign, whatever order or file it came in. A closed campaign refuses (CampaignClosed),
     whichever entry point asks: the API, the pages, the admin, an import, a command.
@@ -48,6 +49,7 @@ def add_members(
                    'pending', '', false, %s, %s, %s
             FROM ({contact_ids_sql}) AS chosen
             WHERE true
+            ORDER BY chosen.id
             ON CONFLICT (campaign_id, contact_id) DO NOTHING""",
             [
                 campaign.id,

@@ -2,9 +2,10 @@
 
 A quoted cell may run over several lines (an address typed with Alt+Enter in Excel), so a quote
 left open by mistake reads on through the lines after it, up to the next quote in the file or its
-end. A record read over several lines is taken only when it looks like a real one (see
-``_swallows_lines``); otherwise the line where it starts is handed on as unreadable, with the
-reason, and reading starts again at the line after it.
+end. A record read over several lines is taken only when it is well-formed CSV (see
+``_well_formed``); otherwise the line where it starts is handed on as unreadable, with the
+reason, and reading starts again at the line after it. A well-formed one with a line inside a cell
+that reads as a whole row is handed on as unreadable whole, naming its lines: it may be either.
 """
 
 import codecs
@@ -148,11 +149,28 @@ def _records(lines: Lines, reader, header: list[str], delimiter: str) -> Iterato
             if len(record) == 1:
                 raise BadFile(f"Line {line_number} cannot be read as CSV: {error}.") from None
             cells = None  # a quote left open read on until its cell outgrew MAX_CELL_CHARACTERS
-        if lines.ran_out or (len(record) > 1 and (cells is None or _swallows_lines(cells, record, width, delimiter))):
+        if lines.ran_out or (len(record) > 1 and (cells is None or not _well_formed(cells, record, delimiter))):
             yield line_number, [record[0].rstrip("\r\n")], _open_quote(record, header, delimiter, line_number)
             lines.give_back(record[1:])
             reader = lines.reader(delimiter)
             line_number += 1
+            continue
+        if len(record) > 1 and _holds_whole_rows(cells, width, delimiter):
+            # Well-formed, but a line inside a cell reads as a row of its own: either a quote left
+            # open that a later quote closed as a real one would, or notes that happen to hold a
+            # row's worth of commas. Nothing tells the two apart, so the lines are rejected together,
+            # named, rather than one guessed wrong (a phone in someone's notes becoming a contact).
+            last = line_number + len(record) - 1
+            raw = "".join(record).rstrip("\r\n")
+            yield (
+                line_number,
+                [raw],
+                (
+                    f"Lines {line_number}-{last} read as one row whose quoted cell holds a line that is a row of "
+                    "its own: check the quotes on these lines"
+                ),
+            )
+            line_number += len(record)
             continue
         if any(cells):
             yield line_number, cells
@@ -162,17 +180,19 @@ def _records(lines: Lines, reader, header: list[str], delimiter: str) -> Iterato
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _swallows_lines(cells: list[str], lines: list[str], width: int, delimiter: str) -> bool:
-    """Whether a record read over several ``lines`` is a quote left open on its first line rather
-    than a cell typed over several lines. A quote left open ends at the next quote in the file, which
-    opens some later cell: that cell's text follows it where a delimiter should, so the record is not
-    well-formed CSV; and the lines it takes in read alone as whole rows. A real cell over several
-    lines does neither. (Its row may still have too few or too many cells: that is its own reason.)"""
+def _well_formed(cells: list[str], lines: list[str], delimiter: str) -> bool:
+    """Whether a record read over several ``lines`` is well-formed CSV. A quote left open ends at
+    the next quote in the file, which opens some later cell: that cell's text follows it where a
+    delimiter should, so the record is not well-formed. A real cell over several lines is. (Its row
+    may still have too few or too many cells: that is its own reason.)"""
     try:
-        if list(csv.reader(lines, delimiter=delimiter, strict=True)) != [cells]:
-            return True
+        return list(csv.reader(lines, delimiter=delimiter, strict=True)) == [cells]
     except csv.Error:
-        return True
+        return False
+
+
+def _holds_whole_rows(cells: list[str], width: int, delimiter: str) -> bool:
+    """Whether a line inside one of the cells reads alone as a row of the header's width."""
     return any(
         len(_read_alone(part, delimiter)) == width
         for cell in cells

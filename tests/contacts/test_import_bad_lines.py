@@ -173,6 +173,22 @@ def test_an_address_typed_over_several_lines_in_a_quoted_cell_is_one_contact(hea
     assert Contact.objects.get(phone="+16175550102").address == "9 Sea St"
 
 
+def test_notes_over_two_lines_whose_second_reads_as_a_row_are_rejected_whole_never_read_as_a_contact():
+    """A well-formed cell whose second line happens to read as a row of its own (a tenant's name
+    and number in the notes) could as well be a quote left open and closed by a later one: the two
+    lines are rejected together, named; nobody in the notes becomes a contact."""
+    content = b'name,phone,notes\nAnn,6175550101,"call first\nMary (tenant),6175550199,evenings"\nJoe,6175550102,\n'
+
+    report = run_import(content)
+
+    assert (report.rows_read, report.contacts_created, report.entries_rejected) == (2, 1, 1)
+    assert stored_phones() == {"+16175550102"}
+    rejection = report.rejections.get()
+    assert rejection.line_number == 2
+    assert rejection.reason.startswith("Lines 2-3 read as one row whose quoted cell holds a line that is a row")
+    assert "Mary (tenant)" in rejection.raw
+
+
 def test_a_header_that_leaves_a_quote_open_refuses_the_file_naming_line_1():
     content = b'phone,"first_name,last_name\n617-555-0101,Mary,Sullivan\n617-555-0102,"John",Walsh\n'
 

@@ -391,10 +391,10 @@ API_REQUESTS_PER_MINUTE = 600
 IMPORT_SYNC_MAX_BYTES = 8 * 1024 * 1024
 # A queued import no worker has taken within this long is handed over again.
 IMPORT_HANDOVER_SECONDS = 120
-# A running import that has shown no progress for this long stopped with its process: it is
-# queued again (its upload is kept, IMPORT_MAX_ATTEMPTS runs in all) or failed with the reason.
-# A million-row import's longest silent step, the merge, takes one to three minutes.
-IMPORT_STALLED_MINUTES = 15
+# A running import says it is alive every minute, from a thread of its own (even through a long
+# merge); this long without a sign, its process died: it is queued again (its upload is kept,
+# IMPORT_MAX_ATTEMPTS runs in all) or failed with the reason.
+IMPORT_STALLED_MINUTES = 5
 IMPORT_MAX_ATTEMPTS = 3
 # A booked send this late for its slot is re-booked to a later slot instead of going out late.
 CAMPAIGN_MISSED_SLOT_MINUTES = 10

@@ -40,7 +40,7 @@ class ContactImport(models.Model):
 
         queued ──(a worker claims it: attempt n)──▶ running ──▶ completed | failed
           ▲                                           │
-          └──(no progress for IMPORT_STALLED_MINUTES; its upload is kept, attempts left)
+          └──(no sign of life for IMPORT_STALLED_MINUTES; its upload is kept, attempts left)
 
     A small file is imported within its request (created ``running``); a large one is kept in
     the database (`ImportUploadChunk`) for whichever worker claims it, handed to a worker when

@@ -98,7 +98,7 @@ def contact_filter(
 
 def waiting_imports(*, now: dt.datetime) -> QuerySet[ContactImport]:
     """Imports no worker has taken within the hand-over's grace, and running ones that have
-    shown no progress for IMPORT_STALLED_MINUTES (the sweep queues them again or fails them)."""
+    given no sign of life for IMPORT_STALLED_MINUTES (the sweep queues them again or fails them)."""
     queued_before = now - dt.timedelta(seconds=settings.IMPORT_HANDOVER_SECONDS)
     stalled_before = now - dt.timedelta(minutes=settings.IMPORT_STALLED_MINUTES)
     return ContactImport.objects.filter(
@@ -115,7 +115,7 @@ def import_alerts(*, now: dt.datetime) -> list[Alert]:
         Alert(
             "warning",
             f"{waiting} import(s) have waited more than {settings.IMPORT_HANDOVER_SECONDS // 60} minutes for a "
-            "worker, or stopped making progress: they are handed to a worker again every minute.",
+            "worker, or gave no sign of life for minutes: they are handed to a worker again every minute.",
             reverse("admin:contacts_contactimport_changelist") + "?status__in=queued,running",
         )
     ]

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
@@ -13,7 +14,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ PROGRESS_EVERY = 100_000
 # A kept upload is stored in pieces of this size, written a few at a time.
 UPLOAD_CHUNK_BYTES = 1 << 20
 UPLOAD_CHUNKS_PER_INSERT = 8
+# A running import's sign of life, every this many seconds (IMPORT_STALLED_MINUTES without one: dead).
+HEARTBEAT_SECONDS = 60
 
 
 class ImportFailed(Exception):
@@ -149,11 +152,10 @@ def run_queued_import(*, contact_import_id: int) -> ContactImport:
     contact_import = ContactImport.objects.get(pk=contact_import_id)
     if not claimed:
         return contact_import
-    if not contact_import.upload_chunks.exists():
-        _fail(contact_import, "Its upload is no longer kept. Import the file again.")
-        return contact_import
-    finished = True
     try:
+        if not contact_import.upload_chunks.exists():
+            _fail(contact_import, "Its upload is no longer kept. Import the file again.")
+            return contact_import
         with _kept_upload(contact_import) as file:
             try:
                 rows, mapping = inspect_file(file=file, format=contact_import.format or None)
@@ -162,18 +164,19 @@ def run_queued_import(*, contact_import_id: int) -> ContactImport:
                 raise ImportRefused(contact_import, error) from error
             _run(contact_import, file, rows, mapping, progress=None)
     except Superseded:
-        finished = False  # the sweep gave this attempt up; the import and its upload are another's
+        pass  # the sweep gave this attempt up: the import and its upload are another attempt's
     finally:
-        # The upload holds homeowners' names and numbers: it goes once its import has an end.
-        # A process that dies here deletes nothing, and the sweep runs the import again.
-        if finished:
-            ImportUploadChunk.objects.filter(contact_import=contact_import).delete()
+        # The upload holds homeowners' names and numbers: it goes once its import has ended,
+        # whichever attempt ended it. A process that dies here deletes nothing, and the sweep
+        # runs the import again from it.
+        ended = [ContactImport.Status.COMPLETED, ContactImport.Status.FAILED]
+        ImportUploadChunk.objects.filter(contact_import=contact_import, contact_import__status__in=ended).delete()
     return contact_import
 
 
 def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Beat's sweep (every minute). An import running with no progress for IMPORT_STALLED_MINUTES
-    stopped with its process: queued again while its upload is kept and it has attempts left,
+    """Beat's sweep (every minute). An import running with no sign of life for IMPORT_STALLED_MINUTES
+    (see `_alive`) stopped with its process: queued again while its upload is kept and it has attempts left,
     else failed with the reason. A queued import no worker took within IMPORT_HANDOVER_SECONDS
     is handed over again. Returns how many of each."""
     from contacts.tasks import run_queued_import
@@ -192,14 +195,14 @@ def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
             outcome["requeued"] += same_attempt.update(
                 status=ContactImport.Status.QUEUED,
                 enqueued_at=None,
-                error=f"Attempt {contact_import.attempts} stopped making progress at {since}; trying again.",
+                error=f"Attempt {contact_import.attempts} gave no sign of life after {since}; trying again.",
             )
             continue
         why = "its worker stopped" if kept else "the process importing it stopped"
         failed = same_attempt.update(
             status=ContactImport.Status.FAILED,
             finished_at=now,
-            error=f"The import stopped making progress at {since} ({why}) and stored nothing. "
+            error=f"The import gave no sign of life after {since} ({why}) and stored nothing. "
             + ("It failed this way on every attempt. " if kept else "")
             + "Import the file again.",
         )
@@ -294,9 +297,8 @@ def _run(
     total_bytes = contact_import.file_size
     started = time.perf_counter()
     try:
-        with loader.staging_tables():
+        with _alive(contact_import), loader.staging_tables():
             rows_read, footer = _stage(contact_import, file, rows, mapping, progress, total_bytes)
-            ContactImport.objects.filter(pk=contact_import.pk).update(progress_at=timezone.now())
             staged = time.perf_counter()
             with transaction.atomic():
                 counts = loader.merge(import_id=contact_import.id, source=mapping.format)
@@ -383,6 +385,30 @@ def _stage(
     return rows_read, footer
 
 
+@contextlib.contextmanager
+def _alive(contact_import: ContactImport) -> Iterator[None]:
+    """While this run works on the import, a thread of its own notes every HEARTBEAT_SECONDS that
+    it is alive (``progress_at``), on a connection of its own: a merge of a million rows, or one
+    waiting for another import's table locks, says nothing for minutes, and the sweep must not
+    take that for a process that died. When the process dies, so does the thread."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                _this_attempt(contact_import).update(progress_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own
+
+    heart = threading.Thread(target=beat, name=f"import-{contact_import.pk}-alive", daemon=True)
+    heart.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        heart.join()
+
+
 def _this_attempt(contact_import: ContactImport):
     """The import's row while this run's attempt is still the import's."""
     return ContactImport.objects.filter(
@@ -400,6 +426,7 @@ def _fail(contact_import: ContactImport, reason: str) -> None:
     contact_import.status = ContactImport.Status.FAILED
     contact_import.error = reason
     contact_import.finished_at = timezone.now()
-    _this_attempt(contact_import).update(
+    if not _this_attempt(contact_import).update(
         status=contact_import.status, error=reason, finished_at=contact_import.finished_at
-    )
+    ):
+        raise Superseded(f"Import {contact_import.id} attempt {contact_import.attempts} was given up")

@@ -1,6 +1,8 @@
 """Writes with business meaning for messaging: consent by text (messaging/consent.py reads what a
 text means), the possible opt-outs a person decides, and staff texts."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -107,9 +109,13 @@ def opt_out(
 def resubscribe(
     *, contact: Contact, message: Message | None = None, user: AbstractBaseUser | None = None, reason: str = ""
 ) -> bool:
-    """Opt a contact back in: by their START (confirmed by text) or by staff, who say why."""
+    """Opt a contact back in: by their START (confirmed by text) or by staff, who say why. A START
+    written before the text that opted them out (processed late: a retry, a catch-up, events
+    processed again) changes nothing: their last word was the opt-out."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if not contact.is_opted_out:
+        return False
+    if message is not None and message.created_at < _opted_out_by_words_of(contact):
         return False
     contact.opted_out_at = None
     contact.opt_out_reason = ""
@@ -124,6 +130,14 @@ def resubscribe(
     if message is not None:
         outbox.queue_text(contact=contact, body=settings.SMS_RESUBSCRIBE_CONFIRMATION, kind=Message.Kind.AUTOMATIC)
     return True
+
+
+def _opted_out_by_words_of(contact: Contact) -> dt.datetime:
+    """When the person wrote what opted them out (the opt-out's time when staff did it)."""
+    opt_out = contact.opt_out_events.filter(kind=OptOutEvent.Kind.OPT_OUT).select_related("message").first()
+    if opt_out is None:
+        return contact.opted_out_at
+    return opt_out.message.created_at if opt_out.message else opt_out.created_at
 
 
 @transaction.atomic

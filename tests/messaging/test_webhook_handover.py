@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from attackacrack.celery import app as celery_app
 from campaigns.models import CampaignContact, CampaignSend
-from messaging import webhook_processing
+from messaging import webhook_payloads, webhook_processing
 from messaging.models import Message, WebhookEvent
 from tests.factories import (
     CampaignContactFactory,
@@ -180,7 +180,32 @@ def test_a_report_that_never_applies_fails_after_its_attempts_and_is_shown(clien
     assert "1 webhook event(s) failed to process" in staff_browser.get(reverse("dashboard")).content.decode()
 
 
-def test_two_workers_handed_the_same_event_apply_it_once(eager_tasks, client):
+def test_a_start_processed_after_a_later_stop_leaves_the_person_opted_out(client, eager_tasks):
+    """Processed out of order (a START's hand-over lost, then swept after their STOP), the person's
+    last word still decides: they wrote STOP after START."""
+    person = waiting_member()
+    now = timezone.now()
+
+    def written(text: str, minutes_ago: int) -> dict:
+        return webhook_payloads.message_event(
+            "message.received", system=webhook_payloads.CURRENT, sender=PERSON, recipient=SHOP, text=text,
+            at=now - dt.timedelta(minutes=minutes_ago), message_id=f"AC{text}", event_id=f"EV{text.lower()}",
+        )  # fmt: skip
+
+    start, stop = written("START", 3), written("STOP", 2)
+    deliver(client, start, webhook_id="msg_start")  # its hand-over lost
+    deliver(client, stop, webhook_id="msg_stop")
+    webhook_processing.process_event(WebhookEvent.objects.get(event_id="EVstop").pk)
+
+    webhook_processing.hand_over_due_events(now=timezone.now() + GRACE)
+
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    assert_stop_honoured(*person)
+    automatic = Message.objects.filter(direction=Message.Direction.OUTBOUND).values_list("kind", flat=True)
+    assert list(automatic) == [Message.Kind.OPT_OUT_CONFIRMATION]  # no "you're subscribed again"
+
+
+def test_an_event_handed_over_again_after_it_was_processed_is_not_applied_again(eager_tasks, client):
     person = waiting_member()
     deliver(client, incoming("STOP"))
     event = WebhookEvent.objects.get()

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from attackacrack.celery import app as celery_app
 from campaigns.models import CampaignContact, CampaignSend
@@ -163,20 +164,24 @@ def test_a_report_ahead_of_our_record_is_tried_again_by_the_database_until_it_ap
     assert text.status == Message.Status.DELIVERED
 
 
-def test_a_report_that_never_applies_fails_after_its_attempts_and_is_shown(client, eager_tasks, staff_browser):
-    deliver(client, delivered_or_failed("message.delivered", "ACnever"))
-    event = WebhookEvent.objects.get()
-    moment = timezone.now()
-    waits = []
-    while event.status == WebhookEvent.Status.PENDING:
-        moment = max(moment, event.next_attempt_at) + GRACE
-        webhook_processing.hand_over_due_events(now=moment)
-        waits.append(event.next_attempt_at)
-        event.refresh_from_db()
+def test_a_report_that_never_applies_is_tried_on_its_backoff_then_failed_and_shown(
+    client, eager_tasks, staff_browser, django_capture_on_commit_callbacks
+):
+    with freeze_time("2026-03-02 15:00:00") as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(client, delivered_or_failed("message.delivered", "ACnever"))  # attempt 1, at intake
+        event = WebhookEvent.objects.get()
+        waits = []
+        while event.status == WebhookEvent.Status.PENDING and len(waits) < 20:
+            waits.append((event.next_attempt_at - timezone.now()).total_seconds())
+            clock.move_to(event.next_attempt_at)  # the sweep's tick the moment the retry is due
+            assert webhook_processing.hand_over_due_events() == 1
+            event.refresh_from_db()
 
+    assert waits == [5, 10, 20, 40, 80, 160, 320]
     assert (event.status, event.attempts) == (WebhookEvent.Status.FAILED, webhook_processing.MAX_ATTEMPTS)
     assert event.next_attempt_at is None and "ACnever" in event.error
-    assert webhook_processing.hand_over_due_events(now=moment + dt.timedelta(days=1)) == 0
+    assert webhook_processing.hand_over_due_events(now=timezone.now() + dt.timedelta(days=1)) == 0
     assert "1 webhook event(s) failed to process" in staff_browser.get(reverse("dashboard")).content.decode()
 
 

@@ -123,13 +123,19 @@ def waiting_events(*, now: dt.datetime) -> QuerySet[WebhookEvent]:
 
 
 def waiting_texts(*, now: dt.datetime) -> int:
-    """Texts due longer ago than the outbox's hand-over grace and still not taken by a worker."""
+    """Texts due longer ago than the outbox's hand-over grace and still not taken by a worker. A
+    campaign text whose slot is past the missed-slot grace is not counted: the dispatcher held it
+    (a window closed, a cap reached) or it went late, and the next campaign run books it again."""
     overdue = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
+    missed = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
     messages = Message.objects.filter(
         direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, next_attempt_at__lt=overdue
     ).count()
     sends = CampaignSend.objects.filter(
-        status=CampaignSend.Status.QUEUED, campaign__status=Campaign.Status.ACTIVE, scheduled_for__lt=overdue
+        status=CampaignSend.Status.QUEUED,
+        campaign__status=Campaign.Status.ACTIVE,
+        scheduled_for__lt=overdue,
+        scheduled_for__gte=missed,
     ).count()
     return messages + sends
 

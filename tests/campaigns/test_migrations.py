@@ -3,18 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("campaigns", "0010_index_the_sends_going_out"), ("contacts", "0007_fewer_indexes_on_imported_rows")]
 AFTER = [("campaigns", "0011_compliance_records_outlive_their_send")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,8 +42,4 @@ def test_existing_compliance_records_are_named_by_their_send_and_then_outlive_it
     new.get_model("campaigns", "CampaignSend").objects.filter(pk=send.pk).delete()
     record.refresh_from_db()
     assert record.send_id is None and record.campaign_id == campaign.pk
-    migrate(executor_leaf())
-
-
-def executor_leaf():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+    migrate_to_latest()

@@ -1,18 +1,11 @@
 """Migrations that move data: run against a database holding rows written by the older schema."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("contacts", "0009_numbers_that_cannot_be_texted")]
 AFTER = [("contacts", "0010_uploads_kept_in_the_database")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,4 +29,4 @@ def test_imports_open_at_the_upgrade_are_failed_with_the_reason_or_judged_by_the
     assert not kept.exists()  # homeowners' names and numbers do not outlive their import
     assert (running.status, running.progress_at, running.attempts) == ("running", running.started_at, 1)
     assert (done.status, done.error) == ("completed", "")
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()

@@ -1,19 +1,12 @@
 """Migrations that move data: run against a database holding rows written by the older schema."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("messaging", "0009_index_what_the_silence_reads")]
 AFTER = [("messaging", "0010_webhook_events_wait_in_the_database")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,4 +29,4 @@ def test_events_stored_before_the_upgrade_are_processed_or_due_now():
     assert (processed.status, processed.next_attempt_at) == ("processed", None)
     assert (waiting.status, waiting.next_attempt_at) == ("pending", waiting.received_at)
     assert (failed.status, failed.next_attempt_at) == ("pending", failed.received_at)  # decided again
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()

@@ -34,6 +34,38 @@ def queue_hundred() -> ContactImport:
     return pipeline.import_upload(file=SimpleUploadedFile("list.csv", hundred_contacts()), file_name="list.csv")
 
 
+class FileWithAnEnd(io.BytesIO):
+    """A file that, each time a read finds its end, first runs ``at_the_end`` in another thread
+    (with its own database connection: the importing thread's is busy staging rows), and waits."""
+
+    def __init__(self, content: bytes, *, at_the_end) -> None:
+        super().__init__(content)
+        self.at_the_end = at_the_end
+
+    def read(self, size=-1):
+        return self._end(super().read(size))
+
+    def read1(self, size=-1):
+        return self._end(super().read1(size))
+
+    def _end(self, data: bytes) -> bytes:
+        if not data:
+            on_a_connection_of_its_own(self.at_the_end)
+        return data
+
+
+def on_a_connection_of_its_own(work) -> None:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
 def test_an_upload_is_kept_whole_in_pieces_and_the_pieces_go_once_imported(settings):
     content = hundred_contacts() * 3  # the same rows again: still one file to keep byte for byte
     pipeline_chunk = pipeline.UPLOAD_CHUNK_BYTES
@@ -137,30 +169,12 @@ def test_a_run_given_up_while_it_worked_stores_nothing_and_keeps_the_failure():
     late run must not complete the import the sweep already failed."""
     swept = {}
 
-    class SlowFile(io.BytesIO):
-        """A file whose reading ends only after the sweep has given up on its import."""
-
-        def read(self, size=-1):
-            return self._sweep_at_the_end(super().read(size))
-
-        def read1(self, size=-1):
-            return self._sweep_at_the_end(super().read1(size))
-
-        def _sweep_at_the_end(self, data: bytes) -> bytes:
-            if not data and "outcome" not in swept:
-                # In another thread: this one's connection is busy staging the rows.
-                sweeper = threading.Thread(target=sweep)
-                sweeper.start()
-                sweeper.join()
-            return data
-
     def sweep() -> None:
-        if ContactImport.objects.filter(status=ContactImport.Status.RUNNING).exists():  # staging, not inspecting
-            swept["outcome"] = pipeline.hand_over_imports(now=timezone.now() + STALLED)
-        connection.close()
+        if "outcome" not in swept and ContactImport.objects.filter(status=ContactImport.Status.RUNNING).exists():
+            swept["outcome"] = pipeline.hand_over_imports(now=timezone.now() + STALLED)  # staging, not inspecting
 
     with pytest.raises(pipeline.ImportFailed):
-        pipeline.import_contacts(file=SlowFile(hundred_contacts()), file_name="list.csv")
+        pipeline.import_contacts(file=FileWithAnEnd(hundred_contacts(), at_the_end=sweep), file_name="list.csv")
 
     assert swept["outcome"]["failed"] == 1
     stored = ContactImport.objects.get()
@@ -179,27 +193,15 @@ def test_a_run_that_works_in_silence_still_says_it_is_alive(monkeypatch):
         signs.extend(
             ContactImport.objects.filter(status=ContactImport.Status.RUNNING).values_list("progress_at", flat=True)
         )
-        connection.close()
 
-    class SilentFile(io.BytesIO):
-        """A file whose last read takes half a second, in which the run does nothing else."""
+    def silence() -> None:
+        if len(signs) < 2:
+            on_a_connection_of_its_own(sign_of_life)
+            time.sleep(0.5)
+            on_a_connection_of_its_own(sign_of_life)
 
-        def read(self, size=-1):
-            return self._silence_at_the_end(super().read(size))
-
-        def read1(self, size=-1):
-            return self._silence_at_the_end(super().read1(size))
-
-        def _silence_at_the_end(self, data: bytes) -> bytes:
-            if not data and len(signs) < 2:
-                for _ in range(2):  # in another thread: this one's connection is busy staging
-                    looker = threading.Thread(target=sign_of_life)
-                    looker.start()
-                    looker.join()
-                    time.sleep(0.5)
-            return data
-
-    completed = pipeline.import_contacts(file=SilentFile(hundred_contacts()), file_name="list.csv")
+    silent_file = FileWithAnEnd(hundred_contacts(), at_the_end=silence)
+    completed = pipeline.import_contacts(file=silent_file, file_name="list.csv")
 
     assert len(signs) == 2 and signs[1] > signs[0]
     assert completed.status == ContactImport.Status.COMPLETED and completed.contacts_created == 100

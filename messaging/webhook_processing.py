@@ -10,6 +10,7 @@ because one is missing, only because what it is about cannot be known.
 
 import datetime as dt
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,26 +199,18 @@ def process_waiting_events(*, now: dt.datetime | None = None, limit: int = HANDO
     """Process the events waiting longer than the hand-over's grace, here and now, oldest first:
     Today's "Process them now", for when no worker is taking them. Returns the outcomes."""
     now = now or timezone.now()
-    ids = list(selectors.waiting_events(now=now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
-    outcomes: dict[str, int] = {}
-    for pk in ids:
-        status = process_event(pk, now=now)
-        outcomes[status] = outcomes.get(status, 0) + 1
-    return outcomes
+    waiting = selectors.waiting_events(now=now).order_by("next_attempt_at", "id").values_list("pk", flat=True)
+    return process_again(list(waiting[:limit]), now=now)
 
 
 def process_again(event_pks: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
-    """A person asks for failed (or waiting) events to be processed again, now: each gets a fresh
-    count of attempts. Returns the outcomes."""
+    """A person asks for failed (or waiting) events to be processed again, now, in this order: a
+    failed one gets a fresh count of attempts. Returns how many ended in each status."""
     now = now or timezone.now()
     WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEvent.Status.FAILED).update(
         status=WebhookEvent.Status.PENDING, next_attempt_at=now, attempts=0
     )
-    outcomes: dict[str, int] = {}
-    for pk in event_pks:
-        status = process_event(pk, now=now)
-        outcomes[status] = outcomes.get(status, 0) + 1
-    return outcomes
+    return dict(Counter(process_event(pk, now=now) for pk in event_pks))
 
 
 def _handle(event: WebhookEvent) -> None:

@@ -2,21 +2,21 @@
 
     .venv/bin/python bench/campaign_execution.py [--audience 20000] [--campaigns 5]
 
-Seeds a fresh database `attackacrack_bench` with contacts and active campaigns whose audiences
-hold all of them, then times, with the clock pinned to a Monday 10:00 ET:
+Seeds a fresh database `attackacrack_bench` with contacts and active campaigns on one number whose
+audiences hold all of them, then times, with the clock pinned to a Monday 10:00 ET:
 
-- the first run of one campaign (eligibility for the whole audience, 125 booked, the rest
-  forecast over later business days)
+- the first run of one campaign (the head of its queue judged, 125 booked)
 - the next run of the same campaign a minute later, and the next whole tick (`run_campaigns`)
-  over every active campaign: each decides again after the writes of the runs before it
-- a steady run and a steady tick: nothing has changed since the last run, so the clock skips the
-  deciding (campaigns/decisions.py); what every minute costs when nothing happens
+  over every active campaign: the four others' first runs (the number's limit is used: nothing
+  more is booked)
+- a steady run and a steady tick: what every minute costs when nothing happens
 - the tick after each of a business day's writes: a booked text goes out (the worker's own
-  settling of it), its recipient replies, and a contact still waiting in every campaign opts out
-  (the one change that moves every campaign's queue: each forecasts it again)
+  settling of it), its recipient replies, and a contact waiting in every campaign opts out
 
-The figures are what a beat tick every 60 s has to fit in. Targets (issue 23, 5 × 100,000): a
-steady tick ≤ 0.5 s, a first run ≤ 3 s.
+A run's cost follows what it books, not the audience: no figure should grow with --audience.
+The figures are what a beat tick every 60 s has to fit in. Targets (issue 36, 5 × 100,000): a
+first run ≤ 1 s, a tick over five first runs ≤ 2 s, a steady tick ≤ 100 ms, the tick after an
+opt-out waiting in all five ≤ 300 ms.
 """
 
 import argparse
@@ -116,7 +116,7 @@ def main() -> None:
 
     first = timed("first run of one campaign", first_run)
     timed("the next run of the same campaign (after the first one's writes)", steady_run)
-    timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
+    first_runs = timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
     after_writes = timed("the next tick (after the first runs' writes)", whole_tick)
     # Nothing has changed since the last tick: what every minute costs in a steady state.
     steady = timed("a steady run of one campaign (nothing changed)", steady_run)
@@ -126,13 +126,14 @@ def main() -> None:
     reply = timed("the tick after its recipient replies", after(texted.replies, 5))
     opt_out = timed("the tick after a contact waiting in every campaign opts out", after(texted.someone_opts_out, 6))
     audience = f"{args.audience:,} contacts"
+    record("campaign launch", f"first run, {audience}", first, "ms", target="≤ 1,000 ms", met=first <= 1000)
     record(
         "campaign launch",
-        f"first run, {audience}",
-        first,
+        f"tick over {args.campaigns} first runs, {audience}",
+        first_runs,
         "ms",
-        target="≤ 3,000 ms",
-        met=first <= 3000,
+        target="≤ 2,000 ms",
+        met=first_runs <= 2000,
     )
     record("campaign launch", f"tick after writes, {args.campaigns} campaigns, {audience}", after_writes, "ms")
     record("campaign launch", f"steady run, {audience}", steady, "ms")
@@ -141,11 +142,19 @@ def main() -> None:
         f"steady tick, {args.campaigns} campaigns, {audience}",
         tick,
         "ms",
-        target="≤ 500 ms",
-        met=tick <= 500,
+        target="≤ 100 ms",
+        met=tick <= 100,
     )
-    for figure, value in (("a text goes out", text_out), ("a reply", reply), ("an opt-out", opt_out)):
+    for figure, value in (("a text goes out", text_out), ("a reply", reply)):
         record("campaign launch", f"tick after {figure}, {args.campaigns} campaigns, {audience}", value, "ms")
+    record(
+        "campaign launch",
+        f"tick after an opt-out, {args.campaigns} campaigns, {audience}",
+        opt_out,
+        "ms",
+        target="≤ 300 ms",
+        met=opt_out <= 300,
+    )
 
 
 def daytime_writes(campaign_id: int):
@@ -172,8 +181,8 @@ def daytime_writes(campaign_id: int):
 
         @staticmethod
         def someone_opts_out():
-            waiting = CampaignContact.objects.filter(campaign_id=campaign_id, status=CampaignContact.Status.QUEUED)
-            messaging_services.opt_out(contact=waiting.order_by("id").first().contact, reason="Replied 'STOP'")
+            waiting = CampaignContact.objects.filter(campaign_id=campaign_id, status=CampaignContact.Status.PENDING)
+            messaging_services.opt_out(contact=waiting.order_by("queue_position").first().contact, reason="Replied 'STOP'")
 
     return Writes
 

@@ -383,8 +383,7 @@ def people_waiting_for_a_text(phones: list[str]) -> None:
     campaign = services.create_campaign(name="Drill: waiting", template_a="Hi {name}", from_number=SHOP)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
     CampaignContact.objects.bulk_create(
-        CampaignContact(campaign=campaign, contact=contact, status=CampaignContact.Status.QUEUED, queued_for=tomorrow)
-        for contact in contacts
+        CampaignContact(campaign=campaign, contact=contact, queue_position=contact.pk) for contact in contacts
     )
     CampaignSend.objects.bulk_create(
         CampaignSend(

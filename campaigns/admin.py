@@ -9,10 +9,8 @@ from campaigns import audience, booking, selectors, services
 from campaigns.models import (
     Campaign,
     CampaignContact,
-    CampaignDecision,
     CampaignSend,
     ComplianceRecord,
-    DecisionChange,
     Holiday,
 )
 from contacts.csv_export import csv_download
@@ -125,7 +123,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignContact)
 class CampaignContactAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "contact", "variant", "status", "ineligible_reason", "queued_for", "added_via"]
+    list_display = ["campaign", "contact", "variant", "status", "ineligible_reason", "not_before", "added_via"]
     list_filter = ["status", "variant", "added_via", "campaign"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
     list_select_related = ["campaign", "contact"]
@@ -134,7 +132,8 @@ class CampaignContactAdmin(admin.ModelAdmin):
         "variant",
         "status",
         "ineligible_reason",
-        "queued_for",
+        "queue_position",
+        "not_before",
         "review_approved",
         "retry_requested_at",
         "added_via",
@@ -172,22 +171,6 @@ class CampaignSendAdmin(ReadOnlyAdmin):
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
     list_select_related = ["campaign", "contact"]
     date_hierarchy = "scheduled_for"
-    show_full_result_count = False
-
-
-@admin.register(CampaignDecision)
-class CampaignDecisionAdmin(ReadOnlyAdmin):
-    """Where each campaign's runs got to: the clock decides again only what changed since."""
-
-    list_display = ["campaign", "decided_at", "valid_until", "seen_through"]
-    list_select_related = ["campaign"]
-
-
-@admin.register(DecisionChange)
-class DecisionChangeAdmin(ReadOnlyAdmin):
-    """The database's log of writes the campaigns' runs have still to decide."""
-
-    list_display = ["seq", "contact_id", "campaign_id", "reorders"]
     show_full_result_count = False
 
 

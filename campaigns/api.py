@@ -1,5 +1,8 @@
+import datetime as dt
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -9,7 +12,8 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import audience, booking, results, selectors, services
+from campaigns import audience, booking, forecast, results, selectors, services
+from campaigns.calendar import BusinessCalendar
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
     MAX_DAILY_LIMIT,
@@ -403,11 +407,28 @@ class CampaignPreviewApi(APIView):
         )
 
 
+class MemberPageSerializer(serializers.ListSerializer):
+    """A page of members, with when each waiting one is expected to be texted, worked out once for the page."""
+
+    def to_representation(self, data) -> list:
+        members = list(data)
+        if members:
+            self.child.context["expected"] = forecast.expected_moments(
+                members[0].campaign, members, now=timezone.now(), calendar=BusinessCalendar.from_settings()
+            )
+        return super().to_representation(members)
+
+
 class MemberOutputSerializer(serializers.ModelSerializer):
     contact = ContactOutputSerializer()
+    queued_for = serializers.SerializerMethodField(
+        help_text="When a waiting member is expected to be texted (the opening of that business day), "
+        "sharing the number's daily limit with the other campaigns on it; null when not waiting"
+    )
 
     class Meta:
         model = CampaignContact
+        list_serializer_class = MemberPageSerializer
         fields = [
             "id",
             "contact",
@@ -415,11 +436,16 @@ class MemberOutputSerializer(serializers.ModelSerializer):
             "status",
             "ineligible_reason",
             "queued_for",
+            "not_before",
             "review_approved",
             "retry_requested_at",
             "added_via",
             "added_at",
         ]
+
+    def get_queued_for(self, member: CampaignContact) -> dt.datetime | None:
+        expected = self.context.get("expected", {}).get(member.pk)
+        return serializers.DateTimeField().to_representation(expected) if expected else None
 
 
 class MemberQuerySerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.errors import CampaignClosed, CampaignLocked
@@ -30,36 +30,58 @@ def add_members(
     """Add the contacts a SQL query selects to the campaign's audience; returns how many were new.
 
     Set-based, so a list of a million contacts is one statement. New members take their places
-    in the queue in contact order, whatever plan the database chose. Variants are assigned by a hash
+    in the queue behind everyone already in it, balanced between the variants, in contact order
+    within each (``CampaignContact.queue_position``), whatever plan the database chose. Variants are assigned by a hash
     of (campaign, contact): the same contact always lands in the same variant of the same
     campaign, whatever order or file it came in. A closed campaign refuses (CampaignClosed),
     whichever entry point asks: the API, the pages, the admin, an import, a command.
     """
     require_open(campaign)
     now = timezone.now()
+    share_a = campaign.split_percent_a / 100 if campaign.template_b else 1.0
+    shares = [share_a or 1.0, (1 - share_a) or 1.0]  # a variant with no share gets no members
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO campaigns_campaigncontact (
-                campaign_id, contact_id, variant, status, ineligible_reason, review_approved,
-                added_via, added_at, updated_at
+                campaign_id, contact_id, variant, queue_position, status, ineligible_reason,
+                review_approved, added_via, added_at, updated_at
             )
-            SELECT %s, chosen.id,
-                   CASE WHEN %s OR (chosen.id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END,
+            SELECT %s, new.id, new.variant,
+                   (COALESCE(seen.n, 0) + new.k - 0.5) / CASE WHEN new.variant = 'A' THEN %s ELSE %s END,
                    'pending', '', false, %s, %s, %s
-            FROM ({contact_ids_sql}) AS chosen
+            FROM (
+                SELECT assigned.id, assigned.variant,
+                       ROW_NUMBER() OVER (PARTITION BY assigned.variant ORDER BY assigned.id) AS k
+                FROM (
+                    SELECT chosen.id,
+                           CASE WHEN %s OR (chosen.id * 2654435761 + %s * 40503) %% 100 < %s THEN 'A' ELSE 'B' END
+                           AS variant
+                    FROM ({contact_ids_sql}) AS chosen
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM campaigns_campaigncontact AS member
+                        WHERE member.campaign_id = %s AND member.contact_id = chosen.id
+                    )
+                ) AS assigned
+            ) AS new
+            LEFT JOIN (
+                SELECT variant, COUNT(*) AS n FROM campaigns_campaigncontact WHERE campaign_id = %s GROUP BY variant
+            ) AS seen ON seen.variant = new.variant
             WHERE true
-            ORDER BY chosen.id
+            ORDER BY new.id
             ON CONFLICT (campaign_id, contact_id) DO NOTHING""",
             [
                 campaign.id,
-                not campaign.template_b,
-                campaign.id,
-                campaign.split_percent_a,
+                *shares,
                 added_via,
                 now,
                 now,
+                not campaign.template_b,
+                campaign.id,
+                campaign.split_percent_a,
                 *params,
+                campaign.id,
+                campaign.id,
             ],
         )
         return cursor.rowcount
@@ -119,9 +141,8 @@ def retry_failed_member(*, member: CampaignContact, now: dt.datetime | None = No
         raise CampaignLocked(f"{member.contact} opted out: they are not texted again.")
     member.status = CampaignContact.Status.PENDING
     member.ineligible_reason = ""
-    member.queued_for = None
     member.retry_requested_at = now
-    member.save(update_fields=["status", "ineligible_reason", "queued_for", "retry_requested_at", "updated_at"])
+    member.save(update_fields=["status", "ineligible_reason", "retry_requested_at", "updated_at"])
     if campaign.status == Campaign.Status.COMPLETED:
         campaign.status = Campaign.Status.ACTIVE
         campaign.save(update_fields=["status", "updated_at"])
@@ -129,3 +150,24 @@ def retry_failed_member(*, member: CampaignContact, now: dt.datetime | None = No
 
 
 # --- Lifecycle -----------------------------------------------------------------------------
+
+
+def reconsider(*, contact_ids: list[int], now: dt.datetime | None = None) -> int:
+    """What kept these contacts out of campaigns may have passed (they resubscribed, a person
+    decided their words were no opt-out): their refused members wait again at their place, and
+    each campaign's next run judges them afresh with every rule. A member whose text went, or
+    failed, stays as it is (staff may retry a failed one). Returns how many wait again."""
+    sends = CampaignSend.objects.filter(campaign_id=OuterRef("campaign_id"), contact_id=OuterRef("contact_id"))
+    decided = Q(Exists(sends), retry_requested_at__isnull=True) | Exists(
+        sends.filter(created_at__gte=OuterRef("retry_requested_at"))
+    )
+    return (
+        CampaignContact.objects.filter(
+            contact_id__in=contact_ids,
+            status__in=[CampaignContact.Status.INELIGIBLE, CampaignContact.Status.FLAGGED],
+        )
+        .exclude(campaign__status__in=Campaign.CLOSED_STATUSES)
+        .exclude(decided)
+        .update(status=CampaignContact.Status.PENDING, ineligible_reason="", not_before=None,
+                updated_at=now or timezone.now())
+    )  # fmt: skip

@@ -8,18 +8,31 @@ the strictest hours and caps, an unknown zone the intersection over every US zon
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from campaigns.calendar import BusinessCalendar, Window
-from campaigns.models import CampaignSend
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from contacts.models import Contact
+from messaging.models import ConsentReview, Message
 
 RULES_FILE = Path(__file__).with_name("recipient_rules.json")
 # The 50 states and DC: the zones an unknown contact might be in.
@@ -120,41 +133,60 @@ def may_send_at(calendar: BusinessCalendar, moment: dt.datetime, recipient: Reci
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """What booking does with a member a rule refuses: keeps it out for good (``ineligible``,
+    ``flagged`` for a person to review), or passes it over (``pending``) until ``until``, when it
+    may pass: it keeps its place in the queue."""
+
+    status: str
+    reason: str
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class MemberCheck:
+    """A rule's form for booking, over the members at the head of the queue in one statement:
+    ``violated`` is an expression on a CampaignContact row, true when the rule refuses it, and
+    ``refusal`` says what becomes of such a member (given the row's annotations, by name)."""
+
+    violated: Callable[[Campaign, dt.datetime], object]
+    refusal: Callable[[Campaign, dict, "BookingDay"], Refusal]
+    annotations: Callable[[Campaign, dt.datetime], dict] = lambda campaign, now: {}
+
+
+@dataclass(frozen=True)
+class BookingDay:
+    """What a run knows of the day it books: the calendar, today, the moment, the next opening."""
+
+    calendar: BusinessCalendar
+    today: dt.date
+    now: dt.datetime
+
+    @property
+    def tomorrow(self) -> dt.datetime:
+        return self.calendar.next_opening(self.calendar.window(self.today).closes)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One rule of "may this contact get this text now?", named as the compliance record names
-    it. Booking applies its rules in bulk to the members it books; the dispatcher applies its
-    rules to each campaign text just before it goes (first attempts and retries alike). The
-    rules marked ``in_conversation`` also hold for staff and automatic texts, when they are
-    written and again when they go: those answer a person, so the marketing rules (caps, hours)
-    do not apply to them."""
+    it. Booking applies its rules to the members at the head of the queue (``at_booking``: each
+    member-only rule carries its ``member_check``; the slot-bound ones are met by the slot booking
+    gives and checked at it); the dispatcher applies its rules to each campaign text just before
+    it goes (first attempts and retries alike). The rules marked ``in_conversation`` also hold for
+    staff and automatic texts, when they are written and again when they go: those answer a
+    person, so the marketing rules (caps, hours) do not apply to them."""
 
     name: str
     passes_when: str
     at_booking: bool
     at_dispatch: bool
     in_conversation: bool = False
+    member_check: MemberCheck | None = None
 
 
-RULES: tuple[Rule, ...] = (
-    Rule("not_opted_out", "the contact has not opted out", at_booking=True, at_dispatch=True, in_conversation=True),
-    Rule("mobile_number", "a number we can text", at_booking=True, at_dispatch=True, in_conversation=True),
-    Rule("consent_clear", "no text of theirs that may be an opt-out is waiting", at_booking=True, at_dispatch=True),
-    Rule("frequency_cap", "no other campaign texted them lately", at_booking=True, at_dispatch=False),
-    Rule("prior_contact_policy", "never texted us, or staff approved", at_booking=True, at_dispatch=False),
-    Rule("daily_limit", "within the number's and the campaign's limit for the day", at_booking=True, at_dispatch=False),
-    Rule("campaign_active", "the campaign is active", at_booking=False, at_dispatch=True),
-    Rule("business_window", "inside business hours", at_booking=True, at_dispatch=True),
-    Rule("recipient_window", "inside the recipient's legal hours", at_booking=True, at_dispatch=True),
-    Rule("on_time", "no more than CAMPAIGN_MISSED_SLOT_MINUTES after its slot", at_booking=False, at_dispatch=True),
-    Rule("state_cap", "under the recipient state's cap of marketing texts", at_booking=True, at_dispatch=True),
-    Rule("catch_up_current", "webhooks heard, or their silence caught up", at_booking=False, at_dispatch=True),
-)  # fmt: skip
-BOOKING_RULES = tuple(rule.name for rule in RULES if rule.at_booking)
-DISPATCH_RULES = tuple(rule.name for rule in RULES if rule.at_dispatch)
-CONVERSATION_RULES = tuple(rule.name for rule in RULES if rule.in_conversation)
-
-# What counts against a state's cap: a campaign text booked, going, gone or maybe gone, at the
-# moment it went (else when its attempt began, else its slot). Booking and dispatch both use this.
+# What counts as texting a contact (the frequency cap, a state's cap): a campaign text booked,
+# going, gone or maybe gone, at the moment it went (else when its attempt began, else its slot).
 CAP_COUNTED_STATUSES = ("queued", "sending", "sent", "unknown")
 
 
@@ -181,3 +213,126 @@ def over_state_cap(
         counts = dict(counted.values_list("contact_id").annotate(n=Count("id")).order_by())
         over |= {contact_id for contact_id in contact_ids if counts.get(contact_id, 0) >= texts}
     return over
+
+
+def texts_by_other_campaigns(campaign: Campaign):
+    """Other campaigns' texts that count to the member (``OuterRef("contact_id")``), each with the
+    moment the frequency cap counts it from (sent, else booked for)."""
+    return (
+        CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=CAP_COUNTED_STATUSES)
+        .exclude(campaign_id=campaign.pk)
+        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+    )
+
+
+def frequency_cap_reason(campaign: Campaign) -> str:
+    return f"Texted by another campaign in the last {campaign.frequency_cap_days} days"
+
+
+def _contact(field_filter: Q):
+    return Exists(Contact.objects.filter(field_filter, pk=OuterRef("contact_id")))
+
+
+def _texted_us():
+    return Q(
+        Exists(Message.objects.filter(contact_id=OuterRef("contact_id"), direction=Message.Direction.INBOUND)),
+        review_approved=False,
+    )
+
+
+def _frequency_cap_since(campaign: Campaign, now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(days=campaign.frequency_cap_days)
+
+
+def _last_text_elsewhere(campaign: Campaign, now: dt.datetime) -> dict:
+    if not campaign.frequency_cap_days:
+        return {}
+    texts = texts_by_other_campaigns(campaign).filter(texted_at__gte=_frequency_cap_since(campaign, now))
+    return {"last_text_elsewhere": texts.order_by().values("contact_id").annotate(at=Max("texted_at")).values("at")}
+
+
+NOT_OPTED_OUT = MemberCheck(
+    violated=lambda campaign, now: _contact(Q(opted_out_at__isnull=False)),
+    refusal=lambda campaign, row, day: Refusal(CampaignContact.Status.INELIGIBLE, "Opted out"),
+)
+MOBILE_NUMBER = MemberCheck(
+    violated=lambda campaign, now: _contact(~Q(not_textable_reason="")),
+    refusal=lambda campaign, row, day: Refusal(CampaignContact.Status.INELIGIBLE, row["not_textable_reason"]),
+    annotations=lambda campaign, now: {"not_textable_reason": Coalesce("contact__not_textable_reason", Value(""))},
+)
+CONSENT_CLEAR = MemberCheck(
+    violated=lambda campaign, now: Exists(ConsentReview.objects.filter(contact_id=OuterRef("contact_id"), decision="")),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.FLAGGED, "Wrote something that may be an opt-out: waiting for a person to decide"
+    ),
+)
+FREQUENCY_CAP = MemberCheck(
+    violated=lambda campaign, now: Q(last_text_elsewhere__isnull=False),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.PENDING,
+        frequency_cap_reason(campaign),
+        until=max(row["last_text_elsewhere"] + dt.timedelta(days=campaign.frequency_cap_days), day.tomorrow),
+    ),
+    annotations=lambda campaign, now: {
+        key: Subquery(texts, output_field=DateTimeField()) for key, texts in _last_text_elsewhere(campaign, now).items()
+    },
+)
+PRIOR_CONTACT = MemberCheck(
+    violated=lambda campaign, now: _texted_us(),
+    refusal=lambda campaign, row, day: (
+        Refusal(CampaignContact.Status.INELIGIBLE, "Has texted us before (campaign skips them)")
+        if campaign.prior_contact_policy == Campaign.PriorContactPolicy.SKIP
+        else Refusal(CampaignContact.Status.FLAGGED, "Has texted us before: review before texting")
+    ),
+)
+
+RULES: tuple[Rule, ...] = (
+    Rule("not_opted_out", "the contact has not opted out", at_booking=True, at_dispatch=True, in_conversation=True,
+         member_check=NOT_OPTED_OUT),
+    Rule("mobile_number", "a number we can text", at_booking=True, at_dispatch=True, in_conversation=True,
+         member_check=MOBILE_NUMBER),
+    Rule("consent_clear", "no text of theirs that may be an opt-out is waiting", at_booking=True, at_dispatch=True,
+         member_check=CONSENT_CLEAR),
+    Rule("frequency_cap", "no other campaign texted them lately", at_booking=True, at_dispatch=False,
+         member_check=FREQUENCY_CAP),
+    Rule("prior_contact_policy", "never texted us, or staff approved", at_booking=True, at_dispatch=False,
+         member_check=PRIOR_CONTACT),
+    Rule("daily_limit", "within the number's and the campaign's limit for the day", at_booking=True, at_dispatch=False),
+    Rule("campaign_active", "the campaign is active", at_booking=False, at_dispatch=True),
+    Rule("business_window", "inside business hours", at_booking=True, at_dispatch=True),
+    Rule("recipient_window", "inside the recipient's legal hours", at_booking=True, at_dispatch=True),
+    Rule("on_time", "no more than CAMPAIGN_MISSED_SLOT_MINUTES after its slot", at_booking=False, at_dispatch=True),
+    Rule("state_cap", "under the recipient state's cap of marketing texts", at_booking=True, at_dispatch=True),
+    Rule("catch_up_current", "webhooks heard, or their silence caught up", at_booking=False, at_dispatch=True),
+)  # fmt: skip
+BOOKING_RULES = tuple(rule.name for rule in RULES if rule.at_booking)
+DISPATCH_RULES = tuple(rule.name for rule in RULES if rule.at_dispatch)
+CONVERSATION_RULES = tuple(rule.name for rule in RULES if rule.in_conversation)
+MEMBER_RULES = tuple(rule for rule in RULES if rule.member_check is not None)
+
+
+def judge_members(campaign: Campaign, members: list[int], day: BookingDay) -> dict[int, tuple[dict, list]]:
+    """The member rules of the table for these members, in one statement: for each member, its row
+    (its contact, and what the rules annotate) and the rules it breaks, in the table's order."""
+    annotations: dict = {}
+    for rule in MEMBER_RULES:
+        annotations.update(rule.member_check.annotations(campaign, day.now))
+    rows = CampaignContact.objects.filter(pk__in=members).annotate(**annotations)
+    breaks = {
+        rule.name: ExpressionWrapper(rule.member_check.violated(campaign, day.now), output_field=BooleanField())
+        for rule in MEMBER_RULES
+        if rule.name != "frequency_cap" or campaign.frequency_cap_days
+    }
+    judged = {}
+    for row in rows.annotate(**{f"breaks_{name}": check for name, check in breaks.items()}).values(
+        "pk", "contact_id", *annotations, *[f"breaks_{name}" for name in breaks]
+    ):
+        judged[row["pk"]] = (row, [rule for rule in MEMBER_RULES if row.get(f"breaks_{rule.name}")])
+    return judged
+
+
+def refusal_of(campaign: Campaign, row: dict, broken: list[Rule], day: BookingDay) -> Refusal | None:
+    """What the first rule a member breaks does with it (a lasting refusal before a passing one)."""
+    refusals = [rule.member_check.refusal(campaign, row, day) for rule in broken]
+    lasting = [refusal for refusal in refusals if refusal.until is None]
+    return (lasting or refusals or [None])[0]

@@ -211,11 +211,19 @@ class Campaign(models.Model):
 
 
 class CampaignContact(models.Model):
-    """A contact in a campaign's audience, with its variant and whether it may be texted."""
+    """A contact in a campaign's audience: its variant, its place in the queue, and what booking
+    decided of it::
+
+        pending ──(booked at the head of the queue)──▶ scheduled ──(its text went)──▶ sent
+           │  ▲                                            └──(its text failed)──▶ ineligible
+           │  └─(a person approves, a resubscribe, a retry staff ask for)─┐
+           └──(a lasting refusal: opted out, not textable, texted us)──▶ ineligible / flagged
+
+    A pending member may be passed over until ``not_before`` (a cap, a closed window): it keeps
+    its place, and the run judges it again from then."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be scheduled"
-        QUEUED = "queued", "Queued for a later business day"
+        PENDING = "pending", "Waiting"
         SCHEDULED = "scheduled", "Send booked"
         SENT = "sent", "Sent"
         INELIGIBLE = "ineligible", "Ineligible"
@@ -227,18 +235,17 @@ class CampaignContact(models.Model):
         FILTER = "filter", "Filter"
         ADMIN = "admin", "Admin"
 
-    # A run's forecast rewrites the row of every waiting member (100,000 in one statement), so the
-    # table keeps its writes in place (migration 0018): no index holds a column a run writes
-    # (status, queued_for), and pages are half filled, leaving each row room for its next version.
-    # A campaign's members are found by the unique constraint's index, which leads with the campaign.
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="campaign_memberships")
     variant = models.CharField(max_length=1, choices=Variant.choices)
+    # Where the member stands in the campaign's queue, set when it joins: the k-th member of a
+    # variant whose share of the audience is s stands at (k - ½) / s, so any stretch of the queue
+    # is balanced between A and B in proportion to the split. Ties go by id.
+    queue_position = models.FloatField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Why the member is not texted: for good (ineligible, flagged), or until ``not_before``.
     ineligible_reason = models.CharField(max_length=255, blank=True)
-    # The opening of the business day this member is expected to be texted on (a forecast,
-    # recomputed every time the campaign runs).
-    queued_for = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="Passed over until then (a cap, a window)")
     # Staff reviewed a flagged member (they had texted us before) and allowed the campaign text.
     review_approved = models.BooleanField(default=False)
     # Staff chose to try this member's failed text again: sends made before it are history.
@@ -252,12 +259,24 @@ class CampaignContact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="campaign_contact_unique"),
             models.CheckConstraint(
+                condition=Q(status__in=["pending", "scheduled", "sent", "ineligible", "flagged"]),
+                name="campaign_contact_status_valid",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="ineligible") | ~Q(ineligible_reason=""),
                 name="campaign_contact_ineligible_has_reason",
             ),
             models.CheckConstraint(
-                condition=~Q(status="queued") | Q(queued_for__isnull=False),
-                name="campaign_contact_queued_has_day",
+                condition=Q(not_before__isnull=True) | Q(status="pending"),
+                name="campaign_contact_passed_over_while_pending",
+            ),
+        ]
+        indexes = [
+            # The run's question: who stands next in the queue?
+            models.Index(
+                fields=["campaign", "queue_position", "id"],
+                condition=Q(status="pending"),
+                name="campaign_member_queue",
             ),
         ]
 
@@ -375,36 +394,3 @@ class ComplianceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.contact_id} at {self.slot:%Y-%m-%d %H:%M}"
-
-
-class CampaignDecision(models.Model):
-    """Where the last recorded run of a campaign got to: every logged change up to ``seen_through``
-    is decided, under these settings, until ``valid_until`` (campaigns/decisions.py). Not one of the
-    watched tables: writing it logs nothing."""
-
-    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="decision")
-    seen_through = models.BigIntegerField(help_text="The last logged change (DecisionChange.seq) the run decided")
-    settings_digest = models.CharField(max_length=16, help_text="The settings the run decided under")
-    valid_until = models.DateTimeField(help_text="When time alone could change a decision (a window, a cap)")
-    decided_at = models.DateTimeField()
-    member_counts = models.JSONField(
-        help_text="Members at each status after the run: what a run that decides nothing reports"
-    )
-
-    def __str__(self) -> str:
-        return f"{self.campaign_id}: through change {self.seen_through} until {self.valid_until:%Y-%m-%d %H:%M}"
-
-
-class DecisionChange(models.Model):
-    """A write to something a campaign's run decides from, logged by the database (migration 0017,
-    PostgreSQL only): the contact whose members it concerns (none: every member), the campaign (none:
-    every campaign), and whether it may move a member's place or window in the queue. Plain ids, not
-    foreign keys: the log outlives what it names. Rows every active campaign has decided are pruned."""
-
-    seq = models.BigIntegerField(db_index=True, help_text="From the campaigns_decision_inputs sequence")
-    contact_id = models.BigIntegerField(null=True)
-    campaign_id = models.BigIntegerField(null=True)
-    reorders = models.BooleanField(help_text="May move a member's place or window in the queue")
-
-    def __str__(self) -> str:
-        return f"{self.seq}: contact {self.contact_id or 'all'}, campaign {self.campaign_id or 'all'}"

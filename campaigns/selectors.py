@@ -1,9 +1,8 @@
 """Reads with business meaning for campaigns: what a text says, who is next, what is booked."""
 
 import datetime as dt
-import math
+import itertools
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from attackacrack.alerts import Alert
-from campaigns import texts
+from campaigns import forecast, texts
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.errors import NoSendingNumber
@@ -86,29 +85,33 @@ class LaunchPlan:
     not_textable: int  # opted out, or a number the business cannot text
     first_day_texts: int
     rest: int
-    rest_days: int  # business days after the first the rest take, at the daily limit
+    rest_days: int  # business days after the first the rest take, sharing the number's limit
 
 
 def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: BusinessCalendar) -> LaunchPlan:
-    opening = calendar.next_opening(starts_at)
-    first_day = calendar.local_date(opening)
-    limit = daily_limit(campaign, today=first_day)
-    waiting = campaign.memberships.filter(
-        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.FLAGGED]
-    )
+    """What starting the campaign at ``starts_at`` would send, and when, beside the other campaigns
+    sharing its number's daily limit."""
+    waiting = campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED])
     textable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_reason="").count()
-    first_day_texts = min(textable, limit.today)
-    rest = textable - first_day_texts
+    plan = forecast.launch_plan(campaign, starts_at=starts_at, waiting=textable, calendar=calendar)
+    opening = calendar.next_opening(starts_at)
+    first = plan.days[0] if plan.days else None
+    first_day = first.date if first else calendar.local_date(opening)
+    rest = textable - (first.texts if first else 0)
+    rest_days = 0
+    if first and plan.finishes_on > first_day:
+        days = calendar.business_days_after(first_day)
+        rest_days = 1 + sum(1 for _ in itertools.takewhile(lambda day: day < plan.finishes_on, days))
     return LaunchPlan(
         starts_at=starts_at,
         first_day=first_day,
-        first_opening=opening,
-        number=limit.number,
+        first_opening=max(opening, first.opens) if first else opening,
+        number=forecast.sending_number(campaign),
         textable=textable,
         not_textable=waiting.count() - textable,
-        first_day_texts=first_day_texts,
+        first_day_texts=first.texts if first else 0,
         rest=rest,
-        rest_days=math.ceil(rest / limit.per_day) if limit.per_day else 0,
+        rest_days=rest_days,
     )
 
 
@@ -291,56 +294,6 @@ def recipient_of(contact: Contact) -> Recipient:
     return Recipient.of(contact.time_zone, recipient_state(contact.state, house.state if house else "", contact.phone))
 
 
-class Waiting(NamedTuple):
-    member_id: int
-    contact_id: int
-    variant: str
-    recipient: Recipient
-
-
-def waiting_members(campaign: Campaign) -> list[Waiting]:
-    """Eligible members without a send, in the order they will be texted.
-
-    One fixed order over the whole audience interleaves the variants in proportion to the split
-    (a weighted round robin over members in the order they were added), so any day's batch, a
-    prefix of what is left, is balanced between A and B; and a member whose booked send was
-    released (a pause, a missed slot) keeps its place ahead of everyone not yet booked.
-    """
-    home_state = home_links()
-    rows = list(
-        campaign.memberships.order_by("id")
-        .annotate(home_state=Subquery(home_state.values("property__state")[:1]))
-        .values_list(
-            "id",
-            "contact_id",
-            "variant",
-            "status",
-            "contact__time_zone",
-            "contact__state",
-            "home_state",
-            "contact__phone",
-        )
-    )
-    if campaign.template_b:
-        share = {Variant.A: campaign.split_percent_a / 100, Variant.B: 1 - campaign.split_percent_a / 100}
-        seen = {Variant.A: 0, Variant.B: 0}
-        keyed = []
-        for index, row in enumerate(rows):
-            variant = row[2]
-            seen[variant] += 1
-            # The k-th member of a variant with share s is due at position k / s.
-            due = (seen[variant] - 0.5) / share[variant] if share[variant] else math.inf
-            keyed.append((due, index, row))
-        keyed.sort()
-        rows = [row for _, _, row in keyed]
-    waiting = {CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED}
-    return [
-        Waiting(member_id, contact_id, variant, Recipient.of(zones, recipient_state(state, home, phone)))
-        for member_id, contact_id, variant, status, zones, state, home, phone in rows
-        if status in waiting
-    ]
-
-
 @dataclass(frozen=True)
 class AudienceAddition:
     """What adding the contacts a filter selects would do, before it is done."""
@@ -486,7 +439,7 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
                 sent=total(sends, campaign.pk, CampaignSend.Status.SENT),
                 delivered=delivered.get(campaign.pk, 0),
                 booked=total(sends, campaign.pk, CampaignSend.Status.QUEUED, CampaignSend.Status.SENDING),
-                waiting=total(members, campaign.pk, CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED),
+                waiting=total(members, campaign.pk, CampaignContact.Status.PENDING),
                 ineligible=total(members, campaign.pk, CampaignContact.Status.INELIGIBLE),
                 flagged=total(members, campaign.pk, CampaignContact.Status.FLAGGED),
             )

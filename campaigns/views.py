@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, results, selectors, services, texts
+from campaigns import audience, forecast, results, selectors, services, texts
 from campaigns.calendar import BusinessCalendar
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
@@ -115,6 +115,9 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     calendar = BusinessCalendar.from_settings()
     member_id = request.GET.get("member", "")
     previewed = selectors.previewed_member(campaign, int(member_id) if member_id.isdigit() else None)
+    expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], now=now, calendar=calendar)
+    for member in page:
+        member.expected_at = expected.get(member.pk)
     return render(
         request,
         "campaigns/detail.html",
@@ -124,6 +127,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "limit": selectors.daily_limit(campaign, today=calendar.local_date(now)),
             "business_zone": calendar.zone.key,
             "members": page[:MEMBERS_PER_PAGE],
+            "plan": forecast.campaign_plan(campaign, now=now, calendar=calendar),
             "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
             "status": status,
             "statuses": CampaignContact.Status.choices,

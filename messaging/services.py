@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
+from campaigns import audience
 from campaigns.models import CampaignContact, CampaignSend, SendStatus
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
@@ -58,6 +59,8 @@ def decide_review(*, review: ConsentReview, opted_out: bool, user: AbstractBaseU
             message=review.message,
             user=user,
         )
+    elif not review.contact.consent_reviews.filter(decision="").exists():
+        audience.reconsider(contact_ids=[review.contact_id])
     return review
 
 
@@ -92,8 +95,8 @@ def opt_out(
     )
     CampaignContact.objects.filter(
         contact=contact,
-        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.SCHEDULED],
-    ).update(status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out", queued_for=None, updated_at=now)
+        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.SCHEDULED],
+    ).update(status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out", not_before=None, updated_at=now)
     # Waiting texts too, retries included: their campaign sends are cancelled with them.
     outbox.cancel_waiting_texts(
         Message.objects.filter(contact=contact), reason="Opted out", error="Not sent: the contact opted out", now=now
@@ -127,6 +130,7 @@ def resubscribe(
         message=message,
         created_by=user,
     )
+    audience.reconsider(contact_ids=[contact.pk])
     if message is not None:
         outbox.queue_text(contact=contact, body=settings.SMS_RESUBSCRIBE_CONFIRMATION, kind=Message.Kind.AUTOMATIC)
     return True

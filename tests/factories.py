@@ -89,6 +89,7 @@ class CampaignContactFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     contact = factory.SubFactory(ContactFactory)
     variant = "A"
+    queue_position = factory.Sequence(float)
 
 
 class CampaignSendFactory(factory.django.DjangoModelFactory):

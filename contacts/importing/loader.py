@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from campaigns import decisions
 from contacts.importing.entries import LINE_COLUMNS, PROPERTY_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -192,7 +191,7 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         _analyze(cursor, "import_line", "line_number, phone_1, phone_2, apn, address_key, zip_code")
-        with _foreign_keys_held_by_the_merge(cursor, import_id), decisions.bulk_write():
+        with _foreign_keys_held_by_the_merge(cursor, import_id):
             _merge_properties(cursor, counts, now)
             _merge_contacts(cursor, counts, now, source, import_id)
             _link(cursor, import_id, now)

@@ -11,10 +11,8 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
     CampaignContact,
-    CampaignDecision,
     CampaignSend,
     ComplianceRecord,
-    DecisionChange,
     Holiday,
 )
 from contacts.models import Contact, ContactImport, ImportRejection, ImportUploadChunk, OptOutEvent
@@ -75,15 +73,6 @@ def one_of_everything():
         data=b"phone\n",
     )
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
-    CampaignDecision.objects.create(
-        campaign=member.campaign,
-        seen_through=41,
-        settings_digest="0123456789abcdef",
-        valid_until=timezone.now(),
-        decided_at=timezone.now(),
-        member_counts={"queued": 1},
-    )
-    DecisionChange.objects.create(seq=42, contact_id=link.contact_id, campaign_id=None, reorders=False)
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())
     OutboxHold.objects.create(code="0200402", reason="Not Enough Credits", started_at=timezone.now())
     CatchUp.objects.create(

@@ -3,8 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns import audience
-from campaigns.models import Campaign
+from campaigns import audience, forecast
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import Campaign, CampaignContact
 from contacts.models import Contact
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 
@@ -27,3 +28,10 @@ def add_audience(campaign: Campaign, size: int, **contact_fields) -> list[Contac
     contacts = ContactFactory.create_batch(size, **contact_fields)
     assert audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts]) == size
     return contacts
+
+
+def expected_at(campaign: Campaign, now: dt.datetime) -> dict[CampaignContact, dt.datetime]:
+    """When each waiting member is expected to be texted, as the campaign's page and API say at ``now``."""
+    members = list(campaign.memberships.all())
+    moments = forecast.expected_moments(campaign, members, now=now, calendar=BusinessCalendar.from_settings())
+    return {member: moments[member.pk] for member in members if member.pk in moments}

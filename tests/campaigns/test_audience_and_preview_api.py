@@ -4,10 +4,9 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from campaigns.models import CampaignContact
 from contacts.models import ContactImport
 from tests.campaigns.conftest import add_audience, eastern
-from tests.factories import CampaignFactory, ContactFactory, PropertyContactFactory
+from tests.factories import CampaignContactFactory, CampaignFactory, ContactFactory, PropertyContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,20 +72,26 @@ def test_a_bad_audience_request_is_422(api_client, body):
 
 
 def test_members_list_shows_ineligible_members_with_their_reason(api_client, active_campaign):
-    opted_out, _ = add_audience(active_campaign, 2)
+    opted_out, _, _ = add_audience(active_campaign, 3)
     opted_out.opted_out_at = timezone.now()
     opted_out.opt_out_reason = "Replied STOP"
     opted_out.save()
-    with freeze_time(eastern(2024, 1, 13, 12, 0)):
+    with freeze_time(eastern(2024, 1, 13, 12, 0)):  # a Saturday: nobody is judged before Monday
         api_client.post(f"/api/campaigns/{active_campaign.pk}/execute")
+        waiting = api_client.get(f"/api/campaigns/{active_campaign.pk}/members", {"status": "pending"}).json()
 
-    response = api_client.get(f"/api/campaigns/{active_campaign.pk}/members", {"status": "ineligible"})
+    assert [row["queued_for"] for row in waiting["results"]] == ["2024-01-15T09:00:00-05:00"] * 3
+    active_campaign.daily_limit = 1
+    active_campaign.save()
+    with freeze_time(eastern(2024, 1, 15, 10, 0)):
+        api_client.post(f"/api/campaigns/{active_campaign.pk}/execute")
+        response = api_client.get(f"/api/campaigns/{active_campaign.pk}/members", {"status": "ineligible"})
+        queued = api_client.get(f"/api/campaigns/{active_campaign.pk}/members", {"status": "pending"}).json()
 
     [row] = response.json()["results"]
     assert row["contact"]["id"] == opted_out.pk
-    assert (row["status"], row["ineligible_reason"]) == ("ineligible", "Opted out")
-    queued = api_client.get(f"/api/campaigns/{active_campaign.pk}/members", {"status": "queued"}).json()["results"]
-    assert queued[0]["queued_for"] == "2024-01-15T09:00:00-05:00"
+    assert (row["status"], row["ineligible_reason"], row["queued_for"]) == ("ineligible", "Opted out", None)
+    assert [row["queued_for"] for row in queued["results"]] == ["2024-01-16T09:00:00-05:00"]
 
 
 def test_preview_renders_both_variants_for_a_contact_with_cost(api_client):
@@ -111,7 +116,7 @@ def test_preview_without_a_contact_uses_the_audience_or_a_sample(api_client):
 
     sample = api_client.get(f"/api/campaigns/{campaign.pk}/preview").json()
     member = ContactFactory(first_name="Joe")
-    CampaignContact.objects.create(campaign=campaign, contact=member, variant="A")
+    CampaignContactFactory(campaign=campaign, contact=member, variant="A")
     first_member = api_client.get(f"/api/campaigns/{campaign.pk}/preview").json()
 
     assert sample["sample"] is True

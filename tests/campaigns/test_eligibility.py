@@ -7,8 +7,10 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from campaigns import audience, booking
+from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
+from messaging import services as messaging_services
 from tests.campaigns.conftest import add_audience, eastern
 from tests.factories import SHOP_NUMBER, CampaignFactory, CampaignSendFactory, InboundMessageFactory
 
@@ -41,8 +43,8 @@ def test_opted_out_and_landline_members_are_kept_with_the_reason_and_not_texted(
 
 def test_opting_out_after_being_added_is_caught_at_the_next_run(active_campaign):
     [contact] = add_audience(active_campaign, 1)
-    run(active_campaign, at=eastern(2024, 1, 13, 12, 0))  # Saturday: queued for Monday
-    assert member(active_campaign, contact).status == CampaignContact.Status.QUEUED
+    run(active_campaign, at=eastern(2024, 1, 13, 12, 0))  # Saturday: waiting for Monday
+    assert member(active_campaign, contact).status == CampaignContact.Status.PENDING
 
     Contact.objects.filter(pk=contact.pk).update(opted_out_at=timezone.now(), opt_out_reason="Replied STOP")
     result = run(active_campaign)
@@ -52,14 +54,16 @@ def test_opting_out_after_being_added_is_caught_at_the_next_run(active_campaign)
     assert not CampaignSend.objects.exists()
 
 
-def test_a_resubscribed_contact_becomes_eligible_again(active_campaign):
+def test_a_resubscribed_contact_becomes_eligible_again(active_campaign, staff_user):
     [contact] = add_audience(active_campaign, 1, opted_out_at=timezone.now(), opt_out_reason="STOP")
     add_audience(active_campaign, 1)
-    saturday = run(active_campaign, at=eastern(2024, 1, 13, 12, 0))
-    assert (saturday.queued, saturday.ineligible) == (1, 1)
-    Contact.objects.filter(pk=contact.pk).update(opted_out_at=None, opt_out_reason="")
+    monday = run(active_campaign)
+    assert (monday.sent, monday.ineligible) == (1, 1)
 
-    assert run(active_campaign).sent == 2
+    messaging_services.resubscribe(contact=contact, user=staff_user, reason="Asked us in person")
+
+    assert member(active_campaign, contact).status == CampaignContact.Status.PENDING
+    assert run(active_campaign, at=MONDAY_10 + dt.timedelta(minutes=5)).sent == 1
     assert member(active_campaign, contact).ineligible_reason == ""
 
 
@@ -77,7 +81,15 @@ def test_the_frequency_cap_counts_texts_from_any_other_campaign(active_campaign,
 
     assert result.sent == (1 if eligible else 0)
     if not eligible:
-        assert member(active_campaign, contact).ineligible_reason == "Texted by another campaign in the last 30 days"
+        # Passed over, keeping its place, until the cap lets it go.
+        passed_over = member(active_campaign, contact)
+        assert passed_over.status == CampaignContact.Status.PENDING
+        assert passed_over.ineligible_reason == "Texted by another campaign in the last 30 days"
+        cap_ends = MONDAY_10 + dt.timedelta(days=30 - days_ago)
+        assert passed_over.not_before == cap_ends
+        assert run(active_campaign, at=MONDAY_10 + dt.timedelta(minutes=5)).sent == 0
+        reopens = BusinessCalendar.from_settings().next_opening(cap_ends)
+        assert run(active_campaign, at=reopens + dt.timedelta(minutes=1)).sent == 1
 
 
 def test_a_contact_booked_today_by_another_campaign_is_not_booked_twice(active_campaign):
@@ -87,7 +99,12 @@ def test_a_contact_booked_today_by_another_campaign_is_not_booked_twice(active_c
 
     first, second = run(active_campaign), run(other)
 
-    assert (first.sent, second.sent, second.ineligible) == (3, 0, 3)
+    assert (first.sent, second.sent, second.queued) == (3, 0, 3)
+    # Each waits, keeping its place, until 30 days after the slot the other campaign booked it in.
+    slots = dict(CampaignSend.objects.filter(campaign=active_campaign).values_list("contact_id", "scheduled_for"))
+    assert {
+        (member.ineligible_reason, member.not_before - slots[member.contact_id]) for member in other.memberships.all()
+    } == {("Texted by another campaign in the last 30 days", dt.timedelta(days=30))}
 
 
 def test_a_failed_or_cancelled_text_elsewhere_does_not_count_against_the_cap(active_campaign):

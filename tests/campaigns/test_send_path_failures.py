@@ -18,7 +18,7 @@ from contacts.models import Contact
 from messaging import outbox
 from messaging import services as messaging_services
 from messaging.models import Message
-from tests.campaigns.conftest import add_audience, eastern
+from tests.campaigns.conftest import add_audience, eastern, expected_at
 from tests.factories import SHOP_NUMBER, CampaignFactory
 from tests.messaging.conftest import OPENPHONE, accepted
 
@@ -130,7 +130,10 @@ def test_a_failed_attempt_still_uses_its_days_limit(refused_once):
 
     assert (result.sent, result.queued, result.booked_today) == (0, 1, 3)
     member.refresh_from_db()
-    assert member.status == CampaignContact.Status.QUEUED and member.queued_for.date() == dt.date(2024, 1, 16)
+    assert member.status == CampaignContact.Status.PENDING
+    assert {moment.date() for moment in expected_at(campaign, MONDAY_10 + dt.timedelta(minutes=5)).values()} == {
+        dt.date(2024, 1, 16)
+    }
 
 
 @pytest.mark.parametrize("case", ["sent member", "opted out", "cancelled campaign", "retried already"])

@@ -58,7 +58,7 @@ def waiting_member():
     """A contact with a booked campaign text and a place in the queue: what a STOP must cancel."""
     contact = ContactFactory(phone=PERSON)
     send = CampaignSendFactory(contact=contact)
-    member = CampaignContactFactory(contact=contact, status=CampaignContact.Status.QUEUED, queued_for=timezone.now())
+    member = CampaignContactFactory(contact=contact, status=CampaignContact.Status.PENDING)
     return contact, send, member
 
 

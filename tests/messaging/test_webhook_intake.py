@@ -108,7 +108,7 @@ def test_a_current_format_stop_opts_out_and_cancels_what_was_pending(
 ):
     contact = ContactFactory(phone=PERSON)
     pending = CampaignSendFactory(contact=contact)
-    member = CampaignContactFactory(contact=contact, status=CampaignContact.Status.QUEUED, queued_for=timezone.now())
+    member = CampaignContactFactory(contact=contact, status=CampaignContact.Status.PENDING)
 
     with django_capture_on_commit_callbacks(execute=True):
         deliver(client, incoming("STOP"))

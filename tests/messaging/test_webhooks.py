@@ -220,7 +220,7 @@ def test_every_revocation_opts_out_cancels_pending_sends_and_confirms_once(
 ):
     contact = ContactFactory(phone="+16175550123")
     pending = CampaignSendFactory(contact=contact)
-    member = CampaignContactFactory(contact=contact, status=CampaignContact.Status.QUEUED, queued_for=timezone.now())
+    member = CampaignContactFactory(contact=contact, status=CampaignContact.Status.PENDING)
 
     with django_capture_on_commit_callbacks(execute=True):
         deliver(client, received(body))

@@ -34,8 +34,7 @@ def world(size: int) -> dict:
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, name="January Promo")
     contacts = ContactFactory.create_batch(size)
     for contact in contacts:
-        CampaignContactFactory(campaign=campaign, contact=contact, status=CampaignContact.Status.QUEUED,
-                               queued_for=timezone.now() + dt.timedelta(days=1))  # fmt: skip
+        CampaignContactFactory(campaign=campaign, contact=contact, status=CampaignContact.Status.PENDING)
         send = CampaignSendFactory(
             campaign=campaign, contact=contact, scheduled_for=timezone.now() + dt.timedelta(hours=1)
         )

@@ -1,0 +1,194 @@
+"""When the texts still to send are expected to go: worked out when a page or the API asks.
+
+Every campaign on a sending number shares the number's daily limit (SMS_DAILY_LIMIT_PER_NUMBER),
+and the clock runs them in the order they were made (`campaigns.booking.run_campaigns`): on each
+business day the first takes what its own limit and the number's leave, the next what remains,
+and so on. Members wait in their stored order (``CampaignContact.queue_position``). So a number's
+plan gives each campaign on it the texts it is expected to send on each day, never more than the
+number may send that day, counting what is already booked today; and a member's expected day
+follows from its place among its campaign's waiting members.
+
+A forecast takes everyone waiting to be textable: the run judges each member only when they
+reach the head of the queue, and each refusal brings everyone behind it a place forward.
+"""
+
+import bisect
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+
+from campaigns.calendar import BusinessCalendar
+from campaigns.errors import NoSendingNumber
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+
+# Campaigns whose waiting members the clock will book: active ones, and scheduled ones from their start.
+PLANNED_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.SCHEDULED)
+# Beyond this a forecast stops: a number sending nothing more (a limit of 0) would never finish.
+MOST_DAYS = 5000
+
+
+@dataclass(frozen=True)
+class PlannedDay:
+    date: dt.date
+    opens: dt.datetime  # the business window's opening that day
+    texts: int
+
+
+@dataclass
+class CampaignPlan:
+    """The days a campaign is expected to text on, with how many, for its waiting members in order."""
+
+    campaign_id: int
+    waiting: int
+    days: list[PlannedDay] = field(default_factory=list)
+    _ends: list[int] = field(default_factory=list)  # the running total of texts at each day's end
+
+    def add(self, day: PlannedDay) -> None:
+        self.days.append(day)
+        self._ends.append((self._ends[-1] if self._ends else 0) + day.texts)
+
+    def day_of(self, rank: int) -> PlannedDay | None:
+        """The day the waiting member at ``rank`` (1 for the head of the queue) is expected on."""
+        index = bisect.bisect_left(self._ends, rank)
+        return self.days[index] if index < len(self.days) else None
+
+    @property
+    def finishes_on(self) -> dt.date | None:
+        return self.days[-1].date if self.days else None
+
+    def texts_on(self, day: dt.date) -> int:
+        return sum(planned.texts for planned in self.days if planned.date == day)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A campaign not yet on the clock, as if it started at ``starts_at`` with ``waiting`` to text."""
+
+    campaign: Campaign
+    starts_at: dt.datetime
+    waiting: int
+
+
+def sending_number(campaign: Campaign) -> str:
+    try:
+        return campaign.sending_number
+    except NoSendingNumber:
+        return ""
+
+
+def campaigns_on(number: str) -> list[Campaign]:
+    """The campaigns on the clock that send from ``number``, in the order the clock runs them."""
+    on_number = Q(from_number=number)
+    if number and number == settings.OPENPHONE_FROM_NUMBER:
+        on_number |= Q(from_number="")
+    return list(Campaign.objects.filter(on_number, status__in=PLANNED_STATUSES).order_by("pk"))
+
+
+def number_plan(
+    number: str, *, now: dt.datetime, calendar: BusinessCalendar, launch: Launch | None = None
+) -> dict[int, CampaignPlan]:
+    """Each campaign on the number's plan, by id: what it is expected to send on each business day
+    from today, its waiting members in order, sharing the number's limit in the clock's order."""
+    campaigns = [campaign for campaign in campaigns_on(number) if not launch or campaign.pk != launch.campaign.pk]
+    waiting = dict(
+        CampaignContact.objects.filter(
+            campaign_id__in=[campaign.pk for campaign in campaigns], status=CampaignContact.Status.PENDING
+        )
+        .values_list("campaign_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    starts = {campaign.pk: campaign.starts_at if campaign.status == Campaign.Status.SCHEDULED else None
+              for campaign in campaigns}  # fmt: skip
+    if launch is not None:
+        campaigns = sorted([*campaigns, launch.campaign], key=lambda campaign: campaign.pk)
+        waiting[launch.campaign.pk] = launch.waiting
+        starts[launch.campaign.pk] = launch.starts_at
+    today = calendar.local_date(now)
+    booked: dict[tuple[dt.date, int], int] = {
+        (day, campaign_id): n
+        for day, campaign_id, n in CampaignSend.objects.filter(from_number=number, business_date__gte=today)
+        .exclude(status=CampaignSend.Status.CANCELLED)
+        .values_list("business_date", "campaign_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    plans = {campaign.pk: CampaignPlan(campaign.pk, waiting.get(campaign.pk, 0)) for campaign in campaigns}
+    left = {campaign.pk: waiting.get(campaign.pk, 0) for campaign in campaigns}
+    window = calendar.window(today)
+    days = calendar.business_days_after(today)
+    if window is not None and now < window.closes:
+        days = itertools.chain([today], days)
+    for day in itertools.islice(days, MOST_DAYS):
+        if not any(left.values()):
+            break
+        opens = calendar.window(day).opens
+        on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - sum(n for (on, _), n in booked.items() if on == day)
+        for campaign in campaigns:
+            start = starts[campaign.pk]
+            if start is not None and calendar.local_date(calendar.next_opening(start)) > day:
+                continue
+            own = campaign.daily_limit - booked.get((day, campaign.pk), 0)
+            texts = max(0, min(own, on_number, left[campaign.pk]))
+            if texts:
+                plans[campaign.pk].add(PlannedDay(day, opens, texts))
+                left[campaign.pk] -= texts
+                on_number -= texts
+    return plans
+
+
+def campaign_plan(campaign: Campaign, *, now: dt.datetime, calendar: BusinessCalendar) -> CampaignPlan | None:
+    """The campaign's share of its number's plan; None when it is not on the clock (a draft, paused)."""
+    if campaign.status not in PLANNED_STATUSES:
+        return None
+    return number_plan(sending_number(campaign), now=now, calendar=calendar).get(campaign.pk)
+
+
+def launch_plan(
+    campaign: Campaign, *, starts_at: dt.datetime, waiting: int, calendar: BusinessCalendar
+) -> CampaignPlan:
+    """What the campaign would send on each day from ``starts_at``, beside the others on its number."""
+    launch = Launch(campaign=campaign, starts_at=starts_at, waiting=waiting)
+    return number_plan(sending_number(campaign), now=starts_at, calendar=calendar, launch=launch)[campaign.pk]
+
+
+def queue_ranks(campaign: Campaign, member_ids: list[int]) -> dict[int, int]:
+    """The place (1 = next) of each of these members among the campaign's waiting members."""
+    if not member_ids:
+        return {}
+    placeholders = ", ".join(["%s"] * len(member_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT id, rank FROM (
+                    SELECT id, ROW_NUMBER() OVER (ORDER BY queue_position, id) AS rank
+                    FROM campaigns_campaigncontact WHERE campaign_id = %s AND status = %s
+                ) AS queue WHERE id IN ({placeholders})""",
+            [campaign.pk, CampaignContact.Status.PENDING, *member_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def expected_moments(
+    campaign: Campaign, members: list[CampaignContact], *, now: dt.datetime, calendar: BusinessCalendar
+) -> dict[int, dt.datetime]:
+    """When each waiting member among ``members`` is expected to be texted: the opening of the
+    business day its place reaches (or of the day it was passed over until, if later)."""
+    waiting = [member for member in members if member.status == CampaignContact.Status.PENDING]
+    plan = campaign_plan(campaign, now=now, calendar=calendar) if waiting else None
+    if plan is None:
+        return {}
+    ranks = queue_ranks(campaign, [member.pk for member in waiting])
+    expected = {}
+    for member in waiting:
+        day = plan.day_of(ranks[member.pk]) if member.pk in ranks else None
+        if day is None:
+            continue
+        moment = day.opens
+        if member.not_before and member.not_before > moment:
+            moment = calendar.next_opening(member.not_before)
+        expected[member.pk] = moment
+    return expected

@@ -114,6 +114,10 @@ def main() -> None:
 
         return tick
 
+    # Read once per process (a worker keeps it): the area codes' states, from the ZIP code data.
+    from contacts.timezones import states_for_phone
+
+    timed("loading the area codes' states (once per process)", lambda: len(states_for_phone("+16175550100")))
     first = timed("first run of one campaign", first_run)
     timed("the next run of the same campaign (after the first one's writes)", steady_run)
     first_runs = timed(f"one tick over all {args.campaigns} campaigns (their first runs)", whole_tick)
@@ -182,7 +186,9 @@ def daytime_writes(campaign_id: int):
         @staticmethod
         def someone_opts_out():
             waiting = CampaignContact.objects.filter(campaign_id=campaign_id, status=CampaignContact.Status.PENDING)
-            messaging_services.opt_out(contact=waiting.order_by("queue_position").first().contact, reason="Replied 'STOP'")
+            messaging_services.opt_out(
+                contact=waiting.order_by("queue_position").first().contact, reason="Replied 'STOP'"
+            )
 
     return Writes
 

@@ -67,7 +67,8 @@ def seed_campaign() -> int:
     campaign = services.create_campaign(
         name="Bench Promo", template_a="Hi {name}, A", template_b="Hi {name}, B", from_number="+16175550100"
     )
-    audience.add_contacts_by_filter(campaign=campaign, filters={"city": "Quincy"})
+    # Everyone: the campaign page and its members' API show a 100,000-member queue's forecasts.
+    audience.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
     import datetime as dt
     from zoneinfo import ZoneInfo

@@ -171,9 +171,8 @@ def run_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Executi
         raise CampaignRunFailed(
             f"The campaign's run failed ({reason[:300]}). It is logged and shown on Today; the clock tries again."
         ) from error
-    Campaign.objects.filter(pk=campaign_id, last_run_failed_at__isnull=False).update(
-        last_run_failed_at=None, last_run_error=""
-    )
+    if result.campaign.last_run_failed_at is not None:
+        Campaign.objects.filter(pk=campaign_id).update(last_run_failed_at=None, last_run_error="")
     return result
 
 
@@ -233,13 +232,15 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
     business = calendar.window(today)
     gap = dt.timedelta(minutes=settings.CAMPAIGN_PACE_MINUTES) / settings.CAMPAIGN_PACE_BATCH
     limit = selectors.daily_limit(campaign, today=today)
+    budget = limit.today
+    if budget <= 0:
+        return []
     last_slot = CampaignSend.objects.filter(
         from_number=number, business_date=today, status=SendStatus.QUEUED
     ).aggregate(at=Max("scheduled_for"))["at"]
     # Pacing is per number: after the last slot any campaign on it has booked today.
     first_slot = max(now, business.opens, last_slot + gap if last_slot else business.opens)
-    budget = limit.today
-    if budget <= 0 or first_slot >= business.closes:
+    if first_slot >= business.closes:
         return []
 
     candidates = queue.Candidates()
@@ -250,8 +251,14 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
     slot = first_slot
     while len(chosen) < budget and slot < business.closes:
         picked = candidates.next_open_at(slot)
-        if picked is None and not queue_ended and judged < MOST_JUDGED_PER_RUN:
-            # Nobody judged so far may be texted at this slot: judge the next members first.
+        if (
+            picked is None
+            and not queue_ended
+            and len(candidates) < budget - len(chosen)
+            and judged < MOST_JUDGED_PER_RUN
+        ):
+            # Nobody judged so far may be texted at this slot, and they cannot fill the day: judge
+            # the next members first.
             head = queue.head_of_queue(campaign, now=now, after=after, count=HEAD_BATCH)
             queue_ended = len(head) < HEAD_BATCH
             if head:
@@ -392,6 +399,8 @@ def _booking_checks(
 
 def _audience_exhausted(campaign: Campaign) -> bool:
     """Nothing left to do: no member waits or awaits review, and no send is still going out."""
-    waiting = campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED])
+    # Asked as "who is next?", so the queue's index answers it, not a scan for any pending row.
+    next_in_queue = campaign.memberships.filter(status=CampaignContact.Status.PENDING).order_by("queue_position", "id")
+    flagged = campaign.memberships.filter(status=CampaignContact.Status.FLAGGED)
     in_flight = campaign.sends.filter(status__in=[SendStatus.QUEUED, SendStatus.SENDING])
-    return not waiting.exists() and not in_flight.exists()
+    return not in_flight.exists() and not next_in_queue.values("pk")[:1] and not flagged.exists()

@@ -272,6 +272,8 @@ class CampaignContact(models.Model):
             ),
         ]
         indexes = [
+            # How many members stand at each status; is anyone left to text?
+            models.Index(fields=["campaign", "status"], name="campaign_member_status"),
             # The run's question: who stands next in the queue?
             models.Index(
                 fields=["campaign", "queue_position", "id"],

@@ -119,6 +119,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="campaigncontact",
+            index=models.Index(fields=["campaign", "status"], name="campaign_member_status"),
+        ),
+        migrations.AddIndex(
+            model_name="campaigncontact",
             index=models.Index(
                 condition=models.Q(status="pending"),
                 fields=["campaign", "queue_position", "id"],

@@ -41,17 +41,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns import compliance, decisions, selectors
+from campaigns import compliance, decisions, selectors, sends
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
-from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts.models import Contact
 from messaging.models import ConsentReview, Message
 
 logger = logging.getLogger(__name__)
 
-# Sends that count as texting a contact (for the frequency cap): going out, gone, or maybe gone.
-LIVE_SEND_STATUSES = [SendStatus.QUEUED, SendStatus.SENDING, SendStatus.SENT, SendStatus.UNKNOWN]
 # Members in the queue: eligible, without a send.
 WAITING = [CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED]
 
@@ -134,7 +132,7 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
             return _result(campaign, counts=counts, today=today, open_today=open_today, booked=0, rebooked=0)
         with decisions.deciding():
             # Released first, so a member whose slot went by is decided again like everyone waiting.
-            rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
+            rebooked = sends.release_missed(campaign, now, keep_today=open_today, today=today)
             queue_moved = _refresh_eligibility(campaign, now, contacts=None if scope.everything else scope.contacts)
             booked: list[CampaignSend] = []
             could_book_more = False
@@ -203,7 +201,7 @@ def _result(
     campaign: Campaign, *, counts: dict[str, int], today: dt.date, open_today: bool, booked: int, rebooked: int
 ) -> ExecutionResult:
     """What the campaign stands at after a run on ``today``, with ``counts`` of its members by status."""
-    next_send = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
+    next_send = sends.waiting().filter(campaign=campaign).aggregate(at=Min("scheduled_for"))["at"]
     return ExecutionResult(
         campaign_id=campaign.pk,
         status=campaign.status,
@@ -212,7 +210,7 @@ def _result(
         rebooked=rebooked,
         ineligible=counts.get(CampaignContact.Status.INELIGIBLE, 0),
         flagged=counts.get(CampaignContact.Status.FLAGGED, 0),
-        booked_today=campaign.sends.filter(business_date=today).exclude(status=SendStatus.CANCELLED).count(),
+        booked_today=sends.counting_against_the_limit().filter(campaign=campaign, business_date=today).count(),
         business_date=today if open_today else None,
         next_send_at=next_send,
     )
@@ -273,9 +271,10 @@ def texts_by_other_campaigns(campaign: Campaign) -> QuerySet[CampaignSend]:
     """Other campaigns' live texts to the member (``OuterRef("contact_id")``), each with the moment
     the frequency cap counts it from (sent, else booked for)."""
     return (
-        CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=LIVE_SEND_STATUSES)
+        compliance.texted_bookings()
+        .filter(contact_id=OuterRef("contact_id"))
         .exclude(campaign_id=campaign.pk)
-        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+        .annotate(texted_at=Coalesce("message__sent_at", "scheduled_for"))
     )
 
 
@@ -365,11 +364,11 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime, *, contacts: froz
     # A member with a send in this campaign was decided for good (texted, refused, cancelled):
     # deciding again would book them a second time. Only a failed text staff chose to try again
     # leaves the member to be decided afresh.
-    sends = CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))
+    booked = CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))
     decided = (
-        Exists(sends.exclude(status=SendStatus.FAILED))
-        | Exists(sends.filter(created_at__gte=OuterRef("retry_requested_at")))
-        | Q(Exists(sends), retry_requested_at__isnull=True)
+        Exists(booked.exclude(message__status=Message.Status.FAILED))
+        | Exists(booked.filter(created_at__gte=OuterRef("retry_requested_at")))
+        | Q(Exists(booked), retry_requested_at__isnull=True)
     )
     candidates = campaign.memberships.filter(
         status__in=[
@@ -400,35 +399,6 @@ def _refresh_eligibility(campaign: Campaign, now: dt.datetime, *, contacts: froz
     return set(named_waiting.values_list("pk", flat=True)) != waiting_before
 
 
-def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:
-    """Sends still queued well after their slot (paused, workers down) never go out late.
-
-    Today's, while the window is still open, are released and booked again into fresh slots
-    ahead of everyone else; earlier days' are released back to the front of the queue. A
-    released send was never handed to the provider (it is still ``queued``), so deleting the
-    outbox row loses nothing: the member waits again, and the send's compliance record stays,
-    saying the slot was missed.
-    """
-    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-    missed = campaign.sends.filter(status=SendStatus.QUEUED, scheduled_for__lt=late)
-    if not keep_today:
-        missed = missed | campaign.sends.filter(status=SendStatus.QUEUED, business_date__lt=today)
-    missed_contacts = list(missed.values_list("contact_id", flat=True))
-    if not missed_contacts:
-        return 0
-    released = campaign.sends.filter(status=SendStatus.QUEUED, contact_id__in=missed_contacts)
-    # Held at dispatch or never picked up: the record says the slot went by. A retry already
-    # released by the dispatcher keeps its own outcome.
-    ComplianceRecord.objects.filter(send__in=released, dispatch_outcome__in=["", "held"]).update(
-        dispatch_outcome="slot missed"
-    )
-    released.delete()
-    campaign.memberships.filter(contact_id__in=missed_contacts, status=CampaignContact.Status.SCHEDULED).update(
-        status=CampaignContact.Status.PENDING, updated_at=now
-    )
-    return len(missed_contacts)
-
-
 def _book_today(
     campaign: Campaign,
     waiting: list[selectors.Waiting],
@@ -443,9 +413,7 @@ def _book_today(
     business = calendar.window(today)
     gap = dt.timedelta(minutes=settings.CAMPAIGN_PACE_MINUTES) / settings.CAMPAIGN_PACE_BATCH
     limit = selectors.daily_limit(campaign, today=today)
-    last_slot = CampaignSend.objects.filter(
-        from_number=number, business_date=today, status=SendStatus.QUEUED
-    ).aggregate(at=Max("scheduled_for"))["at"]
+    last_slot = sends.waiting().filter(from_number=number, business_date=today).aggregate(at=Max("scheduled_for"))["at"]
     # Pacing is per number: after the last slot any campaign on it has booked today.
     first_slot = max(now, business.opens, last_slot + gap if last_slot else business.opens)
     budget = limit.today
@@ -491,16 +459,12 @@ def _book_today(
     if not chosen:
         return []
 
-    sends = CampaignSend.objects.bulk_create(
-        CampaignSend(
-            campaign=campaign,
-            contact_id=member.contact_id,
-            variant=campaign.winner or member.variant,
-            from_number=number,
-            business_date=today,
-            scheduled_for=slot,
-        )
-        for member, slot, _ in chosen
+    booked = sends.book(
+        campaign=campaign,
+        number=number,
+        today=today,
+        now=now,
+        slots=[(member.contact_id, campaign.winner or member.variant, slot) for member, slot, _ in chosen],
     )
     zone_sources = dict(
         Contact.objects.filter(pk__in=[m.contact_id for m, _, _ in chosen]).values_list("pk", "time_zone_source")
@@ -520,12 +484,12 @@ def _book_today(
             slot=slot,
             booking_checks=record,
         )
-        for send, (member, slot, window), (_, record) in zip(sends, chosen, passed, strict=True)
+        for send, (member, slot, window), (_, record) in zip(booked, chosen, passed, strict=True)
     )
     CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen]).update(
         status=CampaignContact.Status.SCHEDULED, queued_for=None, updated_at=now
     )
-    return sends
+    return booked
 
 
 def _window_groups(
@@ -660,5 +624,5 @@ def _audience_exhausted(campaign: Campaign) -> bool:
     waiting = campaign.memberships.filter(
         status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.FLAGGED]
     )
-    in_flight = campaign.sends.filter(status__in=[SendStatus.QUEUED, SendStatus.SENDING])
+    in_flight = campaign.sends.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
     return not waiting.exists() and not in_flight.exists()

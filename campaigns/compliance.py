@@ -15,11 +15,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
 
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.models import CampaignSend
+from messaging.models import Message
 
 RULES_FILE = Path(__file__).with_name("recipient_rules.json")
 # The 50 states and DC: the zones an unknown contact might be in.
@@ -153,9 +154,20 @@ BOOKING_RULES = tuple(rule.name for rule in RULES if rule.at_booking)
 DISPATCH_RULES = tuple(rule.name for rule in RULES if rule.at_dispatch)
 CONVERSATION_RULES = tuple(rule.name for rule in RULES if rule.in_conversation)
 
-# What counts against a state's cap: a campaign text booked, going, gone or maybe gone, at the
-# moment it went (else when its attempt began, else its slot). Booking and dispatch both use this.
-CAP_COUNTED_STATUSES = ("queued", "sending", "sent", "unknown")
+# The statuses of a campaign text that count as texting its contact, for every cap (the frequency
+# cap, the state cap): booked, going, gone or maybe gone. A failed or cancelled text does not.
+TEXTED_STATUSES = (
+    Message.Status.QUEUED,
+    Message.Status.SENDING,
+    Message.Status.SENT,
+    Message.Status.DELIVERED,
+    Message.Status.UNKNOWN,
+)
+
+
+def texted_bookings() -> QuerySet[CampaignSend]:
+    """Campaign bookings whose text counts as texting the contact (TEXTED_STATUSES)."""
+    return CampaignSend.objects.filter(message__status__in=TEXTED_STATUSES)
 
 
 def over_state_cap(
@@ -171,9 +183,11 @@ def over_state_cap(
     over: set[int] = set()
     for (texts, hours), contact_ids in by_cap.items():
         span = dt.timedelta(hours=hours)
+        # A text counts at the moment it went, else when its attempt began, else its slot.
         counted = (
-            CampaignSend.objects.filter(contact_id__in=contact_ids, status__in=CAP_COUNTED_STATUSES)
-            .annotate(texted_at=Coalesce("sent_at", "claimed_at", "scheduled_for"))
+            texted_bookings()
+            .filter(contact_id__in=contact_ids)
+            .annotate(texted_at=Coalesce("message__sent_at", "message__claimed_at", "scheduled_for"))
             .filter(texted_at__gt=start - span, texted_at__lt=end + span)
         )
         if exclude_send_id is not None:

@@ -31,7 +31,7 @@ from django.db import connection
 from django.db.models import Min, Subquery
 
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, CampaignContact, CampaignDecision, DecisionChange, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignDecision, DecisionChange
 
 # More members named than this since the last run: deciding them all is as quick.
 MOST_NAMED = 5000
@@ -222,7 +222,7 @@ def _valid_until(campaign: Campaign, now: dt.datetime, calendar: BusinessCalenda
         moments += [moment for moment in (window.opens, window.closes) if moment > now]
     # A booked text whose slot goes by is released by the next run.
     grace = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-    first_slot = campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
+    first_slot = campaign.sends.filter(message__status="queued").aggregate(at=Min("scheduled_for"))["at"]
     if first_slot is not None:
         moments.append(first_slot + grace)
     # A member kept out by the frequency cap may be texted once the other campaign's text is old.

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
-from campaigns.models import CampaignContact, CampaignSend, SendStatus
+from campaigns.sends import Outcome, record_outcome
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
 from messaging.consent import Consent, consent_intent
@@ -87,17 +87,12 @@ def opt_out(
     ConsentReview.objects.filter(contact=contact, decision="").update(
         decision=ConsentReview.Decision.OPT_OUT, decided_at=now, decided_by=user
     )
-    CampaignSend.objects.filter(contact=contact, status=SendStatus.QUEUED).update(
-        status=SendStatus.CANCELLED, cancelled_reason="Opted out", updated_at=now
-    )
-    CampaignContact.objects.filter(
-        contact=contact,
-        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.QUEUED, CampaignContact.Status.SCHEDULED],
-    ).update(status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out", queued_for=None, updated_at=now)
-    # Waiting texts too, retries included: their campaign sends are cancelled with them.
+    # Every text of theirs still waiting (booked campaign texts, retries, staff texts) never goes,
+    # and no campaign texts them again.
     outbox.cancel_waiting_texts(
         Message.objects.filter(contact=contact), reason="Opted out", error="Not sent: the contact opted out", now=now
     )
+    record_outcome(Outcome.OPTED_OUT, contact_id=contact.pk, now=now)
     if message is not None:
         outbox.queue_text(
             contact=contact, body=settings.SMS_OPT_OUT_CONFIRMATION, kind=Message.Kind.OPT_OUT_CONFIRMATION

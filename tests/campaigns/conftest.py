@@ -2,10 +2,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import QuerySet
 
 from campaigns import audience
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignSend
 from contacts.models import Contact
+from messaging.models import Message
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 
 EASTERN = ZoneInfo("America/New_York")
@@ -27,3 +29,15 @@ def add_audience(campaign: Campaign, size: int, **contact_fields) -> list[Contac
     contacts = ContactFactory.create_batch(size, **contact_fields)
     assert audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in contacts]) == size
     return contacts
+
+
+def text_of(send: CampaignSend) -> Message:
+    """The text a booking made, as it stands now."""
+    return Message.objects.get(campaign_send=send)
+
+
+def texts_went_out(sends: QuerySet[CampaignSend], at: dt.datetime) -> None:
+    """What the workers leave when they have sent these bookings' texts."""
+    Message.objects.filter(campaign_send__in=sends).update(
+        status=Message.Status.SENT, status_changed_at=at, sent_at=at, body="Hi, about your foundation", attempts=1
+    )

@@ -27,7 +27,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 
 from campaigns import audience, booking, errors, services
 from campaigns.models import Campaign, CampaignContact, CampaignDecision, CampaignSend, Holiday
-from campaigns.selectors import due_sends
 from contacts.models import Contact, Property
 from messaging import outbox
 from messaging import services as messaging_services
@@ -53,7 +52,7 @@ def state() -> list[tuple]:
         "campaign_id", "contact_id", "status", "ineligible_reason", "queued_for"
     )
     sends = CampaignSend.objects.order_by("campaign_id", "contact_id", "id").values_list(
-        "campaign_id", "contact_id", "status", "scheduled_for"
+        "campaign_id", "contact_id", "message__status", "scheduled_for"
     )
     campaigns = Campaign.objects.order_by("id").values_list("id", "status")
     return [*members, *sends, *campaigns]
@@ -127,8 +126,8 @@ class Decisions(RuleBasedStateMachine):
 
     @rule()
     def the_worker_sends_what_is_due(self) -> None:
-        for send_id in list(due_sends(now=timezone.now()).values_list("pk", flat=True)):
-            outbox.deliver_campaign_send(send_id)
+        for message_id in list(outbox.due_texts(now=timezone.now()).values_list("pk", flat=True)):
+            outbox.deliver_message(message_id)
         self.tick()
 
     # --- Recipients ---------------------------------------------------------------------------

@@ -163,17 +163,21 @@ def main() -> None:
 
 def daytime_writes(campaign_id: int):
     """The day's writes, each made by the code that makes it in production."""
-    from campaigns.models import CampaignContact, CampaignSend, SendStatus
-    from messaging import outbox
+    from campaigns.models import CampaignContact, CampaignSend
+    from campaigns.sends import Outcome, record_outcome
     from messaging import services as messaging_services
     from messaging.models import Message
 
-    send = CampaignSend.objects.filter(campaign_id=campaign_id, status=SendStatus.QUEUED).order_by("id").first()
+    send = CampaignSend.objects.filter(campaign_id=campaign_id, message__status="queued").order_by("id").first()
 
     class Writes:
         @staticmethod
         def goes_out():
-            outbox._settle_send(send.pk, SendStatus.SENT, sent_at=MONDAY_10, error="", now=MONDAY_10)
+            text = send.message
+            Message.objects.filter(pk=text.pk).update(
+                status=Message.Status.SENT, status_changed_at=MONDAY_10, sent_at=MONDAY_10, body="Hi", attempts=1
+            )
+            record_outcome(Outcome.SENT, texts=[text], now=MONDAY_10)
 
         @staticmethod
         def replies():

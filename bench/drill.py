@@ -180,7 +180,7 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
 
         def settled() -> None:
             nonlocal done
-            done = not sends.filter(status__in=["queued", "sending"]).exists()
+            done = not sends.filter(message__status__in=["queued", "sending"]).exists()
 
         tick_safely(settled)
         if done:
@@ -192,7 +192,7 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
 
     delivered = [message["to"][0] for message in fake.accepted]
     unique = set(delivered) & set(phones)
-    db_sent = sends.filter(status="sent").count()
+    db_sent = sends.filter(message__status__in=["sent", "delivered"]).count()
     db_ids = set(
         Message.objects.filter(campaign_send__campaign=campaign)
         .exclude(external_id="")
@@ -205,7 +205,7 @@ def campaign_drill(name: str, contacts: int, disruptions: dict[float, callable],
         "lost": len(set(phones) - unique),
         "duplicated": len(delivered) - len(unique),
         "recorded sent": db_sent,
-        "unknown": sends.filter(status="unknown").count(),
+        "unknown": sends.filter(message__status="unknown").count(),
         "ids match": db_ids == {m["id"] for m in fake.accepted},
         "provider outcomes": fake.outcomes,
         "seconds": round(seconds, 1),
@@ -247,7 +247,7 @@ def refusal_drill(contacts: int) -> dict:
     worker.start()
     started = time.monotonic()
     sends = CampaignSend.objects.filter(campaign__in=campaigns)
-    while time.monotonic() - started < 180 and sends.filter(status__in=["queued", "sending"]).exists():
+    while time.monotonic() - started < 180 and sends.filter(message__status__in=["queued", "sending"]).exists():
         tick_safely(outbox.dispatch)
         time.sleep(1)
     tick_safely(booking.run_campaigns)  # the next run completes what has nobody left to text
@@ -268,7 +268,7 @@ def refusal_drill(contacts: int) -> dict:
         "refused": len(refused),
         "refused members showing why": refused_members,
         "campaigns completed": Campaign.objects.filter(pk__in=[c.pk for c in campaigns], status="completed").count(),
-        "unknown": sends.filter(status="unknown").count(),
+        "unknown": sends.filter(message__status="unknown").count(),
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -371,8 +371,8 @@ def signed_delivery(n: int, *, text: str, phone: str, forged: bool = False) -> t
 def people_waiting_for_a_text(phones: list[str]) -> None:
     """Contacts with a campaign text booked for tomorrow and a place in the queue: a STOP from
     any of them must cancel both."""
-    from campaigns import services
-    from campaigns.models import Campaign, CampaignContact, CampaignSend
+    from campaigns import sends, services
+    from campaigns.models import Campaign, CampaignContact
     from contacts.models import Contact
 
     tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
@@ -385,16 +385,12 @@ def people_waiting_for_a_text(phones: list[str]) -> None:
     CampaignContact.objects.bulk_create(
         CampaignContact(campaign=campaign, contact=contact, queue_position=contact.pk) for contact in contacts
     )
-    CampaignSend.objects.bulk_create(
-        CampaignSend(
-            campaign=campaign,
-            contact=contact,
-            variant="A",
-            from_number=SHOP,
-            scheduled_for=tomorrow,
-            business_date=tomorrow.date(),
-        )  # fmt: skip
-        for contact in contacts
+    sends.book(
+        campaign=campaign,
+        number=SHOP,
+        today=tomorrow.date(),
+        now=dt.datetime.now(dt.UTC),
+        slots=[(contact.pk, "A", tomorrow) for contact in contacts],
     )
 
 
@@ -464,8 +460,8 @@ def inbound_outcome(name: str, *, codes: list, expected: int, stopping: list[str
     twice += sum(max(0, row["n"] - 1) for row in confirmations.values("contact").annotate(n=Count("id")))
     honoured = (
         Contact.objects.filter(phone__in=stopping, opted_out_at__isnull=False)
-        .exclude(campaign_sends__status="queued")
-        .exclude(campaign_memberships__status=CampaignContact.Status.QUEUED)
+        .exclude(campaign_sends__message__status="queued")
+        .exclude(campaign_memberships__status=CampaignContact.Status.PENDING)
         .count()
     )
     return {
@@ -482,7 +478,9 @@ def inbound_outcome(name: str, *, codes: list, expected: int, stopping: list[str
         ).count(),
         "stops": len(stopping),
         "stops honoured": honoured,
-        "texts left waiting": CampaignSend.objects.filter(contact__phone__in=stopping, status="queued").count(),
+        "texts left waiting": CampaignSend.objects.filter(
+            contact__phone__in=stopping, message__status="queued"
+        ).count(),
         "seconds to settle after recovery": recovered_in,
     }
 

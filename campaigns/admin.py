@@ -164,12 +164,23 @@ class CampaignContactAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignSend)
 class CampaignSendAdmin(ReadOnlyAdmin):
-    """Sends are the outbox: the dispatcher owns their state, staff only read them."""
+    """What booking decided; what became of each text is its message's (the dispatcher owns it)."""
 
-    list_display = ["campaign", "contact", "variant", "status", "scheduled_for", "sent_at", "attempts"]
-    list_filter = ["status", "variant", "campaign"]
+    list_display = ["campaign", "contact", "variant", "scheduled_for", "text_status", "sent_at"]
+    list_filter = ["message__status", "variant", "campaign"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
-    list_select_related = ["campaign", "contact"]
+    list_select_related = ["campaign", "contact", "message"]
+
+    @admin.display(description="text", ordering="message__status")
+    def text_status(self, send: CampaignSend) -> str:
+        message = getattr(send, "message", None)
+        return message.get_status_display() if message else "-"
+
+    @admin.display(description="sent at", ordering="message__sent_at")
+    def sent_at(self, send: CampaignSend):
+        message = getattr(send, "message", None)
+        return message.sent_at if message else None
+
     date_hierarchy = "scheduled_for"
     show_full_result_count = False
 
@@ -196,8 +207,8 @@ COMPLIANCE_COLUMNS = [
     ("dispatched at", "dispatched_at"),
     ("dispatch checks", "dispatch_checks"),
     ("dispatch outcome", "dispatch_outcome"),
-    ("send status", "send__status"),
-    ("sent at", "send__sent_at"),
+    ("send status", "send__message__status"),
+    ("sent at", "send__message__sent_at"),
 ]
 
 

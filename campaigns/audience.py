@@ -12,9 +12,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.errors import CampaignClosed, CampaignLocked
-from campaigns.models import Campaign, CampaignContact, CampaignSend, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
 from contacts.selectors import contact_filter
+from messaging.models import Message
 
 
 def require_open(campaign: Campaign) -> None:
@@ -132,7 +133,7 @@ def retry_failed_member(*, member: CampaignContact, now: dt.datetime | None = No
     if (
         member.status != CampaignContact.Status.INELIGIBLE
         or not sends.exists()
-        or sends.exclude(status=SendStatus.FAILED).exists()
+        or sends.exclude(message__status=Message.Status.FAILED).exists()
     ):
         raise CampaignLocked("Only a member whose text failed can be tried again.")
     if campaign.status not in (Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.COMPLETED):

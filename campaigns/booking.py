@@ -24,12 +24,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from campaigns import compliance, queue, selectors
+from campaigns import compliance, queue, selectors, sends
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.compliance import BookingDay, Refusal
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
-from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
+from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts.models import Contact
+from messaging.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,11 @@ class ExecutionResult:
     @cached_property
     def booked_today(self) -> int:
         """This campaign's sends counting against today's limit, this run's included."""
-        return self.campaign.sends.filter(business_date=self.today).exclude(status=SendStatus.CANCELLED).count()
+        return sends.counting_against_the_limit().filter(campaign=self.campaign, business_date=self.today).count()
 
     @cached_property
     def next_send_at(self) -> dt.datetime | None:
-        return self.campaign.sends.filter(status=SendStatus.QUEUED).aggregate(at=Min("scheduled_for"))["at"]
+        return sends.waiting().filter(campaign=self.campaign).aggregate(at=Min("scheduled_for"))["at"]
 
 
 # One lock for all booking: the daily limit is shared by every campaign on a number, and the
@@ -140,7 +141,7 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         today = calendar.local_date(now)
         window = calendar.window(today)
         open_today = window is not None and now < window.closes
-        rebooked = _return_missed_sends(campaign, now, keep_today=open_today, today=today)
+        rebooked = sends.release_missed(campaign, now, keep_today=open_today, today=today)
         booked = []
         if open_today:
             booked = _book_today(campaign, number=number, day=BookingDay(calendar=calendar, today=today, now=now))
@@ -195,35 +196,6 @@ def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
     return results
 
 
-def _return_missed_sends(campaign: Campaign, now: dt.datetime, *, keep_today: bool, today: dt.date) -> int:
-    """Sends still queued well after their slot (paused, workers down) never go out late.
-
-    Today's, while the window is still open, are released and booked again into fresh slots
-    ahead of everyone else; earlier days' are released back to the front of the queue. A
-    released send was never handed to the provider (it is still ``queued``), so deleting the
-    outbox row loses nothing: the member waits again, and the send's compliance record stays,
-    saying the slot was missed.
-    """
-    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-    missed = campaign.sends.filter(status=SendStatus.QUEUED, scheduled_for__lt=late)
-    if not keep_today:
-        missed = missed | campaign.sends.filter(status=SendStatus.QUEUED, business_date__lt=today)
-    missed_contacts = list(missed.values_list("contact_id", flat=True))
-    if not missed_contacts:
-        return 0
-    released = campaign.sends.filter(status=SendStatus.QUEUED, contact_id__in=missed_contacts)
-    # Held at dispatch or never picked up: the record says the slot went by. A retry already
-    # released by the dispatcher keeps its own outcome.
-    ComplianceRecord.objects.filter(send__in=released, dispatch_outcome__in=["", "held"]).update(
-        dispatch_outcome="slot missed"
-    )
-    released.delete()
-    campaign.memberships.filter(contact_id__in=missed_contacts, status=CampaignContact.Status.SCHEDULED).update(
-        status=CampaignContact.Status.PENDING, updated_at=now
-    )
-    return len(missed_contacts)
-
-
 def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[CampaignSend]:
     """Book as many members from the head of the queue as today's budget allows, each in a paced
     slot inside the window that person may be texted in (business hours ∩ their local legal
@@ -235,9 +207,7 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
     budget = limit.today
     if budget <= 0:
         return []
-    last_slot = CampaignSend.objects.filter(
-        from_number=number, business_date=today, status=SendStatus.QUEUED
-    ).aggregate(at=Max("scheduled_for"))["at"]
+    last_slot = sends.waiting().filter(from_number=number, business_date=today).aggregate(at=Max("scheduled_for"))["at"]
     # Pacing is per number: after the last slot any campaign on it has booked today.
     first_slot = max(now, business.opens, last_slot + gap if last_slot else business.opens)
     if first_slot >= business.closes:
@@ -281,16 +251,12 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
     if not chosen:
         return []
     checks = _booking_checks(chosen, judged_rows, day=day, business=business, limit=limit)
-    sends = CampaignSend.objects.bulk_create(
-        CampaignSend(
-            campaign=campaign,
-            contact_id=member.contact_id,
-            variant=campaign.winner or member.variant,
-            from_number=number,
-            business_date=today,
-            scheduled_for=slot,
-        )
-        for member, slot, _ in chosen
+    booked = sends.book(
+        campaign=campaign,
+        number=number,
+        today=today,
+        now=now,
+        slots=[(member.contact_id, campaign.winner or member.variant, slot) for member, slot, _ in chosen],
     )
     zone_sources = dict(
         Contact.objects.filter(pk__in=[m.contact_id for m, _, _ in chosen]).values_list("pk", "time_zone_source")
@@ -310,12 +276,12 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
             slot=slot,
             booking_checks=record,
         )
-        for send, (member, slot, window), record in zip(sends, chosen, checks, strict=True)
+        for send, (member, slot, window), record in zip(booked, chosen, checks, strict=True)
     )
     CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen]).update(
         status=CampaignContact.Status.SCHEDULED, ineligible_reason="", not_before=None, updated_at=now
     )
-    return sends
+    return booked
 
 
 def _judge(
@@ -402,5 +368,5 @@ def _audience_exhausted(campaign: Campaign) -> bool:
     # Asked as "who is next?", so the queue's index answers it, not a scan for any pending row.
     next_in_queue = campaign.memberships.filter(status=CampaignContact.Status.PENDING).order_by("queue_position", "id")
     flagged = campaign.memberships.filter(status=CampaignContact.Status.FLAGGED)
-    in_flight = campaign.sends.filter(status__in=[SendStatus.QUEUED, SendStatus.SENDING])
+    in_flight = campaign.sends.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
     return not in_flight.exists() and not next_in_queue.values("pk")[:1] and not flagged.exists()

@@ -24,6 +24,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Value,
 )
@@ -185,9 +186,20 @@ class Rule:
     member_check: MemberCheck | None = None
 
 
-# What counts as texting a contact (the frequency cap, a state's cap): a campaign text booked,
-# going, gone or maybe gone, at the moment it went (else when its attempt began, else its slot).
-CAP_COUNTED_STATUSES = ("queued", "sending", "sent", "unknown")
+# The statuses of a campaign text that count as texting its contact, for every cap (the frequency
+# cap, the state cap): booked, going, gone or maybe gone. A failed or cancelled text does not.
+TEXTED_STATUSES = (
+    Message.Status.QUEUED,
+    Message.Status.SENDING,
+    Message.Status.SENT,
+    Message.Status.DELIVERED,
+    Message.Status.UNKNOWN,
+)
+
+
+def texted_bookings() -> QuerySet[CampaignSend]:
+    """Campaign bookings whose text counts as texting the contact (TEXTED_STATUSES)."""
+    return CampaignSend.objects.filter(message__status__in=TEXTED_STATUSES)
 
 
 def over_state_cap(
@@ -203,9 +215,11 @@ def over_state_cap(
     over: set[int] = set()
     for (texts, hours), contact_ids in by_cap.items():
         span = dt.timedelta(hours=hours)
+        # A text counts at the moment it went, else when its attempt began, else its slot.
         counted = (
-            CampaignSend.objects.filter(contact_id__in=contact_ids, status__in=CAP_COUNTED_STATUSES)
-            .annotate(texted_at=Coalesce("sent_at", "claimed_at", "scheduled_for"))
+            texted_bookings()
+            .filter(contact_id__in=contact_ids)
+            .annotate(texted_at=Coalesce("message__sent_at", "message__claimed_at", "scheduled_for"))
             .filter(texted_at__gt=start - span, texted_at__lt=end + span)
         )
         if exclude_send_id is not None:
@@ -219,9 +233,10 @@ def texts_by_other_campaigns(campaign: Campaign):
     """Other campaigns' texts that count to the member (``OuterRef("contact_id")``), each with the
     moment the frequency cap counts it from (sent, else booked for)."""
     return (
-        CampaignSend.objects.filter(contact_id=OuterRef("contact_id"), status__in=CAP_COUNTED_STATUSES)
+        texted_bookings()
+        .filter(contact_id=OuterRef("contact_id"))
         .exclude(campaign_id=campaign.pk)
-        .annotate(texted_at=Coalesce("sent_at", "scheduled_for"))
+        .annotate(texted_at=Coalesce("message__sent_at", "scheduled_for"))
     )
 
 

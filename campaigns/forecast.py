@@ -21,9 +21,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 
+from campaigns import sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.errors import NoSendingNumber
-from campaigns.models import Campaign, CampaignContact, CampaignSend
+from campaigns.models import Campaign, CampaignContact
 
 # Campaigns whose waiting members the clock will book: active ones, and scheduled ones from their start.
 PLANNED_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.SCHEDULED)
@@ -111,8 +112,8 @@ def number_plan(
     today = calendar.local_date(now)
     booked: dict[tuple[dt.date, int], int] = {
         (day, campaign_id): n
-        for day, campaign_id, n in CampaignSend.objects.filter(from_number=number, business_date__gte=today)
-        .exclude(status=CampaignSend.Status.CANCELLED)
+        for day, campaign_id, n in sends.counting_against_the_limit()
+        .filter(from_number=number, business_date__gte=today)
         .values_list("business_date", "campaign_id")
         .annotate(n=Count("id"))
         .order_by()

@@ -51,15 +51,6 @@ class CampaignStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class SendStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    UNKNOWN = "unknown", "Unknown (provider outcome not known)"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class Campaign(models.Model):
     Status = CampaignStatus
 
@@ -287,62 +278,36 @@ class CampaignContact(models.Model):
 
 
 class CampaignSend(models.Model):
-    """The one text a campaign sends to one contact: an outbox row, the source of truth."""
+    """What booking decided for one campaign text: to whom, which variant, from which number, on
+    which business day and at which slot (with its ComplianceRecord). The text itself, and all
+    that becomes of it, is its ``message`` (messaging.models.Message, made with the booking): one
+    row per text, one state machine. A booking whose slot went by unsent is released (deleted)
+    and the member booked afresh; its compliance record stays."""
 
-    Status = SendStatus
-
-    # A send is the record of a text (the caps and the compliance log count it): a campaign that
-    # has one cannot be deleted, only cancelled and archived.
+    # A booking is the record of a text (the caps and the compliance log count it): a campaign
+    # that has one cannot be deleted, only cancelled and archived.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sends")
-    # A send is a record of what we texted: the contact cannot vanish from under it.
+    # A booking is a record of whom we texted: the contact cannot vanish from under it.
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="campaign_sends")
     variant = models.CharField(max_length=1, choices=Variant.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     from_number = models.CharField(max_length=16, help_text="The number it is sent from (E.164)")
-    # The local business day whose daily limit this send counts against.
+    # The local business day whose daily limit this text counts against.
     business_date = models.DateField()
-    scheduled_for = models.DateTimeField()
-    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When OpenPhone reported it delivered")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    cancelled_reason = models.CharField(max_length=255, blank=True)
-    last_error = models.TextField(blank=True)
+    scheduled_for = models.DateTimeField(help_text="Its slot: it goes then, or within the missed-slot grace")
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["scheduled_for", "id"]
         constraints = [
-            # One live send per member; a failed one stays on record beside the retry staff asked for.
-            models.UniqueConstraint(
-                fields=["campaign", "contact"],
-                condition=~Q(status="failed"),
-                name="campaign_send_once_per_contact",
-            ),
-            models.CheckConstraint(condition=Q(status__in=SendStatus.values), name="campaign_send_status_valid"),
-            models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="campaign_send_sent_has_time"
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="cancelled") | ~Q(cancelled_reason=""),
-                name="campaign_send_cancelled_has_reason",
-            ),
             models.CheckConstraint(condition=Q(from_number__regex=E164_REGEX), name="campaign_send_from_e164"),
         ]
         indexes = [
-            # The dispatcher's question: which queued sends are due now?
-            models.Index(fields=["scheduled_for"], condition=Q(status="queued"), name="campaign_send_due"),
-            # The dispatch tick's sweep: the few sends that are going out right now.
-            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="campaign_send_sending"),
-            # The daily limit's question: how many sends has this number used today?
+            # The daily limit's question: how many texts has this number booked today?
             models.Index(fields=["from_number", "business_date"], name="campaign_send_daily_usage"),
-            models.Index(fields=["contact", "sent_at"], name="campaign_send_contact_sent"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign} → {self.contact} ({self.status})"
+        return f"{self.campaign} → {self.contact} at {self.scheduled_for:%Y-%m-%d %H:%M}"
 
 
 class Holiday(models.Model):

@@ -24,13 +24,13 @@ from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from scipy import optimize, stats
 
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignSend, Variant
-from campaigns.selectors import daily_limit_per_day
+from campaigns.selectors import SENT_STATUSES, daily_limit_per_day
 from messaging.intent import ReplyIntent
 from messaging.models import Message
 
@@ -197,17 +197,17 @@ def ab_results(campaign: Campaign, *, now: dt.datetime | None = None) -> tuple[l
     calendar = BusinessCalendar.from_settings()
     replies = Message.objects.filter(in_reply_to_send=OuterRef("pk")).order_by().values("in_reply_to_send")
     sends = list(
-        CampaignSend.objects.filter(campaign=campaign, status=CampaignSend.Status.SENT)
+        CampaignSend.objects.filter(campaign=campaign, message__status__in=SENT_STATUSES)
         .annotate(
             first_reply_at=Subquery(replies.annotate(at=Min("created_at")).values("at")[:1]),
             first_interested_at=Subquery(
                 replies.filter(intent=ReplyIntent.INTERESTED).annotate(at=Min("created_at")).values("at")[:1]
             ),
-            delivered=Exists(Message.objects.filter(campaign_send=OuterRef("pk"), status=Message.Status.DELIVERED)),
+            delivered=ExpressionWrapper(Q(message__status=Message.Status.DELIVERED), output_field=BooleanField()),
         )
-        .order_by("sent_at", "id")
-        .values_list("variant", "business_date", "sent_at", "delivered", "first_reply_at", "first_interested_at",
-                     "contact__opted_out_at")
+        .order_by("message__sent_at", "id")
+        .values_list("variant", "business_date", "message__sent_at", "delivered", "first_reply_at",
+                     "first_interested_at", "contact__opted_out_at")
     )  # fmt: skip
 
     def arm(variant: str, rows: list, by: dt.datetime | None) -> Arm:

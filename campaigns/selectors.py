@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from attackacrack.alerts import Alert
-from campaigns import forecast, texts
+from campaigns import forecast, sends, texts
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.errors import NoSendingNumber
@@ -59,8 +59,8 @@ def daily_limit(campaign: Campaign, *, today: dt.date) -> DailyLimit:
     except NoSendingNumber:
         number = ""
     booked = (
-        CampaignSend.objects.filter(from_number=number, business_date=today)
-        .exclude(status=CampaignSend.Status.CANCELLED)
+        sends.counting_against_the_limit()
+        .filter(from_number=number, business_date=today)
         .aggregate(on_number=Count("id"), by_campaign=Count("id", filter=Q(campaign_id=campaign.pk)))
     )
     return DailyLimit(
@@ -118,7 +118,8 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
 def is_first_text_to(contact: Contact) -> bool:
     if contact.pk is None:
         return True
-    return not Message.objects.filter(contact=contact, direction=Message.Direction.OUTBOUND).exists()
+    # A campaign text booked but not yet written is no text they have had (its own included).
+    return not Message.objects.written().filter(contact=contact, direction=Message.Direction.OUTBOUND).exists()
 
 
 @dataclass(frozen=True)
@@ -328,22 +329,11 @@ def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
     return AudienceAddition(**counts, not_textable=[(row["not_textable_reason"], row["n"]) for row in reasons])
 
 
-# --- What is due ----------------------------------------------------------------------------
-
-
-def due_sends(*, now: dt.datetime) -> QuerySet[CampaignSend]:
-    """Booked sends whose slot has come: of active campaigns only (a pause stops sending at once),
-    and not later than the missed-slot grace (a late send is booked again, never sent late)."""
-    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-    return CampaignSend.objects.filter(
-        status=CampaignSend.Status.QUEUED,
-        campaign__status=Campaign.Status.ACTIVE,
-        scheduled_for__lte=now,
-        scheduled_for__gte=late,
-    ).order_by("scheduled_for", "id")
-
-
 # --- The dashboard's questions ------------------------------------------------------------
+
+
+# A campaign text that went: taken by OpenPhone, whatever the delivery report says since.
+SENT_STATUSES = (Message.Status.SENT, Message.Status.DELIVERED)
 
 
 @dataclass(frozen=True)
@@ -358,13 +348,13 @@ class NumberUsage:
 def todays_usage(*, today: dt.date) -> list[NumberUsage]:
     """Per sending number: today's campaign sends against the daily limit."""
     rows = (
-        CampaignSend.objects.filter(business_date=today)
-        .exclude(status=CampaignSend.Status.CANCELLED)
+        sends.counting_against_the_limit()
+        .filter(business_date=today)
         .values("from_number")
         .annotate(
             booked=Count("id"),
-            sent=Count("id", filter=Q(status=CampaignSend.Status.SENT)),
-            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
+            delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
         )
         .order_by("from_number")
     )
@@ -377,12 +367,10 @@ def todays_usage(*, today: dt.date) -> list[NumberUsage]:
 
 def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit: int = 10) -> QuerySet[CampaignSend]:
     """Booked texts that will go out: a paused campaign's wait, and are not upcoming."""
-    sends = CampaignSend.objects.filter(
-        status=CampaignSend.Status.QUEUED, scheduled_for__gte=now, campaign__status=Campaign.Status.ACTIVE
-    )
+    upcoming = sends.waiting().filter(scheduled_for__gte=now, campaign__status=Campaign.Status.ACTIVE)
     if campaign is not None:
-        sends = sends.filter(campaign=campaign)
-    return sends.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
+        upcoming = upcoming.filter(campaign=campaign)
+    return upcoming.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
 
 
 @dataclass(frozen=True)
@@ -412,15 +400,15 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
         .annotate(n=Count("id"))
         .order_by()
     }
-    sends = {
-        (row["campaign_id"], row["status"]): row["n"]
+    by_status = {
+        (row["campaign_id"], row["message__status"]): row["n"]
         for row in CampaignSend.objects.filter(campaign_id__in=ids)
-        .values("campaign_id", "status")
+        .values("campaign_id", "message__status")
         .annotate(n=Count("id"))
         .order_by()
     }
     delivered = dict(
-        CampaignSend.objects.filter(campaign_id__in=ids, delivered_at__isnull=False)
+        CampaignSend.objects.filter(campaign_id__in=ids, message__delivered_at__isnull=False)
         .values("campaign_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -436,9 +424,9 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
             CampaignProgress(
                 campaign=campaign,
                 audience=total(members, campaign.pk, *CampaignContact.Status.values),
-                sent=total(sends, campaign.pk, CampaignSend.Status.SENT),
+                sent=total(by_status, campaign.pk, *SENT_STATUSES),
                 delivered=delivered.get(campaign.pk, 0),
-                booked=total(sends, campaign.pk, CampaignSend.Status.QUEUED, CampaignSend.Status.SENDING),
+                booked=total(by_status, campaign.pk, Message.Status.QUEUED, Message.Status.SENDING),
                 waiting=total(members, campaign.pk, CampaignContact.Status.PENDING),
                 ineligible=total(members, campaign.pk, CampaignContact.Status.INELIGIBLE),
                 flagged=total(members, campaign.pk, CampaignContact.Status.FLAGGED),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns import booking
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignTransitionError
-from campaigns.models import Campaign, SendStatus
+from campaigns.models import Campaign
 from messaging import outbox
 from messaging.models import Message
 
@@ -142,16 +142,11 @@ def resume_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> "b
 
 @transaction.atomic
 def cancel_campaign(*, campaign: Campaign) -> Campaign:
-    """Cancel for good: every send not yet handed to the provider, and every text waiting for a
-    retry, is cancelled with the reason."""
+    """Cancel for good: every text of it still waiting (for its slot or for a retry) is cancelled
+    with the reason."""
     campaign = _transition(campaign, Campaign.Status.CANCELLED)
-    now = timezone.now()
-    campaign.sends.filter(status=SendStatus.QUEUED).update(
-        status=SendStatus.CANCELLED, cancelled_reason="Campaign cancelled", updated_at=now
-    )
-    # A text waiting for a retry is not sent either; its send is cancelled with it.
     outbox.cancel_waiting_texts(
-        Message.objects.filter(campaign_send__campaign=campaign), reason="Campaign cancelled", now=now
+        Message.objects.filter(campaign=campaign), reason="Campaign cancelled", now=timezone.now()
     )
     return campaign
 

@@ -79,7 +79,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         {
             "contact": contact,
             "houses": contact.property_contacts.select_related("property").order_by(*PropertyContact.HOME_FIRST),
-            "thread": contact.messages.order_by("-created_at", "-id")[:30],
+            "thread": contact.messages.written().order_by("-created_at", "-id")[:30],
             "consent": contact.opt_out_events.order_by("-created_at")[:20],
             "memberships": contact.campaign_memberships.select_related("campaign").order_by("-id")[:20],
             "form": StaffTextForm(),

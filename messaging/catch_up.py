@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import CampaignSend, SendStatus
 from contacts.models import Contact
 from contacts.phones import normalize_phone
 from messaging import webhook_processing
@@ -96,7 +95,8 @@ def catch_up_overdue(*, now: dt.datetime) -> Silence | None:
 
 def would_cover(contact: Contact, *, now: dt.datetime) -> bool:
     """A catch-up asks about this contact: we texted them, or they us, within CATCH_UP_REPLY_DAYS."""
-    return contact.messages.filter(created_at__gte=now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS)).exists()
+    recent = now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS)
+    return contact.messages.written().filter(created_at__gte=recent).exists()
 
 
 def may_text_while_quiet(contact: Contact, *, now: dt.datetime) -> bool:
@@ -223,11 +223,9 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
 
 
 def _pending_for(contact: Contact) -> int:
-    sends = CampaignSend.objects.filter(contact=contact, status=SendStatus.QUEUED).count()
-    texts = Message.objects.filter(
-        contact=contact, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, campaign_send=None
+    return Message.objects.filter(
+        contact=contact, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED
     ).count()
-    return sends + texts
 
 
 def _report_missed_opt_out(run: CatchUp, message: Message, *, cancelled: int) -> None:

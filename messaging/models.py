@@ -8,7 +8,34 @@ from contacts.models import E164_REGEX, Contact
 from messaging.intent import ReplyIntent
 
 
+class MessageQuerySet(models.QuerySet):
+    def written(self) -> "MessageQuerySet":
+        """Without the campaign texts booked and not yet written (their words come when they go):
+        no part of a conversation yet, and no text anyone has had."""
+        return self.exclude(kind=Message.Kind.CAMPAIGN, body="")
+
+
 class Message(models.Model):
+    """One text, in or out: the outbox of every text we send (campaign, staff, automatic) and the
+    one record of what became of it. An outbound text moves only along these arrows (the outbox,
+    messaging/outbox.py, moves it; a delivery report moves it on from ``sent``)::
+
+        queued ──(a worker takes it: compare-and-set)──▶ sending ──(OpenPhone took it)──▶ sent
+        sending ──(refused for now: 429, 5xx, network; or the account is held)──▶ queued (retried)
+        sending ──(refused for good, or out of attempts)──▶ failed
+        sending ──(it may have gone, and OpenPhone cannot say)──▶ unknown (a person decides)
+        sent ──(delivery report)──▶ delivered;  sent, delivered ──(the carrier refused it)──▶ failed
+        queued ──(it may not go: opted out, campaign cancelled, a rule it fails now,
+                  a slot it can no longer keep)──▶ cancelled ("Not sent: why"; it never went)
+
+    A campaign text is made ``queued`` when booking decides it (``campaign_send`` holds the
+    booking), due at its slot, and written when a worker first takes it: its body is empty until
+    then, because the opt-out footer depends on whether it is the contact's first text as it goes.
+    A campaign member follows its text through ``campaigns.sends.record_outcome``, in the same
+    transaction. ``failed``, ``unknown`` and ``cancelled`` are final (a person may retry a failed
+    campaign text: a new booking and a new text). An inbound text is ``received``.
+    """
+
     class Direction(models.TextChoices):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
@@ -26,10 +53,14 @@ class Message(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
-        UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
         UNKNOWN = "unknown", "Unknown"
+        CANCELLED = "cancelled", "Cancelled (never sent)"
         RECEIVED = "received", "Received"
+
+    # A campaign text on its way or gone: one per member of a campaign (the database says so),
+    # beside any failed or cancelled ones staff asked to try again.
+    LIVE_STATUSES = (Status.QUEUED, Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNKNOWN)
 
     direction = models.CharField(max_length=8, choices=Direction.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -45,6 +76,10 @@ class Message(models.Model):
     error_code = models.CharField(
         max_length=16, blank=True, help_text="OpenPhone's or the carrier's code for the error (e.g. 0206400)"
     )
+    # A campaign text's campaign, kept when its booking is released; and the booking itself.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="texts"
+    )
     campaign_send = models.OneToOneField(
         "campaigns.CampaignSend", null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
     )
@@ -57,16 +92,19 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(help_text="When the text was written or received")
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When OpenPhone reported it delivered")
     read_at = models.DateTimeField(null=True, blank=True, help_text="When staff read an inbound text")
     # What an inbound reply says (messaging/intent.py), or what staff corrected it to.
     intent = models.CharField(max_length=16, choices=ReplyIntent.choices, blank=True)
     # STOP, START and HELP are answered by the system: nobody needs to read them to act.
     handled_automatically = models.BooleanField(default=False)
-    # The outbound state machine (queued → sending → sent / failed / unknown): see messaging/outbox.py.
+    # The outbound state machine (above): attempts made, when the next is due, and the current one.
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When the current attempt started")
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -83,6 +121,23 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=Q(campaign_send__isnull=True) | Q(kind="campaign"),
                 name="message_campaign_send_only_for_campaign_texts",
+            ),
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=True) | Q(kind="campaign"), name="message_campaign_only_for_campaign_texts"
+            ),
+            models.CheckConstraint(
+                condition=Q(campaign_send__isnull=True) | Q(campaign__isnull=False),
+                name="message_booked_text_names_its_campaign",
+            ),
+            # Only a campaign text not yet written (booked, or cancelled before it was) has no words.
+            models.CheckConstraint(
+                condition=~Q(body="") | Q(direction="inbound") | Q(kind="campaign", status__in=["queued", "cancelled"]),
+                name="message_outbound_written_before_it_goes",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "contact"],
+                condition=Q(status__in=["queued", "sending", "sent", "delivered", "unknown"]),
+                name="message_one_live_campaign_text_per_member",
             ),
         ]
         indexes = [

@@ -1,9 +1,11 @@
 """The outbox: every text we send, with the database as the source of truth.
 
-A campaign send (``CampaignSend``) or a one-to-one text (``Message``) waits as ``queued``. The
+Every text, campaign or one-to-one, is one ``Message`` and waits as ``queued`` until it is due
+(a campaign text at its slot, a retry after its backoff; its states are drawn on the model). The
 beat tick (`dispatch`) hands due ones to workers in batches; a worker takes one with a
 compare-and-set to ``sending`` (so a task delivered twice sends once), checks again that it may
-still go, and makes one request to the provider outside any transaction. Then:
+still go (a campaign text: every dispatch rule; a staff text: the conversation rules), and makes
+one request to the provider outside any transaction. Then:
 
 - accepted → ``sent``, with OpenPhone's ``data.id`` stored for delivery updates;
 - refused for good (a 4xx) → ``failed`` with the provider's error and code;
@@ -26,15 +28,16 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from attackacrack.celery import hand_to_worker
 from attackacrack.errors import ApplicationError
 from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
-from campaigns.selectors import campaign_text, due_sends, recipient_of
+from campaigns.models import Campaign, CampaignSend
+from campaigns.selectors import campaign_text, recipient_of
+from campaigns.sends import Outcome, record_outcome
 from contacts.models import Contact
 from messaging.backends import SendResult, SMSSendError, get_backend
 from messaging.models import ConsentReview, Message, OutboxHold
@@ -53,42 +56,44 @@ class CannotText(ApplicationError):
 # --- Handing work to the workers ------------------------------------------------------------
 
 
+def due_texts(*, now: dt.datetime) -> QuerySet[Message]:
+    """Texts waiting in the outbox whose moment has come. A campaign text goes only while its
+    campaign is active (a pause stops sending at once) and not later than the missed-slot grace
+    after its slot (a late one is booked again by the campaign's next run, never sent late)."""
+    late = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
+    return Message.objects.filter(
+        Q(campaign_send__isnull=True)
+        | Q(campaign__status=Campaign.Status.ACTIVE, campaign_send__scheduled_for__gte=late),
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.QUEUED,
+        next_attempt_at__lte=now,
+    )
+
+
 def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The beat tick: recover interrupted attempts, then enqueue due sends and texts in batches."""
+    """The beat tick: recover interrupted attempts, then hand due texts to workers in batches."""
     now = now or timezone.now()
     if current_hold() is not None:
         # Every request would be refused, lookups included: nothing moves until a person resumes.
-        return {"campaign_sends": 0, "messages": 0, "recovered": 0, "held": True}
+        return {"messages": 0, "recovered": 0, "held": True}
     recovered = recover_interrupted(now=now)
-    heal_sends(now=now)
     from messaging import tasks  # the tasks call back into this module
 
     # A batch handed to the broker but not started within this long is handed over again (the
     # broker lost it: Redis restarted). Taking a text is a compare-and-set, so a duplicate is harmless.
     stale = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
     with transaction.atomic():
-        send_ids = list(
-            due_sends(now=now)
+        message_ids = list(
+            due_texts(now=now)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .order_by("next_attempt_at", "id")
             .select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", flat=True)[: BATCH_SIZE * 8]
         )
-        CampaignSend.objects.filter(pk__in=send_ids).update(enqueued_at=now)
-        message_ids = list(
-            Message.objects.filter(
-                direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, next_attempt_at__lte=now
-            )
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-            .order_by("next_attempt_at", "id")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[: BATCH_SIZE * 8]
-        )
         Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
-        for batch in _batches(send_ids):
-            transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_campaign_sends, batch))
         for batch in _batches(message_ids):
             transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_messages, batch))
-    return {"campaign_sends": len(send_ids), "messages": len(message_ids), "recovered": recovered, "held": False}
+    return {"messages": len(message_ids), "recovered": recovered, "held": False}
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:
@@ -99,59 +104,8 @@ def _batches(ids: list[int]) -> Iterable[list[int]]:
 # --- Taking one text ------------------------------------------------------------------------
 
 
-def deliver_campaign_send(send_id: int, *, now: dt.datetime | None = None) -> str:
-    """Send one booked campaign text if it may still go; returns what became of it."""
-    now = now or timezone.now()
-    calendar = BusinessCalendar.from_settings()
-    with transaction.atomic():
-        send = (
-            CampaignSend.objects.select_for_update(of=("self",))
-            .select_related("campaign", "contact")
-            .filter(pk=send_id, status=SendStatus.QUEUED)
-            .first()
-        )
-        if send is None:
-            return "taken"  # another worker has it, or it is no longer waiting
-        if current_hold() is not None:
-            CampaignSend.objects.filter(pk=send.pk).update(enqueued_at=None)
-            return "held"
-        checks = dispatch_checks(send, now=now, calendar=calendar)
-        if not all(checks.values()):
-            if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
-                reason = "Opted out" if not checks["not_opted_out"] else "Campaign cancelled"
-                _cancel_send(send, reason, now=now)
-                _log_dispatch(send, now, checks, "cancelled")
-                return "cancelled"
-            # Paused, outside the window, over a cap or late: it waits, and the campaign's next
-            # run books it into the next slot that is allowed. Never sent late.
-            CampaignSend.objects.filter(pk=send.pk).update(enqueued_at=None)
-            _log_dispatch(send, now, checks, "held")
-            return "held"
-        _log_dispatch(send, now, checks, "sent to provider")
-        body = campaign_text(campaign=send.campaign, contact=send.contact, variant=send.variant)
-        message = Message.objects.create(
-            direction=Message.Direction.OUTBOUND,
-            kind=Message.Kind.CAMPAIGN,
-            body=body,
-            from_number=send.from_number,
-            to_number=send.contact.phone,
-            contact=send.contact,
-            status=Message.Status.SENDING,
-            status_changed_at=now,
-            created_at=now,
-            campaign_send=send,
-            attempts=1,
-            claimed_at=now,
-        )
-        send.status = SendStatus.SENDING
-        send.claimed_at = now
-        send.attempts += 1
-        send.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
-    return _attempt(message)
-
-
 def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
-    """Send (or try again) one queued outbound text; returns what became of it."""
+    """Send (or try again) one queued outbound text if it may still go; returns what became of it."""
     now = now or timezone.now()
     with transaction.atomic():
         message = (
@@ -161,32 +115,32 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
             .first()
         )
         if message is None:
-            return "taken"
+            return "taken"  # another worker has it, or it is no longer waiting
         if current_hold() is not None:
             Message.objects.filter(pk=message.pk).update(enqueued_at=None)
             return "held"
         if message.campaign_send_id:
-            # A retried campaign text passes the same checks as its first attempt did.
-            send = (
-                CampaignSend.objects.select_for_update(of=("self",))
-                .select_related("campaign", "contact")
-                .get(pk=message.campaign_send_id)
-            )
+            send = message.campaign_send
+            send.contact = message.contact
+            # First attempt or retry, a campaign text passes every dispatch rule as it goes.
             checks = dispatch_checks(send, now=now, calendar=BusinessCalendar.from_settings())
             if not all(checks.values()):
-                outcome = _stop_campaign_text(message, send, checks, now=now)
-                _log_dispatch(send, now, checks, outcome)
-                return outcome
+                return _stop_campaign_text(message, send, checks, now=now)
+            if not message.body:
+                # Written as it first goes: the opt-out footer depends on whether it is their first text.
+                message.body = campaign_text(campaign=send.campaign, contact=message.contact, variant=send.variant)
+                message.created_at = now
+            record_outcome(Outcome.SENT_TO_PROVIDER, texts=[message], checks=checks, now=now)
         elif refusal := conversation_refusal(message.contact, message.kind):
             # Checked again as it goes: nothing reaches an opted-out number, not even a HELP reply
             # written before the STOP.
-            _finish(message, Message.Status.FAILED, error=f"Not sent: {refusal}", now=now)
+            _cancel(message, reason=refusal, now=now)
             return "cancelled"
         message.status = Message.Status.SENDING
         message.status_changed_at = now
         message.claimed_at = now
         message.attempts += 1
-        message.save(update_fields=["status", "status_changed_at", "claimed_at", "attempts"])
+        message.save(update_fields=["body", "created_at", "status", "status_changed_at", "claimed_at", "attempts"])
     return _attempt(message)
 
 
@@ -239,38 +193,42 @@ def conversation_refusal(contact: Contact, kind: str) -> str:
 
 
 def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:
-    """A campaign text waiting for a retry that may not go now. Opted out or cancelled: it is
-    cancelled. Paused, outside a window, late or over a cap: it is released, and the campaign's
-    next run books the member into a slot that is allowed (never sent late)."""
+    """A campaign text that may not go now. Opted out or its campaign cancelled: it is cancelled.
+    Paused, outside a window, late or over a cap: a first attempt waits (and the campaign's next
+    run releases it if its slot goes by); a retry is released at once, and the next run books the
+    member into a slot that is allowed. Never sent late."""
     if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
         reason = "Opted out" if not checks["not_opted_out"] else "Campaign cancelled"
-        cancel_waiting_texts(Message.objects.filter(pk=message.pk), reason=reason, now=now)  # and its send
-        _cancel_send(send, reason, now=now)
+        _cancel(message, reason=reason, now=now, checks=checks)
         return "cancelled"
+    if not message.attempts:
+        Message.objects.filter(pk=message.pk).update(enqueued_at=None)
+        record_outcome(Outcome.HELD, texts=[message], checks=checks, now=now)
+        return "held"
     failed = ", ".join(name for name, passed in checks.items() if not passed)
-    _release(message, send, reason=f"it could not go in time ({failed})", now=now)
+    _release(message, reason=f"it could not go in time ({failed})", now=now, checks=checks)
     return "released"
 
 
-def _release(message: Message, send: CampaignSend, *, reason: str, now: dt.datetime) -> None:
-    """The attempt ends unsent (kept on record, detached from the send) and the send waits again
-    as a missed slot: the next run books the member afresh."""
+def _cancel(message: Message, *, reason: str, now: dt.datetime, checks: dict[str, bool] | None = None) -> None:
+    """A text that may never go ends ``cancelled``, saying why; a campaign text's member with it."""
     Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.FAILED,
+        status=Message.Status.CANCELLED, status_changed_at=now, enqueued_at=None, error=f"Not sent: {reason}"
+    )
+    if message.campaign_send_id:
+        record_outcome(Outcome.CANCELLED, texts=[message], reason=reason, checks=checks, now=now)
+
+
+def _release(message: Message, *, reason: str, now: dt.datetime, checks: dict[str, bool] | None = None) -> None:
+    """A campaign text that was tried and can no longer go in time ends unsent (kept on record for
+    its attempts), its booking is released, and the member waits to be booked afresh."""
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.CANCELLED,
         status_changed_at=now,
+        enqueued_at=None,
         error=f"Not sent: {reason}; released to be booked again",
-        campaign_send=None,
     )
-    CampaignSend.objects.filter(pk=send.pk).update(
-        status=SendStatus.QUEUED, enqueued_at=None, claimed_at=None, last_error=reason, updated_at=now
-    )
-    ComplianceRecord.objects.filter(send=send).update(dispatch_outcome="released")
-
-
-def _log_dispatch(send: CampaignSend, now: dt.datetime, checks: dict[str, bool], outcome: str) -> None:
-    ComplianceRecord.objects.filter(send=send).update(
-        dispatched_at=now, dispatch_checks=checks, dispatch_outcome=outcome
-    )
+    record_outcome(Outcome.RELEASED, texts=[message], checks=checks, now=now)
 
 
 def _attempt(message: Message) -> str:
@@ -326,8 +284,7 @@ def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
         if message.campaign_send_id and _past_its_slot(message, now + dt.timedelta(seconds=delay)):
             # Waiting as long as OpenPhone asks would send it late: book it again instead.
             with transaction.atomic():
-                send = CampaignSend.objects.select_for_update(of=("self",)).get(pk=message.campaign_send_id)
-                _release(message, send, reason=f"{error}, and a retry would be late", now=now)
+                _release(message, reason=f"{error}, and a retry would be late", now=now)
             return "released"
         Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
             status=Message.Status.QUEUED,
@@ -398,7 +355,7 @@ def release_hold(*, user=None, now: dt.datetime | None = None) -> int:
     released = OutboxHold.objects.filter(released_at__isnull=True).update(released_at=now, released_by=user)
     if not released:
         return 0
-    return Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED).count()
+    return due_texts(now=now).count()
 
 
 @transaction.atomic
@@ -408,37 +365,17 @@ def _record_sent(message: Message, result: SendResult) -> None:
         status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=result.external_id, error=""
     )
     if message.campaign_send_id:
-        _settle_send(message.campaign_send_id, SendStatus.SENT, sent_at=now, error="", now=now)
-
-
-def _settle_send(send_id: int, status: str, *, sent_at: dt.datetime | None, error: str, now: dt.datetime) -> int:
-    """A campaign send takes its text's outcome, and its member with it: sent → sent; failed →
-    ineligible with the reason (final for that campaign); unknown → left as booked for a person."""
-    updated = CampaignSend.objects.filter(pk=send_id).update(
-        status=status, last_error=error, updated_at=now, **({"sent_at": sent_at} if sent_at else {})
-    )
-    member = {
-        SendStatus.SENT: {"status": CampaignContact.Status.SENT},
-        SendStatus.FAILED: {
-            "status": CampaignContact.Status.INELIGIBLE,
-            "ineligible_reason": f"Text failed: {error}"[:255],
-        },
-    }.get(status)
-    if member:
-        send = CampaignSend.objects.only("campaign_id", "contact_id").get(pk=send_id)
-        CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
-            **member, updated_at=now
-        )
-    return updated
+        record_outcome(Outcome.SENT, texts=[message], now=now)
 
 
 @transaction.atomic
 def _finish(message: Message, status: str, *, error: str, now: dt.datetime, code: str = "") -> None:
-    """A text that ends without being sent (failed) or with an outcome nobody knows (unknown)."""
+    """A text that ends without being sent (failed) or with an outcome nobody knows (unknown: its
+    member stays booked, for a person)."""
     Message.objects.filter(pk=message.pk).update(status=status, status_changed_at=now, error=error, error_code=code)
-    if message.campaign_send_id:
-        send_status = SendStatus.UNKNOWN if status == Message.Status.UNKNOWN else SendStatus.FAILED
-        _settle_send(message.campaign_send_id, send_status, sent_at=None, error=error, now=now)
+    if message.campaign_send_id and status == Message.Status.FAILED:
+        message.error = error
+        record_outcome(Outcome.FAILED, texts=[message], now=now)
 
 
 def record_undelivered(message: Message, *, error: str, code: str) -> None:
@@ -447,45 +384,17 @@ def record_undelivered(message: Message, *, error: str, code: str) -> None:
     _finish(message, Message.Status.FAILED, error=error, now=timezone.now(), code=code)
 
 
-def cancel_waiting_texts(texts, *, reason: str, now: dt.datetime, error: str = "") -> int:
-    """Texts waiting in the outbox (first attempts or retries) that must not go: failed with the
-    reason, and a campaign send waiting on one is cancelled, so nothing stays ``sending``."""
+def cancel_waiting_texts(texts: QuerySet[Message], *, reason: str, now: dt.datetime, error: str = "") -> int:
+    """Texts waiting in the outbox (for their slot or a retry) that must never go: cancelled, saying
+    why (``error``, else "Not sent: reason"); the members of campaign texts among them with them."""
     texts = texts.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED)
-    send_ids = list(texts.exclude(campaign_send=None).values_list("campaign_send_id", flat=True))
-    cancelled = texts.update(status=Message.Status.FAILED, status_changed_at=now, error=error or f"Not sent: {reason}")
-    CampaignSend.objects.filter(pk__in=send_ids, status=SendStatus.SENDING).update(
-        status=SendStatus.CANCELLED, cancelled_reason=reason[:255], updated_at=now
+    campaign_texts = list(texts.exclude(campaign_send=None).only("pk", "campaign_id", "contact_id", "campaign_send_id"))
+    cancelled = texts.update(
+        status=Message.Status.CANCELLED, status_changed_at=now, enqueued_at=None, error=error or f"Not sent: {reason}"
     )
+    if campaign_texts:
+        record_outcome(Outcome.CANCELLED, texts=campaign_texts, reason=reason, now=now)
     return cancelled
-
-
-def heal_sends(*, now: dt.datetime | None = None) -> int:
-    """A campaign send left ``sending`` after its text ended (any path that settled one and not the
-    other) takes the text's outcome, so no campaign waits for ever on a send that is over. Few sends
-    are ``sending`` at any moment, and an index holds just those: the tick pays for them alone."""
-    now = now or timezone.now()
-    ended = {
-        Message.Status.SENT: SendStatus.SENT,
-        Message.Status.DELIVERED: SendStatus.SENT,
-        Message.Status.FAILED: SendStatus.FAILED,
-        Message.Status.UNKNOWN: SendStatus.UNKNOWN,
-    }
-    stuck = CampaignSend.objects.filter(status=SendStatus.SENDING, message__status__in=list(ended)).values_list(
-        "pk", "message__status", "message__sent_at", "message__error"
-    )[: BATCH_SIZE * 8]
-    healed = 0
-    for send_id, status, sent_at, error in stuck:
-        with transaction.atomic():
-            if CampaignSend.objects.select_for_update().filter(pk=send_id, status=SendStatus.SENDING).exists():
-                healed += _settle_send(send_id, ended[status], sent_at=sent_at, error=error, now=now)
-    return healed
-
-
-def _cancel_send(send: CampaignSend, reason: str, *, now: dt.datetime) -> None:
-    CampaignSend.objects.filter(pk=send.pk).update(status=SendStatus.CANCELLED, cancelled_reason=reason, updated_at=now)
-    CampaignContact.objects.filter(campaign_id=send.campaign_id, contact_id=send.contact_id).update(
-        status=CampaignContact.Status.INELIGIBLE, ineligible_reason=reason, updated_at=now
-    )
 
 
 # --- Interrupted attempts -------------------------------------------------------------------

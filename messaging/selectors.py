@@ -10,13 +10,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from attackacrack.alerts import Alert
-from campaigns.models import Campaign, CampaignSend
 from contacts.models import Contact
 from messaging.models import CatchUp, ConsentReview, Message, WebhookEvent, WorkerHeartbeat
 
 
 def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
-    messages = Message.objects.all()
+    messages = Message.objects.written()
     if contact_id is not None:
         messages = messages.filter(contact_id=contact_id)
     return messages
@@ -34,7 +33,7 @@ def replies_waiting(*, limit: int = 10, intent: str = "") -> QuerySet[Message]:
 
 
 def latest_texts(*, limit: int = 20) -> QuerySet[Message]:
-    return Message.objects.select_related("contact").order_by("-created_at", "-id")[:limit]
+    return Message.objects.written().select_related("contact").order_by("-created_at", "-id")[:limit]
 
 
 class ConversationRow(NamedTuple):
@@ -76,7 +75,7 @@ def conversation_page(
     want the people who talk to them, not the 125 who were texted this morning. With ``intent``,
     the contacts whose replies carry that label, by their latest such reply.
     """
-    messages = Message.objects.order_by("-created_at", "-id")
+    messages = Message.objects.written().order_by("-created_at", "-id")
     if intent:
         messages = messages.filter(direction=Message.Direction.INBOUND, intent=intent)
     elif not include_campaign_sends:
@@ -126,18 +125,10 @@ def waiting_texts(*, now: dt.datetime) -> int:
     """Texts due longer ago than the outbox's hand-over grace and still not taken by a worker. A
     campaign text whose slot is past the missed-slot grace is not counted: the dispatcher held it
     (a window closed, a cap reached) or it went late, and the next campaign run books it again."""
+    from messaging.outbox import due_texts
+
     overdue = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
-    missed = now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-    messages = Message.objects.filter(
-        direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, next_attempt_at__lt=overdue
-    ).count()
-    sends = CampaignSend.objects.filter(
-        status=CampaignSend.Status.QUEUED,
-        campaign__status=Campaign.Status.ACTIVE,
-        scheduled_for__lt=overdue,
-        scheduled_for__gte=missed,
-    ).count()
-    return messages + sends
+    return due_texts(now=now).filter(next_attempt_at__lt=overdue).count()
 
 
 def alerts(*, now: dt.datetime) -> list[Alert]:
@@ -147,7 +138,7 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
     found = []
     hold = outbox.current_hold()
     if hold is not None:
-        waiting = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED).count()
+        waiting = outbox.due_texts(now=now).count()
         found.append(
             Alert(
                 "error",

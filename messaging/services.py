@@ -9,8 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
-from campaigns import audience
-from campaigns.models import CampaignContact, CampaignSend, SendStatus
+from campaigns.sends import Outcome, record_outcome
 from contacts.models import Contact, OptOutEvent
 from messaging import outbox
 from messaging.consent import Consent, consent_intent
@@ -60,7 +59,7 @@ def decide_review(*, review: ConsentReview, opted_out: bool, user: AbstractBaseU
             user=user,
         )
     elif not review.contact.consent_reviews.filter(decision="").exists():
-        audience.reconsider(contact_ids=[review.contact_id])
+        record_outcome(Outcome.MAY_TEXT_AGAIN, contact_id=review.contact_id, now=timezone.now())
     return review
 
 
@@ -90,17 +89,12 @@ def opt_out(
     ConsentReview.objects.filter(contact=contact, decision="").update(
         decision=ConsentReview.Decision.OPT_OUT, decided_at=now, decided_by=user
     )
-    CampaignSend.objects.filter(contact=contact, status=SendStatus.QUEUED).update(
-        status=SendStatus.CANCELLED, cancelled_reason="Opted out", updated_at=now
-    )
-    CampaignContact.objects.filter(
-        contact=contact,
-        status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.SCHEDULED],
-    ).update(status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out", not_before=None, updated_at=now)
-    # Waiting texts too, retries included: their campaign sends are cancelled with them.
+    # Every text of theirs still waiting (booked campaign texts, retries, staff texts) never goes,
+    # and no campaign texts them again.
     outbox.cancel_waiting_texts(
         Message.objects.filter(contact=contact), reason="Opted out", error="Not sent: the contact opted out", now=now
     )
+    record_outcome(Outcome.OPTED_OUT, contact_id=contact.pk, now=now)
     if message is not None:
         outbox.queue_text(
             contact=contact, body=settings.SMS_OPT_OUT_CONFIRMATION, kind=Message.Kind.OPT_OUT_CONFIRMATION
@@ -130,7 +124,7 @@ def resubscribe(
         message=message,
         created_by=user,
     )
-    audience.reconsider(contact_ids=[contact.pk])
+    record_outcome(Outcome.MAY_TEXT_AGAIN, contact_id=contact.pk, now=timezone.now())
     if message is not None:
         outbox.queue_text(contact=contact, body=settings.SMS_RESUBSCRIBE_CONFIRMATION, kind=Message.Kind.AUTOMATIC)
     return True

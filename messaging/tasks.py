@@ -39,11 +39,6 @@ def _each(ids: list[int], work) -> None:
 
 
 @shared_task(ignore_result=True)
-def deliver_campaign_sends(send_ids: list[int]) -> None:
-    _each(send_ids, outbox.deliver_campaign_send)
-
-
-@shared_task(ignore_result=True)
 def deliver_messages(message_ids: list[int]) -> None:
     _each(message_ids, outbox.deliver_message)
 

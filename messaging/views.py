@@ -120,7 +120,7 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 def _thread_texts(contact: Contact) -> list[Message]:
     # The latest 50, shown oldest first like a phone does.
-    return list(reversed(contact.messages.order_by("-created_at", "-id")[:50]))
+    return list(reversed(contact.messages.written().order_by("-created_at", "-id")[:50]))
 
 
 @require_POST

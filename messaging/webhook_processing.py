@@ -236,11 +236,11 @@ def _message_received(event: MessageEvent, *, received_at: dt.datetime) -> None:
     replied_to = (
         CampaignSend.objects.filter(
             contact=contact,
-            status=CampaignSend.Status.SENT,
-            sent_at__gte=created_at - REPLY_ATTRIBUTION_WINDOW,
-            sent_at__lte=created_at,
+            message__status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+            message__sent_at__gte=created_at - REPLY_ATTRIBUTION_WINDOW,
+            message__sent_at__lte=created_at,
         )
-        .order_by("-sent_at")
+        .order_by("-message__sent_at")
         .first()
     )
     message = Message.objects.create(
@@ -275,11 +275,8 @@ def _message_delivered(event: MessageEvent, *, received_at: dt.datetime) -> None
     now = timezone.now()
     message.status = Message.Status.DELIVERED
     message.status_changed_at = now
-    message.save(update_fields=["status", "status_changed_at"])
-    if message.campaign_send_id:
-        CampaignSend.objects.filter(pk=message.campaign_send_id, delivered_at__isnull=True).update(
-            delivered_at=now, updated_at=now
-        )
+    message.delivered_at = now
+    message.save(update_fields=["status", "status_changed_at", "delivered_at"])
 
 
 def _message_failed(event: MessageEvent, *, received_at: dt.datetime) -> None:

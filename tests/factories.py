@@ -93,6 +93,10 @@ class CampaignContactFactory(factory.django.DjangoModelFactory):
 
 
 class CampaignSendFactory(factory.django.DjangoModelFactory):
+    """A booking and its text, as booking makes them: the text waits for its slot unless told
+    otherwise (``status``, ``sent_at``, ``delivered_at``, ``attempts``, ``error`` are the text's;
+    a ``cancelled_reason`` cancels it)."""
+
     class Meta:
         model = CampaignSend
 
@@ -102,6 +106,28 @@ class CampaignSendFactory(factory.django.DjangoModelFactory):
     from_number = SHOP_NUMBER
     scheduled_for = factory.LazyFunction(timezone.now)
     business_date = factory.LazyAttribute(lambda s: timezone.localdate(s.scheduled_for))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        text = {name: kwargs.pop(name) for name in ("status", "sent_at", "delivered_at", "attempts", "error")
+                if name in kwargs}  # fmt: skip
+        if cancelled_reason := kwargs.pop("cancelled_reason", ""):
+            text.update(status=Message.Status.CANCELLED, error=f"Not sent: {cancelled_reason}")
+        send = super()._create(model_class, *args, **kwargs)
+        status = text.setdefault("status", Message.Status.QUEUED)
+        written = status not in (Message.Status.QUEUED, Message.Status.CANCELLED)
+        unwritten = {} if written else {"body": "", "external_id": ""}
+        send.message = MessageFactory(
+            kind=Message.Kind.CAMPAIGN,
+            contact=send.contact,
+            from_number=send.from_number,
+            campaign=send.campaign,
+            campaign_send=send,
+            created_at=send.scheduled_for,
+            next_attempt_at=send.scheduled_for if status == Message.Status.QUEUED else None,
+            **{"sent_at": None, **unwritten, **text},
+        )
+        return send
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

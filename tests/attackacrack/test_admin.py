@@ -22,7 +22,6 @@ from tests.factories import (
     CampaignFactory,
     CampaignSendFactory,
     InboundMessageFactory,
-    MessageFactory,
     PropertyContactFactory,
     StaffUserFactory,
     WebhookEventFactory,
@@ -45,7 +44,7 @@ def one_of_everything():
     member = CampaignContactFactory(
         contact=link.contact, status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out"
     )
-    send = CampaignSendFactory(campaign=member.campaign, contact=link.contact)
+    send = CampaignSendFactory(campaign=member.campaign, contact=link.contact, status="sent", sent_at=timezone.now())
     ComplianceRecord.objects.create(
         send=send,
         campaign=send.campaign,
@@ -60,7 +59,6 @@ def one_of_everything():
         slot=send.scheduled_for,
         booking_checks={"not_opted_out": True},
     )
-    MessageFactory(contact=link.contact, kind=Message.Kind.CAMPAIGN, campaign_send=send)
     inbound = InboundMessageFactory(contact=link.contact, body="Can you stop by Tuesday?")
     ConsentReview.objects.create(message=inbound, contact=link.contact, created_at=inbound.created_at)
     IntentCorrection.objects.create(

@@ -285,7 +285,7 @@ def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production
     assert len(recipients) == TEXTS and len(set(recipients)) == TEXTS
     with psycopg.connect(production["env"]["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
         sent, distinct = db.execute(
-            "SELECT count(*), count(DISTINCT contact_id) FROM campaigns_campaignsend "
+            "SELECT count(*), count(DISTINCT contact_id) FROM messaging_message "
             "WHERE campaign_id = %s AND status = 'sent'",
             [campaign_id],
         ).fetchone()
@@ -293,7 +293,7 @@ def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production
     for worker in ("worker-a", "worker-b"):
         log = processes.log(worker)
         assert re.search(rf"\b{worker[-1]}@\S+ ready", log), log[-2000:]
-        assert "deliver_campaign_sends" in log and "received" in log, f"{worker} took no texts:\n{log[-2000:]}"
+        assert "deliver_messages" in log and "received" in log, f"{worker} took no texts:\n{log[-2000:]}"
 
 
 def test_a_backup_restores_into_an_empty_database_with_everything_in_it(production, tmp_path):

@@ -197,8 +197,8 @@ def test_cancel_is_named_asks_first_and_says_it_is_final(page: Page, staff_login
     page.click("#cancel-campaign")
     page.click("#confirm-cancel")
     expect(page.locator("#campaign-status")).to_have_text("Cancelled")
-    booked.refresh_from_db()
-    assert (booked.status, booked.cancelled_reason) == ("cancelled", "Campaign cancelled")
+    booked.message.refresh_from_db()
+    assert (booked.message.status, booked.message.error) == ("cancelled", "Not sent: Campaign cancelled")
 
 
 def test_today_says_sent_delivered_and_booked_apart_and_shows_paused_campaigns_as_paused(page: Page, staff_login):
@@ -208,17 +208,19 @@ def test_today_says_sent_delivered_and_booked_apart_and_shows_paused_campaigns_a
     paused = CampaignFactory(name="Paused one", status=Campaign.Status.PAUSED, from_number=SHOP_NUMBER)
     for index in range(3):
         CampaignSendFactory(
-            campaign=running, status=CampaignSend.Status.SENT, sent_at=now, scheduled_for=now, business_date=today,
+            campaign=running, status="sent", sent_at=now, scheduled_for=now, business_date=today,
             delivered_at=now if index == 0 else None,
         )  # fmt: skip
     soon = CampaignSendFactory(campaign=running, scheduled_for=now + dt.timedelta(hours=1), business_date=today)
     waiting = CampaignSendFactory(campaign=paused, scheduled_for=now + dt.timedelta(hours=2), business_date=today)
     page.goto("/")
 
-    todays = CampaignSend.objects.filter(from_number=SHOP_NUMBER, business_date=today).exclude(status="cancelled")
+    todays = CampaignSend.objects.filter(from_number=SHOP_NUMBER, business_date=today).exclude(
+        message__status="cancelled"
+    )
     usage = page.locator(f".usage[data-number='{SHOP_NUMBER}']")
-    assert number(page, ".usage .sent") == todays.filter(status="sent").count() == 3
-    assert number(page, ".usage .delivered") == todays.filter(delivered_at__isnull=False).count() == 1
+    assert number(page, ".usage .sent") == todays.filter(message__status="sent").count() == 3
+    assert number(page, ".usage .delivered") == todays.filter(message__delivered_at__isnull=False).count() == 1
     assert number(page, ".usage .booked") == todays.count() == 5
     expect(usage).to_contain_text("3 of 125 sent")
     queue = page.locator("#next-in-queue")

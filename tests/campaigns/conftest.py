@@ -2,11 +2,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import QuerySet
 
 from campaigns import audience, forecast
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, CampaignContact
+from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
+from messaging.models import Message
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 
 EASTERN = ZoneInfo("America/New_York")
@@ -35,3 +37,15 @@ def expected_at(campaign: Campaign, now: dt.datetime) -> dict[CampaignContact, d
     members = list(campaign.memberships.all())
     moments = forecast.expected_moments(campaign, members, now=now, calendar=BusinessCalendar.from_settings())
     return {member: moments[member.pk] for member in members if member.pk in moments}
+
+
+def text_of(send: CampaignSend) -> Message:
+    """The text a booking made, as it stands now."""
+    return Message.objects.get(campaign_send=send)
+
+
+def texts_went_out(sends: QuerySet[CampaignSend], at: dt.datetime) -> None:
+    """What the workers leave when they have sent these bookings' texts."""
+    Message.objects.filter(campaign_send__in=sends).update(
+        status=Message.Status.SENT, status_changed_at=at, sent_at=at, body="Hi, about your foundation", attempts=1
+    )

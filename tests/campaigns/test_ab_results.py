@@ -6,11 +6,11 @@ import pytest
 from freezegun import freeze_time
 
 from campaigns import results
-from campaigns.models import Campaign, CampaignSend
+from campaigns.models import Campaign
 from messaging.intent import ReplyIntent
 from messaging.models import Message
 from tests.campaigns.conftest import eastern
-from tests.factories import CampaignFactory, CampaignSendFactory, InboundMessageFactory, MessageFactory
+from tests.factories import CampaignFactory, CampaignSendFactory, InboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +21,9 @@ def sent_sends(campaign, variant: str, count: int, *, at=MONDAY_10, interested=0
                opted_out=0):  # fmt: skip
     for index in range(count):
         send = CampaignSendFactory(
-            campaign=campaign, variant=variant, status=CampaignSend.Status.SENT, sent_at=at, scheduled_for=at,
-            business_date=at.date(),
-        )  # fmt: skip
-        MessageFactory(
-            contact=send.contact,
-            kind=Message.Kind.CAMPAIGN,
-            campaign_send=send,
+            campaign=campaign, variant=variant, sent_at=at, scheduled_for=at, business_date=at.date(),
             status=Message.Status.DELIVERED if index < delivered else Message.Status.SENT,
-        )
+        )  # fmt: skip
         if index < interested + other_replies:
             intent = ReplyIntent.INTERESTED if index < interested else ReplyIntent.QUESTION
             InboundMessageFactory(

@@ -6,7 +6,8 @@ import pytest
 from freezegun import freeze_time
 
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from tests.campaigns.conftest import EASTERN, add_audience, eastern
+from messaging.models import Message
+from tests.campaigns.conftest import EASTERN, add_audience, eastern, texts_went_out
 from tests.factories import SHOP_NUMBER, CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_pause_stops_booking_and_resume_continues_exactly_where_it_left_off(api_
         post(api_client, draft, "start")
     # The dispatcher sent the first 25 (10:00–10:28:48) before the pause at 10:30.
     first_25 = list(CampaignSend.objects.order_by("scheduled_for")[:25].values_list("pk", flat=True))
-    CampaignSend.objects.filter(pk__in=first_25).update(status=CampaignSend.Status.SENT, sent_at=MONDAY_10)
+    texts_went_out(CampaignSend.objects.filter(pk__in=first_25), MONDAY_10)
     booked_before = set(CampaignSend.objects.values_list("contact_id", flat=True))
 
     with freeze_time(eastern(2024, 1, 15, 10, 30)):
@@ -88,9 +89,9 @@ def test_pause_stops_booking_and_resume_continues_exactly_where_it_left_off(api_
     assert (resumed["status"], resumed["rebooked"], resumed["sent"], resumed["queued"]) == ("active", 100, 100, 75)
     assert set(CampaignSend.objects.values_list("contact_id", flat=True)) == booked_before
     assert CampaignSend.objects.count() == 125
-    waiting = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED).order_by("scheduled_for")
+    waiting = CampaignSend.objects.filter(message__status="queued").order_by("scheduled_for")
     assert waiting[0].scheduled_for.astimezone(EASTERN) == eastern(2024, 1, 15, 14, 0)
-    assert CampaignSend.objects.filter(status=CampaignSend.Status.SENT).count() == 25
+    assert CampaignSend.objects.filter(message__status="sent").count() == 25
 
 
 def test_resuming_on_a_later_day_books_that_days_limit_afresh(api_client, draft):
@@ -112,7 +113,8 @@ def test_cancel_cancels_every_unsent_text_with_the_reason(api_client, draft):
         response = post(api_client, draft, "cancel")
 
     assert response.json()["status"] == "cancelled"
-    assert set(CampaignSend.objects.values_list("status", "cancelled_reason")) == {("cancelled", "Campaign cancelled")}
+    assert set(Message.objects.values_list("status", "error")) == {("cancelled", "Not sent: Campaign cancelled")}
+    assert CampaignSend.objects.count() == 125  # every booking stays on record
 
 
 @pytest.mark.parametrize(
@@ -175,7 +177,7 @@ def test_declaring_a_winner_sends_the_rest_the_winning_text(api_client, draft):
     with freeze_time(MONDAY_10):
         post(api_client, draft, "start")
 
-    CampaignSend.objects.update(status=CampaignSend.Status.SENT, sent_at=MONDAY_10)
+    texts_went_out(CampaignSend.objects.all(), MONDAY_10)
 
     response = post(api_client, draft, "winner", {"variant": "B"})
     assert response.status_code == 200

@@ -25,8 +25,8 @@ audience.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
 result = services.start_campaign(campaign=campaign, now=monday_10)
 print("booked", result.sent, "queued", result.queued)
 first = CampaignSend.objects.order_by("scheduled_for").first()
-print("delivered", outbox.deliver_campaign_send(first.pk, now=first.scheduled_for))
-print("dispatched", outbox.dispatch(now=monday_10 + dt.timedelta(minutes=2))["campaign_sends"])
+print("delivered", outbox.deliver_message(first.message.pk, now=first.scheduled_for))
+print("dispatched", outbox.dispatch(now=monday_10 + dt.timedelta(minutes=2))["messages"])
 """
 
 

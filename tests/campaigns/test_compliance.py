@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns import audience, booking, compliance
+from campaigns import audience, booking, compliance, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignSend, ComplianceRecord
 from contacts.models import Contact
@@ -19,7 +19,8 @@ from contacts.timezones import assign_time_zones
 from messaging import outbox
 from messaging import services as messaging_services
 from messaging.consent import Consent, consent_intent
-from tests.campaigns.conftest import EASTERN, eastern
+from messaging.models import Message
+from tests.campaigns.conftest import EASTERN, eastern, text_of
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,13 +124,13 @@ def test_a_213_number_at_nine_eastern_is_held_until_eleven():
 def test_a_213_send_due_at_nine_is_held_by_the_dispatcher():
     los_angeles = contact("+12135550124")
     campaign = campaign_with(los_angeles)
-    send = CampaignSend.objects.create(
-        campaign=campaign, contact=los_angeles, variant="A", from_number=SHOP_NUMBER,
-        business_date=dt.date(*MONDAY), scheduled_for=eastern(*MONDAY, 9, 0),
+    [send] = sends.book(
+        campaign=campaign, number=SHOP_NUMBER, today=dt.date(*MONDAY), now=eastern(*MONDAY, 8, 0),
+        slots=[(los_angeles.pk, "A", eastern(*MONDAY, 9, 0))],
     )  # fmt: skip
 
     with freeze_time(eastern(*MONDAY, 9, 0)):
-        assert outbox.deliver_campaign_send(send.pk) == "held"
+        assert outbox.deliver_message(text_of(send).pk) == "held"
 
 
 def test_an_unknown_zone_gets_the_strictest_window_across_us_zones():
@@ -165,14 +166,13 @@ def test_stop_arriving_while_a_batch_is_dispatched_stops_the_rest_of_that_contac
     one, two = CampaignSend.objects.order_by("scheduled_for")
 
     with freeze_time(one.scheduled_for):
-        assert outbox.deliver_campaign_send(one.pk) == "sent"
+        assert outbox.deliver_message(text_of(one).pk) == "sent"
         assert consent_intent("STOP") == Consent.OPT_OUT
         messaging_services.opt_out(contact=person, reason="Replied 'STOP'")
     with freeze_time(two.scheduled_for):
-        assert outbox.deliver_campaign_send(two.pk) == "taken"  # already cancelled by the opt-out
+        assert outbox.deliver_message(text_of(two).pk) == "taken"  # already cancelled by the opt-out
 
-    two.refresh_from_db()
-    assert (two.status, two.cancelled_reason) == ("cancelled", "Opted out")
+    assert (text_of(two).status, text_of(two).error) == ("cancelled", "Not sent: the contact opted out")
     assert [sms.to_number for sms in _sms_outbox] == [person.phone]
 
 
@@ -185,7 +185,7 @@ def test_a_queued_help_reply_never_reaches_a_number_that_then_opted_out(_sms_out
 
     assert outbox.deliver_message(help_reply.pk) == "taken"  # the opt-out already failed it
     help_reply.refresh_from_db()
-    assert (help_reply.status, help_reply.error) == ("failed", "Not sent: the contact opted out")
+    assert (help_reply.status, help_reply.error) == ("cancelled", "Not sent: the contact opted out")
     assert _sms_outbox == []
 
 
@@ -272,17 +272,17 @@ def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, 
             if opt_out == "during":
                 messaging_services.opt_out(contact=person, reason="Replied 'STOP'")
         # The dispatcher runs at each slot, or late (then the send must be held, not sent).
-        for send in CampaignSend.objects.filter(status="queued").order_by("scheduled_for"):
+        for send in CampaignSend.objects.filter(message__status="queued").order_by("scheduled_for"):
             with freeze_time(send.scheduled_for + dt.timedelta(seconds=dispatch_after)):
-                outbox.deliver_campaign_send(send.pk)
+                outbox.deliver_message(text_of(send).pk)
         # A later run re-books what was held, into allowed slots only.
         later = start + dt.timedelta(hours=3)
         for campaign in campaigns:
             if Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.ACTIVE:
                 booking.execute_campaign(campaign_id=campaign.pk, now=later)
 
-        sends = list(CampaignSend.objects.select_related("contact", "compliance"))
-        for send in sends:
+        booked = list(CampaignSend.objects.select_related("contact", "compliance", "message"))
+        for send in booked:
             person = send.contact
             zones = tuple(z for z in person.time_zone.split(",") if z)
             state = person.state or compliance_state(person)
@@ -290,25 +290,25 @@ def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, 
             record = send.compliance
             assert record.allowed_from <= send.scheduled_for < record.allowed_until
             assert all(record.booking_checks.values()) and set(record.booking_checks) == set(compliance.BOOKING_RULES)
-            if send.status == "sent":
-                sent_at = send.sent_at
+            if send.message.status == "sent":
+                sent_at = send.message.sent_at
                 assert local_hours_ok(sent_at, zones, state), (sent_at, zones, state)
                 assert sent_at - send.scheduled_for <= dt.timedelta(minutes=10)
                 assert person.opted_out_at is None or person.opted_out_at > sent_at
                 assert all(record.dispatch_checks.values())
             if record.dispatch_outcome:
                 assert set(record.dispatch_checks) == set(compliance.DISPATCH_RULES)
-        texted = [s for s in sends if s.status in ("queued", "sending", "sent")]
+        texted = [s for s in booked if s.message.status in compliance.TEXTED_STATUSES]
         for person, _ in contacts:
             if compliance_state(person) in ("FL", "OK"):
                 assert sum(1 for s in texted if s.contact_id == person.pk) <= 3
         per_day: dict[dt.date, int] = {}
-        for send in sends:
-            if send.status != "cancelled":
+        for send in booked:
+            if send.message.status != "cancelled":
                 per_day[send.business_date] = per_day.get(send.business_date, 0) + 1
         assert all(count <= 125 for count in per_day.values())
         # One record per send, and the bookings released to be made again keep theirs, saying so.
-        assert ComplianceRecord.objects.exclude(send=None).count() == len(sends)
+        assert ComplianceRecord.objects.exclude(send=None).count() == len(booked)
         released = ComplianceRecord.objects.filter(send=None).values_list("dispatch_outcome", flat=True)
         assert set(released) <= {"released", "slot missed"}
         transaction.set_rollback(True)
@@ -339,7 +339,7 @@ def test_the_compliance_log_answers_why_and_exports_as_csv(client):
     booked_slot(campaign, eastern(*MONDAY, 9, 0))
     send = CampaignSend.objects.get()
     with freeze_time(send.scheduled_for):
-        outbox.deliver_campaign_send(send.pk)
+        outbox.deliver_message(text_of(send).pk)
     record = ComplianceRecord.objects.get(send=send)
 
     response = client.post(
@@ -388,14 +388,16 @@ def test_a_text_whose_outcome_is_unknown_counts_against_the_cap_at_booking_and_a
     florida_cap(texts=3, hours=24)
     booked_slot(first, eastern(*MONDAY, 10, 0))
     booked_slot(second, eastern(*MONDAY, 10, 5))
-    CampaignSend.objects.filter(campaign=first).update(status="unknown", claimed_at=eastern(*MONDAY, 10, 0))
+    Message.objects.filter(campaign=first).update(
+        status="unknown", body="Hi", attempts=1, claimed_at=eastern(*MONDAY, 10, 0)
+    )
     florida_cap(texts=1, hours=24)  # the rules file is tightened
 
     assert booked_slot(third, eastern(*MONDAY, 11, 0)) is None  # booking counts the unknown text
 
     held = CampaignSend.objects.get(campaign=second)
     with freeze_time(held.scheduled_for):
-        assert outbox.deliver_campaign_send(held.pk) == "held"  # and so does dispatch
+        assert outbox.deliver_message(text_of(held).pk) == "held"  # and so does dispatch
     held.compliance.refresh_from_db()
     assert held.compliance.dispatch_checks["state_cap"] is False
 
@@ -418,7 +420,7 @@ def test_the_compliance_record_names_every_rule_of_the_table_with_what_was_evalu
     Contact.objects.filter(pk=person.pk).update(line_type=Contact.LineType.LANDLINE)  # learnt after booking
 
     with freeze_time(send.scheduled_for):
-        assert outbox.deliver_campaign_send(send.pk) == "held"
+        assert outbox.deliver_message(text_of(send).pk) == "held"
 
     record = send.compliance
     record.refresh_from_db()

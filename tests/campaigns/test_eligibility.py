@@ -72,7 +72,7 @@ def test_the_frequency_cap_counts_texts_from_any_other_campaign(active_campaign,
     [contact] = add_audience(active_campaign, 1)
     CampaignSendFactory(
         contact=contact,
-        status=CampaignSend.Status.SENT,
+        status="sent",
         sent_at=MONDAY_10 - dt.timedelta(days=days_ago),
         scheduled_for=MONDAY_10 - dt.timedelta(days=days_ago),
     )
@@ -109,10 +109,8 @@ def test_a_contact_booked_today_by_another_campaign_is_not_booked_twice(active_c
 
 def test_a_failed_or_cancelled_text_elsewhere_does_not_count_against_the_cap(active_campaign):
     contacts = add_audience(active_campaign, 2)
-    CampaignSendFactory(contact=contacts[0], status=CampaignSend.Status.FAILED, scheduled_for=MONDAY_10)
-    CampaignSendFactory(
-        contact=contacts[1], status=CampaignSend.Status.CANCELLED, cancelled_reason="Opted out", scheduled_for=MONDAY_10
-    )
+    CampaignSendFactory(contact=contacts[0], status="failed", scheduled_for=MONDAY_10)
+    CampaignSendFactory(contact=contacts[1], status="cancelled", cancelled_reason="Opted out", scheduled_for=MONDAY_10)
 
     assert run(active_campaign).sent == 2
 

@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from freezegun import freeze_time
 
-from campaigns import audience, booking, errors, selectors, services
+from campaigns import audience, booking, errors, services
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
-from tests.campaigns.conftest import EASTERN, add_audience, eastern, expected_at
+from messaging import outbox
+from tests.campaigns.conftest import EASTERN, add_audience, eastern, expected_at, texts_went_out
 from tests.factories import SHOP_NUMBER, CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def test_two_hundred_eligible_inside_hours_books_125_and_queues_75(active_campai
     sends = CampaignSend.objects.filter(campaign=active_campaign).order_by("scheduled_for")
     assert sends.count() == 125
     assert {send.business_date for send in sends} == {dt.date(2024, 1, 15)}
-    assert {send.status for send in sends} == {CampaignSend.Status.QUEUED}
+    assert {send.message.status for send in sends} == {"queued"}
     assert {send.from_number for send in sends} == {SHOP_NUMBER}
     # Paced from now, one every 72 s, never a burst: the last is booked at 12:28:48 ET.
     slots = [send.scheduled_for for send in sends]
@@ -177,7 +178,7 @@ def test_evening_utc_midnight_does_not_reset_the_limit(active_campaign, settings
 
     with freeze_time(eastern(2024, 1, 15, 18, 0)):
         booking.execute_campaign(campaign_id=active_campaign.pk)
-    CampaignSend.objects.update(status=CampaignSend.Status.SENT, sent_at=eastern(2024, 1, 15, 18, 0))
+    texts_went_out(CampaignSend.objects.all(), eastern(2024, 1, 15, 18, 0))
     # 19:30 ET is 00:30 UTC on the 16th: a UTC "day" would give a fresh 125.
     with freeze_time(eastern(2024, 1, 15, 19, 30)):
         later = booking.execute_campaign(campaign_id=active_campaign.pk)
@@ -240,7 +241,7 @@ def test_the_campaign_completes_when_its_audience_is_exhausted(active_campaign):
     add_audience(active_campaign, 3)
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
         booking.execute_campaign(campaign_id=active_campaign.pk)
-    CampaignSend.objects.update(status=CampaignSend.Status.SENT, sent_at=eastern(2024, 1, 15, 10, 1))
+    texts_went_out(CampaignSend.objects.all(), eastern(2024, 1, 15, 10, 1))
     CampaignContact.objects.update(status=CampaignContact.Status.SENT)
 
     with freeze_time(eastern(2024, 1, 15, 10, 5)):
@@ -284,12 +285,14 @@ def test_two_workers_running_at_once_never_exceed_the_limit_or_double_book():
     assert len(set(contact_bookings)) == 125
 
 
-def test_due_sends_are_only_those_of_active_campaigns_whose_slot_came(active_campaign):
+def test_due_texts_are_only_those_of_active_campaigns_whose_slot_came(active_campaign):
     add_audience(active_campaign, 5)
     with freeze_time(eastern(2024, 1, 15, 10, 0)):
         booking.execute_campaign(campaign_id=active_campaign.pk)
 
     at = eastern(2024, 1, 15, 10, 3)  # slots 10:00:00, 10:01:12, 10:02:24 have come
-    assert selectors.due_sends(now=at).count() == 3
+    assert outbox.due_texts(now=at).count() == 3
+    # Not later than the missed-slot grace: the 10:00 text is booked again, never sent late.
+    assert outbox.due_texts(now=eastern(2024, 1, 15, 10, 11)).count() == 4
     services.pause_campaign(campaign=active_campaign)
-    assert selectors.due_sends(now=at).count() == 0
+    assert outbox.due_texts(now=at).count() == 0

@@ -7,7 +7,7 @@ import pytest
 
 from campaigns import audience, selectors
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import CampaignContact, CampaignSend
+from campaigns.models import CampaignContact
 from contacts.models import Contact
 from tests.campaigns.conftest import eastern
 from tests.factories import (
@@ -56,9 +56,7 @@ def test_the_first_day_is_the_next_business_day_when_the_window_has_closed_and_o
     CampaignSendFactory.create_batch(
         40, campaign=other, business_date=monday, scheduled_for=eastern(2026, 12, 7, 9, 30)
     )
-    CampaignSendFactory(
-        campaign=other, business_date=monday, status=CampaignSend.Status.CANCELLED, cancelled_reason="Opted out"
-    )
+    CampaignSendFactory(campaign=other, business_date=monday, status="cancelled", cancelled_reason="Opted out")
 
     plan = selectors.launch_plan(
         campaign, starts_at=eastern(2026, 12, 4, 18, 5), calendar=BusinessCalendar.from_settings()

@@ -43,3 +43,63 @@ def test_existing_compliance_records_are_named_by_their_send_and_then_outlive_it
     record.refresh_from_db()
     assert record.send_id is None and record.campaign_id == campaign.pk
     migrate_to_latest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_campaign_send_is_carried_over_to_one_message_that_holds_its_state():
+    old = migrate(
+        [
+            ("campaigns", "0019_a_decision_keeps_its_member_counts"),
+            ("messaging", "0010_webhook_events_wait_in_the_database"),
+        ]
+    )
+    Contact, Campaign = old.get_model("contacts", "Contact"), old.get_model("campaigns", "Campaign")
+    Send, Message = old.get_model("campaigns", "CampaignSend"), old.get_model("messaging", "Message")
+    campaign = Campaign.objects.create(name="Spring", template_a="Hi {first_name}")
+    booked, gone, stopped, retried = (Contact.objects.create(phone=f"+1617555012{n}") for n in range(4))
+    at = dt.datetime(2024, 1, 15, 15, 0, tzinfo=dt.UTC)
+
+    def send(contact, **fields):
+        return Send.objects.create(campaign=campaign, contact=contact, variant="A", from_number="+16175550100",
+                                   business_date=at.date(), scheduled_for=at, **fields)  # fmt: skip
+
+    def text(send, **fields):
+        return Message.objects.create(direction="outbound", kind="campaign", body="Hi", from_number="+16175550100",
+                                      to_number=send.contact.phone, contact=send.contact, status_changed_at=at,
+                                      created_at=at, campaign_send=send, **fields)  # fmt: skip
+
+    waiting = send(booked)  # booked, not yet taken: no message
+    sent = send(gone, status="sent", sent_at=at, delivered_at=at, attempts=1)
+    text(sent, status="delivered", sent_at=at, attempts=1, external_id="ACgone")
+    cancelled = send(stopped, status="cancelled", cancelled_reason="Opted out")  # before it was taken
+    cancelled_on_retry = send(retried, status="cancelled", cancelled_reason="Campaign cancelled", attempts=1)
+    text(cancelled_on_retry, status="failed", error="Not sent: Campaign cancelled", attempts=1)
+    staff = Message.objects.create(direction="outbound", kind="staff", body="Hello", from_number="+16175550100",
+                                   to_number=booked.phone, contact=booked, status="failed", status_changed_at=at,
+                                   created_at=at, error="Not sent: the contact opted out")  # fmt: skip
+
+    new = migrate([("campaigns", "0020_one_row_per_text"), ("messaging", "0012_one_live_campaign_text_per_member")])
+    texts = new.get_model("messaging", "Message").objects
+    by_send = {m.campaign_send_id: m for m in texts.filter(kind="campaign")}
+    assert set(by_send) == {waiting.pk, sent.pk, cancelled.pk, cancelled_on_retry.pk}
+    assert all(m.campaign_id == campaign.pk for m in by_send.values())
+    first = by_send[waiting.pk]
+    assert (first.status, first.body, first.next_attempt_at, first.to_number) == ("queued", "", at, booked.phone)
+    assert (by_send[sent.pk].status, by_send[sent.pk].delivered_at) == ("delivered", at)
+    assert (by_send[cancelled.pk].status, by_send[cancelled.pk].error) == ("cancelled", "Not sent: Opted out")
+    assert by_send[cancelled_on_retry.pk].status == "cancelled"
+    assert texts.get(pk=staff.pk).status == "cancelled"  # never went: cancelled, not failed
+
+    back = migrate(
+        [
+            ("campaigns", "0019_a_decision_keeps_its_member_counts"),
+            ("messaging", "0010_webhook_events_wait_in_the_database"),
+        ]
+    )
+    sends = {s.pk: s for s in back.get_model("campaigns", "CampaignSend").objects.all()}
+    assert [sends[s.pk].status for s in (waiting, sent, cancelled, cancelled_on_retry)] == [
+        "queued", "sent", "cancelled", "cancelled"
+    ]  # fmt: skip
+    assert sends[cancelled.pk].cancelled_reason == "Opted out" and sends[sent.pk].delivered_at == at
+    assert not back.get_model("messaging", "Message").objects.filter(campaign_send=waiting.pk).exists()
+    migrate_to_latest()

@@ -39,10 +39,7 @@ def run(campaign: Campaign, at: dt.datetime) -> booking.ExecutionResult:
 
 def deliver_all(at: dt.datetime) -> list[str]:
     with freeze_time(at):
-        return [
-            outbox.deliver_campaign_send(pk)
-            for pk in CampaignSend.objects.filter(status="queued").values_list("pk", flat=True)
-        ]
+        return [outbox.deliver_message(pk) for pk in outbox.due_texts(now=at).values_list("pk", flat=True)]
 
 
 # --- Finding 1: one refused text stopped the campaign for good ---------------------------------
@@ -112,7 +109,7 @@ def test_staff_may_try_a_failed_text_again_and_the_failed_attempt_stays_on_recor
     assert run(campaign, MONDAY_10 + dt.timedelta(minutes=7)).sent == 1
     assert deliver_all(MONDAY_10 + dt.timedelta(minutes=9)) == ["sent"]
     sends = CampaignSend.objects.filter(contact=contacts[1]).order_by("id")
-    assert [send.status for send in sends] == ["failed", "sent"]
+    assert [send.message.status for send in sends] == ["failed", "sent"]
     assert ComplianceRecord.objects.filter(contact=contacts[1]).count() == 2
     member.refresh_from_db()
     assert member.status == CampaignContact.Status.SENT
@@ -237,10 +234,10 @@ def test_an_opt_out_while_a_retry_waits_cancels_its_send_and_the_campaign_comple
 
     messaging_services.opt_out(contact=message.contact, reason="Replied STOP")
 
-    send = CampaignSend.objects.get()
     message.refresh_from_db()
-    assert (send.status, send.cancelled_reason) == ("cancelled", "Opted out")
-    assert message.status == "failed"
+    assert (message.status, message.error) == ("cancelled", "Not sent: the contact opted out")
+    member = CampaignContact.objects.get()
+    assert (member.status, member.ineligible_reason) == ("ineligible", "Opted out")
     assert run(campaign, MONDAY_10 + dt.timedelta(minutes=2)).status == Campaign.Status.COMPLETED
 
 
@@ -249,21 +246,23 @@ def test_cancelling_a_campaign_cancels_a_text_waiting_for_a_retry(retrying):
 
     services.cancel_campaign(campaign=campaign)
 
-    assert CampaignSend.objects.get().status == "cancelled"
     message.refresh_from_db()
-    assert (message.status, message.error) == ("failed", "Not sent: Campaign cancelled")
+    assert (message.status, message.error) == ("cancelled", "Not sent: Campaign cancelled")
+    assert CampaignContact.objects.get().ineligible_reason == "Campaign cancelled"
 
 
-def test_the_sweep_heals_a_send_whose_text_has_ended(retrying):
+def test_a_text_that_goes_on_its_retry_settles_its_member_and_completes_the_campaign(openphone, retrying):
     campaign, message = retrying
-    Message.objects.filter(pk=message.pk).update(status="sent", sent_at=MONDAY_10, external_id="ACdone")
+    openphone.remove(responses.POST, f"{OPENPHONE}/v1/messages")
+    openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("ACdone"))
 
-    with freeze_time(MONDAY_10 + dt.timedelta(minutes=1)):
-        outbox.dispatch()
+    assert retry_at(message, MONDAY_10 + dt.timedelta(seconds=45)) == "sent"
 
-    send = CampaignSend.objects.get()
-    assert (send.status, send.sent_at) == ("sent", MONDAY_10)
+    message.refresh_from_db()
+    assert (message.status, message.external_id, message.attempts) == ("sent", "ACdone", 2)
     assert CampaignContact.objects.get().status == CampaignContact.Status.SENT  # its member with it
+    # Nothing is left waiting on a text that is over: the next run completes the campaign.
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=1)).status == Campaign.Status.COMPLETED
 
 
 # --- Finding 4: retries skipped the dispatch rules ------------------------------------------------
@@ -292,13 +291,14 @@ def test_a_retry_that_can_no_longer_go_in_time_is_released_and_booked_again(
     assert retry_at(message, at) == "released"  # went out late, or failed for good, before
 
     message.refresh_from_db()
-    assert message.status == "failed" and failed_check in message.error and message.campaign_send is None
-    assert CampaignContact.objects.get().status != "ineligible"
+    assert message.status == "cancelled" and failed_check in message.error and message.campaign_send is None
+    assert message.campaign == campaign  # kept on record, for its attempt
+    assert CampaignContact.objects.get().status == CampaignContact.Status.PENDING
     if change == "pause":
         services.resume_campaign(campaign=campaign, now=at + dt.timedelta(minutes=30))
     else:
         run(campaign, eastern(2024, 1, 16, 9, 0))
-    [booked] = CampaignSend.objects.filter(status="queued")
+    [booked] = CampaignSend.objects.filter(message__status="queued")
     assert booked.scheduled_for > at
     assert not [call for call in openphone.calls if call.request.method == "POST"][1:]
 
@@ -310,9 +310,11 @@ def test_a_retry_after_longer_than_the_slot_allows_is_released_not_waited_for(op
 
     assert deliver_all(MONDAY_10 + dt.timedelta(seconds=10)) == ["released"]
 
-    assert Message.objects.get().status == "failed"
-    assert CampaignSend.objects.get().status == "queued"  # a missed slot: the next run books it again
-    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=15)).rebooked == 1
+    released = Message.objects.get()
+    assert (released.status, released.campaign_send) == ("cancelled", None)
+    assert not CampaignSend.objects.exists()  # the booking is released: the next run books them again
+    assert CampaignContact.objects.get().status == CampaignContact.Status.PENDING
+    assert run(campaign, MONDAY_10 + dt.timedelta(minutes=15)).sent == 1
 
 
 # --- The record outlives the send --------------------------------------------------------------
@@ -324,7 +326,7 @@ def test_a_released_booking_keeps_its_compliance_record_and_the_rebooking_gets_i
     run(campaign, MONDAY_10)
     assert deliver_all(MONDAY_10 + dt.timedelta(seconds=10)) == ["released"]
 
-    run(campaign, MONDAY_10 + dt.timedelta(minutes=15))  # released the send (deleted it before)
+    run(campaign, MONDAY_10 + dt.timedelta(minutes=15))  # booked the member again
 
     first, second = ComplianceRecord.objects.order_by("id")
     assert (first.send, first.campaign, first.contact) == (None, campaign, contact)

@@ -27,7 +27,7 @@ from contacts.models import Contact
 from messaging import catch_up, outbox, tasks, webhook_payloads
 from messaging.backends.openphone import parse_time
 from messaging.models import CatchUp, Message, WebhookEvent
-from tests.campaigns.conftest import add_audience, eastern
+from tests.campaigns.conftest import add_audience, eastern, text_of
 from tests.factories import SHOP_NUMBER, CampaignFactory
 from tests.messaging.conftest import OPENPHONE, numbers_listing
 
@@ -109,14 +109,8 @@ def texted_at_ten(size: int) -> tuple[Campaign, list[Contact]]:
 
 def deliver_due(at: dt.datetime) -> list[str]:
     with freeze_time(at):
-        outcomes = [
-            outbox.deliver_campaign_send(pk)
-            for pk in CampaignSend.objects.filter(status="queued").values_list("pk", flat=True)
-        ]
-        outcomes += [
-            outbox.deliver_message(pk)
-            for pk in Message.objects.filter(direction="outbound", status="queued").values_list("pk", flat=True)
-        ]
+        waiting = Message.objects.filter(direction="outbound", status="queued").order_by("id")
+        outcomes = [outbox.deliver_message(pk) for pk in waiting.values_list("pk", flat=True)]
     return outcomes
 
 
@@ -163,7 +157,7 @@ def test_a_stop_only_openphone_knows_is_caught_up_opts_out_and_no_campaign_text_
     _, (stopper, other) = texted_at_ten(2)
     # The next campaign (no frequency cap) has both booked for this afternoon.
     later = campaign_texting([stopper, other], eastern(2024, 1, 15, 14, 0), frequency_cap_days=0)
-    assert later.sends.filter(status="queued").count() == 2
+    assert later.sends.filter(message__status="queued").count() == 2
     # Webhooks are off: the STOP reaches OpenPhone only.
     with freeze_time(MONDAY_10 + dt.timedelta(minutes=30)):
         stop = history.receive(stopper.phone, "Stop")
@@ -174,7 +168,7 @@ def test_a_stop_only_openphone_knows_is_caught_up_opts_out_and_no_campaign_text_
     stopper.refresh_from_db()
     assert stopper.is_opted_out
     assert Message.objects.get(external_id=stop["id"]).direction == "inbound"
-    assert later.sends.get(contact=stopper).status == "cancelled"
+    assert later.sends.get(contact=stopper).message.status == "cancelled"
     [run] = CatchUp.objects.all()
     assert (run.status, run.replies_found, run.conversations) == ("succeeded", 1, 2)
     [missed] = run.missed_opt_outs
@@ -227,7 +221,7 @@ def test_a_caught_up_reply_is_attributed_to_the_campaign_text_and_delivery_repor
     reply, _ = Message.objects.filter(direction="inbound").order_by("created_at")
     send = CampaignSend.objects.get()
     assert reply.in_reply_to_send == send and reply.created_at == MONDAY_10 + dt.timedelta(minutes=20)
-    assert send.message.status == Message.Status.DELIVERED and send.delivered_at is not None
+    assert send.message.status == Message.Status.DELIVERED and send.message.delivered_at is not None
     assert run.requests == 3  # the number's id, then two pages (three texts, two a page)
 
 
@@ -309,16 +303,16 @@ def test_campaign_texts_to_people_in_conversation_wait_while_a_catch_up_is_overd
     held, fresh = later.sends.get(contact=texted), later.sends.get(contact=cold)
 
     with freeze_time(held.scheduled_for):
-        assert outbox.deliver_campaign_send(held.pk) == "held"
+        assert outbox.deliver_message(text_of(held).pk) == "held"
     with freeze_time(fresh.scheduled_for):
-        assert outbox.deliver_campaign_send(fresh.pk) == "sent"  # nobody a catch-up would ask about
+        assert outbox.deliver_message(text_of(fresh).pk) == "sent"  # nobody a catch-up would ask about
 
     held.refresh_from_db()
     assert held.compliance.dispatch_checks["catch_up_current"] is False
     assert held.compliance.dispatch_outcome == "held"
     catch_up.run_catch_up(trigger="overdue", now=held.scheduled_for + dt.timedelta(seconds=30))
     with freeze_time(held.scheduled_for + dt.timedelta(minutes=1)):
-        assert outbox.deliver_campaign_send(held.pk) == "sent"
+        assert outbox.deliver_message(text_of(held).pk) == "sent"
 
 
 def test_the_dispatch_tick_starts_a_catch_up_for_an_overdue_silence_once(history, eager_tasks):

@@ -108,8 +108,8 @@ def test_conversations_and_replies_waiting_filter_by_label(admin_client):
 def test_replies_stored_before_labels_get_theirs_when_the_migration_runs():
     message = InboundMessageFactory(body="No thank you", intent="")
 
-    call_command("migrate", "messaging", "0007", verbosity=0)
-    call_command("migrate", "messaging", verbosity=0)
+    call_command("migrate", "messaging", "0007", verbosity=0)  # takes back what depends on it, in every app
+    call_command("migrate", verbosity=0)
 
     message.refresh_from_db()
     assert message.intent == ReplyIntent.NOT_INTERESTED

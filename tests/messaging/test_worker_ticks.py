@@ -69,15 +69,16 @@ def test_more_than_25_due_sends_go_in_batches_of_25_each_once(openphone, open_al
     add_audience(campaign, 60)
     booking.execute_campaign(campaign_id=campaign.pk)
     CampaignSend.objects.update(scheduled_for=timezone.now())  # all due at once
+    Message.objects.filter(kind=Message.Kind.CAMPAIGN).update(next_attempt_at=timezone.now())
     batches: list[int] = []
 
     def count_batches(sender=None, args=None, **kwargs) -> None:
-        if sender.name == "messaging.tasks.deliver_campaign_sends":
+        if sender.name == "messaging.tasks.deliver_messages":
             batches.append(len(args[0]))
 
     task_prerun.connect(count_batches, weak=False)
     try:
-        assert beat_until(lambda: not CampaignSend.objects.exclude(status="sent").exists())
+        assert beat_until(lambda: not CampaignSend.objects.exclude(message__status="sent").exists())
     finally:
         task_prerun.disconnect(count_batches)
 

@@ -121,7 +121,7 @@ def test_pausing_and_the_paused_page_list_no_upcoming_texts(staff_client):
         page = staff_client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
         today = staff_client.get(reverse("dashboard")).content.decode()
 
-    assert campaign.sends.filter(status="queued").count() == 1
+    assert campaign.sends.filter(message__status="queued").count() == 1
     assert "Nothing goes out while the campaign is paused." in page
     assert "Paused campaigns" in today and campaign.name in today
     assert dt.date(2026, 12, 7) == campaign.sends.get().business_date

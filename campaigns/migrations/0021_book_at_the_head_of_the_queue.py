@@ -59,7 +59,7 @@ def set_places(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0019_a_decision_keeps_its_member_counts"),
+        ("campaigns", "0020_one_row_per_text"),
     ]
 
     operations = [

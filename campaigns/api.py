@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import audience, booking, results, selectors, services
+from campaigns import audience, booking, results, selectors, services, writing
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
     MAX_DAILY_LIMIT,
@@ -392,10 +392,10 @@ class CampaignPreviewApi(APIView):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         query = validate_query(PreviewQuerySerializer, request)
         if "contact_id" in query:
-            reader = selectors.Reader.of(get_object_or_404(Contact, pk=query["contact_id"]))
+            reader = writing.Reader.of(get_object_or_404(Contact, pk=query["contact_id"]))
         else:
-            reader = selectors.preview_reader(campaign)
-        previews = selectors.text_previews(campaign=campaign, reader=reader)
+            reader = writing.preview_reader(campaign)
+        previews = writing.text_previews(campaign=campaign, reader=reader)
         return Response(
             CampaignPreviewSerializer(
                 {"contact": reader.contact, "sample": reader.is_sample, "variants": previews}

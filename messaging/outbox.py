@@ -34,7 +34,8 @@ from attackacrack.errors import ApplicationError
 from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord, SendStatus
-from campaigns.selectors import campaign_text, due_sends, recipient_of
+from campaigns.selectors import due_sends, recipient_of
+from campaigns.writing import campaign_text
 from contacts.models import Contact
 from messaging.backends import SendResult, SMSSendError, get_backend
 from messaging.models import ConsentReview, Message, OutboxHold

@@ -23,7 +23,7 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
 from contacts import selectors as contact_selectors
 from contacts.models import OptOutEvent
-from messaging import catch_up, outbox, webhooks
+from messaging import outbox, quiet, webhooks
 from messaging import selectors as messaging_selectors
 from messaging.intent import ReplyIntent
 
@@ -93,7 +93,7 @@ def _attention() -> dict[str, object]:
         logger.warning("healthz: hold check failed: %s", type(error).__name__)
         hold = None
     try:
-        silence = catch_up.webhooks_silence(now=timezone.now())
+        silence = quiet.webhooks_silence(now=timezone.now())
     except Exception as error:
         logger.warning("healthz: webhook silence check failed: %s", type(error).__name__)
         silence = None

@@ -37,6 +37,7 @@ from campaigns.models import Campaign, CampaignContact, CampaignSend, Compliance
 from campaigns.selectors import due_sends, recipient_of
 from campaigns.writing import campaign_text
 from contacts.models import Contact
+from messaging import quiet
 from messaging.backends import SendResult, SMSSendError, get_backend
 from messaging.models import ConsentReview, Message, OutboxHold
 
@@ -194,8 +195,6 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
 def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessCalendar) -> dict[str, bool]:
     """Every dispatch rule of the table (compliance.DISPATCH_RULES) for this text at this moment,
     first attempt or retry: what the compliance record keeps, and what decides if it goes."""
-    from messaging import catch_up  # it reads the webhooks' processing, which sends through here
-
     recipient = recipient_of(send.contact)
     late_after = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
     evaluated = {
@@ -207,7 +206,7 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
         "on_time": send.scheduled_for >= now - late_after,
         "state_cap": send.contact_id
         not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
-        "catch_up_current": catch_up.may_text_while_quiet(send.contact, now=now),
+        "catch_up_current": quiet.may_text_while_quiet(send.contact, now=now),
         "consent_clear": not ConsentReview.objects.filter(contact_id=send.contact_id, decision="").exists(),
     }
     return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}

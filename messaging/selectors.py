@@ -216,12 +216,12 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
 
 def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
     """Webhooks gone quiet, and what the catch-ups of the last day found that the webhooks missed."""
-    from messaging import catch_up
+    from messaging import catch_up, quiet
 
     found = []
-    silence = catch_up.webhooks_silence(now=now)
+    silence = quiet.webhooks_silence(now=now)
     if silence is not None:
-        overdue = catch_up.catch_up_overdue(now=now) is not None
+        overdue = quiet.catch_up_overdue(now=now) is not None
         found.append(
             Alert(
                 "error",

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.celery import app as celery_app
+from attackacrack.today import alerts as today_alerts
 from attackacrack.web.pages import staff_page
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
@@ -146,11 +147,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             kind=OptOutEvent.Kind.OPT_OUT,
             created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),
         ).count(),
-        "alerts": [
-            *messaging_selectors.alerts(now=now),
-            *contact_selectors.import_alerts(now=now),
-            *campaign_selectors.run_failure_alerts(),
-        ],
+        "alerts": today_alerts(now=now),
         "catch_up": messaging_selectors.latest_catch_up(),
         "possible_opt_outs": messaging_selectors.possible_opt_outs(limit=20),
     }

@@ -7,10 +7,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
-from django.utils.timezone import localtime
 
-from attackacrack.alerts import Alert
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.errors import NoSendingNumber
@@ -323,16 +320,3 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
             )
         )
     return progress
-
-
-def run_failure_alerts() -> list[Alert]:
-    """A Today alert for each campaign whose last run failed unexpectedly, naming it and why."""
-    return [
-        Alert(
-            "error",
-            f"The run of campaign {campaign.name!r} failed at {localtime(campaign.last_run_failed_at):%Y-%m-%d %H:%M} "
-            f"({campaign.last_run_error[:200]}). Other campaigns ran; the clock tries it again every minute.",
-            reverse("campaigns:detail", args=[campaign.pk]),
-        )
-        for campaign in Campaign.objects.filter(last_run_failed_at__isnull=False).order_by("-last_run_failed_at")
-    ]

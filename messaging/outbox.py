@@ -63,8 +63,6 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
         return {"campaign_sends": 0, "messages": 0, "recovered": 0, "held": True}
     recovered = recover_interrupted(now=now)
     heal_sends(now=now)
-    from messaging import tasks  # the tasks call back into this module
-
     # A batch handed to the broker but not started within this long is handed over again (the
     # broker lost it: Redis restarted). Taking a text is a compare-and-set, so a duplicate is harmless.
     stale = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
@@ -87,9 +85,9 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
         )
         Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
         for batch in _batches(send_ids):
-            transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_campaign_sends, batch))
+            transaction.on_commit(lambda batch=batch: hand_to_worker("messaging.tasks.deliver_campaign_sends", batch))
         for batch in _batches(message_ids):
-            transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_messages, batch))
+            transaction.on_commit(lambda batch=batch: hand_to_worker("messaging.tasks.deliver_messages", batch))
     return {"campaign_sends": len(send_ids), "messages": len(message_ids), "recovered": recovered, "held": False}
 
 
@@ -527,8 +525,6 @@ def queue_text(
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")
     if refusal := conversation_refusal(contact, kind):
         raise CannotText(f"{contact.phone} cannot be texted: {refusal}.")
-    from messaging import tasks
-
     message = Message.objects.create(
         direction=Message.Direction.OUTBOUND,
         kind=kind,
@@ -544,5 +540,5 @@ def queue_text(
         sent_by=sent_by,
     )
     # Stored is sent: if the broker does not take it now, the dispatch tick hands it over later.
-    transaction.on_commit(lambda: hand_to_worker(tasks.deliver_messages, [message.pk]))
+    transaction.on_commit(lambda: hand_to_worker("messaging.tasks.deliver_messages", [message.pk]))
     return message

@@ -63,15 +63,20 @@ if str(app.conf.broker_url).startswith("filesystem://"):
     _ensure_filesystem_broker_folders()
 
 
-def hand_to_worker(task: Task, *args: object) -> bool:
+def hand_to_worker(task: Task | str, *args: object) -> bool:
     """Give a worker work that is already recorded in the database, if the broker takes it now.
 
     The broker is only a nudge: whatever is handed over here is also found by a beat sweep
     (webhook events, queued imports, due texts) when no worker took it in time, so a broker that
     is down, slow or wiped delays the work and never loses it. Hence one quick try, no waiting,
     and False (logged) instead of an error for the caller, who has already stored what matters.
+
+    A service names the task by its registered name (``"messaging.tasks.deliver_messages"``), as
+    beat's schedule does: a tasks module calls its app's services, so they never import it back.
     """
     global _broker_away_until
+    if isinstance(task, str):
+        task = app.tasks[task]  # each app's tasks are registered when Django starts (its apps.py)
     if task.app.conf.task_always_eager:
         task.apply_async(args)
         return True

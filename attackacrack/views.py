@@ -17,13 +17,14 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.celery import app as celery_app
+from attackacrack.today import alerts as today_alerts
 from attackacrack.web.pages import staff_page
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
 from contacts import selectors as contact_selectors
 from contacts.models import OptOutEvent
-from messaging import catch_up, outbox, webhooks
+from messaging import outbox, quiet, webhooks
 from messaging import selectors as messaging_selectors
 from messaging.intent import ReplyIntent
 
@@ -93,7 +94,7 @@ def _attention() -> dict[str, object]:
         logger.warning("healthz: hold check failed: %s", type(error).__name__)
         hold = None
     try:
-        silence = catch_up.webhooks_silence(now=timezone.now())
+        silence = quiet.webhooks_silence(now=timezone.now())
     except Exception as error:
         logger.warning("healthz: webhook silence check failed: %s", type(error).__name__)
         silence = None
@@ -146,11 +147,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             kind=OptOutEvent.Kind.OPT_OUT,
             created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),
         ).count(),
-        "alerts": [
-            *messaging_selectors.alerts(now=now),
-            *contact_selectors.import_alerts(now=now),
-            *campaign_selectors.run_failure_alerts(),
-        ],
+        "alerts": today_alerts(now=now),
         "catch_up": messaging_selectors.latest_catch_up(),
         "possible_opt_outs": messaging_selectors.possible_opt_outs(limit=20),
     }

@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 from attackacrack import roles
 from attackacrack.admin import ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
-from campaigns import audience, booking, selectors, services
+from campaigns import audience, booking, services, writing
 from campaigns.models import (
     Campaign,
     CampaignContact,
@@ -68,8 +68,8 @@ class CampaignAdmin(admin.ModelAdmin):
     def text_preview(self, campaign: Campaign) -> str:
         if campaign.pk is None:
             return "Save the campaign to see its texts for a contact."
-        reader = selectors.preview_reader(campaign)
-        previews = selectors.text_previews(campaign=campaign, reader=reader)
+        reader = writing.preview_reader(campaign)
+        previews = writing.text_previews(campaign=campaign, reader=reader)
         rows = format_html_join(
             "",
             "<p><strong>Variant {}</strong> · {} characters, {} segment(s), {}<br>"

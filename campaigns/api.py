@@ -1,10 +1,11 @@
-import datetime as dt
+"""The campaigns API: campaigns, their lifecycle (schedule, start, pause, resume, cancel, archive,
+run, winner), their A/B results and their texts. The audience and its previews are
+``campaigns.audience_api``."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -14,13 +15,11 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import audience, booking, forecast, results, selectors, services
-from campaigns.calendar import BusinessCalendar
+from campaigns import booking, results, services
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
     MAX_DAILY_LIMIT,
     Campaign,
-    CampaignContact,
     CampaignSend,
     Variant,
     validate_sending_number,
@@ -28,12 +27,10 @@ from campaigns.models import (
 from campaigns.texts import validate_template
 from contacts.api import (
     IMPORT_RESPONSES,
-    ContactOutputSerializer,
     ImportInputSerializer,
     PhoneNumberField,
     import_upload,
 )
-from contacts.models import Contact
 from messaging.models import Message
 
 # What a campaign action can answer besides success.
@@ -368,180 +365,6 @@ class CampaignResultsApi(APIView):
                 {"variants": [variant_result(arm) for arm in variants], "verdict": verdict, "winner": campaign.winner}
             ).data
         )
-
-
-class PreviewQuerySerializer(serializers.Serializer):
-    contact_id = serializers.IntegerField(required=False, min_value=1)
-
-
-class TextPreviewSerializer(serializers.Serializer):
-    variant = serializers.ChoiceField(choices=Variant.choices)
-    text = serializers.CharField()
-    encoding = serializers.CharField(source="cost.encoding")
-    characters = serializers.IntegerField(source="cost.characters")
-    segments = serializers.IntegerField(source="cost.segments")
-
-
-class CampaignPreviewSerializer(serializers.Serializer):
-    contact = ContactOutputSerializer()
-    sample = serializers.BooleanField(help_text="True when no contact was given and the audience is empty")
-    variants = TextPreviewSerializer(many=True)
-
-
-class CampaignPreviewApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_preview",
-        parameters=[PreviewQuerySerializer],
-        responses={200: CampaignPreviewSerializer, 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
-        description="Each variant's text for a contact (default: the audience's first), with its SMS cost.",
-    )
-    def get(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        query = validate_query(PreviewQuerySerializer, request)
-        if "contact_id" in query:
-            reader = selectors.Reader.of(get_object_or_404(Contact, pk=query["contact_id"]))
-        else:
-            reader = selectors.preview_reader(campaign)
-        previews = selectors.text_previews(campaign=campaign, reader=reader)
-        return Response(
-            CampaignPreviewSerializer(
-                {"contact": reader.contact, "sample": reader.is_sample, "variants": previews}
-            ).data
-        )
-
-
-class MemberPageSerializer(serializers.ListSerializer):
-    """A page of members, with when each waiting one is expected to be texted, worked out once for the page."""
-
-    def to_representation(self, data) -> list:
-        members = list(data)
-        if members:
-            self.child.context["expected"] = forecast.expected_moments(
-                members[0].campaign, members, now=timezone.now(), calendar=BusinessCalendar.from_settings()
-            )
-        return super().to_representation(members)
-
-
-class MemberOutputSerializer(serializers.ModelSerializer):
-    contact = ContactOutputSerializer()
-    queued_for = serializers.SerializerMethodField(
-        help_text="When a waiting member is expected to be texted (the opening of that business day), "
-        "sharing the number's daily limit with the other campaigns on it; null when not waiting"
-    )
-
-    class Meta:
-        model = CampaignContact
-        list_serializer_class = MemberPageSerializer
-        fields = [
-            "id",
-            "contact",
-            "variant",
-            "status",
-            "ineligible_reason",
-            "queued_for",
-            "not_before",
-            "review_approved",
-            "retry_requested_at",
-            "added_via",
-            "added_at",
-        ]
-
-    def get_queued_for(self, member: CampaignContact) -> dt.datetime | None:
-        expected = self.context.get("expected", {}).get(member.pk)
-        return serializers.DateTimeField().to_representation(expected) if expected else None
-
-
-class MemberQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(required=False, choices=CampaignContact.Status.choices)
-
-
-class AudienceFilterSerializer(serializers.Serializer):
-    city = serializers.CharField(required=False, max_length=100)
-    zip_code = serializers.CharField(required=False, max_length=10)
-    state = serializers.CharField(required=False, max_length=2)
-    source = serializers.CharField(required=False, max_length=50)
-    import_id = serializers.IntegerField(required=False, min_value=1)
-
-    def validate(self, attrs: dict) -> dict:
-        if not attrs:
-            raise serializers.ValidationError("Give at least one of city, zip_code, state, source, import_id.")
-        return attrs
-
-
-class AddMembersInputSerializer(serializers.Serializer):
-    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10000)
-    filter = AudienceFilterSerializer(required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        if ("contact_ids" in attrs) == ("filter" in attrs):
-            raise serializers.ValidationError("Give either contact_ids or filter.")
-        return attrs
-
-
-class AddMembersOutputSerializer(serializers.Serializer):
-    added = serializers.IntegerField(help_text="Contacts new to the audience")
-    audience = serializers.IntegerField(help_text="Audience size after adding")
-
-
-class CampaignMembersApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_members_list",
-        parameters=[MemberQuerySerializer],
-        responses={200: page_of(MemberOutputSerializer), 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
-    )
-    def get(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        query = validate_query(MemberQuerySerializer, request)
-        return paginated_response(
-            request=request,
-            view=self,
-            queryset=selectors.member_list(campaign=campaign, status=query.get("status")),
-            serializer_class=MemberOutputSerializer,
-        )
-
-    @extend_schema(
-        operation_id="campaigns_members_add",
-        request=AddMembersInputSerializer,
-        responses={200: AddMembersOutputSerializer, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        serializer = AddMembersInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if "contact_ids" in serializer.validated_data:
-            added = audience.add_contacts_by_id(campaign=campaign, contact_ids=serializer.validated_data["contact_ids"])
-        else:
-            added = audience.add_contacts_by_filter(campaign=campaign, filters=serializer.validated_data["filter"])
-        return Response({"added": added, "audience": campaign.memberships.count()})
-
-
-class MemberApproveApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_members_approve",
-        request=None,
-        responses={200: MemberOutputSerializer, **ACTION_ERRORS},
-        description="Allow the campaign text to a member flagged because they had texted us before.",
-    )
-    def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
-        member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
-        member = audience.approve_flagged_member(member=member)
-        return Response(MemberOutputSerializer(member).data)
-
-
-class MemberRetryApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_members_retry",
-        request=None,
-        responses={200: MemberOutputSerializer, **ACTION_ERRORS},
-        description=(
-            "Try a member's failed text again: the campaign's next run books them through every rule. "
-            "The failed send stays on record and counts against the day it was tried."
-        ),
-    )
-    def post(self, request: Request, campaign_id: int, member_id: int) -> Response:
-        member = get_object_or_404(CampaignContact, pk=member_id, campaign_id=campaign_id)
-        member = audience.retry_failed_member(member=member)
-        return Response(MemberOutputSerializer(member).data)
 
 
 # A booking's text under the names this endpoint has always given it: a delivered text is "sent"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api
+from campaigns import api, audience_api
 
 ACTIONS = {
     "upload": api.CampaignUploadApi,
@@ -15,8 +15,8 @@ ACTIONS = {
     "execute": api.CampaignExecuteApi,
     "winner": api.CampaignWinnerApi,
     "results": api.CampaignResultsApi,
-    "preview": api.CampaignPreviewApi,
-    "members": api.CampaignMembersApi,
+    "preview": audience_api.CampaignPreviewApi,
+    "members": audience_api.CampaignMembersApi,
     "sends": api.CampaignSendsApi,
 }
 
@@ -29,12 +29,12 @@ urlpatterns = [
     ],
     path(
         "campaigns/<int:campaign_id>/members/<int:member_id>/approve",
-        api.MemberApproveApi.as_view(),
+        audience_api.MemberApproveApi.as_view(),
         name="api-campaign-member-approve",
     ),
     path(
         "campaigns/<int:campaign_id>/members/<int:member_id>/retry",
-        api.MemberRetryApi.as_view(),
+        audience_api.MemberRetryApi.as_view(),
         name="api-campaign-member-retry",
     ),
 ]

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from campaigns.errors import NoSendingNumber
 from campaigns.texts import check_fits_one_text, validate_template
 from contacts.models import E164_REGEX, Contact
 from messaging.limits import MAX_TEXTS_PER_NUMBER_PER_DAY
@@ -186,8 +187,6 @@ class Campaign(models.Model):
     @property
     def sending_number(self) -> str:
         """The number its texts go from: its own, else the business's (OPENPHONE_FROM_NUMBER)."""
-        from campaigns.errors import NoSendingNumber  # the errors module imports this one
-
         number = self.from_number or settings.OPENPHONE_FROM_NUMBER
         if not number:
             raise NoSendingNumber(

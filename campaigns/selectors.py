@@ -1,23 +1,19 @@
-"""Reads with business meaning for campaigns: what a text says, who is next, what is booked."""
+"""Reads with business meaning for campaigns: what a campaign may send, who is next, what is booked."""
 
 import datetime as dt
 import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
-from django.urls import reverse
-from django.utils.timezone import localtime
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from attackacrack.alerts import Alert
-from campaigns import forecast, sends, texts
+from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import Recipient
 from campaigns.errors import NoSendingNumber
-from campaigns.models import Campaign, CampaignContact, CampaignSend, Variant
-from contacts.models import Contact, Property
-from contacts.selectors import contact_filter, home_links
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from contacts.models import Contact
+from contacts.selectors import contact_filter
 from contacts.timezones import recipient_state
 from messaging.models import Message
 
@@ -113,173 +109,6 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         rest=rest,
         rest_days=rest_days,
     )
-
-
-def is_first_text_to(contact: Contact) -> bool:
-    if contact.pk is None:
-        return True
-    # A campaign text booked but not yet written is no text they have had (its own included).
-    return not Message.objects.written().filter(contact=contact, direction=Message.Direction.OUTBOUND).exists()
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Whom a text is written for: the contact, the house it speaks of, and whether it is the
-    contact's first text from us (which carries the opt-out footer when the campaign asks)."""
-
-    contact: Contact
-    home: Property | None
-    first_text: bool
-    is_sample: bool = False
-
-    @classmethod
-    def of(cls, contact: Contact) -> "Reader":
-        return cls(contact=contact, home=contact.home, first_text=is_first_text_to(contact))
-
-
-# Whom previews are written for while a campaign has no audience yet.
-SAMPLE_READER = Reader(
-    contact=Contact(first_name="Mary", last_name="Sullivan", city="Quincy", state="MA", address="12 Elm St"),
-    home=Property(address="12 Elm St", city="Quincy", year_built=1954),
-    first_text=True,
-    is_sample=True,
-)
-
-
-def write_text(*, template: str, reader: Reader, include_opt_out_footer: bool) -> str:
-    """A template filled in for its reader: the one place a campaign text is written."""
-    text = texts.render(template, texts.contact_values(reader.contact, reader.home))
-    return texts.with_opt_out_footer(text) if include_opt_out_footer and reader.first_text else text
-
-
-def campaign_text(*, campaign: Campaign, contact: Contact, variant: str) -> str:
-    """The exact text a contact gets from a campaign (after a declared winner, the winner's)."""
-    return write_text(
-        template=campaign.template_for(campaign.winner or variant),
-        reader=Reader.of(contact),
-        include_opt_out_footer=campaign.include_opt_out_footer,
-    )
-
-
-def preview_reader(campaign: Campaign | None) -> Reader:
-    """Whom a campaign's previews are written for: its audience's first member, else the sample."""
-    member = campaign.memberships.select_related("contact").order_by("id").first() if campaign else None
-    return Reader.of(member.contact) if member else SAMPLE_READER
-
-
-@dataclass(frozen=True)
-class PreviewedMember:
-    """One audience member a preview is written for, with the members before and after it."""
-
-    member: CampaignContact
-    reader: Reader
-    position: int  # 1-based, in the order members were added
-    count: int
-    previous_id: int | None
-    next_id: int | None
-
-
-def previewed_member(campaign: Campaign, member_id: int | None = None) -> PreviewedMember | None:
-    """The member ``member_id`` (else the first), to step through the audience a text at a time."""
-    members = campaign.memberships.select_related("contact")
-    member = (members.filter(pk=member_id).first() if member_id else None) or members.order_by("id").first()
-    if member is None:
-        return None
-    around = campaign.memberships.aggregate(
-        before=Count("id", filter=Q(id__lt=member.pk)),
-        count=Count("id"),
-        previous_id=Max("id", filter=Q(id__lt=member.pk)),
-        next_id=Min("id", filter=Q(id__gt=member.pk)),
-    )
-    return PreviewedMember(
-        member=member,
-        reader=Reader.of(member.contact),
-        position=around["before"] + 1,
-        count=around["count"],
-        previous_id=around["previous_id"],
-        next_id=around["next_id"],
-    )
-
-
-@dataclass(frozen=True)
-class MissingValue:
-    """Members whose text lacks a token's value, and what they read in its place."""
-
-    token: str
-    members: int
-    fallback: str
-    example: "TextPreview | None"  # the text one of them gets
-
-
-def _has_value(token: str) -> Q:
-    """The members who have a value for ``token``, read from the fields the token reads
-    (texts.TOKEN_FIELDS: the contact's, else its home's): an expression on memberships annotated
-    with their home's values as ``home_<field>``."""
-    if token == "year_built":
-        return Q(home_year_built__isnull=False) & ~Q(home_year_built=0)
-    has_value = Q(pk__in=[])
-    for model, field in texts.TOKEN_FIELDS[token]:
-        has_value |= ~Q(**{f"contact__{field}" if model == "contacts.Contact" else f"home_{field}": ""})
-    return has_value
-
-
-def missing_values(campaign: Campaign) -> list[MissingValue]:
-    """For each token the campaign's templates use, how many members lack its value (by the same
-    rule the text is written with), and the text one of them gets instead."""
-    tokens: dict[str, str] = {}
-    for template in filter(None, [campaign.template_a, campaign.template_b]):
-        for piece in texts.parse_template(template):
-            if isinstance(piece, texts.Token):
-                tokens.setdefault(piece.name, piece.fallback)
-    if not tokens:
-        return []
-    # Only the house values the templates read: each is a subquery per member.
-    house_fields = {"year_built"} if "year_built" in tokens else set()
-    house_fields |= {
-        field for token in tokens for model, field in texts.TOKEN_FIELDS.get(token, ()) if model == "contacts.Property"
-    }
-
-    def home_value(field: str) -> Subquery | Coalesce:
-        value = Subquery(home_links().values(f"property__{field}")[:1])
-        return value if field == "year_built" else Coalesce(value, Value(""))  # no house: blank, not NULL
-
-    members = campaign.memberships.annotate(**{f"home_{field}": home_value(field) for field in house_fields})
-    counts = members.aggregate(**{token: Count("id", filter=~_has_value(token)) for token in tokens})
-    missing = []
-    for token, fallback in tokens.items():
-        if not counts[token]:
-            continue
-        example = members.filter(~_has_value(token)).select_related("contact").order_by("id").first()
-        previews = text_previews(campaign=campaign, reader=Reader.of(example.contact))
-        theirs = next((preview for preview in previews if preview.variant == example.variant), None)
-        missing.append(MissingValue(token=token, members=counts[token], fallback=fallback, example=theirs))
-    return missing
-
-
-@dataclass(frozen=True)
-class TextPreview:
-    variant: str
-    text: str
-    cost: texts.SmsCost
-
-
-def preview(*, variant: str, template: str, reader: Reader, include_opt_out_footer: bool) -> TextPreview:
-    text = write_text(template=template, reader=reader, include_opt_out_footer=include_opt_out_footer)
-    return TextPreview(variant=variant, text=text, cost=texts.sms_cost(text))
-
-
-def text_previews(*, campaign: Campaign, reader: Reader) -> list[TextPreview]:
-    """Each variant's text, as the reader would get it."""
-    variants = [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
-    return [
-        preview(
-            variant=variant,
-            template=campaign.template_for(variant),
-            reader=reader,
-            include_opt_out_footer=campaign.include_opt_out_footer,
-        )
-        for variant in variants
-    ]
 
 
 def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[CampaignContact]:
@@ -433,16 +262,3 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
             )
         )
     return progress
-
-
-def run_failure_alerts() -> list[Alert]:
-    """A Today alert for each campaign whose last run failed unexpectedly, naming it and why."""
-    return [
-        Alert(
-            "error",
-            f"The run of campaign {campaign.name!r} failed at {localtime(campaign.last_run_failed_at):%Y-%m-%d %H:%M} "
-            f"({campaign.last_run_error[:200]}). Other campaigns ran; the clock tries it again every minute.",
-            reverse("campaigns:detail", args=[campaign.pk]),
-        )
-        for campaign in Campaign.objects.filter(last_run_failed_at__isnull=False).order_by("-last_run_failed_at")
-    ]

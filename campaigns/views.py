@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, forecast, results, selectors, services, texts
+from campaigns import audience, forecast, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
@@ -55,7 +55,7 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
             "form": form,
             "campaign": campaign,
             "previews": _previews(form.data or None, campaign),
-            "reader": selectors.preview_reader(campaign),
+            "reader": writing.preview_reader(campaign),
             "limit": selectors.daily_limit(campaign, today=calendar.local_date(timezone.now())) if campaign else None,
         },
     )
@@ -81,7 +81,7 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
         with_footer = bool(data.get("include_opt_out_footer"))
     else:
         with_footer = campaign.include_opt_out_footer if campaign else True
-    reader = selectors.preview_reader(campaign)
+    reader = writing.preview_reader(campaign)
     rows = []
     for variant, template in templates.items():
         if not template:
@@ -91,9 +91,7 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
         except ValidationError as error:
             rows.append({"variant": variant, "error": error.messages[0]})
             continue
-        preview = selectors.preview(
-            variant=variant, template=template, reader=reader, include_opt_out_footer=with_footer
-        )
+        preview = writing.preview(variant=variant, template=template, reader=reader, include_opt_out_footer=with_footer)
         rows.append({"variant": variant, "text": preview.text, "cost": preview.cost})
     return rows
 
@@ -114,7 +112,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     now = timezone.now()
     calendar = BusinessCalendar.from_settings()
     member_id = request.GET.get("member", "")
-    previewed = selectors.previewed_member(campaign, int(member_id) if member_id.isdigit() else None)
+    previewed = writing.previewed_member(campaign, int(member_id) if member_id.isdigit() else None)
     expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], now=now, calendar=calendar)
     for member in page:
         member.expected_at = expected.get(member.pk)
@@ -137,8 +135,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
-            "previews": selectors.text_previews(campaign=campaign, reader=previewed.reader) if previewed else [],
-            "missing_values": selectors.missing_values(campaign),
+            "previews": writing.text_previews(campaign=campaign, reader=previewed.reader) if previewed else [],
+            "missing_values": writing.missing_values(campaign),
             "audience_form": AudienceForm(),
             "actions": _actions(campaign),
         },

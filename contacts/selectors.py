@@ -5,9 +5,7 @@ import re
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.urls import reverse
 
-from attackacrack.alerts import Alert
 from contacts.models import Contact, ContactImport, PropertyContact
 
 # "617-555-0123", "(617) 555 0123", "+1 617..." : a query made only of phone characters.
@@ -105,17 +103,3 @@ def waiting_imports(*, now: dt.datetime) -> QuerySet[ContactImport]:
         Q(status=ContactImport.Status.QUEUED, started_at__lt=queued_before)
         | Q(status=ContactImport.Status.RUNNING, progress_at__lt=stalled_before)
     )
-
-
-def import_alerts(*, now: dt.datetime) -> list[Alert]:
-    waiting = waiting_imports(now=now).count()
-    if not waiting:
-        return []
-    return [
-        Alert(
-            "warning",
-            f"{waiting} import(s) have waited more than {settings.IMPORT_HANDOVER_SECONDS // 60} minutes for a "
-            "worker, or gave no sign of life for minutes: they are handed to a worker again every minute.",
-            reverse("admin:contacts_contactimport_changelist") + "?status__in=queued,running",
-        )
-    ]

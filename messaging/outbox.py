@@ -36,9 +36,11 @@ from attackacrack.errors import ApplicationError
 from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignSend
-from campaigns.selectors import campaign_text, recipient_of
+from campaigns.selectors import recipient_of
 from campaigns.sends import Outcome, record_outcome
+from campaigns.writing import campaign_text
 from contacts.models import Contact
+from messaging import quiet
 from messaging.backends import SendResult, SMSSendError, get_backend
 from messaging.models import ConsentReview, Message, OutboxHold
 
@@ -77,8 +79,6 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
         # Every request would be refused, lookups included: nothing moves until a person resumes.
         return {"messages": 0, "recovered": 0, "held": True}
     recovered = recover_interrupted(now=now)
-    from messaging import tasks  # the tasks call back into this module
-
     # A batch handed to the broker but not started within this long is handed over again (the
     # broker lost it: Redis restarted). Taking a text is a compare-and-set, so a duplicate is harmless.
     stale = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
@@ -92,7 +92,7 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
         )
         Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
         for batch in _batches(message_ids):
-            transaction.on_commit(lambda batch=batch: hand_to_worker(tasks.deliver_messages, batch))
+            transaction.on_commit(lambda batch=batch: hand_to_worker("messaging.tasks.deliver_messages", batch))
     return {"messages": len(message_ids), "recovered": recovered, "held": False}
 
 
@@ -147,8 +147,6 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
 def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessCalendar) -> dict[str, bool]:
     """Every dispatch rule of the table (compliance.DISPATCH_RULES) for this text at this moment,
     first attempt or retry: what the compliance record keeps, and what decides if it goes."""
-    from messaging import catch_up  # it reads the webhooks' processing, which sends through here
-
     recipient = recipient_of(send.contact)
     late_after = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
     evaluated = {
@@ -160,7 +158,7 @@ def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessC
         "on_time": send.scheduled_for >= now - late_after,
         "state_cap": send.contact_id
         not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
-        "catch_up_current": catch_up.may_text_while_quiet(send.contact, now=now),
+        "catch_up_current": quiet.may_text_while_quiet(send.contact, now=now),
         "consent_clear": not ConsentReview.objects.filter(contact_id=send.contact_id, decision="").exists(),
     }
     return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}
@@ -436,8 +434,6 @@ def queue_text(
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")
     if refusal := conversation_refusal(contact, kind):
         raise CannotText(f"{contact.phone} cannot be texted: {refusal}.")
-    from messaging import tasks
-
     message = Message.objects.create(
         direction=Message.Direction.OUTBOUND,
         kind=kind,
@@ -453,5 +449,5 @@ def queue_text(
         sent_by=sent_by,
     )
     # Stored is sent: if the broker does not take it now, the dispatch tick hands it over later.
-    transaction.on_commit(lambda: hand_to_worker(tasks.deliver_messages, [message.pk]))
+    transaction.on_commit(lambda: hand_to_worker("messaging.tasks.deliver_messages", [message.pk]))
     return message

@@ -5,13 +5,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from attackacrack.alerts import Alert
 from contacts.models import Contact
-from messaging.models import CatchUp, ConsentReview, Message, WebhookEvent, WorkerHeartbeat
+from messaging.models import CatchUp, ConsentReview, Message, WebhookEvent
 
 
 def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
@@ -129,132 +126,6 @@ def waiting_texts(*, now: dt.datetime) -> int:
 
     overdue = now - dt.timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
     return due_texts(now=now).filter(next_attempt_at__lt=overdue).count()
-
-
-def alerts(*, now: dt.datetime) -> list[Alert]:
-    """What needs a person: sending held, failing webhooks, failing texts, bad keys, no worker."""
-    from messaging import outbox, webhooks
-
-    found = []
-    hold = outbox.current_hold()
-    if hold is not None:
-        waiting = outbox.due_texts(now=now).count()
-        found.append(
-            Alert(
-                "error",
-                f"Sending is held since {timezone.localtime(hold.started_at):%Y-%m-%d %H:%M}: OpenPhone refused a "
-                f"text for the whole account ({hold.reason}). Nothing is sent until you fix it in OpenPhone and "
-                f"resume; {waiting} text(s) are waiting.",
-                action="resume-sending",
-                action_label="Resume sending",
-            )
-        )
-    found.extend(Alert("error", problem) for problem in webhooks.key_problems())
-    day_ago = now - dt.timedelta(hours=24)
-    failed_events = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
-    if failed_events:
-        found.append(
-            Alert(
-                "error",
-                f"{failed_events} webhook event(s) failed to process.",
-                reverse("admin:messaging_webhookevent_changelist") + "?status__exact=failed",
-            )
-        )
-    waiting = waiting_events(now=now).count()
-    if waiting:
-        found.append(
-            Alert(
-                "error",
-                f"{waiting} webhook event(s) from OpenPhone have waited more than "
-                f"{settings.WEBHOOK_HANDOVER_SECONDS} seconds for a worker (replies, opt-outs, delivery reports): "
-                "the worker or its queue may be down.",
-                reverse("admin:messaging_webhookevent_changelist") + "?status__exact=pending",
-                action="process-waiting-events",
-                action_label="Process them now",
-            )
-        )
-    failures = Message.objects.filter(
-        status__in=[Message.Status.FAILED, Message.Status.UNKNOWN], status_changed_at__gte=day_ago
-    )
-    failed = failures.count()
-    if failed:
-        found.append(
-            Alert(
-                "error",
-                f"{failed} text(s) failed or have an unknown outcome in the last 24 hours.",
-                reverse("admin:messaging_message_changelist") + "?status__exact=failed",
-            )
-        )
-    late = waiting_texts(now=now)
-    if late and hold is None:
-        found.append(
-            Alert(
-                "warning",
-                f"{late} text(s) due more than {settings.OUTBOX_REENQUEUE_SECONDS // 60} minutes ago have not been "
-                "taken by a worker: they go out as soon as one takes them (a campaign text too late for its slot "
-                "is booked again).",
-            )
-        )
-    found.extend(catch_up_alerts(now=now))
-    heartbeat = WorkerHeartbeat.objects.filter(name="dispatcher").first()
-    if heartbeat is None or heartbeat.seen_at < now - dt.timedelta(minutes=2):
-        seen = f"last seen {heartbeat.seen_at:%Y-%m-%d %H:%M}" if heartbeat else "never seen"
-        found.append(
-            Alert("warning", f"The worker has not run the dispatcher recently ({seen}): texts are not going out.")
-        )
-    return found
-
-
-def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
-    """Webhooks gone quiet, and what the catch-ups of the last day found that the webhooks missed."""
-    from messaging import catch_up
-
-    found = []
-    silence = catch_up.webhooks_silence(now=now)
-    if silence is not None:
-        overdue = catch_up.catch_up_overdue(now=now) is not None
-        found.append(
-            Alert(
-                "error",
-                f"No webhook event has arrived since {timezone.localtime(silence.since):%Y-%m-%d %H:%M} while texts "
-                f"went out: OpenPhone's webhooks may not be reaching us, and replies or STOPs may be missing. "
-                + (
-                    "Campaign texts to people we are in conversation with wait until a catch-up has run."
-                    if overdue
-                    else "The latest catch-up from OpenPhone covered the silence."
-                ),
-                action="catch-up-now",
-                action_label="Catch up now",
-            )
-        )
-    recent = CatchUp.objects.filter(started_at__gte=now - dt.timedelta(hours=24)).order_by("started_at")
-    for run in recent:
-        for missed in run.missed_opt_outs:
-            thread = reverse("messaging:thread", args=[missed["contact_id"]])
-            found.append(Alert("error", catch_up.describe_missed_opt_out(missed), thread))
-    missed_replies = sum(run.replies_found for run in recent)
-    if missed_replies:
-        found.append(
-            Alert(
-                "warning",
-                f"Catch-ups from OpenPhone found {missed_replies} text(s) in the last 24 hours that the webhooks had "
-                "missed: check the webhook in OpenPhone.",
-                reverse("admin:messaging_catchup_changelist"),
-            )
-        )
-    latest = CatchUp.objects.exclude(status=CatchUp.Status.RUNNING).first()
-    if latest is not None and latest.status == CatchUp.Status.FAILED:
-        found.append(
-            Alert(
-                "warning",
-                f"The catch-up from OpenPhone at {timezone.localtime(latest.started_at):%Y-%m-%d %H:%M} failed: "
-                f"{latest.error}",
-                reverse("admin:messaging_catchup_changelist"),
-                action="catch-up-now",
-                action_label="Try again",
-            )
-        )
-    return found
 
 
 def latest_catch_up() -> CatchUp | None:

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from attackacrack.celery import hand_to_worker
-from messaging import catch_up, outbox, webhook_processing
+from messaging import catch_up, outbox, quiet, webhook_processing
 from messaging.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ def dispatch_outbox() -> None:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(name="dispatcher", defaults={"seen_at": now})
     outbox.dispatch(now=now)
-    if catch_up.should_start_for_silence(now=now):
+    if quiet.should_start_for_silence(now=now):
         # Webhooks went quiet and nothing has caught up since: campaign texts to the people a
         # catch-up covers wait until one has.
         hand_to_worker(catch_up_messages, "overdue")

@@ -176,8 +176,6 @@ def hand_over_due_events(*, now: dt.datetime | None = None) -> int:
     WEBHOOK_HANDOVER_SECONDS, to a worker again (oldest first). A lost task, a killed worker, a
     broker restarted empty or unreachable at intake: each leaves the event pending, and this
     finds it. Handing over twice is harmless (see `process_event`). Returns how many."""
-    from messaging import tasks  # the tasks call back into this module
-
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.WEBHOOK_HANDOVER_SECONDS)
     with transaction.atomic():
@@ -190,7 +188,7 @@ def hand_over_due_events(*, now: dt.datetime | None = None) -> int:
         )
         WebhookEvent.objects.filter(pk__in=ids).update(enqueued_at=now)
     for start in range(0, len(ids), HANDOVER_BATCH):
-        if not hand_to_worker(tasks.process_webhook_events, ids[start : start + HANDOVER_BATCH]):
+        if not hand_to_worker("messaging.tasks.process_webhook_events", ids[start : start + HANDOVER_BATCH]):
             break  # the broker is away: the next sweep tries again
     return len(ids)
 

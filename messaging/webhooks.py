@@ -253,8 +253,6 @@ def record(*, headers: dict[str, str], body: bytes) -> tuple[WebhookEvent, bool]
         payload, unreadable = None, str(error)
     delivery_id = _event_key(headers.get("webhook-id", "")) if scheme == WebhookEvent.SignatureScheme.STANDARD else ""
     event_id, event_type = _identity(payload, body, delivery_id)
-    from messaging import tasks
-
     seen = WebhookEvent.objects.filter(event_id=event_id)
     if delivery_id:
         seen = seen | WebhookEvent.objects.filter(delivery_id=delivery_id)
@@ -282,5 +280,5 @@ def record(*, headers: dict[str, str], body: bytes) -> tuple[WebhookEvent, bool]
             raise
     if event.status == WebhookEvent.Status.PENDING:
         pk = event.pk
-        transaction.on_commit(lambda: hand_to_worker(tasks.process_webhook_events, [pk]))
+        transaction.on_commit(lambda: hand_to_worker("messaging.tasks.process_webhook_events", [pk]))
     return event, created

@@ -111,8 +111,6 @@ def queue_import(
     """Check the header now, keep the file in the database, and import it in a worker; returns
     the queued record. The file is kept where every worker can read it (web and worker need not
     share a disk) until its import has run."""
-    from contacts.tasks import run_queued_import
-
     if campaign is not None:
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
@@ -123,7 +121,7 @@ def queue_import(
         )  # fmt: skip
         file.seek(0)
         _keep_upload(contact_import, file)
-        transaction.on_commit(lambda: hand_to_worker(run_queued_import, contact_import.id))
+        transaction.on_commit(lambda: hand_to_worker("contacts.tasks.run_queued_import", contact_import.id))
     return contact_import
 
 
@@ -179,8 +177,6 @@ def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
     (see `_alive`) stopped with its process: queued again while its upload is kept and it has attempts left,
     else failed with the reason. A queued import no worker took within IMPORT_HANDOVER_SECONDS
     is handed over again. Returns how many of each."""
-    from contacts.tasks import run_queued_import
-
     now = now or timezone.now()
     stalled_before = now - dt.timedelta(minutes=settings.IMPORT_STALLED_MINUTES)
     outcome = {"requeued": 0, "failed": 0, "handed_over": 0}
@@ -213,7 +209,7 @@ def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
     queued = ContactImport.objects.filter(status=ContactImport.Status.QUEUED).exclude(enqueued_at__gte=stale)
     for contact_import_id in queued.order_by("id").values_list("pk", flat=True):
         ContactImport.objects.filter(pk=contact_import_id).update(enqueued_at=now)
-        if not hand_to_worker(run_queued_import, contact_import_id):
+        if not hand_to_worker("contacts.tasks.run_queued_import", contact_import_id):
             break  # the broker is away: the next sweep tries again
         outcome["handed_over"] += 1
     return outcome

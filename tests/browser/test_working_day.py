@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from campaigns import selectors
+from campaigns import writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact, ContactImport, PropertyContact
@@ -109,7 +109,7 @@ def test_preview_steps_through_real_members_and_warns_of_missing_values(page: Pa
     page.goto(f"/campaigns/{campaign.pk}/")
 
     expect(page.locator("#previewed-member")).to_contain_text("Member 1 of 3")
-    first = selectors.campaign_text(campaign=campaign, contact=with_year, variant="A")
+    first = writing.campaign_text(campaign=campaign, contact=with_year, variant="A")
     assert first.startswith("Hi Mary, homes built in 1954 in Quincy settle.")
     expect(page.locator("[data-variant=A] .preview")).to_have_text(first)
     lacking = PropertyContact.objects.filter(
@@ -117,7 +117,7 @@ def test_preview_steps_through_real_members_and_warns_of_missing_values(page: Pa
     )
     warning = page.locator(".missing-value[data-token=year_built]")
     expect(warning).to_contain_text(f"{lacking.count()} members have no value for {{year_built}}: it is left out")
-    joe = selectors.campaign_text(campaign=campaign, contact=without_year[0], variant="A")
+    joe = writing.campaign_text(campaign=campaign, contact=without_year[0], variant="A")
     assert joe.startswith("Hi Joe, homes built in in Milton settle.")
     expect(warning).to_contain_text(f"One of them gets: “{joe}”")
     screenshot(page, "preview-real-members")
@@ -125,7 +125,7 @@ def test_preview_steps_through_real_members_and_warns_of_missing_values(page: Pa
     page.click("a[rel=next]")
     expect(page.locator("#previewed-member")).to_contain_text("Member 2 of 3")
     member = campaign.memberships.order_by("id")[1]
-    expected = selectors.campaign_text(campaign=campaign, contact=member.contact, variant="A")
+    expected = writing.campaign_text(campaign=campaign, contact=member.contact, variant="A")
     expect(page.locator("[data-variant=A] .preview")).to_have_text(expected)
 
     # Or pick one from the audience.

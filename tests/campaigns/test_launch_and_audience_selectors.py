@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from campaigns import audience, selectors
+from campaigns import audience, selectors, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import CampaignContact
 from contacts.models import Contact
@@ -112,10 +112,10 @@ def test_missing_values_count_the_members_whose_text_falls_back_and_show_one_of_
         campaign=campaign, contact_ids=[full.contact_id, no_year.contact_id, nameless_homeless.pk]
     )
 
-    missing = {item.token: item for item in selectors.missing_values(campaign)}
+    missing = {item.token: item for item in writing.missing_values(campaign)}
 
     assert {token: item.members for token, item in missing.items()} == {"name": 1, "year_built": 2, "address": 1}
     assert missing["name"].fallback == "there"
     assert missing["name"].example.text.startswith("Hi there, is the house at your home dry?")
     member = CampaignContact.objects.get(campaign=campaign, contact=full.contact)
-    assert selectors.previewed_member(campaign, member.pk).position == 1
+    assert writing.previewed_member(campaign, member.pk).position == 1

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns import selectors, texts
+from campaigns import texts, writing
 from tests.factories import CampaignFactory, ContactFactory, MessageFactory, PropertyContactFactory
 
 
@@ -57,9 +57,9 @@ def test_a_contact_is_texted_with_its_own_house_and_the_footer_only_the_first_ti
     link = PropertyContactFactory(contact__first_name="Mary", contact__city="", property__city="Quincy")
     campaign = CampaignFactory(template_a="Hi {name}, is your {year_built} home in {city} dry?")
 
-    first = selectors.campaign_text(campaign=campaign, contact=link.contact, variant="A")
+    first = writing.campaign_text(campaign=campaign, contact=link.contact, variant="A")
     MessageFactory(contact=link.contact)
-    second = selectors.campaign_text(campaign=campaign, contact=link.contact, variant="A")
+    second = writing.campaign_text(campaign=campaign, contact=link.contact, variant="A")
 
     assert first == "Hi Mary, is your 1954 home in Quincy dry?\nReply STOP to unsubscribe"
     assert second == "Hi Mary, is your 1954 home in Quincy dry?"
@@ -69,7 +69,7 @@ def test_a_contact_is_texted_with_its_own_house_and_the_footer_only_the_first_ti
 def test_the_footer_can_be_turned_off_per_campaign():
     campaign = CampaignFactory(template_a="Hi {name}", include_opt_out_footer=False)
 
-    assert selectors.campaign_text(campaign=campaign, contact=ContactFactory(first_name="Al"), variant="A") == "Hi Al"
+    assert writing.campaign_text(campaign=campaign, contact=ContactFactory(first_name="Al"), variant="A") == "Hi Al"
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from campaigns import audience, booking
 from campaigns import tasks as campaign_tasks
 from campaigns.models import Campaign, CampaignSend
 from contacts.models import Contact
-from messaging import catch_up, outbox, tasks, webhook_payloads
+from messaging import catch_up, outbox, quiet, tasks, webhook_payloads
 from messaging.backends.openphone import parse_time
 from messaging.models import CatchUp, Message, WebhookEvent
 from tests.campaigns.conftest import add_audience, eastern, text_of
@@ -324,7 +324,7 @@ def test_the_dispatch_tick_starts_a_catch_up_for_an_overdue_silence_once(history
 
     [run] = CatchUp.objects.all()
     assert (run.trigger, run.status) == ("overdue", "succeeded")
-    assert catch_up.catch_up_overdue(now=MONDAY_10 + dt.timedelta(minutes=46)) is None
+    assert quiet.catch_up_overdue(now=MONDAY_10 + dt.timedelta(minutes=46)) is None
 
 
 def test_the_campaign_clock_catches_up_before_the_first_booking_of_a_business_day(history):

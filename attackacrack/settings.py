@@ -345,7 +345,7 @@ CAMPAIGN_PACE_BATCH = envint("CAMPAIGN_PACE_BATCH", "25")
 CAMPAIGN_PACE_MINUTES = envint("CAMPAIGN_PACE_MINUTES", "30")
 if CAMPAIGN_PACE_BATCH < 1 or CAMPAIGN_PACE_MINUTES < 1:
     raise ImproperlyConfigured("CAMPAIGN_PACE_BATCH and CAMPAIGN_PACE_MINUTES must be at least 1")
-# The recipient's legal hours and caps by state; the default is campaigns/recipient_rules.json.
+# The recipient's legal hours and caps by state; the default is campaigns/compliance/recipient_rules.json.
 RECIPIENT_RULES_FILE = os.getenv("RECIPIENT_RULES_FILE", "")
 SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
 

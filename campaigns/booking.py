@@ -16,7 +16,7 @@ import collections
 import datetime as dt
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from campaigns import compliance, queue, selectors, sends
 from campaigns.calendar import BusinessCalendar, Window
-from campaigns.compliance import BookingDay, Refusal
+from campaigns.compliance import BookingDay, Refusal, Slot
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts.models import Contact
@@ -214,10 +214,9 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
         return []
 
     candidates = queue.Candidates()
-    judged_rows: dict[int, dict] = {}
-    refusals: dict[int, Refusal] = {}
+    judged = Judgement()
     chosen: list[tuple[queue.Waiting, dt.datetime, Window]] = []
-    after, judged, queue_ended = None, 0, False
+    after, queue_ended = None, False
     slot = first_slot
     while len(chosen) < budget and slot < business.closes:
         picked = candidates.next_open_at(slot)
@@ -225,7 +224,7 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
             picked is None
             and not queue_ended
             and len(candidates) < budget - len(chosen)
-            and judged < MOST_JUDGED_PER_RUN
+            and len(judged.rows) < MOST_JUDGED_PER_RUN
         ):
             # Nobody judged so far may be texted at this slot, and they cannot fill the day: judge
             # the next members first.
@@ -233,8 +232,7 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
             queue_ended = len(head) < HEAD_BATCH
             if head:
                 after = head[-1].place
-                judged += len(head)
-                _judge(campaign, head, day, first_slot, candidates, judged_rows, refusals)
+                _judge(campaign, head, day, first_slot, candidates, judged)
             continue
         if picked is None:
             # Nobody left may be texted at this slot: jump to the next slot some window opens at.
@@ -247,10 +245,10 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
         chosen.append((member, slot, window))
         slot += gap
         candidates.drop_closed(slot)
-    _keep_refusals(refusals, now=now)
+    _keep_refusals(judged.refusals, now=now)
     if not chosen:
         return []
-    checks = _booking_checks(chosen, judged_rows, day=day, business=business, limit=limit)
+    checks = _booking_checks(chosen, judged, day=day, business=business, limit=limit)
     booked = sends.book(
         campaign=campaign,
         number=number,
@@ -284,41 +282,50 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
     return booked
 
 
+@dataclass
+class Judgement:
+    """What a run found of the members it judged: each one's row as the rules read it, the
+    refusals it keeps, and the contacts over their state's cap today."""
+
+    rows: dict[int, dict] = field(default_factory=dict)
+    refusals: dict[int, Refusal] = field(default_factory=dict)
+    over_cap: set[int] = field(default_factory=set)
+
+
 def _judge(
     campaign: Campaign,
     head: list[queue.Waiting],
     day: BookingDay,
     first_slot: dt.datetime,
     candidates: queue.Candidates,
-    judged_rows: dict[int, dict],
-    refusals: dict[int, Refusal],
+    judged: Judgement,
 ) -> None:
     """The rules of the table for members at the head of the queue: each one refused is kept out
     (for good, or passed over until it may pass), each one who passes and may be texted some time
     today joins the candidates."""
-    judged = compliance.judge_members(campaign, [member.member_id for member in head], day)
+    rules_broken = compliance.judge_members(campaign, [member.member_id for member in head], day)
     passing = []
     for member in head:
-        row, broken = judged[member.member_id]
-        judged_rows[member.member_id] = row
+        row, broken = rules_broken[member.member_id]
+        judged.rows[member.member_id] = row
         if broken:
-            refusals[member.member_id] = compliance.refusal_of(campaign, row, broken, day)
+            judged.refusals[member.member_id] = compliance.refusal_of(campaign, row, broken, day)
         else:
             passing.append(member)
     windows = {recipient: compliance.allowed_window(day.calendar, day.today, recipient)
                for recipient in {member.recipient for member in passing}}  # fmt: skip
     closes = day.calendar.window(day.today).closes
-    over_cap = compliance.over_state_cap(
+    judged.over_cap |= compliance.over_state_cap(
         {member.contact_id: member.recipient for member in passing}, start=first_slot, end=closes
     )
     for member in passing:
         window = windows[member.recipient]
-        if member.contact_id in over_cap:
-            refusals[member.member_id] = Refusal(
+        if member.contact_id in judged.over_cap:
+            judged.refusals[member.member_id] = Refusal(
                 CampaignContact.Status.PENDING, "Over their state's cap of marketing texts", until=day.tomorrow
             )
         elif window is None or window.closes <= first_slot:
-            refusals[member.member_id] = Refusal(
+            judged.refusals[member.member_id] = Refusal(
                 CampaignContact.Status.PENDING, "Outside the hours they may be texted today", until=day.tomorrow
             )
         else:
@@ -338,29 +345,32 @@ def _keep_refusals(refusals: dict[int, Refusal], *, now: dt.datetime) -> None:
 
 def _booking_checks(
     chosen: list[tuple[queue.Waiting, dt.datetime, Window]],
-    judged_rows: dict[int, dict],
+    judged: Judgement,
     *,
     day: BookingDay,
     business: Window,
     limit: selectors.DailyLimit,
 ) -> list[dict[str, bool]]:
-    """Every booking rule of the table (compliance.BOOKING_RULES) for each member booked, at its
-    slot: what its compliance record keeps. A rule added to the table without a way to evaluate
-    it here fails loudly (KeyError), never passes silently."""
-    member_rules = [rule.name for rule in compliance.MEMBER_RULES]
-    records = []
-    for index, (member, slot, _) in enumerate(chosen):
-        row = judged_rows[member.member_id]
-        evaluated = {
-            **{name: not row.get(f"breaks_{name}", False) for name in member_rules},
-            "daily_limit": limit.booked_on_number + index < limit.number_limit
-            and limit.booked_by_campaign + index < limit.campaign_limit,
-            "business_window": slot in business,
-            "recipient_window": compliance.may_send_at(day.calendar, slot, member.recipient),
-            "state_cap": True,  # counted for every candidate before it could be chosen
-        }
-        records.append({name: bool(evaluated[name]) for name in compliance.BOOKING_RULES})
-    return records
+    """Every booking rule of the table for each member booked, at its slot: what its compliance
+    record keeps (all passed, or the run would not have chosen it)."""
+    return [
+        compliance.booking_checks(
+            judged.rows[member.member_id],
+            Slot(
+                recipient=member.recipient,
+                at=slot,
+                index=index,
+                day=day,
+                business=business,
+                used_on_number=limit.booked_on_number,
+                number_limit=limit.number_limit,
+                used_by_campaign=limit.booked_by_campaign,
+                campaign_limit=limit.campaign_limit,
+                over_state_cap=member.contact_id in judged.over_cap,
+            ),
+        )
+        for index, (member, slot, _) in enumerate(chosen)
+    ]
 
 
 def _audience_exhausted(campaign: Campaign) -> bool:

@@ -9,12 +9,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
-from campaigns.compliance import Recipient
 from campaigns.errors import NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from contacts.models import Contact
 from contacts.selectors import contact_filter
-from contacts.timezones import recipient_state
 from messaging.models import Message
 
 
@@ -116,12 +113,6 @@ def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Ca
     if status:
         members = members.filter(status=status)
     return members
-
-
-def recipient_of(contact: Contact) -> Recipient:
-    """Whose rules apply to a text to this contact: their zone(s) and state."""
-    house = contact.home
-    return Recipient.of(contact.time_zone, recipient_state(contact.state, house.state if house else "", contact.phone))
 
 
 @dataclass(frozen=True)

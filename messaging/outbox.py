@@ -36,13 +36,11 @@ from attackacrack.errors import ApplicationError
 from campaigns import compliance
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignSend
-from campaigns.selectors import recipient_of
 from campaigns.sends import Outcome, record_outcome
 from campaigns.writing import campaign_text
 from contacts.models import Contact
-from messaging import quiet
 from messaging.backends import SendResult, SMSSendError, get_backend
-from messaging.models import ConsentReview, Message, OutboxHold
+from messaging.models import Message, OutboxHold
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +121,7 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
             send = message.campaign_send
             send.contact = message.contact
             # First attempt or retry, a campaign text passes every dispatch rule as it goes.
-            checks = dispatch_checks(send, now=now, calendar=BusinessCalendar.from_settings())
+            checks = compliance.dispatch_checks(send, now=now, calendar=BusinessCalendar.from_settings())
             if not all(checks.values()):
                 return _stop_campaign_text(message, send, checks, now=now)
             if not message.body:
@@ -131,7 +129,7 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
                 message.body = campaign_text(campaign=send.campaign, contact=message.contact, variant=send.variant)
                 message.created_at = now
             record_outcome(Outcome.SENT_TO_PROVIDER, texts=[message], checks=checks, now=now)
-        elif refusal := conversation_refusal(message.contact, message.kind):
+        elif refusal := compliance.conversation_refusal(message.contact, message.kind):
             # Checked again as it goes: nothing reaches an opted-out number, not even a HELP reply
             # written before the STOP.
             _cancel(message, reason=refusal, now=now)
@@ -142,52 +140,6 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         message.attempts += 1
         message.save(update_fields=["body", "created_at", "status", "status_changed_at", "claimed_at", "attempts"])
     return _attempt(message)
-
-
-def dispatch_checks(send: CampaignSend, *, now: dt.datetime, calendar: BusinessCalendar) -> dict[str, bool]:
-    """Every dispatch rule of the table (compliance.DISPATCH_RULES) for this text at this moment,
-    first attempt or retry: what the compliance record keeps, and what decides if it goes."""
-    recipient = recipient_of(send.contact)
-    late_after = dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
-    evaluated = {
-        "not_opted_out": not send.contact.is_opted_out,
-        "mobile_number": not send.contact.not_textable_reason,
-        "campaign_active": send.campaign.status == Campaign.Status.ACTIVE,
-        "business_window": calendar.is_open(now),
-        "recipient_window": compliance.may_send_at(calendar, now, recipient),
-        "on_time": send.scheduled_for >= now - late_after,
-        "state_cap": send.contact_id
-        not in compliance.over_state_cap({send.contact_id: recipient}, start=now, end=now, exclude_send_id=send.pk),
-        "catch_up_current": quiet.may_text_while_quiet(send.contact, now=now),
-        "consent_clear": not ConsentReview.objects.filter(contact_id=send.contact_id, decision="").exists(),
-    }
-    return {name: bool(evaluated[name]) for name in compliance.DISPATCH_RULES}
-
-
-# What a staff or automatic text is refused for, by the rule of the table it fails.
-CONVERSATION_REFUSALS = {
-    "not_opted_out": "the contact opted out",
-    "mobile_number": "the number cannot receive texts: {reason}",
-}
-
-
-def conversation_checks(contact: Contact, kind: str) -> dict[str, bool]:
-    """The rules of the table that a staff or automatic text must pass (compliance.CONVERSATION_RULES).
-    The confirmation of an opt-out goes to the person who just opted out; a number that has texted
-    us receives texts, whatever a list said of its line."""
-    evaluated = {
-        "not_opted_out": not contact.is_opted_out or kind == Message.Kind.OPT_OUT_CONFIRMATION,
-        "mobile_number": not contact.not_textable_reason
-        or contact.messages.filter(direction=Message.Direction.INBOUND).exists(),
-    }
-    return {name: bool(evaluated[name]) for name in compliance.CONVERSATION_RULES}
-
-
-def conversation_refusal(contact: Contact, kind: str) -> str:
-    """Why this staff or automatic text may not go, or "" when it may."""
-    failed = [name for name, passed in conversation_checks(contact, kind).items() if not passed]
-    reason = contact.not_textable_reason[:1].lower() + contact.not_textable_reason[1:]
-    return "; ".join(CONVERSATION_REFUSALS[name].format(reason=reason) for name in failed)
 
 
 def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:
@@ -432,7 +384,7 @@ def queue_text(
     from_number = from_number or settings.OPENPHONE_FROM_NUMBER
     if not from_number:
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")
-    if refusal := conversation_refusal(contact, kind):
+    if refusal := compliance.conversation_refusal(contact, kind):
         raise CannotText(f"{contact.phone} cannot be texted: {refusal}.")
     message = Message.objects.create(
         direction=Message.Direction.OUTBOUND,

@@ -363,7 +363,7 @@ def florida_cap(settings, tmp_path):
     """Florida's cap as a rules file states it: here 1 text in 48 hours, not the default 3 in 24."""
 
     def write(texts: int, hours: int) -> None:
-        rules = json.loads(compliance.RULES_FILE.read_text())
+        rules = json.loads(compliance.recipients.RULES_FILE.read_text())
         rules["state_caps"]["FL"] = {"texts": texts, "hours": hours}
         path = tmp_path / f"rules-{texts}-{hours}.json"  # a new file: the rules are cached by path
         path.write_text(json.dumps(rules))

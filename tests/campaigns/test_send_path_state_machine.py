@@ -35,8 +35,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bench.fake_openphone import error_body, gateway_body, message_resource, phone_number
 from campaigns import audience, booking, compliance, errors, services
 from campaigns.calendar import BusinessCalendar
+from campaigns.compliance import recipient_of
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from campaigns.selectors import recipient_of
 from contacts.models import Contact
 from contacts.timezones import assign_time_zones
 from messaging import outbox
@@ -280,14 +280,33 @@ class SendPath(RuleBasedStateMachine):
                 break
             self._drain_the_day()
             local = timezone.localtime() + dt.timedelta(days=1)
-            self.clock.move_to(local.replace(hour=9, minute=0, second=0, microsecond=0))
+            tomorrow = local.replace(hour=9, minute=0, second=0, microsecond=0)
+            # A member passed over until a cap ends keeps its campaign open until then.
+            passed_over = CampaignContact.objects.filter(
+                campaign__in=open_ones, status="pending", not_before__gt=tomorrow
+            )
+            if (
+                not CampaignContact.objects.filter(campaign__in=open_ones, status="pending")
+                .exclude(not_before__gt=tomorrow)
+                .exists()
+                and passed_over.exists()
+            ):
+                tomorrow = self.calendar.next_opening(min(passed_over.values_list("not_before", flat=True)))
+            self.clock.move_to(tomorrow)
         stuck = list(
             Campaign.objects.filter(pk__in=[c.pk for c in self.campaigns]).exclude(
                 status__in=["completed", "cancelled"]
             )
         )
         assert not stuck, [
-            (c.name, c.status, dict(Counter(c.memberships.values_list("status", flat=True)))) for c in stuck
+            (
+                c.name,
+                c.status,
+                dict(Counter(c.memberships.values_list("status", flat=True))),
+                list(c.memberships.filter(status="pending").values_list("ineligible_reason", "not_before")),
+                timezone.now(),
+            )
+            for c in stuck
         ]
         self.every_text_that_went_out_was_allowed()
 

@@ -128,9 +128,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and then write (the daily limit) queue up instead of both acting on the same count.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # No JIT compilation: our heavy statements (a run over 100,000 members, the import's merges)
-    # are estimated costly enough to be compiled, and compiling took longer than running them
-    # (1.3 s of a 1.8 s eligibility statement; 2.9 s of a 200,000-row import's 10 s of merges).
+    # No JIT compilation: the import's merges are estimated costly enough to be compiled, and
+    # compiling took longer than running them (2.9 s of a 200,000-row import's 10 s of merges).
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"-c jit=off {options.get('options', '')}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

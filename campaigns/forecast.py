@@ -18,7 +18,6 @@ import itertools
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, Q
 
 from campaigns import sends
@@ -90,11 +89,22 @@ def campaigns_on(number: str) -> list[Campaign]:
 
 
 def number_plan(
-    number: str, *, now: dt.datetime, calendar: BusinessCalendar, launch: Launch | None = None
+    number: str,
+    *,
+    now: dt.datetime,
+    calendar: BusinessCalendar,
+    launch: Launch | None = None,
+    through: int | None = None,
 ) -> dict[int, CampaignPlan]:
     """Each campaign on the number's plan, by id: what it is expected to send on each business day
-    from today, its waiting members in order, sharing the number's limit in the clock's order."""
-    campaigns = [campaign for campaign in campaigns_on(number) if not launch or campaign.pk != launch.campaign.pk]
+    from today, its waiting members in order, sharing the number's limit in the clock's order.
+    With ``through``, only the campaigns the clock runs up to that one: those after it take what
+    it leaves, so its plan does not depend on them."""
+    campaigns = [
+        campaign
+        for campaign in campaigns_on(number)
+        if (not launch or campaign.pk != launch.campaign.pk) and (through is None or campaign.pk <= through)
+    ]
     waiting = dict(
         CampaignContact.objects.filter(
             campaign_id__in=[campaign.pk for campaign in campaigns], status=CampaignContact.Status.PENDING
@@ -146,7 +156,7 @@ def campaign_plan(campaign: Campaign, *, now: dt.datetime, calendar: BusinessCal
     """The campaign's share of its number's plan; None when it is not on the clock (a draft, paused)."""
     if campaign.status not in PLANNED_STATUSES:
         return None
-    return number_plan(sending_number(campaign), now=now, calendar=calendar).get(campaign.pk)
+    return number_plan(sending_number(campaign), now=now, calendar=calendar, through=campaign.pk).get(campaign.pk)
 
 
 def launch_plan(
@@ -157,20 +167,28 @@ def launch_plan(
     return number_plan(sending_number(campaign), now=starts_at, calendar=calendar, launch=launch)[campaign.pk]
 
 
-def queue_ranks(campaign: Campaign, member_ids: list[int]) -> dict[int, int]:
-    """The place (1 = next) of each of these members among the campaign's waiting members."""
-    if not member_ids:
+def queue_ranks(campaign: Campaign, members: list[CampaignContact]) -> dict[int, int]:
+    """The place (1 = next) of each of these waiting members in the campaign's queue: counted up
+    to the first of them, then read across the stretch they span, so a page near the head of the
+    queue costs little whatever the size of the audience."""
+    if not members:
         return {}
-    placeholders = ", ".join(["%s"] * len(member_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT id, rank FROM (
-                    SELECT id, ROW_NUMBER() OVER (ORDER BY queue_position, id) AS rank
-                    FROM campaigns_campaigncontact WHERE campaign_id = %s AND status = %s
-                ) AS queue WHERE id IN ({placeholders})""",
-            [campaign.pk, CampaignContact.Status.PENDING, *member_ids],
+    ordered = sorted(members, key=lambda member: (member.queue_position, member.pk))
+    first, last = ordered[0], ordered[-1]
+    waiting = campaign.memberships.filter(status=CampaignContact.Status.PENDING)
+    ahead = waiting.filter(
+        Q(queue_position__lt=first.queue_position) | Q(queue_position=first.queue_position, id__lt=first.pk)
+    ).count()
+    span = (
+        waiting.filter(
+            Q(queue_position__gt=first.queue_position) | Q(queue_position=first.queue_position, id__gte=first.pk)
         )
-        return dict(cursor.fetchall())
+        .filter(Q(queue_position__lt=last.queue_position) | Q(queue_position=last.queue_position, id__lte=last.pk))
+        .order_by("queue_position", "id")
+        .values_list("id", flat=True)
+    )
+    wanted = {member.pk for member in members}
+    return {member_id: ahead + place for place, member_id in enumerate(span, 1) if member_id in wanted}
 
 
 def expected_moments(
@@ -182,7 +200,7 @@ def expected_moments(
     plan = campaign_plan(campaign, now=now, calendar=calendar) if waiting else None
     if plan is None:
         return {}
-    ranks = queue_ranks(campaign, [member.pk for member in waiting])
+    ranks = queue_ranks(campaign, waiting)
     expected = {}
     for member in waiting:
         day = plan.day_of(ranks[member.pk]) if member.pk in ranks else None

@@ -1,0 +1,100 @@
+"""Forecasts are made when asked, across every campaign sharing a number's daily limit."""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from freezegun import freeze_time
+
+from campaigns import booking, forecast, selectors
+from campaigns.calendar import BusinessCalendar
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from tests.campaigns.conftest import add_audience, eastern, expected_at, texts_went_out
+from tests.factories import SHOP_NUMBER, CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+SATURDAY = eastern(2024, 1, 13, 12, 0)
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (dt.date(2024, 1, day) for day in range(15, 20))
+MONDAY_9 = eastern(2024, 1, 15, 9, 0)
+
+
+def three_campaigns_of_300() -> list[Campaign]:
+    campaigns = [CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER) for _ in range(3)]
+    for campaign in campaigns:
+        add_audience(campaign, 300)
+    return campaigns
+
+
+def test_three_campaigns_on_one_number_never_promise_more_than_it_may_send_in_a_day():
+    campaigns = three_campaigns_of_300()
+    calendar = BusinessCalendar.from_settings()
+
+    plans = forecast.number_plan(SHOP_NUMBER, now=SATURDAY, calendar=calendar)
+
+    per_day = Counter()
+    for plan in plans.values():
+        for day in plan.days:
+            per_day[day.date] += day.texts
+    assert max(per_day.values()) == 125
+    assert [(day.date, day.texts) for day in plans[campaigns[0].pk].days] == [
+        (MONDAY, 125),
+        (TUESDAY, 125),
+        (WEDNESDAY, 50),
+    ]
+    assert [(day.date, day.texts) for day in plans[campaigns[1].pk].days] == [
+        (WEDNESDAY, 75),
+        (THURSDAY, 125),
+        (FRIDAY, 100),
+    ]
+    assert plans[campaigns[2].pk].days[0] == forecast.PlannedDay(FRIDAY, eastern(2024, 1, 19, 9, 0), 25)
+    assert sum(plan.waiting for plan in plans.values()) == sum(day for day in per_day.values()) == 900
+
+
+def test_each_member_is_expected_on_the_day_its_campaigns_share_reaches_it():
+    campaigns = three_campaigns_of_300()
+
+    second = Counter(moment.date() for moment in expected_at(campaigns[1], SATURDAY).values())
+
+    assert second == {WEDNESDAY: 75, THURSDAY: 125, FRIDAY: 100}
+
+
+def test_the_launch_plan_counts_the_campaigns_already_on_the_number():
+    three_campaigns_of_300()  # 900 texts: through Wednesday the 24th, which has 100 left
+    draft = CampaignFactory(from_number=SHOP_NUMBER)
+    add_audience(draft, 150)
+
+    plan = selectors.launch_plan(draft, starts_at=SATURDAY, calendar=BusinessCalendar.from_settings())
+
+    assert (plan.first_day, plan.first_day_texts, plan.rest, plan.rest_days) == (dt.date(2024, 1, 24), 100, 50, 1)
+
+
+def test_what_the_clock_books_is_what_the_forecast_promised():
+    campaigns = three_campaigns_of_300()
+    calendar = BusinessCalendar.from_settings()
+    promised = {
+        campaign.pk: {day.date: day.texts for day in plan.days}
+        for campaign, plan in zip(
+            campaigns, forecast.number_plan(SHOP_NUMBER, now=SATURDAY, calendar=calendar).values(), strict=True
+        )
+    }
+
+    for day in (MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY):
+        opening = dt.datetime.combine(day, dt.time(9), tzinfo=MONDAY_9.tzinfo)
+        booked = {result.campaign_id: result.sent for result in booking.run_campaigns(now=opening)}
+        for campaign in campaigns:
+            assert booked.get(campaign.pk, 0) == promised[campaign.pk].get(day, 0), (campaign, day)
+        texts_went_out(CampaignSend.objects.filter(business_date=day), at=opening + dt.timedelta(hours=1))
+
+
+def test_a_page_deep_in_the_queue_gets_the_places_a_full_count_gives():
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_b="Hi {name}, B")
+    add_audience(campaign, 700)
+    with freeze_time(MONDAY_9):
+        booking.execute_campaign(campaign_id=campaign.pk)  # the head: 125 booked, some refused below
+    waiting = list(campaign.memberships.filter(status=CampaignContact.Status.PENDING).order_by("queue_position", "id"))
+    page = [member for member in campaign.memberships.order_by("id")[400:450] if member in waiting]
+
+    ranks = forecast.queue_ranks(campaign, page)
+
+    assert ranks == {member.pk: waiting.index(member) + 1 for member in page}

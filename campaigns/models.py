@@ -205,9 +205,15 @@ class CampaignContact(models.Model):
     decided of it::
 
         pending ──(booked at the head of the queue)──▶ scheduled ──(its text went)──▶ sent
-           │  ▲                                            └──(its text failed)──▶ ineligible
-           │  └─(a person approves, a resubscribe, a retry staff ask for)─┐
-           └──(a lasting refusal: opted out, not textable, texted us)──▶ ineligible / flagged
+          │  ▲                                            │  └──(failed, cancelled)──▶ ineligible
+          │  └──────────(its slot went by: released)──────┘                                │
+          │  ▲                                                                             │
+          │  └──(a person approves, a resubscribe, a possible opt-out that was none; ──────┤
+          │      a failed text staff try again)                                            │
+          └──(a lasting refusal: opted out, not textable, texted us)──▶ ineligible / flagged┘
+
+    Booking writes these (``campaigns.booking``, ``campaigns.audience``); what becomes of a booked
+    text reaches them only through ``campaigns.sends.record_outcome``.
 
     A pending member may be passed over until ``not_before`` (a cap, a closed window): it keeps
     its place, and the run judges it again from then."""

@@ -102,34 +102,20 @@ def recipient_state(state: str, home_state: str | None, phone: str) -> str:
     return from_phone[0] if len(from_phone) == 1 else ""
 
 
-def recipient_zone(*, zip_code: str, state: str, phone: str) -> tuple[str, str, str]:
-    """(zones joined by ',', source, state) for what we know of a contact."""
-    facts = zip_facts(zip_code) if zip_code else None
-    if facts is not None:
-        return facts[0], Contact.TimeZoneSource.ADDRESS, state or facts[1]
-    zones = zones_for_state(state) if state else ()
-    if zones and len(zones) <= MAX_ZONES:
-        return ",".join(zones), Contact.TimeZoneSource.ADDRESS, state
-    zones = zones_for_phone(phone)
-    if zones:
-        phone_states = states_for_phone(phone)
-        return (
-            ",".join(zones),
-            Contact.TimeZoneSource.AREA_CODE,
-            state or (phone_states[0] if len(phone_states) == 1 else ""),
-        )
-    return "", Contact.TimeZoneSource.UNKNOWN, state
-
-
 def zone_fields(contact: Contact) -> dict[str, str]:
-    """The zone fields for one contact from what it knows (its own address, else its house's)."""
+    """The zone fields for one contact from what it knows (its own address, else its house's): the
+    ZIP's zone, else the state's where it lies in few zones, else the phone's area code's."""
     house = contact.home
-    zones, source, _ = recipient_zone(
-        zip_code=contact.zip_code or (house.zip_code if house else ""),
-        state=contact.state or (house.state if house else ""),
-        phone=contact.phone,
-    )
-    return {"time_zone": zones, "time_zone_source": source}
+    zip_code = contact.zip_code or (house.zip_code if house else "")
+    state = contact.state or (house.state if house else "")
+    if facts := zip_facts(zip_code):
+        return {"time_zone": facts[0], "time_zone_source": Contact.TimeZoneSource.ADDRESS}
+    zones = zones_for_state(state)
+    if zones and len(zones) <= MAX_ZONES:
+        return {"time_zone": ",".join(zones), "time_zone_source": Contact.TimeZoneSource.ADDRESS}
+    zones = zones_for_phone(contact.phone)
+    source = Contact.TimeZoneSource.AREA_CODE if zones else Contact.TimeZoneSource.UNKNOWN
+    return {"time_zone": ",".join(zones), "time_zone_source": source}
 
 
 def assign_time_zones() -> int:

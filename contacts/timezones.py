@@ -24,23 +24,14 @@ from contacts.models import Contact, PropertyContact, ZipCode
 MAX_ZONES = 3
 
 
-@lru_cache(maxsize=1)
-def _iana_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _valid(zone: str | None) -> bool:
-    # The data set has a few rows whose zone is a place name, not an IANA zone.
-    return bool(zone) and zone in _iana_zones()
-
-
 def load_zip_codes(model: type[ZipCode]) -> int:
     """Fill the ZIP code table from the installed `zipcodes` data set; the migration's model may be
     passed. Returns how many ZIP codes it holds."""
+    iana_zones = available_timezones()  # the data set has a few rows whose zone is a place name
     rows = [
         model(zip=row["zip_code"], state=row["state"], time_zone=row["timezone"])
         for row in zipcodes.list_all()
-        if _valid(row.get("timezone"))
+        if row.get("timezone") in iana_zones
     ]
     with transaction.atomic():
         model.objects.all().delete()

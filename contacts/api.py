@@ -44,19 +44,15 @@ class PhoneNumberField(serializers.CharField):
 
 class ContactOutputSerializer(serializers.ModelSerializer):
     opted_out = serializers.BooleanField(source="is_opted_out", read_only=True)
-    not_textable_reason = serializers.SerializerMethodField(
-        help_text="Why the business's number cannot text this contact (landline, toll-free, not US), or empty"
+    not_textable_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why the business's number cannot text this contact (landline, toll-free, not US), or empty",
     )
 
     class Meta:
         model = Contact
         # What an export holds, and whether the contact is opted out.
         fields = [*CONTACT_EXPORT_FIELDS, "opted_out"]
-
-    def get_not_textable_reason(self, contact: Contact) -> str:
-        # The database computes it when the contact is stored; an unsaved one (a preview's sample
-        # reader) has not been judged.
-        return contact.not_textable_reason if contact.pk else ""
 
 
 class ContactInputSerializer(serializers.Serializer):

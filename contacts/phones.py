@@ -25,18 +25,15 @@ _NUMBER_TYPES = (
 )  # fmt: skip
 
 
-def normalize_phone(raw: str, *, region: str = DEFAULT_REGION) -> str | None:
-    """The E.164 form of ``raw`` (``+16175551234``), or None if it is not a valid number."""
-    if region == DEFAULT_REGION and (shape := _NANP_SHAPES.fullmatch(raw)):
+def normalize_phone(raw: str) -> str | None:
+    """The E.164 form of ``raw`` (``+16175551234``), or None if it is not a valid number; a number
+    written without a country code is read as a US one."""
+    if shape := _NANP_SHAPES.fullmatch(raw):
         digits = "".join(group for group in shape.groups() if group)
         if _is_valid_us_number(digits):
             return f"+1{digits}"
-    return _normalize_with_phonenumbers(raw, region)
-
-
-def _normalize_with_phonenumbers(raw: str, region: str) -> str | None:
     try:
-        parsed = phonenumbers.parse(raw, region)
+        parsed = phonenumbers.parse(raw, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(parsed):

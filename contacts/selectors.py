@@ -75,7 +75,7 @@ def contact_filter(
     search box reads it, and exact, case-insensitive city, ZIP, state and source."""
     from messaging.models import Message  # messaging's models import these: read here
 
-    contacts = contact_search(query=query).order_by() if query else Contact.objects.order_by()
+    contacts = contact_search(query=query, opted_out=opted_out).order_by()
     if city:
         contacts = contacts.filter(city__iexact=city.strip())
     if zip_code:
@@ -86,8 +86,6 @@ def contact_filter(
         contacts = contacts.filter(source__iexact=source.strip())
     if import_id is not None:
         contacts = contacts.filter(source_import_id=import_id)
-    if opted_out is not None:
-        contacts = contacts.filter(opted_out_at__isnull=not opted_out)
     if has_texted_us is not None:
         texted = Exists(Message.objects.filter(contact_id=OuterRef("pk"), direction=Message.Direction.INBOUND))
         contacts = contacts.filter(texted if has_texted_us else ~texted)

@@ -24,23 +24,14 @@ from contacts.models import Contact, PropertyContact, ZipCode
 MAX_ZONES = 3
 
 
-@lru_cache(maxsize=1)
-def _iana_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _valid(zone: str | None) -> bool:
-    # The data set has a few rows whose zone is a place name, not an IANA zone.
-    return bool(zone) and zone in _iana_zones()
-
-
 def load_zip_codes(model: type[ZipCode]) -> int:
     """Fill the ZIP code table from the installed `zipcodes` data set; the migration's model may be
     passed. Returns how many ZIP codes it holds."""
+    iana_zones = available_timezones()  # the data set has a few rows whose zone is a place name
     rows = [
         model(zip=row["zip_code"], state=row["state"], time_zone=row["timezone"])
         for row in zipcodes.list_all()
-        if _valid(row.get("timezone"))
+        if row.get("timezone") in iana_zones
     ]
     with transaction.atomic():
         model.objects.all().delete()
@@ -102,34 +93,20 @@ def recipient_state(state: str, home_state: str | None, phone: str) -> str:
     return from_phone[0] if len(from_phone) == 1 else ""
 
 
-def recipient_zone(*, zip_code: str, state: str, phone: str) -> tuple[str, str, str]:
-    """(zones joined by ',', source, state) for what we know of a contact."""
-    facts = zip_facts(zip_code) if zip_code else None
-    if facts is not None:
-        return facts[0], Contact.TimeZoneSource.ADDRESS, state or facts[1]
-    zones = zones_for_state(state) if state else ()
-    if zones and len(zones) <= MAX_ZONES:
-        return ",".join(zones), Contact.TimeZoneSource.ADDRESS, state
-    zones = zones_for_phone(phone)
-    if zones:
-        phone_states = states_for_phone(phone)
-        return (
-            ",".join(zones),
-            Contact.TimeZoneSource.AREA_CODE,
-            state or (phone_states[0] if len(phone_states) == 1 else ""),
-        )
-    return "", Contact.TimeZoneSource.UNKNOWN, state
-
-
 def zone_fields(contact: Contact) -> dict[str, str]:
-    """The zone fields for one contact from what it knows (its own address, else its house's)."""
+    """The zone fields for one contact from what it knows (its own address, else its house's): the
+    ZIP's zone, else the state's where it lies in few zones, else the phone's area code's."""
     house = contact.home
-    zones, source, _ = recipient_zone(
-        zip_code=contact.zip_code or (house.zip_code if house else ""),
-        state=contact.state or (house.state if house else ""),
-        phone=contact.phone,
-    )
-    return {"time_zone": zones, "time_zone_source": source}
+    zip_code = contact.zip_code or (house.zip_code if house else "")
+    state = contact.state or (house.state if house else "")
+    if facts := zip_facts(zip_code):
+        return {"time_zone": facts[0], "time_zone_source": Contact.TimeZoneSource.ADDRESS}
+    zones = zones_for_state(state)
+    if zones and len(zones) <= MAX_ZONES:
+        return {"time_zone": ",".join(zones), "time_zone_source": Contact.TimeZoneSource.ADDRESS}
+    zones = zones_for_phone(contact.phone)
+    source = Contact.TimeZoneSource.AREA_CODE if zones else Contact.TimeZoneSource.UNKNOWN
+    return {"time_zone": ",".join(zones), "time_zone_source": source}
 
 
 def assign_time_zones() -> int:

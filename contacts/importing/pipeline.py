@@ -4,6 +4,7 @@ ContactImport record tells what happened. The steps live beside it in this packa
 
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import tempfile
 import threading
@@ -100,7 +101,7 @@ def import_contacts(
     return contact_import
 
 
-def queue_import(
+def import_upload(
     *,
     file: File,
     file_name: str,
@@ -108,9 +109,14 @@ def queue_import(
     campaign: Campaign | None = None,
     format: str | None = None,
 ) -> ContactImport:
-    """Check the header now, keep the file in the database, and import it in a worker; returns
-    the queued record. The file is kept where every worker can read it (web and worker need not
-    share a disk) until its import has run."""
+    """An uploaded file from any entry point: imported now when small, by a worker when large
+    (``IMPORT_SYNC_MAX_BYTES``); the record's status says which.
+
+    A large file has its header checked now and is kept in the database until its import has
+    run, where every worker can read it (web and worker need not share a disk); the record
+    returned is queued."""
+    if file.size <= settings.IMPORT_SYNC_MAX_BYTES:
+        return import_contacts(file=file, file_name=file_name, created_by=created_by, campaign=campaign, format=format)
     if campaign is not None:
         require_open(campaign)
     rows, mapping = inspect_file(file=file, format=format)
@@ -123,22 +129,6 @@ def queue_import(
         _keep_upload(contact_import, file)
         transaction.on_commit(lambda: hand_to_worker("contacts.tasks.run_queued_import", contact_import.id))
     return contact_import
-
-
-def import_upload(
-    *,
-    file: File,
-    file_name: str,
-    created_by: AbstractBaseUser | None = None,
-    campaign: Campaign | None = None,
-    format: str | None = None,
-) -> ContactImport:
-    """An uploaded file from any entry point: imported now when small, by a worker when large
-    (``IMPORT_SYNC_MAX_BYTES``); the record's status says which."""
-    arguments = {"file": file, "file_name": file_name, "created_by": created_by, "campaign": campaign, "format": format}
-    if file.size > settings.IMPORT_SYNC_MAX_BYTES:
-        return queue_import(**arguments)
-    return import_contacts(**arguments)
 
 
 def run_queued_import(*, contact_import_id: int) -> ContactImport:
@@ -216,16 +206,10 @@ def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _keep_upload(contact_import: ContactImport, file: BinaryIO) -> None:
-    chunks = []
-    for position in range(1 << 31):
-        data = file.read(UPLOAD_CHUNK_BYTES)
-        if data:
-            chunks.append(ImportUploadChunk(contact_import=contact_import, position=position, data=data))
-        if len(chunks) == UPLOAD_CHUNKS_PER_INSERT or (chunks and not data):
-            ImportUploadChunk.objects.bulk_create(chunks)
-            chunks = []
-        if not data:
-            return
+    pieces = iter(lambda: file.read(UPLOAD_CHUNK_BYTES), b"")
+    chunks = (ImportUploadChunk(contact_import=contact_import, position=n, data=data) for n, data in enumerate(pieces))
+    while batch := list(itertools.islice(chunks, UPLOAD_CHUNKS_PER_INSERT)):
+        ImportUploadChunk.objects.bulk_create(batch)
 
 
 @contextlib.contextmanager
@@ -239,12 +223,6 @@ def _kept_upload(contact_import: ContactImport) -> Iterator[BinaryIO]:
         yield file
 
 
-def _shown_name(file_name: str) -> str:
-    """The upload's name as the report shows it, cut to the 255 characters ContactImport.file_name
-    holds: it tells staff which file this was and is none of the file's data."""
-    return file_name[:255]
-
-
 def _new_record(
     file: BinaryIO,
     file_name: str,
@@ -254,13 +232,18 @@ def _new_record(
     mapping: ColumnMapping,
     **state: object,
 ) -> ContactImport:
-    """The import's record, with what the file's inspection found and the state it starts in."""
+    """The import's record, with what the file's inspection found and the state it starts in. The
+    upload's name is cut to the 255 characters ContactImport.file_name holds: it tells staff which
+    file this was and is none of the file's data."""
     return ContactImport.objects.create(
-        file_name=_shown_name(file_name),
+        file_name=file_name[:255],
         file_size=_size(file),
         created_by=created_by,
         campaign=campaign,
-        **_detected(rows, mapping),
+        format=mapping.format,
+        encoding=rows.encoding,
+        delimiter=rows.delimiter,
+        column_mapping=mapping.for_report(),
         **state,
     )
 
@@ -272,15 +255,6 @@ def _size(file: BinaryIO) -> int:
         size = file.seek(0, 2)
         file.seek(position)
     return size
-
-
-def _detected(rows: CsvRows, mapping: ColumnMapping) -> dict:
-    return {
-        "format": mapping.format,
-        "encoding": rows.encoding,
-        "delimiter": rows.delimiter,
-        "column_mapping": mapping.for_report(),
-    }
 
 
 def _run(
@@ -307,20 +281,17 @@ def _run(
                         added_via=CampaignContact.AddedVia.UPLOAD,
                     )
                 now = timezone.now()
-                outcome = {
+                _record(
+                    contact_import,
                     **vars(counts),
-                    "rows_read": rows_read,
-                    "footer_rows_skipped": footer,
-                    "added_to_campaign": added,
-                    "status": ContactImport.Status.COMPLETED,
-                    "finished_at": now,
-                    "progress_at": now,
-                    "error": "",
-                }
-                if not _this_attempt(contact_import).update(**outcome):
-                    raise Superseded(f"Import {contact_import.id} attempt {contact_import.attempts} was given up")
-                for field, value in outcome.items():
-                    setattr(contact_import, field, value)
+                    rows_read=rows_read,
+                    footer_rows_skipped=footer,
+                    added_to_campaign=added,
+                    status=ContactImport.Status.COMPLETED,
+                    finished_at=now,
+                    progress_at=now,
+                    error="",
+                )
                 merged = time.perf_counter()
             committed = time.perf_counter()  # the commit runs whatever checks are still deferred
     except Superseded:
@@ -418,11 +389,14 @@ def _is_licence_footer(record: tuple, width: int) -> bool:
     return len(record) == 2 and len(record[1]) == 1 < width and "propertyradar" in record[1][0].lower()
 
 
-def _fail(contact_import: ContactImport, reason: str) -> None:
-    contact_import.status = ContactImport.Status.FAILED
-    contact_import.error = reason
-    contact_import.finished_at = timezone.now()
-    if not _this_attempt(contact_import).update(
-        status=contact_import.status, error=reason, finished_at=contact_import.finished_at
-    ):
+def _record(contact_import: ContactImport, **fields: object) -> None:
+    """Write ``fields`` on the import's row and on ``contact_import`` while this run's attempt is
+    still the import's; Superseded, writing nothing, once it is not."""
+    if not _this_attempt(contact_import).update(**fields):
         raise Superseded(f"Import {contact_import.id} attempt {contact_import.attempts} was given up")
+    for field, value in fields.items():
+        setattr(contact_import, field, value)
+
+
+def _fail(contact_import: ContactImport, reason: str) -> None:
+    _record(contact_import, status=ContactImport.Status.FAILED, error=reason, finished_at=timezone.now())

@@ -35,8 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (for logs)")
 
     def handle(self, *args, file: str, campaign: int | None, format: str | None, user: str | None, **options):
-        target = self._campaign(campaign)
-        created_by = self._user(user)
+        target = None if campaign is None else Campaign.objects.filter(pk=campaign).first()
+        if campaign is not None and target is None:
+            raise CommandError(f"No campaign with id {campaign}.")
+        created_by = None if user is None else get_user_model().objects.filter(username=user).first()
+        if user is not None and created_by is None:
+            raise CommandError(f"No user named {user!r}.")
         self.started = time.monotonic()
         show_progress = not options["no_progress"] and sys.stderr.isatty()
         try:
@@ -58,22 +62,6 @@ class Command(BaseCommand):
         if show_progress:
             self.stderr.write("")
         self._report(contact_import)
-
-    def _campaign(self, campaign_id: int | None) -> Campaign | None:
-        if campaign_id is None:
-            return None
-        try:
-            return Campaign.objects.get(pk=campaign_id)
-        except Campaign.DoesNotExist:
-            raise CommandError(f"No campaign with id {campaign_id}.") from None
-
-    def _user(self, username: str | None):
-        if username is None:
-            return None
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No user named {username!r}.") from None
 
     def _progress(self, rows: int, done: int, total: int) -> None:
         share = done / total if total else 1

@@ -125,9 +125,7 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
         pending = _pending_for(contact) if contact is not None else 0
         try:
             with transaction.atomic():
-                webhook_processing.apply_message_event(
-                    "message.received", webhook_processing.event_from_history(record), received_at=now
-                )
+                webhook_processing.apply_message_event("message.received", record, received_at=now)
         except IntegrityError:
             return  # its webhook stored it a moment ago
         run.replies_found += 1
@@ -142,9 +140,7 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
     event_type = {"delivered": "message.delivered", "undelivered": "message.failed"}.get(record.status)
     settled = {Message.Status.DELIVERED, Message.Status.FAILED}
     if event_type and message.status not in settled:
-        webhook_processing.apply_message_event(
-            event_type, webhook_processing.event_from_history(record), received_at=now
-        )
+        webhook_processing.apply_message_event(event_type, record, received_at=now)
         run.reports_found += 1
 
 

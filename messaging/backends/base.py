@@ -14,15 +14,18 @@ class SendResult:
 
 @dataclass(frozen=True)
 class HistoryRecord:
-    """One text in the provider's history: what a reconcile lookup and a catch-up read."""
+    """One text as the provider describes it, in its history or in a webhook's message event:
+    what a reconcile lookup, a catch-up and webhook processing read."""
 
     external_id: str
     status: str
     to_numbers: tuple[str, ...]
     body: str
-    created_at: dt.datetime
+    created_at: dt.datetime | None  # always set in the history; a webhook's may be missing
     direction: str = "outgoing"  # or "incoming"
     from_number: str = ""
+    error_code: str = ""  # why the carrier did not deliver it (a webhook's ``message.failed``)
+    error_message: str = ""
 
 
 class SMSSendError(Exception):

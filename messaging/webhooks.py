@@ -207,10 +207,7 @@ def read_body(body: bytes) -> Any:
         raise Unreadable("The body is JSON nested too deeply to read.") from error
     except ValueError as error:
         raise BadPayload(f"The body is not valid JSON: {error}") from error
-    try:
-        return _storable(parsed)
-    except RecursionError as error:  # pragma: no cover - _storable does not recurse
-        raise Unreadable("The body is JSON nested too deeply to read.") from error
+    return _storable(parsed)
 
 
 # --- Storing --------------------------------------------------------------------------------

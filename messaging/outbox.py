@@ -24,7 +24,6 @@ about it after SMS_STUCK_AFTER_SECONDS, so it is neither lost nor sent twice.
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -89,14 +88,10 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
             .values_list("pk", flat=True)[: BATCH_SIZE * 8]
         )
         Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
-        for batch in _batches(message_ids):
+        for start in range(0, len(message_ids), BATCH_SIZE):
+            batch = message_ids[start : start + BATCH_SIZE]
             transaction.on_commit(lambda batch=batch: hand_to_worker("messaging.tasks.deliver_messages", batch))
     return {"messages": len(message_ids), "recovered": recovered, "held": False}
-
-
-def _batches(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), BATCH_SIZE):
-        yield ids[start : start + BATCH_SIZE]
 
 
 # --- Taking one text ------------------------------------------------------------------------

@@ -136,9 +136,7 @@ def resume_sending(request: HttpRequest) -> HttpResponse:
 @staff_page
 def catch_up_now(request: HttpRequest) -> HttpResponse:
     """Today's "Catch up now": ask OpenPhone for what the webhooks may have missed, in a worker."""
-    from messaging import tasks
-
-    if hand_to_worker(tasks.catch_up_messages, "staff"):
+    if hand_to_worker("messaging.tasks.catch_up_messages", "staff"):
         messages.success(request, "Catching up from OpenPhone: what it finds shows here within a minute or two.")
     else:
         messages.error(request, "The workers' queue cannot be reached, so no catch-up was started; try again later.")

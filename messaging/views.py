@@ -105,7 +105,8 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
             return redirect("messaging:thread", contact.pk)
     context = {
         "contact": contact,
-        "texts": _thread_texts(contact),
+        # The latest 50, shown oldest first like a phone does.
+        "texts": list(reversed(contact.messages.written().order_by("-created_at", "-id")[:50])),
         "form": form,
         "labels": ReplyIntent.choices,
         **consent_context(contact),
@@ -113,11 +114,6 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
     if request.headers.get("X-Requested-With"):
         return render(request, "messaging/_thread.html", context)
     return render(request, "messaging/thread.html", context)
-
-
-def _thread_texts(contact: Contact) -> list[Message]:
-    # The latest 50, shown oldest first like a phone does.
-    return list(reversed(contact.messages.written().order_by("-created_at", "-id")[:50]))
 
 
 @require_POST

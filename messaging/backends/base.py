@@ -111,11 +111,13 @@ class BaseSMSBackend:
         since: dt.datetime,
         exclude_ids: frozenset[str] = frozenset(),
     ) -> SendResult | None:
-        """The provider's record of this text sent since ``since``, if it has one.
+        """The provider's record of this text sent since ``since``, if it has one: the text in its
+        history with ``to_number`` that `match_sent` picks.
 
         Raises SMSSendError when the provider cannot be asked: then nobody knows.
         """
-        raise NotImplementedError
+        records = self.message_history(from_number=from_number, participant=to_number, since=since)
+        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
 
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         """Every text, both ways, between the sending number and ``participant`` since ``since``,

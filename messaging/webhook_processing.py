@@ -85,11 +85,9 @@ def message_event(payload: Any) -> HistoryRecord:
 
 
 def plausible_time(moment: dt.datetime | None, *, received_at: dt.datetime) -> dt.datetime:
-    if moment is None or not (
-        received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT
-    ):
-        return received_at
-    return moment
+    if moment is not None and received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT:
+        return moment
+    return received_at
 
 
 # --- Processing -----------------------------------------------------------------------------

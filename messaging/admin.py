@@ -4,7 +4,7 @@ from django.urls import path
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from attackacrack.celery import hand_to_worker
-from messaging import outbox
+from messaging import outbox, webhook_processing
 from messaging.models import (
     CatchUp,
     ConsentReview,
@@ -56,8 +56,6 @@ class WebhookEventAdmin(PermanentRecordAdmin):
 
     @admin.action(description="Process again now (failed or waiting events)")
     def replay(self, request, queryset) -> None:
-        from messaging import webhook_processing
-
         pks = list(queryset.exclude(status=WebhookEvent.Status.PROCESSED).values_list("pk", flat=True))
         outcomes = webhook_processing.process_again(pks)
         summary = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items())) or "nothing to process"
@@ -110,10 +108,8 @@ class CatchUpAdmin(PermanentRecordAdmin):
         return [path("run/", run, name="messaging_catchup_run"), *super().get_urls()]
 
     def run_now(self, request):
-        from messaging import tasks
-
         if request.method == "POST":
-            if hand_to_worker(tasks.catch_up_messages, "staff"):
+            if hand_to_worker("messaging.tasks.catch_up_messages", "staff"):
                 self.message_user(request, "Catching up from OpenPhone in a worker: refresh to see it.")
             else:
                 self.message_user(

@@ -122,12 +122,10 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
         phone = normalize_phone(record.from_number)
         contact = Contact.objects.filter(phone=phone).first() if phone else None
         already_out = contact is not None and contact.is_opted_out
-        pending = _pending_for(contact) if contact is not None else 0
+        pending = contact.messages.filter(status=Message.Status.QUEUED).count() if contact is not None else 0
         try:
             with transaction.atomic():
-                webhook_processing.apply_message_event(
-                    "message.received", webhook_processing.event_from_history(record), received_at=now
-                )
+                webhook_processing.apply_message_event("message.received", record, received_at=now)
         except IntegrityError:
             return  # its webhook stored it a moment ago
         run.replies_found += 1
@@ -142,16 +140,8 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
     event_type = {"delivered": "message.delivered", "undelivered": "message.failed"}.get(record.status)
     settled = {Message.Status.DELIVERED, Message.Status.FAILED}
     if event_type and message.status not in settled:
-        webhook_processing.apply_message_event(
-            event_type, webhook_processing.event_from_history(record), received_at=now
-        )
+        webhook_processing.apply_message_event(event_type, record, received_at=now)
         run.reports_found += 1
-
-
-def _pending_for(contact: Contact) -> int:
-    return Message.objects.filter(
-        contact=contact, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED
-    ).count()
 
 
 def _report_missed_opt_out(run: CatchUp, message: Message, *, cancelled: int) -> None:

@@ -4,15 +4,13 @@ from messaging.limits import MAX_TEXT_LENGTH
 
 
 class StaffTextForm(forms.Form):
+    # The field strips the text, so one of only spaces is as missing as an empty one.
     body = forms.CharField(
-        label="Text", max_length=MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 4, "cols": 60})
+        label="Text",
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        error_messages={"required": "Write the text to send."},
     )
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError("Write the text to send.")
-        return body
 
 
 class ConsentChangeForm(forms.Form):

@@ -24,7 +24,6 @@ about it after SMS_STUCK_AFTER_SECONDS, so it is neither lost nor sent twice.
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -89,14 +88,10 @@ def dispatch(*, now: dt.datetime | None = None) -> dict[str, int]:
             .values_list("pk", flat=True)[: BATCH_SIZE * 8]
         )
         Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
-        for batch in _batches(message_ids):
+        for start in range(0, len(message_ids), BATCH_SIZE):
+            batch = message_ids[start : start + BATCH_SIZE]
             transaction.on_commit(lambda batch=batch: hand_to_worker("messaging.tasks.deliver_messages", batch))
     return {"messages": len(message_ids), "recovered": recovered, "held": False}
-
-
-def _batches(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), BATCH_SIZE):
-        yield ids[start : start + BATCH_SIZE]
 
 
 # --- Taking one text ------------------------------------------------------------------------
@@ -156,29 +151,25 @@ def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, 
         record_outcome(Outcome.HELD, texts=[message], checks=checks, now=now)
         return "held"
     failed = ", ".join(name for name, passed in checks.items() if not passed)
-    _release(message, reason=f"it could not go in time ({failed})", now=now, checks=checks)
+    _cancel(message, reason=f"it could not go in time ({failed})", now=now, checks=checks, release=True)
     return "released"
 
 
-def _cancel(message: Message, *, reason: str, now: dt.datetime, checks: dict[str, bool] | None = None) -> None:
-    """A text that may never go ends ``cancelled``, saying why; a campaign text's member with it."""
-    Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.CANCELLED, status_changed_at=now, enqueued_at=None, error=f"Not sent: {reason}"
-    )
-    if message.campaign_send_id:
-        record_outcome(Outcome.CANCELLED, texts=[message], reason=reason, checks=checks, now=now)
-
-
-def _release(message: Message, *, reason: str, now: dt.datetime, checks: dict[str, bool] | None = None) -> None:
-    """A campaign text that was tried and can no longer go in time ends unsent (kept on record for
-    its attempts), its booking is released, and the member waits to be booked afresh."""
+def _cancel(
+    message: Message, *, reason: str, now: dt.datetime, checks: dict[str, bool] | None = None, release: bool = False
+) -> None:
+    """A text that may never go ends ``cancelled``, saying why; a campaign text's member with it.
+    Released (a campaign text that was tried and can no longer go in time), it stays on record for
+    its attempts, its booking is released, and the member waits to be booked afresh."""
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.CANCELLED,
         status_changed_at=now,
         enqueued_at=None,
-        error=f"Not sent: {reason}; released to be booked again",
+        error=f"Not sent: {reason}" + ("; released to be booked again" if release else ""),
     )
-    record_outcome(Outcome.RELEASED, texts=[message], checks=checks, now=now)
+    if message.campaign_send_id:
+        outcome = Outcome.RELEASED if release else Outcome.CANCELLED
+        record_outcome(outcome, texts=[message], reason=reason, checks=checks, now=now)
 
 
 def _attempt(message: Message) -> str:
@@ -234,7 +225,7 @@ def _after_failure(message: Message, error: SMSSendError, *, backend) -> str:
         if message.campaign_send_id and _past_its_slot(message, now + dt.timedelta(seconds=delay)):
             # Waiting as long as OpenPhone asks would send it late: book it again instead.
             with transaction.atomic():
-                _release(message, reason=f"{error}, and a retry would be late", now=now)
+                _cancel(message, reason=f"{error}, and a retry would be late", now=now, release=True)
             return "released"
         Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
             status=Message.Status.QUEUED,

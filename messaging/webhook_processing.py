@@ -3,15 +3,15 @@
 Both webhook systems carry a message event, in different places (tests/openphone/openphone-api.md):
 legacy puts the message, with ``from``/``to``, in ``data.object``; the current system puts it in
 ``data.resource`` with no parties, and the parties in ``data.context`` (``senderIdentifier``,
-``recipientIdentifiers``). `message_event` reads either into one shape; everything after it is
-the same for both. Fields a format does not promise are optional: an event is never failed
+``recipientIdentifiers``). `message_event` reads either into the shape of a text in OpenPhone's
+history (``HistoryRecord``); everything after it is the same for both, and for a text a catch-up
+reads from the history. Fields a format does not promise are optional: an event is never failed
 because one is missing, only because what it is about cannot be known.
 """
 
 import datetime as dt
 import logging
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -47,21 +47,6 @@ class Unprocessable(Exception):
     """An event nothing can be done with (no message id, an unreadable number): failed for good."""
 
 
-@dataclass(frozen=True)
-class MessageEvent:
-    """A message event of either webhook system, in one shape."""
-
-    message_id: str
-    direction: str
-    sender: str
-    recipients: tuple[str, ...]
-    text: str
-    created_at: dt.datetime | None
-    status: str
-    error_code: str
-    error_message: str
-
-
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -74,7 +59,8 @@ def _numbers(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def message_event(payload: Any) -> MessageEvent:
+def message_event(payload: Any) -> HistoryRecord:
+    """The message of either webhook system's event, in the shape OpenPhone's history gives it."""
     data = payload.get("data") if isinstance(payload, dict) else None
     data = data if isinstance(data, dict) else {}
     resource = data.get("object") if isinstance(data.get("object"), dict) else data.get("resource")
@@ -85,12 +71,12 @@ def message_event(payload: Any) -> MessageEvent:
     if not message_id:
         raise Unprocessable("The message event has no message id.")
     error = resource.get("error") if isinstance(resource.get("error"), dict) else {}
-    return MessageEvent(
-        message_id=message_id,
+    return HistoryRecord(
+        external_id=message_id,
         direction=_text(resource.get("direction")),
-        sender=_text(resource.get("from")) or _text(context.get("senderIdentifier")),
-        recipients=_numbers(resource.get("to")) or _numbers(context.get("recipientIdentifiers")),
-        text=_text(resource.get("text")) or _text(resource.get("body")),
+        from_number=_text(resource.get("from")) or _text(context.get("senderIdentifier")),
+        to_numbers=_numbers(resource.get("to")) or _numbers(context.get("recipientIdentifiers")),
+        body=_text(resource.get("text")) or _text(resource.get("body")),
         created_at=parse_time(resource.get("createdAt")),
         status=_text(resource.get("status")),
         error_code=(_text(resource.get("errorCode")) or _text(error.get("code")))[:16],
@@ -98,27 +84,10 @@ def message_event(payload: Any) -> MessageEvent:
     )
 
 
-def event_from_history(record: HistoryRecord) -> MessageEvent:
-    """A text from OpenPhone's history (``GET /v1/messages``) as the event a webhook would have carried."""
-    return MessageEvent(
-        message_id=record.external_id,
-        direction=record.direction,
-        sender=record.from_number,
-        recipients=record.to_numbers,
-        text=record.body,
-        created_at=record.created_at,
-        status=record.status,
-        error_code="",
-        error_message="",
-    )
-
-
 def plausible_time(moment: dt.datetime | None, *, received_at: dt.datetime) -> dt.datetime:
-    if moment is None or not (
-        received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT
-    ):
-        return received_at
-    return moment
+    if moment is not None and received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT:
+        return moment
+    return received_at
 
 
 # --- Processing -----------------------------------------------------------------------------
@@ -222,13 +191,13 @@ def _handle(event: WebhookEvent) -> None:
     # Calls, contacts and types OpenPhone adds later are stored and shown, nothing more.
 
 
-def _message_received(event: MessageEvent, *, received_at: dt.datetime) -> None:
-    if Message.objects.filter(external_id=event.message_id).exists():
+def _message_received(event: HistoryRecord, *, received_at: dt.datetime) -> None:
+    if Message.objects.filter(external_id=event.external_id).exists():
         return  # the same message delivered again
-    phone = normalize_phone(event.sender)
+    phone = normalize_phone(event.from_number)
     if phone is None:
-        raise Unprocessable(f"Cannot read the sender's number {event.sender!r}")
-    to_number = normalize_phone(event.recipients[0]) if event.recipients else None
+        raise Unprocessable(f"Cannot read the sender's number {event.from_number!r}")
+    to_number = normalize_phone(event.to_numbers[0]) if event.to_numbers else None
     created_at = plausible_time(event.created_at, received_at=received_at)
     contact, _ = Contact.objects.get_or_create(phone=phone, defaults={"source": "inbound text"})
     replied_to = (
@@ -244,29 +213,29 @@ def _message_received(event: MessageEvent, *, received_at: dt.datetime) -> None:
     message = Message.objects.create(
         direction=Message.Direction.INBOUND,
         kind=Message.Kind.REPLY,
-        body=event.text,
+        body=event.body,
         from_number=phone,
         to_number=to_number or settings.OPENPHONE_FROM_NUMBER,
         contact=contact,
         status=Message.Status.RECEIVED,
         status_changed_at=created_at,
         created_at=created_at,
-        external_id=event.message_id,
+        external_id=event.external_id,
         in_reply_to_send=replied_to,
-        intent=reply_intent(event.text),
+        intent=reply_intent(event.body),
     )
     services.handle_keywords(message)
 
 
-def _outgoing(event: MessageEvent) -> Message:
-    message = Message.objects.filter(external_id=event.message_id, direction=Message.Direction.OUTBOUND).first()
+def _outgoing(event: HistoryRecord) -> Message:
+    message = Message.objects.filter(external_id=event.external_id, direction=Message.Direction.OUTBOUND).first()
     if message is None:
         # The report can overtake our own record of the send: try again shortly.
-        raise NotYetKnown(f"No outgoing message has id {event.message_id} yet")
+        raise NotYetKnown(f"No outgoing message has id {event.external_id} yet")
     return message
 
 
-def _message_delivered(event: MessageEvent, *, received_at: dt.datetime) -> None:
+def _message_delivered(event: HistoryRecord, *, received_at: dt.datetime) -> None:
     message = _outgoing(event)
     if message.status in (Message.Status.DELIVERED, Message.Status.FAILED):
         return
@@ -277,7 +246,7 @@ def _message_delivered(event: MessageEvent, *, received_at: dt.datetime) -> None
     message.save(update_fields=["status", "status_changed_at", "delivered_at"])
 
 
-def _message_failed(event: MessageEvent, *, received_at: dt.datetime) -> None:
+def _message_failed(event: HistoryRecord, *, received_at: dt.datetime) -> None:
     message = _outgoing(event)
     if message.status == Message.Status.FAILED:
         return
@@ -293,6 +262,6 @@ MESSAGE_HANDLERS = {
 }
 
 
-def apply_message_event(event_type: str, event: MessageEvent, *, received_at: dt.datetime) -> None:
+def apply_message_event(event_type: str, event: HistoryRecord, *, received_at: dt.datetime) -> None:
     """What a message event does, however it reached us: a webhook, or a catch-up from history."""
     MESSAGE_HANDLERS[event_type](event, received_at=received_at)

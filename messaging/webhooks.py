@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -136,7 +137,7 @@ def _verify_standard(webhook_id: str, timestamp: str, signatures: str, body: byt
         raise InvalidSignature("Signature does not match")
 
 
-def verify_signature(headers: dict[str, str], body: bytes, *, now: dt.datetime | None = None) -> str:
+def verify_signature(headers: Mapping[str, str], body: bytes, *, now: dt.datetime | None = None) -> str:
     """The scheme the request was signed with, or InvalidSignature."""
     now = now or timezone.now()
     legacy = headers.get("openphone-signature")
@@ -207,10 +208,7 @@ def read_body(body: bytes) -> Any:
         raise Unreadable("The body is JSON nested too deeply to read.") from error
     except ValueError as error:
         raise BadPayload(f"The body is not valid JSON: {error}") from error
-    try:
-        return _storable(parsed)
-    except RecursionError as error:  # pragma: no cover - _storable does not recurse
-        raise Unreadable("The body is JSON nested too deeply to read.") from error
+    return _storable(parsed)
 
 
 # --- Storing --------------------------------------------------------------------------------
@@ -237,7 +235,7 @@ def _identity(payload: Any, body: bytes, delivery_id: str) -> tuple[str, str]:
     return _event_key(event_id), event_type
 
 
-def record(*, headers: dict[str, str], body: bytes) -> tuple[WebhookEvent, bool]:
+def record(*, headers: Mapping[str, str], body: bytes) -> tuple[WebhookEvent, bool]:
     """Verify and store one delivery, once per event and once per delivery, and hand it to a
     worker once stored. Returns (the event, whether this delivery stored it).
 

@@ -14,15 +14,18 @@ class SendResult:
 
 @dataclass(frozen=True)
 class HistoryRecord:
-    """One text in the provider's history: what a reconcile lookup and a catch-up read."""
+    """One text as the provider describes it, in its history or in a webhook's message event:
+    what a reconcile lookup, a catch-up and webhook processing read."""
 
     external_id: str
     status: str
     to_numbers: tuple[str, ...]
     body: str
-    created_at: dt.datetime
+    created_at: dt.datetime | None  # always set in the history; a webhook's may be missing
     direction: str = "outgoing"  # or "incoming"
     from_number: str = ""
+    error_code: str = ""  # why the carrier did not deliver it (a webhook's ``message.failed``)
+    error_message: str = ""
 
 
 class SMSSendError(Exception):
@@ -108,11 +111,13 @@ class BaseSMSBackend:
         since: dt.datetime,
         exclude_ids: frozenset[str] = frozenset(),
     ) -> SendResult | None:
-        """The provider's record of this text sent since ``since``, if it has one.
+        """The provider's record of this text sent since ``since``, if it has one: the text in its
+        history with ``to_number`` that `match_sent` picks.
 
         Raises SMSSendError when the provider cannot be asked: then nobody knows.
         """
-        raise NotImplementedError
+        records = self.message_history(from_number=from_number, participant=to_number, since=since)
+        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
 
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         """Every text, both ways, between the sending number and ``participant`` since ``since``,

@@ -21,16 +21,7 @@ class SMSBackend(BaseSMSBackend):
             self.stream.flush()
         return SendResult(external_id=external_id, status="sent")
 
-    def find_sent(
-        self,
-        *,
-        from_number: str,
-        to_number: str,
-        body: str,
-        since: dt.datetime,
-        exclude_ids: frozenset[str] = frozenset(),
-    ) -> SendResult | None:
-        return None  # the console keeps no record: a text interrupted mid-write is written again
-
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
-        return []  # nobody can text the console: there is nothing to catch up
+        # The console keeps no record: nothing to catch up (nobody can text it), and a text
+        # interrupted mid-write is not found, so it is written again.
+        return []

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult, match_sent
+from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult
 
 
 @dataclass(frozen=True)
@@ -28,25 +28,9 @@ class SMSBackend(BaseSMSBackend):
         outbox.append(SentSMS(external_id, from_number, to_number, body, keep_out_of_inbox))
         return SendResult(external_id=external_id, status="sent")
 
-    def find_sent(
-        self,
-        *,
-        from_number: str,
-        to_number: str,
-        body: str,
-        since: dt.datetime,
-        exclude_ids: frozenset[str] = frozenset(),
-    ) -> SendResult | None:
-        records = (_record(sms) for sms in outbox if sms.from_number == from_number)
-        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
-
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         return [
-            _record(sms)
+            HistoryRecord(sms.external_id, "sent", (sms.to_number,), sms.body, sms.sent_at, "outgoing", sms.from_number)
             for sms in outbox
             if sms.from_number == from_number and sms.to_number == participant and sms.sent_at >= since
         ]
-
-
-def _record(sms: SentSMS) -> HistoryRecord:
-    return HistoryRecord(sms.external_id, "sent", (sms.to_number,), sms.body, sms.sent_at, "outgoing", sms.from_number)

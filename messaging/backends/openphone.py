@@ -177,6 +177,7 @@ class SMSBackend(BaseSMSBackend):
         since: dt.datetime,
         exclude_ids: frozenset[str] = frozenset(),
     ) -> SendResult | None:
+        # As the base class does, but at the foreground's rate: the lookup is part of a send.
         records = self._history(from_number=from_number, participant=to_number, since=since)
         return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
 

@@ -97,9 +97,6 @@ class CampaignFieldsSerializer(serializers.Serializer):
 
 
 class CampaignUpdateSerializer(CampaignFieldsSerializer):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, partial=True, **kwargs)
-
     def validate(self, attrs: dict) -> dict:
         if isinstance(self.initial_data, dict) and "status" in self.initial_data:
             raise serializers.ValidationError(
@@ -158,7 +155,7 @@ class CampaignDetailApi(APIView):
     )
     def patch(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        serializer = CampaignUpdateSerializer(data=request.data)
+        serializer = CampaignUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         roles.require_sending_unchanged(request.user, current=campaign, changes=serializer.validated_data)
         campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)

@@ -145,13 +145,7 @@ class CampaignDetailApi(APIView):
     @extend_schema(
         operation_id="campaigns_update",
         request=CampaignUpdateSerializer,
-        responses={
-            200: CampaignOutputSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-            422: ErrorSerializer,
-            **COMMON_ERRORS,
-        },
+        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
     )
     def patch(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)

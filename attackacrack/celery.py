@@ -51,16 +51,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _ensure_filesystem_broker_folders() -> None:
-    # kombu's filesystem transport expects its folders to exist; the embedded default
-    # must work on a fresh clone without a set-up step.
-    for key in ("data_folder_in", "data_folder_out", "control_folder"):
-        if folder := (app.conf.broker_transport_options or {}).get(key):
-            Path(folder).mkdir(parents=True, exist_ok=True)
-
-
 if str(app.conf.broker_url).startswith("filesystem://"):
-    _ensure_filesystem_broker_folders()
+    # kombu's filesystem transport expects its folders (settings' transport options) to exist;
+    # the embedded default must work on a fresh clone without a set-up step.
+    for folder in app.conf.broker_transport_options.values():
+        Path(folder).mkdir(parents=True, exist_ok=True)
 
 
 def hand_to_worker(task: Task | str, *args: object) -> bool:

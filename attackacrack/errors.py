@@ -13,7 +13,3 @@ class ApplicationError(Exception):
     status = 409  # the state of things forbids it
     code = "conflict"  # the error entry's ``type``
     loc: tuple[str, ...] = ()  # where in the request the problem is, if one place is to blame
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message

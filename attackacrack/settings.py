@@ -144,11 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-# Every business rule is evaluated in the shop's zone; storage stays UTC (USE_TZ).
+# Every business rule is evaluated in the shop's zone; storage stays UTC (USE_TZ, Django's default).
 TIME_ZONE = "America/New_York"
-USE_I18N = True
-USE_TZ = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -189,8 +186,6 @@ BEHIND_HTTPS_PROXY = envbool("BEHIND_HTTPS_PROXY", "False")
 if BEHIND_HTTPS_PROXY:
     # Only behind a proxy that sets this header itself (and drops a client's own).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
 # The pages' own script is one static file and their styles one stylesheet: nothing inline runs.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -219,7 +214,6 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "attackacrack.web.lockout.SignInLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_USERNAME_FORM_FIELD = "username"
 AXES_CLIENT_IP_CALLABLE = "attackacrack.web.middleware.client_address"
 
 # --- API -----------------------------------------------------------------------------------
@@ -240,10 +234,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "attackacrack.web.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attack-a-Crack API",
@@ -300,7 +290,6 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_ENABLE_UTC = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Future sends wait in the database; beat only ticks the services that book and claim them.

@@ -47,7 +47,6 @@ def messaging_alerts(*, now: dt.datetime) -> list[Alert]:
             )
         )
     found.extend(Alert("error", problem) for problem in webhooks.key_problems())
-    day_ago = now - dt.timedelta(hours=24)
     failed_events = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
     if failed_events:
         found.append(
@@ -70,10 +69,9 @@ def messaging_alerts(*, now: dt.datetime) -> list[Alert]:
                 action_label="Process them now",
             )
         )
-    failures = Message.objects.filter(
-        status__in=[Message.Status.FAILED, Message.Status.UNKNOWN], status_changed_at__gte=day_ago
-    )
-    failed = failures.count()
+    failed = Message.objects.filter(
+        status__in=[Message.Status.FAILED, Message.Status.UNKNOWN], status_changed_at__gte=now - dt.timedelta(hours=24)
+    ).count()
     if failed:
         found.append(
             Alert(

@@ -1,5 +1,7 @@
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib import messages
 from django.db import connection
@@ -30,24 +32,28 @@ from messaging.intent import ReplyIntent
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-def _database_status() -> str:
+
+def _checked(what: str, check: Callable[[], T], failed: T) -> T:
+    """What ``check`` answers, or ``failed`` when it raises: any failure means "down" (or not known),
+    and the reason goes to the log."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as error:  # any failure means "down"; the reason goes to the log
-        logger.warning("healthz: database check failed: %s", type(error).__name__)
-        return "down"
+        return check()
+    except Exception as error:
+        logger.warning("healthz: %s check failed: %s", what, type(error).__name__)
+        return failed
+
+
+def _database_ok() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return "ok"
 
 
-def _broker_status() -> str:
-    try:
-        with celery_app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
-    except Exception as error:
-        logger.warning("healthz: broker check failed: %s", type(error).__name__)
-        return "down"
+def _broker_ok() -> str:
+    with celery_app.connection_for_write() as broker:
+        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
     return "ok"
 
 
@@ -61,14 +67,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     waited longer than its grace for a worker (webhook events, queued imports, due texts: a
     worker or the broker is down), each "waiting" with its count.
     """
-    checks = {"database": _database_status(), "broker": _broker_status()}
+    checks = {"database": _checked("database", _database_ok, "down"), "broker": _checked("broker", _broker_ok, "down")}
     healthy = all(state == "ok" for state in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks, **_attention()}
     if checks["database"] == "ok":
-        try:
-            body |= _waiting()
-        except Exception as error:
-            logger.warning("healthz: waiting-work check failed: %s", type(error).__name__)
+        body |= _checked("waiting-work", _waiting, {})
     return JsonResponse(body, status=200 if healthy else 503)
 
 
@@ -88,16 +91,9 @@ def _waiting() -> dict[str, object]:
 
 def _attention() -> dict[str, object]:
     problems = webhooks.key_problems()
-    try:
-        hold = outbox.current_hold()
-    except Exception as error:  # the database is down: already reported above
-        logger.warning("healthz: hold check failed: %s", type(error).__name__)
-        hold = None
-    try:
-        silence = quiet.webhooks_silence(now=timezone.now())
-    except Exception as error:
-        logger.warning("healthz: webhook silence check failed: %s", type(error).__name__)
-        silence = None
+    # When the database is down (already reported), neither is known.
+    hold = _checked("hold", outbox.current_hold, None)
+    silence = _checked("webhook silence", lambda: quiet.webhooks_silence(now=timezone.now()), None)
     return {
         "webhooks": "quiet" if silence is not None else "ok",
         **({"webhooks_quiet_since": silence.since.isoformat()} if silence is not None else {}),

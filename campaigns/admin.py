@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from attackacrack import roles
-from attackacrack.admin import ReadOnlyAdmin
+from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
 from campaigns import audience, booking, services, writing
 from campaigns.models import (
@@ -213,7 +213,7 @@ COMPLIANCE_COLUMNS = [
 
 
 @admin.register(ComplianceRecord)
-class ComplianceRecordAdmin(ReadOnlyAdmin):
+class ComplianceRecordAdmin(PermanentRecordAdmin):
     """Why each person was texted when they were: "why did we text this number at 8:05?"."""
 
     list_display = [
@@ -233,9 +233,6 @@ class ComplianceRecordAdmin(ReadOnlyAdmin):
     date_hierarchy = "slot"
     show_full_result_count = False
     actions = ["export_csv"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Export the selected records as CSV")
     def export_csv(self, request, queryset):

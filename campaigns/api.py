@@ -2,11 +2,14 @@
 run, winner), their A/B results and their texts. The audience and its previews are
 ``campaigns.audience_api``."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -94,9 +97,6 @@ class CampaignFieldsSerializer(serializers.Serializer):
 
 
 class CampaignUpdateSerializer(CampaignFieldsSerializer):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, partial=True, **kwargs)
-
     def validate(self, attrs: dict) -> dict:
         if isinstance(self.initial_data, dict) and "status" in self.initial_data:
             raise serializers.ValidationError(
@@ -145,17 +145,11 @@ class CampaignDetailApi(APIView):
     @extend_schema(
         operation_id="campaigns_update",
         request=CampaignUpdateSerializer,
-        responses={
-            200: CampaignOutputSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-            422: ErrorSerializer,
-            **COMMON_ERRORS,
-        },
+        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
     )
     def patch(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        serializer = CampaignUpdateSerializer(data=request.data)
+        serializer = CampaignUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         roles.require_sending_unchanged(request.user, current=campaign, changes=serializer.validated_data)
         campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)
@@ -204,99 +198,87 @@ class ScheduleInputSerializer(serializers.Serializer):
     starts_at = StartsAtField(required=False, allow_null=True)
 
 
-class CampaignScheduleApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_schedule",
-        request=ScheduleInputSerializer,
-        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        serializer = ScheduleInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        campaign = services.schedule_campaign(campaign=campaign, **serializer.validated_data)
-        return Response(CampaignOutputSerializer(campaign).data)
-
-
-class CampaignPauseApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_pause", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = services.pause_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
-        return Response(CampaignOutputSerializer(campaign).data)
-
-
-class CampaignCancelApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_cancel", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = services.cancel_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
-        return Response(CampaignOutputSerializer(campaign).data)
-
-
-class CampaignArchiveApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_archive", request=None, responses={200: CampaignOutputSerializer, **ACTION_ERRORS}
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        roles.require(request.user, "campaigns.archive_campaign")
-        campaign = services.archive_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
-        return Response(CampaignOutputSerializer(campaign).data)
-
-
-class CampaignStartApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_start",
-        request=None,
-        responses={200: ExecutionResultSerializer, **ACTION_ERRORS},
-        description="Activate a draft or scheduled campaign now and book today's sends.",
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        result = services.start_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
-        return Response(ExecutionResultSerializer(result).data)
-
-
-class CampaignResumeApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_resume", request=None, responses={200: ExecutionResultSerializer, **ACTION_ERRORS}
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        result = services.resume_campaign(campaign=get_object_or_404(Campaign, pk=campaign_id))
-        return Response(ExecutionResultSerializer(result).data)
-
-
-class CampaignExecuteApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_execute",
-        request=None,
-        responses={200: ExecutionResultSerializer, **ACTION_ERRORS},
-        description="Run an active campaign now, as the clock does every minute.",
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        result = booking.run_campaign(campaign_id=campaign.pk)
-        return Response(ExecutionResultSerializer(result).data)
-
-
 class WinnerInputSerializer(serializers.Serializer):
     variant = serializers.ChoiceField(choices=Variant.choices)
 
 
-class CampaignWinnerApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_declare_winner",
-        request=WinnerInputSerializer,
-        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
-        description="The rest of the audience gets the winning variant's text.",
-    )
+class CampaignActionApi(APIView):
+    # One lifecycle action per subclass: ``act(campaign=..., **the body's fields)``, answered with
+    # what it returns as ``output``; the subclass's attributes are its OpenAPI operation too.
+    operation_id: str
+    act: Callable[..., object]
+    body: type[serializers.Serializer] | None = None
+    output: type[serializers.Serializer] = CampaignOutputSerializer
+    permission = ""
+    description: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        responses = {200: cls.output, **ACTION_ERRORS}
+        schema = extend_schema(
+            operation_id=cls.operation_id, request=cls.body, responses=responses, description=cls.description
+        )
+        extend_schema_view(post=schema)(cls)
+
     def post(self, request: Request, campaign_id: int) -> Response:
+        if self.permission:
+            roles.require(request.user, self.permission)
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        serializer = WinnerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        campaign = services.declare_winner(campaign=campaign, variant=serializer.validated_data["variant"])
-        return Response(CampaignOutputSerializer(campaign).data)
+        fields = {}
+        if self.body is not None:
+            serializer = self.body(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            fields = serializer.validated_data
+        return Response(self.output(self.act(campaign=campaign, **fields)).data)
+
+
+class CampaignScheduleApi(CampaignActionApi):
+    operation_id = "campaigns_schedule"
+    act = staticmethod(services.schedule_campaign)
+    body = ScheduleInputSerializer
+
+
+class CampaignPauseApi(CampaignActionApi):
+    operation_id = "campaigns_pause"
+    act = staticmethod(services.pause_campaign)
+
+
+class CampaignCancelApi(CampaignActionApi):
+    operation_id = "campaigns_cancel"
+    act = staticmethod(services.cancel_campaign)
+
+
+class CampaignArchiveApi(CampaignActionApi):
+    operation_id = "campaigns_archive"
+    act = staticmethod(services.archive_campaign)
+    permission = "campaigns.archive_campaign"
+
+
+class CampaignStartApi(CampaignActionApi):
+    operation_id = "campaigns_start"
+    act = staticmethod(services.start_campaign)
+    output = ExecutionResultSerializer
+    description = "Activate a draft or scheduled campaign now and book today's sends."
+
+
+class CampaignResumeApi(CampaignActionApi):
+    operation_id = "campaigns_resume"
+    act = staticmethod(services.resume_campaign)
+    output = ExecutionResultSerializer
+
+
+class CampaignExecuteApi(CampaignActionApi):
+    operation_id = "campaigns_execute"
+    act = staticmethod(lambda campaign: booking.run_campaign(campaign_id=campaign.pk))
+    output = ExecutionResultSerializer
+    description = "Run an active campaign now, as the clock does every minute."
+
+
+class CampaignWinnerApi(CampaignActionApi):
+    operation_id = "campaigns_declare_winner"
+    act = staticmethod(services.declare_winner)
+    body = WinnerInputSerializer
+    description = "The rest of the audience gets the winning variant's text."
 
 
 # --- Reads: results, previews, audience, schedule -------------------------------------------

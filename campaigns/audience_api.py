@@ -1,8 +1,6 @@
 """The campaign audience API: its members (listed, added, a flagged one approved, a failed one
 retried) and the text each member reads (the preview). The campaign itself is ``campaigns.api``."""
 
-import datetime as dt
-
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -66,17 +64,21 @@ class MemberPageSerializer(serializers.ListSerializer):
     def to_representation(self, data) -> list:
         members = list(data)
         if members:
-            self.child.context["expected"] = forecast.expected_moments(
+            expected = forecast.expected_moments(
                 members[0].campaign, members, now=timezone.now(), calendar=BusinessCalendar.from_settings()
             )
+            for member in members:
+                member.queued_for = expected.get(member.pk)
         return super().to_representation(members)
 
 
 class MemberOutputSerializer(serializers.ModelSerializer):
     contact = ContactOutputSerializer()
-    queued_for = serializers.SerializerMethodField(
+    queued_for = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
         help_text="When a waiting member is expected to be texted (the opening of that business day), "
-        "sharing the number's daily limit with the other campaigns on it; null when not waiting"
+        "sharing the number's daily limit with the other campaigns on it; null when not waiting",
     )
 
     class Meta:
@@ -95,10 +97,6 @@ class MemberOutputSerializer(serializers.ModelSerializer):
             "added_via",
             "added_at",
         ]
-
-    def get_queued_for(self, member: CampaignContact) -> dt.datetime | None:
-        expected = self.context.get("expected", {}).get(member.pk)
-        return serializers.DateTimeField().to_representation(expected) if expected else None
 
 
 class MemberQuerySerializer(serializers.Serializer):

@@ -1,18 +1,12 @@
 """What a campaign's state or run forbids: raised by the services and the booking engine,
 answered 409 by the API's handler and shown as messages by the pages and the admin."""
 
-from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from attackacrack.errors import ApplicationError
 
-
-class CampaignState(Protocol):
-    """What these messages read of a campaign (``campaigns.models.Campaign``, whose methods raise
-    some of these errors: this module does not import it)."""
-
-    status: str
-    TRANSITIONS: Mapping[str, frozenset[str]]
+if TYPE_CHECKING:  # the model raises some of these errors: this module does not import it
+    from campaigns.models import Campaign
 
 
 class CampaignTransitionError(ApplicationError):
@@ -20,7 +14,7 @@ class CampaignTransitionError(ApplicationError):
 
     code = "invalid_transition"
 
-    def __init__(self, campaign: CampaignState, status: str) -> None:
+    def __init__(self, campaign: "Campaign", status: str) -> None:
         allowed = ", ".join(sorted(campaign.TRANSITIONS[campaign.status])) or "none"
         super().__init__(f"A {campaign.status} campaign cannot become {status} (allowed: {allowed}).")
 
@@ -36,7 +30,7 @@ class CampaignClosed(ApplicationError):
 
     code = "campaign_closed"
 
-    def __init__(self, campaign: CampaignState) -> None:
+    def __init__(self, campaign: "Campaign") -> None:
         super().__init__(f"The campaign is {campaign.status}: it takes no new contacts.")
 
 

@@ -3,7 +3,6 @@ commands call these; who is in the audience is `campaigns.audience`, how a run b
 `campaigns.booking`."""
 
 import datetime as dt
-import logging
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,31 +15,19 @@ from campaigns.models import Campaign
 from messaging import outbox
 from messaging.models import Message
 
-logger = logging.getLogger(__name__)
-
 EDITABLE_FIELDS = frozenset(Campaign.EDITABLE_FIELDS)
 
 
-def create_campaign(
-    *,
-    name: str,
-    template_a: str,
-    template_b: str = "",
-    daily_limit: int = 125,
-    created_by: AbstractBaseUser | None = None,
-    **options: Any,
-) -> Campaign:
-    unknown = set(options) - EDITABLE_FIELDS
+def _refuse_unknown(caller: str, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise TypeError(f"create_campaign() got unexpected fields: {', '.join(sorted(unknown))}")
-    campaign = Campaign(
-        name=name,
-        template_a=template_a,
-        template_b=template_b,
-        daily_limit=daily_limit,
-        created_by=created_by,
-        **options,
-    )
+        raise TypeError(f"{caller}() got unexpected fields: {', '.join(sorted(unknown))}")
+
+
+def create_campaign(*, created_by: AbstractBaseUser | None = None, **fields: Any) -> Campaign:
+    """A draft from what staff set (``Campaign.EDITABLE_FIELDS``); the model's defaults fill the rest."""
+    _refuse_unknown("create_campaign", fields)
+    campaign = Campaign(created_by=created_by, **fields)
     campaign.full_clean()
     campaign.save()
     return campaign
@@ -48,9 +35,7 @@ def create_campaign(
 
 @transaction.atomic
 def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
-    unknown = set(changes) - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"update_campaign() got unexpected fields: {', '.join(sorted(unknown))}")
+    _refuse_unknown("update_campaign", changes)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     changed_texts = sorted(
         field

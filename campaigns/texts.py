@@ -164,7 +164,6 @@ GSM7_EXTENSION = set("^{}\\[~]|€\f")
 class SmsCost:
     encoding: str  # "GSM-7" or "UCS-2"
     characters: int
-    units: int  # septets for GSM-7, UTF-16 code units for UCS-2
     segments: int
 
 
@@ -172,10 +171,11 @@ def sms_cost(text: str) -> SmsCost:
     """Characters and segments: GSM-7 fits 160 in one segment, 153 per part of a longer text;
     anything outside GSM-7 (an emoji, curly quotes) makes it UCS-2, 70 and 67."""
     if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
+        # The units are septets for GSM-7, UTF-16 code units for UCS-2.
         units = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
         single, part, encoding = 160, 153, "GSM-7"
     else:
         units = len(text.encode("utf-16-le")) // 2
         single, part, encoding = 70, 67, "UCS-2"
     segments = 1 if units <= single else -(-units // part)
-    return SmsCost(encoding=encoding, characters=len(text), units=units, segments=segments)
+    return SmsCost(encoding=encoding, characters=len(text), segments=segments)

@@ -220,8 +220,7 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
     if action not in ACTIONS:
         messages.error(request, f"Unknown action {action!r}.")
         return redirect("campaigns:detail", campaign.pk)
-    attempt(request, partial(ACTIONS[action], campaign=campaign), success=lambda _: _now_it_is(campaign))
-    return redirect("campaigns:detail", campaign.pk)
+    return _act(request, campaign, partial(ACTIONS[action], campaign=campaign))
 
 
 @staff_page
@@ -230,7 +229,7 @@ def start_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     now = timezone.now()
     if request.method == "POST":
-        return _launch(request, campaign, partial(services.start_campaign, campaign=campaign, now=now))
+        return _act(request, campaign, partial(services.start_campaign, campaign=campaign, now=now))
     return _confirm_launch(request, campaign, starts_at=now, action="start")
 
 
@@ -244,9 +243,7 @@ def schedule_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         starts_at = form.cleaned_data["starts_at"]
         if request.POST.get("confirmed"):
-            return _launch(
-                request, campaign, partial(services.schedule_campaign, campaign=campaign, starts_at=starts_at)
-            )
+            return _act(request, campaign, partial(services.schedule_campaign, campaign=campaign, starts_at=starts_at))
         return _confirm_launch(request, campaign, starts_at=starts_at, action="schedule", form=form)
     return render(request, "campaigns/schedule.html", {"campaign": campaign, "form": form})
 
@@ -268,8 +265,9 @@ def _confirm_launch(
     )
 
 
-def _launch(request: HttpRequest, campaign: Campaign, launch: Callable[[], object]) -> HttpResponse:
-    attempt(request, launch, success=lambda _: _now_it_is(campaign))
+def _act(request: HttpRequest, campaign: Campaign, action: Callable[[], object]) -> HttpResponse:
+    """Do a lifecycle action, say what the campaign is now (or why not), and show the campaign."""
+    attempt(request, action, success=lambda _: _now_it_is(campaign))
     return redirect("campaigns:detail", campaign.pk)
 
 

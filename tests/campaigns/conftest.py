@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import QuerySet
+from django.test import override_settings
 
 from campaigns import audience, forecast
 from campaigns.calendar import BusinessCalendar
@@ -10,6 +11,7 @@ from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
 from messaging.models import Message
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
+from tests.openphone import FAKE_API_URL
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -48,4 +50,21 @@ def texts_went_out(sends: QuerySet[CampaignSend], at: dt.datetime) -> None:
     """What the workers leave when they have sent these bookings' texts."""
     Message.objects.filter(campaign_send__in=sends).update(
         status=Message.Status.SENT, status_changed_at=at, sent_at=at, body="Hi, about your foundation", attempts=1
+    )
+
+
+def machine_settings(*, daily_limit: int) -> override_settings:
+    """The settings a state machine of the send path runs under: OpenPhone's own backend against
+    the suite's fake of its API, a small daily limit so days fill, the built-in recipient rules.
+    No delivery webhook reaches the fake's texts: they count as heard (the silence, and the
+    catch-up that covers it, are tested in tests/messaging/test_catch_up.py)."""
+    return override_settings(
+        SMS_BACKEND="messaging.backends.openphone.SMSBackend",
+        OPENPHONE_API_KEY="machine-key",
+        OPENPHONE_API_URL=FAKE_API_URL,
+        OPENPHONE_FROM_NUMBER=SHOP_NUMBER,
+        OPENPHONE_RATE_LIMIT_PER_SECOND=10_000,
+        SMS_DAILY_LIMIT_PER_NUMBER=daily_limit,
+        RECIPIENT_RULES_FILE="",
+        WEBHOOKS_QUIET_MINUTES=10**7,
     )

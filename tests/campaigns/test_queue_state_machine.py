@@ -40,7 +40,7 @@ import responses
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Max, Min
-from django.test import TestCase, override_settings
+from django.test import TestCase
 from django.utils import timezone
 from freezegun import freeze_time
 from hypothesis import HealthCheck, settings
@@ -60,6 +60,7 @@ from messaging import outbox, webhook_payloads, webhook_processing
 from messaging import services as messaging_services
 from messaging.backends import openphone as openphone_backend
 from messaging.models import ConsentReview, Message
+from tests.campaigns.conftest import machine_settings
 from tests.factories import SHOP_NUMBER, ContactFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
@@ -157,18 +158,7 @@ class ErrorsLogged(logging.Handler):
 class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.settings = override_settings(
-            SMS_BACKEND="messaging.backends.openphone.SMSBackend",
-            OPENPHONE_API_KEY="machine-key",
-            OPENPHONE_API_URL=FAKE_API_URL,
-            OPENPHONE_FROM_NUMBER=SHOP_NUMBER,
-            OPENPHONE_RATE_LIMIT_PER_SECOND=10_000,
-            SMS_DAILY_LIMIT_PER_NUMBER=NUMBER_LIMIT,
-            RECIPIENT_RULES_FILE="",
-            # No delivery webhook reaches this fake's texts: they count as heard here (the silence
-            # and its catch-up are tested in tests/messaging/test_catch_up.py).
-            WEBHOOKS_QUIET_MINUTES=10**7,
-        )
+        self.settings = machine_settings(daily_limit=NUMBER_LIMIT)
         self.settings.enable()
         self.eager = celery_app.conf["CELERY_TASK_ALWAYS_EAGER"]
         celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = True

@@ -25,7 +25,6 @@ import pytest
 import requests
 import responses
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 from freezegun import freeze_time
 from hypothesis import HealthCheck, settings
@@ -43,6 +42,7 @@ from messaging import outbox
 from messaging import services as messaging_services
 from messaging.backends import openphone as openphone_backend
 from messaging.models import Message
+from tests.campaigns.conftest import machine_settings
 from tests.factories import SHOP_NUMBER, ContactFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
@@ -109,18 +109,7 @@ class FlakyOpenPhone:
 class SendPath(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.settings = override_settings(
-            SMS_BACKEND="messaging.backends.openphone.SMSBackend",
-            OPENPHONE_API_KEY="machine-key",
-            OPENPHONE_API_URL=FAKE_API_URL,
-            OPENPHONE_FROM_NUMBER=SHOP_NUMBER,
-            OPENPHONE_RATE_LIMIT_PER_SECOND=10_000,
-            SMS_DAILY_LIMIT_PER_NUMBER=DAILY_LIMIT,
-            RECIPIENT_RULES_FILE="",
-            # No webhook reaches this fake's texts: they count as heard here (their silence, and the
-            # catch-up that covers it, are tested in tests/messaging/test_catch_up.py).
-            WEBHOOKS_QUIET_MINUTES=10**7,
-        )
+        self.settings = machine_settings(daily_limit=DAILY_LIMIT)
         self.settings.enable()
         openphone_backend.forget_phone_number_ids()
         self.clock_control = freeze_time(START)

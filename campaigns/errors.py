@@ -1,12 +1,18 @@
 """What a campaign's state or run forbids: raised by the services and the booking engine,
 answered 409 by the API's handler and shown as messages by the pages and the admin."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 from attackacrack.errors import ApplicationError
 
-if TYPE_CHECKING:  # the model raises some of these errors: this module does not import it
-    from campaigns.models import Campaign
+
+class CampaignState(Protocol):
+    """What these messages read of a campaign (``campaigns.models.Campaign``, whose methods raise
+    some of these errors: this module does not import it)."""
+
+    status: str
+    TRANSITIONS: Mapping[str, frozenset[str]]
 
 
 class CampaignTransitionError(ApplicationError):
@@ -14,7 +20,7 @@ class CampaignTransitionError(ApplicationError):
 
     code = "invalid_transition"
 
-    def __init__(self, campaign: "Campaign", status: str) -> None:
+    def __init__(self, campaign: CampaignState, status: str) -> None:
         allowed = ", ".join(sorted(campaign.TRANSITIONS[campaign.status])) or "none"
         super().__init__(f"A {campaign.status} campaign cannot become {status} (allowed: {allowed}).")
 
@@ -30,7 +36,7 @@ class CampaignClosed(ApplicationError):
 
     code = "campaign_closed"
 
-    def __init__(self, campaign: "Campaign") -> None:
+    def __init__(self, campaign: CampaignState) -> None:
         super().__init__(f"The campaign is {campaign.status}: it takes no new contacts.")
 
 

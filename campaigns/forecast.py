@@ -192,13 +192,20 @@ def queue_ranks(campaign: Campaign, members: list[CampaignContact]) -> dict[int,
 
 
 def expected_moments(
-    campaign: Campaign, members: list[CampaignContact], *, now: dt.datetime, calendar: BusinessCalendar
+    campaign: Campaign,
+    members: list[CampaignContact],
+    *,
+    calendar: BusinessCalendar,
+    now: dt.datetime | None = None,
+    plan: CampaignPlan | None = None,
 ) -> dict[int, dt.datetime]:
     """When each waiting member among ``members`` is expected to be texted: the opening of the
-    business day its place reaches (or of the day it was passed over until, if later)."""
+    business day its place reaches (or of the day it was passed over until, if later), by the
+    campaign's ``plan`` (made at ``now`` when not given)."""
     waiting = [member for member in members if member.status == CampaignContact.Status.PENDING]
-    plan = campaign_plan(campaign, now=now, calendar=calendar) if waiting else None
-    if plan is None:
+    if waiting and plan is None and now is not None:
+        plan = campaign_plan(campaign, now=now, calendar=calendar)
+    if not waiting or plan is None:
         return {}
     ranks = queue_ranks(campaign, waiting)
     expected = {}

@@ -112,8 +112,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     now = timezone.now()
     calendar = BusinessCalendar.from_settings()
     member_id = request.GET.get("member", "")
-    previewed = writing.previewed_member(campaign, int(member_id) if member_id.isdigit() else None)
-    expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], now=now, calendar=calendar)
+    previewed = writing.previewed_member(
+        campaign, int(member_id) if member_id.isdigit() else None, audience=progress.audience
+    )
+    plan = forecast.campaign_plan(campaign, now=now, calendar=calendar)
+    expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], calendar=calendar, plan=plan)
     for member in page:
         member.expected_at = expected.get(member.pk)
     return render(
@@ -125,7 +128,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "limit": selectors.daily_limit(campaign, today=calendar.local_date(now)),
             "business_zone": calendar.zone.key,
             "members": page[:MEMBERS_PER_PAGE],
-            "plan": forecast.campaign_plan(campaign, now=now, calendar=calendar),
+            "plan": plan,
             "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
             "status": status,
             "statuses": CampaignContact.Status.choices,

@@ -4,7 +4,7 @@ members have no value for)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Q, Subquery, Value
+from django.db.models import Count, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from campaigns import texts
@@ -78,25 +78,24 @@ class PreviewedMember:
     next_id: int | None
 
 
-def previewed_member(campaign: Campaign, member_id: int | None = None) -> PreviewedMember | None:
-    """The member ``member_id`` (else the first), to step through the audience a text at a time."""
+def previewed_member(
+    campaign: Campaign, member_id: int | None = None, *, audience: int | None = None
+) -> PreviewedMember | None:
+    """The member ``member_id`` (else the first), to step through the audience a text at a time;
+    ``audience`` is its size when the caller has counted it already."""
     members = campaign.memberships.select_related("contact")
     member = (members.filter(pk=member_id).first() if member_id else None) or members.order_by("id").first()
     if member is None:
         return None
-    around = campaign.memberships.aggregate(
-        before=Count("id", filter=Q(id__lt=member.pk)),
-        count=Count("id"),
-        previous_id=Max("id", filter=Q(id__lt=member.pk)),
-        next_id=Min("id", filter=Q(id__gt=member.pk)),
-    )
+    # Each read stops near the member: the page steps through a 100,000-member audience too.
+    before = campaign.memberships.filter(id__lt=member.pk)
     return PreviewedMember(
         member=member,
         reader=Reader.of(member.contact),
-        position=around["before"] + 1,
-        count=around["count"],
-        previous_id=around["previous_id"],
-        next_id=around["next_id"],
+        position=before.count() + 1,
+        count=audience if audience is not None else campaign.memberships.count(),
+        previous_id=before.order_by("-id").values_list("id", flat=True).first(),
+        next_id=campaign.memberships.filter(id__gt=member.pk).order_by("id").values_list("id", flat=True).first(),
     )
 
 

@@ -4,7 +4,7 @@ members have no value for)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Subquery, Value
+from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from campaigns import texts
@@ -142,7 +142,9 @@ def missing_values(campaign: Campaign) -> list[MissingValue]:
         return value if field == "year_built" else Coalesce(value, Value(""))  # no house: blank, not NULL
 
     members = campaign.memberships.annotate(**{f"home_{field}": home_value(field) for field in house_fields})
-    counts = members.aggregate(**{token: Count("id", filter=~_has_value(token)) for token in tokens})
+    # One count a token, the missing value as the condition: the database can then start from the
+    # few contacts who lack it instead of reading the whole audience once for every token.
+    counts = {token: members.filter(~_has_value(token)).count() for token in tokens}
     missing = []
     for token, fallback in tokens.items():
         if not counts[token]:

@@ -13,6 +13,7 @@ reach the head of the queue, and each refusal brings everyone behind it a place 
 """
 
 import bisect
+import collections
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class Launch:
 
 
 def sending_number(campaign: Campaign) -> str:
+    """The number the campaign's texts go from, or "" when none is set (it books nothing)."""
     try:
         return campaign.sending_number
     except NoSendingNumber:
@@ -113,12 +115,13 @@ def number_plan(
         .annotate(n=Count("id"))
         .order_by()
     )
-    starts = {campaign.pk: campaign.starts_at if campaign.status == Campaign.Status.SCHEDULED else None
-              for campaign in campaigns}  # fmt: skip
+    starts = {campaign.pk: campaign.starts_at for campaign in campaigns if campaign.status == Campaign.Status.SCHEDULED}
     if launch is not None:
         campaigns = sorted([*campaigns, launch.campaign], key=lambda campaign: campaign.pk)
         waiting[launch.campaign.pk] = launch.waiting
         starts[launch.campaign.pk] = launch.starts_at
+    # The first business day each campaign not yet running may text on, worked out once.
+    first_days = {pk: calendar.local_date(calendar.next_opening(start)) for pk, start in starts.items()}
     today = calendar.local_date(now)
     booked: dict[tuple[dt.date, int], int] = {
         (day, campaign_id): n
@@ -128,6 +131,9 @@ def number_plan(
         .annotate(n=Count("id"))
         .order_by()
     }
+    booked_on: dict[dt.date, int] = collections.Counter()
+    for (day, _), n in booked.items():
+        booked_on[day] += n
     plans = {campaign.pk: CampaignPlan(campaign.pk, waiting.get(campaign.pk, 0)) for campaign in campaigns}
     left = {campaign.pk: waiting.get(campaign.pk, 0) for campaign in campaigns}
     window = calendar.window(today)
@@ -138,10 +144,9 @@ def number_plan(
         if not any(left.values()):
             break
         opens = calendar.window(day).opens
-        on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - sum(n for (on, _), n in booked.items() if on == day)
+        on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - booked_on.get(day, 0)
         for campaign in campaigns:
-            start = starts[campaign.pk]
-            if start is not None and calendar.local_date(calendar.next_opening(start)) > day:
+            if first_days.get(campaign.pk, day) > day:
                 continue
             own = campaign.daily_limit - booked.get((day, campaign.pk), 0)
             texts = max(0, min(own, on_number, left[campaign.pk]))

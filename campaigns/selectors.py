@@ -9,7 +9,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
-from campaigns.errors import NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.selectors import contact_filter
 from messaging.models import Message
@@ -47,10 +46,7 @@ class DailyLimit:
 
 
 def daily_limit(campaign: Campaign, *, today: dt.date) -> DailyLimit:
-    try:
-        number = campaign.sending_number
-    except NoSendingNumber:
-        number = ""
+    number = forecast.sending_number(campaign)
     booked = (
         sends.counting_against_the_limit()
         .filter(from_number=number, business_date=today)

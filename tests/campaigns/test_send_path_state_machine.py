@@ -242,7 +242,7 @@ class SendPath(RuleBasedStateMachine):
             sent, failed, cancelled = outcome["sent"], outcome["failed"], outcome["cancelled"]
             in_flight = outcome["queued"] + outcome["sending"] + outcome["unknown"]
             ineligible = without_send["ineligible"] + without_send["flagged"]
-            waiting = without_send["pending"] + without_send["queued"]
+            waiting = without_send["pending"]
             assert sent + failed + cancelled + in_flight + ineligible + waiting == len(members)
 
     def teardown(self) -> None:

@@ -203,6 +203,19 @@ def _late(text: Text) -> bool:
     return text.send.scheduled_for < text.now - dt.timedelta(minutes=settings.CAMPAIGN_MISSED_SLOT_MINUTES)
 
 
+def _texted_elsewhere_lately(text: Text) -> bool:
+    """Another campaign's text went to this contact within this campaign's frequency cap."""
+    days = text.send.campaign.frequency_cap_days
+    if not days:
+        return False
+    return (
+        texted_bookings()
+        .filter(contact_id=text.send.contact_id, message__sent_at__gt=text.now - dt.timedelta(days=days))
+        .exclude(campaign_id=text.send.campaign_id)
+        .exists()
+    )
+
+
 def _over_state_cap_now(text: Text) -> bool:
     over = over_state_cap(
         {text.send.contact_id: text.recipient}, start=text.now, end=text.now, exclude_send_id=text.send.pk
@@ -237,7 +250,13 @@ RULES: tuple[Rule, ...] = (
         member=CONSENT_CLEAR,
         text=lambda text: not ConsentReview.objects.filter(contact_id=text.send.contact_id, decision="").exists(),
     ),
-    Rule("frequency_cap", "no other campaign texted them lately", member=FREQUENCY_CAP),
+    Rule(
+        "frequency_cap",
+        "no other campaign texted them lately",
+        member=FREQUENCY_CAP,
+        # Checked again as the text goes: another campaign's text may have gone since booking.
+        text=lambda text: not _texted_elsewhere_lately(text),
+    ),
     Rule("prior_contact_policy", "never texted us, or staff approved", member=PRIOR_CONTACT),
     Rule(
         "daily_limit",

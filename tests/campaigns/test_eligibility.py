@@ -6,12 +6,13 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from campaigns import audience, booking
+from campaigns import audience, booking, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
+from messaging import outbox
 from messaging import services as messaging_services
-from tests.campaigns.conftest import add_audience, eastern
+from tests.campaigns.conftest import add_audience, eastern, text_of, texts_went_out
 from tests.factories import SHOP_NUMBER, CampaignFactory, CampaignSendFactory, InboundMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +150,20 @@ def test_a_flagged_member_holds_the_campaign_open(active_campaign):
     InboundMessageFactory(contact=contact)
 
     assert run(active_campaign).status == Campaign.Status.ACTIVE
+
+
+def test_a_text_another_campaign_sent_after_booking_holds_this_one_as_it_goes(active_campaign):
+    [contact] = add_audience(active_campaign, 1)
+    run(active_campaign)
+    booked = CampaignSend.objects.get(campaign=active_campaign)
+    other = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, frequency_cap_days=0)
+    [elsewhere] = sends.book(
+        campaign=other, number=SHOP_NUMBER, today=MONDAY_10.date(), now=MONDAY_10, slots=[(contact.pk, "A", MONDAY_10)]
+    )
+    texts_went_out(CampaignSend.objects.filter(pk=elsewhere.pk), at=MONDAY_10)
+
+    with freeze_time(booked.scheduled_for):
+        assert outbox.deliver_message(text_of(booked).pk) == "held"
+
+    booked.compliance.refresh_from_db()
+    assert booked.compliance.dispatch_checks["frequency_cap"] is False

@@ -77,6 +77,7 @@ class Campaign(models.Model):
         "include_opt_out_footer",
         "frequency_cap_days",
         "prior_contact_policy",
+        "purpose",
         "from_number",
         "starts_at",
     )
@@ -84,6 +85,10 @@ class Campaign(models.Model):
     class PriorContactPolicy(models.TextChoices):
         SKIP = "skip", "Skip contacts who texted us before"
         FLAG = "flag", "Flag them for review"
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", "Marketing (offers to homeowners)"
+        INFORMATIONAL = "informational", "Informational (customers, about their own jobs)"
 
     name = models.CharField(max_length=200)
     template_a = models.TextField(validators=[validate_template])
@@ -113,6 +118,12 @@ class Campaign(models.Model):
     )
     prior_contact_policy = models.CharField(
         max_length=4, choices=PriorContactPolicy.choices, default=PriorContactPolicy.SKIP
+    )
+    purpose = models.CharField(
+        max_length=13,
+        choices=Purpose.choices,
+        default=Purpose.MARKETING,
+        help_text="Informational texts go only to customers; marketing texts need a lawful basis on a Do-Not-Call list",
     )
     from_number = models.CharField(
         max_length=16,
@@ -147,6 +158,9 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(condition=Q(split_percent_a__lte=100), name="campaign_split_percent"),
             models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
+            models.CheckConstraint(
+                condition=Q(purpose__in=["marketing", "informational"]), name="campaign_purpose_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(winner="", winner_declared_at__isnull=True)
                 | (Q(winner__in=["A", "B"]) & Q(winner_declared_at__isnull=False)),
@@ -350,6 +364,10 @@ class ComplianceRecord(models.Model):
     booked_at = models.DateTimeField()
     slot = models.DateTimeField()
     booking_checks = models.JSONField(help_text="Each rule checked at booking, true when passed")
+    consent_basis = models.CharField(max_length=16, blank=True, help_text="The lawful basis the text relied on")
+    lists_checked = models.JSONField(
+        default=list, blank=True, help_text="The Do-Not-Call lists checked: list, area code, copy's date, listed"
+    )
     dispatched_at = models.DateTimeField(null=True, blank=True)
     dispatch_checks = models.JSONField(default=dict, blank=True, help_text="Each rule checked just before sending")
     dispatch_outcome = models.CharField(max_length=20, blank=True)

@@ -35,6 +35,7 @@ def scripts(quick: bool) -> list[list[str]]:
         ["consent_corpus.py"],
         ["campaign_execution.py", "--audience", "5000" if quick else "100000"],
         ["pages_and_api.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
+        ["dnc_load.py", "--numbers", "100000" if quick else "1000000"],
     ]
 
 

@@ -29,6 +29,7 @@ from campaigns.calendar import BusinessCalendar, Window
 from campaigns.compliance import BookingDay, Refusal, Slot
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
+from contacts import dnc
 from contacts.models import Contact
 from messaging.models import Message
 
@@ -256,18 +257,19 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
         now=now,
         slots=[(member.contact_id, campaign.winner or member.variant, slot) for member, slot, _ in chosen],
     )
-    zone_sources = dict(
-        Contact.objects.filter(pk__in=[m.contact_id for m, _, _ in chosen]).values_list("pk", "time_zone_source")
-    )
+    contacts = Contact.objects.in_bulk([member.contact_id for member, _, _ in chosen])
+    lists = dnc.listings(contact.phone for contact in contacts.values())
     ComplianceRecord.objects.bulk_create(
         ComplianceRecord(
             send=send,
             campaign=campaign,
             contact_id=send.contact_id,
             recipient_zones=",".join(member.recipient.zones),
-            zone_source=zone_sources[member.contact_id],
+            zone_source=contacts[member.contact_id].time_zone_source,
+            consent_basis=contacts[member.contact_id].consent_basis,
+            lists_checked=[listing.as_record() for listing in lists[contacts[member.contact_id].phone]],
             recipient_state=member.recipient.state,
-            recipient_hours=compliance.describe_hours(member.recipient.state),
+            recipient_hours=compliance.describe_hours(member.recipient.state, day.today),
             allowed_from=window.opens,
             allowed_until=window.closes,
             booked_at=now,
@@ -303,7 +305,7 @@ def _judge(
     """The rules of the table for members at the head of the queue: each one refused is kept out
     (for good, or passed over until it may pass), each one who passes and may be texted some time
     today joins the candidates."""
-    rules_broken = compliance.judge_members(campaign, [member.member_id for member in head], day)
+    rules_broken = compliance.judge_members(campaign, {member.member_id: member.recipient for member in head}, day)
     passing = []
     for member in head:
         row, broken = rules_broken[member.member_id]

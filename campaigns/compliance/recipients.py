@@ -1,9 +1,10 @@
-"""When a campaign text may reach a particular person: the business window ∩ the recipient's window.
+"""When a campaign text may reach a particular person, and what it needs.
 
-The recipient's hours depend on their state (08:00–21:00 local by federal rule, 08:00–20:00 in
-Massachusetts, Florida and Oklahoma; `recipient_rules.json` holds the data) and are read in every
-zone the contact may be in. What we cannot tell is treated at its strictest: an unknown state gets
-the strictest hours and caps, an unknown zone the intersection over every US zone.
+The recipient's hours, caps and consent depend on their state (08:00–21:00 local by federal rule;
+the states stricter than that, each from the day its law took effect, are in
+`recipient_rules.json` with their sources) and hours are read in every zone the contact may be
+in. What we cannot tell is treated at its strictest: an unknown state gets the strictest hours,
+cap and consent of every law in force, an unknown zone the intersection over every US zone.
 """
 
 import datetime as dt
@@ -17,9 +18,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.models import CampaignSend
+from contacts import lawful_basis
 from contacts.models import Contact
 from contacts.timezones import recipient_state
 from messaging.models import Message
@@ -45,32 +48,67 @@ def _hours(pair: list[str]) -> tuple[dt.time, dt.time]:
     return dt.time.fromisoformat(pair[0]), dt.time.fromisoformat(pair[1])
 
 
-def recipient_hours(state: str) -> tuple[dt.time, dt.time]:
-    """Local hours a marketing text may arrive in this state (strictest when the state is unknown)."""
-    data = rules()
-    if state in data["state_hours"]:
-        return _hours(data["state_hours"][state])
+def _in_force(law: dict, day: dt.date) -> bool:
+    return "since" not in law or dt.date.fromisoformat(law["since"]) <= day
+
+
+def _laws(table: str, day: dt.date) -> dict[str, dict]:
+    """The state laws of one table of the rules in force on ``day``, by state."""
+    return {state: law for state, law in rules().get(table, {}).items() if _in_force(law, day)}
+
+
+def _state_hours(law: dict | list, day: dt.date) -> tuple[dt.time, dt.time]:
+    if isinstance(law, list):  # ["08:00", "20:00"]: every day
+        return _hours(law)
+    if day.weekday() == 6 and "sunday" in law:
+        return _hours(law["sunday"])
+    return _hours(law["hours"])
+
+
+def recipient_hours(state: str, day: dt.date) -> tuple[dt.time, dt.time]:
+    """Local hours a marketing text may arrive in this state on ``day`` (the strictest of every
+    law in force when the state is unknown)."""
+    default = _hours(rules()["default_hours"])
+    laws = {state: law for state, law in rules()["state_hours"].items() if isinstance(law, list) or _in_force(law, day)}
+    if state in laws:
+        return _state_hours(laws[state], day)
     if state:
-        return _hours(data["default_hours"])
-    return max(_hours(pair)[0] for pair in [data["default_hours"], *data["state_hours"].values()]), min(
-        _hours(pair)[1] for pair in [data["default_hours"], *data["state_hours"].values()]
-    )
+        return default
+    every = [default, *(_state_hours(law, day) for law in laws.values())]
+    return max(opens for opens, _ in every), min(closes for _, closes in every)
 
 
-def describe_hours(state: str) -> str:
-    opens, closes = recipient_hours(state)
+def describe_hours(state: str, day: dt.date) -> str:
+    opens, closes = recipient_hours(state, day)
     return f"{opens:%H:%M}-{closes:%H:%M}"
 
 
-def state_cap(state: str) -> tuple[int, int] | None:
-    """(texts, hours) the state allows, the strictest of all when the state is unknown."""
-    caps = rules()["state_caps"]
+@dataclass(frozen=True)
+class StateCap:
+    texts: int
+    hours: int
+    spares_relationships: bool  # a business relationship in its window is not capped
+
+
+def state_cap(state: str, day: dt.date) -> StateCap | None:
+    """The cap the state allows on ``day``, the strictest of all in force when the state is unknown."""
+    caps = {
+        state: StateCap(law["texts"], law["hours"], law.get("unless") == "business_relationship")
+        for state, law in _laws("state_caps", day).items()
+    }
     if state in caps:
-        return caps[state]["texts"], caps[state]["hours"]
+        return caps[state]
     if state or not caps:
         return None
-    strictest = min(caps.values(), key=lambda cap: cap["texts"] / cap["hours"])
-    return strictest["texts"], strictest["hours"]
+    strictest = min(caps.values(), key=lambda cap: (cap.texts / cap.hours, cap.spares_relationships))
+    return StateCap(strictest.texts, strictest.hours, False)
+
+
+def needs_written_consent(state: str, day: dt.date) -> bool:
+    """Whether a sales text to this state needs written consent on ``day`` (Connecticut's law);
+    an unknown state does whenever any law in force asks it."""
+    laws = _laws("written_consent", day)
+    return state in laws or (not state and bool(laws))
 
 
 @lru_cache(maxsize=1)
@@ -109,7 +147,7 @@ def allowed_window(calendar: BusinessCalendar, day: dt.date, recipient: Recipien
     business = calendar.window(day)
     if business is None:
         return None
-    opens, closes = recipient_hours(recipient.state)
+    opens, closes = recipient_hours(recipient.state, day)
     start, end = business.opens, business.closes
     for zone_name in recipient.zones or all_us_zones():
         zone = _zone(zone_name)
@@ -146,14 +184,22 @@ def over_state_cap(
 ) -> set[int]:
     """The contacts among ``recipients`` who could not get one more text at any moment in
     [start, end] without their state's cap (N texts in any H hours, its own H) being passed."""
-    by_cap: dict[tuple[int, int], list[int]] = {}
+    day = timezone.localtime(start).date()
+    by_cap: dict[StateCap, list[int]] = {}
     for contact_id, recipient in recipients.items():
-        cap = state_cap(recipient.state)
+        cap = state_cap(recipient.state, day)
         if cap is not None:
             by_cap.setdefault(cap, []).append(contact_id)
+    spared = set()
+    if any(cap.spares_relationships for cap in by_cap):
+        capped = [contact_id for cap, ids in by_cap.items() if cap.spares_relationships for contact_id in ids]
+        relationship = lawful_basis.relationship_q(start)
+        spared = set(Contact.objects.filter(relationship, pk__in=capped).values_list("pk", flat=True))
     over: set[int] = set()
-    for (texts, hours), contact_ids in by_cap.items():
-        span = dt.timedelta(hours=hours)
+    for cap, contact_ids in by_cap.items():
+        if cap.spares_relationships:
+            contact_ids = [contact_id for contact_id in contact_ids if contact_id not in spared]
+        span = dt.timedelta(hours=cap.hours)
         # A text counts at the moment it went, else when its attempt began, else its slot.
         counted = (
             texted_bookings()
@@ -164,5 +210,5 @@ def over_state_cap(
         if exclude_send_id is not None:
             counted = counted.exclude(pk=exclude_send_id)
         counts = dict(counted.values_list("contact_id").annotate(n=Count("id")).order_by())
-        over |= {contact_id for contact_id in contact_ids if counts.get(contact_id, 0) >= texts}
+        over |= {contact_id for contact_id in contact_ids if counts.get(contact_id, 0) >= cap.texts}
     return over

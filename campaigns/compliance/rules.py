@@ -26,18 +26,28 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     Max,
     OuterRef,
     Q,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
+from django.utils import timezone
 
 from campaigns.calendar import BusinessCalendar, Window
-from campaigns.compliance.recipients import Recipient, may_send_at, over_state_cap, recipient_of, texted_bookings
+from campaigns.compliance.recipients import (
+    Recipient,
+    may_send_at,
+    needs_written_consent,
+    over_state_cap,
+    recipient_of,
+    texted_bookings,
+)
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from contacts.models import Contact
+from contacts import dnc, lawful_basis
+from contacts.models import ConsentBasis, Contact, DoNotCallCoverage, DoNotCallList, DoNotCallNumber
 from messaging import quiet
 from messaging.models import ConsentReview, Message
 
@@ -69,12 +79,16 @@ class BookingDay:
 @dataclass(frozen=True)
 class MemberCheck:
     """A rule's form for booking over the members at the head of the queue: ``violated`` is an
-    expression on a CampaignContact row, true when the rule refuses it, and ``refusal`` says what
-    becomes of such a member (given the row with what ``annotations`` adds, by name)."""
+    expression on a CampaignContact row, true when the rule refuses it, or ``violated_for`` a test
+    of the row and whose rules apply to a text to it (the recipient); ``refusal`` says what becomes
+    of such a member (given the row with what ``annotations`` adds, by name). A rule that does not
+    ``apply`` to a campaign is not read for it."""
 
-    violated: Callable[[Campaign, dt.datetime], object]
     refusal: Callable[[Campaign, dict, BookingDay], Refusal]
+    violated: Callable[[Campaign, dt.datetime], object] | None = None
+    violated_for: Callable[[Campaign, dict, Recipient, BookingDay], bool] | None = None
     annotations: Callable[[Campaign, dt.datetime], dict] = lambda campaign, now: {}
+    applies: Callable[[Campaign], bool] = lambda campaign: True
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,7 @@ FREQUENCY_CAP = MemberCheck(
     annotations=lambda campaign, now: {
         key: Subquery(texts, output_field=DateTimeField()) for key, texts in _last_text_elsewhere(campaign, now).items()
     },
+    applies=lambda campaign: bool(campaign.frequency_cap_days),
 )
 PRIOR_CONTACT = MemberCheck(
     violated=lambda campaign, now: _texted_us(),
@@ -197,6 +212,121 @@ PRIOR_CONTACT = MemberCheck(
         else Refusal(CampaignContact.Status.FLAGGED, "Has texted us before: review before texting")
     ),
 )
+
+
+def _marketing(campaign: Campaign) -> bool:
+    return campaign.purpose == Campaign.Purpose.MARKETING
+
+
+def _on_a_list() -> Exists:
+    """The contact's number is on a Do-Not-Call list (inside a filter on contacts)."""
+    return Exists(DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("phone"))))
+
+
+def _first_listing(field: str) -> Subquery:
+    """Of the first list holding the member's number: its name, or its copy's date for the area code."""
+    area_code = Substr(OuterRef(OuterRef("contact__phone")), 3, 3)
+    listings = DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("contact__phone"))).annotate(
+        as_of=Subquery(DoNotCallCoverage.objects.filter(list=OuterRef("list"), area_code=area_code).values("as_of")[:1])
+    )
+    return Subquery(listings.order_by("list").values(field)[:1])
+
+
+def _stale_copies(today: dt.date):
+    return DoNotCallCoverage.objects.filter(as_of__lt=dnc.stale_before(today))
+
+
+def _listed_reason(list_name: str, as_of) -> str:
+    return (
+        f"On the {DoNotCallList(list_name).label} (list of {as_of}); "
+        "no written consent or recent business relationship on record"
+    )
+
+
+def _stale_reason(list_name: str, area_code: str, as_of) -> str:
+    return (
+        f"The {DoNotCallList(list_name).label} copy for area code {area_code} is of {as_of}, "
+        f"over {dnc.MAX_AGE_DAYS} days old: load a newer one"
+    )
+
+
+def _written_consent_reason(state: str) -> str:
+    where = "In Connecticut" if state else "Their state is unknown and Connecticut's law may apply:"
+    return f"{where} a sales text needs written consent; none on record"
+
+
+NOT_ON_DO_NOT_CALL_LIST = MemberCheck(
+    violated=lambda campaign, now: _contact(Q(_on_a_list()) & ~lawful_basis.in_force_q(now)),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.INELIGIBLE, _listed_reason(row["dnc_list"], row["dnc_as_of"])
+    ),
+    annotations=lambda campaign, now: {"dnc_list": _first_listing("list"), "dnc_as_of": _first_listing("as_of")},
+    applies=_marketing,
+)
+DO_NOT_CALL_COPY_CURRENT = MemberCheck(
+    violated=lambda campaign, now: Exists(
+        _stale_copies(timezone.localdate(now)).filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
+    ),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.PENDING,
+        _stale_reason(row["stale_list"], row["contact__phone"][2:5], row["stale_as_of"]),
+        until=day.tomorrow,
+    ),
+    annotations=lambda campaign, now: {
+        f"stale_{field}": Subquery(
+            _stale_copies(timezone.localdate(now))
+            .filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
+            .order_by("as_of")
+            .values(field)[:1]
+        )
+        for field in ("list", "as_of")
+    },
+    applies=_marketing,
+)
+WRITTEN_CONSENT_WHERE_REQUIRED = MemberCheck(
+    violated_for=lambda campaign, row, recipient, day: (
+        needs_written_consent(recipient.state, day.today) and row["consent_basis"] != ConsentBasis.EXPRESS_WRITTEN
+    ),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.INELIGIBLE, _written_consent_reason(row["recipient_state"])
+    ),
+    applies=_marketing,
+)
+INFORMATIONAL_TO_CUSTOMERS = MemberCheck(
+    violated=lambda campaign, now: _contact(~Q(consent_basis=ConsentBasis.CUSTOMER)),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.INELIGIBLE,
+        "An informational campaign texts only customers: no job, payment or delivery on record",
+    ),
+    applies=lambda campaign: not _marketing(campaign),
+)
+
+
+def _listed_without_basis(text: Text) -> bool:
+    contact = text.send.contact
+    return (
+        _marketing(text.send.campaign)
+        and DoNotCallNumber.objects.filter(number=int(contact.phone[1:])).exists()
+        and not lawful_basis.in_force(contact.consent_basis, contact.consent_at, text.now)
+    )
+
+
+def _copy_stale(text: Text) -> bool:
+    phone = text.send.contact.phone
+    today = text.calendar.local_date(text.now)
+    return _marketing(text.send.campaign) and _stale_copies(today).filter(area_code=phone[2:5]).exists()
+
+
+def _lacks_written_consent(text: Text) -> bool:
+    return (
+        _marketing(text.send.campaign)
+        and needs_written_consent(text.recipient.state, text.calendar.local_date(text.now))
+        and text.send.contact.consent_basis != ConsentBasis.EXPRESS_WRITTEN
+    )
+
+
+def _informational_to_non_customer(text: Text) -> bool:
+    return not _marketing(text.send.campaign) and text.send.contact.consent_basis != ConsentBasis.CUSTOMER
 
 
 def _late(text: Text) -> bool:
@@ -259,6 +389,31 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("prior_contact_policy", "never texted us, or staff approved", member=PRIOR_CONTACT),
     Rule(
+        "not_on_do_not_call_list",
+        "a marketing text: no Do-Not-Call list holds the number, or written consent or a business "
+        "relationship in its window is on record",
+        member=NOT_ON_DO_NOT_CALL_LIST,
+        text=lambda text: not _listed_without_basis(text),
+    ),
+    Rule(
+        "do_not_call_copy_current",
+        f"a marketing text: every list's copy for the area code is at most {dnc.MAX_AGE_DAYS} days old",
+        member=DO_NOT_CALL_COPY_CURRENT,
+        text=lambda text: not _copy_stale(text),
+    ),
+    Rule(
+        "written_consent_where_required",
+        "a marketing text to a state that requires it (Connecticut): written consent on record",
+        member=WRITTEN_CONSENT_WHERE_REQUIRED,
+        text=lambda text: not _lacks_written_consent(text),
+    ),
+    Rule(
+        "informational_to_customers",
+        "an informational text: the contact is a customer",
+        member=INFORMATIONAL_TO_CUSTOMERS,
+        text=lambda text: not _informational_to_non_customer(text),
+    ),
+    Rule(
         "daily_limit",
         "within the number's and the campaign's limit for the day",
         slot=lambda slot: (
@@ -302,23 +457,32 @@ CONVERSATION_RULES = tuple(rule.name for rule in RULES if rule.in_conversation)
 MEMBER_RULES = tuple(rule for rule in RULES if rule.member is not None)
 
 
-def judge_members(campaign: Campaign, members: list[int], day: BookingDay) -> dict[int, tuple[dict, list]]:
-    """The member rules of the table for these members, in one statement: for each member, its row
-    (its contact, and what the rules annotate) and the rules it breaks, in the table's order."""
-    annotations: dict = {}
-    for rule in MEMBER_RULES:
+def judge_members(
+    campaign: Campaign, recipients: dict[int, Recipient], day: BookingDay
+) -> dict[int, tuple[dict, list]]:
+    """The member rules of the table for these members (``recipients``: member id → whose rules
+    apply to a text to them), in one statement: for each member, its row (its contact, and what
+    the rules annotate) and the rules it breaks, in the table's order."""
+    rules = [rule for rule in MEMBER_RULES if rule.member.applies(campaign)]
+    annotations: dict = {"consent_basis": F("contact__consent_basis")}
+    for rule in rules:
         annotations.update(rule.member.annotations(campaign, day.now))
-    rows = CampaignContact.objects.filter(pk__in=members).annotate(**annotations)
+    rows = CampaignContact.objects.filter(pk__in=list(recipients)).annotate(**annotations)
     breaks = {
         rule.name: ExpressionWrapper(rule.member.violated(campaign, day.now), output_field=BooleanField())
-        for rule in MEMBER_RULES
-        if rule.name != "frequency_cap" or campaign.frequency_cap_days
+        for rule in rules
+        if rule.member.violated is not None
     }
     judged = {}
     for row in rows.annotate(**{f"breaks_{name}": check for name, check in breaks.items()}).values(
-        "pk", "contact_id", *annotations, *[f"breaks_{name}" for name in breaks]
+        "pk", "contact_id", "contact__phone", *annotations, *[f"breaks_{name}" for name in breaks]
     ):
-        judged[row["pk"]] = (row, [rule for rule in MEMBER_RULES if row.get(f"breaks_{rule.name}")])
+        recipient = recipients[row["pk"]]
+        row["recipient_state"] = recipient.state
+        for rule in rules:
+            if rule.member.violated_for is not None:
+                row[f"breaks_{rule.name}"] = rule.member.violated_for(campaign, row, recipient, day)
+        judged[row["pk"]] = (row, [rule for rule in rules if row.get(f"breaks_{rule.name}")])
     return judged
 
 

@@ -26,6 +26,12 @@ from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
 pytestmark = pytest.mark.django_db
 
 MONDAY = (2024, 1, 15)
+WRITTEN_CONSENT = {
+    "consent_basis": "express_written",
+    "consent_at": dt.datetime(2023, 6, 1, tzinfo=dt.UTC),
+    "consent_source": "Signed estimate form, in person",
+    "consent_wording": "I agree to receive marketing texts from Attack-a-Crack.",
+}
 
 
 def contact(phone: str, *, zip_code: str = "", state: str = "", **fields) -> Contact:
@@ -134,11 +140,13 @@ def test_a_213_send_due_at_nine_is_held_by_the_dispatcher():
 
 
 def test_an_unknown_zone_gets_the_strictest_window_across_us_zones():
-    unknown = contact("+15005550100")  # a non-geographic 500 number: no zone, no state
+    # A non-geographic 500 number: no zone, no state. Connecticut's law may apply, so it needs
+    # written consent (tests/campaigns/test_lawful_basis.py) and Connecticut's hours.
+    unknown = contact("+15005550100", **WRITTEN_CONSENT)
 
     assert (unknown.time_zone, unknown.time_zone_source) == ("", "unknown")
-    # 08:00 in Honolulu (and 20:00 strict state hours) leave 13:00–18:00 Eastern in January.
-    assert booked_slot(campaign_with(unknown), eastern(*MONDAY, 9, 0)) == eastern(*MONDAY, 13, 0)
+    # 09:00 in Honolulu (the strictest state's opening) and 20:00 leave 14:00–18:00 Eastern in January.
+    assert booked_slot(campaign_with(unknown), eastern(*MONDAY, 9, 0)) == eastern(*MONDAY, 14, 0)
 
 
 def test_a_florida_numbers_fourth_marketing_text_in_24_hours_is_held():
@@ -244,8 +252,9 @@ def local_hours_ok(moment: dt.datetime, zones: tuple[str, ...], state: str) -> b
     if eastern_time.weekday() >= 5 or not dt.time(9) <= eastern_time.time() < dt.time(18):
         return False
     closing = dt.time(20) if state in ("MA", "FL", "OK", "") else dt.time(21)
+    opening = dt.time(9) if state == "" else dt.time(8)  # Connecticut's 09:00 is the strictest
     every_zone = zones or ("Pacific/Honolulu", "America/Adak", "America/New_York")
-    return all(dt.time(8) <= moment.astimezone(ZoneInfo(zone)).time() < closing for zone in every_zone)
+    return all(opening <= moment.astimezone(ZoneInfo(zone)).time() < closing for zone in every_zone)
 
 
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -259,7 +268,8 @@ def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, 
             opted_out_at = start - dt.timedelta(days=1) if opt_out == "before" else None
             contacts.append(
                 (ContactFactory(phone=phone, zip_code=zip_code, state=state, time_zone="", time_zone_source="unknown",
-                                opted_out_at=opted_out_at, opt_out_reason="STOP" if opted_out_at else ""), opt_out)
+                                opted_out_at=opted_out_at, opt_out_reason="STOP" if opted_out_at else "",
+                                **WRITTEN_CONSENT), opt_out)
             )  # fmt: skip
         assign_time_zones()
         campaigns = [

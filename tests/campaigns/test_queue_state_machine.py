@@ -17,7 +17,11 @@ After every step:
    plus what is already booked that day is at most the number's limit; no campaign is expected to
    send more in a day than its own limit; each campaign's plan texts exactly its waiting members,
    on business days only, and each waiting member has an expected moment;
-3. every campaign's members add up with its texts, and each run's counts equal the stored rows.
+3. every campaign's members add up with its texts, and each run's counts equal the stored rows;
+4. no marketing text reached a number on a Do-Not-Call list (as the lists stood when it went)
+   without written consent or a business relationship inside its window, nor a Connecticut
+   number (or one of unknown state) without written consent, as the consent stood then (issue 37:
+   lists are loaded and changed, and consent recorded, between the days).
 At the end, with enough clock, staff deciding what waits for a person and an OpenPhone that
 accepts, every campaign that was not cancelled completes.
 
@@ -37,6 +41,7 @@ from collections import Counter, defaultdict
 
 import pytest
 import responses
+from dateutil.relativedelta import relativedelta
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Max, Min
@@ -53,8 +58,9 @@ from campaigns import audience, booking, compliance, errors, forecast, services
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import recipient_of
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
+from contacts import dnc, lawful_basis
 from contacts.importing import pipeline
-from contacts.models import Contact
+from contacts.models import Contact, DoNotCallNumber
 from contacts.timezones import assign_time_zones
 from messaging import outbox, webhook_payloads, webhook_processing
 from messaging import services as messaging_services
@@ -75,7 +81,15 @@ NUMBER_IDS = {"PNshop0001": SHOP_NUMBER, "PNshop0002": SECOND_NUMBER}  # OpenPho
 START = dt.datetime(2024, 3, 7, 13, 30, tzinfo=dt.UTC)
 # Massachusetts, Florida (3 texts in 24 hours), California (its window opens at 11:00 Boston
 # time) and nowhere known (the strictest window and caps).
-PLACES = [("02169", "MA"), ("33101", "FL"), ("90001", "CA"), ("", "")]
+PLACES = [("02169", "MA"), ("33101", "FL"), ("90001", "CA"), ("", ""), ("06103", "CT")]
+# A contact's lawful basis: none, written consent, a customer whose 18 months end a month in, an
+# inquiry whose 3 months end a week in.
+BASES = [
+    ("none", None),
+    ("express_written", START - relativedelta(years=2)),
+    ("customer", START - relativedelta(months=17)),
+    ("inquiry", START - relativedelta(months=3, days=-7)),
+]
 WORDS = ["STOP", "START", "HELP", "Yes, how much?", "Wrong number"]
 # What counts as a campaign text that went out: OpenPhone took it (or may have).
 WENT_OUT = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN)
@@ -179,10 +193,14 @@ class QueueMachine(RuleBasedStateMachine):
         self.consent_changes: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         self.opted_out: set[int] = set()
         self.holidays_from: dict[dt.date, int] = {}
+        # Likewise where each contact's number joined or left a list, and their basis changed.
+        self.listed_changes: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        self.basis_changes: dict[int, list[tuple[int, str, dt.datetime | None]]] = defaultdict(list)
 
     @initialize(
         seed=st.integers(0, 2**32 - 1),
-        places=st.lists(st.sampled_from(PLACES), min_size=4, max_size=10),
+        places=st.lists(st.tuples(st.sampled_from(PLACES), st.sampled_from(BASES)), min_size=4, max_size=10),
+        listed=st.sets(st.integers(0, 9), max_size=6),
         plans=st.lists(
             st.tuples(
                 st.sets(st.integers(0, 9), min_size=1, max_size=10),  # the audience
@@ -196,13 +214,16 @@ class QueueMachine(RuleBasedStateMachine):
             max_size=4,
         ),
     )
-    def create(self, seed, places, plans) -> None:
+    def create(self, seed, places, listed, plans) -> None:
         self.openphone = OpenPhone(seed, self.mock)
-        for zip_code, state in places:
-            self.contacts.append(
-                ContactFactory(zip_code=zip_code, state=state, time_zone="", time_zone_source="unknown")
-            )
+        for (zip_code, state), (basis, at) in places:
+            contact = ContactFactory(zip_code=zip_code, state=state, time_zone="", time_zone_source="unknown")
+            self._record_basis(contact, basis, at)
+            self.contacts.append(contact)
         assign_time_zones()
+        # The registry's copy for the shop's area codes: some of the audience on it.
+        on_list = [self.contacts[i].phone for i in sorted(listed) if i < len(self.contacts)]
+        self._load_list("".join(f"{phone[2:5]},{phone[5:]}\n" for phone in on_list) + "617,2999999\n508,2999999\n")
         for index, (picked, limit, cap, policy, start, number) in enumerate(plans):
             campaign = services.create_campaign(
                 name=f"C{index}",
@@ -330,6 +351,35 @@ class QueueMachine(RuleBasedStateMachine):
             known = {contact.pk for contact in self.contacts}
             self.contacts += list(Contact.objects.exclude(pk__in=known).order_by("pk"))
 
+    def _record_basis(self, contact: Contact, basis: str, at: dt.datetime | None) -> None:
+        values = {"consent_basis": basis, "consent_at": at}
+        if basis == "express_written":
+            values |= {"consent_source": "Signed estimate", "consent_wording": "Text me offers."}
+        lawful_basis.record_consent(contact, values, via="page")
+        self.basis_changes[contact.pk].append((len(self.openphone.accepted), basis, at))
+
+    def _load_list(self, lines: str, *, changes: bool = False) -> None:
+        """A copy of the registry of today, as staff load it; where each number joined or left it."""
+        before = set(DoNotCallNumber.objects.values_list("number", flat=True))
+        dnc.load_list(io.BytesIO(lines.encode()), list_name="national", as_of=timezone.localdate())
+        after = set(DoNotCallNumber.objects.values_list("number", flat=True))
+        for number in before ^ after:
+            self.listed_changes[f"+{number}"].append((len(self.openphone.accepted), number in after))
+
+    @rule(data=st.data(), basis=st.sampled_from(BASES))
+    def staff_record_consent(self, data, basis) -> None:
+        contact = data.draw(st.sampled_from(self.contacts))
+        kind, at = basis
+        self._record_basis(contact, kind, at and min(at, timezone.now()))
+
+    @rule(data=st.data())
+    def a_change_list_is_loaded(self, data) -> None:
+        contact = data.draw(st.sampled_from(self.contacts))
+        listed = DoNotCallNumber.objects.filter(number=int(contact.phone[1:])).exists()
+        change = "D" if listed else "A"
+        self._load_list(f"{contact.phone[2:5]},{contact.phone[5:]},{change}\n617,2999999,A\n508,2999999,A\n",
+                        changes=True)  # fmt: skip
+
     # Today most often: texts already booked for today must then wait for the next business day.
     @rule(days_ahead=st.sampled_from([0, 0, 1, 4]))
     def a_holiday_is_declared(self, days_ahead: int) -> None:
@@ -418,6 +468,22 @@ class QueueMachine(RuleBasedStateMachine):
                         earlier["at"],
                         later["at"],
                     )
+
+    @invariant()
+    def every_marketing_text_had_a_lawful_basis(self) -> None:
+        def stood(changes: list[tuple], initial: tuple, place: int) -> tuple:
+            return ([change for change in changes if change[0] <= place] or [initial])[-1]
+
+        for text in self.texts_that_went_out():
+            contact = Contact.objects.get(pk=text["contact_id"])
+            _, basis, given = stood(self.basis_changes[contact.pk], (0, "none", None), text["place"])
+            listed = stood(self.listed_changes[contact.phone], (0, False), text["place"])[1]
+            # The windows written apart from the code: 18 months for a customer, 3 for an inquiry.
+            window = {"customer": relativedelta(months=18), "inquiry": relativedelta(months=3)}.get(basis)
+            in_force = basis == "express_written" or (window is not None and text["at"] < given + window)
+            assert not listed or in_force, ("listed without a basis", contact.phone, basis, given, text["at"])
+            state = recipient_of(contact).state
+            assert state not in ("CT", "") or basis == "express_written", ("no written consent", state, text)
 
     @invariant()
     def the_forecasts_add_up(self) -> None:
@@ -514,6 +580,9 @@ class QueueMachine(RuleBasedStateMachine):
         is flagged when it reaches the head of the queue, so new ones come up day by day)."""
         for review in ConsentReview.objects.filter(decision=""):
             messaging_services.decide_review(review=review, opted_out=False)
+        # A new copy of the registry now and then: a copy over 31 days old stops marketing texts.
+        listed = DoNotCallNumber.objects.order_by("number").values_list("number", flat=True)
+        self._load_list("".join(f"{str(number)[1:4]},{str(number)[4:]}\n" for number in listed))
         for member in CampaignContact.objects.filter(campaign__in=self._ids, status=CampaignContact.Status.FLAGGED):
             audience.approve_flagged_member(member=member)
 

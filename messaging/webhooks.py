@@ -24,6 +24,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -58,9 +59,6 @@ class Unreadable(Exception):
     """UTF-8 JSON, but not one that can be read (nested too deeply): stored, marked failed."""
 
 
-# --- Keys -----------------------------------------------------------------------------------
-
-
 def _keys(setting_name: str, *, prefix: str = "") -> tuple[list[bytes], list[str]]:
     """The usable keys of a setting, and a sentence for each configured key that is not."""
     keys, problems = [], []
@@ -86,9 +84,6 @@ def key_problems() -> list[str]:
         *_keys("OPENPHONE_WEBHOOK_SIGNING_KEY")[1],
         *_keys("OPENPHONE_WEBHOOK_SECRET", prefix="whsec_")[1],
     ]
-
-
-# --- Signatures -----------------------------------------------------------------------------
 
 
 def _timestamp(value: str, *, per_second: int) -> None:
@@ -145,9 +140,6 @@ def verify_signature(headers: Mapping[str, str], body: bytes) -> str:
     return WebhookEvent.SignatureScheme.STANDARD
 
 
-# --- Reading a body -------------------------------------------------------------------------
-
-
 def _number(text: str) -> float | None:
     number = float(text)
     return number if math.isfinite(number) else None  # 1e400 is infinity: no JSON number holds it
@@ -194,9 +186,6 @@ def read_body(body: bytes) -> Any:
     except ValueError as error:
         raise BadPayload(f"The body is not valid JSON: {error}") from error
     return _storable(parsed)
-
-
-# --- Storing --------------------------------------------------------------------------------
 
 
 def _event_key(value: str) -> str:
@@ -262,6 +251,5 @@ def record(*, headers: Mapping[str, str], body: bytes) -> tuple[WebhookEvent, bo
         if event is None:
             raise
     if event.status == WebhookEvent.Status.PENDING:
-        pk = event.pk
-        transaction.on_commit(lambda: hand_to_worker("messaging.tasks.process_webhook_events", [pk]))
+        transaction.on_commit(partial(hand_to_worker, "messaging.tasks.process_webhook_events", [event.pk]))
     return event, created

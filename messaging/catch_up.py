@@ -121,13 +121,11 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
         if message.contact.is_opted_out and not already_out:
             _report_missed_opt_out(run, message, cancelled=pending)
         return
-    message = Message.objects.filter(external_id=record.external_id, direction=Message.Direction.OUTBOUND).first()
-    if message is None:
-        return  # a text sent from OpenPhone itself, not by this system
     # OpenPhone's message statuses: queued, sent, delivered, undelivered.
     event_type = {"delivered": "message.delivered", "undelivered": "message.failed"}.get(record.status)
-    settled = {Message.Status.DELIVERED, Message.Status.FAILED}
-    if event_type and message.status not in settled:
+    # A text sent from OpenPhone itself, not by this system, has no outgoing message here.
+    ours = Message.objects.filter(external_id=record.external_id, direction=Message.Direction.OUTBOUND)
+    if event_type and ours.exclude(status__in=[Message.Status.DELIVERED, Message.Status.FAILED]).exists():
         webhook_processing.apply_message_event(event_type, record, received_at=now)
         run.reports_found += 1
 

@@ -14,8 +14,8 @@ it knows whether a text might already have gone out.
 """
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
+from functools import cache
 
 import requests
 from django.conf import settings
@@ -39,20 +39,16 @@ ACCOUNT_LEVEL_STATUSES = frozenset({401, 402})
 # that since the attempt began is not a reconcile OpenPhone can answer, and the text is unknown.
 MAX_LOOKUP_PAGES = 20
 
-_session_lock = threading.Lock()
-_session: requests.Session | None = None
 _phone_number_ids: dict[tuple[str, str], str] = {}
 
 
+@cache
 def session() -> requests.Session:
     """One pooled HTTP session per process: connections to OpenPhone are reused."""
-    global _session
-    with _session_lock:
-        if _session is None:
-            _session = requests.Session()
-            _session.mount("https://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
-            _session.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
-        return _session
+    pooled = requests.Session()
+    pooled.mount("https://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
+    pooled.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
+    return pooled
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -151,15 +147,11 @@ class SMSBackend(BaseSMSBackend):
         status = response.status_code
         code, reason = _error(response)
         label = f"{status} {code}".strip()
-        if status == 429:
+        if status == 429 or status >= 500:
             return SMSSendError(
-                f"OpenPhone rate limit ({label})", retryable=True, retry_after=_retry_after(response), code=code
-            )
-        if status >= 500:
-            return SMSSendError(
-                f"OpenPhone error ({label}): {reason}",
+                f"OpenPhone rate limit ({label})" if status == 429 else f"OpenPhone error ({label}): {reason}",
                 retryable=True,
-                maybe_sent=True,
+                maybe_sent=status >= 500,
                 retry_after=_retry_after(response),
                 code=code,
             )

@@ -294,9 +294,7 @@ def release_hold(*, user=None, now: dt.datetime | None = None) -> int:
     many texts were waiting."""
     now = now or timezone.now()
     released = OutboxHold.objects.filter(released_at__isnull=True).update(released_at=now, released_by=user)
-    if not released:
-        return 0
-    return due_texts(now=now).count()
+    return due_texts(now=now).count() if released else 0
 
 
 @transaction.atomic

@@ -8,5 +8,5 @@ from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
 __all__ = ["BaseSMSBackend", "SMSSendError", "SendResult", "get_backend"]
 
 
-def get_backend(path: str | None = None) -> BaseSMSBackend:
-    return import_string(path or settings.SMS_BACKEND)()
+def get_backend() -> BaseSMSBackend:
+    return import_string(settings.SMS_BACKEND)()

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
 from messaging import ratelimit
-from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult, SMSSendError, match_sent
+from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult, SMSSendError
 
 # Refusals that are about the account, not the text (the error codes of sendMessage_v1): every
 # other text would be refused the same way, so the outbox holds instead of failing each recipient.
@@ -160,19 +160,6 @@ class SMSBackend(BaseSMSBackend):
             f"OpenPhone {what} ({label}): {reason}", retryable=False, code=code, account_level=account_level
         )
 
-    def find_sent(
-        self,
-        *,
-        from_number: str,
-        to_number: str,
-        body: str,
-        since: dt.datetime,
-        exclude_ids: frozenset[str] = frozenset(),
-    ) -> SendResult | None:
-        # As the base class does, but at the foreground's rate: the lookup is part of a send.
-        records = self._history(from_number=from_number, participant=to_number, since=since)
-        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
-
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         records = self._history(from_number=from_number, participant=participant, since=since, background=True)
         return sorted(records, key=lambda record: (record.created_at, record.external_id))
@@ -180,7 +167,8 @@ class SMSBackend(BaseSMSBackend):
     def _history(
         self, *, from_number: str, participant: str, since: dt.datetime, background: bool = False
     ) -> Iterator[HistoryRecord]:
-        """Every text between the number and the participant since ``since``, page by page."""
+        """Every text between the number and the participant since ``since``, page by page: at the
+        foreground's rate unless ``background`` (a send's lookup goes ahead of a catch-up)."""
         params: dict = {
             "phoneNumberId": self._phone_number_id(from_number, background=background),
             "participants": [participant],  # requests repeats the key: the form style the API wants

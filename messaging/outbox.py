@@ -175,11 +175,9 @@ def _cancel(
 def _attempt(message: Message) -> str:
     """One request to the provider for a text this worker holds in ``sending``. No transaction is
     open here: a slow provider never holds a database lock."""
+    backend = None
     try:
-        backend = get_backend()
-    except SMSSendError as error:  # not configured (no API key): no text can go until it is
-        return _after_failure(message, error, backend=None)
-    try:
+        backend = get_backend()  # raises when not configured (no API key): no text can go until it is
         result = backend.send(
             from_number=message.from_number,
             to_number=message.to_number,

@@ -38,7 +38,7 @@ from campaigns.models import Campaign, CampaignSend
 from campaigns.sends import Outcome, record_outcome
 from campaigns.writing import campaign_text
 from contacts.models import Contact
-from messaging.backends import SendResult, SMSSendError, get_backend
+from messaging.backends import SMSSendError, get_backend
 from messaging.models import Message, OutboxHold
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def _attempt(message: Message) -> str:
     backend = None
     try:
         backend = get_backend()  # raises when not configured (no API key): no text can go until it is
-        result = backend.send(
+        external_id = backend.send(
             from_number=message.from_number,
             to_number=message.to_number,
             body=message.body,
@@ -186,7 +186,7 @@ def _attempt(message: Message) -> str:
         )
     except SMSSendError as error:
         return _after_failure(message, error, backend=backend)
-    _record_sent(message, result)
+    _record_sent(message, external_id)
     return "sent"
 
 
@@ -296,10 +296,10 @@ def release_hold(*, user=None, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def _record_sent(message: Message, result: SendResult) -> None:
+def _record_sent(message: Message, external_id: str) -> None:
     now = timezone.now()
     Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=result.external_id, error=""
+        status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=external_id, error=""
     )
     if message.campaign_send_id:
         record_outcome(Outcome.SENT, texts=[message], now=now)

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
+from messaging.backends.base import BaseSMSBackend, SMSSendError
 
-__all__ = ["BaseSMSBackend", "SMSSendError", "SendResult", "get_backend"]
+__all__ = ["BaseSMSBackend", "SMSSendError", "get_backend"]
 
 
 def get_backend() -> BaseSMSBackend:

@@ -5,14 +5,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class SendResult:
-    """What the provider said about an accepted message."""
-
-    external_id: str
-    status: str
-
-
-@dataclass(frozen=True)
 class HistoryRecord:
     """One text as the provider describes it, in its history or in a webhook's message event:
     what a reconcile lookup, a catch-up and webhook processing read."""
@@ -69,8 +61,8 @@ class BaseSMSBackend:
     # The provider reports delivery and replies by webhook (so their silence means something).
     reports_by_webhook = False
 
-    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
-        """Hand one text to the provider (one attempt): a SendResult, or SMSSendError."""
+    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> str:
+        """Hand one text to the provider (one attempt): the provider's id for it, or SMSSendError."""
         raise NotImplementedError
 
     def find_sent(
@@ -81,8 +73,8 @@ class BaseSMSBackend:
         body: str,
         since: dt.datetime,
         exclude_ids: frozenset[str] = frozenset(),
-    ) -> SendResult | None:
-        """The provider's record of this text sent since ``since``, if it has one.
+    ) -> str | None:
+        """The provider's id of this text sent since ``since``, if it has one.
 
         A text is ours by recipient and time first: the provider may re-encode the body ("smart
         encoding"), so the body only breaks a tie between several candidates: the same text, else the
@@ -106,8 +98,7 @@ class BaseSMSBackend:
             return None
         exact = [record for record in candidates if record.body == body]
         alike = [record for record in candidates if _plain(record.body) == _plain(body)]
-        chosen = (exact or alike or candidates)[0]
-        return SendResult(external_id=chosen.external_id, status=chosen.status)
+        return (exact or alike or candidates)[0].external_id
 
     def _history(self, *, from_number: str, participant: str, since: dt.datetime) -> Iterable[HistoryRecord]:
         """What a lookup reads: a provider that paces a catch-up's requests reads it at a send's pace."""

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
 from messaging import ratelimit
-from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult, SMSSendError
+from messaging.backends.base import BaseSMSBackend, HistoryRecord, SMSSendError
 
 # Refusals that are about the account, not the text (the error codes of sendMessage_v1): every
 # other text would be refused the same way, so the outbox holds instead of failing each recipient.
@@ -52,9 +52,8 @@ def session() -> requests.Session:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
     try:
-        seconds = float(value)
+        seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:
         return None
     return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
@@ -68,8 +67,7 @@ def _error(response: requests.Response) -> tuple[str, str]:
         return "", response.text[:300]
     if not isinstance(body, dict):
         return "", str(body)[:300]
-    code = body.get("code")
-    code = code if isinstance(code, str) else ""
+    code = body.get("code") if isinstance(body.get("code"), str) else ""
     title = body.get("title") if isinstance(body.get("title"), str) else ""
     message = body.get("message") or body.get("errors") or body
     reason = f"{title}: {message}" if title and title != message else str(message)
@@ -126,7 +124,7 @@ class SMSBackend(BaseSMSBackend):
                 f"OpenPhone took over {settings.OPENPHONE_READ_TIMEOUT} s to answer", retryable=True, maybe_sent=True
             ) from error
 
-    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
+    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> str:
         payload: dict = {"from": from_number, "to": [to_number], "content": body}
         if keep_out_of_inbox:
             payload["setInboxStatus"] = "done"
@@ -140,7 +138,7 @@ class SMSBackend(BaseSMSBackend):
                 raise SMSSendError(
                     "OpenPhone accepted the text but returned no data.id", retryable=False, maybe_sent=True
                 )
-            return SendResult(external_id=data["id"], status=data.get("status", "queued"))
+            return data["id"]
         raise self._refusal(response, "refused the text")
 
     def _refusal(self, response: requests.Response, what: str) -> SMSSendError:

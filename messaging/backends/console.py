@@ -2,7 +2,6 @@
 
 import datetime as dt
 import sys
-import threading
 import uuid
 from typing import TextIO
 
@@ -12,13 +11,11 @@ from messaging.backends.base import BaseSMSBackend, HistoryRecord
 class SMSBackend(BaseSMSBackend):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
-        self._lock = threading.Lock()
 
     def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> str:
         external_id = f"CONSOLE{uuid.uuid4().hex}"
-        with self._lock:
-            self.stream.write(f"--- SMS {external_id}\nFrom: {from_number}\nTo: {to_number}\n\n{body}\n---\n")
-            self.stream.flush()
+        self.stream.write(f"--- SMS {external_id}\nFrom: {from_number}\nTo: {to_number}\n\n{body}\n---\n")
+        self.stream.flush()
         return external_id
 
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:

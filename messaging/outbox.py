@@ -287,10 +287,10 @@ def _hold_for(message: Message, error: SMSSendError, *, now: dt.datetime) -> Non
 
 
 @transaction.atomic
-def release_hold(*, user=None, now: dt.datetime | None = None) -> int:
+def release_hold(*, user) -> int:
     """A person fixed the account and resumes: the held texts go at the next tick. Returns how
     many texts were waiting."""
-    now = now or timezone.now()
+    now = timezone.now()
     released = OutboxHold.objects.filter(released_at__isnull=True).update(released_at=now, released_by=user)
     return due_texts(now=now).count() if released else 0
 
@@ -363,11 +363,9 @@ def recover_interrupted(*, now: dt.datetime | None = None) -> int:
 # --- Writing texts --------------------------------------------------------------------------
 
 
-def queue_text(
-    *, contact: Contact, body: str, kind: str, sent_by=None, from_number: str = "", now: dt.datetime | None = None
-) -> Message:
+def queue_text(*, contact: Contact, body: str, kind: str, sent_by=None, from_number: str = "") -> Message:
     """Write a one-to-one or automatic text into the outbox and hand it to a worker at once."""
-    now = now or timezone.now()
+    now = timezone.now()
     from_number = from_number or settings.OPENPHONE_FROM_NUMBER
     if not from_number:
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")

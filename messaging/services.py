@@ -59,8 +59,6 @@ def decide_review(*, review: ConsentReview, opted_out: bool, user: AbstractBaseU
 
 
 class AlreadyDecided(ApplicationError):
-    """A possible opt-out a person has already decided."""
-
     code = "already_decided"
 
 

@@ -104,13 +104,6 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     )
 
 
-def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[CampaignContact]:
-    members = campaign.memberships.select_related("contact")
-    if status:
-        members = members.filter(status=status)
-    return members
-
-
 @dataclass(frozen=True)
 class AudienceAddition:
     """What adding the contacts a filter selects would do, before it is done."""

@@ -76,13 +76,10 @@ class ContactAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj: Contact, form, change) -> None:
         # Through the service, as the API and the pages: it decides the time zone and its source.
-        if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CONTACT_FIELDS}
-            services.update_contact(contact=obj, **changes)
-        else:
-            fields = {name: value for name, value in form.cleaned_data.items() if name in services.CONTACT_FIELDS}
-            obj.pk = services.create_contact(**fields).pk
-            obj.refresh_from_db()
+        # A new contact is saved as an update of the unsaved one, all its fields changed.
+        names = form.changed_data if change else form.cleaned_data
+        changes = {name: form.cleaned_data[name] for name in names if name in services.CONTACT_FIELDS}
+        services.update_contact(contact=obj, **changes)
 
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:

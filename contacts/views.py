@@ -1,5 +1,3 @@
-"""Contact pages for staff: search, one contact with its house and conversation, CSV import."""
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +45,6 @@ def contact_export(request: HttpRequest) -> HttpResponse:
 
 @staff_page
 def contact_form(request: HttpRequest, contact_id: int | None = None) -> HttpResponse:
-    """Add a contact, or change one; the contacts service does the saving and its checks."""
     contact = get_object_or_404(Contact, pk=contact_id) if contact_id else None
     form = ContactForm(request.POST or None, contact=contact)
     duplicate_of = None

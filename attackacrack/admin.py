@@ -1,5 +1,3 @@
-"""Admin base classes shared by the apps."""
-
 from django.contrib import admin
 
 

@@ -83,15 +83,10 @@ def hand_to_worker(task: Task | str, *args: object) -> bool:
             # One reconnect for a pooled connection that went stale when the broker restarted.
             task.apply_async(args, producer=producer, retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
     except Exception as error:
-        if not isinstance(error, _broker_errors(task.app)):
+        broker = task.app.connection_for_write()
+        if not isinstance(error, (OperationalError, OSError, *broker.connection_errors, *broker.channel_errors)):
             raise  # a mistake of ours (arguments that cannot be sent), not the broker being away
         _broker_away_until = time.monotonic() + BROKER_AWAY_SECONDS
         logger.warning("Could not hand %s to a worker (%s: %s); the sweep will", task.name, type(error).__name__, error)
         return False
     return True
-
-
-def _broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
-    """What the broker's transport raises when it cannot be reached or refuses: "not now"."""
-    broker = app.connection_for_write()
-    return (OperationalError, OSError, *broker.connection_errors, *broker.channel_errors)

@@ -81,9 +81,3 @@ def assign_role(user: AbstractBaseUser, role: str | None) -> None:
         user.groups.add(groups[GROUP_NAMES[role]])
     user.is_staff = role is not None
     user.save(update_fields=["is_staff"])
-
-
-def role_of(user: AbstractBaseUser) -> str | None:
-    if user.is_superuser or user.groups.filter(name=GROUP_NAMES[OWNER]).exists():
-        return OWNER
-    return STAFF if user.is_staff else None

@@ -165,7 +165,6 @@ def import_alerts(*, now: dt.datetime) -> list[Alert]:
 
 
 def run_failure_alerts() -> list[Alert]:
-    """A Today alert for each campaign whose last run failed unexpectedly, naming it and why."""
     return [
         Alert(
             "error",

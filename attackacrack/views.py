@@ -76,7 +76,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _waiting() -> dict[str, object]:
-    """Work stored but not taken by a worker within its grace: events, imports, texts."""
     now = timezone.now()
     counts = {
         "webhook_events": messaging_selectors.waiting_events(now=now).count(),

@@ -3,7 +3,6 @@ run, winner), their A/B results and their texts. The audience and its previews a
 ``campaigns.audience_api``."""
 
 from collections.abc import Callable
-from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
@@ -21,13 +20,11 @@ from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, pagina
 from campaigns import booking, results, services
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
-    MAX_DAILY_LIMIT,
     Campaign,
     CampaignSend,
     Variant,
     validate_sending_number,
 )
-from campaigns.texts import validate_template
 from contacts.api import (
     IMPORT_RESPONSES,
     ImportInputSerializer,
@@ -78,22 +75,17 @@ class SendingNumberField(PhoneNumberField):
         return super().to_internal_value(data)
 
 
-class CampaignFieldsSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    template_a = serializers.CharField(validators=[validate_template])
-    template_b = serializers.CharField(required=False, allow_blank=True, validators=[validate_template])
-    daily_limit = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_DAILY_LIMIT,
-        error_messages={"max_value": DAILY_LIMIT_TOO_HIGH},
-    )
-    split_percent_a = serializers.IntegerField(required=False, min_value=0, max_value=100)
-    include_opt_out_footer = serializers.BooleanField(required=False)
-    frequency_cap_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
-    prior_contact_policy = serializers.ChoiceField(required=False, choices=Campaign.PriorContactPolicy.choices)
+class CampaignFieldsSerializer(serializers.ModelSerializer):
     from_number = SendingNumberField(required=False, allow_blank=True)
     starts_at = StartsAtField(required=False, allow_null=True)
+
+    class Meta:
+        model = Campaign
+        fields = Campaign.EDITABLE_FIELDS
+        extra_kwargs = {
+            "daily_limit": {"error_messages": {"max_value": DAILY_LIMIT_TOO_HIGH}},
+            "frequency_cap_days": {"max_value": 365},
+        }
 
 
 class CampaignUpdateSerializer(CampaignFieldsSerializer):
@@ -202,83 +194,66 @@ class WinnerInputSerializer(serializers.Serializer):
     variant = serializers.ChoiceField(choices=Variant.choices)
 
 
-class CampaignActionApi(APIView):
-    # One lifecycle action per subclass: ``act(campaign=..., **the body's fields)``, answered with
-    # what it returns as ``output``; the subclass's attributes are its OpenAPI operation too.
-    operation_id: str
-    act: Callable[..., object]
-    body: type[serializers.Serializer] | None = None
-    output: type[serializers.Serializer] = CampaignOutputSerializer
-    permission = ""
-    description: str | None = None
+def campaign_action(
+    operation_id: str,
+    act: Callable[..., object],
+    *,
+    body: type[serializers.Serializer] | None = None,
+    output: type[serializers.Serializer] = CampaignOutputSerializer,
+    permission: str = "",
+    description: str | None = None,
+) -> type[APIView]:
+    """One lifecycle action's endpoint: ``act(campaign=..., **the body's fields)``, answered with
+    what it returns as ``output``."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        responses = {200: cls.output, **ACTION_ERRORS}
-        schema = extend_schema(
-            operation_id=cls.operation_id, request=cls.body, responses=responses, description=cls.description
+    @extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            request=body,
+            responses={200: output, **ACTION_ERRORS},
+            description=description,
         )
-        extend_schema_view(post=schema)(cls)
+    )
+    class CampaignActionApi(APIView):
+        def post(self, request: Request, campaign_id: int) -> Response:
+            if permission:
+                roles.require(request.user, permission)
+            campaign = get_object_or_404(Campaign, pk=campaign_id)
+            fields = {}
+            if body is not None:
+                serializer = body(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                fields = serializer.validated_data
+            return Response(output(act(campaign=campaign, **fields)).data)
 
-    def post(self, request: Request, campaign_id: int) -> Response:
-        if self.permission:
-            roles.require(request.user, self.permission)
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        fields = {}
-        if self.body is not None:
-            serializer = self.body(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            fields = serializer.validated_data
-        return Response(self.output(self.act(campaign=campaign, **fields)).data)
-
-
-class CampaignScheduleApi(CampaignActionApi):
-    operation_id = "campaigns_schedule"
-    act = staticmethod(services.schedule_campaign)
-    body = ScheduleInputSerializer
+    return CampaignActionApi
 
 
-class CampaignPauseApi(CampaignActionApi):
-    operation_id = "campaigns_pause"
-    act = staticmethod(services.pause_campaign)
-
-
-class CampaignCancelApi(CampaignActionApi):
-    operation_id = "campaigns_cancel"
-    act = staticmethod(services.cancel_campaign)
-
-
-class CampaignArchiveApi(CampaignActionApi):
-    operation_id = "campaigns_archive"
-    act = staticmethod(services.archive_campaign)
-    permission = "campaigns.archive_campaign"
-
-
-class CampaignStartApi(CampaignActionApi):
-    operation_id = "campaigns_start"
-    act = staticmethod(services.start_campaign)
-    output = ExecutionResultSerializer
-    description = "Activate a draft or scheduled campaign now and book today's sends."
-
-
-class CampaignResumeApi(CampaignActionApi):
-    operation_id = "campaigns_resume"
-    act = staticmethod(services.resume_campaign)
-    output = ExecutionResultSerializer
-
-
-class CampaignExecuteApi(CampaignActionApi):
-    operation_id = "campaigns_execute"
-    act = staticmethod(lambda campaign: booking.run_campaign(campaign_id=campaign.pk))
-    output = ExecutionResultSerializer
-    description = "Run an active campaign now, as the clock does every minute."
-
-
-class CampaignWinnerApi(CampaignActionApi):
-    operation_id = "campaigns_declare_winner"
-    act = staticmethod(services.declare_winner)
-    body = WinnerInputSerializer
-    description = "The rest of the audience gets the winning variant's text."
+CampaignScheduleApi = campaign_action("campaigns_schedule", services.schedule_campaign, body=ScheduleInputSerializer)
+CampaignPauseApi = campaign_action("campaigns_pause", services.pause_campaign)
+CampaignCancelApi = campaign_action("campaigns_cancel", services.cancel_campaign)
+CampaignArchiveApi = campaign_action(
+    "campaigns_archive", services.archive_campaign, permission="campaigns.archive_campaign"
+)
+CampaignStartApi = campaign_action(
+    "campaigns_start",
+    services.start_campaign,
+    output=ExecutionResultSerializer,
+    description="Activate a draft or scheduled campaign now and book today's sends.",
+)
+CampaignResumeApi = campaign_action("campaigns_resume", services.resume_campaign, output=ExecutionResultSerializer)
+CampaignExecuteApi = campaign_action(
+    "campaigns_execute",
+    lambda campaign: booking.run_campaign(campaign_id=campaign.pk),
+    output=ExecutionResultSerializer,
+    description="Run an active campaign now, as the clock does every minute.",
+)
+CampaignWinnerApi = campaign_action(
+    "campaigns_declare_winner",
+    services.declare_winner,
+    body=WinnerInputSerializer,
+    description="The rest of the audience gets the winning variant's text.",
+)
 
 
 # --- Reads: results, previews, audience, schedule -------------------------------------------

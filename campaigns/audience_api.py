@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import audience, forecast, selectors, writing
+from campaigns import audience, forecast, writing
 from campaigns.api import ACTION_ERRORS
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, Variant
@@ -140,12 +140,10 @@ class CampaignMembersApi(APIView):
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         query = validate_query(MemberQuerySerializer, request)
-        return paginated_response(
-            request=request,
-            view=self,
-            queryset=selectors.member_list(campaign=campaign, status=query.get("status")),
-            serializer_class=MemberOutputSerializer,
-        )
+        members = campaign.memberships.select_related("contact")
+        if query.get("status"):
+            members = members.filter(status=query["status"])
+        return paginated_response(request=request, view=self, queryset=members, serializer_class=MemberOutputSerializer)
 
     @extend_schema(
         operation_id="campaigns_members_add",

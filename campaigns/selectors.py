@@ -104,13 +104,6 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     )
 
 
-def member_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[CampaignContact]:
-    members = campaign.memberships.select_related("contact")
-    if status:
-        members = members.filter(status=status)
-    return members
-
-
 @dataclass(frozen=True)
 class AudienceAddition:
     """What adding the contacts a filter selects would do, before it is done."""
@@ -206,46 +199,35 @@ class CampaignProgress:
 
 
 def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
-    """Audience, sent, delivered, booked, waiting, ineligible and flagged for each campaign, in three
+    """Audience, sent, delivered, booked, waiting, ineligible and flagged for each campaign, in two
     grouped queries."""
     ids = [campaign.pk for campaign in campaigns]
-    members = {
-        (row["campaign_id"], row["status"]): row["n"]
-        for row in CampaignContact.objects.filter(campaign_id__in=ids)
-        .values("campaign_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
+    members = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
+    member_counts = {
+        row.pop("campaign_id"): row
+        for row in members.annotate(
+            audience=Count("id"),
+            waiting=Count("id", filter=Q(status=CampaignContact.Status.PENDING)),
+            ineligible=Count("id", filter=Q(status=CampaignContact.Status.INELIGIBLE)),
+            flagged=Count("id", filter=Q(status=CampaignContact.Status.FLAGGED)),
+        ).order_by()
     }
-    by_status = {
-        (row["campaign_id"], row["message__status"]): row["n"]
-        for row in CampaignSend.objects.filter(campaign_id__in=ids)
-        .values("campaign_id", "message__status")
-        .annotate(n=Count("id"))
-        .order_by()
+    campaign_sends = CampaignSend.objects.filter(campaign_id__in=ids).values("campaign_id")
+    send_counts = {
+        row.pop("campaign_id"): row
+        for row in campaign_sends.annotate(
+            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
+            delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
+            booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
+        ).order_by()
     }
-    delivered = dict(
-        CampaignSend.objects.filter(campaign_id__in=ids, message__delivered_at__isnull=False)
-        .values("campaign_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("campaign_id", "n")
-    )
-
-    def total(table: dict, campaign_id: int, *statuses: str) -> int:
-        return sum(table.get((campaign_id, status), 0) for status in statuses)
-
-    progress = []
-    for campaign in campaigns:
-        progress.append(
-            CampaignProgress(
-                campaign=campaign,
-                audience=total(members, campaign.pk, *CampaignContact.Status.values),
-                sent=total(by_status, campaign.pk, *SENT_STATUSES),
-                delivered=delivered.get(campaign.pk, 0),
-                booked=total(by_status, campaign.pk, Message.Status.QUEUED, Message.Status.SENDING),
-                waiting=total(members, campaign.pk, CampaignContact.Status.PENDING),
-                ineligible=total(members, campaign.pk, CampaignContact.Status.INELIGIBLE),
-                flagged=total(members, campaign.pk, CampaignContact.Status.FLAGGED),
-            )
+    no_members = {"audience": 0, "waiting": 0, "ineligible": 0, "flagged": 0}
+    no_sends = {"sent": 0, "delivered": 0, "booked": 0}
+    return [
+        CampaignProgress(
+            campaign=campaign,
+            **member_counts.get(campaign.pk, no_members),
+            **send_counts.get(campaign.pk, no_sends),
         )
-    return progress
+        for campaign in campaigns
+    ]

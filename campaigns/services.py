@@ -70,13 +70,13 @@ def delete_campaign(*, campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def archive_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
+def archive_campaign(*, campaign: Campaign) -> Campaign:
     """Hide a finished campaign from the lists; everything it did stays on record."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if not campaign.is_closed:
         raise CampaignLocked(f"A {campaign.status} campaign cannot be archived: cancel it first.")
     if campaign.archived_at is None:
-        campaign.archived_at = now or timezone.now()
+        campaign.archived_at = timezone.now()
         campaign.save(update_fields=["archived_at", "updated_at"])
     return campaign
 

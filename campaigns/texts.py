@@ -93,19 +93,13 @@ def validate_template(template: str) -> None:
     parse_template(template)
 
 
-def longest_text(template: str, *, with_footer: bool) -> int:
-    """How long the template's text can be for the contact with the longest values (and the footer)."""
-    length = sum(
-        len(piece) if isinstance(piece, str) else max(token_max_length(piece.name), len(piece.fallback))
-        for piece in parse_template(template)
-    )
-    return length + (len(with_opt_out_footer("")) if with_footer else 0)
-
-
 def check_fits_one_text(template: str, *, with_footer: bool) -> None:
     """A template whose text could be over OpenPhone's limit for some contact is refused when
     saved, not discovered when every recipient's send fails."""
-    longest = longest_text(template, with_footer=with_footer)
+    longest = sum(
+        len(piece) if isinstance(piece, str) else max(token_max_length(piece.name), len(piece.fallback))
+        for piece in parse_template(template)
+    ) + (len(with_opt_out_footer("")) if with_footer else 0)
     if longest > MAX_TEXT_LENGTH:
         raise ValidationError(
             "With the longest names and addresses filled in%(footer)s this text can be %(longest)s characters; "

@@ -270,17 +270,16 @@ def _confirm_launch(
 
 def _act(request: HttpRequest, campaign: Campaign, action: Callable[[], object]) -> HttpResponse:
     """Do a lifecycle action, say what the campaign is now (or why not), and show the campaign."""
-    attempt(request, action, success=lambda _: _now_it_is(campaign))
+
+    def now_it_is(_) -> str:
+        campaign.refresh_from_db()
+        if campaign.status == Campaign.Status.SCHEDULED:
+            starts = timezone.localtime(campaign.starts_at, BusinessCalendar.from_settings().zone)
+            return f"Campaign scheduled: it starts {starts:%a %b %-d at %-I:%M %p}."
+        return f"Campaign {campaign.get_status_display().lower()}."
+
+    attempt(request, action, success=now_it_is)
     return redirect("campaigns:detail", campaign.pk)
-
-
-def _now_it_is(campaign: Campaign) -> str:
-    """What a lifecycle action left the campaign as, for its success message."""
-    campaign.refresh_from_db()
-    if campaign.status == Campaign.Status.SCHEDULED:
-        starts = timezone.localtime(campaign.starts_at, BusinessCalendar.from_settings().zone)
-        return f"Campaign scheduled: it starts {starts:%a %b %-d at %-I:%M %p}."
-    return f"Campaign {campaign.get_status_display().lower()}."
 
 
 @staff_page

@@ -14,13 +14,6 @@ from contacts.selectors import home_links
 from messaging.models import Message
 
 
-def is_first_text_to(contact: Contact) -> bool:
-    if contact.pk is None:
-        return True
-    # A campaign text booked but not yet written is no text they have had (its own included).
-    return not Message.objects.written().filter(contact=contact, direction=Message.Direction.OUTBOUND).exists()
-
-
 @dataclass(frozen=True)
 class Reader:
     """Whom a text is written for: the contact, the house it speaks of, and whether it is the
@@ -33,7 +26,9 @@ class Reader:
 
     @classmethod
     def of(cls, contact: Contact) -> "Reader":
-        return cls(contact=contact, home=contact.home, first_text=is_first_text_to(contact))
+        # A campaign text booked but not yet written is no text they have had (its own included).
+        written = Message.objects.written().filter(contact_id=contact.pk, direction=Message.Direction.OUTBOUND)
+        return cls(contact=contact, home=contact.home, first_text=contact.pk is None or not written.exists())
 
 
 # Whom previews are written for while a campaign has no audience yet.
@@ -169,7 +164,6 @@ def preview(*, variant: str, template: str, reader: Reader, include_opt_out_foot
 
 
 def text_previews(*, campaign: Campaign, reader: Reader) -> list[TextPreview]:
-    """Each variant's text, as the reader would get it."""
     variants = [Variant.A, Variant.B] if campaign.template_b else [Variant.A]
     return [
         preview(

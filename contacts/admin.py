@@ -11,7 +11,6 @@ from attackacrack.errors import ApplicationError
 from contacts import services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
-from contacts.importing import pipeline
 from contacts.models import (
     Contact,
     ContactImport,
@@ -77,13 +76,10 @@ class ContactAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj: Contact, form, change) -> None:
         # Through the service, as the API and the pages: it decides the time zone and its source.
-        if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CONTACT_FIELDS}
-            services.update_contact(contact=obj, **changes)
-        else:
-            fields = {name: value for name, value in form.cleaned_data.items() if name in services.CONTACT_FIELDS}
-            obj.pk = services.create_contact(**fields).pk
-            obj.refresh_from_db()
+        # A new contact is saved as an update of the unsaved one, all its fields changed.
+        names = form.changed_data if change else form.cleaned_data
+        changes = {name: form.cleaned_data[name] for name in names if name in services.CONTACT_FIELDS}
+        services.update_contact(contact=obj, **changes)
 
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:
@@ -185,24 +181,16 @@ class ContactImportAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = ImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                contact_import = form.import_file(created_by=request.user)
-                if contact_import.status == ContactImport.Status.QUEUED:
-                    messages.info(request, "The file is large: a worker is importing it. This page shows its progress.")
-                else:
-                    messages.success(
-                        request,
-                        f"Imported {contact_import.contacts_created:,} new contacts, updated "
-                        f"{contact_import.contacts_updated:,}, rejected {contact_import.entries_rejected:,}.",
-                    )
-            except pipeline.ImportFailed as error:
-                messages.error(request, f"The import failed and stored nothing: {error}")
-                return redirect("admin:contacts_contactimport_change", error.contact_import.id)
-            except ApplicationError as error:
-                form.add_error(error.loc[-1] if error.loc else None, str(error))
-            else:
-                return redirect("admin:contacts_contactimport_change", contact_import.id)
+        if request.method == "POST" and form.is_valid() and (contact_import := form.import_file(request)):
+            if contact_import.status == ContactImport.Status.QUEUED:
+                messages.info(request, "The file is large: a worker is importing it. This page shows its progress.")
+            elif contact_import.is_completed:
+                messages.success(
+                    request,
+                    f"Imported {contact_import.contacts_created:,} new contacts, updated "
+                    f"{contact_import.contacts_updated:,}, rejected {contact_import.entries_rejected:,}.",
+                )
+            return redirect("admin:contacts_contactimport_change", contact_import.id)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": "Import contacts"}  # fmt: skip
         return TemplateResponse(request, "admin/contacts/contactimport/upload.html", context)

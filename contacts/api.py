@@ -22,7 +22,7 @@ from campaigns.models import Campaign
 from contacts import services
 from contacts.csv_export import CONTACT_EXPORT_FIELDS, contacts_download, rejected_rows_download
 from contacts.importing import pipeline
-from contacts.models import Contact, ContactImport, validate_time_zones
+from contacts.models import Contact, ContactImport
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
 
@@ -55,31 +55,23 @@ class ContactOutputSerializer(serializers.ModelSerializer):
         fields = [*CONTACT_EXPORT_FIELDS, "opted_out"]
 
 
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(serializers.ModelSerializer):
     phone = PhoneNumberField()
-    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    email = serializers.EmailField(required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    city = serializers.CharField(required=False, allow_blank=True, max_length=100)
     state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
     zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
-    source = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    time_zone = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=128,
-        validators=[validate_time_zones],
-        help_text="Set by staff to override the zone read from the address or area code; blank to go back to it",
-    )
+
+    class Meta:
+        model = Contact
+        fields = sorted(services.CONTACT_FIELDS - {"line_type"})
+        extra_kwargs = {
+            "time_zone": {
+                "help_text": "Set by staff to override the zone read from the address or area code; "
+                "blank to go back to it"
+            }
+        }
 
     def validate_state(self, value: str) -> str:
         return value.upper()
-
-
-class ContactUpdateSerializer(ContactInputSerializer):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, partial=True, **kwargs)
 
 
 class ContactQuerySerializer(serializers.Serializer):
@@ -143,7 +135,7 @@ class ContactDetailApi(APIView):
 
     @extend_schema(
         operation_id="contacts_update",
-        request=ContactUpdateSerializer,
+        request=ContactInputSerializer,
         responses={
             200: ContactOutputSerializer,
             404: ErrorSerializer,
@@ -154,7 +146,7 @@ class ContactDetailApi(APIView):
     )
     def patch(self, request: Request, contact_id: int) -> Response:
         contact = get_object_or_404(Contact, pk=contact_id)
-        serializer = ContactUpdateSerializer(data=request.data)
+        serializer = ContactInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         contact = services.update_contact(contact=contact, **serializer.validated_data)
         return Response(ContactOutputSerializer(contact).data)
@@ -177,34 +169,7 @@ class ImportOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ContactImport
-        fields = [
-            "id",
-            "imported",
-            "added_to_campaign",
-            "status",
-            "file_name",
-            "file_size",
-            "format",
-            "encoding",
-            "delimiter",
-            "column_mapping",
-            "campaign",
-            "rows_read",
-            "footer_rows_skipped",
-            "entries_read",
-            "contacts_created",
-            "contacts_updated",
-            "contacts_unchanged",
-            "duplicates_folded",
-            "entries_rejected",
-            "properties_created",
-            "properties_updated",
-            "properties_unchanged",
-            "error",
-            "started_at",
-            "finished_at",
-            "rejections_url",
-        ]
+        exclude = ["created_by", "not_textable", "attempts", "enqueued_at", "progress_at"]
 
     def get_rejections_url(self, contact_import: ContactImport) -> str:
         return reverse("api-import-rejections", args=[contact_import.id])

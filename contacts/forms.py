@@ -1,7 +1,9 @@
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib import messages
 from django.forms.models import fields_for_model, model_to_dict
+from django.http import HttpRequest
 
+from attackacrack.errors import ApplicationError
 from campaigns.models import Campaign
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport
@@ -21,16 +23,24 @@ class ImportUploadForm(forms.Form):
         choices=[("", "Detect from the header"), *ContactImport.Format.choices], required=False, label="File format"
     )
 
-    def import_file(self, *, created_by: AbstractBaseUser) -> ContactImport:
-        """Import the uploaded file (the page and the admin both); BadFile / ImportFailed as the service."""
+    def import_file(self, request: HttpRequest) -> ContactImport | None:
+        """Import the uploaded file (the page and the admin both): the import, a failed one with its
+        reason as the page's message, or None when the file is refused (the form says why)."""
         upload = self.cleaned_data["file"]
-        return pipeline.import_upload(
-            file=upload,
-            file_name=upload.name,
-            created_by=created_by,
-            campaign=self.cleaned_data["campaign"],
-            format=self.cleaned_data["format"] or None,
-        )
+        try:
+            return pipeline.import_upload(
+                file=upload,
+                file_name=upload.name,
+                created_by=request.user,
+                campaign=self.cleaned_data["campaign"],
+                format=self.cleaned_data["format"] or None,
+            )
+        except pipeline.ImportFailed as error:
+            messages.error(request, f"The import failed and stored nothing: {error}")
+            return error.contact_import
+        except ApplicationError as error:
+            self.add_error(error.loc[-1] if error.loc else None, str(error))
+            return None
 
 
 class ContactForm(forms.Form):

@@ -1,5 +1,3 @@
-"""Reads with business meaning for contacts."""
-
 import datetime as dt
 import re
 
@@ -52,12 +50,11 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
     return contacts.filter(condition)
 
 
-def home_links(contact_id: OuterRef | None = None) -> QuerySet[PropertyContact]:
+def home_links() -> QuerySet[PropertyContact]:
     """A contact's links to its houses, its home first (as ``Contact.home``), for a subquery:
     ``home_links().values("property__state")[:1]`` is the state of the house the row's contact
-    (``OuterRef("contact_id")`` unless told otherwise) is texted about."""
-    contact_id = OuterRef("contact_id") if contact_id is None else contact_id
-    return PropertyContact.objects.filter(contact_id=contact_id).order_by(*PropertyContact.HOME_FIRST)
+    (``OuterRef("contact_id")``) is texted about."""
+    return PropertyContact.objects.filter(contact_id=OuterRef("contact_id")).order_by(*PropertyContact.HOME_FIRST)
 
 
 def contact_filter(
@@ -76,14 +73,8 @@ def contact_filter(
     from messaging.models import Message  # messaging's models import these: read here
 
     contacts = contact_search(query=query, opted_out=opted_out).order_by()
-    if city:
-        contacts = contacts.filter(city__iexact=city.strip())
-    if zip_code:
-        contacts = contacts.filter(zip_code=zip_code.strip())
-    if state:
-        contacts = contacts.filter(state__iexact=state.strip())
-    if source:
-        contacts = contacts.filter(source__iexact=source.strip())
+    exact = {"city__iexact": city, "zip_code": zip_code, "state__iexact": state, "source__iexact": source}
+    contacts = contacts.filter(**{lookup: value.strip() for lookup, value in exact.items() if value})
     if import_id is not None:
         contacts = contacts.filter(source_import_id=import_id)
     if has_texted_us is not None:

@@ -33,23 +33,13 @@ class ContactInUse(ApplicationError):
 
 
 def create_contact(**fields: Any) -> Contact:
-    unknown = set(fields) - CONTACT_FIELDS
-    if unknown:
-        raise TypeError(f"create_contact() got unexpected fields: {', '.join(sorted(unknown))}")
-    contact = Contact(**fields)
-    if contact.time_zone:
-        contact.time_zone_source = Contact.TimeZoneSource.STAFF
-    else:
-        for field, value in zone_fields(contact).items():
-            setattr(contact, field, value)
-    _save(contact)
-    return contact
+    return update_contact(contact=Contact(), **fields)
 
 
 def update_contact(*, contact: Contact, **changes: Any) -> Contact:
     unknown = set(changes) - CONTACT_FIELDS
     if unknown:
-        raise TypeError(f"update_contact() got unexpected fields: {', '.join(sorted(unknown))}")
+        raise TypeError(f"Not fields a person may set on a contact: {', '.join(sorted(unknown))}")
     if changes.get("time_zone"):
         changes["time_zone_source"] = Contact.TimeZoneSource.STAFF  # staff know better than the data
     for field, value in changes.items():
@@ -59,17 +49,12 @@ def update_contact(*, contact: Contact, **changes: Any) -> Contact:
         changes.update(zone_fields(contact))
         for field, value in changes.items():
             setattr(contact, field, value)
-    _save(contact, update_fields=[*changes, "updated_at"])
-    return contact
-
-
-def _save(contact: Contact, **save_options: Any) -> None:
-    """Validate and save; a phone another contact has is DuplicatePhone whether validation sees it
-    or the unique index does (two requests racing for one phone cannot both win)."""
+    # A phone another contact has is DuplicatePhone whether validation sees it or the unique index
+    # does (two requests racing for one phone cannot both win).
     try:
         contact.full_clean(validate_unique=False)
         with transaction.atomic():
-            contact.save(**save_options)
+            contact.save(update_fields=[*changes, "updated_at"] if contact.pk else None)
     except ValidationError as error:
         if not any(problem.code == "unique" for problem in getattr(error, "error_dict", {}).get("phone", [])):
             raise
@@ -79,6 +64,7 @@ def _save(contact: Contact, **save_options: Any) -> None:
         if taken_by is None:
             raise
         raise DuplicatePhone(contact.phone, taken_by.id) from None
+    return contact
 
 
 def delete_contact(*, contact: Contact) -> None:

@@ -1,17 +1,13 @@
-"""Contact pages for staff: search, one contact with its house and conversation, CSV import."""
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from attackacrack import roles
-from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import staff_page
 from contacts import services
 from contacts.csv_export import contacts_download
 from contacts.forms import ContactForm, ImportUploadForm
-from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, PropertyContact
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
@@ -49,7 +45,6 @@ def contact_export(request: HttpRequest) -> HttpResponse:
 
 @staff_page
 def contact_form(request: HttpRequest, contact_id: int | None = None) -> HttpResponse:
-    """Add a contact, or change one; the contacts service does the saving and its checks."""
     contact = get_object_or_404(Contact, pk=contact_id) if contact_id else None
     form = ContactForm(request.POST or None, contact=contact)
     duplicate_of = None
@@ -92,16 +87,8 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 def contact_import(request: HttpRequest) -> HttpResponse:
     initial = {"campaign": request.GET.get("campaign")} if request.GET.get("campaign") else None
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact_import = form.import_file(created_by=request.user)
-        except pipeline.ImportFailed as error:
-            messages.error(request, f"The import failed and stored nothing: {error}")
-            return redirect("contacts:import-report", error.contact_import.pk)
-        except ApplicationError as error:
-            form.add_error(error.loc[-1] if error.loc else None, str(error))
-        else:
-            return redirect("contacts:import-report", contact_import.pk)
+    if request.method == "POST" and form.is_valid() and (contact_import := form.import_file(request)):
+        return redirect("contacts:import-report", contact_import.pk)
     recent = ContactImport.objects.order_by("-id")[:10]
     return render(request, "contacts/import.html", {"form": form, "recent": recent})
 

@@ -34,9 +34,6 @@ logger = logging.getLogger(__name__)
 ABANDONED_AFTER = dt.timedelta(minutes=30)
 
 
-# --- The morning's catch-up -----------------------------------------------------------------------
-
-
 def morning_catch_up_due(*, now: dt.datetime) -> bool:
     """Today is a business day still to be booked and no catch-up has started today: the campaign
     clock runs one before its first booking of the day (which may come before the window opens)."""
@@ -47,9 +44,6 @@ def morning_catch_up_due(*, now: dt.datetime) -> bool:
         return False
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=calendar.zone)
     return not CatchUp.objects.filter(started_at__gte=midnight).exists()
-
-
-# --- The catch-up ---------------------------------------------------------------------------------
 
 
 def conversations(*, covers_from: dt.datetime, now: dt.datetime) -> list[tuple[str, str]]:
@@ -73,25 +67,19 @@ def _covers_from(since: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     return min(max(since, earliest), now)
 
 
-def _begin(*, trigger: str, covers_from: dt.datetime, now: dt.datetime) -> CatchUp | None:
-    CatchUp.objects.filter(status=CatchUp.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).update(
-        status=CatchUp.Status.FAILED, finished_at=now, error="Abandoned: its worker stopped before it finished"
-    )
-    try:
-        with transaction.atomic():
-            return CatchUp.objects.create(trigger=trigger, started_at=now, covers_from=covers_from)
-    except IntegrityError:
-        return None  # one is running: it covers this moment too
-
-
 def run_catch_up(*, trigger: str, since: dt.datetime | None = None, now: dt.datetime | None = None) -> CatchUp | None:
     """Ask OpenPhone for what the webhooks should have told us since ``since`` (default: since the
     last successful catch-up, at most CATCH_UP_MAX_DAYS) and apply what we do not have. Returns
     the record of the run, or None when another catch-up is running."""
     now = now or timezone.now()
-    run = _begin(trigger=trigger, covers_from=_covers_from(since, now), now=now)
-    if run is None:
-        return None
+    CatchUp.objects.filter(status=CatchUp.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).update(
+        status=CatchUp.Status.FAILED, finished_at=now, error="Abandoned: its worker stopped before it finished"
+    )
+    try:
+        with transaction.atomic():
+            run = CatchUp.objects.create(trigger=trigger, started_at=now, covers_from=_covers_from(since, now))
+    except IntegrityError:
+        return None  # one is running: it covers this moment too
     backend = None
     try:
         backend = get_backend()
@@ -133,13 +121,11 @@ def _apply(run: CatchUp, record: HistoryRecord, *, now: dt.datetime) -> None:
         if message.contact.is_opted_out and not already_out:
             _report_missed_opt_out(run, message, cancelled=pending)
         return
-    message = Message.objects.filter(external_id=record.external_id, direction=Message.Direction.OUTBOUND).first()
-    if message is None:
-        return  # a text sent from OpenPhone itself, not by this system
     # OpenPhone's message statuses: queued, sent, delivered, undelivered.
     event_type = {"delivered": "message.delivered", "undelivered": "message.failed"}.get(record.status)
-    settled = {Message.Status.DELIVERED, Message.Status.FAILED}
-    if event_type and message.status not in settled:
+    # A text sent from OpenPhone itself, not by this system, has no outgoing message here.
+    ours = Message.objects.filter(external_id=record.external_id, direction=Message.Direction.OUTBOUND)
+    if event_type and ours.exclude(status__in=[Message.Status.DELIVERED, Message.Status.FAILED]).exists():
         webhook_processing.apply_message_event(event_type, record, received_at=now)
         run.reports_found += 1
 

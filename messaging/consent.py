@@ -139,19 +139,16 @@ def _keyword_and_a_name(text: str) -> bool:
     words = re.sub(r"[^\w']+", " ", unicodedata.normalize("NFKC", text)).split()
     if len(words) < 2 or len(words) > 4 or words[0].lower() not in OPT_OUT_KEYWORDS:
         return False
-    rest = words[1:]
-    return all(_NAME_WORD.match(word) and word.lower() not in _NOT_NAMES for word in rest)
+    return all(_NAME_WORD.match(word) and word.lower() not in _NOT_NAMES for word in words[1:])
 
 
 def _misspelt_keyword(words: str) -> bool:
     """One word that is STOP or UNSUBSCRIBE typed in a hurry: "Stopp", "STOPPPP", "Sotp", "Unsubcribe"."""
-    if " " in words:
-        return False
     collapsed = re.sub(r"(.)\1+", r"\1", words)
-    for keyword, allowed in (("stop", 1), ("unsubscribe", 2)):
-        if collapsed == keyword or (words[0] == keyword[0] and _edits(words, keyword) <= allowed):
-            return True
-    return False
+    return " " not in words and any(
+        collapsed == keyword or (words[0] == keyword[0] and _edits(words, keyword) <= allowed)
+        for keyword, allowed in (("stop", 1), ("unsubscribe", 2))
+    )
 
 
 def _edits(a: str, b: str) -> int:

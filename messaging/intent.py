@@ -69,8 +69,6 @@ def reply_intent(text: str) -> str:
         return ReplyIntent.NOT_INTERESTED
     if _INTERESTED.search(body):
         return ReplyIntent.INTERESTED
-    if consent in (Consent.HELP, Consent.OPT_IN):
-        return ReplyIntent.OTHER
-    if _QUESTION.search(body):
+    if consent not in (Consent.HELP, Consent.OPT_IN) and _QUESTION.search(body):
         return ReplyIntent.QUESTION
     return ReplyIntent.OTHER

@@ -38,7 +38,7 @@ from campaigns.models import Campaign, CampaignSend
 from campaigns.sends import Outcome, record_outcome
 from campaigns.writing import campaign_text
 from contacts.models import Contact
-from messaging.backends import SendResult, SMSSendError, get_backend
+from messaging.backends import SMSSendError, get_backend
 from messaging.models import Message, OutboxHold
 
 logger = logging.getLogger(__name__)
@@ -175,12 +175,10 @@ def _cancel(
 def _attempt(message: Message) -> str:
     """One request to the provider for a text this worker holds in ``sending``. No transaction is
     open here: a slow provider never holds a database lock."""
+    backend = None
     try:
-        backend = get_backend()
-    except SMSSendError as error:  # not configured (no API key): no text can go until it is
-        return _after_failure(message, error, backend=None)
-    try:
-        result = backend.send(
+        backend = get_backend()  # raises when not configured (no API key): no text can go until it is
+        external_id = backend.send(
             from_number=message.from_number,
             to_number=message.to_number,
             body=message.body,
@@ -188,7 +186,7 @@ def _attempt(message: Message) -> str:
         )
     except SMSSendError as error:
         return _after_failure(message, error, backend=backend)
-    _record_sent(message, result)
+    _record_sent(message, external_id)
     return "sent"
 
 
@@ -289,21 +287,19 @@ def _hold_for(message: Message, error: SMSSendError, *, now: dt.datetime) -> Non
 
 
 @transaction.atomic
-def release_hold(*, user=None, now: dt.datetime | None = None) -> int:
+def release_hold(*, user) -> int:
     """A person fixed the account and resumes: the held texts go at the next tick. Returns how
     many texts were waiting."""
-    now = now or timezone.now()
+    now = timezone.now()
     released = OutboxHold.objects.filter(released_at__isnull=True).update(released_at=now, released_by=user)
-    if not released:
-        return 0
-    return due_texts(now=now).count()
+    return due_texts(now=now).count() if released else 0
 
 
 @transaction.atomic
-def _record_sent(message: Message, result: SendResult) -> None:
+def _record_sent(message: Message, external_id: str) -> None:
     now = timezone.now()
     Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=result.external_id, error=""
+        status=Message.Status.SENT, status_changed_at=now, sent_at=now, external_id=external_id, error=""
     )
     if message.campaign_send_id:
         record_outcome(Outcome.SENT, texts=[message], now=now)
@@ -367,11 +363,9 @@ def recover_interrupted(*, now: dt.datetime | None = None) -> int:
 # --- Writing texts --------------------------------------------------------------------------
 
 
-def queue_text(
-    *, contact: Contact, body: str, kind: str, sent_by=None, from_number: str = "", now: dt.datetime | None = None
-) -> Message:
+def queue_text(*, contact: Contact, body: str, kind: str, sent_by=None, from_number: str = "") -> Message:
     """Write a one-to-one or automatic text into the outbox and hand it to a worker at once."""
-    now = now or timezone.now()
+    now = timezone.now()
     from_number = from_number or settings.OPENPHONE_FROM_NUMBER
     if not from_number:
         raise CannotText("No sending number: set OPENPHONE_FROM_NUMBER.")

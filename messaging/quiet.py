@@ -29,11 +29,7 @@ class Silence:
     """Texts went out and no webhook event followed them."""
 
     first_unheard_text_at: dt.datetime  # the first text sent after the last event
-    last_event_at: dt.datetime | None  # the last webhook event of any kind, if ever one came
-
-    @property
-    def since(self) -> dt.datetime:
-        return self.last_event_at or self.first_unheard_text_at
+    since: dt.datetime  # the last webhook event of any kind, or the first unheard text if none ever came
 
 
 def webhooks_silence(*, now: dt.datetime) -> Silence | None:
@@ -55,7 +51,7 @@ def webhooks_silence(*, now: dt.datetime) -> Silence | None:
     )
     if first_unheard is None or first_unheard > now - dt.timedelta(minutes=settings.WEBHOOKS_QUIET_MINUTES):
         return None
-    return Silence(first_unheard_text_at=first_unheard, last_event_at=last_event_at)
+    return Silence(first_unheard_text_at=first_unheard, since=last_event_at or first_unheard)
 
 
 def catch_up_overdue(*, now: dt.datetime) -> Silence | None:
@@ -70,15 +66,13 @@ def catch_up_overdue(*, now: dt.datetime) -> Silence | None:
     return silence
 
 
-def would_cover(contact: Contact, *, now: dt.datetime) -> bool:
-    """A catch-up asks about this contact: we texted them, or they us, within CATCH_UP_REPLY_DAYS."""
-    recent = now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS)
-    return contact.messages.written().filter(created_at__gte=recent).exists()
-
-
 def may_text_while_quiet(contact: Contact, *, now: dt.datetime) -> bool:
-    """The dispatch rule ``catch_up_current`` for a campaign text to this contact."""
-    return catch_up_overdue(now=now) is None or not would_cover(contact, now=now)
+    """The dispatch rule ``catch_up_current`` for a campaign text to this contact: a catch-up would
+    not ask about them (we texted them, or they us, within CATCH_UP_REPLY_DAYS) or is not overdue."""
+    if catch_up_overdue(now=now) is None:
+        return True
+    recent = now - dt.timedelta(days=settings.CATCH_UP_REPLY_DAYS)
+    return not contact.messages.written().filter(created_at__gte=recent).exists()
 
 
 def should_start_for_silence(*, now: dt.datetime) -> bool:

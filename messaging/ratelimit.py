@@ -50,12 +50,8 @@ _redis_scripts: dict[str, Script] = {}  # by REDIS_URL
 def take_slot(key: str, *, limit: int, window_seconds: float) -> float:
     """Take one of ``limit`` slots in the window ``key`` of the last ``window_seconds``: 0 when it
     is taken, else the seconds until one frees. Raises ``redis.RedisError`` while Redis is away."""
-    if settings.REDIS_URL:
-        return _redis_wait(key, limit, window_seconds)
-    return _local_wait(key, limit, window_seconds)
-
-
-def _redis_wait(key: str, limit: int, window_seconds: float) -> float:
+    if not settings.REDIS_URL:
+        return _local_wait(key, limit, window_seconds)
     script = _redis_scripts.get(settings.REDIS_URL)
     if script is None:
         server = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)

@@ -30,14 +30,9 @@ def handle_keywords(message: Message) -> None:
     elif meaning == Consent.HELP and not message.contact.is_opted_out:
         outbox.queue_text(contact=message.contact, body=settings.SMS_HELP_REPLY, kind=Message.Kind.AUTOMATIC)
     elif meaning == Consent.POSSIBLE_OPT_OUT and not message.contact.is_opted_out:
-        hold_for_review(message)
-
-
-def hold_for_review(message: Message) -> ConsentReview:
-    """A text that may be an opt-out: a person decides. Until then no campaign text reaches the
-    contact: booked ones are held at dispatch and booked again later, and no run books them
-    (the rules table's ``consent_clear``)."""
-    return ConsentReview.objects.create(message=message, contact=message.contact, created_at=message.created_at)
+        # A person decides. Until then no campaign text reaches the contact: booked ones are held
+        # at dispatch and booked again later, and no run books them (the rules' ``consent_clear``).
+        ConsentReview.objects.create(message=message, contact=message.contact, created_at=message.created_at)
 
 
 @transaction.atomic
@@ -64,8 +59,6 @@ def decide_review(*, review: ConsentReview, opted_out: bool, user: AbstractBaseU
 
 
 class AlreadyDecided(ApplicationError):
-    """A possible opt-out a person has already decided."""
-
     code = "already_decided"
 
 

@@ -111,9 +111,8 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
         "labels": ReplyIntent.choices,
         **consent_context(contact),
     }
-    if request.headers.get("X-Requested-With"):
-        return render(request, "messaging/_thread.html", context)
-    return render(request, "messaging/thread.html", context)
+    template = "messaging/_thread.html" if request.headers.get("X-Requested-With") else "messaging/thread.html"
+    return render(request, template, context)
 
 
 @require_POST

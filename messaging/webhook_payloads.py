@@ -39,47 +39,31 @@ def message_event(
 ) -> dict:
     """A ``message.*`` event (received, delivered, failed) of either system; ``resource`` adds
     fields to the message (an ``errorCode`` on ``message.failed``)."""
-    event_id = event_id or f"EV{uuid.uuid4().hex}"
-    message_id = message_id or f"AC{uuid.uuid4().hex}"
+    created_at = format_time(at)
+    event = {"id": event_id or f"EV{uuid.uuid4().hex}", "createdAt": created_at, "type": event_type}
+    message = {
+        "id": message_id or f"AC{uuid.uuid4().hex}",
+        "createdAt": created_at,
+        "direction": direction,
+        "text": text,
+        "media": [],
+        "status": status,
+    }
     if system == LEGACY:
-        message = {
-            "id": message_id,
+        message |= {
             "object": "message",
             "conversationId": "CNsimulated",
-            "createdAt": format_time(at),
-            "direction": direction,
             "from": sender,
             "to": [recipient],
-            "text": text,
-            "media": [],
-            "status": status,
             "phoneNumberId": "PNsimulated",
             "userId": "USsimulated",
-            **resource,
         }
-        return {
-            "id": event_id,
-            "object": "event",
-            "apiVersion": "v4",
-            "createdAt": format_time(at),
-            "type": event_type,
-            "data": {"object": message},
-        }
+        return {**event, "object": "event", "apiVersion": "v4", "data": {"object": message | resource}}
     return {
-        "id": event_id,
+        **event,
         "apiVersion": "2026-03-30",
-        "createdAt": format_time(at),
-        "type": event_type,
         "data": {
-            "resource": {
-                "id": message_id,
-                "direction": direction,
-                "text": text,
-                "media": [],
-                "status": status,
-                "createdAt": format_time(at),
-                **resource,
-            },
+            "resource": message | resource,
             "context": {
                 "orgId": "ORsimulated",
                 "phoneNumberId": "PNsimulated",

@@ -84,12 +84,6 @@ def message_event(payload: Any) -> HistoryRecord:
     )
 
 
-def plausible_time(moment: dt.datetime | None, *, received_at: dt.datetime) -> dt.datetime:
-    if moment is not None and received_at - PLAUSIBLE_BEFORE_RECEIPT <= moment <= received_at + PLAUSIBLE_AFTER_RECEIPT:
-        return moment
-    return received_at
-
-
 # --- Processing -----------------------------------------------------------------------------
 
 # A failure that may pass (a delivery report ahead of our record of the send) is tried again
@@ -162,12 +156,12 @@ def hand_over_due_events(*, now: dt.datetime | None = None) -> int:
     return len(ids)
 
 
-def process_waiting_events(*, now: dt.datetime | None = None, limit: int = HANDOVER_LIMIT) -> dict[str, int]:
+def process_waiting_events(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Process the events waiting longer than the hand-over's grace, here and now, oldest first:
     Today's "Process them now", for when no worker is taking them. Returns the outcomes."""
     now = now or timezone.now()
     waiting = selectors.waiting_events(now=now).order_by("next_attempt_at", "id").values_list("pk", flat=True)
-    return process_again(list(waiting[:limit]), now=now)
+    return process_again(list(waiting[:HANDOVER_LIMIT]), now=now)
 
 
 def process_again(event_pks: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
@@ -198,7 +192,9 @@ def _message_received(event: HistoryRecord, *, received_at: dt.datetime) -> None
     if phone is None:
         raise Unprocessable(f"Cannot read the sender's number {event.from_number!r}")
     to_number = normalize_phone(event.to_numbers[0]) if event.to_numbers else None
-    created_at = plausible_time(event.created_at, received_at=received_at)
+    created_at = event.created_at or received_at
+    if not received_at - PLAUSIBLE_BEFORE_RECEIPT <= created_at <= received_at + PLAUSIBLE_AFTER_RECEIPT:
+        created_at = received_at
     contact, _ = Contact.objects.get_or_create(phone=phone, defaults={"source": "inbound text"})
     replied_to = (
         CampaignSend.objects.filter(

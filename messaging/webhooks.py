@@ -17,8 +17,6 @@ may be a STOP.
 """
 
 import base64
-import binascii
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -26,6 +24,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -39,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Seconds (or milliseconds) since 1970 in ASCII digits: int() would also take "١٢٣" and 400 digits.
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# PostgreSQL text and jsonb hold neither NUL nor a lone surrogate: each is stored as U+FFFD.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Integers longer than this are not ids or counts OpenPhone sends; Python refuses to read
 # ones over 4,300 digits, so they are kept as text in the readable payload.
 _MAX_INTEGER_DIGITS = 100
@@ -59,25 +59,20 @@ class Unreadable(Exception):
     """UTF-8 JSON, but not one that can be read (nested too deeply): stored, marked failed."""
 
 
-# --- Keys -----------------------------------------------------------------------------------
-
-
-def _decode_key(value: str) -> bytes:
-    """A base64 key, with or without its padding (as the reference standardwebhooks library)."""
-    key = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
-    if not key:
-        raise ValueError("empty key")
-    return key
-
-
 def _keys(setting_name: str, *, prefix: str = "") -> tuple[list[bytes], list[str]]:
     """The usable keys of a setting, and a sentence for each configured key that is not."""
     keys, problems = [], []
     values = [value.strip() for value in getattr(settings, setting_name).split(",") if value.strip()]
     for position, value in enumerate(values, start=1):
+        value = value.removeprefix(prefix)
         try:
-            keys.append(_decode_key(value.removeprefix(prefix)))
-        except (binascii.Error, ValueError):
+            # With or without its padding, as the reference standardwebhooks library takes it.
+            key = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+        except ValueError:  # binascii.Error, or a character outside ASCII
+            key = b""
+        if key:
+            keys.append(key)
+        else:
             which = f"key {position} of {len(values)}" if len(values) > 1 else "the key"
             problems.append(f"{setting_name}: {which} is not valid base64, so no webhook signed with it is accepted.")
     return keys, problems
@@ -91,13 +86,10 @@ def key_problems() -> list[str]:
     ]
 
 
-# --- Signatures -----------------------------------------------------------------------------
-
-
-def _timestamp(value: str, *, per_second: int, now: dt.datetime) -> None:
+def _timestamp(value: str, *, per_second: int) -> None:
     if not _TIMESTAMP.fullmatch(value):
         raise InvalidSignature("Malformed signature timestamp")
-    if abs(now.timestamp() - int(value) / per_second) > settings.OPENPHONE_WEBHOOK_TOLERANCE_SECONDS:
+    if abs(timezone.now().timestamp() - int(value) / per_second) > settings.OPENPHONE_WEBHOOK_TOLERANCE_SECONDS:
         raise InvalidSignature("Stale signature timestamp")
 
 
@@ -108,7 +100,7 @@ def _matches(keys: list[bytes], signed: bytes, given: str) -> bool:
     )
 
 
-def _verify_legacy(header: str, body: bytes, now: dt.datetime) -> None:
+def _verify_legacy(header: str, body: bytes) -> None:
     entries = [entry.strip().split(";") for entry in header.split(",")]
     well_formed = [parts for parts in entries if len(parts) == 4 and parts[0] == "hmac" and parts[3]]
     if not well_formed:
@@ -117,7 +109,7 @@ def _verify_legacy(header: str, body: bytes, now: dt.datetime) -> None:
     stale = None
     for _, _, timestamp, given in well_formed:
         try:
-            _timestamp(timestamp, per_second=1000, now=now)
+            _timestamp(timestamp, per_second=1000)
         except InvalidSignature as error:
             stale = error
             continue
@@ -126,8 +118,18 @@ def _verify_legacy(header: str, body: bytes, now: dt.datetime) -> None:
     raise stale or InvalidSignature("Signature does not match")
 
 
-def _verify_standard(webhook_id: str, timestamp: str, signatures: str, body: bytes, now: dt.datetime) -> None:
-    _timestamp(timestamp, per_second=1, now=now)
+def verify_signature(headers: Mapping[str, str], body: bytes) -> str:
+    """The scheme the request was signed with, or InvalidSignature."""
+    legacy = headers.get("openphone-signature")
+    if legacy:
+        _verify_legacy(legacy, body)
+        return WebhookEvent.SignatureScheme.LEGACY
+    webhook_id, timestamp, signatures = (
+        headers.get(name) for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    )
+    if not (webhook_id and timestamp and signatures):
+        raise InvalidSignature("No signature")
+    _timestamp(timestamp, per_second=1)
     given = [entry.split(",", 1)[1] for entry in signatures.split() if entry.startswith("v1,")]
     if not given:
         raise InvalidSignature("Malformed webhook-signature header")
@@ -135,32 +137,7 @@ def _verify_standard(webhook_id: str, timestamp: str, signatures: str, body: byt
     signed = f"{webhook_id}.{timestamp}.".encode("utf-8", "surrogatepass") + body
     if not any(_matches(keys, signed, signature) for signature in given):
         raise InvalidSignature("Signature does not match")
-
-
-def verify_signature(headers: Mapping[str, str], body: bytes, *, now: dt.datetime | None = None) -> str:
-    """The scheme the request was signed with, or InvalidSignature."""
-    now = now or timezone.now()
-    legacy = headers.get("openphone-signature")
-    if legacy:
-        _verify_legacy(legacy, body, now)
-        return WebhookEvent.SignatureScheme.LEGACY
-    webhook_id, timestamp, signatures = (
-        headers.get(name) for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
-    )
-    if webhook_id and timestamp and signatures:
-        _verify_standard(webhook_id, timestamp, signatures, body, now)
-        return WebhookEvent.SignatureScheme.STANDARD
-    raise InvalidSignature("No signature")
-
-
-# --- Reading a body -------------------------------------------------------------------------
-
-
-def _storable_text(value: str) -> str:
-    """PostgreSQL text and jsonb hold neither NUL nor a lone surrogate: each becomes U+FFFD."""
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    return _LONE_SURROGATE.sub("\ufffd", value)
+    return WebhookEvent.SignatureScheme.STANDARD
 
 
 def _number(text: str) -> float | None:
@@ -180,13 +157,13 @@ def _storable(value: Any) -> Any:
     while stack:
         parent, key, item = stack.pop()
         if isinstance(item, str):
-            parent[key] = _storable_text(item)
+            parent[key] = _UNSTORABLE.sub("\ufffd", item)
         elif isinstance(item, list):
             copy = list(item)
             parent[key] = copy
             stack.extend((copy, index, element) for index, element in enumerate(item))
         elif isinstance(item, dict):
-            copy = {_storable_text(name): element for name, element in item.items()}
+            copy = {_UNSTORABLE.sub("\ufffd", name): element for name, element in item.items()}
             parent[key] = copy
             stack.extend((copy, name, element) for name, element in copy.items())
     return root[0]
@@ -209,9 +186,6 @@ def read_body(body: bytes) -> Any:
     except ValueError as error:
         raise BadPayload(f"The body is not valid JSON: {error}") from error
     return _storable(parsed)
-
-
-# --- Storing --------------------------------------------------------------------------------
 
 
 def _event_key(value: str) -> str:
@@ -277,6 +251,5 @@ def record(*, headers: Mapping[str, str], body: bytes) -> tuple[WebhookEvent, bo
         if event is None:
             raise
     if event.status == WebhookEvent.Status.PENDING:
-        pk = event.pk
-        transaction.on_commit(lambda: hand_to_worker("messaging.tasks.process_webhook_events", [pk]))
+        transaction.on_commit(partial(hand_to_worker, "messaging.tasks.process_webhook_events", [event.pk]))
     return event, created

@@ -1,5 +1,3 @@
-"""Template filters the staff pages share."""
-
 from django import template
 from django.utils.safestring import mark_safe
 

@@ -31,14 +31,9 @@ class SignInLockoutHandler(AxesDatabaseHandler):
         # refuse it) and after one fails (to answer with the lockout page at once): an address
         # that has tried too many usernames has reached the limit for all of them.
         failures = super().get_failures(request, credentials)
-        if usernames_failed_from(request) >= settings.LOGIN_ADDRESS_USERNAME_LIMIT:
+        recent = AccessAttempt.objects.filter(
+            ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
+        )
+        if recent.values("username").distinct().count() >= settings.LOGIN_ADDRESS_USERNAME_LIMIT:
             return max(failures, settings.AXES_FAILURE_LIMIT)
         return failures
-
-
-def usernames_failed_from(request: HttpRequest) -> int:
-    """How many different usernames have failed from the request's address within the cool-off."""
-    recent = AccessAttempt.objects.filter(
-        ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
-    )
-    return recent.values("username").distinct().count()

@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from messaging.backends.base import BaseSMSBackend, SendResult, SMSSendError
+from messaging.backends.base import BaseSMSBackend, SMSSendError
 
-__all__ = ["BaseSMSBackend", "SMSSendError", "SendResult", "get_backend"]
+__all__ = ["BaseSMSBackend", "SMSSendError", "get_backend"]
 
 
-def get_backend(path: str | None = None) -> BaseSMSBackend:
-    return import_string(path or settings.SMS_BACKEND)()
+def get_backend() -> BaseSMSBackend:
+    return import_string(settings.SMS_BACKEND)()

@@ -5,14 +5,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class SendResult:
-    """What the provider said about an accepted message."""
-
-    external_id: str
-    status: str
-
-
-@dataclass(frozen=True)
 class HistoryRecord:
     """One text as the provider describes it, in its history or in a webhook's message event:
     what a reconcile lookup, a catch-up and webhook processing read."""
@@ -65,41 +57,12 @@ def _plain(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).translate(_PLAIN).split())
 
 
-def match_sent(
-    records: Iterable[HistoryRecord], *, to_number: str, body: str, since: dt.datetime, exclude_ids: frozenset[str]
-) -> SendResult | None:
-    """Which of the provider's outgoing texts is the one we tried to send, if any.
-
-    A text is ours by recipient and time first: the provider may re-encode the body ("smart
-    encoding"), so the body only breaks a tie between several candidates: the same text, else the
-    same text but for what re-encoding changes, else the earliest. Texts whose ids we already hold
-    are someone else's (an earlier text to the same person).
-    """
-    candidates = sorted(
-        (
-            record
-            for record in records
-            if record.direction == "outgoing"
-            and to_number in record.to_numbers
-            and record.created_at >= since
-            and record.external_id not in exclude_ids
-        ),
-        key=lambda record: record.created_at,
-    )
-    if not candidates:
-        return None
-    exact = [record for record in candidates if record.body == body]
-    alike = [record for record in candidates if _plain(record.body) == _plain(body)]
-    chosen = (exact or alike or candidates)[0]
-    return SendResult(external_id=chosen.external_id, status=chosen.status)
-
-
 class BaseSMSBackend:
     # The provider reports delivery and replies by webhook (so their silence means something).
     reports_by_webhook = False
 
-    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
-        """Hand one text to the provider (one attempt): a SendResult, or SMSSendError."""
+    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> str:
+        """Hand one text to the provider (one attempt): the provider's id for it, or SMSSendError."""
         raise NotImplementedError
 
     def find_sent(
@@ -110,14 +73,36 @@ class BaseSMSBackend:
         body: str,
         since: dt.datetime,
         exclude_ids: frozenset[str] = frozenset(),
-    ) -> SendResult | None:
-        """The provider's record of this text sent since ``since``, if it has one: the text in its
-        history with ``to_number`` that `match_sent` picks.
+    ) -> str | None:
+        """The provider's id of this text sent since ``since``, if it has one.
+
+        A text is ours by recipient and time first: the provider may re-encode the body ("smart
+        encoding"), so the body only breaks a tie between several candidates: the same text, else the
+        same text but for what re-encoding changes, else the earliest. Texts whose ids we already hold
+        are someone else's (an earlier text to the same person).
 
         Raises SMSSendError when the provider cannot be asked: then nobody knows.
         """
-        records = self.message_history(from_number=from_number, participant=to_number, since=since)
-        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
+        candidates = sorted(
+            (
+                record
+                for record in self._history(from_number=from_number, participant=to_number, since=since)
+                if record.direction == "outgoing"
+                and to_number in record.to_numbers
+                and record.created_at >= since
+                and record.external_id not in exclude_ids
+            ),
+            key=lambda record: record.created_at,
+        )
+        if not candidates:
+            return None
+        exact = [record for record in candidates if record.body == body]
+        alike = [record for record in candidates if _plain(record.body) == _plain(body)]
+        return (exact or alike or candidates)[0].external_id
+
+    def _history(self, *, from_number: str, participant: str, since: dt.datetime) -> Iterable[HistoryRecord]:
+        """What a lookup reads: a provider that paces a catch-up's requests reads it at a send's pace."""
+        return self.message_history(from_number=from_number, participant=participant, since=since)
 
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         """Every text, both ways, between the sending number and ``participant`` since ``since``,

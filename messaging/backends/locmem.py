@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult
+from messaging.backends.base import BaseSMSBackend, HistoryRecord
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,10 @@ outbox: list[SentSMS] = []
 
 
 class SMSBackend(BaseSMSBackend):
-    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
+    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> str:
         external_id = f"LOCMEM{uuid.uuid4().hex}"
         outbox.append(SentSMS(external_id, from_number, to_number, body, keep_out_of_inbox))
-        return SendResult(external_id=external_id, status="sent")
+        return external_id
 
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         return [

@@ -14,8 +14,8 @@ it knows whether a text might already have gone out.
 """
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
+from functools import cache
 
 import requests
 from django.conf import settings
@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
 from messaging import ratelimit
-from messaging.backends.base import BaseSMSBackend, HistoryRecord, SendResult, SMSSendError, match_sent
+from messaging.backends.base import BaseSMSBackend, HistoryRecord, SMSSendError
 
 # Refusals that are about the account, not the text (the error codes of sendMessage_v1): every
 # other text would be refused the same way, so the outbox holds instead of failing each recipient.
@@ -39,26 +39,21 @@ ACCOUNT_LEVEL_STATUSES = frozenset({401, 402})
 # that since the attempt began is not a reconcile OpenPhone can answer, and the text is unknown.
 MAX_LOOKUP_PAGES = 20
 
-_session_lock = threading.Lock()
-_session: requests.Session | None = None
 _phone_number_ids: dict[tuple[str, str], str] = {}
 
 
+@cache
 def session() -> requests.Session:
     """One pooled HTTP session per process: connections to OpenPhone are reused."""
-    global _session
-    with _session_lock:
-        if _session is None:
-            _session = requests.Session()
-            _session.mount("https://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
-            _session.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
-        return _session
+    pooled = requests.Session()
+    pooled.mount("https://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
+    pooled.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=10))
+    return pooled
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
     try:
-        seconds = float(value)
+        seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:
         return None
     return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
@@ -72,8 +67,7 @@ def _error(response: requests.Response) -> tuple[str, str]:
         return "", response.text[:300]
     if not isinstance(body, dict):
         return "", str(body)[:300]
-    code = body.get("code")
-    code = code if isinstance(code, str) else ""
+    code = body.get("code") if isinstance(body.get("code"), str) else ""
     title = body.get("title") if isinstance(body.get("title"), str) else ""
     message = body.get("message") or body.get("errors") or body
     reason = f"{title}: {message}" if title and title != message else str(message)
@@ -130,7 +124,7 @@ class SMSBackend(BaseSMSBackend):
                 f"OpenPhone took over {settings.OPENPHONE_READ_TIMEOUT} s to answer", retryable=True, maybe_sent=True
             ) from error
 
-    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> SendResult:
+    def send(self, *, from_number: str, to_number: str, body: str, keep_out_of_inbox: bool = False) -> str:
         payload: dict = {"from": from_number, "to": [to_number], "content": body}
         if keep_out_of_inbox:
             payload["setInboxStatus"] = "done"
@@ -144,22 +138,18 @@ class SMSBackend(BaseSMSBackend):
                 raise SMSSendError(
                     "OpenPhone accepted the text but returned no data.id", retryable=False, maybe_sent=True
                 )
-            return SendResult(external_id=data["id"], status=data.get("status", "queued"))
+            return data["id"]
         raise self._refusal(response, "refused the text")
 
     def _refusal(self, response: requests.Response, what: str) -> SMSSendError:
         status = response.status_code
         code, reason = _error(response)
         label = f"{status} {code}".strip()
-        if status == 429:
+        if status == 429 or status >= 500:
             return SMSSendError(
-                f"OpenPhone rate limit ({label})", retryable=True, retry_after=_retry_after(response), code=code
-            )
-        if status >= 500:
-            return SMSSendError(
-                f"OpenPhone error ({label}): {reason}",
+                f"OpenPhone rate limit ({label})" if status == 429 else f"OpenPhone error ({label}): {reason}",
                 retryable=True,
-                maybe_sent=True,
+                maybe_sent=status >= 500,
                 retry_after=_retry_after(response),
                 code=code,
             )
@@ -168,19 +158,6 @@ class SMSBackend(BaseSMSBackend):
             f"OpenPhone {what} ({label}): {reason}", retryable=False, code=code, account_level=account_level
         )
 
-    def find_sent(
-        self,
-        *,
-        from_number: str,
-        to_number: str,
-        body: str,
-        since: dt.datetime,
-        exclude_ids: frozenset[str] = frozenset(),
-    ) -> SendResult | None:
-        # As the base class does, but at the foreground's rate: the lookup is part of a send.
-        records = self._history(from_number=from_number, participant=to_number, since=since)
-        return match_sent(records, to_number=to_number, body=body, since=since, exclude_ids=exclude_ids)
-
     def message_history(self, *, from_number: str, participant: str, since: dt.datetime) -> list[HistoryRecord]:
         records = self._history(from_number=from_number, participant=participant, since=since, background=True)
         return sorted(records, key=lambda record: (record.created_at, record.external_id))
@@ -188,7 +165,8 @@ class SMSBackend(BaseSMSBackend):
     def _history(
         self, *, from_number: str, participant: str, since: dt.datetime, background: bool = False
     ) -> Iterator[HistoryRecord]:
-        """Every text between the number and the participant since ``since``, page by page."""
+        """Every text between the number and the participant since ``since``, page by page: at the
+        foreground's rate unless ``background`` (a send's lookup goes ahead of a catch-up)."""
         params: dict = {
             "phoneNumberId": self._phone_number_id(from_number, background=background),
             "participants": [participant],  # requests repeats the key: the form style the API wants

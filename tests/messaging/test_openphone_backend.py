@@ -43,9 +43,9 @@ def query_of(call) -> dict[str, list[str]]:
 def test_send_posts_the_documented_payload_with_the_raw_key_and_returns_data_id(openphone):
     openphone.add_callback(responses.POST, f"{OPENPHONE}/v1/messages", callback=accepted("AC3f1c"))
 
-    result = send()
+    external_id = send()
 
-    assert result.external_id == "AC3f1c"
+    assert external_id == "AC3f1c"
     request = openphone.calls[0].request
     assert request.headers["Authorization"] == "test-key-123"  # no "Bearer"
     assert json.loads(request.body) == {
@@ -149,7 +149,7 @@ def test_find_sent_asks_by_number_id_participant_in_form_style_and_time(openphon
 
     found = find()
 
-    assert found.external_id == "ACfound"
+    assert found == "ACfound"
     listing = openphone.calls[-1].request
     assert "participants=%2B16175550123" in listing.url and "participants%5B%5D" not in listing.url
     assert query_of(openphone.calls[-1]) == {
@@ -171,8 +171,8 @@ def test_find_sent_follows_every_page_and_knows_the_number_id_after_one_lookup(o
 
     openphone.add_callback(responses.GET, f"{OPENPHONE}/v1/messages", callback=page)
 
-    assert find().external_id == "ACpage2"
-    assert find().external_id == "ACpage2"
+    assert find() == "ACpage2"
+    assert find() == "ACpage2"
 
     paths = [urlparse(call.request.url).path for call in openphone.calls]
     assert paths.count("/v1/phone-numbers") == 1
@@ -183,7 +183,7 @@ def test_a_re_encoded_text_is_still_found_by_recipient_and_time(openphone):
     openphone.get(f"{OPENPHONE}/v1/phone-numbers", json=numbers_listing())
     openphone.get(f"{OPENPHONE}/v1/messages", json=messages_listing(sent("ACsmart", "It\u2019s Mary\u2019s offer")))
 
-    assert find("It's Mary's offer").external_id == "ACsmart"
+    assert find("It's Mary's offer") == "ACsmart"
 
 
 def test_the_body_as_re_encoded_breaks_a_tie_between_two_candidates(openphone):
@@ -193,7 +193,7 @@ def test_the_body_as_re_encoded_breaks_a_tie_between_two_candidates(openphone):
         json=messages_listing(sent("ACfirst", "Call me", minutes=0.1), sent("ACours", "It\u2019s Mary", minutes=0.2)),
     )
 
-    assert find("It's Mary").external_id == "ACours"
+    assert find("It's Mary") == "ACours"
 
 
 def test_the_exact_body_breaks_a_tie_and_texts_we_know_are_not_ours(openphone):
@@ -203,8 +203,8 @@ def test_the_exact_body_breaks_a_tie_and_texts_we_know_are_not_ours(openphone):
         json=messages_listing(sent("ACstaff", "Call me", minutes=0.1), sent("ACours", minutes=0.2)),
     )
 
-    assert find().external_id == "ACours"
-    assert find("Call me", exclude_ids=frozenset({"ACstaff"})).external_id == "ACours"
+    assert find() == "ACours"
+    assert find("Call me", exclude_ids=frozenset({"ACstaff"})) == "ACours"
     assert find(exclude_ids=frozenset({"ACstaff", "ACours"})) is None
 
 

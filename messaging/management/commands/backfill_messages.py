@@ -9,10 +9,7 @@ from messaging.models import CatchUp
 
 
 def hours(value: str) -> float:
-    try:
-        parsed = float(value)
-    except ValueError:
-        parsed = -1
+    parsed = float(value)  # argparse turns a ValueError into "invalid hours value"
     if not 0 < parsed <= settings.CATCH_UP_MAX_DAYS * 24:
         raise ValueError(value)
     return parsed

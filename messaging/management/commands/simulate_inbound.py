@@ -16,12 +16,6 @@ from django.core.management.base import BaseCommand, CommandError
 from contacts.phones import normalize_phone
 from messaging import webhook_payloads
 
-# The key each webhook system is signed with.
-KEY_SETTINGS = {
-    webhook_payloads.CURRENT: "OPENPHONE_WEBHOOK_SECRET",
-    webhook_payloads.LEGACY: "OPENPHONE_WEBHOOK_SIGNING_KEY",
-}
-
 
 class Command(BaseCommand):
     help = "Post a signed inbound text (as OpenPhone's webhook would) to a running system: try replies and STOP."
@@ -45,7 +39,7 @@ class Command(BaseCommand):
         sender = normalize_phone(phone)
         if sender is None:
             raise CommandError(f"{phone!r} is not a valid phone number.")
-        setting = KEY_SETTINGS[format]
+        setting = "OPENPHONE_WEBHOOK_SIGNING_KEY" if format == webhook_payloads.LEGACY else "OPENPHONE_WEBHOOK_SECRET"
         key = next((key.strip() for key in getattr(settings, setting).split(",") if key.strip()), "")
         if not key:
             raise CommandError(f"{setting} is not set: the server would refuse an unsigned webhook.")

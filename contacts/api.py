@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -19,10 +21,10 @@ from attackacrack.web.api import (
     validate_query,
 )
 from campaigns.models import Campaign
-from contacts import services
+from contacts import dnc, lawful_basis, services
 from contacts.csv_export import CONTACT_EXPORT_FIELDS, contacts_download, rejected_rows_download
 from contacts.importing import pipeline
-from contacts.models import Contact, ContactImport
+from contacts.models import Contact, ContactImport, DoNotCallList
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
 
@@ -42,6 +44,13 @@ class PhoneNumberField(serializers.CharField):
         return normalized
 
 
+class DoNotCallListingSerializer(serializers.Serializer):
+    list = serializers.ChoiceField(choices=DoNotCallList.choices)
+    area_code = serializers.CharField()
+    as_of = serializers.DateField(allow_null=True, help_text="The date of the list's copy for the area code, if loaded")
+    listed = serializers.BooleanField(help_text="Whether that copy holds the number")
+
+
 class ContactOutputSerializer(serializers.ModelSerializer):
     opted_out = serializers.BooleanField(source="is_opted_out", read_only=True)
     not_textable_reason = serializers.CharField(
@@ -55,6 +64,17 @@ class ContactOutputSerializer(serializers.ModelSerializer):
         fields = [*CONTACT_EXPORT_FIELDS, "opted_out"]
 
 
+class ContactDetailSerializer(ContactOutputSerializer):
+    do_not_call = serializers.SerializerMethodField(help_text="What each Do-Not-Call list says of the number")
+
+    class Meta(ContactOutputSerializer.Meta):
+        fields = [*ContactOutputSerializer.Meta.fields, "do_not_call"]
+
+    @extend_schema_field(DoNotCallListingSerializer(many=True))
+    def get_do_not_call(self, contact: Contact) -> list[dict]:
+        return [listing.as_record() for listing in dnc.listings([contact.phone])[contact.phone]]
+
+
 class ContactInputSerializer(serializers.ModelSerializer):
     phone = PhoneNumberField()
     state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
@@ -62,7 +82,7 @@ class ContactInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = sorted(services.CONTACT_FIELDS - {"line_type"})
+        fields = sorted(services.CONTACT_FIELDS - {"line_type"}) + list(lawful_basis.CONSENT_FIELDS)
         extra_kwargs = {
             "time_zone": {
                 "help_text": "Set by staff to override the zone read from the address or area code; "
@@ -72,6 +92,24 @@ class ContactInputSerializer(serializers.ModelSerializer):
 
     def validate_state(self, value: str) -> str:
         return value.upper()
+
+    def validate(self, attrs: dict) -> dict:
+        """The consent given, with what the contact has on record, must hold together."""
+        consent = {field: attrs[field] for field in lawful_basis.CONSENT_FIELDS if field in attrs}
+        if consent:
+            contact = self.context.get("contact") or Contact()
+            current = {field: getattr(contact, field) for field in lawful_basis.CONSENT_FIELDS}
+            try:
+                lawful_basis.validate_consent({**current, **consent}, now=timezone.now())
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from error
+        return attrs
+
+    def save_to(self, contact: Contact, *, by) -> Contact:
+        """The contact saved with the fields given, its consent audited as given through the API."""
+        fields = dict(self.validated_data)
+        consent = {field: fields.pop(field) for field in lawful_basis.CONSENT_FIELDS if field in fields}
+        return services.save_contact(contact=contact, fields=fields, consent=consent, by=by, via="api")
 
 
 class ContactQuerySerializer(serializers.Serializer):
@@ -103,13 +141,13 @@ class ContactListApi(APIView):
     @extend_schema(
         operation_id="contacts_create",
         request=ContactInputSerializer,
-        responses={201: ContactOutputSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={201: ContactDetailSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def post(self, request: Request) -> Response:
         serializer = ContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contact = services.create_contact(**serializer.validated_data)
-        return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
+        contact = serializer.save_to(Contact(), by=request.user)
+        return Response(ContactDetailSerializer(contact).data, status=status.HTTP_201_CREATED)
 
 
 class ContactExportApi(APIView):
@@ -128,16 +166,16 @@ class ContactExportApi(APIView):
 class ContactDetailApi(APIView):
     @extend_schema(
         operation_id="contacts_retrieve",
-        responses={200: ContactOutputSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
+        responses={200: ContactDetailSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
     )
     def get(self, request: Request, contact_id: int) -> Response:
-        return Response(ContactOutputSerializer(get_object_or_404(Contact, pk=contact_id)).data)
+        return Response(ContactDetailSerializer(get_object_or_404(Contact, pk=contact_id)).data)
 
     @extend_schema(
         operation_id="contacts_update",
         request=ContactInputSerializer,
         responses={
-            200: ContactOutputSerializer,
+            200: ContactDetailSerializer,
             404: ErrorSerializer,
             409: ErrorSerializer,
             422: ErrorSerializer,
@@ -146,10 +184,10 @@ class ContactDetailApi(APIView):
     )
     def patch(self, request: Request, contact_id: int) -> Response:
         contact = get_object_or_404(Contact, pk=contact_id)
-        serializer = ContactInputSerializer(data=request.data, partial=True)
+        serializer = ContactInputSerializer(data=request.data, partial=True, context={"contact": contact})
         serializer.is_valid(raise_exception=True)
-        contact = services.update_contact(contact=contact, **serializer.validated_data)
-        return Response(ContactOutputSerializer(contact).data)
+        contact = serializer.save_to(contact, by=request.user)
+        return Response(ContactDetailSerializer(contact).data)
 
     @extend_schema(
         operation_id="contacts_destroy",

@@ -12,7 +12,7 @@ from contacts.models import Contact, ContactImport
 CONTACT_EXPORT_FIELDS = [
     "id", "phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source",
     "line_type", "not_textable_reason", "time_zone", "time_zone_source", "opted_out_at", "opt_out_reason",
-    "created_at", "updated_at",
+    "consent_basis", "consent_at", "consent_source", "consent_wording", "created_at", "updated_at",
 ]  # fmt: skip
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice (CSV injection).

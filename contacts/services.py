@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from attackacrack.errors import ApplicationError
+from contacts import lawful_basis
 from contacts.models import Contact
 from contacts.timezones import zone_fields
 
@@ -64,6 +65,17 @@ def update_contact(*, contact: Contact, **changes: Any) -> Contact:
         if taken_by is None:
             raise
         raise DuplicatePhone(contact.phone, taken_by.id) from None
+    return contact
+
+
+def save_contact(*, contact: Contact, fields: dict[str, Any], consent: dict[str, Any], by=None, via: str) -> Contact:
+    """A contact's fields and its consent (``lawful_basis.CONSENT_FIELDS``), changed together or
+    not at all; the consent's change is audited with ``by`` and ``via``."""
+    with transaction.atomic():
+        if fields or contact.pk is None:
+            contact = update_contact(contact=contact, **fields)
+        if consent:
+            lawful_basis.record_consent(contact, consent, via=via, by=by)
     return contact
 
 

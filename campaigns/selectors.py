@@ -10,6 +10,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
+from contacts import dnc, lawful_basis
+from contacts.models import ConsentBasis, DoNotCallNumber
 from contacts.selectors import contact_filter
 from messaging.models import Message
 
@@ -72,6 +74,8 @@ class LaunchPlan:
     number: str
     textable: int  # members who can be texted as things stand (the run decides again)
     not_textable: int  # opted out, or a number the business cannot text
+    kept_out_by_lists: int  # on a Do-Not-Call list without written consent or a relationship (marketing)
+    no_consent: int  # of the textable, those with no consent on record (cold outreach)
     first_day_texts: int
     rest: int
     rest_days: int  # business days after the first the rest take, sharing the number's limit
@@ -81,7 +85,15 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     """What starting the campaign at ``starts_at`` would send, and when, beside the other campaigns
     sharing its number's daily limit."""
     waiting = campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED])
-    textable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_reason="").count()
+    reachable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_reason="")
+    cold = reachable.filter(contact__consent_basis=ConsentBasis.NONE)
+    kept_out = 0
+    if campaign.purpose == Campaign.Purpose.MARKETING:
+        listed = Exists(DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("contact__phone"))))
+        kept_out = reachable.filter(Q(listed) & ~lawful_basis.in_force_q(starts_at, prefix="contact__")).count()
+        cold = cold.exclude(listed)
+    textable = reachable.count() - kept_out
+    no_consent = cold.count()
     plan = forecast.launch_plan(campaign, starts_at=starts_at, waiting=textable, calendar=calendar)
     opening = calendar.next_opening(starts_at)
     first = plan.days[0] if plan.days else None
@@ -97,7 +109,9 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         first_opening=max(opening, first.opens) if first else opening,
         number=forecast.sending_number(campaign),
         textable=textable,
-        not_textable=waiting.count() - textable,
+        not_textable=waiting.count() - textable - kept_out,
+        kept_out_by_lists=kept_out,
+        no_consent=no_consent,
         first_day_texts=first.texts if first else 0,
         rest=rest,
         rest_days=rest_days,

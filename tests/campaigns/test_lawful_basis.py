@@ -407,3 +407,27 @@ def test_the_command_loads_a_file_and_reports_what_it_matched(tmp_path, capsys):
     path.write_text("617,2001039\n617,123\n")
     with freeze_time(NOW), pytest.raises(CommandError, match="Nothing loaded: 617.txt, line 2"):
         call_command("import_dnc_list", str(path), "--list", "national", "--as-of", "2026-12-01")
+
+
+# --- What the owner sees before launching ----------------------------------------------------------
+
+
+def test_the_launch_plan_says_how_many_go_out_cold_and_how_many_the_lists_keep_out(client, staff_user):
+    from campaigns import selectors
+    from campaigns.calendar import BusinessCalendar
+
+    cold = [person(f"+1617200105{i}") for i in range(3)]
+    listed = person("+16172001060")
+    customer_listed = person("+16172001061", consent_basis="customer", consent_at=eastern(2026, 6, 1, 9))
+    load("617,2001060\n617,2001061\n")
+    campaign = CampaignFactory(status=Campaign.Status.DRAFT, from_number=SHOP_NUMBER)
+    audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in [*cold, listed, customer_listed]])
+
+    plan = selectors.launch_plan(campaign, starts_at=NOW, calendar=BusinessCalendar.from_settings())
+
+    assert (plan.textable, plan.no_consent, plan.kept_out_by_lists) == (4, 3, 1)
+    client.force_login(staff_user)
+    with freeze_time(NOW):
+        page = client.get(f"/campaigns/{campaign.pk}/start").content.decode()
+    assert "3 of these texts go to people with no consent on record" in page
+    assert "1 member is on a Do-Not-Call list with no written consent" in page

@@ -383,6 +383,10 @@ IMPORT_STALLED_MINUTES = 5
 IMPORT_MAX_ATTEMPTS = 3
 # A booked send this late for its slot is re-booked to a later slot instead of going out late.
 CAMPAIGN_MISSED_SLOT_MINUTES = 10
+# A campaign pauses itself when this share of its texts that reached an outcome in the last day
+# failed, once at least CARRIER_FILTER_MIN_TEXTS did: carriers filter texts that look like spam.
+CARRIER_FILTER_FAILED_SHARE = float(os.getenv("CARRIER_FILTER_FAILED_SHARE", "0.25"))
+CARRIER_FILTER_MIN_TEXTS = envint("CARRIER_FILTER_MIN_TEXTS", "20")
 # The A/B test's fixed size: each variant's first this many sends decide it (looked at daily).
 AB_MAX_SENDS_PER_VARIANT = 600
 # OpenPhone allows 10 requests per second per key: held across every worker through Redis.

@@ -135,6 +135,8 @@ class Campaign(models.Model):
     # A finished campaign is archived, never deleted once it has texted anyone: hidden from the
     # lists, kept in the record the caps and the compliance log read.
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Why the system paused it (carriers filtering its texts), shown on Today until staff resume it.
+    pause_reason = models.TextField(blank=True)
     # The last run that failed unexpectedly (shown on Today until a run succeeds).
     last_run_failed_at = models.DateTimeField(null=True, blank=True)
     last_run_error = models.TextField(blank=True)

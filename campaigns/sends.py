@@ -102,6 +102,32 @@ def release_missed(campaign: Campaign, now: dt.datetime, *, keep_today: bool, to
     return len(missed_contacts)
 
 
+def _pause_if_filtered(campaign_id: int, *, now: dt.datetime) -> None:
+    """An active campaign whose texts of the last day fail at a rate that signals carriers filtering
+    them pauses itself, saying why and what to check (Today shows it until staff resume)."""
+    outcomes = list(
+        Message.objects.filter(
+            campaign_id=campaign_id,
+            status__in=[Message.Status.DELIVERED, Message.Status.FAILED],
+            status_changed_at__gte=now - dt.timedelta(days=1),
+        ).values_list("status", flat=True)
+    )
+    if len(outcomes) < settings.CARRIER_FILTER_MIN_TEXTS:
+        return
+    failed = outcomes.count(Message.Status.FAILED)
+    if failed < settings.CARRIER_FILTER_FAILED_SHARE * len(outcomes):
+        return
+    reason = (
+        f"Paused by itself: {failed} of its last {len(outcomes)} texts with an outcome failed "
+        f"({failed / len(outcomes):.0%}) in a day, a sign carriers are filtering them as spam. Check the "
+        "failed texts' reasons, the wording (links, shortened URLs, all capitals), and the sending number's "
+        "registration in OpenPhone before resuming."
+    )
+    Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.ACTIVE).update(
+        status=Campaign.Status.PAUSED, pause_reason=reason, updated_at=now
+    )
+
+
 class Outcome(StrEnum):
     """What became of a campaign text, as messaging tells it (the dispatch ones as the compliance
     record names them)."""
@@ -162,6 +188,8 @@ def record_outcome(
                 not_before=None,
                 updated_at=now,
             )
+        for campaign_id in {text.campaign_id for text in texts}:
+            _pause_if_filtered(campaign_id, now=now)
     elif outcome == Outcome.CANCELLED:
         members.update(
             status=CampaignContact.Status.INELIGIBLE, ineligible_reason=reason[:255], not_before=None, updated_at=now

@@ -121,7 +121,7 @@ def pause_campaign(*, campaign: Campaign) -> Campaign:
 def resume_campaign(*, campaign: Campaign, now: dt.datetime | None = None) -> "booking.ExecutionResult":
     """Paused → active, then book again: sends whose slot passed while paused get new slots."""
     with transaction.atomic():
-        _transition(campaign, Campaign.Status.ACTIVE)
+        _transition(campaign, Campaign.Status.ACTIVE, pause_reason="")
     return booking.run_campaign(campaign_id=campaign.pk, now=now)
 
 

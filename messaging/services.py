@@ -2,6 +2,7 @@
 text means), the possible opt-outs a person decides, and staff texts."""
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -93,6 +94,30 @@ def opt_out(
             contact=contact, body=settings.SMS_OPT_OUT_CONFIRMATION, kind=Message.Kind.OPT_OUT_CONFIRMATION
         )
     return True
+
+
+# OpenPhone blocks a number that texted STOP, STOPALL, UNSUBSCRIBE, CANCEL, END or QUIT for every
+# number of the account, and later sends to it fail. Its API names no code for that refusal: its
+# words say it, or the carriers' code for an unsubscribed recipient (21610).
+OPTED_OUT_WITH_PROVIDER = re.compile(r"opted[ -]?out|unsubscribed|\b21610\b", re.IGNORECASE)
+PROVIDER_OPT_OUT_REASON = "A text was refused: the number opted out with OpenPhone (STOP or a like word)"
+
+
+def deliver(message_id: int) -> str:
+    """Send one text from the outbox (``outbox.deliver_message``), then act on what a refusal says
+    of its recipient."""
+    result = outbox.deliver_message(message_id)
+    if result == "failed":
+        settle_failure(Message.objects.get(pk=message_id))
+    return result
+
+
+@transaction.atomic
+def settle_failure(message: Message) -> None:
+    """A failed text whose refusal says the recipient opted out with OpenPhone opts the contact out
+    everywhere, with that reason (their waiting texts cancelled, no campaign texts them again)."""
+    if message.contact_id and OPTED_OUT_WITH_PROVIDER.search(f"{message.error} {message.error_code}"):
+        opt_out(contact=message.contact, reason=PROVIDER_OPT_OUT_REASON)
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from attackacrack.celery import hand_to_worker
-from messaging import catch_up, outbox, quiet, webhook_processing
+from messaging import catch_up, outbox, quiet, services, webhook_processing
 from messaging.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _each(ids: list[int], work) -> None:
 
 @shared_task(ignore_result=True)
 def deliver_messages(message_ids: list[int]) -> None:
-    _each(message_ids, outbox.deliver_message)
+    _each(message_ids, services.deliver)
 
 
 @shared_task(ignore_result=True)

@@ -249,6 +249,8 @@ def _message_failed(event: HistoryRecord, *, received_at: dt.datetime) -> None:
     code = f" ({event.error_code})" if event.error_code else ""
     reason = event.error_message or "the carrier did not deliver it"
     outbox.record_undelivered(message, error=f"Not delivered{code}: {reason}"[:500], code=event.error_code)
+    message.refresh_from_db()
+    services.settle_failure(message)
 
 
 MESSAGE_HANDLERS = {

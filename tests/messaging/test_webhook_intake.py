@@ -400,3 +400,68 @@ def test_an_event_whose_sender_cannot_be_read_is_failed_once_not_retried(client,
     assert event.processed_at is None and event.attempts == 1
     assert "Cannot read the sender's number" in event.error
     assert not Contact.objects.exists()
+
+
+# --- What a failure says of the recipient and of the campaign (issue 37) -----------------------------
+
+
+def test_a_text_refused_because_the_number_opted_out_with_openphone_opts_the_contact_out_everywhere(
+    client, django_capture_on_commit_callbacks
+):
+    member = CampaignContactFactory(status=CampaignContact.Status.SENT)
+    send = CampaignSendFactory(campaign=member.campaign, contact=member.contact, status="sent", sent_at=timezone.now())
+    Message.objects.filter(pk=send.message.pk).update(external_id="ACout")
+    waiting = CampaignSendFactory(contact=member.contact).message  # another campaign's text, booked
+    refused = delivered_or_failed("message.failed", "ACout", status="undelivered", errorCode="21610",
+                                  errorMessage="Attempt to send to unsubscribed recipient")  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, refused).status_code == 200
+
+    contact = Contact.objects.get(pk=member.contact_id)
+    assert contact.is_opted_out
+    assert contact.opt_out_reason == "A text was refused: the number opted out with OpenPhone (STOP or a like word)"
+    waiting.refresh_from_db()
+    assert waiting.status == Message.Status.CANCELLED
+    assert not Message.objects.filter(kind=Message.Kind.OPT_OUT_CONFIRMATION).exists()  # nothing texts them
+
+
+def test_a_carrier_failure_for_another_reason_leaves_the_contact_textable(client, django_capture_on_commit_callbacks):
+    message = MessageFactory(external_id="ACout", status="sent")
+    failed = delivered_or_failed("message.failed", "ACout", status="undelivered", errorCode="30006",
+                                 errorMessage="Landline or unreachable carrier")  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, failed)
+
+    assert not Contact.objects.get(pk=message.contact_id).is_opted_out
+
+
+@pytest.mark.parametrize(("failed_before", "paused"), [(3, False), (4, True)])
+def test_a_campaign_whose_texts_fail_like_filtered_spam_pauses_itself_and_says_why(
+    client, django_capture_on_commit_callbacks, settings, failed_before, paused
+):
+    from campaigns import services as campaign_services
+    from campaigns.models import Campaign
+
+    settings.CARRIER_FILTER_MIN_TEXTS, settings.CARRIER_FILTER_FAILED_SHARE = 20, 0.25
+    campaign = CampaignContactFactory(campaign__status="active").campaign
+    for index in range(19):
+        CampaignSendFactory(campaign=campaign, status="failed" if index < failed_before else "delivered")
+    Message.objects.filter(campaign=campaign).update(status_changed_at=timezone.now())
+    last = CampaignSendFactory(campaign=campaign, status="sent", sent_at=timezone.now()).message
+    Message.objects.filter(pk=last.pk).update(external_id="ACout")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, delivered_or_failed("message.failed", "ACout", status="undelivered", errorCode="30007"))
+
+    campaign.refresh_from_db()
+    assert (campaign.status == Campaign.Status.PAUSED) is paused
+    if paused:
+        assert campaign.pause_reason.startswith(
+            "Paused by itself: 5 of its last 20 texts with an outcome failed (25%) in a day, "
+            "a sign carriers are filtering them as spam."
+        )
+        campaign_services.resume_campaign(campaign=campaign)
+        campaign.refresh_from_db()
+        assert campaign.pause_reason == ""

@@ -34,6 +34,7 @@ def scripts(quick: bool) -> list[list[str]]:
         ["catch_up.py", "--contacts", "200" if quick else "1000"],
         ["consent_corpus.py"],
         ["campaign_execution.py", "--audience", "5000" if quick else "100000"],
+        ["campaign_execution.py", "--audience", "5000" if quick else "100000", "--listed", "0.5"],
         ["pages_and_api.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
         ["dnc_load.py", "--numbers", "100000" if quick else "1000000"],
     ]

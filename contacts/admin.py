@@ -1,19 +1,25 @@
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
-from contacts import services
+from contacts import lawful_basis, services
 from contacts.csv_export import rejected_rows_download
 from contacts.forms import ImportUploadForm
 from contacts.models import (
+    ConsentChange,
     Contact,
     ContactImport,
+    DoNotCallCoverage,
+    DoNotCallLoad,
+    DoNotCallNumber,
     ImportRejection,
     ImportUploadChunk,
     OptOutEvent,
@@ -40,8 +46,37 @@ class OptOutEventInline(admin.TabularInline):
         return False
 
 
+class ContactAdminForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = "__all__"  # noqa: DJ007 -- the admin decides which fields it shows
+
+    def clean(self) -> dict:
+        """The consent must hold together, each problem named on its field."""
+        cleaned = super().clean()
+        consent = {field: cleaned.get(field) for field in lawful_basis.CONSENT_FIELDS}
+        try:
+            lawful_basis.validate_consent(consent, now=timezone.now())
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                self.add_error(field, problems)
+        return cleaned
+
+
+class ConsentChangeInline(admin.TabularInline):
+    model = ConsentChange
+    fields = ["consent_basis", "consent_at", "consent_source", "via", "changed_by", "changed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    form = ContactAdminForm
     list_display = [
         "phone",
         "first_name",
@@ -57,6 +92,7 @@ class ContactAdmin(admin.ModelAdmin):
         "state",
         "line_type",
         "time_zone_source",
+        "consent_basis",
         ("opted_out_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["=phone", "first_name", "last_name", "email", "city"]
@@ -70,16 +106,18 @@ class ContactAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [PropertyContactInline, OptOutEventInline]
+    inlines = [PropertyContactInline, OptOutEventInline, ConsentChangeInline]
     show_full_result_count = False
     actions = ["send_text", "opt_out"]
 
     def save_model(self, request, obj: Contact, form, change) -> None:
         # Through the service, as the API and the pages: it decides the time zone and its source.
         # A new contact is saved as an update of the unsaved one, all its fields changed.
+        # Consent changes are audited as the admin's, with who made them.
         names = form.changed_data if change else form.cleaned_data
-        changes = {name: form.cleaned_data[name] for name in names if name in services.CONTACT_FIELDS}
-        services.update_contact(contact=obj, **changes)
+        fields = {name: form.cleaned_data[name] for name in names if name in services.CONTACT_FIELDS}
+        consent = {name: form.cleaned_data[name] for name in names if name in lawful_basis.CONSENT_FIELDS}
+        services.save_contact(contact=obj, fields=fields, consent=consent, by=request.user, via="admin")
 
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:
@@ -249,3 +287,30 @@ class ZipCodeAdmin(PermanentRecordAdmin):
     list_display = ["zip", "state", "time_zone"]
     list_filter = ["time_zone"]
     search_fields = ["=zip", "=state"]
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(PermanentRecordAdmin):
+    list_display = ["contact", "consent_basis", "consent_at", "via", "changed_by", "changed_at"]
+    list_filter = ["consent_basis", "via"]
+    search_fields = ["=contact__phone"]
+
+
+@admin.register(DoNotCallLoad)
+class DoNotCallLoadAdmin(PermanentRecordAdmin):
+    list_display = ["list", "kind", "as_of", "area_codes", "numbers_read", "contacts_matched", "loaded_at"]
+    list_filter = ["list", "kind"]
+
+
+@admin.register(DoNotCallCoverage)
+class DoNotCallCoverageAdmin(ReadOnlyAdmin):
+    list_display = ["list", "area_code", "as_of", "loaded_at"]
+    list_filter = ["list"]
+
+
+@admin.register(DoNotCallNumber)
+class DoNotCallNumberAdmin(ReadOnlyAdmin):
+    list_display = ["number", "list"]
+    list_filter = ["list"]
+    search_fields = ["=number"]
+    show_full_result_count = False

@@ -112,7 +112,8 @@ def record_consent(
     """Set the contact's basis from ``values`` (the consent fields given) and keep the change with
     who made it and how. Returns the change, or None when nothing changed."""
     now = now or timezone.now()
-    current = {field: getattr(contact, field) for field in CONSENT_FIELDS}
+    # As stored: a form may already have set the new values on the instance.
+    current = Contact.objects.filter(pk=contact.pk).values(*CONSENT_FIELDS).get()
     wanted = validate_consent({**current, **values}, now=now)
     if wanted == current:
         return None

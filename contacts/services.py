@@ -72,6 +72,9 @@ def save_contact(*, contact: Contact, fields: dict[str, Any], consent: dict[str,
     """A contact's fields and its consent (``lawful_basis.CONSENT_FIELDS``), changed together or
     not at all; the consent's change is audited with ``by`` and ``via``."""
     with transaction.atomic():
+        if contact.pk is None:
+            for field in lawful_basis.CONSENT_FIELDS:  # written below, audited, not with the contact
+                setattr(contact, field, Contact._meta.get_field(field).get_default())
         if fields or contact.pk is None:
             contact = update_contact(contact=contact, **fields)
         if consent:

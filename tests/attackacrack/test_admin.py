@@ -1,6 +1,7 @@
 """Every model has an admin, and every admin page a staff user opens renders."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.apps import apps
@@ -15,12 +16,14 @@ from campaigns.models import (
     ComplianceRecord,
     Holiday,
 )
-from contacts.models import Contact, ContactImport, ImportRejection, ImportUploadChunk, OptOutEvent
+from contacts import dnc, lawful_basis
+from contacts.models import ConsentChange, Contact, ContactImport, ImportRejection, ImportUploadChunk, OptOutEvent
 from messaging.models import CatchUp, ConsentReview, IntentCorrection, Message, OutboxHold, WorkerHeartbeat
 from tests.factories import (
     CampaignContactFactory,
     CampaignFactory,
     CampaignSendFactory,
+    ContactFactory,
     InboundMessageFactory,
     PropertyContactFactory,
     StaffUserFactory,
@@ -83,6 +86,14 @@ def one_of_everything():
     contact_import = ContactImport.objects.create(file_name="january.csv", status="completed", rows_read=2)
     ImportRejection.objects.create(contact_import=contact_import, line_number=3, reason="No phone")
     OptOutEvent.objects.create(contact=link.contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")
+    lawful_basis.record_consent(
+        link.contact,
+        {"consent_basis": "inquiry", "consent_at": timezone.now(), "consent_source": "Phone call"},
+        via="page",
+    )
+    dnc.load_list(io.BytesIO(f"{link.contact.phone[2:5]},{link.contact.phone[5:]}\n".encode()), list_name="national",
+                  as_of=timezone.localdate())  # fmt: skip
+    link.contact.refresh_from_db()
     link.contact.opted_out_at = timezone.now()
     link.contact.opt_out_reason = "Replied STOP"
     link.contact.save()
@@ -192,10 +203,16 @@ def test_the_admin_deletes_a_draft_that_never_booked_a_text_with_its_audience(su
     assert not Campaign.objects.exists() and not CampaignContact.objects.exists()
 
 
+NO_INLINES = {
+    f"{prefix}-{field}": value
+    for prefix in ("property_contacts", "opt_out_events", "consent_changes")
+    for field, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))
+}
+
+
 def test_a_contact_added_in_the_admin_gets_its_time_zone_from_the_service(superuser_client):
-    form = {"phone": "+13105550142", "first_name": "Ana", "line_type": "unknown", "time_zone": ""}
-    form |= {f"{prefix}-{field}": value for prefix in ("property_contacts", "opt_out_events")
-             for field, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))}  # fmt: skip
+    form = {"phone": "+13105550142", "first_name": "Ana", "line_type": "unknown", "time_zone": "",
+            "consent_basis": "none", **NO_INLINES}  # fmt: skip
 
     response = superuser_client.post(reverse("admin:contacts_contact_add"), form)
 
@@ -219,3 +236,26 @@ def test_a_campaign_changed_in_the_admin_goes_through_the_service(superuser_clie
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert (campaign.name, campaign.daily_limit, campaign.status) == ("Spring 2027", 90, Campaign.Status.PAUSED)
+
+
+def test_consent_changed_in_the_admin_is_audited_and_a_bad_one_named_on_its_field(client):
+    superuser = StaffUserFactory(is_superuser=True)
+    client.force_login(superuser)
+    superuser_client = client
+    contact = ContactFactory(phone="+16175550143")
+    url = reverse("admin:contacts_contact_change", args=[contact.pk])
+    form = {"phone": contact.phone, "first_name": contact.first_name, "line_type": "unknown", "time_zone": "",
+            "state": "MA", "zip_code": "02169", **NO_INLINES}  # fmt: skip
+
+    refused = superuser_client.post(url, form | {"consent_basis": "express_written", "consent_at_0": "2026-11-20",
+                                                 "consent_at_1": "10:00"})  # fmt: skip
+    assert refused.status_code == 200
+    assert "consent_source" in refused.context["adminform"].form.errors
+
+    done = superuser_client.post(url, form | {"consent_basis": "customer", "consent_at_0": "2026-11-20",
+                                              "consent_at_1": "10:00", "consent_source": "Job #77"})  # fmt: skip
+    assert done.status_code == 302
+    change = ConsentChange.objects.get(contact=contact)
+    assert (change.consent_basis, change.consent_source, change.via, change.changed_by) == (
+        "customer", "Job #77", "admin", superuser
+    )  # fmt: skip

@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from freezegun import freeze_time
 
+from contacts import dnc
 from contacts.models import DoNotCallCoverage, DoNotCallLoad, DoNotCallNumber
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +45,12 @@ def held() -> list[str]:
 
 def nothing_stored() -> bool:
     return not any(model.objects.exists() for model in (DoNotCallNumber, DoNotCallCoverage, DoNotCallLoad))
+
+
+def page_client(role: str) -> Client:
+    client = Client()
+    client.force_login(StaffUserFactory(role=role))
+    return client
 
 
 # --- The API ------------------------------------------------------------------------------------
@@ -221,3 +230,73 @@ def test_the_listing_is_paginated_like_other_lists(owner_client):
     assert [load["as_of"] for load in second["results"]] == ["2026-11-27"]
     assert second["next"] is None
     assert second["lists"] == first["lists"]
+
+
+# --- The page -----------------------------------------------------------------------------------
+
+
+def test_the_owner_loads_a_list_on_the_page_and_reads_its_counts():
+    client = page_client("owner")
+    ContactFactory(phone="+16172004001")
+
+    with freeze_time(NOW):
+        response = client.post(
+            reverse("contacts:dnc-lists"), upload(zipped({"617.txt": "617,2004001\n617,2004002\n"}), "dnc.zip"),
+            follow=True,
+        )  # fmt: skip
+
+    assert response.redirect_chain == [(reverse("contacts:dnc-lists"), 302)]
+    page = response.content.decode()
+    assert (
+        "Loaded: National Do-Not-Call Registry of 2026-11-30 (full list, area codes 617): 2 numbers read, 2 added, "
+        "0 removed; 1 of your contacts are on it."
+    ) in page
+    assert 'id="coverage-national"' in page and "2026-11-30" in page and "dnc.zip" in page
+    assert held() == ["+16172004001", "+16172004002"]
+    assert DoNotCallLoad.objects.get().file_name == "dnc.zip"
+
+
+def test_the_page_reports_a_refused_file_and_stores_nothing():
+    client = page_client("owner")
+
+    with freeze_time(NOW):
+        response = client.post(reverse("contacts:dnc-lists"), upload(b"617,2004010\nnot a number\n"))
+
+    assert response.status_code == 200
+    assert "Nothing was loaded: 617.txt, line 2: expected &#x27;area code,number&#x27;" in response.content.decode()
+    assert nothing_stored()
+
+
+def test_the_page_marks_copies_too_old_to_text_by():
+    client = page_client("owner")
+    with freeze_time(NOW):
+        dnc.load_list(io.BytesIO(b"508,2004020\n"), list_name="national", as_of=dt.date(2026, 10, 30))
+        dnc.load_list(io.BytesIO(b"617,2004021\n"), list_name="national", as_of=dt.date(2026, 11, 30))
+
+        page = client.get(reverse("contacts:dnc-lists")).content.decode()
+
+    rows = page.split('id="coverage-national"')[1].split("</table>")[0].split("<tr>")[2:]
+    assert "508" in rows[0] and "Too old: marketing texts stopped" in rows[0]
+    assert "617" in rows[1] and "Too old" not in rows[1]
+    assert "Massachusetts Do-Not-Call list" in page and "Not loaded." in page
+
+
+def test_staff_may_not_see_the_page_or_load_through_it():
+    client = page_client("staff")
+
+    with freeze_time(NOW):
+        seen = client.get(reverse("contacts:dnc-lists"))
+        posted = client.post(reverse("contacts:dnc-lists"), upload(b"617,2004030\n"))
+
+    assert seen.status_code == posted.status_code == 403
+    assert "Only the owner can load Do-Not-Call lists." in posted.content.decode()
+    assert nothing_stored()
+
+
+def test_the_contacts_list_links_the_page_for_the_owner_only():
+    owner = page_client("owner").get(reverse("contacts:list")).content.decode()
+    staff = page_client("staff").get(reverse("contacts:list")).content.decode()
+
+    link = f'href="{reverse("contacts:dnc-lists")}"'
+    assert link in owner
+    assert link not in staff

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from freezegun import freeze_time
 
+from attackacrack import today
 from contacts import dnc
 from contacts.models import DoNotCallCoverage, DoNotCallLoad, DoNotCallNumber
 from tests.factories import ContactFactory, StaffUserFactory
@@ -300,3 +301,43 @@ def test_the_contacts_list_links_the_page_for_the_owner_only():
     link = f'href="{reverse("contacts:dnc-lists")}"'
     assert link in owner
     assert link not in staff
+
+
+# --- Today ----------------------------------------------------------------------------------------
+
+
+def test_today_warns_of_a_copy_too_old_until_a_newer_one_is_loaded():
+    with freeze_time(NOW - dt.timedelta(days=32)):
+        dnc.load_list(io.BytesIO(b"617,2005001\n508,2005002\n"), list_name="national", as_of=dt.date(2026, 10, 30))
+        dnc.load_list(io.BytesIO(b"617,2005003\n"), list_name="state", as_of=dt.date(2026, 10, 30))
+    with freeze_time(NOW):
+        dnc.load_list(io.BytesIO(b"781,2005004\n"), list_name="national", as_of=dt.date(2026, 10, 31))
+    staff = page_client("staff")
+
+    with freeze_time(NOW):
+        dashboard = staff.get(reverse("dashboard")).content.decode()
+
+    warnings = [alert for alert in today.alerts(now=NOW) if "Do-Not-Call" in alert.text]
+    assert [(alert.level, alert.text, alert.link) for alert in warnings] == [
+        (
+            "error",
+            "The National Do-Not-Call Registry copy for area codes 508, 617 is of 2026-10-30: marketing texts to "
+            "them have stopped until a newer one is loaded.",
+            reverse("contacts:dnc-lists"),
+        ),
+        (
+            "error",
+            "The Massachusetts Do-Not-Call list copy for area code 617 is of 2026-10-30: marketing texts to them "
+            "have stopped until a newer one is loaded.",
+            reverse("contacts:dnc-lists"),
+        ),
+    ]
+    assert "National Do-Not-Call Registry copy for area codes 508, 617 is of 2026-10-30" in dashboard
+
+    with freeze_time(NOW):
+        dnc.load_list(io.BytesIO(b"617,2005001\n508,2005002\n"), list_name="national", as_of=dt.date(2026, 11, 30))
+        dnc.load_list(io.BytesIO(b"617,2005003\n"), list_name="state", as_of=dt.date(2026, 11, 30))
+        dashboard = staff.get(reverse("dashboard")).content.decode()
+
+    assert not [alert for alert in today.alerts(now=NOW) if "Do-Not-Call" in alert.text]
+    assert "Do-Not-Call" not in dashboard

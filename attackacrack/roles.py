@@ -2,8 +2,9 @@
 
 Staff work conversations and contacts and run campaigns. The owner may do everything, and is
 the only one who may export every contact, manage users and API tokens, delete or archive
-campaigns, and change a campaign's sending number or daily limit. The API, the pages and the
-admin all ask ``user.has_perm`` about the same permissions, so a refusal is the same everywhere.
+campaigns, change a campaign's sending number or daily limit, and load Do-Not-Call lists. The
+API, the pages and the admin all ask ``user.has_perm`` about the same permissions, so a refusal
+is the same everywhere.
 """
 
 from typing import Any
@@ -24,6 +25,7 @@ OWNER_ONLY = {
     "campaigns.archive_campaign": "archive campaigns",
     "campaigns.change_campaign_sending": "change a campaign's sending number or daily limit",
     "authtoken.add_token": "hand out API tokens",
+    "contacts.add_donotcallload": "load Do-Not-Call lists",
 }
 # Staff hold these apps' permissions, less the owner's above; every other app's (users, groups,
 # API tokens, sign-in lockouts) is the owner's alone.

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 
 from campaigns.models import Campaign
+from contacts import dnc
+from contacts.models import DoNotCallList
 from contacts.selectors import waiting_imports
 from messaging import catch_up, outbox, quiet, webhooks
 from messaging.models import CatchUp, Message, WebhookEvent, WorkerHeartbeat
@@ -27,7 +29,7 @@ class Alert:
 
 def alerts(*, now: dt.datetime) -> list[Alert]:
     """Every alert Today shows, the sending and the webhooks first."""
-    return [*messaging_alerts(now=now), *import_alerts(now=now), *run_failure_alerts()]
+    return [*messaging_alerts(now=now), *dnc_alerts(now=now), *import_alerts(now=now), *run_failure_alerts()]
 
 
 def messaging_alerts(*, now: dt.datetime) -> list[Alert]:
@@ -148,6 +150,22 @@ def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:
             )
         )
     return found
+
+
+def dnc_alerts(*, now: dt.datetime) -> list[Alert]:
+    """Do-Not-Call copies too old to text by: one alert per list and copy date, naming its area codes."""
+    stale: dict[tuple[str, dt.date], list[str]] = {}
+    for row in dnc.stale_coverage(timezone.localdate(now)).order_by("list", "as_of", "area_code"):
+        stale.setdefault((row.list, row.as_of), []).append(row.area_code)
+    return [
+        Alert(
+            "error",
+            f"The {DoNotCallList(list_name).label} copy for area code{'s' if len(area_codes) > 1 else ''} "
+            f"{', '.join(area_codes)} is of {as_of}: marketing texts to them have stopped until a newer one is loaded.",
+            reverse("contacts:dnc-lists"),
+        )
+        for (list_name, as_of), area_codes in stale.items()
+    ]
 
 
 def import_alerts(*, now: dt.datetime) -> list[Alert]:

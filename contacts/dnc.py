@@ -22,6 +22,7 @@ from django.db.models import BigIntegerField, Exists, OuterRef
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from attackacrack.errors import ApplicationError
 from contacts import lawful_basis
 from contacts.models import Contact, DoNotCallCoverage, DoNotCallList, DoNotCallLoad, DoNotCallNumber
 
@@ -32,8 +33,15 @@ FLAGS = {"a": ADD, "add": ADD, "added": ADD, "d": DELETE, "del": DELETE, "delete
 BATCH = 10_000
 
 
-class DncFileError(ValueError):
+class DncFileError(ApplicationError, ValueError):
     """A file that is not a Do-Not-Call flat file, naming the line at fault. Nothing was stored."""
+
+    status = 422
+    code = "invalid_file"
+
+    def __init__(self, message: str, *, field: str = "file") -> None:
+        super().__init__(message)
+        self.loc = ("body", field)
 
 
 def read_batches(file, *, file_name: str = "", kinds: set[str]) -> Iterator[list[tuple[int, str]]]:
@@ -97,10 +105,10 @@ def load_list(
 ) -> DoNotCallLoad:
     """Load one file of a list in one transaction: all of it, or nothing (DncFileError)."""
     if list_name not in DoNotCallList.values:
-        raise DncFileError(f"Unknown list {list_name!r}: choose national or state")
+        raise DncFileError(f"Unknown list {list_name!r}: choose national or state", field="list")
     now = now or timezone.now()
     if as_of > timezone.localdate(now):
-        raise DncFileError(f"The list's date {as_of} is in the future")
+        raise DncFileError(f"The list's date {as_of} is in the future", field="as_of")
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Dropped with the transaction when the file is refused (DDL is transactional in both databases).
@@ -132,6 +140,16 @@ def load_list(
             loaded_by=by,
             loaded_at=now,
         )
+
+
+def summary(load: DoNotCallLoad) -> str:
+    """What a load did, in words for the owner (the command and the page say the same)."""
+    return (
+        f"{load.get_list_display()} of {load.as_of} ({load.get_kind_display().lower()}, "
+        f"area codes {load.area_codes.replace(',', ', ')}): {load.numbers_read:,} numbers read, "
+        f"{load.numbers_added:,} added, {load.numbers_removed:,} removed; "
+        f"{load.contacts_matched:,} of your contacts are on it."
+    )
 
 
 def _stage(cursor, batches: Iterable[list[tuple[int, str]]]) -> int:
@@ -267,3 +285,30 @@ def stale_before(today: dt.date) -> dt.date:
 
 def stale_coverage(today: dt.date):
     return DoNotCallCoverage.objects.filter(as_of__lt=stale_before(today))
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A list's copy for one area code, and whether it is too old to text by."""
+
+    area_code: str
+    as_of: dt.date
+    loaded_at: dt.datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class Coverage:
+    list: str
+    label: str
+    copies: list[Copy]  # by area code; empty when the list was never loaded
+
+
+def coverage(today: dt.date) -> list[Coverage]:
+    """Every list, loaded or not, with its copy for each area code it covers."""
+    oldest_current = stale_before(today)
+    copies: dict[str, list[Copy]] = {}
+    for row in DoNotCallCoverage.objects.order_by("list", "area_code"):
+        copy = Copy(row.area_code, row.as_of, row.loaded_at, stale=row.as_of < oldest_current)
+        copies.setdefault(row.list, []).append(copy)
+    return [Coverage(value, label, copies.get(value, [])) for value, label in DoNotCallList.choices]

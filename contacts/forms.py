@@ -1,12 +1,14 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.forms.models import fields_for_model, model_to_dict
 from django.http import HttpRequest
 
 from attackacrack.errors import ApplicationError
 from campaigns.models import Campaign
+from contacts import dnc
 from contacts.importing import pipeline
-from contacts.models import Contact, ContactImport
+from contacts.models import Contact, ContactImport, DoNotCallList, DoNotCallLoad
 from contacts.phones import format_phone, normalize_phone
 
 
@@ -40,6 +42,34 @@ class ImportUploadForm(forms.Form):
             return error.contact_import
         except ApplicationError as error:
             self.add_error(error.loc[-1] if error.loc else None, str(error))
+            return None
+
+
+class DncLoadForm(forms.Form):
+    file = forms.FileField(
+        label="List file", help_text="The registry's flat file as downloaded (area code,number per line), or its zip"
+    )
+    list = forms.ChoiceField(choices=DoNotCallList.choices, label="Which list")
+    as_of = forms.DateField(
+        label="Copy of",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The date the list was downloaded",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(f"Files over {settings.IMPORT_MAX_UPLOAD_BYTES:,} bytes are not accepted.")
+        return upload
+
+    def load(self, request: HttpRequest) -> DoNotCallLoad | None:
+        """Load the uploaded list: the load, or None when it is refused (the form says why)."""
+        upload, list_name, as_of = (self.cleaned_data[name] for name in ("file", "list", "as_of"))
+        try:
+            return dnc.load_list(upload, list_name=list_name, as_of=as_of, file_name=upload.name, by=request.user)
+        except ApplicationError as error:
+            self.add_error(error.loc[-1] if error.loc else None, f"Nothing was loaded: {error}")
             return None
 
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:contact_id>/", views.contact_detail, name="detail"),
     path("<int:contact_id>/edit", views.contact_form, name="edit"),
     path("import", views.contact_import, name="import"),
+    path("dnc-lists", views.dnc_lists, name="dnc-lists"),
     path("imports/<int:import_id>/", views.import_report, name="import-report"),
 ]

@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from attackacrack import roles
 from attackacrack.web.pages import staff_page
-from contacts import services
+from contacts import dnc, services
 from contacts.csv_export import contacts_download
-from contacts.forms import ContactForm, ImportUploadForm
-from contacts.models import Contact, ContactImport, PropertyContact
+from contacts.forms import ContactForm, DncLoadForm, ImportUploadForm
+from contacts.models import Contact, ContactImport, DoNotCallLoad, PropertyContact
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
 from messaging.views import consent_context
@@ -32,6 +33,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "contacts": page[:PER_PAGE],
             "next_after": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
             "may_export": request.user.has_perm("contacts.export_contact"),
+            "may_load_dnc_lists": request.user.has_perm("contacts.add_donotcallload"),
         },
     )
 
@@ -98,3 +100,23 @@ def import_report(request: HttpRequest, import_id: int) -> HttpResponse:
     contact_import = get_object_or_404(ContactImport, pk=import_id)
     template = "contacts/_import_report.html" if request.headers.get("X-Requested-With") else "contacts/report.html"
     return render(request, template, {"report": contact_import})
+
+
+@staff_page
+def dnc_lists(request: HttpRequest) -> HttpResponse:
+    """The Do-Not-Call lists: what each covers and of when, the last loads, and a form to load one."""
+    roles.require(request.user, "contacts.add_donotcallload")
+    form = DncLoadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid() and (load := form.load(request)):
+        messages.success(request, f"Loaded: {dnc.summary(load)}")
+        return redirect("contacts:dnc-lists")
+    return render(
+        request,
+        "contacts/dnc_lists.html",
+        {
+            "form": form,
+            "lists": dnc.coverage(timezone.localdate()),
+            "max_age_days": dnc.MAX_AGE_DAYS,
+            "loads": DoNotCallLoad.objects.select_related("loaded_by")[:20],
+        },
+    )

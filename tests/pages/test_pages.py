@@ -67,6 +67,7 @@ def named_pages(data: dict) -> dict[str, str]:
         "edit contact": reverse("contacts:edit", args=[data["contact"].pk]),
         "import": reverse("contacts:import"),
         "import report": reverse("contacts:import-report", args=[data["import"].pk]),
+        "do-not-call lists": reverse("contacts:dnc-lists"),
         "conversations": reverse("messaging:conversations"),
         "thread": reverse("messaging:thread", args=[data["contact"].pk]),
         "api token": reverse("api-token"),

@@ -27,8 +27,4 @@ class Command(BaseCommand):
                 load = dnc.load_list(handle, list_name=list_name, as_of=as_of, file_name=path.name)
         except dnc.DncFileError as error:
             raise CommandError(f"Nothing loaded: {error}") from error
-        self.stdout.write(
-            f"{load.get_list_display()} of {load.as_of} ({load.get_kind_display().lower()}, "
-            f"area codes {load.area_codes}): {load.numbers_read:,} numbers read, {load.numbers_added:,} added, "
-            f"{load.numbers_removed:,} removed; {load.contacts_matched:,} of your contacts are on it."
-        )
+        self.stdout.write(dnc.summary(load))

@@ -1,0 +1,180 @@
+"""One person's compliance history, for the owner's lawyer: the API, and the contact page's consent
+form and download (issue 37)."""
+
+import datetime as dt
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from freezegun import freeze_time
+from openapi_schema_validator import OAS30Validator
+
+from campaigns import sends
+from campaigns.models import CampaignSend, ComplianceRecord
+from contacts import lawful_basis
+from messaging import outbox, services
+from tests.campaigns.conftest import EASTERN, eastern, text_of
+from tests.campaigns.test_lawful_basis import NOW, WRITTEN, campaign_of, load, person, run
+from tests.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+LATER = eastern(2026, 12, 2, 15, 0)
+STOPPED = eastern(2026, 12, 3, 11, 30)
+
+
+@pytest.fixture
+def history():
+    """A listed customer texted by one campaign, whose booking with another went by unsent; then
+    written consent recorded on the page by Dana, then a STOP."""
+    contact = person(
+        "+16173001101",
+        first_name="Ann",
+        last_name="Kowalski",
+        consent_basis="customer",
+        consent_at=eastern(2026, 1, 5, 9),
+    )
+    load("617,3001101\n")
+    texted = campaign_of(contact, name="Winter foundation check")
+    missed = campaign_of(contact, name="Crawl space offer")
+    run(texted)
+    run(missed)
+    send = CampaignSend.objects.get(campaign=texted)
+    with freeze_time(send.scheduled_for):
+        assert outbox.deliver_message(text_of(send).pk) == "sent"
+    late = CampaignSend.objects.get(campaign=missed).scheduled_for + dt.timedelta(hours=2)
+    with freeze_time(late):
+        assert sends.release_missed(missed, late, keep_today=True, today=late.date()) == 1
+    dana = StaffUserFactory(username="dana")
+    with freeze_time(LATER):
+        lawful_basis.record_consent(contact, {**WRITTEN, "consent_at": LATER}, via="page", by=dana)
+    with freeze_time(STOPPED):
+        services.opt_out(contact=contact, reason="Replied 'STOP'")
+    contact.refresh_from_db()
+    return {"contact": contact, "texted": texted, "missed": missed, "send": send}
+
+
+def iso(moment: dt.datetime) -> str:
+    """A moment as the API writes it: on the shop's clock, with its offset."""
+    return moment.astimezone(EASTERN).isoformat()
+
+
+def test_the_history_holds_consent_lists_texts_and_opt_outs(api_client, history):
+    contact, texted, missed = history["contact"], history["texted"], history["missed"]
+
+    response = api_client.get(f"/api/contacts/{contact.pk}/compliance")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["contact"] == {"id": contact.pk, "phone": "+16173001101", "name": "Ann Kowalski"}
+    assert body["consent"] == {
+        "basis": "express_written",
+        "at": iso(LATER),
+        "source": WRITTEN["consent_source"],
+        "wording": WRITTEN["consent_wording"],
+        "description": "Written consent on 2026-12-02",
+    }
+    assert body["consent_changes"] == [
+        {
+            "basis": "express_written",
+            "at": iso(LATER),
+            "source": WRITTEN["consent_source"],
+            "wording": WRITTEN["consent_wording"],
+            "via": "page",
+            "changed_by": "dana",
+            "changed_at": iso(LATER),
+        }
+    ]
+    assert body["do_not_call"] == {
+        "listings": [
+            {"list": "national", "area_code": "617", "as_of": "2026-11-30", "listed": True},
+            {"list": "state", "area_code": "617", "as_of": None, "listed": False},
+        ],
+        "loads": [
+            {
+                "list": "national",
+                "kind": "full",
+                "as_of": "2026-11-30",
+                "loaded_at": iso(NOW),
+                "file_name": "list.txt",
+            }
+        ],
+    }
+    sent, released = body["texts"]
+    record = ComplianceRecord.objects.get(campaign=texted)
+    assert sent == {
+        "campaign": {"id": texted.pk, "name": "Winter foundation check"},
+        "purpose": "marketing",
+        "slot": iso(record.slot),
+        "booked_at": iso(NOW),
+        "dispatched_at": iso(history["send"].scheduled_for),
+        "dispatch_outcome": "sent to provider",
+        "consent_basis": "customer",  # what it relied on then, not the consent recorded since
+        "lists_checked": [
+            {"list": "national", "area_code": "617", "as_of": "2026-11-30", "listed": True},
+            {"list": "state", "area_code": "617", "as_of": None, "listed": False},
+        ],
+        "booking_checks": record.booking_checks,
+        "dispatch_checks": record.dispatch_checks,
+        "status": "sent",
+        "sent_at": iso(history["send"].scheduled_for),
+    }
+    assert record.booking_checks["not_on_do_not_call_list"] is True and all(record.dispatch_checks.values())
+    assert (released["campaign"]["name"], released["dispatch_outcome"]) == ("Crawl space offer", "slot missed")
+    assert (released["status"], released["sent_at"]) == (None, None)  # its booking and text are gone
+    assert ComplianceRecord.objects.get(campaign=missed).send is None
+    assert body["opted_out_at"] == iso(STOPPED)
+    assert body["opt_out_events"] == [{"kind": "opt_out", "reason": "Replied 'STOP'", "created_at": iso(STOPPED)}]
+
+
+def test_the_history_is_what_the_schema_describes(api_client, history):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/contacts/{contact_id}/compliance"]["get"]
+    described = operation["responses"]["200"]["content"]["application/json"]["schema"]
+
+    body = api_client.get(f"/api/contacts/{history['contact'].pk}/compliance").json()
+
+    OAS30Validator({**described, "components": schema["components"]}).validate(body)
+    history_schema = schema["components"]["schemas"]["ComplianceHistory"]
+    assert set(body) == set(history_schema["properties"]) == set(history_schema["required"])
+
+
+def test_a_contact_with_nothing_on_record_has_an_empty_history(api_client):
+    contact = person("+16173001102")
+
+    body = api_client.get(f"/api/contacts/{contact.pk}/compliance").json()
+
+    assert body["consent"]["description"] == "No consent on record"
+    assert body["do_not_call"] == {
+        "listings": [
+            {"list": "national", "area_code": "617", "as_of": None, "listed": False},
+            {"list": "state", "area_code": "617", "as_of": None, "listed": False},
+        ],
+        "loads": [],
+    }
+    assert (body["consent_changes"], body["texts"], body["opt_out_events"], body["opted_out_at"]) == ([], [], [], None)
+
+
+def test_a_load_of_another_area_code_is_not_in_the_history(api_client):
+    contact = person("+16173001103")
+    load("508,3001103\n617,3001104\n", as_of=dt.date(2026, 11, 29))
+    load("508,3001103\n", as_of=dt.date(2026, 11, 30))
+
+    loads = api_client.get(f"/api/contacts/{contact.pk}/compliance").json()["do_not_call"]["loads"]
+
+    assert [(item["as_of"], item["kind"]) for item in loads] == [("2026-11-29", "full")]
+
+
+def test_an_unknown_contact_is_404_in_the_error_shape(api_client):
+    response = api_client.get("/api/contacts/999999/compliance")
+
+    assert response.status_code == 404
+    assert response.json()["detail"][0]["type"] == "not_found"
+
+
+def test_the_history_needs_the_apis_sign_in(anonymous_client):
+    contact = person("+16173001105")
+
+    response = anonymous_client.get(f"/api/contacts/{contact.pk}/compliance")
+
+    assert response.status_code == 401
+    assert "+16173001105" not in response.content.decode()

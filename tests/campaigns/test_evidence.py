@@ -2,8 +2,10 @@
 form and download (issue 37)."""
 
 import datetime as dt
+import json
 
 import pytest
+from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from freezegun import freeze_time
 from openapi_schema_validator import OAS30Validator
@@ -178,3 +180,29 @@ def test_the_history_needs_the_apis_sign_in(anonymous_client):
 
     assert response.status_code == 401
     assert "+16173001105" not in response.content.decode()
+
+
+# --- The contact page ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dana_client(client):
+    client.force_login(StaffUserFactory(username="dana"))
+    return client
+
+
+def test_the_download_is_the_apis_history_as_a_file(dana_client, api_client, history):
+    contact = history["contact"]
+
+    response = dana_client.get(reverse("contact-compliance-download", args=[contact.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == f'attachment; filename="contact-{contact.pk}-compliance.json"'
+    downloaded = json.loads(response.content)
+    assert downloaded == api_client.get(f"/api/contacts/{contact.pk}/compliance").json()
+    assert downloaded["consent_changes"][0]["changed_by"] == "dana" and len(downloaded["texts"]) == 2
+
+
+def test_the_download_of_an_unknown_contact_is_404(dana_client):
+    assert dana_client.get(reverse("contact-compliance-download", args=[999999])).status_code == 404

@@ -13,6 +13,7 @@ from openapi_schema_validator import OAS30Validator
 from campaigns import sends
 from campaigns.models import CampaignSend, ComplianceRecord
 from contacts import lawful_basis
+from contacts.models import ConsentChange
 from messaging import outbox, services
 from tests.campaigns.conftest import EASTERN, eastern, text_of
 from tests.campaigns.test_lawful_basis import NOW, WRITTEN, campaign_of, load, person, run
@@ -189,6 +190,80 @@ def test_the_history_needs_the_apis_sign_in(anonymous_client):
 def dana_client(client):
     client.force_login(StaffUserFactory(username="dana"))
     return client
+
+
+def test_the_page_shows_the_consent_in_plain_words_and_which_lists_hold_the_number(dana_client):
+    contact = person("+16173001106", consent_basis="inquiry", consent_at=eastern(2026, 11, 2, 9))
+    load("617,3001106\n")
+
+    with freeze_time(NOW):
+        page = dana_client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+
+    assert "Inquiry on 2026-11-02" in page
+    assert (
+        'National Do-Not-Call Registry: <span class="badge ineligible">holds the number</span> (list of 2026-11-30)'
+        in page
+    )
+    assert 'Massachusetts Do-Not-Call list: <span class="muted">no copy loaded for area code 617</span>' in page
+    assert reverse("contact-compliance-download", args=[contact.pk]) in page
+
+
+def test_the_page_form_records_the_consent_audited_with_the_user(dana_client):
+    contact = person("+16173001107")
+
+    with freeze_time(NOW):
+        response = dana_client.post(
+            reverse("contacts:lawful-basis", args=[contact.pk]),
+            {**WRITTEN, "consent_at": "2026-11-20"},
+        )
+
+    assert response.status_code == 302 and response["Location"] == reverse("contacts:detail", args=[contact.pk])
+    contact.refresh_from_db()
+    assert (contact.consent_basis, contact.consent_at) == ("express_written", eastern(2026, 11, 20))
+    change = ConsentChange.objects.get(contact=contact)
+    assert (change.via, change.changed_by.username, change.changed_at) == ("page", "dana", NOW)
+    assert change.consent_wording == WRITTEN["consent_wording"]
+    page = dana_client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    assert "Written consent on 2026-11-20" in page and "by dana" in page
+
+
+def test_saving_the_page_form_unchanged_writes_no_change(dana_client):
+    contact = person("+16173001108", consent_basis="customer", consent_at=eastern(2026, 3, 2, 14, 30))
+
+    with freeze_time(NOW):
+        response = dana_client.post(
+            reverse("contacts:lawful-basis", args=[contact.pk]),
+            {"consent_basis": "customer", "consent_at": "2026-03-02"},
+        )
+
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.consent_at == eastern(2026, 3, 2, 14, 30)  # the moment on record, not the day's start
+    assert not ConsentChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"consent_basis": "express_written", "consent_at": "2026-11-20"}, "consent_source", "Say where and how"),
+        ({"consent_basis": "customer"}, "consent_at", "Say when"),
+        ({"consent_basis": "inquiry", "consent_at": "2026-12-25"}, "consent_at", "The date is in the future."),
+        ({"consent_basis": "inquiry", "consent_at": "last week"}, "consent_at", "Enter a valid date."),
+        ({"consent_basis": "friend"}, "consent_basis", "Select a valid choice."),
+    ],
+)
+def test_the_page_form_refuses_input_naming_the_field(dana_client, values, field, message):
+    contact = person("+16173001109")
+
+    with freeze_time(NOW):
+        response = dana_client.post(reverse("contacts:lawful-basis", args=[contact.pk]), values)
+
+    assert response.status_code == 422
+    form = response.context["lawful_basis_form"]
+    assert message in " ".join(form.errors[field])
+    assert message in response.content.decode()
+    contact.refresh_from_db()
+    assert contact.consent_basis == "none" and not ConsentChange.objects.exists()
 
 
 def test_the_download_is_the_apis_history_as_a_file(dana_client, api_client, history):

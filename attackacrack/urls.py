@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from attackacrack import views
+from campaigns import views as campaign_views
 from messaging import views as messaging_views
 
 # Swagger UI (the pinned drf-spectacular-sidecar) adds one <style> element of its own: that one
@@ -34,6 +35,13 @@ urlpatterns = [
     path("sending/catch-up", messaging_views.catch_up_now, name="catch-up-now"),
     path("webhooks/process-waiting", messaging_views.process_waiting_events, name="process-waiting-events"),
     path("campaigns/", include("campaigns.urls")),
+    # The contact page's download of its compliance history: campaigns serve it (contacts does not
+    # read campaigns), at the contact's own address.
+    path(
+        "contacts/<int:contact_id>/compliance.json",
+        campaign_views.contact_compliance_download,
+        name="contact-compliance-download",
+    ),
     path("contacts/", include("contacts.urls")),
     path("conversations/", include("messaging.urls")),
     *api_urlpatterns,

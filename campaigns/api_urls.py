@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api, audience_api
+from campaigns import api, audience_api, evidence_api
 
 ACTIONS = {
     "upload": api.CampaignUploadApi,
@@ -36,5 +36,10 @@ urlpatterns = [
         "campaigns/<int:campaign_id>/members/<int:member_id>/retry",
         audience_api.MemberRetryApi.as_view(),
         name="api-campaign-member-retry",
+    ),
+    path(
+        "contacts/<int:contact_id>/compliance",
+        evidence_api.ContactComplianceApi.as_view(),
+        name="api-contact-compliance",
     ),
 ]

@@ -1,6 +1,8 @@
 """Campaign pages for staff: list, create/edit with a live preview, detail with actions and results,
-the audience builder, and the confirmations before starting, scheduling or cancelling."""
+the audience builder, the confirmations before starting, scheduling or cancelling, and a contact's
+compliance history as a download."""
 
+import json
 from collections.abc import Callable
 from functools import partial
 
@@ -17,8 +19,10 @@ from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
 from campaigns import audience, forecast, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
+from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
+from contacts.models import Contact
 
 MEMBERS_PER_PAGE = 50
 
@@ -330,3 +334,15 @@ def approve_member(request: HttpRequest, campaign_id: int, member_id: int) -> Ht
         success=lambda approved: f"{approved.contact} approved: the campaign's next run books their text.",
     )
     return redirect(f"{reverse('campaigns:detail', args=[campaign_id])}?status={CampaignContact.Status.FLAGGED}")
+
+
+@staff_page
+def contact_compliance_download(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """The contact page's "Download compliance history": the API's document, as a file for the
+    owner's lawyer. Here rather than in contacts, which does not read campaigns."""
+    contact = get_object_or_404(Contact, pk=contact_id)
+    response = HttpResponse(
+        json.dumps(compliance_document(contact), indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}-compliance.json"'
+    return response

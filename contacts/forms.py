@@ -1,14 +1,17 @@
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.forms.models import fields_for_model, model_to_dict
 from django.http import HttpRequest
+from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
 from campaigns.models import Campaign
 from contacts import dnc
 from contacts.importing import pipeline
-from contacts.models import Contact, ContactImport, DoNotCallList, DoNotCallLoad
+from contacts.models import ConsentBasis, Contact, ContactImport, DoNotCallList, DoNotCallLoad
 from contacts.phones import format_phone, normalize_phone
 
 
@@ -107,3 +110,45 @@ class ContactForm(forms.Form):
     def changes(self) -> dict:
         """The fields the person changed, as the service takes them."""
         return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class LawfulBasisForm(forms.Form):
+    """The contact page's consent record: the basis, its date, where and how, and the words agreed
+    to. The form only reads them; ``lawful_basis.record_consent`` judges them together."""
+
+    consent_basis = forms.ChoiceField(choices=ConsentBasis.choices, label="Basis")
+    consent_at = forms.DateField(
+        required=False,
+        label="Date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="When consent was given, or of the last job, payment or inquiry",
+    )
+    consent_source = forms.CharField(required=False, max_length=255, label="Where and how")
+    consent_wording = forms.CharField(
+        required=False, label="The words they agreed to", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, data=None, *, contact: Contact) -> None:
+        self.contact = contact
+        super().__init__(
+            data,
+            initial={
+                "consent_basis": contact.consent_basis,
+                "consent_at": timezone.localdate(contact.consent_at) if contact.consent_at else None,
+                "consent_source": contact.consent_source,
+                "consent_wording": contact.consent_wording,
+            },
+        )
+
+    def values(self) -> dict:
+        """The consent fields as ``record_consent`` takes them. The page gives a day: the moment on
+        record is kept when it falls on that day, so saving the form unchanged changes nothing."""
+        day = self.cleaned_data["consent_at"]
+        current = self.contact.consent_at
+        if day is None:
+            at = None
+        elif current is not None and timezone.localdate(current) == day:
+            at = current
+        else:
+            at = timezone.make_aware(dt.datetime.combine(day, dt.time()))
+        return {**self.cleaned_data, "consent_at": at}

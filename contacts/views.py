@@ -3,13 +3,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from attackacrack import roles
 from attackacrack.web.pages import staff_page
-from contacts import dnc, services
+from contacts import dnc, lawful_basis, services
 from contacts.csv_export import contacts_download
-from contacts.forms import ContactForm, DncLoadForm, ImportUploadForm
-from contacts.models import Contact, ContactImport, DoNotCallLoad, PropertyContact
+from contacts.forms import ContactForm, DncLoadForm, ImportUploadForm, LawfulBasisForm
+from contacts.models import ConsentChange, Contact, ContactImport, DoNotCallLoad, PropertyContact
 from contacts.selectors import contact_search
 from messaging.forms import StaffTextForm
 from messaging.views import consent_context
@@ -69,7 +70,31 @@ def contact_form(request: HttpRequest, contact_id: int | None = None) -> HttpRes
 
 @staff_page
 def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    return _detail_page(request, get_object_or_404(Contact, pk=contact_id))
+
+
+@require_POST
+@staff_page
+def change_lawful_basis(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Staff set the contact's lawful basis (audited with who, via the page); refused input is
+    shown on the page, naming the field."""
     contact = get_object_or_404(Contact, pk=contact_id)
+    form = LawfulBasisForm(request.POST, contact=contact)
+    if form.is_valid():
+        try:
+            change = lawful_basis.record_consent(contact, form.values(), via=ConsentChange.Via.PAGE, by=request.user)
+        except ValidationError as error:  # the fields together: a date, written consent's source and words
+            form.add_error(None, error)
+        else:
+            done = f"Consent on record: {lawful_basis.describe(contact)}." if change else "The consent was unchanged."
+            messages.success(request, done)
+            return redirect("contacts:detail", contact.pk)
+    return _detail_page(request, contact, lawful_basis_form=form, status=422)
+
+
+def _detail_page(
+    request: HttpRequest, contact: Contact, *, lawful_basis_form: LawfulBasisForm | None = None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "contacts/detail.html",
@@ -80,8 +105,13 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             "consent": contact.opt_out_events.order_by("-created_at")[:20],
             "memberships": contact.campaign_memberships.select_related("campaign").order_by("-id")[:20],
             "form": StaffTextForm(),
+            "lawful_basis": lawful_basis.describe(contact),
+            "listings": dnc.listings([contact.phone])[contact.phone],
+            "consent_changes": contact.consent_changes.select_related("changed_by")[:10],
+            "lawful_basis_form": lawful_basis_form or LawfulBasisForm(contact=contact),
             **consent_context(contact),
         },
+        status=status,
     )
 
 

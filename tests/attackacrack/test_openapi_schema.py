@@ -42,6 +42,7 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
         "/api/campaigns/{campaign_id}/members/{member_id}/retry",
         "/api/contacts/export.csv",
         "/api/contacts/{contact_id}/messages",
+        "/api/contacts/{contact_id}/compliance",
         "/api/dnc-lists",
         "/api/conversations",
         "/api/import/csv",

@@ -65,6 +65,7 @@ def named_pages(data: dict) -> dict[str, str]:
         "contact": reverse("contacts:detail", args=[data["contact"].pk]),
         "add contact": reverse("contacts:create"),
         "edit contact": reverse("contacts:edit", args=[data["contact"].pk]),
+        "compliance history": reverse("contact-compliance-download", args=[data["contact"].pk]),
         "import": reverse("contacts:import"),
         "import report": reverse("contacts:import-report", args=[data["import"].pk]),
         "do-not-call lists": reverse("contacts:dnc-lists"),

@@ -172,9 +172,7 @@ def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
     outcome = {"requeued": 0, "failed": 0, "handed_over": 0}
     stalled = ContactImport.objects.filter(status=ContactImport.Status.RUNNING, progress_at__lt=stalled_before)
     for contact_import in stalled.order_by("id"):
-        same_attempt = ContactImport.objects.filter(
-            pk=contact_import.pk, status=ContactImport.Status.RUNNING, attempts=contact_import.attempts
-        )
+        same_attempt = _this_attempt(contact_import)
         since = timezone.localtime(contact_import.progress_at).strftime("%Y-%m-%d %H:%M")
         kept = contact_import.upload_chunks.exists()
         if kept and contact_import.attempts < settings.IMPORT_MAX_ATTEMPTS:
@@ -237,7 +235,7 @@ def _new_record(
     file this was and is none of the file's data."""
     return ContactImport.objects.create(
         file_name=file_name[:255],
-        file_size=_size(file),
+        file_size=File(file).size,
         created_by=created_by,
         campaign=campaign,
         format=mapping.format,
@@ -246,15 +244,6 @@ def _new_record(
         column_mapping=mapping.for_report(),
         **state,
     )
-
-
-def _size(file: BinaryIO) -> int:
-    size = getattr(file, "size", None)
-    if size is None:
-        position = file.tell()
-        size = file.seek(0, 2)
-        file.seek(position)
-    return size
 
 
 def _run(

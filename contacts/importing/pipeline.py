@@ -257,7 +257,7 @@ def _run(
     started = time.perf_counter()
     try:
         with _alive(contact_import), loader.staging_tables():
-            rows_read, footer = _stage(contact_import, file, rows, mapping, progress, total_bytes)
+            rows_read, footer = _stage(contact_import, file, rows, mapping, progress)
             staged = time.perf_counter()
             with transaction.atomic():
                 counts = loader.merge(import_id=contact_import.id, source=mapping.format)
@@ -310,17 +310,15 @@ def _stage(
     rows: CsvRows,
     mapping: ColumnMapping,
     progress: Progress | None,
-    total_bytes: int,
 ) -> tuple[int, int]:
     builder = EntryBuilder(mapping, rows.delimiter)
     stager = loader.Stager()
     width = len(rows.header)
-    rows_read = footer = 0
-    pending = None
+    pending = next(rows.rows)  # read_csv has made sure there is one
+    rows_read, footer = 1, 0
     try:
         for row in rows.rows:
-            if pending is not None:
-                stager.add(builder.build(*pending))
+            stager.add(builder.build(*pending))
             pending = row
             rows_read += 1
             if rows_read % PROGRESS_EVERY == 0:
@@ -329,10 +327,10 @@ def _stage(
                     rows_read=rows_read, progress_at=timezone.now()
                 )
                 if progress:
-                    progress(rows_read, file.tell(), total_bytes)
-        if pending is not None and _is_licence_footer(pending, width):
+                    progress(rows_read, file.tell(), contact_import.file_size)
+        if _is_licence_footer(pending, width):
             footer = 1
-        elif pending is not None:
+        else:
             stager.add(builder.build(*pending))
         stager.pause()
     except BaseException:

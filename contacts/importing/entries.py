@@ -84,8 +84,6 @@ def display_name(name: str) -> str:
 
     Names already in mixed case are somebody's deliberate spelling and are kept.
     """
-    if not name:
-        return ""
     name = " ".join(name.split())
     if not (name.isupper() or name.islower()):
         return name
@@ -157,8 +155,6 @@ def _int(value: str, *, low: int, high: int) -> int | None:
 
 
 def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
-    if not value:
-        return None
     try:
         number = Decimal(value.strip().replace(",", "").replace("$", "").rstrip("%"))
     except InvalidOperation:
@@ -169,8 +165,6 @@ def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
 
 
 def _date(value: str) -> dt.date | None:
-    if not value:
-        return None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
@@ -271,8 +265,7 @@ class EntryBuilder:
         raw_phone = row[at["phone"]]
         if not raw_phone:
             return self.rejected(line_number, "No phone number", cells)
-        phone = normalize_phone(raw_phone)
-        if phone is None:
+        if (phone := normalize_phone(raw_phone)) is None:
             return self.rejected(line_number, f"Not a valid phone number: {quoted(raw_phone)}", cells)
         first, last = display_name(row[at["first_name"]]), display_name(row[at["last_name"]])
         if not (first or last):

@@ -253,7 +253,6 @@ def _run(
     mapping: ColumnMapping,
     progress: Progress | None,
 ) -> None:
-    total_bytes = contact_import.file_size
     started = time.perf_counter()
     try:
         with _alive(contact_import), loader.staging_tables():
@@ -301,7 +300,7 @@ def _run(
         extra={"import_seconds": seconds},
     )  # fmt: skip
     if progress:
-        progress(rows_read, total_bytes, total_bytes)
+        progress(rows_read, contact_import.file_size, contact_import.file_size)
 
 
 def _stage(

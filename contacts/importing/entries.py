@@ -147,6 +147,9 @@ def clean_state(value: str) -> str:
 
 
 def _int(value: str, *, low: int, high: int) -> int | None:
+    # Empty cells are most of a PropertyRadar export's: answered before a parse that raises for them.
+    if not value:
+        return None
     try:
         number = int(value) if value.isdigit() else int(Decimal(value.strip().replace(",", "").replace("$", "")))
     except (InvalidOperation, ValueError):
@@ -155,6 +158,8 @@ def _int(value: str, *, low: int, high: int) -> int | None:
 
 
 def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
+    if not value:
+        return None
     try:
         number = Decimal(value.strip().replace(",", "").replace("$", "").rstrip("%"))
     except InvalidOperation:
@@ -165,6 +170,8 @@ def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
 
 
 def _date(value: str) -> dt.date | None:
+    if not value:
+        return None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:

@@ -53,7 +53,6 @@ def rejected_rows_download(contact_import: ContactImport) -> StreamingHttpRespon
 
 
 def contacts_download(contacts: QuerySet[Contact]) -> StreamingHttpResponse:
-    """Every contact of ``contacts``, streamed as a CSV."""
     return csv_download(
         file_name="contacts.csv",
         header=CONTACT_EXPORT_FIELDS,

@@ -57,6 +57,7 @@ GENERIC_ALIASES = {
     "state": ["state", "st", "province", "region", "propertystate"],
     "zip_code": ["zip", "zipcode", "postalcode", "postcode", "zip5", "propertyzip"],
 }  # fmt: skip
+GENERIC_FIELD_BY_ALIAS = {alias: field for field, aliases in GENERIC_ALIASES.items() for alias in aliases}
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,7 @@ class ColumnMapping:
     header: list[str]
 
     def for_report(self) -> dict[str, str]:
-        """Field → the header it was read from, as staff will see it."""
         return {field: self.header[index] for field, index in self.columns.items()}
-
-
-def _normalised(header_cell: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header_cell.lower())
 
 
 def map_columns(header: list[str], *, format: str | None = None) -> ColumnMapping:
@@ -87,11 +83,8 @@ def map_columns(header: list[str], *, format: str | None = None) -> ColumnMappin
 
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        key = _normalised(cell)
-        for field, aliases in GENERIC_ALIASES.items():
-            if key in aliases and field not in columns:
-                columns[field] = index
-                break
+        if field := GENERIC_FIELD_BY_ALIAS.get(re.sub(r"[^a-z0-9]", "", cell.lower())):
+            columns.setdefault(field, index)
     if "phone" not in columns:
         found = ", ".join(repr(cell) for cell in header) or "none"
         raise BadFile(

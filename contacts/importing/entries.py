@@ -84,8 +84,6 @@ def display_name(name: str) -> str:
 
     Names already in mixed case are somebody's deliberate spelling and are kept.
     """
-    if not name:
-        return ""
     name = " ".join(name.split())
     if not (name.isupper() or name.islower()):
         return name
@@ -149,13 +147,11 @@ def clean_state(value: str) -> str:
 
 
 def _int(value: str, *, low: int, high: int) -> int | None:
-    if value.isascii() and value.isdigit():
-        number = int(value)
-        return number if low <= number <= high else None
+    # Empty cells are most of a PropertyRadar export's: answered before a parse that raises for them.
     if not value:
         return None
     try:
-        number = int(Decimal(value.strip().replace(",", "").replace("$", "")))
+        number = int(value) if value.isdigit() else int(Decimal(value.strip().replace(",", "").replace("$", "")))
     except (InvalidOperation, ValueError):
         return None
     return number if low <= number <= high else None
@@ -206,6 +202,9 @@ baths_cell = plain_decimal(places=1, limit=1000)
 percent_cell = plain_decimal(places=2, limit=100000)
 
 
+GENERIC_FIELDS = ("phone", "first_name", "last_name", "name", "email", "address", "city", "state", "zip_code")
+
+
 class EntryBuilder:
     """Builds the staged row (see LINE_COLUMNS) for each CSV line of one file."""
 
@@ -215,8 +214,9 @@ class EntryBuilder:
         self.delimiter = delimiter
         self.propertyradar = mapping.format == "propertyradar"
         # Columns the file lacks read from one extra empty cell at the end of every row.
-        self.at = {field: mapping.columns.get(field, self.width) for field in (*GENERIC_FIELDS, *RADAR_FIELDS)}
-        self.radar_cells = itemgetter(*(self.at[field] for field in RADAR_CELLS))
+        self.at = {field: mapping.columns.get(field, self.width) for field in (*GENERIC_FIELDS, *PROPERTYRADAR_COLUMNS)}
+        # The PropertyRadar cells a row is built from, in the order _propertyradar unpacks them.
+        self.radar_cells = itemgetter(*(self.at[field] for field in PROPERTYRADAR_COLUMNS))
         # (index in the staged row, the longest value it takes) for each value read from the file.
         self.limits = tuple(
             (LINE_COLUMNS.index(column), MAX_LENGTHS[column.removesuffix("_1").removesuffix("_2")])
@@ -272,8 +272,7 @@ class EntryBuilder:
         raw_phone = row[at["phone"]]
         if not raw_phone:
             return self.rejected(line_number, "No phone number", cells)
-        phone = normalize_phone(raw_phone)
-        if phone is None:
+        if (phone := normalize_phone(raw_phone)) is None:
             return self.rejected(line_number, f"Not a valid phone number: {quoted(raw_phone)}", cells)
         first, last = display_name(row[at["first_name"]]), display_name(row[at["last_name"]])
         if not (first or last):
@@ -286,9 +285,9 @@ class EntryBuilder:
 
     def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
         (
-            address, city, zip_code, apn, mail_address, mail_state, property_type, subdivision, longitude, latitude,
-            year_built, purchase_date, square_feet, beds, baths, value, equity, equity_percent, owner, mail_city,
-            mail_zip_code, owner_occupied, listed_for_sale, listing_status, foreclosure, high_equity,
+            property_type, address, city, zip_code, subdivision, longitude, latitude, apn, year_built, purchase_date,
+            square_feet, beds, baths, value, equity, owner, mail_address, mail_city, mail_state, mail_zip_code,
+            owner_occupied, listed_for_sale, listing_status, foreclosure, equity_percent, high_equity,
             primary_name, primary_phone, primary_email, secondary_name, secondary_phone, secondary_email,
         ) = self.radar_cells(row)  # fmt: skip
         address = " ".join(address.split())
@@ -325,15 +324,3 @@ class EntryBuilder:
             slots[0] = rejected_slot(f"No mobile phone{stored}")
         raw = self.raw(cells) if slots[0][2] or slots[1][2] else ""
         return (line_number, raw, "mobile", *slots[0], *slots[1], *house)
-
-
-GENERIC_FIELDS = ("phone", "first_name", "last_name", "name", "email", "address", "city", "state", "zip_code")
-RADAR_FIELDS = tuple(PROPERTYRADAR_COLUMNS)
-# The PropertyRadar cells a row is built from, in the order _propertyradar unpacks them.
-RADAR_CELLS = (
-    "address", "city", "zip_code", "apn", "mail_address", "mail_state", "property_type", "subdivision",
-    "longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths", "estimated_value",
-    "estimated_equity", "estimated_equity_percent", "owner", "mail_city", "mail_zip_code", "owner_occupied",
-    "listed_for_sale", "listing_status", "foreclosure", "high_equity", "primary_name", "primary_phone",
-    "primary_email", "secondary_name", "secondary_phone", "secondary_email",
-)  # fmt: skip

@@ -172,9 +172,7 @@ def hand_over_imports(*, now: dt.datetime | None = None) -> dict[str, int]:
     outcome = {"requeued": 0, "failed": 0, "handed_over": 0}
     stalled = ContactImport.objects.filter(status=ContactImport.Status.RUNNING, progress_at__lt=stalled_before)
     for contact_import in stalled.order_by("id"):
-        same_attempt = ContactImport.objects.filter(
-            pk=contact_import.pk, status=ContactImport.Status.RUNNING, attempts=contact_import.attempts
-        )
+        same_attempt = _this_attempt(contact_import)
         since = timezone.localtime(contact_import.progress_at).strftime("%Y-%m-%d %H:%M")
         kept = contact_import.upload_chunks.exists()
         if kept and contact_import.attempts < settings.IMPORT_MAX_ATTEMPTS:
@@ -237,7 +235,7 @@ def _new_record(
     file this was and is none of the file's data."""
     return ContactImport.objects.create(
         file_name=file_name[:255],
-        file_size=_size(file),
+        file_size=File(file).size,
         created_by=created_by,
         campaign=campaign,
         format=mapping.format,
@@ -248,15 +246,6 @@ def _new_record(
     )
 
 
-def _size(file: BinaryIO) -> int:
-    size = getattr(file, "size", None)
-    if size is None:
-        position = file.tell()
-        size = file.seek(0, 2)
-        file.seek(position)
-    return size
-
-
 def _run(
     contact_import: ContactImport,
     file: BinaryIO,
@@ -264,11 +253,10 @@ def _run(
     mapping: ColumnMapping,
     progress: Progress | None,
 ) -> None:
-    total_bytes = contact_import.file_size
     started = time.perf_counter()
     try:
         with _alive(contact_import), loader.staging_tables():
-            rows_read, footer = _stage(contact_import, file, rows, mapping, progress, total_bytes)
+            rows_read, footer = _stage(contact_import, file, rows, mapping, progress)
             staged = time.perf_counter()
             with transaction.atomic():
                 counts = loader.merge(import_id=contact_import.id, source=mapping.format)
@@ -312,7 +300,7 @@ def _run(
         extra={"import_seconds": seconds},
     )  # fmt: skip
     if progress:
-        progress(rows_read, total_bytes, total_bytes)
+        progress(rows_read, contact_import.file_size, contact_import.file_size)
 
 
 def _stage(
@@ -321,17 +309,15 @@ def _stage(
     rows: CsvRows,
     mapping: ColumnMapping,
     progress: Progress | None,
-    total_bytes: int,
 ) -> tuple[int, int]:
     builder = EntryBuilder(mapping, rows.delimiter)
     stager = loader.Stager()
     width = len(rows.header)
-    rows_read = footer = 0
-    pending = None
+    pending = next(rows.rows)  # read_csv has made sure there is one
+    rows_read, footer = 1, 0
     try:
         for row in rows.rows:
-            if pending is not None:
-                stager.add(builder.build(*pending))
+            stager.add(builder.build(*pending))
             pending = row
             rows_read += 1
             if rows_read % PROGRESS_EVERY == 0:
@@ -340,10 +326,10 @@ def _stage(
                     rows_read=rows_read, progress_at=timezone.now()
                 )
                 if progress:
-                    progress(rows_read, file.tell(), total_bytes)
-        if pending is not None and _is_licence_footer(pending, width):
+                    progress(rows_read, file.tell(), contact_import.file_size)
+        if _is_licence_footer(pending, width):
             footer = 1
-        elif pending is not None:
+        else:
             stager.add(builder.build(*pending))
         stager.pause()
     except BaseException:

@@ -78,7 +78,15 @@ def read_csv(binary: BinaryIO) -> CsvRows:
     lines = Lines(text)
     lines.give_back([first_line])
     reader = lines.reader(delimiter)
-    header = [cell.strip() for cell in _header(reader, lines)]
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except csv.Error as error:
+        raise BadFile(f"The header row cannot be read as CSV: {error}.") from None
+    if len(lines.record) > 1 or lines.ran_out:
+        raise BadFile(
+            "Line 1, the header, cannot be read: a quote opened in it is not closed on that line "
+            "(a column name cannot run over several lines)."
+        )
     rows = _records(lines, reader, header, delimiter)
     try:
         first = next(rows)
@@ -121,19 +129,6 @@ class Lines:
         self.ran_out = True
 
 
-def _header(reader, lines: Lines) -> list[str]:
-    try:
-        header = next(reader)
-    except csv.Error as error:
-        raise BadFile(f"The header row cannot be read as CSV: {error}.") from None
-    if len(lines.record) > 1 or lines.ran_out:
-        raise BadFile(
-            "Line 1, the header, cannot be read: a quote opened in it is not closed on that line "
-            "(a column name cannot run over several lines)."
-        )
-    return header
-
-
 def _records(lines: Lines, reader, header: list[str], delimiter: str) -> Iterator[tuple]:
     """The records after the header (see CsvRows.rows), numbered by the line each starts on."""
     width = len(header)
@@ -161,15 +156,11 @@ def _records(lines: Lines, reader, header: list[str], delimiter: str) -> Iterato
             # row's worth of commas. Nothing tells the two apart, so the lines are rejected together,
             # named, rather than one guessed wrong (a phone in someone's notes becoming a contact).
             last = line_number + len(record) - 1
-            raw = "".join(record).rstrip("\r\n")
-            yield (
-                line_number,
-                [raw],
-                (
-                    f"Lines {line_number}-{last} read as one row whose quoted cell holds a line that is a row of "
-                    "its own: check the quotes on these lines"
-                ),
+            reason = (
+                f"Lines {line_number}-{last} read as one row whose quoted cell holds a line that is a row of "
+                "its own: check the quotes on these lines"
             )
+            yield line_number, ["".join(record).rstrip("\r\n")], reason
             line_number += len(record)
             continue
         if any(cells):
@@ -215,7 +206,6 @@ def _open_quote(lines: list[str], header: list[str], delimiter: str, line_number
 
 
 def _read_alone(line: str, delimiter: str) -> list[str]:
-    """The cells of one line read by itself."""
     try:
         return next(csv.reader([line], delimiter=delimiter), [])
     except csv.Error:  # a cell over MAX_CELL_CHARACTERS: no row

@@ -252,6 +252,8 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "VariantEnum": "campaigns.models.Variant",
         "MessageStatusEnum": "messaging.models.Message.Status",
+        "ConsentBasisEnum": "contacts.models.ConsentBasis",
+        "DoNotCallLoadKindEnum": "contacts.models.DoNotCallLoad.Kind",
     },
 }
 

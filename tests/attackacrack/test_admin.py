@@ -160,6 +160,7 @@ def test_a_campaign_created_in_the_admin_records_who_created_it(client):
             "include_opt_out_footer": "on",
             "frequency_cap_days": 30,
             "prior_contact_policy": "skip",
+            "purpose": "marketing",
             "from_number": "",
         },
     )
@@ -228,7 +229,7 @@ def test_a_campaign_changed_in_the_admin_goes_through_the_service(superuser_clie
     form = {
         "name": "Spring 2027", "template_a": campaign.template_a, "template_b": campaign.template_b,
         "daily_limit": 90, "split_percent_a": 50, "include_opt_out_footer": "on", "frequency_cap_days": 30,
-        "prior_contact_policy": "skip", "from_number": "",
+        "prior_contact_policy": "skip", "purpose": "marketing", "from_number": "",
     }  # fmt: skip
 
     response = superuser_client.post(url, form)

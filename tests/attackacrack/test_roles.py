@@ -103,6 +103,7 @@ def test_the_campaign_form_keeps_the_sending_fields_for_the_owner(client):
         "split_percent_a": 50,
         "frequency_cap_days": 30,
         "prior_contact_policy": campaign.prior_contact_policy,
+        "purpose": campaign.purpose,
     }
     client.force_login(StaffUserFactory())
 

@@ -13,12 +13,10 @@ evaluated in:
   it goes. Those answer a person, so the marketing rules (caps, hours) do not apply to them.
 
 Booking (`campaigns.booking`), dispatch and staff texts (`messaging.outbox`) loop over the table:
-a new rule is one entry.
+a new rule is one entry. What a rule is lives in ``rule``; the lawful-basis rules' forms in ``lawful``.
 """
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import (
@@ -33,111 +31,23 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Substr
-from django.utils import timezone
+from django.db.models.functions import Coalesce
 
-from campaigns.calendar import BusinessCalendar, Window
+from campaigns.calendar import BusinessCalendar
+from campaigns.compliance import lawful
 from campaigns.compliance.recipients import (
     Recipient,
     may_send_at,
-    needs_written_consent,
     over_state_cap,
     recipient_of,
     texted_bookings,
 )
+from campaigns.compliance.rule import BookingDay, MemberCheck, Refusal, Rule, Slot, Text, contact_matches
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from contacts import dnc, lawful_basis
-from contacts.models import ConsentBasis, Contact, DoNotCallCoverage, DoNotCallList, DoNotCallNumber
+from contacts import dnc
+from contacts.models import Contact
 from messaging import quiet
 from messaging.models import ConsentReview, Message
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """What booking does with a member a rule refuses: keeps it out for good (``ineligible``,
-    ``flagged`` for a person to review), or passes it over (``pending``) until ``until``, when it
-    may pass: it keeps its place in the queue."""
-
-    status: str
-    reason: str
-    until: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class BookingDay:
-    """What a run knows of the day it books: the calendar, today, the moment, the next opening."""
-
-    calendar: BusinessCalendar
-    today: dt.date
-    now: dt.datetime
-
-    @property
-    def tomorrow(self) -> dt.datetime:
-        return self.calendar.next_opening(self.calendar.window(self.today).closes)
-
-
-@dataclass(frozen=True)
-class MemberCheck:
-    """A rule's form for booking over the members at the head of the queue: ``violated`` is an
-    expression on a CampaignContact row, true when the rule refuses it, or ``violated_for`` a test
-    of the row and whose rules apply to a text to it (the recipient); ``refusal`` says what becomes
-    of such a member (given the row with what ``annotations`` adds, by name). A rule that does not
-    ``apply`` to a campaign is not read for it."""
-
-    refusal: Callable[[Campaign, dict, BookingDay], Refusal]
-    violated: Callable[[Campaign, dt.datetime], object] | None = None
-    violated_for: Callable[[Campaign, dict, Recipient, BookingDay], bool] | None = None
-    annotations: Callable[[Campaign, dt.datetime], dict] = lambda campaign, now: {}
-    applies: Callable[[Campaign], bool] = lambda campaign: True
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A member at the slot booking gives it: what the slot-bound rules read."""
-
-    recipient: Recipient
-    at: dt.datetime
-    index: int  # its place among this run's bookings, from 0
-    day: BookingDay
-    business: Window
-    used_on_number: int  # the day's bookings on the number before this run's
-    number_limit: int
-    used_by_campaign: int
-    campaign_limit: int
-    over_state_cap: bool
-
-
-@dataclass(frozen=True)
-class Text:
-    """A campaign text at the moment it would go: what dispatch's rules read."""
-
-    send: CampaignSend  # with its campaign and contact
-    recipient: Recipient
-    now: dt.datetime
-    calendar: BusinessCalendar
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    passes_when: str
-    member: MemberCheck | None = None
-    slot: Callable[[Slot], bool] | None = None
-    text: Callable[[Text], bool] | None = None
-    conversation: Callable[[Contact, str], bool] | None = None
-    refused_in_conversation: str = ""  # what a staff text is told; {reason} is the number's
-
-    @property
-    def at_booking(self) -> bool:
-        return self.member is not None or self.slot is not None
-
-    @property
-    def at_dispatch(self) -> bool:
-        return self.text is not None
-
-    @property
-    def in_conversation(self) -> bool:
-        return self.conversation is not None
 
 
 def texts_by_other_campaigns(campaign: Campaign):
@@ -153,10 +63,6 @@ def texts_by_other_campaigns(campaign: Campaign):
 
 def frequency_cap_reason(campaign: Campaign) -> str:
     return f"Texted by another campaign in the last {campaign.frequency_cap_days} days"
-
-
-def _contact(field_filter: Q):
-    return Exists(Contact.objects.filter(field_filter, pk=OuterRef("contact_id")))
 
 
 def _texted_us():
@@ -178,11 +84,11 @@ def _last_text_elsewhere(campaign: Campaign, now: dt.datetime) -> dict:
 
 
 NOT_OPTED_OUT = MemberCheck(
-    violated=lambda campaign, now: _contact(Q(opted_out_at__isnull=False)),
+    violated=lambda campaign, now: contact_matches(Q(opted_out_at__isnull=False)),
     refusal=lambda campaign, row, day: Refusal(CampaignContact.Status.INELIGIBLE, "Opted out"),
 )
 MOBILE_NUMBER = MemberCheck(
-    violated=lambda campaign, now: _contact(~Q(not_textable_reason="")),
+    violated=lambda campaign, now: contact_matches(~Q(not_textable_reason="")),
     refusal=lambda campaign, row, day: Refusal(CampaignContact.Status.INELIGIBLE, row["not_textable_reason"]),
     annotations=lambda campaign, now: {"not_textable_reason": Coalesce("contact__not_textable_reason", Value(""))},
 )
@@ -212,121 +118,6 @@ PRIOR_CONTACT = MemberCheck(
         else Refusal(CampaignContact.Status.FLAGGED, "Has texted us before: review before texting")
     ),
 )
-
-
-def _marketing(campaign: Campaign) -> bool:
-    return campaign.purpose == Campaign.Purpose.MARKETING
-
-
-def _on_a_list() -> Exists:
-    """The contact's number is on a Do-Not-Call list (inside a filter on contacts)."""
-    return Exists(DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("phone"))))
-
-
-def _first_listing(field: str) -> Subquery:
-    """Of the first list holding the member's number: its name, or its copy's date for the area code."""
-    area_code = Substr(OuterRef(OuterRef("contact__phone")), 3, 3)
-    listings = DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("contact__phone"))).annotate(
-        as_of=Subquery(DoNotCallCoverage.objects.filter(list=OuterRef("list"), area_code=area_code).values("as_of")[:1])
-    )
-    return Subquery(listings.order_by("list").values(field)[:1])
-
-
-def _stale_copies(today: dt.date):
-    return DoNotCallCoverage.objects.filter(as_of__lt=dnc.stale_before(today))
-
-
-def _listed_reason(list_name: str, as_of) -> str:
-    return (
-        f"On the {DoNotCallList(list_name).label} (list of {as_of}); "
-        "no written consent or recent business relationship on record"
-    )
-
-
-def _stale_reason(list_name: str, area_code: str, as_of) -> str:
-    return (
-        f"The {DoNotCallList(list_name).label} copy for area code {area_code} is of {as_of}, "
-        f"over {dnc.MAX_AGE_DAYS} days old: load a newer one"
-    )
-
-
-def _written_consent_reason(state: str) -> str:
-    where = "In Connecticut" if state else "Their state is unknown and Connecticut's law may apply:"
-    return f"{where} a sales text needs written consent; none on record"
-
-
-NOT_ON_DO_NOT_CALL_LIST = MemberCheck(
-    violated=lambda campaign, now: _contact(Q(_on_a_list()) & ~lawful_basis.in_force_q(now)),
-    refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.INELIGIBLE, _listed_reason(row["dnc_list"], row["dnc_as_of"])
-    ),
-    annotations=lambda campaign, now: {"dnc_list": _first_listing("list"), "dnc_as_of": _first_listing("as_of")},
-    applies=_marketing,
-)
-DO_NOT_CALL_COPY_CURRENT = MemberCheck(
-    violated=lambda campaign, now: Exists(
-        _stale_copies(timezone.localdate(now)).filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
-    ),
-    refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.PENDING,
-        _stale_reason(row["stale_list"], row["contact__phone"][2:5], row["stale_as_of"]),
-        until=day.tomorrow,
-    ),
-    annotations=lambda campaign, now: {
-        f"stale_{field}": Subquery(
-            _stale_copies(timezone.localdate(now))
-            .filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
-            .order_by("as_of")
-            .values(field)[:1]
-        )
-        for field in ("list", "as_of")
-    },
-    applies=_marketing,
-)
-WRITTEN_CONSENT_WHERE_REQUIRED = MemberCheck(
-    violated_for=lambda campaign, row, recipient, day: (
-        needs_written_consent(recipient.state, day.today) and row["consent_basis"] != ConsentBasis.EXPRESS_WRITTEN
-    ),
-    refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.INELIGIBLE, _written_consent_reason(row["recipient_state"])
-    ),
-    applies=_marketing,
-)
-INFORMATIONAL_TO_CUSTOMERS = MemberCheck(
-    violated=lambda campaign, now: _contact(~Q(consent_basis=ConsentBasis.CUSTOMER)),
-    refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.INELIGIBLE,
-        "An informational campaign texts only customers: no job, payment or delivery on record",
-    ),
-    applies=lambda campaign: not _marketing(campaign),
-)
-
-
-def _listed_without_basis(text: Text) -> bool:
-    contact = text.send.contact
-    return (
-        _marketing(text.send.campaign)
-        and DoNotCallNumber.objects.filter(number=int(contact.phone[1:])).exists()
-        and not lawful_basis.in_force(contact.consent_basis, contact.consent_at, text.now)
-    )
-
-
-def _copy_stale(text: Text) -> bool:
-    phone = text.send.contact.phone
-    today = text.calendar.local_date(text.now)
-    return _marketing(text.send.campaign) and _stale_copies(today).filter(area_code=phone[2:5]).exists()
-
-
-def _lacks_written_consent(text: Text) -> bool:
-    return (
-        _marketing(text.send.campaign)
-        and needs_written_consent(text.recipient.state, text.calendar.local_date(text.now))
-        and text.send.contact.consent_basis != ConsentBasis.EXPRESS_WRITTEN
-    )
-
-
-def _informational_to_non_customer(text: Text) -> bool:
-    return not _marketing(text.send.campaign) and text.send.contact.consent_basis != ConsentBasis.CUSTOMER
 
 
 def _late(text: Text) -> bool:
@@ -392,26 +183,26 @@ RULES: tuple[Rule, ...] = (
         "not_on_do_not_call_list",
         "a marketing text: no Do-Not-Call list holds the number, or written consent or a business "
         "relationship in its window is on record",
-        member=NOT_ON_DO_NOT_CALL_LIST,
-        text=lambda text: not _listed_without_basis(text),
+        member=lawful.NOT_ON_DO_NOT_CALL_LIST,
+        text=lambda text: not lawful.listed_without_basis(text),
     ),
     Rule(
         "do_not_call_copy_current",
         f"a marketing text: every list's copy for the area code is at most {dnc.MAX_AGE_DAYS} days old",
-        member=DO_NOT_CALL_COPY_CURRENT,
-        text=lambda text: not _copy_stale(text),
+        member=lawful.DO_NOT_CALL_COPY_CURRENT,
+        text=lambda text: not lawful.copy_stale(text),
     ),
     Rule(
         "written_consent_where_required",
         "a marketing text to a state that requires it (Connecticut): written consent on record",
-        member=WRITTEN_CONSENT_WHERE_REQUIRED,
-        text=lambda text: not _lacks_written_consent(text),
+        member=lawful.WRITTEN_CONSENT_WHERE_REQUIRED,
+        text=lambda text: not lawful.lacks_written_consent(text),
     ),
     Rule(
         "informational_to_customers",
         "an informational text: the contact is a customer",
-        member=INFORMATIONAL_TO_CUSTOMERS,
-        text=lambda text: not _informational_to_non_customer(text),
+        member=lawful.INFORMATIONAL_TO_CUSTOMERS,
+        text=lambda text: not lawful.informational_to_non_customer(text),
     ),
     Rule(
         "daily_limit",

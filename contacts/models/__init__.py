@@ -1,16 +1,46 @@
-"""Contacts: the people we text, the houses they own, and how they reached us (imports)."""
+"""Contacts: the people we text and the houses they own; how they reached us (``imports``), and
+their lawful basis and the Do-Not-Call lists (``consent``)."""
 
 from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Substr
 from django.db.models.lookups import In
 from django.utils.functional import cached_property
 
 from contacts import phones
+from contacts.models.consent import (
+    ConsentBasis,
+    ConsentChange,
+    DoNotCallCoverage,
+    DoNotCallList,
+    DoNotCallLoad,
+    DoNotCallNumber,
+    consent_constraints,
+)
+from contacts.models.imports import ContactImport, ImportRejection, ImportUploadChunk
+
+__all__ = [
+    "E164_REGEX",
+    "ConsentBasis",
+    "ConsentChange",
+    "Contact",
+    "ContactImport",
+    "DoNotCallCoverage",
+    "DoNotCallList",
+    "DoNotCallLoad",
+    "DoNotCallNumber",
+    "ImportRejection",
+    "ImportUploadChunk",
+    "OptOutEvent",
+    "Property",
+    "PropertyContact",
+    "ZipCode",
+    "validate_time_zones",
+]
 
 
 def validate_time_zones(value: str) -> None:
@@ -26,140 +56,6 @@ def validate_time_zones(value: str) -> None:
 
 # E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 E164_REGEX = r"^\+[1-9][0-9]{7,14}$"
-
-
-class ContactImport(models.Model):
-    """One run of the import pipeline over one file, with counts that add up.
-
-    The unit of accounting is the *entry*: a row of a contact CSV, or each phone of a
-    PropertyRadar row (a row with no phone at all is one entry, rejected). Every entry ends
-    as exactly one of created, updated, unchanged, folded (its phone came earlier in the file)
-    or rejected; the database refuses a record whose counts do not add up.
-
-    Its life (``contacts.importing.pipeline``)::
-
-        queued ──(a worker claims it: attempt n)──▶ running ──▶ completed | failed
-          ▲                                           │
-          └──(no sign of life for IMPORT_STALLED_MINUTES; its upload is kept, attempts left)
-
-    A small file is imported within its request (created ``running``); a large one is kept in
-    the database (`ImportUploadChunk`) for whichever worker claims it, handed to a worker when
-    queued and again by beat's sweep when none took it. An import that stops showing progress
-    (its worker killed, its request's process gone) is queued again while it has its upload and
-    attempts left, else failed with the reason: nothing stays running for ever.
-    """
-
-    class Format(models.TextChoices):
-        PROPERTYRADAR = "propertyradar", "PropertyRadar export"
-        GENERIC = "generic", "Contact CSV"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-
-    file_name = models.CharField(max_length=255)
-    file_size = models.PositiveBigIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
-    )
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    format = models.CharField(max_length=20, choices=Format.choices, blank=True)
-    encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=1, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
-    column_mapping = models.JSONField(default=dict, blank=True)
-    # Data lines: each line after the header with any text (a row over several lines once), the
-    # rejected ones and the licence footer included.
-    rows_read = models.PositiveIntegerField(default=0)
-    footer_rows_skipped = models.PositiveIntegerField(default=0)
-    entries_read = models.PositiveIntegerField(default=0)
-    contacts_created = models.PositiveIntegerField(default=0)
-    contacts_updated = models.PositiveIntegerField(default=0)
-    contacts_unchanged = models.PositiveIntegerField(default=0)
-    duplicates_folded = models.PositiveIntegerField(default=0)
-    entries_rejected = models.PositiveIntegerField(default=0)
-    properties_created = models.PositiveIntegerField(default=0)
-    properties_updated = models.PositiveIntegerField(default=0)
-    properties_unchanged = models.PositiveIntegerField(default=0)
-    added_to_campaign = models.PositiveIntegerField(default=0)
-    # Contacts of the file whose number the business cannot text (kept, never booked).
-    not_textable = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    # Each run that claims the import counts one; a run finishes only the attempt it claimed.
-    attempts = models.PositiveSmallIntegerField(default=0)
-    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to a worker")
-    progress_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life while running")
-
-    class Meta:
-        ordering = ["-id"]
-        indexes = [
-            # The sweep's and /healthz's question: imports that are queued or running.
-            models.Index(fields=["status"], condition=Q(status__in=["queued", "running"]), name="contact_import_open"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(
-                    entries_read=F("contacts_created")
-                    + F("contacts_updated")
-                    + F("contacts_unchanged")
-                    + F("duplicates_folded")
-                    + F("entries_rejected")
-                ),
-                name="contact_import_counts_add_up",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.file_name} ({self.get_status_display()})"
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def is_completed(self) -> bool:
-        return self.status == self.Status.COMPLETED
-
-
-class ImportUploadChunk(models.Model):
-    """A piece of a large upload, kept in the database until its import has run: web and worker
-    processes may be on different machines, and PostgreSQL is what they share. Deleted once the
-    import has run, whatever the outcome (it holds homeowners' names and numbers)."""
-
-    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="upload_chunks")
-    position = models.PositiveIntegerField()
-    data = models.BinaryField()
-
-    class Meta:
-        ordering = ["contact_import", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["contact_import", "position"], name="import_upload_chunk_position_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"import {self.contact_import_id}, chunk {self.position}"
-
-
-class ImportRejection(models.Model):
-    """A row (or cell) of an import that was not taken, and why."""
-
-    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="rejections")
-    line_number = models.PositiveIntegerField()
-    reason = models.CharField(max_length=255)
-    raw = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["contact_import", "line_number", "id"]
-        indexes = [models.Index(fields=["contact_import", "line_number"])]
-
-    def __str__(self) -> str:
-        return f"line {self.line_number}: {self.reason}"
 
 
 class ZipCode(models.Model):
@@ -181,33 +77,6 @@ class ZipCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zip} {self.state} {self.time_zone}"
-
-
-class ConsentBasis(models.TextChoices):
-    """What a marketing text to a person may rely on (FCC 23-107, the Telemarketing Sales Rule)."""
-
-    EXPRESS_WRITTEN = "express_written", "Written consent"
-    CUSTOMER = "customer", "Customer (job, payment or delivery)"
-    INQUIRY = "inquiry", "Inquiry"
-    NONE = "none", "None on record"
-
-
-def consent_constraints(prefix: str) -> list[models.CheckConstraint]:
-    """A basis has its date, and written consent its source and wording; "none" has neither."""
-    return [
-        models.CheckConstraint(
-            condition=Q(consent_basis=ConsentBasis.NONE, consent_at__isnull=True)
-            | (~Q(consent_basis=ConsentBasis.NONE) & Q(consent_at__isnull=False)),
-            name=f"{prefix}_consent_dated_when_given",
-        ),
-        models.CheckConstraint(
-            condition=~Q(consent_basis=ConsentBasis.EXPRESS_WRITTEN) | (~Q(consent_source="") & ~Q(consent_wording="")),
-            name=f"{prefix}_written_consent_has_source_and_wording",
-        ),
-        models.CheckConstraint(
-            condition=Q(consent_basis__in=ConsentBasis.values), name=f"{prefix}_consent_basis_valid"
-        ),
-    ]
 
 
 CONSENT_CONSTRAINTS = consent_constraints("contact")
@@ -438,99 +307,3 @@ class PropertyContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} ({self.role}) at {self.property}"
-
-
-class ConsentChange(models.Model):
-    """The audit trail of a contact's lawful basis: each change, as it was made, who made it and
-    how. Kept for good (a person's consent and its changes are what the owner answers with)."""
-
-    class Via(models.TextChoices):
-        PAGE = "page", "Contact page"
-        API = "api", "API"
-        IMPORT = "import", "Import"
-        ADMIN = "admin", "Admin"
-
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_changes")
-    consent_basis = models.CharField(max_length=16, choices=ConsentBasis.choices)
-    consent_at = models.DateTimeField(null=True, blank=True)
-    consent_source = models.CharField(max_length=255, blank=True)
-    consent_wording = models.TextField(blank=True)
-    via = models.CharField(max_length=8, choices=Via.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["contact", "changed_at"])]
-        constraints = consent_constraints("consent_change")
-
-    def __str__(self) -> str:
-        return f"{self.contact_id} {self.consent_basis} at {self.changed_at:%Y-%m-%d %H:%M}"
-
-
-class DoNotCallList(models.TextChoices):
-    NATIONAL = "national", "National Do-Not-Call Registry"
-    STATE = "state", "Massachusetts Do-Not-Call list"
-
-
-class DoNotCallNumber(models.Model):
-    """A number on a Do-Not-Call list, as its latest load of the list says."""
-
-    # The E.164 digits as one integer (16175551234): a million of them load and index several
-    # times faster than text compared by the database's collation.
-    number = models.BigIntegerField()
-    list = models.CharField(max_length=8, choices=DoNotCallList.choices)
-
-    class Meta:
-        # Number first: the one index answers "which lists hold this number?" too.
-        constraints = [models.UniqueConstraint(fields=["number", "list"], name="dnc_number_unique")]
-
-    def __str__(self) -> str:
-        return f"+{self.number} on the {self.list} list"
-
-
-class DoNotCallCoverage(models.Model):
-    """An area code of a Do-Not-Call list loaded here, and the date of the copy its numbers are
-    from. A copy older than DNC_LIST_MAX_AGE_DAYS stops marketing texts to the area code."""
-
-    list = models.CharField(max_length=8, choices=DoNotCallList.choices)
-    area_code = models.CharField(max_length=3)
-    as_of = models.DateField()
-    loaded_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["list", "area_code"]
-        constraints = [models.UniqueConstraint(fields=["area_code", "list"], name="dnc_coverage_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.list} {self.area_code} as of {self.as_of}"
-
-
-class DoNotCallLoad(models.Model):
-    """One file of a Do-Not-Call list loaded: what it held and what it matched."""
-
-    class Kind(models.TextChoices):
-        FULL = "full", "Full list"
-        CHANGES = "changes", "Change list"
-
-    list = models.CharField(max_length=8, choices=DoNotCallList.choices)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    as_of = models.DateField()
-    file_name = models.CharField(max_length=255)
-    area_codes = models.TextField(help_text="The area codes the file covers, comma-separated")
-    numbers_read = models.PositiveIntegerField()
-    numbers_added = models.PositiveIntegerField()
-    numbers_removed = models.PositiveIntegerField()
-    contacts_matched = models.PositiveIntegerField(help_text="Contacts whose number the list now holds")
-    loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    loaded_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-loaded_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_list_display()} of {self.as_of} ({self.file_name})"

@@ -1,0 +1,131 @@
+"""The rules of lawful basis for a campaign text (issue 37), each a form of a rule of the table:
+a marketing text goes to a number on a Do-Not-Call list only with written consent or a business
+relationship inside its window, never by a list copy over 31 days old, to Connecticut (or an
+unknown state) only with written consent; an informational text only to a customer."""
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from campaigns.compliance.recipients import needs_written_consent
+from campaigns.compliance.rule import MemberCheck, Refusal, Text, contact_matches
+from campaigns.models import Campaign, CampaignContact
+from contacts import dnc, lawful_basis
+from contacts.models import ConsentBasis, DoNotCallCoverage, DoNotCallList, DoNotCallNumber
+
+
+def _marketing(campaign: Campaign) -> bool:
+    return campaign.purpose == Campaign.Purpose.MARKETING
+
+
+def _on_a_list() -> Exists:
+    """The contact's number is on a Do-Not-Call list (inside a filter on contacts)."""
+    return Exists(DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("phone"))))
+
+
+def _first_listing(field: str) -> Subquery:
+    """Of the first list holding the member's number: its name, or its copy's date for the area code."""
+    area_code = Substr(OuterRef(OuterRef("contact__phone")), 3, 3)
+    listings = DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("contact__phone"))).annotate(
+        as_of=Subquery(DoNotCallCoverage.objects.filter(list=OuterRef("list"), area_code=area_code).values("as_of")[:1])
+    )
+    return Subquery(listings.order_by("list").values(field)[:1])
+
+
+def _stale_copies(today: dt.date):
+    return DoNotCallCoverage.objects.filter(as_of__lt=dnc.stale_before(today))
+
+
+def _listed_reason(list_name: str, as_of) -> str:
+    return (
+        f"On the {DoNotCallList(list_name).label} (list of {as_of}); "
+        "no written consent or recent business relationship on record"
+    )
+
+
+def _stale_reason(list_name: str, area_code: str, as_of) -> str:
+    return (
+        f"The {DoNotCallList(list_name).label} copy for area code {area_code} is of {as_of}, "
+        f"over {dnc.MAX_AGE_DAYS} days old: load a newer one"
+    )
+
+
+def _written_consent_reason(state: str) -> str:
+    where = "In Connecticut" if state else "Their state is unknown and Connecticut's law may apply:"
+    return f"{where} a sales text needs written consent; none on record"
+
+
+NOT_ON_DO_NOT_CALL_LIST = MemberCheck(
+    violated=lambda campaign, now: contact_matches(Q(_on_a_list()) & ~lawful_basis.in_force_q(now)),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.INELIGIBLE, _listed_reason(row["dnc_list"], row["dnc_as_of"])
+    ),
+    annotations=lambda campaign, now: {"dnc_list": _first_listing("list"), "dnc_as_of": _first_listing("as_of")},
+    applies=_marketing,
+)
+DO_NOT_CALL_COPY_CURRENT = MemberCheck(
+    violated=lambda campaign, now: Exists(
+        _stale_copies(timezone.localdate(now)).filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
+    ),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.PENDING,
+        _stale_reason(row["stale_list"], row["contact__phone"][2:5], row["stale_as_of"]),
+        until=day.tomorrow,
+    ),
+    annotations=lambda campaign, now: {
+        f"stale_{field}": Subquery(
+            _stale_copies(timezone.localdate(now))
+            .filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
+            .order_by("as_of")
+            .values(field)[:1]
+        )
+        for field in ("list", "as_of")
+    },
+    applies=_marketing,
+)
+WRITTEN_CONSENT_WHERE_REQUIRED = MemberCheck(
+    violated_for=lambda campaign, row, recipient, day: (
+        needs_written_consent(recipient.state, day.today) and row["consent_basis"] != ConsentBasis.EXPRESS_WRITTEN
+    ),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.INELIGIBLE, _written_consent_reason(row["recipient_state"])
+    ),
+    applies=_marketing,
+)
+INFORMATIONAL_TO_CUSTOMERS = MemberCheck(
+    violated=lambda campaign, now: contact_matches(~Q(consent_basis=ConsentBasis.CUSTOMER)),
+    refusal=lambda campaign, row, day: Refusal(
+        CampaignContact.Status.INELIGIBLE,
+        "An informational campaign texts only customers: no job, payment or delivery on record",
+    ),
+    applies=lambda campaign: not _marketing(campaign),
+)
+
+
+def listed_without_basis(text: Text) -> bool:
+    contact = text.send.contact
+    return (
+        _marketing(text.send.campaign)
+        and DoNotCallNumber.objects.filter(number=int(contact.phone[1:])).exists()
+        and not lawful_basis.in_force(contact.consent_basis, contact.consent_at, text.now)
+    )
+
+
+def copy_stale(text: Text) -> bool:
+    phone = text.send.contact.phone
+    today = text.calendar.local_date(text.now)
+    return _marketing(text.send.campaign) and _stale_copies(today).filter(area_code=phone[2:5]).exists()
+
+
+def lacks_written_consent(text: Text) -> bool:
+    return (
+        _marketing(text.send.campaign)
+        and needs_written_consent(text.recipient.state, text.calendar.local_date(text.now))
+        and text.send.contact.consent_basis != ConsentBasis.EXPRESS_WRITTEN
+    )
+
+
+def informational_to_non_customer(text: Text) -> bool:
+    return not _marketing(text.send.campaign) and text.send.contact.consent_basis != ConsentBasis.CUSTOMER

@@ -29,7 +29,13 @@ class Alert:
 
 def alerts(*, now: dt.datetime) -> list[Alert]:
     """Every alert Today shows, the sending and the webhooks first."""
-    return [*messaging_alerts(now=now), *dnc_alerts(now=now), *import_alerts(now=now), *run_failure_alerts()]
+    return [
+        *messaging_alerts(now=now),
+        *dnc_alerts(now=now),
+        *import_alerts(now=now),
+        *run_failure_alerts(),
+        *self_paused_alerts(),
+    ]
 
 
 def messaging_alerts(*, now: dt.datetime) -> list[Alert]:
@@ -191,4 +197,16 @@ def run_failure_alerts() -> list[Alert]:
             reverse("campaigns:detail", args=[campaign.pk]),
         )
         for campaign in Campaign.objects.filter(last_run_failed_at__isnull=False).order_by("-last_run_failed_at")
+    ]
+
+
+def self_paused_alerts() -> list[Alert]:
+    """Campaigns that paused themselves (carriers filtering their texts), until staff resume them."""
+    return [
+        Alert(
+            "error",
+            f"Campaign {campaign.name!r}: {campaign.pause_reason}",
+            reverse("campaigns:detail", args=[campaign.pk]),
+        )
+        for campaign in Campaign.objects.filter(status=Campaign.Status.PAUSED).exclude(pause_reason="").order_by("pk")
     ]

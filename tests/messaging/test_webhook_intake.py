@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
+from attackacrack import today
 from campaigns.models import CampaignContact
 from contacts.models import Contact
 from messaging import webhook_payloads
@@ -462,6 +463,9 @@ def test_a_campaign_whose_texts_fail_like_filtered_spam_pauses_itself_and_says_w
             "Paused by itself: 5 of its last 20 texts with an outcome failed (25%) in a day, "
             "a sign carriers are filtering them as spam."
         )
+        shown = [alert.text for alert in today.alerts(now=timezone.now()) if "filtering" in alert.text]
+        assert shown == [f"Campaign {campaign.name!r}: {campaign.pause_reason}"]
         campaign_services.resume_campaign(campaign=campaign)
         campaign.refresh_from_db()
         assert campaign.pause_reason == ""
+        assert not [alert for alert in today.alerts(now=timezone.now()) if "filtering" in alert.text]

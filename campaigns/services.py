@@ -46,6 +46,9 @@ def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
         # Texts already sent were written from the current templates; changing them mid-run
         # would mix two texts under one variant. Pause first.
         raise CampaignLocked(f"An active campaign's texts cannot change ({', '.join(changed_texts)}): pause it first.")
+    if changes.get("purpose", campaign.purpose) != campaign.purpose and campaign.compliance_records.exists():
+        # Its texts' records rest on the rules of its purpose: another purpose is another campaign.
+        raise CampaignLocked("A campaign that has booked texts keeps its purpose: make a new campaign instead.")
     for field, value in changes.items():
         setattr(campaign, field, value)
     campaign.full_clean()

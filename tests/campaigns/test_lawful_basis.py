@@ -431,3 +431,19 @@ def test_the_launch_plan_says_how_many_go_out_cold_and_how_many_the_lists_keep_o
         page = client.get(f"/campaigns/{campaign.pk}/start").content.decode()
     assert "3 of these texts go to people with no consent on record" in page
     assert "1 member is on a Do-Not-Call list with no written consent" in page
+
+
+def test_a_campaign_that_booked_texts_keeps_its_purpose(api_client):
+    customer = person("+16172001070", consent_basis="customer", consent_at=eastern(2026, 6, 1, 9))
+    campaign = campaign_of(customer)
+    draft = CampaignFactory(status=Campaign.Status.DRAFT)
+    run(campaign)
+
+    refused = api_client.patch(f"/api/campaigns/{campaign.pk}", {"purpose": "informational"}, format="json")
+    changed = api_client.patch(f"/api/campaigns/{draft.pk}", {"purpose": "informational"}, format="json")
+
+    assert (refused.status_code, changed.status_code) == (409, 200)
+    assert "keeps its purpose" in refused.json()["detail"][0]["msg"]
+    campaign.refresh_from_db()
+    draft.refresh_from_db()
+    assert (campaign.purpose, draft.purpose) == ("marketing", "informational")

@@ -56,6 +56,11 @@ GENERIC_ALIASES = {
     "city": ["city", "town", "propertycity"],
     "state": ["state", "st", "province", "region", "propertystate"],
     "zip_code": ["zip", "zipcode", "postalcode", "postcode", "zip5", "propertyzip"],
+    # A contact's lawful basis (contacts/lawful_basis.py); PropertyRadar exports carry none.
+    "consent_basis": ["consentbasis", "consent", "lawfulbasis"],
+    "consent_at": ["consentat", "consentdate", "consentgiven", "consentgivenon"],
+    "consent_source": ["consentsource", "consentmethod"],
+    "consent_wording": ["consentwording", "consenttext", "consentlanguage"],
 }  # fmt: skip
 GENERIC_FIELD_BY_ALIAS = {alias: field for field, aliases in GENERIC_ALIASES.items() for alias in aliases}
 

@@ -2,8 +2,9 @@
 
 Nothing here touches the database. A row never fails as a whole over a bad optional cell (a
 garbled "Beds" is stored as unknown). It is rejected, with a reason that names what was wrong,
-when it gives no valid phone, has not as many cells as the header, or holds a value longer than
-the field it is stored in: nothing is cut to fit.
+when it gives no valid phone, has not as many cells as the header, holds a value longer than
+the field it is stored in (nothing is cut to fit), or gives a consent that does not hold together:
+a lawful basis is a claim the owner answers for, never guessed at.
 """
 
 import datetime as dt
@@ -12,15 +13,23 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
 
 from contacts.importing.columns import PROPERTYRADAR_COLUMNS, ColumnMapping
+from contacts.lawful_basis import CONSENT_FIELDS, validate_consent
+from contacts.models import ConsentBasis
 from contacts.phones import normalize_phone
 
 # Every CSV line is staged as one row of this shape, so a whole file streams through a single
 # COPY: the line's house (PropertyRadar; blank apn and address_key when there is none) and its
 # two contact slots (primary, secondary; a generic CSV uses the first). A slot holds a phone or
 # the reason its entry was rejected; `raw` keeps the line's text when anything was rejected.
-# The address, city, state and ZIP are the house's and also its people's.
+# The address, city, state and ZIP are the house's and also its people's; the consent is the first
+# slot's (a generic CSV's only: PropertyRadar exports carry none).
 DETAIL_COLUMNS = (
     "subdivision", "longitude", "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths",
     "estimated_value", "estimated_equity", "estimated_equity_percent", "owner", "mail_address", "mail_city",
@@ -31,7 +40,7 @@ SLOT_FIELDS = ("role", "phone", "reject_reason", "first_name", "last_name", "ema
 LINE_COLUMNS = (
     "line_number", "raw", "line_type",
     *(f"{field}_1" for field in SLOT_FIELDS), *(f"{field}_2" for field in SLOT_FIELDS),
-    "apn", "address_key", "property_type", "address", "city", "state", "zip_code", *DETAIL_COLUMNS,
+    "apn", "address_key", "property_type", "address", "city", "state", "zip_code", *DETAIL_COLUMNS, *CONSENT_FIELDS,
 )  # fmt: skip
 # What the merge reads of each house.
 PROPERTY_COLUMNS = (
@@ -40,6 +49,9 @@ PROPERTY_COLUMNS = (
 NO_DETAILS = ("", None, None, None, None, None, None, None, None, None, None,
               "", "", "", "", "", None, None, "", None, None)  # fmt: skip
 NO_SLOT = ("", "", "", "", "", "")
+# A blank basis, staged when a line gives none (or "none"), changes nothing: an import never
+# clears a consent on record.
+NO_CONSENT = ("", None, "", "")
 
 
 def rejected_slot(reason: str, role: str = "") -> tuple:
@@ -56,13 +68,14 @@ def no_house(address: str = "", city: str = "", state: str = "", zip_code: str =
 MAX_LENGTHS = {
     "first_name": 100, "last_name": 100, "email": 254, "address": 255, "city": 100, "zip_code": 10,
     "apn": 100, "address_key": 255, "property_type": 50, "subdivision": 255, "owner": 255, "mail_address": 255,
-    "mail_city": 100, "mail_zip_code": 10, "listing_status": 50,
+    "mail_city": 100, "mail_zip_code": 10, "listing_status": 50, "consent_source": 255,
 }  # fmt: skip
 # The staged columns that hold a value read from the file, as each format fills them.
-GENERIC_CHECKED = ("first_name_1", "last_name_1", "email_1", "address", "city", "zip_code")
+GENERIC_CHECKED = ("first_name_1", "last_name_1", "email_1", "address", "city", "zip_code", "consent_source")
 RADAR_CHECKED = (
-    *GENERIC_CHECKED, "first_name_2", "last_name_2", "email_2", "apn", "address_key", "property_type", "subdivision",
-    "owner", "mail_address", "mail_city", "mail_zip_code", "listing_status",
+    "first_name_1", "last_name_1", "email_1", "address", "city", "zip_code", "first_name_2", "last_name_2",
+    "email_2", "apn", "address_key", "property_type", "subdivision", "owner", "mail_address", "mail_city",
+    "mail_zip_code", "listing_status",
 )  # fmt: skip
 # A staged PropertyRadar column → the field of the file it is read from, and which part of it.
 RADAR_SOURCES = {
@@ -202,13 +215,47 @@ baths_cell = plain_decimal(places=1, limit=1000)
 percent_cell = plain_decimal(places=2, limit=100000)
 
 
-GENERIC_FIELDS = ("phone", "first_name", "last_name", "name", "email", "address", "city", "state", "zip_code")
+GENERIC_FIELDS = (
+    "phone", "first_name", "last_name", "name", "email", "address", "city", "state", "zip_code", *CONSENT_FIELDS,
+)  # fmt: skip
+
+# A consent basis as its code or its label, compared without case or punctuation.
+BASIS_BY_NAME = {
+    re.sub(r"[^a-z0-9]", "", name.lower()): basis for basis, label in ConsentBasis.choices for name in (basis, label)
+} | {"written": ConsentBasis.EXPRESS_WRITTEN}
+# Dates without a time of day are taken at noon on the shop's wall clock: the middle of the day
+# the person gave consent, whatever the zone they gave it in.
+CONSENT_TIME_ZONE = ZoneInfo("America/New_York")
+NOON = dt.time(12)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
+US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})").fullmatch
+
+
+def consent_moment(value: str) -> tuple[dt.datetime, bool] | None:
+    """A consent date cell → (the aware moment, whether the cell gave a date only), or None when
+    it reads as none of YYYY-MM-DD, M/D/YYYY or an ISO date and time (one without an offset is
+    on the shop's wall clock)."""
+    try:
+        if ISO_DATE(value):
+            return dt.datetime.combine(dt.date.fromisoformat(value), NOON, tzinfo=CONSENT_TIME_ZONE), True
+        if match := US_DATE(value):
+            month, day, year = map(int, match.groups())
+            return dt.datetime.combine(dt.date(year, month, day), NOON, tzinfo=CONSENT_TIME_ZONE), True
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=CONSENT_TIME_ZONE)
+    return moment, False
 
 
 class EntryBuilder:
     """Builds the staged row (see LINE_COLUMNS) for each CSV line of one file."""
 
-    def __init__(self, mapping: ColumnMapping, delimiter: str) -> None:
+    def __init__(self, mapping: ColumnMapping, delimiter: str, *, now: dt.datetime | None = None) -> None:
+        self.now = now or timezone.now()  # what "in the future" means for a consent date
+        # A moment as the staging table takes it (SQLite keeps UTC text in the ORM's own format).
+        self.stored_moment = connection.ops.adapt_datetimefield_value
         self.width = len(mapping.header)
         self.header = mapping.header
         self.delimiter = delimiter
@@ -228,7 +275,7 @@ class EntryBuilder:
 
     def rejected(self, line_number: int, reason: str, cells: list[str]) -> tuple:
         """A line none of whose content is taken: the reason in the first slot."""
-        return (line_number, self.raw(cells), "", *rejected_slot(reason), *NO_SLOT, *no_house())
+        return (line_number, self.raw(cells), "", *rejected_slot(reason), *NO_SLOT, *no_house(), *NO_CONSENT)
 
     def build(self, line_number: int, cells: list[str], unreadable: str = "") -> tuple:
         """The staged row for one record of the file (see LINE_COLUMNS); ``unreadable`` is why the
@@ -274,6 +321,9 @@ class EntryBuilder:
             return self.rejected(line_number, "No phone number", cells)
         if (phone := normalize_phone(raw_phone)) is None:
             return self.rejected(line_number, f"Not a valid phone number: {quoted(raw_phone)}", cells)
+        consent = self._consent(row) if row[at["consent_basis"]] else NO_CONSENT
+        if isinstance(consent, str):
+            return self.rejected(line_number, consent, cells)
         first, last = display_name(row[at["first_name"]]), display_name(row[at["last_name"]])
         if not (first or last):
             first, last = split_name(row[at["name"]])
@@ -281,7 +331,36 @@ class EntryBuilder:
             line_number, "", "unknown", "", phone, "", first, last, clean_email(row[at["email"]]), *NO_SLOT,
             *no_house(display_name(row[at["address"]]), display_name(row[at["city"]]), clean_state(row[at["state"]]),
                       clean_zip(row[at["zip_code"]])),
+            *consent,
         )  # fmt: skip
+
+    def _consent(self, row: list[str]) -> tuple | str:
+        """The staged consent of a line with a basis cell, or why the line is rejected (naming the
+        field at fault, as ``validate_consent`` does)."""
+        at = self.at
+        cell = row[at["consent_basis"]]
+        basis = BASIS_BY_NAME.get(re.sub(r"[^a-z0-9]", "", cell.lower()), cell)
+        if basis == ConsentBasis.NONE:
+            return NO_CONSENT
+        moment, now = None, self.now
+        if date_cell := row[at["consent_at"]]:
+            if (read := consent_moment(date_cell)) is None:
+                return f"consent_at: Not a date: {quoted(date_cell)}; write YYYY-MM-DD or M/D/YYYY"
+            moment, date_only = read
+            if date_only and moment.date() == timezone.localtime(now, CONSENT_TIME_ZONE).date():
+                now = max(now, moment)  # today's date, taken at noon, is not in the future in the morning
+        values = {
+            "consent_basis": basis,
+            "consent_at": moment,
+            "consent_source": row[at["consent_source"]],
+            "consent_wording": row[at["consent_wording"]],
+        }
+        try:
+            wanted = validate_consent(values, now=now)
+        except ValidationError as error:
+            reasons = (f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+            return " ".join(reasons)[:255]
+        return (basis, self.stored_moment(wanted["consent_at"]), wanted["consent_source"], wanted["consent_wording"])
 
     def _propertyradar(self, line_number: int, cells: list[str], row: list[str]) -> tuple:
         (
@@ -323,4 +402,4 @@ class EntryBuilder:
             stored = " (the property is stored)" if apn or address else ""
             slots[0] = rejected_slot(f"No mobile phone{stored}")
         raw = self.raw(cells) if slots[0][2] or slots[1][2] else ""
-        return (line_number, raw, "mobile", *slots[0], *slots[1], *house)
+        return (line_number, raw, "mobile", *slots[0], *slots[1], *house, *NO_CONSENT)

@@ -8,6 +8,7 @@ should have done: a mismatch rolls the import back instead of reporting a wrong 
 """
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from contacts.importing.entries import LINE_COLUMNS, PROPERTY_COLUMNS
+from contacts.lawful_basis import CONSENT_FIELDS as CONSENT_COLUMNS
+from contacts.models import ConsentChange
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +38,25 @@ CREATE TEMP TABLE import_line (
     baths decimal(4, 1), estimated_value bigint, estimated_equity bigint, estimated_equity_percent decimal(7, 2),
     owner varchar(255) NOT NULL, mail_address varchar(255) NOT NULL, mail_city varchar(100) NOT NULL,
     mail_state varchar(2) NOT NULL, mail_zip_code varchar(10) NOT NULL, owner_occupied boolean,
-    listed_for_sale boolean, listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean
+    listed_for_sale boolean, listing_status varchar(50) NOT NULL, foreclosure boolean, high_equity boolean,
+    consent_basis varchar(16) NOT NULL, consent_at timestamp with time zone, consent_source varchar(255) NOT NULL,
+    consent_wording text NOT NULL
 )"""
 # A line names a house when it has an APN or an address (PropertyRadar); generic lines never do.
 HAS_HOUSE = "apn <> '' OR address_key <> ''"
 
 
 def _slot_entries(n: int) -> str:
+    # A line's consent is its first slot's (see entries.LINE_COLUMNS).
+    consent = (
+        "consent_basis, consent_at, consent_source, consent_wording"
+        if n == 1
+        else "'' AS consent_basis, NULL AS consent_at, '' AS consent_source, '' AS consent_wording"
+    )
     return f"""SELECT line_number * 2 + {n - 1} AS seq, line_number, role_{n} AS role, phone_{n} AS phone, line_type,
         reject_reason_{n} AS reject_reason, CASE WHEN reject_reason_{n} <> '' THEN raw ELSE '' END AS raw,
-        first_name_{n} AS first_name, last_name_{n} AS last_name, email_{n} AS email, address, city, state, zip_code
+        first_name_{n} AS first_name, last_name_{n} AS last_name, email_{n} AS email, address, city, state, zip_code,
+        {consent}
     FROM import_line WHERE phone_{n} <> '' OR reject_reason_{n} <> ''"""
 
 
@@ -176,11 +188,13 @@ def _scalar(cursor, sql: str, params: tuple = ()) -> int:
 
 # The contacts named by the staged file (after a merge, inside the same transaction).
 STAGED_CONTACT_IDS = "SELECT c.id FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone"
+# Those whose consent the merge set (each with its ConsentChange).
+CONSENT_CHANGED_CONTACT_IDS = f"{STAGED_CONTACT_IDS} WHERE f.sets_consent"
 
 
-def merge(*, import_id: int, source: str) -> MergeCounts:
-    """Merge the staged file into contacts and properties. Call inside a transaction."""
-    now = timezone.now()
+def merge(*, import_id: int, source: str, now: dt.datetime | None = None) -> MergeCounts:
+    """Merge the staged file into contacts and properties, as of ``now``. Call inside a transaction."""
+    now = now or timezone.now()
     counts = MergeCounts()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -195,6 +209,7 @@ def merge(*, import_id: int, source: str) -> MergeCounts:
             _merge_properties(cursor, counts, now)
             _merge_contacts(cursor, counts, now, source, import_id)
             _link(cursor, import_id, now)
+        _audit_consent(cursor, import_id, now)
     return counts
 
 
@@ -304,6 +319,11 @@ FILLS = f"""({FILLS_NAME} AND (f.first_name <> '' OR f.last_name <> ''))
     OR (c.email = '' AND f.email <> '')
     OR ({FILLS_ADDRESS} AND (f.address <> '' OR f.city <> '' OR f.zip_code <> ''))
     OR (c.state = '' AND f.state <> '')"""
+# Whether the file's entry ``f`` sets the consent of its contact ``c`` (none when it is new): a
+# basis given that differs from the one stored. A blank basis changes nothing.
+SETS_CONSENT = """f.consent_basis <> '' AND (c.id IS NULL OR c.consent_basis <> f.consent_basis
+    OR c.consent_at IS DISTINCT FROM f.consent_at OR c.consent_source <> f.consent_source
+    OR c.consent_wording <> f.consent_wording)"""
 
 
 def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: int) -> None:
@@ -317,19 +337,23 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
     cursor.execute(
         f"""CREATE TEMP TABLE import_entry_first AS
             SELECT f.*, c.id AS stored_id, c.not_textable_reason <> '' AS stored_not_textable,
-                   (c.id IS NOT NULL AND ({FILLS})) AS fills
+                   (c.id IS NOT NULL AND ({FILLS})) AS fills, ({SETS_CONSENT}) AS sets_consent
             FROM ({first_entries}) AS f LEFT JOIN contacts_contact c ON c.phone = f.phone"""
     )
     cursor.execute("CREATE UNIQUE INDEX import_entry_first_phone ON import_entry_first (phone)")
-    _analyze(cursor, "import_entry_first", "stored_id, fills")
+    _analyze(cursor, "import_entry_first", "stored_id, fills, sets_consent")
     cursor.execute(
         """SELECT COUNT(*), COUNT(stored_id), COUNT(CASE WHEN stored_not_textable THEN 1 END)
            FROM import_entry_first"""
     )
     distinct_phones, existing, stored_not_textable = cursor.fetchone()
     counts.duplicates_folded = counts.entries_read - counts.entries_rejected - distinct_phones
-    # Fill what is blank, never overwrite what staff or an earlier file put there.
+    # Fill what is blank, never overwrite what staff or an earlier file put there, but the consent:
+    # a file's basis is newer word of it (and is audited, see _audit_consent).
     # Opt-out state is not touched: a file cannot re-subscribe anybody.
+    consent = ", ".join(
+        f"{field} = CASE WHEN f.sets_consent THEN f.{field} ELSE c.{field} END" for field in CONSENT_COLUMNS
+    )
     cursor.execute(
         f"""
         UPDATE contacts_contact AS c SET
@@ -340,9 +364,10 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
             city = CASE WHEN {FILLS_ADDRESS} THEN f.city ELSE c.city END,
             state = CASE WHEN c.state = '' THEN f.state ELSE c.state END,
             zip_code = CASE WHEN {FILLS_ADDRESS} THEN f.zip_code ELSE c.zip_code END,
+            {consent},
             updated_at = %s
         FROM import_entry_first f
-        WHERE f.fills AND c.id = f.stored_id""",
+        WHERE (f.fills OR f.sets_consent) AND c.id = f.stored_id""",
         (now,),
     )
     counts.contacts_updated = cursor.rowcount
@@ -352,11 +377,14 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
         """
         INSERT INTO contacts_contact (
             phone, first_name, last_name, email, address, city, state, zip_code, source, line_type,
-            time_zone, time_zone_source, opt_out_reason, source_import_id, created_at, updated_at
+            time_zone, time_zone_source, opt_out_reason, source_import_id, created_at, updated_at,
+            consent_basis, consent_at, consent_source, consent_wording
         )
         SELECT f.phone, f.first_name, f.last_name, f.email, f.address, f.city, f.state, f.zip_code, %s,
                f.line_type, COALESCE(z.time_zone, ''), CASE WHEN z.zip IS NULL THEN 'unknown' ELSE 'address' END,
-               '', %s, %s, %s
+               '', %s, %s, %s,
+               CASE WHEN f.sets_consent THEN f.consent_basis ELSE 'none' END, f.consent_at, f.consent_source,
+               f.consent_wording
         FROM import_entry_first f
         LEFT JOIN contacts_zipcode z ON z.zip = SUBSTR(f.zip_code, 1, 5)
         WHERE f.stored_id IS NULL""",
@@ -372,6 +400,22 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
         cursor,
         "SELECT COUNT(*) FROM contacts_contact WHERE source_import_id = %s AND not_textable_reason <> ''",
         (import_id,),
+    )
+
+
+def _audit_consent(cursor, import_id: int, now) -> None:
+    """A ConsentChange for each contact whose consent the merge set, made by whoever started the
+    import. Written after the merge's replication mode, with every foreign key checked: the merge
+    holds its contacts, but not the user's row."""
+    columns = ", ".join(CONSENT_COLUMNS)
+    cursor.execute(
+        f"""
+        INSERT INTO contacts_consentchange (contact_id, {columns}, via, changed_by_id, changed_at)
+        SELECT c.id, {", ".join(f"f.{field}" for field in CONSENT_COLUMNS)}, %s,
+               (SELECT created_by_id FROM contacts_contactimport WHERE id = %s), %s
+        FROM import_entry_first f JOIN contacts_contact c ON c.phone = f.phone
+        WHERE f.sets_consent ORDER BY c.id""",
+        (ConsentChange.Via.IMPORT, import_id, now),
     )
 
 

@@ -24,11 +24,12 @@ from attackacrack.errors import ApplicationError
 from campaigns.audience import add_members, require_open
 from campaigns.errors import CampaignClosed
 from campaigns.models import Campaign, CampaignContact
+from contacts import lawful_basis
 from contacts.importing import loader
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
 from contacts.importing.readers import BadFile, CsvRows, read_csv
-from contacts.models import ContactImport, ImportUploadChunk
+from contacts.models import Contact, ContactImport, ImportUploadChunk
 from contacts.timezones import assign_time_zones
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ PROGRESS_EVERY = 100_000
 # A kept upload is stored in pieces of this size, written a few at a time.
 UPLOAD_CHUNK_BYTES = 1 << 20
 UPLOAD_CHUNKS_PER_INSERT = 8
+# How many contacts whose consent changed are announced at once (lawful_basis.changed).
+CONSENT_BATCH = 10_000
 # A running import's sign of life, every this many seconds (IMPORT_STALLED_MINUTES without one: dead).
 HEARTBEAT_SECONDS = 60
 
@@ -259,7 +262,9 @@ def _run(
             rows_read, footer = _stage(contact_import, file, rows, mapping, progress)
             staged = time.perf_counter()
             with transaction.atomic():
-                counts = loader.merge(import_id=contact_import.id, source=mapping.format)
+                merged_at = timezone.now()
+                counts = loader.merge(import_id=contact_import.id, source=mapping.format, now=merged_at)
+                _announce_consent_changes(merged_at)
                 assign_time_zones()
                 added = 0
                 if contact_import.campaign_id:
@@ -301,6 +306,16 @@ def _run(
     )  # fmt: skip
     if progress:
         progress(rows_read, contact_import.file_size, contact_import.file_size)
+
+
+def _announce_consent_changes(now: dt.datetime) -> None:
+    """The contacts whose consent the merge set: members a rule kept out for the lack of it are
+    judged again. In batches, as an id list a query can hold on every database."""
+    with connection.cursor() as cursor:
+        cursor.execute(loader.CONSENT_CHANGED_CONTACT_IDS)
+        contact_ids = [contact_id for (contact_id,) in cursor.fetchall()]
+    for start in range(0, len(contact_ids), CONSENT_BATCH):
+        lawful_basis.changed.send(sender=Contact, contact_ids=contact_ids[start : start + CONSENT_BATCH], now=now)
 
 
 def _stage(

@@ -15,8 +15,10 @@ from pathlib import Path
 # Everything an import writes but its moments and its ids, which differ between any two runs.
 CONTACT_FIELDS = (
     "phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source", "line_type",
-    "time_zone", "time_zone_source", "not_textable_reason", "opt_out_reason",
+    "time_zone", "time_zone_source", "not_textable_reason", "opt_out_reason", "consent_basis", "consent_at",
+    "consent_source", "consent_wording",
 )  # fmt: skip
+CONSENT_CHANGE_FIELDS = ("contact__phone", "consent_basis", "consent_at", "consent_source", "consent_wording", "via")
 PROPERTY_FIELDS = (
     "apn", "address_key", "zip_code", "property_type", "address", "city", "state", "subdivision", "longitude",
     "latitude", "year_built", "purchase_date", "square_feet", "beds", "baths", "estimated_value", "estimated_equity",
@@ -31,8 +33,9 @@ REPORT_FIELDS = (
 
 
 def snapshot(report) -> dict:
-    """The import's report and every contact, house, link and rejection stored, as plain JSON values."""
-    from contacts.models import Contact, ImportRejection, Property, PropertyContact
+    """The import's report and every contact, house, link, rejection and consent change stored, as
+    plain JSON values."""
+    from contacts.models import ConsentChange, Contact, ImportRejection, Property, PropertyContact
 
     def plain(row: tuple) -> list:
         return [value if value is None or isinstance(value, bool | int | str) else str(value) for value in row]
@@ -48,6 +51,7 @@ def snapshot(report) -> dict:
             )
         ),
         "rejections": sorted(plain(row) for row in ImportRejection.objects.values_list("line_number", "reason", "raw")),
+        "consent_changes": sorted(plain(row) for row in ConsentChange.objects.values_list(*CONSENT_CHANGE_FIELDS)),
     }
 
 

@@ -91,7 +91,7 @@ def stored_on_postgresql(*contents: bytes) -> dict:
 
 
 def assert_same(postgresql: dict, sqlite: dict) -> None:
-    for part in ("refused", "report", "contacts", "properties", "links", "rejections"):
+    for part in ("refused", "report", "contacts", "properties", "links", "rejections", "consent_changes"):
         assert postgresql[part] == sqlite[part], part
 
 

@@ -13,7 +13,8 @@ from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, Property
 
 HEADERS = ["phone", "Phone Number", "mobile", "First Name", "first_name", "Last Name", "name", "email", "address",
-           "city", "state", "zip", "Notes", "", "phone"]  # fmt: skip
+           "city", "state", "zip", "Notes", "", "phone", "consent", "Consent Date", "consent_source",
+           "Consent Text"]  # fmt: skip
 PROPERTYRADAR = (
     "Type,Address,City,ZIP,Subdivision,Longitude,Latitude,APN,Yr Built,Purchase Date,Purchase Mos Since,"
     "Sq Ft,Beds,Baths,Est Value,Est Equity $,Owner,Mail Address,Mail City,Mail State,Mail ZIP,Owner Occ?,"
@@ -38,6 +39,12 @@ cells = st.one_of(
             'say "hi"',
             "line\nbreak",
             "  ",
+            "written",
+            "Customer",
+            "inquiry",
+            "2025-03-04",
+            "3/4/2025",
+            "2099-01-01",
         ]
     ),  # fmt: skip
     st.text(max_size=30),

@@ -198,8 +198,8 @@ def _merge(cursor, list_name: str, kind: str, area_codes: set[str]) -> tuple[int
     if kind == DoNotCallLoad.Kind.FULL:
         placeholders = ", ".join(["%s"] * len(area_codes))
         cursor.execute(
-            f"DELETE FROM {table} AS n WHERE n.list = %s AND n.number / 10000000 - 1000 IN ({placeholders}) "
-            "AND NOT EXISTS (SELECT 1 FROM dnc_incoming i WHERE i.number = n.number) RETURNING n.number",
+            f"DELETE FROM {table} WHERE list = %s AND number / 10000000 - 1000 IN ({placeholders}) "
+            f"AND NOT EXISTS (SELECT 1 FROM dnc_incoming i WHERE i.number = {table}.number) RETURNING number",
             [list_name, *sorted(int(area_code) for area_code in area_codes)],
         )
     else:

@@ -10,7 +10,7 @@ a lawful basis is a claim the owner answers for, never guessed at.
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -163,11 +163,17 @@ def _int(value: str, *, low: int, high: int) -> int | None:
     # Empty cells are most of a PropertyRadar export's: answered before a parse that raises for them.
     if not value:
         return None
+    if value.isdigit() and len(value) < 20:  # the common cell, read without a Decimal
+        number = int(value)
+        return number if low <= number <= high else None
     try:
-        number = int(value) if value.isdigit() else int(Decimal(value.strip().replace(",", "").replace("$", "")))
-    except (InvalidOperation, ValueError):
+        whole = Decimal(value.strip().replace(",", "").replace("$", "")).to_integral_value(rounding=ROUND_DOWN)
+    except InvalidOperation:
         return None
-    return number if low <= number <= high else None
+    # Compared as a Decimal first: int() of a cell like 1e999999999 would build a billion-digit number.
+    if not whole.is_finite() or not low <= whole <= high:
+        return None
+    return int(whole)
 
 
 def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
@@ -177,7 +183,8 @@ def _decimal(value: str, *, places: int, limit: int) -> Decimal | None:
         number = Decimal(value.strip().replace(",", "").replace("$", "").rstrip("%"))
     except InvalidOperation:
         return None
-    if not number.is_finite() or abs(number) >= limit:
+    # copy_abs, not abs: abs rounds to the context and signals Overflow for a cell like 1e1000000.
+    if not number.is_finite() or number.copy_abs() >= limit:
         return None
     return round(number, places)
 

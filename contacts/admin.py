@@ -115,9 +115,8 @@ class ContactAdmin(admin.ModelAdmin):
         # A new contact is saved as an update of the unsaved one, all its fields changed.
         # Consent changes are audited as the admin's, with who made them.
         names = form.changed_data if change else form.cleaned_data
-        fields = {name: form.cleaned_data[name] for name in names if name in services.CONTACT_FIELDS}
-        consent = {name: form.cleaned_data[name] for name in names if name in lawful_basis.CONSENT_FIELDS}
-        services.save_contact(contact=obj, fields=fields, consent=consent, by=request.user, via="admin")
+        changes = {name: form.cleaned_data[name] for name in names}
+        services.save_contact(contact=obj, changes=changes, by=request.user, via="admin")
 
     @admin.action(description="Send a text to the selected contacts")
     def send_text(self, request: HttpRequest, queryset) -> HttpResponse | None:

@@ -107,9 +107,7 @@ class ContactInputSerializer(serializers.ModelSerializer):
 
     def save_to(self, contact: Contact, *, by) -> Contact:
         """The contact saved with the fields given, its consent audited as given through the API."""
-        fields = dict(self.validated_data)
-        consent = {field: fields.pop(field) for field in lawful_basis.CONSENT_FIELDS if field in fields}
-        return services.save_contact(contact=contact, fields=fields, consent=consent, by=by, via="api")
+        return services.save_contact(contact=contact, changes=self.validated_data, by=by, via="api")
 
 
 class ContactQuerySerializer(serializers.Serializer):

@@ -68,9 +68,12 @@ def update_contact(*, contact: Contact, **changes: Any) -> Contact:
     return contact
 
 
-def save_contact(*, contact: Contact, fields: dict[str, Any], consent: dict[str, Any], by=None, via: str) -> Contact:
-    """A contact's fields and its consent (``lawful_basis.CONSENT_FIELDS``), changed together or
-    not at all; the consent's change is audited with ``by`` and ``via``."""
+def save_contact(*, contact: Contact, changes: dict[str, Any], by=None, via: str) -> Contact:
+    """A contact's fields (``CONTACT_FIELDS``) and its consent (``lawful_basis.CONSENT_FIELDS``)
+    from ``changes``, changed together or not at all; the consent's change is audited with ``by``
+    and ``via``. Anything else in ``changes`` is ignored (the system's fields)."""
+    fields = {name: value for name, value in changes.items() if name in CONTACT_FIELDS}
+    consent = {name: value for name, value in changes.items() if name in lawful_basis.CONSENT_FIELDS}
     with transaction.atomic():
         if contact.pk is None:
             for field in lawful_basis.CONSENT_FIELDS:  # written below, audited, not with the contact

@@ -3,8 +3,6 @@ a marketing text goes to a number on a Do-Not-Call list only with written consen
 relationship inside its window, never by a list copy over 31 days old, to Connecticut (or an
 unknown state) only with written consent; an informational text only to a customer."""
 
-import datetime as dt
-
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -32,10 +30,6 @@ def _first_listing(field: str) -> Subquery:
         as_of=Subquery(DoNotCallCoverage.objects.filter(list=OuterRef("list"), area_code=area_code).values("as_of")[:1])
     )
     return Subquery(listings.order_by("list").values(field)[:1])
-
-
-def _stale_copies(today: dt.date):
-    return DoNotCallCoverage.objects.filter(as_of__lt=dnc.stale_before(today))
 
 
 def _listed_reason(list_name: str, as_of) -> str:
@@ -67,7 +61,7 @@ NOT_ON_DO_NOT_CALL_LIST = MemberCheck(
 )
 DO_NOT_CALL_COPY_CURRENT = MemberCheck(
     violated=lambda campaign, now: Exists(
-        _stale_copies(timezone.localdate(now)).filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
+        dnc.stale_coverage(timezone.localdate(now)).filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
     ),
     refusal=lambda campaign, row, day: Refusal(
         CampaignContact.Status.PENDING,
@@ -76,7 +70,7 @@ DO_NOT_CALL_COPY_CURRENT = MemberCheck(
     ),
     annotations=lambda campaign, now: {
         f"stale_{field}": Subquery(
-            _stale_copies(timezone.localdate(now))
+            dnc.stale_coverage(timezone.localdate(now))
             .filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
             .order_by("as_of")
             .values(field)[:1]
@@ -116,7 +110,7 @@ def listed_without_basis(text: Text) -> bool:
 def copy_stale(text: Text) -> bool:
     phone = text.send.contact.phone
     today = text.calendar.local_date(text.now)
-    return _marketing(text.send.campaign) and _stale_copies(today).filter(area_code=phone[2:5]).exists()
+    return _marketing(text.send.campaign) and dnc.stale_coverage(today).filter(area_code=phone[2:5]).exists()
 
 
 def lacks_written_consent(text: Text) -> bool:

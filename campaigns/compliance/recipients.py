@@ -48,8 +48,9 @@ def _hours(pair: list[str]) -> tuple[dt.time, dt.time]:
     return dt.time.fromisoformat(pair[0]), dt.time.fromisoformat(pair[1])
 
 
-def _in_force(law: dict, day: dt.date) -> bool:
-    return "since" not in law or dt.date.fromisoformat(law["since"]) <= day
+def _in_force(law: dict | list, day: dt.date) -> bool:
+    """A law without a date (an hours pair, a file of older form) is always in force."""
+    return not isinstance(law, dict) or "since" not in law or dt.date.fromisoformat(law["since"]) <= day
 
 
 def _laws(table: str, day: dt.date) -> dict[str, dict]:
@@ -69,7 +70,7 @@ def recipient_hours(state: str, day: dt.date) -> tuple[dt.time, dt.time]:
     """Local hours a marketing text may arrive in this state on ``day`` (the strictest of every
     law in force when the state is unknown)."""
     default = _hours(rules()["default_hours"])
-    laws = {state: law for state, law in rules()["state_hours"].items() if isinstance(law, list) or _in_force(law, day)}
+    laws = _laws("state_hours", day)
     if state in laws:
         return _state_hours(laws[state], day)
     if state:

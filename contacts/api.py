@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -15,9 +14,9 @@ from attackacrack import roles
 from attackacrack.web.api import (
     COMMON_ERRORS,
     ErrorSerializer,
-    PayloadTooLarge,
     page_of,
     paginated_response,
+    refuse_large_upload,
     validate_query,
 )
 from campaigns.models import Campaign
@@ -227,8 +226,7 @@ IMPORT_RESPONSES = {
 
 def import_upload(request: Request, *, campaign: Campaign | None = None) -> Response:
     """The upload endpoints' shared body: small files now, large ones in a worker."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"Files over {settings.IMPORT_MAX_UPLOAD_BYTES:,} bytes are not accepted.")
+    refuse_large_upload(request)
     serializer = ImportInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     upload = serializer.validated_data["file"]

@@ -1,6 +1,5 @@
 """The Do-Not-Call lists API: the owner loads a list's file; anyone on staff sees what is loaded."""
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -10,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack import roles
-from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, PayloadTooLarge, paginated_response
+from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, paginated_response, refuse_large_upload
 from contacts import dnc
 from contacts.models import DoNotCallList, DoNotCallLoad
 
@@ -104,8 +103,7 @@ class DncListsApi(APIView):
     )
     def post(self, request: Request) -> Response:
         roles.require(request.user, "contacts.add_donotcallload")
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge(f"Files over {settings.IMPORT_MAX_UPLOAD_BYTES:,} bytes are not accepted.")
+        refuse_large_upload(request)
         serializer = DncLoadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]

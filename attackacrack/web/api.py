@@ -173,3 +173,9 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
+
+
+def refuse_large_upload(request: Request) -> None:
+    """An upload over IMPORT_MAX_UPLOAD_BYTES is a 413 before its body is read."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"Files over {settings.IMPORT_MAX_UPLOAD_BYTES:,} bytes are not accepted.")

@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -65,6 +66,56 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
     for word in words:
         condition &= _word_found(word)
     return contacts.filter(condition)
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    """One page of a list of contacts, newest first; how many the whole list holds; and the
+    cursors of the links to the pages either side, None where there is no page to go to."""
+
+    contacts: list[Contact]
+    total: int
+    previous_before: int | None  # ?before= of the newer page
+    next_after: int | None  # ?after= of the older page
+
+
+def contact_page(
+    contacts: QuerySet[Contact], *, size: int, after: int | None = None, before: int | None = None
+) -> ContactPage:
+    """The ``size`` contacts of ``contacts`` just older than id ``after``, or just newer than id
+    ``before``, or else the newest ``size``; with the list's total, one COUNT of the same filter.
+
+    Keyset paging on the primary key, so a page deep in a large list is one range read on the
+    index, and a page keeps its place when contacts are added or deleted elsewhere. The edges:
+    1. Each page reads one contact more on the side it walks towards, and asks whether one exists
+       on the other side (one EXISTS), so a link is shown only where there is a page to go to.
+    2. Fewer than ``size`` contacts newer than ``before`` (the newer ones deleted since the link
+       was made, or the list starts there): the first page.
+    3. No contact older than ``after`` (deleted since): the last page, the oldest ``size``.
+    """
+    total = contacts.count()
+    newest_first, oldest_first = contacts.order_by("-id"), contacts.order_by("id")
+    if before is not None:
+        newer = list(oldest_first.filter(id__gt=before)[: size + 1])
+        if len(newer) > size:
+            shown = newer[:size][::-1]
+            return _page(shown, total, has_newer=True, has_older=contacts.filter(id__lt=shown[-1].pk).exists())
+    elif after is not None:
+        older = list(newest_first.filter(id__lt=after)[: size + 1])
+        shown = older[:size] or list(oldest_first[:size])[::-1]
+        has_newer = bool(shown) and contacts.filter(id__gt=shown[0].pk).exists()
+        return _page(shown, total, has_newer=has_newer, has_older=len(older) > size)
+    first = list(newest_first[: size + 1])
+    return _page(first[:size], total, has_newer=False, has_older=len(first) > size)
+
+
+def _page(shown: list[Contact], total: int, *, has_newer: bool, has_older: bool) -> ContactPage:
+    return ContactPage(
+        contacts=shown,
+        total=total,
+        previous_before=shown[0].pk if has_newer else None,
+        next_after=shown[-1].pk if has_older else None,
+    )
 
 
 def home_links() -> QuerySet[PropertyContact]:

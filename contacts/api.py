@@ -115,7 +115,12 @@ class ContactQuerySerializer(serializers.Serializer):
 
 
 CONTACT_FILTERS = [
-    OpenApiParameter("q", str, description="Phone digits, or words matched in name, email and city"),
+    OpenApiParameter(
+        "q",
+        str,
+        description="Phone digits or a ZIP, or words each found in the name, email, street, city or ZIP (the "
+        "contact's own or a house's); apostrophes, hyphens, periods and spaces are ignored: oconnor finds O'Connor",
+    ),
     OpenApiParameter("opted_out", bool, description="Only opted-out (true) or textable (false) contacts"),
 ]
 

@@ -14,6 +14,32 @@ from contacts.importing import pipeline
 from contacts.models import ConsentBasis, Contact, ContactImport, DoNotCallList, DoNotCallLoad
 from contacts.phones import format_phone, normalize_phone
 
+# The largest id a bigint primary key holds: a larger cursor could only be typed, never linked.
+LARGEST_ID = 2**63 - 1
+
+
+class ContactSearchForm(forms.Form):
+    """The contacts page's search box and its page links, as the page and its export read them."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    after = forms.IntegerField(label="Page link (after)", required=False, min_value=1, max_value=LARGEST_ID)
+    before = forms.IntegerField(label="Page link (before)", required=False, min_value=1, max_value=LARGEST_ID)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("after") and cleaned.get("before"):
+            self.add_error(None, "A page link gives “after” or “before”, not both.")
+            del cleaned["after"], cleaned["before"]  # the first page, then
+        return cleaned
+
+    def problems(self) -> list[str]:
+        """Each error, after the label of the field it is about."""
+        return [
+            f"{self.fields[field].label}: {error}" if field in self.fields else str(error)
+            for field, errors in self.errors.items()
+            for error in errors
+        ]
+
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="A PropertyRadar export or any contact CSV with a phone column")

@@ -1,33 +1,52 @@
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.lookups import Contains
 
 from contacts.models import Contact, ContactImport, PropertyContact
+from contacts.search_key import query_key, search_key
 
 # "617-555-0123", "(617) 555 0123", "+1 617..." : a query made only of phone characters.
 PHONE_QUERY = re.compile(r"^[\d\s().+-]+$")
 ZIP_QUERY = re.compile(r"^\d{5}(-\d{0,4})?$")
 
 
-# How a search word is looked for in an address, the contact's own and each of its houses'.
-ADDRESS_LOOKUPS = {"address": "icontains", "city": "icontains", "zip_code": "startswith"}
+# Where a search word is looked for: the contact's name and email, and the street and city of its
+# own address and of each of its houses, each compared by search key; a ZIP by its first digits.
+PERSON_FIELDS = ("first_name", "last_name", "email")
+ADDRESS_FIELDS = ("address", "city")
 
 
-def _in_an_address(word: str, fields: tuple[str, ...] = tuple(ADDRESS_LOOKUPS)) -> Q:
-    """The contact's own address, or any of its houses', holds ``word`` in one of ``fields``."""
-    own, houses = Q(), Q()
-    for field in fields:
-        lookup = f"{field}__{ADDRESS_LOOKUPS[field]}"
-        own |= Q(**{lookup: word})
-        houses |= Q(**{f"property__{lookup}": word})
-    return own | Exists(PropertyContact.objects.filter(houses, contact_id=OuterRef("pk")))
+def _in_an_address(word: str, *, zip_only: bool = False) -> Q:
+    """The contact's own address, or any of its houses', holds ``word``: a ZIP starting with it,
+    or (unless ``zip_only``) a street or city containing it, compared by search key."""
+
+    def found(prefix: str) -> Q:
+        condition = Q(**{f"{prefix}zip_code__startswith": word})
+        if not zip_only:
+            for field in ADDRESS_FIELDS:
+                condition |= Contains(search_key(F(prefix + field)), query_key(word))
+        return condition
+
+    return found("") | Exists(PropertyContact.objects.filter(found("property__"), contact_id=OuterRef("pk")))
+
+
+def _word_found(word: str) -> Q:
+    """``word`` is in the contact's name, email or an address, punctuation and spacing aside."""
+    key = query_key(word)
+    condition = _in_an_address(word)
+    for field in PERSON_FIELDS:
+        condition |= Contains(search_key(F(field)), key)
+    return condition
 
 
 def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySet[Contact]:
     """Contacts matching a free-text query: phone digits (or a ZIP), else words each found in the
-    name, the email, or an address the contact page shows (street, city, ZIP; its own or a house's)."""
+    name, the email, or an address the contact page shows (street, city, ZIP; its own or a
+    house's), compared by search key (contacts/search_key.py): "oconnor" finds "O’Connor"."""
     contacts = Contact.objects.all()
     if opted_out is not None:
         contacts = contacts.filter(opted_out_at__isnull=not opted_out)
@@ -37,17 +56,66 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
     digits = re.sub(r"\D", "", query)
     if PHONE_QUERY.match(query) and len(digits) >= 3:
         # 02169 is both phone digits and a ZIP.
-        by_zip = _in_an_address(query, ("zip_code",)) if ZIP_QUERY.match(query) else Q(pk__in=[])
+        by_zip = _in_an_address(query, zip_only=True) if ZIP_QUERY.match(query) else Q(pk__in=[])
         return contacts.filter(Q(phone__contains=digits) | by_zip)
+    # A word of punctuation alone ("-", "'") has an empty key, which every text contains.
+    words = [word for word in query.split() if query_key(word)]
+    if not words:
+        return contacts.none()
     condition = Q()
-    for word in query.split():
-        condition &= (
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
-            | _in_an_address(word)
-        )
+    for word in words:
+        condition &= _word_found(word)
     return contacts.filter(condition)
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    """One page of a list of contacts, newest first; how many the whole list holds; and the
+    cursors of the links to the pages either side, None where there is no page to go to."""
+
+    contacts: list[Contact]
+    total: int
+    previous_before: int | None  # ?before= of the newer page
+    next_after: int | None  # ?after= of the older page
+
+
+def contact_page(
+    contacts: QuerySet[Contact], *, size: int, after: int | None = None, before: int | None = None
+) -> ContactPage:
+    """The ``size`` contacts of ``contacts`` just older than id ``after``, or just newer than id
+    ``before``, or else the newest ``size``; with the list's total, one COUNT of the same filter.
+
+    Keyset paging on the primary key, so a page deep in a large list is one range read on the
+    index, and a page keeps its place when contacts are added or deleted elsewhere. The edges:
+    1. Each page reads one contact more on the side it walks towards, and asks whether one exists
+       on the other side (one EXISTS), so a link is shown only where there is a page to go to.
+    2. Fewer than ``size`` contacts newer than ``before`` (the newer ones deleted since the link
+       was made, or the list starts there): the first page.
+    3. No contact older than ``after`` (deleted since): the last page, the oldest ``size``.
+    """
+    total = contacts.count()
+    newest_first, oldest_first = contacts.order_by("-id"), contacts.order_by("id")
+    if before is not None:
+        newer = list(oldest_first.filter(id__gt=before)[: size + 1])
+        if len(newer) > size:
+            shown = newer[:size][::-1]
+            return _page(shown, total, has_newer=True, has_older=contacts.filter(id__lt=shown[-1].pk).exists())
+    elif after is not None:
+        older = list(newest_first.filter(id__lt=after)[: size + 1])
+        shown = older[:size] or list(oldest_first[:size])[::-1]
+        has_newer = bool(shown) and contacts.filter(id__gt=shown[0].pk).exists()
+        return _page(shown, total, has_newer=has_newer, has_older=len(older) > size)
+    first = list(newest_first[: size + 1])
+    return _page(first[:size], total, has_newer=False, has_older=len(first) > size)
+
+
+def _page(shown: list[Contact], total: int, *, has_newer: bool, has_older: bool) -> ContactPage:
+    return ContactPage(
+        contacts=shown,
+        total=total,
+        previous_before=shown[0].pk if has_newer else None,
+        next_after=shown[-1].pk if has_older else None,
+    )
 
 
 def home_links() -> QuerySet[PropertyContact]:

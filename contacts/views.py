@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,9 +9,9 @@ from attackacrack import roles
 from attackacrack.web.pages import staff_page
 from contacts import dnc, lawful_basis, services
 from contacts.csv_export import contacts_download
-from contacts.forms import ContactForm, DncLoadForm, ImportUploadForm, LawfulBasisForm
+from contacts.forms import ContactForm, ContactSearchForm, DncLoadForm, ImportUploadForm, LawfulBasisForm
 from contacts.models import ConsentChange, Contact, ContactImport, DoNotCallLoad, PropertyContact
-from contacts.selectors import contact_search
+from contacts.selectors import contact_page, contact_search
 from messaging.forms import StaffTextForm
 from messaging.views import consent_context
 
@@ -20,22 +20,26 @@ PER_PAGE = 50
 
 @staff_page
 def contact_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    contacts = contact_search(query=query).order_by("-id")
-    after = request.GET.get("after", "")
-    if after.isdigit():
-        contacts = contacts.filter(id__lt=int(after))
-    page = list(contacts[: PER_PAGE + 1])
+    """The contacts the search finds, how many, a page at a time; a bad search or page link is
+    refused naming it (400), with what the rest of the request asked for."""
+    form = ContactSearchForm(request.GET)
+    valid = form.is_valid()
+    wanted = form.cleaned_data  # the fields that are valid, when another is not
+    query = wanted.get("q", "")
+    page = contact_page(
+        contact_search(query=query), size=PER_PAGE, after=wanted.get("after"), before=wanted.get("before")
+    )
     return render(
         request,
         "contacts/list.html",
         {
             "query": query,
-            "contacts": page[:PER_PAGE],
-            "next_after": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
+            "page": page,
+            "problems": form.problems(),
             "may_export": request.user.has_perm("contacts.export_contact"),
             "may_load_dnc_lists": request.user.has_perm("contacts.add_donotcallload"),
         },
+        status=200 if valid else 400,
     )
 
 
@@ -43,7 +47,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_export(request: HttpRequest) -> HttpResponse:
     """The contacts the search box finds, as a CSV (the owner's right: every name and number)."""
     roles.require(request.user, "contacts.export_contact")
-    return contacts_download(contact_search(query=request.GET.get("q", "")).order_by("id"))
+    form = ContactSearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("\n".join(form.problems()), content_type="text/plain")
+    return contacts_download(contact_search(query=form.cleaned_data["q"]).order_by("id"))
 
 
 @staff_page

@@ -1,0 +1,176 @@
+"""The Contacts page: how many contacts there are and how many the search finds, pages newest
+first with First, Previous and Next that keep the search, and a clear refusal of a bad link."""
+
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contacts.models import Contact
+from contacts.views import PER_PAGE
+from tests.factories import ContactFactory, StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("contacts:list")
+
+
+@pytest.fixture
+def staff_client() -> Client:
+    client = Client()
+    client.force_login(StaffUserFactory(role="owner"))
+    return client
+
+
+def people(count: int, *, city: str, first_phone: int = 0) -> list[int]:
+    """``count`` contacts in ``city``, oldest first; their ids."""
+    made = Contact.objects.bulk_create(
+        Contact(phone=f"+1617555{first_phone + n:04d}", first_name=f"{city} {n}", city=city) for n in range(count)
+    )
+    return [contact.pk for contact in made]
+
+
+def text(response) -> str:
+    """The words the page shows, tags aside."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def rows(response) -> list[int]:
+    """The ids of the contacts the table lists, in its order."""
+    table = response.content.decode().split('id="contacts"')[1].split("</table>")[0]
+    return [int(pk) for pk in re.findall(r'href="/contacts/(\d+)/"', table)]
+
+
+def links(response) -> dict[str, str]:
+    """The pager's links by rel (first, prev, next): the addresses they lead to."""
+    found = re.findall(r'rel="(first|prev|next)" href="\?([^"]+)"', response.content.decode())
+    return {rel: f"{URL}?{html.unescape(query)}" for rel, query in found}
+
+
+def test_the_page_says_how_many_contacts_there_are_and_how_many_match(staff_client):
+    people(3, city="Quincy")
+    ContactFactory(first_name="Pat", last_name="O'Connor")
+    ContactFactory(first_name="Sean", last_name="Oconnor")
+
+    assert "5 contacts" in text(staff_client.get(URL))
+    assert "2 contacts match “O’Connor”" in text(staff_client.get(URL, {"q": "O’Connor"}))
+    assert "1 contact matches “Sean”" in text(staff_client.get(URL, {"q": "Sean"}))
+    assert "0 contacts match “Nobody”" in text(staff_client.get(URL, {"q": "Nobody"}))
+
+
+def test_a_total_past_a_page_is_the_whole_lists_in_figures(staff_client):
+    people(1234, city="Quincy")
+
+    page = staff_client.get(URL)
+
+    assert "1,234 contacts" in text(page)
+    assert len(rows(page)) == PER_PAGE
+
+
+def test_the_page_says_where_the_search_looks(staff_client):
+    page = text(staff_client.get(URL))
+
+    assert "Looks in the name, phone, email, street, city and ZIP" in page
+    assert 'placeholder="Name, phone, email, address, city or ZIP"' in staff_client.get(URL).content.decode()
+
+
+def test_the_count_is_one_query_of_the_pages_own_filter_and_the_queries_do_not_grow(staff_client):
+    def queries_for_a_search(quincy: int) -> list[str]:
+        Contact.objects.all().delete()
+        people(quincy, city="Quincy")
+        people(7, city="Milton", first_phone=5000)
+        with CaptureQueriesContext(connection) as queries:
+            page = staff_client.get(URL, {"q": "quincy"})
+        assert f"{quincy} contacts match “quincy”" in text(page)
+        return [query["sql"] for query in queries.captured_queries]
+
+    few, many = queries_for_a_search(3), queries_for_a_search(140)
+
+    assert len(few) == len(many)
+    counts = [sql for sql in many if "COUNT(" in sql.upper()]
+    assert len(counts) == 1
+    listed = next(sql for sql in many if "LIMIT 51" in sql)
+    assert counts[0].split(" WHERE ", 1)[1] == listed.split(" WHERE ", 1)[1].rsplit(" ORDER BY ", 1)[0]
+
+
+def test_next_previous_and_first_walk_the_search_newest_first_and_keep_it(staff_client):
+    quincy = people(120, city="Quincy")[::-1]  # newest first, as listed
+    people(30, city="Milton", first_phone=5000)
+
+    first = staff_client.get(URL, {"q": "Quincy"})
+    assert rows(first) == quincy[:50]
+    assert set(links(first)) == {"next"}  # the first page has no First or Previous
+
+    second = staff_client.get(links(first)["next"])
+    assert rows(second) == quincy[50:100]
+    assert set(links(second)) == {"first", "prev", "next"}
+    assert all("q=Quincy" in href for href in links(second).values())
+
+    last = staff_client.get(links(second)["next"])
+    assert rows(last) == quincy[100:]
+    assert set(links(last)) == {"first", "prev"}  # the last page has no Next
+    assert "120 contacts match “Quincy”" in text(last)
+
+    assert rows(staff_client.get(links(last)["prev"])) == quincy[50:100]
+    back_to_first = staff_client.get(links(second)["prev"])
+    assert rows(back_to_first) == quincy[:50] and set(links(back_to_first)) == {"next"}
+    assert rows(staff_client.get(links(last)["first"])) == quincy[:50]
+
+
+def test_a_page_whose_newer_contacts_were_deleted_is_the_first_page(staff_client):
+    quincy = people(120, city="Quincy")[::-1]
+    second = staff_client.get(URL, {"q": "Quincy", "after": quincy[49]})
+    last = staff_client.get(links(second)["next"])
+
+    Contact.objects.filter(pk__in=quincy[:60]).delete()
+
+    # The second page's contacts are now the newest: no page before them.
+    again = staff_client.get(URL, {"q": "Quincy", "after": quincy[49]})
+    assert rows(again) == quincy[60:110] and set(links(again)) == {"next"}
+    # Previous from the last page finds fewer than a page before it: the first page, whole.
+    previous = staff_client.get(links(last)["prev"])
+    assert rows(previous) == quincy[60:110]
+    assert set(links(previous)) == {"next"}
+    assert "60 contacts match “Quincy”" in text(previous)
+
+
+def test_a_next_link_whose_contacts_were_deleted_shows_the_last_page(staff_client):
+    quincy = people(120, city="Quincy")[::-1]
+    second = staff_client.get(URL, {"after": quincy[49]})
+
+    Contact.objects.filter(pk__in=quincy[100:]).delete()
+
+    last = staff_client.get(links(second)["next"])
+    assert rows(last) == quincy[50:100]
+    assert set(links(last)) == {"first", "prev"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [
+        ({"after": "abc"}, "Page link (after): Enter a whole number."),
+        ({"before": "-3"}, "Page link (before): Ensure this value is greater than or equal to 1."),
+        ({"after": "9" * 30}, "Page link (after): Ensure this value is less than or equal to 9223372036854775807."),
+        ({"after": "5", "before": "9"}, "A page link gives “after” or “before”, not both."),
+        ({"q": "x" * 201}, "Search: Ensure this value has at most 200 characters (it has 201)."),
+    ],
+)
+def test_a_bad_search_or_page_link_is_refused_naming_it(staff_client, asked, said):
+    newest = people(3, city="Quincy")[::-1]
+
+    response = staff_client.get(URL, asked)
+
+    assert response.status_code == 400
+    assert said in text(response)
+    assert rows(response) == newest  # and the first page of the rest of the request
+
+
+def test_the_export_refuses_a_bad_search_naming_it(staff_client):
+    response = staff_client.get(reverse("contacts:export"), {"q": "x" * 201})
+
+    assert response.status_code == 400
+    assert response.content.decode() == "Search: Ensure this value has at most 200 characters (it has 201)."

@@ -1,0 +1,30 @@
+"""`make run` uses SQLite: the contact search must find the same spellings there."""
+
+import json
+
+from tests.contacts.test_import_on_sqlite import on_sqlite
+
+FIND_EACH_SPELLING = """
+import json
+from contacts.models import Contact
+from contacts.selectors import contact_search
+for n, (first, last) in enumerate([("Pat", "Oconnor"), ("Pat", "O'Connor"), ("Pat", "O’Connor"),
+                                   ("Mary-Jane", "Walsh"), ("Mary Jane", "Burke"), ("Sean", "Doyle")]):
+    Contact.objects.create(phone=f"+1617555010{n}", first_name=first, last_name=last, zip_code="02169")
+found = {query: sorted(f"{c.first_name} {c.last_name}" for c in contact_search(query=query))
+         for query in ["O'Connor", "O’Connor", "oconnor", "MaryJane", "mary-jane", "617-555-0105", "02169"]}
+print(json.dumps(found))
+"""
+
+
+def test_the_search_finds_every_spelling_on_sqlite(tmp_path):
+    database = tmp_path / "search.sqlite3"
+    on_sqlite(database, "manage.py", "migrate", "--noinput")
+
+    found = json.loads(on_sqlite(database, "manage.py", "shell", "--no-imports", "-c", FIND_EACH_SPELLING))
+
+    oconnors = ["Pat O'Connor", "Pat Oconnor", "Pat O’Connor"]
+    assert found["O'Connor"] == found["O’Connor"] == found["oconnor"] == oconnors
+    assert found["MaryJane"] == found["mary-jane"] == ["Mary Jane Burke", "Mary-Jane Walsh"]
+    assert found["617-555-0105"] == ["Sean Doyle"]
+    assert len(found["02169"]) == 6

@@ -41,14 +41,16 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest --cov --cov-report=term
 
-# Every bench script against PostgreSQL (DATABASE_URL's server) and Redis: one table, JSON under var/bench/.
+# Every bench script against PostgreSQL (DATABASE_URL's server) and Redis: one table, JSON under var/bench/,
+# and docs/performance.md rewritten from it.
 bench: export DATABASE_URL = $(TEST_DATABASE_URL)
 bench: export REDIS_URL = $(TEST_REDIS_URL)
 bench: $(VENV)/.installed-dev
 	PYTHON=$(BIN)/python scripts/ensure-test-services
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
-# The reliability drills (bench/drill.py): each prints what was sent, lost and duplicated.
+# The reliability drills (bench/drill.py): each prints what was sent, lost and duplicated; a run of
+# them all rewrites docs/reliability.md.
 # They restart the local PostgreSQL and Redis servers, so run them on a development machine only.
 drill: export DATABASE_URL = $(TEST_DATABASE_URL)
 drill: export REDIS_URL = $(TEST_REDIS_URL)

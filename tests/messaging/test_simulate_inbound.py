@@ -30,6 +30,16 @@ def test_both_formats_are_signed_accepted_and_read_as_the_same_text(
     assert "Delivered a" in capsys.readouterr().out
 
 
+@pytest.mark.django_db(transaction=True)
+def test_without_a_url_it_posts_to_the_port_make_run_serves(live_server, keys, eager_tasks, monkeypatch):
+    # `PORT=8001 make run` serves on 8001; the same PORT in the other shell finds it.
+    monkeypatch.setenv("PORT", str(live_server.thread.port))
+
+    call_command("simulate_inbound", "6175550142", "Is Tuesday OK?")
+
+    assert Message.objects.get().body == "Is Tuesday OK?"
+
+
 def test_without_a_key_it_says_which_setting_is_missing(settings):
     settings.OPENPHONE_WEBHOOK_SECRET = ""
 

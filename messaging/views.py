@@ -118,7 +118,7 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
 @require_POST
 @staff_page
 def resume_sending(request: HttpRequest) -> HttpResponse:
-    """Today's "Resume sending": the account was fixed in OpenPhone, the held texts may go."""
+    """Today's "Resume sending": what held sending (the API key, the account) is fixed: the held texts may go."""
     waiting = outbox.release_hold(user=request.user)
     messages.success(request, f"Sending resumed: {waiting} text(s) waiting go out in the next seconds.")
     return redirect("dashboard")

@@ -44,9 +44,11 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         CAMPAIGN = "campaign", "Campaign text"
         STAFF = "staff", "Staff text"
-        AUTOMATIC = "automatic", "Automatic reply (HELP, re-subscribed)"
-        # The one text an opted-out number may still get, once, right after it opted out.
+        AUTOMATIC = "automatic", "Automatic reply (re-subscribed)"
+        # The texts an opted-out number may still get: the one confirmation, right after it opted
+        # out; and the answer to each HELP or INFO, which carriers require whatever their state.
         OPT_OUT_CONFIRMATION = "optout", "Opt-out confirmation"
+        HELP_REPLY = "help", "Answer to HELP"
         REPLY = "reply", "Reply from the contact"
 
     class Status(models.TextChoices):

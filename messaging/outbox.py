@@ -127,8 +127,9 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
                 message.created_at = now
             record_outcome(Outcome.SENT_TO_PROVIDER, texts=[message], checks=checks, now=now)
         elif refusal := compliance.conversation_refusal(message.contact, message.kind):
-            # Checked again as it goes: nothing reaches an opted-out number, not even a HELP reply
-            # written before the STOP.
+            # Checked again as it goes: nothing reaches an opted-out number but the opt-out's
+            # confirmation and answers to HELP (a HELP answer written before the STOP was cancelled
+            # by the opt-out itself: their last word was STOP).
             _cancel(message, reason=refusal, now=now)
             return "cancelled"
         message.status = Message.Status.SENDING

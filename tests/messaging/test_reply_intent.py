@@ -41,6 +41,22 @@ pytestmark = pytest.mark.django_db
             "I'm driving with Do Not Disturb turned on. I'll see your message when I get where I'm going.",
             ReplyIntent.AUTOMATIC,
         ),
+        *(
+            (driving, ReplyIntent.AUTOMATIC)
+            for apostrophe in ("'", "’")
+            for driving in (
+                text.replace("'", apostrophe)
+                for text in (
+                    # iOS 11-14, iOS 15+ (Driving Focus), a Focus that silences notifications, Android.
+                    "I'm Driving with Do Not Disturb While Driving turned on. I'll see your message when I get "
+                    "where I'm going.",
+                    "I'm driving with Driving Focus turned on. I'll see your message when I get where I'm going.",
+                    "Pat has notifications silenced with Focus",
+                    "I'm driving right now - I'll get back to you later.",
+                )
+            )
+        ),
+        ("I'm driving, how much for the crack?", ReplyIntent.INTERESTED),  # a person at the wheel
         ("Auto-reply: I am out of the office until Monday.", ReplyIntent.AUTOMATIC),
         ("Liked “Hi Pat, we repair foundations in Quincy”", ReplyIntent.AUTOMATIC),
         ("HELP", ReplyIntent.OTHER),

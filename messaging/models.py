@@ -173,6 +173,13 @@ class Message(models.Model):
         return self.direction == self.Direction.INBOUND
 
     @property
+    def written_after_opt_out(self) -> bool:
+        """A text the contact wrote after they had opted out. It does not opt them back in: only
+        START or UNSTOP does (``services.handle_keywords``), or staff at their request."""
+        opted_out_at = self.contact.opted_out_at
+        return self.is_inbound and opted_out_at is not None and self.created_at > opted_out_at
+
+    @property
     def arrow(self) -> str:
         """← for a text the contact sent us, → for one we sent them."""
         return "←" if self.is_inbound else "→"

@@ -7,6 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from messaging import outbox, services
+from messaging.intent import reply_intent
 from messaging.models import Message
 from tests.campaigns.conftest import eastern
 from tests.factories import ContactFactory, InboundMessageFactory
@@ -19,7 +20,9 @@ MONDAY_10 = eastern(2024, 1, 15, 10, 0)
 def reply(contact, body: str, at: dt.datetime) -> Message:
     """An inbound text as webhook processing stores it, then what it means is acted on."""
     with freeze_time(at):
-        message = InboundMessageFactory(contact=contact, body=body, created_at=at, status_changed_at=at)
+        message = InboundMessageFactory(
+            contact=contact, body=body, created_at=at, status_changed_at=at, intent=reply_intent(body)
+        )
         services.handle_keywords(message)
     return message
 
@@ -110,3 +113,43 @@ def test_nothing_an_opted_out_person_writes_opts_them_back_in_but_start(opted_ou
 
     opted_out.refresh_from_db()
     assert not opted_out.is_opted_out
+
+
+# --- Marked wherever a conversation or a reply is listed ----------------------------------------
+
+AFTER = "Written after they opted out: they stay opted out. Only START or UNSTOP from them opts them back in."
+
+
+def section(page: str, heading_id: str) -> str:
+    return page.split(f'id="{heading_id}"')[1].split("</section>")[0]
+
+
+def test_an_opted_out_persons_later_reply_is_marked_in_conversations_today_and_the_thread(opted_out, admin_client):
+    later = reply(opted_out, "actually, how much?", MONDAY_10 + dt.timedelta(hours=1))
+    reply(ContactFactory(first_name="Ivy"), "Yes please", MONDAY_10 + dt.timedelta(hours=1))
+    assert later.intent == "interested"  # what it says; the mark says what it means for consent
+
+    with freeze_time(MONDAY_10 + dt.timedelta(hours=2)):
+        conversations = admin_client.get("/conversations/").content.decode()
+        replies = section(admin_client.get("/").content.decode(), "replies")
+        thread = admin_client.get(f"/conversations/{opted_out.pk}/").content.decode()
+
+    rows = conversations.split("<tr>")[2:]
+    [theirs] = [row for row in rows if "actually, how much?" in row]
+    [ivys] = [row for row in rows if "Yes please" in row]
+    assert ">Opted out</span>" in theirs and AFTER in theirs
+    assert "Opted out" not in ivys and AFTER not in ivys
+    [their_reply] = [item for item in replies.split("<li>") if "actually, how much?" in item]
+    assert ">Opted out</span>" in their_reply and ">Interested</span>" in their_reply and AFTER in their_reply
+    assert "Opted out" not in [item for item in replies.split("<li>") if "Yes please" in item][0]
+    assert "What they write after that does not opt them back in: only START or UNSTOP from them does" in thread
+    bubbles = {bubble.split("<span")[0]: bubble for bubble in thread.split('class="bubble ')[1:]}
+    assert AFTER in bubbles[f'inbound" data-message="{later.pk}">actually, how much?']
+    assert sum(AFTER in bubble for bubble in bubbles.values()) == 1  # not the opt-out, not our confirmation
+
+
+def test_the_note_names_every_word_that_opts_them_back_in():
+    from messaging.consent import OPT_IN_KEYWORDS
+
+    assert {word.upper() for word in OPT_IN_KEYWORDS} == {"START", "UNSTOP"}
+    assert all(word.upper() in AFTER for word in OPT_IN_KEYWORDS)

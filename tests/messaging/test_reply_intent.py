@@ -88,7 +88,7 @@ def test_stop_and_help_answered_by_the_system_do_not_wait_for_a_person(admin_cli
     )
 
     assert waiting == ["Yes, how much?"]
-    assert "Yes, how much?" in today and "HELP" not in today.split('id="replies"')[1].split("</section>")[0]
+    assert "Yes, how much?" in today and "<br>HELP" not in today.split('id="replies"')[1].split("</section>")[0]
 
 
 def test_staff_correct_a_label_from_the_thread_and_the_correction_is_kept(admin_client):

@@ -75,9 +75,13 @@ def conversations(request: HttpRequest) -> HttpResponse:
     rows = selectors.conversation_page(
         before=before, include_campaign_sends=include_campaign, intent=label, limit=CONVERSATIONS_PER_PAGE
     )
+    # The page re-fetches its list every few seconds (data-refresh), so new replies show by themselves.
+    template = (
+        "messaging/_conversations.html" if request.headers.get("X-Requested-With") else "messaging/conversations.html"
+    )
     return render(
         request,
-        "messaging/conversations.html",
+        template,
         {
             "rows": rows,
             "include_campaign": include_campaign,

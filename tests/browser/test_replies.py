@@ -53,3 +53,17 @@ def test_an_opted_out_persons_later_reply_is_marked_in_conversations_today_and_t
     expect(page.locator(".bubble", has_text="actually, how much?")).to_contain_text(AFTER)
     expect(page.locator(".bubble", has_text="No more texts")).not_to_contain_text(AFTER)
     screenshot(page, "thread-opted-out")
+
+
+def test_the_conversations_list_refreshes_by_itself_when_a_reply_arrives(page: Page, staff_login):
+    text_in(ContactFactory(first_name="Ivy", last_name="Chen"), "Yes, how much for a crack?")
+    page.goto("/conversations/")
+    expect(page.locator("#conversations")).to_contain_text("Ivy Chen")
+
+    text_in(ContactFactory(first_name="Sam", last_name="Ortiz"), "Can you come Saturday?")
+
+    newest = page.locator("#conversations tbody tr").first
+    expect(newest).to_contain_text("Sam Ortiz", timeout=12_000)
+    expect(newest).to_contain_text("Can you come Saturday?")
+    expect(page.locator("h1")).to_have_text("Conversations")  # the list was replaced, not the page
+    screenshot(page, "conversations-refreshed")

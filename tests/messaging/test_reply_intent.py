@@ -129,3 +129,14 @@ def test_replies_stored_before_labels_get_theirs_when_the_migration_runs():
 
     message.refresh_from_db()
     assert message.intent == ReplyIntent.NOT_INTERESTED
+
+
+def test_the_conversations_list_is_served_alone_for_its_refresh(admin_client):
+    InboundMessageFactory(contact=ContactFactory(first_name="Ivy"), body="Yes please", intent=ReplyIntent.INTERESTED)
+
+    page = admin_client.get("/conversations/?label=interested").content.decode()
+    refreshed = admin_client.get("/conversations/?label=interested", HTTP_X_REQUESTED_WITH="fetch").content.decode()
+
+    assert 'data-refresh="/conversations/?label=interested"' in page
+    assert "Yes please" in refreshed and "Ivy" in refreshed
+    assert "<h1>" not in refreshed and "<html" not in refreshed

@@ -13,7 +13,8 @@ from contacts import dnc
 from contacts.models import DoNotCallList
 from contacts.selectors import waiting_imports
 from messaging import catch_up, outbox, quiet, webhooks
-from messaging.models import CatchUp, Message, WebhookEvent, WorkerHeartbeat
+from messaging.backends.base import AccountRefusal
+from messaging.models import CatchUp, Message, OutboxHold, WebhookEvent, WorkerHeartbeat
 from messaging.selectors import waiting_events, waiting_texts
 
 
@@ -43,17 +44,7 @@ def messaging_alerts(*, now: dt.datetime) -> list[Alert]:
     found = []
     hold = outbox.current_hold()
     if hold is not None:
-        waiting = outbox.due_texts(now=now).count()
-        found.append(
-            Alert(
-                "error",
-                f"Sending is held since {timezone.localtime(hold.started_at):%Y-%m-%d %H:%M}: OpenPhone refused a "
-                f"text for the whole account ({hold.reason}). Nothing is sent until you fix it in OpenPhone and "
-                f"resume; {waiting} text(s) are waiting.",
-                action="resume-sending",
-                action_label="Resume sending",
-            )
-        )
+        found.append(hold_alert(hold, waiting=outbox.due_texts(now=now).count()))
     found.extend(Alert("error", problem) for problem in webhooks.key_problems())
     failed_events = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
     if failed_events:
@@ -106,6 +97,38 @@ def messaging_alerts(*, now: dt.datetime) -> list[Alert]:
             Alert("warning", f"The worker has not run the dispatcher recently ({seen}): texts are not going out.")
         )
     return found
+
+
+# What held sending, and what a person does about it: our own configuration is fixed here, the
+# account's standing in OpenPhone.
+HOLD_CAUSES = {
+    AccountRefusal.NO_API_KEY: (
+        "no OpenPhone API key is set, so no text can go out",
+        "Set OPENPHONE_API_KEY to a key made in OpenPhone (Settings › API; see Configuration in "
+        "docs/operating.md), restart the worker, then resume",
+    ),
+    AccountRefusal.KEY_REFUSED: (
+        "OpenPhone refused our API key ({reason})",
+        "Replace OPENPHONE_API_KEY with a valid key of a user on the sending number (see Rotating secrets in "
+        "docs/operating.md), restart the worker, then resume",
+    ),
+    AccountRefusal.ACCOUNT: (
+        "OpenPhone refused a text for the whole account ({reason})",
+        "Fix it in OpenPhone (A2P registration, credits), then resume",
+    ),
+}
+
+
+def hold_alert(hold: OutboxHold, *, waiting: int) -> Alert:
+    """Sending held: since when, the real cause, and what to do about it."""
+    what, remedy = HOLD_CAUSES[AccountRefusal(hold.cause)]
+    return Alert(
+        "error",
+        f"Sending is held since {timezone.localtime(hold.started_at):%Y-%m-%d %H:%M}: "
+        f"{what.format(reason=hold.reason)}. {remedy}; until then nothing is sent, and {waiting} text(s) are waiting.",
+        action="resume-sending",
+        action_label="Resume sending",
+    )
 
 
 def catch_up_alerts(*, now: dt.datetime) -> list[Alert]:

@@ -97,7 +97,7 @@ def _attention() -> dict[str, object]:
         "webhooks": "quiet" if silence is not None else "ok",
         **({"webhooks_quiet_since": silence.since.isoformat()} if silence is not None else {}),
         "sending": "held" if hold is not None else "ok",
-        **({"sending_held_code": hold.code} if hold is not None else {}),
+        **({"sending_held_cause": hold.cause, "sending_held_code": hold.code} if hold is not None else {}),
         "webhook_keys": "invalid" if problems else "ok",
         **({"webhook_key_problems": problems} if problems else {}),
     }

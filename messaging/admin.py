@@ -70,10 +70,10 @@ class WorkerHeartbeatAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxHold)
 class OutboxHoldAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "code", "reason", "released_at", "released_by"]
+    list_display = ["started_at", "cause", "code", "reason", "released_at", "released_by"]
     actions = ["resume"]
 
-    @admin.action(description="Resume sending (the account is fixed)")
+    @admin.action(description="Resume sending (what held it is fixed)")
     def resume(self, request, queryset) -> None:
         waiting = outbox.release_hold(user=request.user)
         self.message_user(request, f"Sending resumed: {waiting} text(s) waiting go at the next tick.", messages.SUCCESS)

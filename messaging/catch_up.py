@@ -137,7 +137,7 @@ def _report_missed_opt_out(run: CatchUp, message: Message, *, cancelled: int) ->
         direction=Message.Direction.OUTBOUND,
         sent_at__gt=message.created_at,
         status__in=[Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN],
-    ).exclude(kind=Message.Kind.OPT_OUT_CONFIRMATION)
+    ).exclude(kind__in=[Message.Kind.OPT_OUT_CONFIRMATION, Message.Kind.HELP_REPLY])
     report = {
         "contact_id": message.contact_id,
         "contact": str(message.contact),

@@ -20,10 +20,17 @@ class ReplyIntent(models.TextChoices):
 
 
 # Phones answering by themselves: driving mode, out-of-office, and iMessage reactions sent as text.
+# Driving, in the phones' own words: iOS 11-14 "I'm Driving with Do Not Disturb While Driving
+# turned on. I'll see your message when I get where I'm going.", iOS 15+ "I'm driving with Driving
+# Focus turned on. ..." and "... has notifications silenced with Focus", Android "I'm driving right
+# now - I'll get back to you later." (apostrophes straight or curly).
 _AUTOMATIC = re.compile(
     r"^(?:liked|loved|disliked|laughed at|emphasized|emphasised|questioned) [“\"]"
     r"|do not disturb|auto[- ]?reply|automatic reply|out of (?:the )?office"
-    r"|can'?t (?:get to|answer) the phone|no longer in service|not monitored",
+    r"|can['’]?t (?:get to|answer) the phone|no longer in service|not monitored"
+    r"|\bi['’]?m driving with (?:do not disturb|driving focus)\b|\bdriving focus turned on\b"
+    r"|\bi['’]?ll see your message when i get where i['’]?m going\b|\bnotifications silenced with focus\b"
+    r"|^i['’]?m driving right now\W+i['’]?ll get back to you later\b",
     re.IGNORECASE,
 )
 # Not the person we meant: a wrong number, or not (or no longer) the homeowner.

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from contacts.models import E164_REGEX, Contact
+from messaging.backends.base import AccountRefusal
 from messaging.intent import ReplyIntent
 
 
@@ -43,9 +44,11 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         CAMPAIGN = "campaign", "Campaign text"
         STAFF = "staff", "Staff text"
-        AUTOMATIC = "automatic", "Automatic reply (HELP, re-subscribed)"
-        # The one text an opted-out number may still get, once, right after it opted out.
+        AUTOMATIC = "automatic", "Automatic reply (re-subscribed)"
+        # The texts an opted-out number may still get: the one confirmation, right after it opted
+        # out; and the answer to each HELP or INFO, which carriers require whatever their state.
         OPT_OUT_CONFIRMATION = "optout", "Opt-out confirmation"
+        HELP_REPLY = "help", "Answer to HELP"
         REPLY = "reply", "Reply from the contact"
 
     class Status(models.TextChoices):
@@ -170,6 +173,13 @@ class Message(models.Model):
         return self.direction == self.Direction.INBOUND
 
     @property
+    def written_after_opt_out(self) -> bool:
+        """A text the contact wrote after they had opted out. It does not opt them back in: only
+        START or UNSTOP does (``services.handle_keywords``), or staff at their request."""
+        opted_out_at = self.contact.opted_out_at
+        return self.is_inbound and opted_out_at is not None and self.created_at > opted_out_at
+
+    @property
     def arrow(self) -> str:
         """← for a text the contact sent us, → for one we sent them."""
         return "←" if self.is_inbound else "→"
@@ -250,9 +260,11 @@ class WebhookEvent(models.Model):
 
 
 class OutboxHold(models.Model):
-    """OpenPhone refused a text for a reason that would refuse every text (A2P registration not
-    approved, no credits, a revoked key): nothing more is sent until a person resumes."""
+    """A text was refused for a reason that would refuse every text: nothing more is sent until a
+    person fixes what its ``cause`` names (set our API key, replace the key OpenPhone refuses, or
+    the account in OpenPhone: A2P registration, credits) and resumes."""
 
+    cause = models.CharField(max_length=12, choices=AccountRefusal.choices)
     code = models.CharField(max_length=16, blank=True, help_text="OpenPhone's error code")
     reason = models.TextField()
     started_at = models.DateTimeField()
@@ -275,11 +287,12 @@ class OutboxHold(models.Model):
                 condition=Q(released_at__isnull=True) | Q(released_at__gte=models.F("started_at")),
                 name="outbox_hold_released_after_start",
             ),
+            models.CheckConstraint(condition=Q(cause__in=AccountRefusal.values), name="outbox_hold_cause_known"),
         ]
 
     def __str__(self) -> str:
         state = "open" if self.released_at is None else f"released {self.released_at:%Y-%m-%d %H:%M}"
-        return f"Sending held since {self.started_at:%Y-%m-%d %H:%M} ({self.code or 'no code'}, {state})"
+        return f"Sending held since {self.started_at:%Y-%m-%d %H:%M} ({self.get_cause_display()}, {state})"
 
 
 class WorkerHeartbeat(models.Model):

@@ -9,8 +9,9 @@ one request to the provider outside any transaction. Then:
 
 - accepted → ``sent``, with OpenPhone's ``data.id`` stored for delivery updates;
 - refused for good (a 4xx) → ``failed`` with the provider's error and code;
-- refused for a reason that would refuse every text (A2P not approved, no credits, a revoked
-  key) → back to ``queued``, and an `OutboxHold` stops the line until a person resumes;
+- refused for a reason that would refuse every text (no API key set, a key OpenPhone refuses,
+  A2P not approved, no credits) → back to ``queued``, and an `OutboxHold` naming that cause
+  stops the line until a person fixes it and resumes;
 - refused for now (429, 5xx, network) → ``queued`` again after a jittered exponential backoff
   that honours ``Retry-After``, until SMS_MAX_ATTEMPTS → ``failed``;
 - when the request may have reached the provider (a read timeout, a 5xx, a dropped connection),
@@ -39,6 +40,7 @@ from campaigns.sends import Outcome, record_outcome
 from campaigns.writing import campaign_text
 from contacts.models import Contact
 from messaging.backends import SMSSendError, get_backend
+from messaging.backends.base import AccountRefusal
 from messaging.models import Message, OutboxHold
 
 logger = logging.getLogger(__name__)
@@ -125,8 +127,9 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
                 message.created_at = now
             record_outcome(Outcome.SENT_TO_PROVIDER, texts=[message], checks=checks, now=now)
         elif refusal := compliance.conversation_refusal(message.contact, message.kind):
-            # Checked again as it goes: nothing reaches an opted-out number, not even a HELP reply
-            # written before the STOP.
+            # Checked again as it goes: nothing reaches an opted-out number but the opt-out's
+            # confirmation and answers to HELP (a HELP answer written before the STOP was cancelled
+            # by the opt-out itself: their last word was STOP).
             _cancel(message, reason=refusal, now=now)
             return "cancelled"
         message.status = Message.Status.SENDING
@@ -280,10 +283,12 @@ def _hold_for(message: Message, error: SMSSendError, *, now: dt.datetime) -> Non
     if current_hold() is None:
         try:
             with transaction.atomic():
-                OutboxHold.objects.create(code=error.code, reason=str(error), started_at=now, message=message)
+                OutboxHold.objects.create(
+                    cause=error.account_level, code=error.code, reason=str(error), started_at=now, message=message
+                )
         except IntegrityError:
             return  # another worker opened it at the same moment
-        logger.error("Sending held: OpenPhone refused a text for the whole account (%s): %s", error.code, error)
+        logger.error("Sending held (%s): %s", AccountRefusal(error.account_level).label, error)
 
 
 @transaction.atomic

@@ -105,7 +105,9 @@ def conversation_page(
             contact_id__in=contacts, direction=Message.Direction.INBOUND, read_at__isnull=True
         ).values_list("contact_id", flat=True)
     )
-    return [ConversationRow(contacts[m.contact_id], m, m.contact_id in unread) for m in chosen]
+    for message in chosen:
+        message.contact = contacts[message.contact_id]  # what the row says of its text needs the contact
+    return [ConversationRow(message.contact, message, message.contact_id in unread) for message in chosen]
 
 
 # --- Work waiting longer than it should ---------------------------------------------------------

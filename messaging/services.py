@@ -20,7 +20,9 @@ from messaging.models import ConsentReview, IntentCorrection, Message
 
 def handle_keywords(message: Message) -> None:
     """Act on what an inbound text means for consent, at any hour (this is not marketing): a clear
-    opt-out at once, START/UNSTOP, HELP; a text that may be an opt-out waits for a person."""
+    opt-out at once, START/UNSTOP, HELP (answered whether or not they opted out: the carriers'
+    rule); a text that may be an opt-out waits for a person. Nothing else an opted-out person
+    writes opts them back in."""
     meaning = consent_intent(message.body)
     if meaning in (Consent.OPT_OUT, Consent.OPT_IN, Consent.HELP):
         Message.objects.filter(pk=message.pk).update(handled_automatically=True)
@@ -28,8 +30,8 @@ def handle_keywords(message: Message) -> None:
         opt_out(contact=message.contact, reason=f"Replied {message.body.strip()[:40]!r}", message=message)
     elif meaning == Consent.OPT_IN:
         resubscribe(contact=message.contact, message=message)
-    elif meaning == Consent.HELP and not message.contact.is_opted_out:
-        outbox.queue_text(contact=message.contact, body=settings.SMS_HELP_REPLY, kind=Message.Kind.AUTOMATIC)
+    elif meaning == Consent.HELP:
+        outbox.queue_text(contact=message.contact, body=settings.SMS_HELP_REPLY, kind=Message.Kind.HELP_REPLY)
     elif meaning == Consent.POSSIBLE_OPT_OUT and not message.contact.is_opted_out:
         # A person decides. Until then no campaign text reaches the contact: booked ones are held
         # at dispatch and booked again later, and no run books them (the rules' ``consent_clear``).

@@ -75,9 +75,13 @@ def conversations(request: HttpRequest) -> HttpResponse:
     rows = selectors.conversation_page(
         before=before, include_campaign_sends=include_campaign, intent=label, limit=CONVERSATIONS_PER_PAGE
     )
+    # The page re-fetches its list every few seconds (data-refresh), so new replies show by themselves.
+    template = (
+        "messaging/_conversations.html" if request.headers.get("X-Requested-With") else "messaging/conversations.html"
+    )
     return render(
         request,
-        "messaging/conversations.html",
+        template,
         {
             "rows": rows,
             "include_campaign": include_campaign,
@@ -118,7 +122,7 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
 @require_POST
 @staff_page
 def resume_sending(request: HttpRequest) -> HttpResponse:
-    """Today's "Resume sending": the account was fixed in OpenPhone, the held texts may go."""
+    """Today's "Resume sending": what held sending (the API key, the account) is fixed: the held texts may go."""
     waiting = outbox.release_hold(user=request.user)
     messages.success(request, f"Sending resumed: {waiting} text(s) waiting go out in the next seconds.")
     return redirect("dashboard")

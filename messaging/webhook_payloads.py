@@ -1,11 +1,11 @@
 """OpenPhone's webhook bodies and signatures, as each of its two systems sends them.
 
-The one place these shapes are written, for `manage.py simulate_inbound`, the drills and the
-suite. They follow tests/openphone/openphone-api.md, and the suite checks them against its
-examples (tests/messaging/test_webhook_payloads.py): the legacy system puts the message, with
-``from``/``to``, in ``data.object`` and signs with ``openphone-signature``; the current one
-(API version 2026-03-30) puts it in ``data.resource`` without parties, the parties in
-``data.context``, and signs as Standard Webhooks.
+The one place these shapes are written, for `manage.py simulate_inbound`, the console backend's
+delivery reports, the drills and the suite. They follow tests/openphone/openphone-api.md, and the
+suite checks them against its examples (tests/messaging/test_webhook_payloads.py): the legacy
+system puts the message, with ``from``/``to``, in ``data.object`` and signs with
+``openphone-signature``; the current one (API version 2026-03-30) puts it in ``data.resource``
+without parties, the parties in ``data.context``, and signs as Standard Webhooks.
 """
 
 import base64
@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import uuid
 
+from django.conf import settings
 from standardwebhooks import Webhook
 
 from messaging.backends.openphone import format_time
@@ -76,6 +77,19 @@ def message_event(
             "links": {"quo": "https://my.quo.com/inbox/PNsimulated/c/CNsimulated"},
         },
     }
+
+
+KEY_SETTINGS = {CURRENT: "OPENPHONE_WEBHOOK_SECRET", LEGACY: "OPENPHONE_WEBHOOK_SIGNING_KEY"}
+
+
+def signing_key(system: str | None = None) -> tuple[str, str]:
+    """(system, key): the first key this process holds for ``system``, or for either (the current
+    system's first); the key is "" when none is configured."""
+    for each in (system,) if system else SYSTEMS:
+        key = next((key.strip() for key in getattr(settings, KEY_SETTINGS[each]).split(",") if key.strip()), "")
+        if key:
+            return each, key
+    return system or CURRENT, ""
 
 
 def legacy_signature(raw: bytes, *, key: str, at: dt.datetime) -> str:

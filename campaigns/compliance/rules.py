@@ -150,8 +150,11 @@ RULES: tuple[Rule, ...] = (
         "the contact has not opted out",
         member=NOT_OPTED_OUT,
         text=lambda text: not text.send.contact.is_opted_out,
-        # The confirmation of an opt-out goes to the person who just opted out.
-        conversation=lambda contact, kind: not contact.is_opted_out or kind == Message.Kind.OPT_OUT_CONFIRMATION,
+        # The confirmation of an opt-out goes to the person who just opted out, and HELP is answered
+        # whatever their state (CTIA: carriers expect every HELP answered); nothing else reaches them.
+        conversation=lambda contact, kind: (
+            not contact.is_opted_out or kind in (Message.Kind.OPT_OUT_CONFIRMATION, Message.Kind.HELP_REPLY)
+        ),
         refused_in_conversation="the contact opted out",
     ),
     Rule(

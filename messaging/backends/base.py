@@ -3,6 +3,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import models
+
 
 @dataclass(frozen=True)
 class HistoryRecord:
@@ -20,15 +22,25 @@ class HistoryRecord:
     error_message: str = ""
 
 
+class AccountRefusal(models.TextChoices):
+    """Why the provider would refuse every text, not only this one: what a person must fix before
+    anything is sent (the outbox holds until then)."""
+
+    NO_API_KEY = "no_api_key", "No OpenPhone API key is set"
+    KEY_REFUSED = "key_refused", "OpenPhone refused the API key"
+    ACCOUNT = "account", "OpenPhone refused the account"
+
+
 class SMSSendError(Exception):
     """The provider did not take the message.
 
     ``retryable``: trying again may help (429, 5xx, network). ``maybe_sent``: the request may
     have reached the provider before it failed (a read timeout, a 5xx), so before trying again
     the caller must ask the provider whether the text went out (``find_sent``).
-    ``account_level``: the refusal is about the account, not this text (A2P not approved, no
-    credits, a revoked key), so every other text would be refused the same way. ``code`` is the
-    provider's machine-readable reason, kept beside the message for staff.
+    ``account_level``: an `AccountRefusal` when the refusal is not about this text, so every other
+    text would be refused the same way (no API key set, a key OpenPhone refuses, A2P not approved,
+    no credits), else "". ``code`` is the provider's machine-readable reason, kept beside the
+    message for staff.
     """
 
     def __init__(
@@ -39,7 +51,7 @@ class SMSSendError(Exception):
         maybe_sent: bool = False,
         retry_after: float | None = None,
         code: str = "",
-        account_level: bool = False,
+        account_level: str = "",
     ) -> None:
         super().__init__(message)
         self.retryable = retryable

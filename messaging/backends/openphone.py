@@ -23,17 +23,18 @@ from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
 from messaging import ratelimit
-from messaging.backends.base import BaseSMSBackend, HistoryRecord, SMSSendError
+from messaging.backends.base import AccountRefusal, BaseSMSBackend, HistoryRecord, SMSSendError
 
 # Refusals that are about the account, not the text (the error codes of sendMessage_v1): every
 # other text would be refused the same way, so the outbox holds instead of failing each recipient.
+# Our key is ours to replace; the account's standing is fixed in OpenPhone.
 ACCOUNT_LEVEL_CODES = {
-    "0206400": "A2P registration not approved",
-    "0200401": "the API key was refused",
-    "0200402": "not enough prepaid credits",
-    "0202403": "the API key's user is not a user of this phone number",
+    "0206400": AccountRefusal.ACCOUNT,  # A2P registration not approved
+    "0200401": AccountRefusal.KEY_REFUSED,  # the API key was refused
+    "0200402": AccountRefusal.ACCOUNT,  # not enough prepaid credits
+    "0202403": AccountRefusal.KEY_REFUSED,  # the API key's user is not a user of this phone number
 }
-ACCOUNT_LEVEL_STATUSES = frozenset({401, 402})
+ACCOUNT_LEVEL_STATUSES = {401: AccountRefusal.KEY_REFUSED, 402: AccountRefusal.ACCOUNT}
 
 # A reconcile lookup reads at most this many pages of 100: a conversation with more texts than
 # that since the attempt began is not a reconcile OpenPhone can answer, and the text is unknown.
@@ -95,7 +96,9 @@ class SMSBackend(BaseSMSBackend):
 
     def __init__(self) -> None:
         if not settings.OPENPHONE_API_KEY:
-            raise SMSSendError("OPENPHONE_API_KEY is not set.", retryable=False, account_level=True)
+            raise SMSSendError(
+                "OPENPHONE_API_KEY is not set.", retryable=False, account_level=AccountRefusal.NO_API_KEY
+            )
         self.base_url = settings.OPENPHONE_API_URL.rstrip("/")
         self.headers = {"Authorization": settings.OPENPHONE_API_KEY, "Content-Type": "application/json"}
         self.requests_made = 0
@@ -153,7 +156,7 @@ class SMSBackend(BaseSMSBackend):
                 retry_after=_retry_after(response),
                 code=code,
             )
-        account_level = code in ACCOUNT_LEVEL_CODES or status in ACCOUNT_LEVEL_STATUSES
+        account_level = ACCOUNT_LEVEL_CODES.get(code) or ACCOUNT_LEVEL_STATUSES.get(status, "")
         return SMSSendError(
             f"OpenPhone {what} ({label}): {reason}", retryable=False, code=code, account_level=account_level
         )

@@ -75,7 +75,7 @@ def one_of_everything():
     )
     Holiday.objects.create(date=dt.date(2026, 12, 25), name="Christmas Day")
     WorkerHeartbeat.objects.create(name="dispatcher", seen_at=timezone.now())
-    OutboxHold.objects.create(code="0200402", reason="Not Enough Credits", started_at=timezone.now())
+    OutboxHold.objects.create(cause="account", code="0200402", reason="Not Enough Credits", started_at=timezone.now())
     CatchUp.objects.create(
         trigger="hourly",
         status="succeeded",

@@ -123,7 +123,8 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
         assert api.get(f"{base_url}/api/campaigns/{campaign['id']}", timeout=10).json()["name"] == "January Promo"
 
         # The worker and beat run too: a staff text is queued by the web process, picked up by
-        # beat's dispatch tick, sent by the worker through the console backend.
+        # beat's dispatch tick, sent by the worker through the console backend, and reported
+        # delivered by it through the webhook intake, as OpenPhone's report would be.
         contact = api.post(
             f"{base_url}/api/contacts", json={"phone": "(617) 555-0142", "first_name": "Dana"}, timeout=10
         )
@@ -134,9 +135,9 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
         assert text.status_code == 202, text.text
         message_url = f"{base_url}/api/messages/{text.json()['id']}"
         wait_until(
-            lambda: api.get(message_url, timeout=10).json()["status"] == "sent",
+            lambda: api.get(message_url, timeout=10).json()["status"] == "delivered",
             60,
-            "the staff text was not sent by the worker",
+            "the staff text was not sent by the worker and reported delivered",
             log,
         )
         assert "To: +16175550142" in log.read_text()
@@ -158,6 +159,8 @@ def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
         # All of it was stored in the embedded SQLite database of the copy.
         with sqlite3.connect(project / "var" / "attackacrack.sqlite3") as database:
             assert database.execute("SELECT name FROM campaigns_campaign").fetchall() == [("January Promo",)]
+            delivered = "SELECT status FROM messaging_webhookevent WHERE event_type = 'message.delivered'"
+            assert ("processed",) in database.execute(delivered).fetchall()
     finally:
         # Ctrl-C, as a developer stops it: every process of the group gets SIGINT.
         os.killpg(process.pid, signal.SIGINT)

@@ -30,3 +30,25 @@ def test_events_stored_before_the_upgrade_are_processed_or_due_now():
     assert (waiting.status, waiting.next_attempt_at) == ("pending", waiting.received_at)
     assert (failed.status, failed.next_attempt_at) == ("pending", failed.received_at)  # decided again
     migrate_to_latest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_holds_stored_before_the_upgrade_name_the_cause_they_recorded():
+    old = migrate([("messaging", "0012_one_live_campaign_text_per_member")])
+    holds = old.get_model("messaging", "OutboxHold").objects
+    now = timezone.now()
+    no_key = holds.create(reason="OPENPHONE_API_KEY is not set.", started_at=now, released_at=now)
+    refused = holds.create(
+        code="0200401", reason="OpenPhone refused the text (401 0200401): Unauthorized", started_at=now, released_at=now
+    )
+    credits = holds.create(code="0200402", reason="OpenPhone refused the text (402 0200402): credits", started_at=now)
+
+    new = migrate([("messaging", "0013_a_hold_records_its_cause")])
+
+    holds = new.get_model("messaging", "OutboxHold").objects
+    assert [holds.get(pk=hold.pk).cause for hold in (no_key, refused, credits)] == [
+        "no_api_key",
+        "key_refused",
+        "account",
+    ]
+    migrate_to_latest()

@@ -107,17 +107,25 @@ def test_a_gateway_error_is_retryable_but_may_have_been_sent(openphone, status):
     with pytest.raises(SMSSendError) as caught:
         send()
 
-    assert (caught.value.retryable, caught.value.maybe_sent, caught.value.account_level) == (True, True, False)
+    assert (caught.value.retryable, caught.value.maybe_sent, caught.value.account_level) == (True, True, "")
 
 
-@pytest.mark.parametrize(("status", "code"), [(400, "0206400"), (401, "0200401"), (402, "0200402"), (403, "0202403")])
-def test_refusals_of_the_whole_account_are_final_and_marked_account_level(openphone, status, code):
+@pytest.mark.parametrize(
+    ("status", "code", "cause"),
+    [
+        (400, "0206400", "account"),  # A2P registration not approved: fixed in OpenPhone
+        (401, "0200401", "key_refused"),  # our key: replaced by us
+        (402, "0200402", "account"),  # no credits: fixed in OpenPhone
+        (403, "0202403", "key_refused"),  # the key's user is not on the number
+    ],
+)
+def test_refusals_of_the_whole_account_are_final_and_name_their_cause(openphone, status, code, cause):
     openphone.post(f"{OPENPHONE}/v1/messages", status=status, json=error_body(status))
 
     with pytest.raises(SMSSendError) as caught:
         send()
 
-    assert (caught.value.retryable, caught.value.account_level, caught.value.code) == (False, True, code)
+    assert (caught.value.retryable, caught.value.account_level, caught.value.code) == (False, cause, code)
     assert code in str(caught.value) and str(status) in str(caught.value)
 
 
@@ -127,7 +135,7 @@ def test_a_refusal_of_this_text_is_final_for_it_alone_with_the_providers_reason(
     with pytest.raises(SMSSendError) as caught:
         send()
 
-    assert (caught.value.retryable, caught.value.account_level, caught.value.code) == (False, False, "0200404")
+    assert (caught.value.retryable, caught.value.account_level, caught.value.code) == (False, "", "0200404")
     assert "Invalid 'to' number" in str(caught.value)
 
 
@@ -222,7 +230,7 @@ def test_a_refused_lookup_keeps_openphones_code(openphone):
     with pytest.raises(SMSSendError) as caught:
         find()
 
-    assert (caught.value.code, caught.value.account_level) == ("0200402", True)
+    assert (caught.value.code, caught.value.account_level) == ("0200402", "account")
 
 
 def test_without_an_api_key_the_backend_refuses_to_start(openphone, settings):
@@ -230,4 +238,4 @@ def test_without_an_api_key_the_backend_refuses_to_start(openphone, settings):
 
     with pytest.raises(SMSSendError, match="OPENPHONE_API_KEY") as caught:
         get_backend()
-    assert caught.value.account_level
+    assert caught.value.account_level == "no_api_key"

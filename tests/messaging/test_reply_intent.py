@@ -41,6 +41,22 @@ pytestmark = pytest.mark.django_db
             "I'm driving with Do Not Disturb turned on. I'll see your message when I get where I'm going.",
             ReplyIntent.AUTOMATIC,
         ),
+        *(
+            (driving, ReplyIntent.AUTOMATIC)
+            for apostrophe in ("'", "’")
+            for driving in (
+                text.replace("'", apostrophe)
+                for text in (
+                    # iOS 11-14, iOS 15+ (Driving Focus), a Focus that silences notifications, Android.
+                    "I'm Driving with Do Not Disturb While Driving turned on. I'll see your message when I get "
+                    "where I'm going.",
+                    "I'm driving with Driving Focus turned on. I'll see your message when I get where I'm going.",
+                    "Pat has notifications silenced with Focus",
+                    "I'm driving right now - I'll get back to you later.",
+                )
+            )
+        ),
+        ("I'm driving, how much for the crack?", ReplyIntent.INTERESTED),  # a person at the wheel
         ("Auto-reply: I am out of the office until Monday.", ReplyIntent.AUTOMATIC),
         ("Liked “Hi Pat, we repair foundations in Quincy”", ReplyIntent.AUTOMATIC),
         ("HELP", ReplyIntent.OTHER),
@@ -72,7 +88,7 @@ def test_stop_and_help_answered_by_the_system_do_not_wait_for_a_person(admin_cli
     )
 
     assert waiting == ["Yes, how much?"]
-    assert "Yes, how much?" in today and "HELP" not in today.split('id="replies"')[1].split("</section>")[0]
+    assert "Yes, how much?" in today and "<br>HELP" not in today.split('id="replies"')[1].split("</section>")[0]
 
 
 def test_staff_correct_a_label_from_the_thread_and_the_correction_is_kept(admin_client):
@@ -113,3 +129,14 @@ def test_replies_stored_before_labels_get_theirs_when_the_migration_runs():
 
     message.refresh_from_db()
     assert message.intent == ReplyIntent.NOT_INTERESTED
+
+
+def test_the_conversations_list_is_served_alone_for_its_refresh(admin_client):
+    InboundMessageFactory(contact=ContactFactory(first_name="Ivy"), body="Yes please", intent=ReplyIntent.INTERESTED)
+
+    page = admin_client.get("/conversations/?label=interested").content.decode()
+    refreshed = admin_client.get("/conversations/?label=interested", HTTP_X_REQUESTED_WITH="fetch").content.decode()
+
+    assert 'data-refresh="/conversations/?label=interested"' in page
+    assert "Yes please" in refreshed and "Ivy" in refreshed
+    assert "<h1>" not in refreshed and "<html" not in refreshed

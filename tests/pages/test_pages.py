@@ -137,7 +137,10 @@ def test_the_dashboard_raises_what_needs_a_person(staff_client):
     WebhookEventFactory(status=WebhookEvent.Status.FAILED, error="ValueError: broken", attempts=8)
     MessageFactory(status=Message.Status.FAILED, error="OpenPhone refused the text (404 0200404): Not Found")
     OutboxHold.objects.create(
-        code="0200401", reason="OpenPhone refused the text (401 0200401): Unauthorized", started_at=timezone.now()
+        cause="key_refused",
+        code="0200401",
+        reason="OpenPhone refused the text (401 0200401): Unauthorized",
+        started_at=timezone.now(),
     )
 
     page = staff_client.get(reverse("dashboard")).content.decode()

@@ -39,9 +39,9 @@ class Command(BaseCommand):
         sender = normalize_phone(phone)
         if sender is None:
             raise CommandError(f"{phone!r} is not a valid phone number.")
-        setting = "OPENPHONE_WEBHOOK_SIGNING_KEY" if format == webhook_payloads.LEGACY else "OPENPHONE_WEBHOOK_SECRET"
-        key = next((key.strip() for key in getattr(settings, setting).split(",") if key.strip()), "")
+        _, key = webhook_payloads.signing_key(format)
         if not key:
+            setting = webhook_payloads.KEY_SETTINGS[format]
             raise CommandError(f"{setting} is not set: the server would refuse an unsigned webhook.")
         now = dt.datetime.now(dt.UTC)
         payload = webhook_payloads.message_event(

@@ -171,12 +171,25 @@ def _actions(campaign: Campaign) -> list[tuple[str, str, str]]:
     return shown
 
 
+# The A/B chart's columns, in the SVG's own units (it scales as one to the page's width): the
+# labels, then the bars with their 95% intervals, then the rates. An interval runs from 0% to 100%
+# of the scale at most, so it stays inside its column whatever the rates: it never crosses a label.
+CHART_WIDTH = 400
+CHART_PLOT = (104, 330)
+CHART_ROW = 60  # per variant: its two bars, 22 apart, 16 high
+
+
 def _chart(variants) -> dict:
-    """Interested-reply and opt-out rates per variant with their 95% intervals, as SVG geometry
-    (bars on a scale from 0 to the highest interval's end)."""
+    """Interested-reply and opt-out rates per variant with their 95% intervals, as SVG geometry:
+    bars on a scale from 0 to the highest interval's end, labels left of the bars, rates right."""
     series = [("interested", "Interested"), ("opted_out", "Opted out")]
     intervals = [variant.interval(getattr(variant, key)) for variant in variants for key, _ in series]
     top = max([high for _, high in filter(None, intervals)] + [0.01])
+    left, right = CHART_PLOT
+
+    def x(rate: float) -> int:
+        return left + round((right - left) * min(rate, top) / top)
+
     bars = []
     for row, variant in enumerate(variants):
         for index, (key, label) in enumerate(series):
@@ -184,16 +197,22 @@ def _chart(variants) -> dict:
             rate, interval = variant.rate(count), variant.interval(count)
             bars.append(
                 {
-                    "y": 10 + row * 60 + index * 22,
-                    "width": round(240 * (rate or 0) / top),
-                    "low": round(240 * interval[0] / top) + 110 if interval else None,
-                    "high": round(240 * interval[1] / top) + 110 if interval else None,
+                    "y": 10 + row * CHART_ROW + index * 22,
+                    "width": x(rate or 0) - left,
+                    "low": x(interval[0]) if interval else None,
+                    "high": x(interval[1]) if interval else None,
                     "label": f"{variant.variant} {label}",
                     "value": f"{rate:.1%}" if rate is not None else "–",
                     "kind": key,
                 }
             )
-    return {"bars": bars, "height": 10 + len(variants) * 60}
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": 10 + len(variants) * CHART_ROW,
+        "plot_left": left,
+        "plot_right": right,
+    }
 
 
 @staff_page

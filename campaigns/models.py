@@ -200,6 +200,11 @@ class Campaign(models.Model):
         """The text a member of this variant gets: B's, or A's when there is no B."""
         return self.template_b if variant == Variant.B and self.template_b else self.template_a
 
+    def variant_for(self, assigned: str) -> str:
+        """The variant a member gets when booked: the declared winner's, else the one assigned to them.
+        A booking keeps the variant it was made with: its text and its count in the results are that one's."""
+        return self.winner or assigned
+
     @property
     def sending_number(self) -> str:
         """The number its texts go from: its own, else the business's (OPENPHONE_FROM_NUMBER)."""

@@ -134,7 +134,7 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
     with the reason."""
     campaign = _transition(campaign, Campaign.Status.CANCELLED)
     outbox.cancel_waiting_texts(
-        Message.objects.filter(campaign=campaign), reason="Campaign cancelled", now=timezone.now()
+        Message.objects.filter(campaign=campaign), reason=Campaign.CANCELLED_REASON, now=timezone.now()
     )
     return campaign
 

@@ -36,6 +36,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id) if campaign_id else None
+    if campaign is not None and campaign.is_closed:
+        messages.error(
+            request, f"A {campaign.get_status_display().lower()} campaign sends nothing more: it has nothing to edit."
+        )
+        return redirect("campaigns:detail", campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -104,9 +109,7 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     status = request.GET.get("status", "")
-    members = campaign.memberships.select_related("contact").order_by("id")
-    if status in CampaignContact.Status.values:
-        members = members.filter(status=status)
+    members = selectors.audience_members(campaign, status=status).select_related("contact").order_by("id")
     after = request.GET.get("after", "")
     if after.isdigit():
         members = members.filter(id__gt=int(after))
@@ -129,13 +132,13 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         {
             "campaign": campaign,
             "progress": progress,
-            "limit": selectors.daily_limit(campaign, today=calendar.local_date(now)),
+            "limit": None if campaign.is_closed else selectors.daily_limit(campaign, today=calendar.local_date(now)),
             "business_zone": calendar.zone.key,
             "members": page[:MEMBERS_PER_PAGE],
             "plan": plan,
             "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
             "status": status,
-            "statuses": CampaignContact.Status.choices,
+            "statuses": selectors.audience_statuses(campaign),
             "variants": variants,
             "verdict": verdict,
             "offer_winner": verdict.state == "winner" and not campaign.winner and not campaign.is_closed,
@@ -143,6 +146,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
             "previews": writing.text_previews(campaign=campaign, reader=previewed.reader) if previewed else [],
+            "never_sent_label": selectors.NEVER_SENT_LABEL,
             "missing_values": writing.missing_values(campaign),
             "audience_form": AudienceForm(),
             "actions": _actions(campaign),

@@ -1,17 +1,18 @@
-"""The campaign pages in a real browser, at desktop and phone width: an A/B chart whose interval
-lines never cross a label."""
+"""The campaign pages in a real browser, at desktop and phone width: cancelled and completed
+campaigns as they ended, and an A/B chart whose interval lines never cross a label."""
 
 import datetime as dt
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignContact
+from messaging.models import Message
 from tests.browser.conftest import SIZES, screenshot
 from tests.campaigns.test_ab_results import sent_sends
-from tests.factories import SHOP_NUMBER, CampaignFactory
+from tests.factories import SHOP_NUMBER, CampaignContactFactory, CampaignFactory, CampaignSendFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +23,57 @@ def last_monday_10() -> dt.datetime:
     today = timezone.now().astimezone(zone).date()
     monday = today - dt.timedelta(days=today.weekday() + 7)
     return dt.datetime.combine(monday, dt.time(10), tzinfo=zone)
+
+
+def texted(campaign: Campaign, variant: str, count: int, **counts) -> None:
+    """``count`` members of the campaign whose text of ``variant`` went last Monday (see sent_sends)."""
+    sent_sends(campaign, variant, count, at=last_monday_10(), **counts)
+    Message.objects.filter(campaign=campaign, status=Message.Status.DELIVERED).update(delivered_at=last_monday_10())
+    for send in campaign.sends.filter(variant=variant).exclude(contact__campaign_memberships__campaign=campaign):
+        CampaignContactFactory(
+            campaign=campaign, contact=send.contact, variant=variant, status=CampaignContact.Status.SENT
+        )
+
+
+def test_a_cancelled_campaign_shows_what_it_sent_and_what_it_never_sent(page: Page, staff_login):
+    campaign = CampaignFactory(name="Summer", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, template_b="")
+    texted(campaign, "A", 12, delivered=9)
+    booked = CampaignContactFactory(campaign=campaign, status=CampaignContact.Status.SCHEDULED)
+    CampaignSendFactory(campaign=campaign, contact=booked.contact, scheduled_for=timezone.now() + dt.timedelta(hours=1))
+    CampaignContactFactory.create_batch(4, campaign=campaign)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    page.click("#cancel-campaign")
+    page.click("#confirm-cancel")
+
+    expect(page.locator("#campaign-status")).to_have_text("Cancelled")
+    expect(page.locator("#sent")).to_have_text("12")
+    expect(page.locator("#delivered")).to_have_text("9")
+    expect(page.locator("#never-sent")).to_have_text("5")
+    expect(page.locator("#never-sent-why")).to_contain_text(
+        "1 booked text stopped before it went · 4 still waiting their turn"
+    )
+    expect(page.locator("#progress")).not_to_contain_text("Waiting")
+    expect(page.get_by_text("Edit texts and settings")).to_have_count(0)
+    expect(page.locator("#daily-limit")).to_have_count(0)
+    screenshot(page, "campaign-cancelled")
+
+    page.click("#never-sent-why a")
+    expect(page.locator("#members tbody tr")).to_have_count(5)
+    expect(page.locator("#members")).not_to_contain_text("Waiting")
+    screenshot(page, "campaign-cancelled-never-sent")
+
+
+def test_a_completed_campaign_shows_what_it_sent_and_offers_nothing_to_edit(page: Page, staff_login):
+    campaign = CampaignFactory(name="Winter", status=Campaign.Status.COMPLETED, from_number=SHOP_NUMBER)
+    texted(campaign, "A", 5, delivered=5)
+    texted(campaign, "B", 4, delivered=3)
+    page.goto(f"/campaigns/{campaign.pk}/")
+
+    expect(page.locator("#closed-notice")).to_contain_text("Completed: nobody is left to text.")
+    expect(page.locator("#sent")).to_have_text("9")
+    expect(page.locator("#progress")).not_to_contain_text("Waiting")
+    expect(page.get_by_text("Edit texts and settings")).to_have_count(0)
+    screenshot(page, "campaign-completed")
 
 
 CHART_BOXES = """() => {

@@ -1,5 +1,5 @@
-"""The campaign pages show each campaign as it is: the A/B chart's interval lines never cross a
-label."""
+"""The campaign pages show each campaign as it is: a closed one shows what it sent and what it
+never sent, and offers nothing to edit; the A/B chart's interval lines never cross a label."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -8,19 +8,105 @@ import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
-from campaigns.models import Campaign
-from tests.campaigns.conftest import eastern
+from campaigns import services
+from campaigns.models import Campaign, CampaignContact, CampaignSend
+from messaging.models import Message
+from tests.campaigns.conftest import add_audience, eastern, texts_went_out
 from tests.campaigns.test_ab_results import sent_sends
-from tests.factories import CampaignFactory
+from tests.factories import SHOP_NUMBER, CampaignFactory, CampaignSendFactory
 
 pytestmark = pytest.mark.django_db
 
 MONDAY_10 = eastern(2024, 1, 15, 10, 0)
 TUESDAY_9 = eastern(2024, 1, 16, 9, 0)
+CLOSED = [Campaign.Status.COMPLETED, Campaign.Status.CANCELLED]
 
 
 def detail(client, campaign: Campaign, query: str = "") -> str:
     return client.get(reverse("campaigns:detail", args=[campaign.pk]) + query).content.decode()
+
+
+def shown(page: str, element_id: str) -> str | None:
+    """The text of the element with this id (tags inside it dropped), or None when there is none."""
+    found = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:span|p|strong|div)>', page, re.S)
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else None
+
+
+def figure_labels(page: str) -> list[str]:
+    progress = re.search(r'<div class="figures" id="progress">(.*?)</div>\s*<progress', page, re.S).group(1)
+    return re.findall(r'<span class="label">([^<]*)</span>', progress)
+
+
+# --- Closed campaigns -----------------------------------------------------------------------
+
+
+def test_a_cancelled_campaign_shows_what_it_sent_and_what_the_cancel_left_unsent(admin_client):
+    campaign = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
+    add_audience(campaign, 200, zip_code="02169")
+    with freeze_time(MONDAY_10):
+        services.start_campaign(campaign=campaign, now=MONDAY_10)
+    went = CampaignSend.objects.filter(campaign=campaign).order_by("scheduled_for")[:40]
+    texts_went_out(CampaignSend.objects.filter(pk__in=[send.pk for send in went]), MONDAY_10)
+    CampaignContact.objects.filter(campaign=campaign, contact__in=[send.contact_id for send in went]).update(
+        status=CampaignContact.Status.SENT
+    )
+    flagged = CampaignContact.objects.filter(campaign=campaign, status=CampaignContact.Status.PENDING).first()
+    CampaignContact.objects.filter(pk=flagged.pk).update(
+        status=CampaignContact.Status.FLAGGED, ineligible_reason="Has texted us before: review before texting"
+    )
+
+    with freeze_time(eastern(2024, 1, 15, 12, 0)):
+        admin_client.post(reverse("campaigns:cancel", args=[campaign.pk]))
+        page = detail(admin_client, campaign)
+        never_sent = detail(admin_client, campaign, "?status=never_sent")
+
+    assert figure_labels(page) == ["Sent", "Delivered", "Failed", "Never sent: cancelled"]
+    assert (shown(page, "sent"), shown(page, "never-sent")) == ("40", "160")  # 85 booked + 74 waiting + 1 in review
+    assert shown(page, "never-sent-why") == (
+        "Never sent because the campaign was cancelled: 85 booked texts stopped before they went · 74 still "
+        "waiting their turn · 1 awaiting a review. Who they are"
+    )
+    assert "members of its audience were never texted because of it" in page and ">Waiting<" not in page
+    assert "Edit texts and settings" not in page and "Up to" not in page  # nothing to edit, nothing more a day
+    assert "Approve the text" not in never_sent
+    assert never_sent.count("Never sent (campaign cancelled)</span>") == 50  # a page of them, named so
+    assert "Nothing more goes out: the campaign is cancelled." in page
+
+
+def test_a_completed_campaign_shows_what_it_sent_and_nothing_waiting(admin_client):
+    campaign = CampaignFactory(status=Campaign.Status.COMPLETED, template_b="")
+    for status, delivered_at in [("delivered", MONDAY_10), ("delivered", MONDAY_10), ("sent", None)]:
+        CampaignSendFactory(
+            campaign=campaign, status=status, scheduled_for=MONDAY_10, sent_at=MONDAY_10, delivered_at=delivered_at
+        )
+    CampaignSendFactory(
+        campaign=campaign, status=Message.Status.FAILED, scheduled_for=MONDAY_10, error="Carrier rejected", attempts=1
+    )
+
+    with freeze_time(TUESDAY_9):
+        page = detail(admin_client, campaign)
+
+    assert figure_labels(page) == ["Sent", "Delivered", "Failed"]
+    assert (shown(page, "sent"), shown(page, "delivered"), shown(page, "failed")) == ("3", "2", "1")
+    assert "Completed: nobody is left to text." in page
+    assert shown(page, "verdict") == (
+        "The campaign was completed before the test reached a verdict (day 1 of 10): neither text won."
+    )
+    assert "Edit texts and settings" not in page and "Up to" not in page and ">Waiting<" not in page
+
+
+@pytest.mark.parametrize("status", CLOSED)
+def test_the_edit_page_of_a_closed_campaign_offers_nothing_to_edit(admin_client, status):
+    campaign = CampaignFactory(status=status, name="Spring")
+    url = reverse("campaigns:edit", args=[campaign.pk])
+
+    shown_page = admin_client.get(url, follow=True).content.decode()
+    admin_client.post(url, {"name": "Renamed", "template_a": "Hi {first_name}"})
+
+    assert f"A {status} campaign sends nothing more: it has nothing to edit." in shown_page
+    assert 'name="template_a"' not in shown_page
+    campaign.refresh_from_db()
+    assert campaign.name == "Spring"
 
 
 # --- The A/B chart ---------------------------------------------------------------------------

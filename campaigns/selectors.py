@@ -198,6 +198,9 @@ def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit:
 
 @dataclass(frozen=True)
 class CampaignProgress:
+    """A campaign's numbers as the list, the campaign page and Today show them: one read for all,
+    so the pages cannot disagree."""
+
     campaign: Campaign
     audience: int
     sent: int
@@ -213,6 +216,11 @@ class CampaignProgress:
     @property
     def percent_sent(self) -> int:
         return round(100 * self.sent / self.audience) if self.audience else 0
+
+    @property
+    def per_day(self) -> int | None:
+        """Texts it may send on a business day; None once it is closed: it sends no more."""
+        return None if self.campaign.is_closed else daily_limit_per_day(self.campaign)
 
 
 def never_sent_by_cancel() -> Q:

@@ -29,6 +29,7 @@ MEMBERS_PER_PAGE = 50
 
 @staff_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
+    """Each campaign's numbers from the read its own page makes (selectors.campaign_progress)."""
     campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("-id")[:200])
     return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
 

@@ -1,5 +1,6 @@
 """The campaign pages in a real browser, at desktop and phone width: cancelled and completed
-campaigns as they ended, and an A/B chart whose interval lines never cross a label."""
+campaigns as they ended, the list's numbers equal to the campaign pages', and an A/B chart whose
+interval lines never cross a label."""
 
 import datetime as dt
 
@@ -74,6 +75,31 @@ def test_a_completed_campaign_shows_what_it_sent_and_offers_nothing_to_edit(page
     expect(page.locator("#progress")).not_to_contain_text("Waiting")
     expect(page.get_by_text("Edit texts and settings")).to_have_count(0)
     screenshot(page, "campaign-completed")
+
+
+def test_the_list_shows_the_campaign_pages_numbers(page: Page, staff_login, settings):
+    settings.SMS_DAILY_LIMIT_PER_NUMBER = 125
+    big = CampaignFactory(name="Big limit", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=500)
+    texted(big, "A", 3)
+    CampaignContactFactory.create_batch(2, campaign=big)
+    cancelled = CampaignFactory(name="Stopped", status=Campaign.Status.CANCELLED, from_number=SHOP_NUMBER)
+    texted(cancelled, "B", 2)
+    page.goto("/campaigns/")
+    screenshot(page, "campaign-list")
+
+    for campaign in (big, cancelled):
+        row = page.locator(f"tr[data-campaign='{campaign.pk}']")
+        listed = {name: row.locator(f".{name}").inner_text().strip() for name in ("sent", "audience", "per-day")}
+        row.locator("a").click()
+        limit = page.locator("#daily-limit strong")
+        on_page = {
+            "sent": page.locator("#sent").inner_text(),
+            "audience": page.locator("#audience").inner_text(),
+            "per-day": f"Up to {limit.inner_text()}" if limit.count() else "–",
+        }
+        assert listed == on_page, campaign.name
+        page.go_back()
+    assert page.locator(f"tr[data-campaign='{big.pk}'] .per-day").inner_text() == "Up to 125"
 
 
 CHART_BOXES = """() => {

@@ -1,5 +1,6 @@
 """The campaign pages show each campaign as it is: a closed one shows what it sent and what it
-never sent, and offers nothing to edit; the A/B chart's interval lines never cross a label."""
+never sent, and offers nothing to edit; the list's numbers are the campaign page's own; the A/B
+chart's interval lines never cross a label."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -13,7 +14,7 @@ from campaigns.models import Campaign, CampaignContact, CampaignSend
 from messaging.models import Message
 from tests.campaigns.conftest import add_audience, eastern, texts_went_out
 from tests.campaigns.test_ab_results import sent_sends
-from tests.factories import SHOP_NUMBER, CampaignFactory, CampaignSendFactory
+from tests.factories import SHOP_NUMBER, CampaignContactFactory, CampaignFactory, CampaignSendFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,45 @@ def test_the_edit_page_of_a_closed_campaign_offers_nothing_to_edit(admin_client,
     assert 'name="template_a"' not in shown_page
     campaign.refresh_from_db()
     assert campaign.name == "Spring"
+
+
+# --- The list and the campaign page ----------------------------------------------------------
+
+
+def list_rows(page: str) -> dict[int, dict[str, str]]:
+    rows = re.findall(r'<tr data-campaign="(\d+)">(.*?)</tr>', page, re.S)
+    return {
+        int(pk): {
+            name: re.sub(r"<[^>]+>", "", re.search(rf'class="[^"]*\b{name}\b[^"]*">(.*?)</td>', row, re.S).group(1))
+            .strip()
+            .removeprefix("Up to ")
+            for name in ("sent", "audience", "per-day")
+        }
+        for pk, row in rows
+    }
+
+
+def test_every_number_on_the_list_is_the_campaign_pages_own(admin_client, settings):
+    settings.SMS_DAILY_LIMIT_PER_NUMBER = 125
+    over_the_number = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=500)
+    sent_sends(over_the_number, "A", 4, at=MONDAY_10)
+    CampaignContactFactory.create_batch(3, campaign=over_the_number)
+    under = CampaignFactory(from_number=SHOP_NUMBER, daily_limit=60)
+    CampaignContactFactory.create_batch(2, campaign=under)
+    cancelled = CampaignFactory(status=Campaign.Status.CANCELLED, from_number=SHOP_NUMBER, daily_limit=500)
+    sent_sends(cancelled, "B", 2, at=MONDAY_10)
+
+    with freeze_time(TUESDAY_9):
+        rows = list_rows(admin_client.get(reverse("campaigns:list")).content.decode())
+        pages = {campaign.pk: detail(admin_client, campaign) for campaign in (over_the_number, under, cancelled)}
+
+    for pk, page in pages.items():
+        limit = re.search(r'<p id="daily-limit">Up to <strong class="num">([\d,]+)</strong>', page)
+        on_page = {"sent": shown(page, "sent"), "audience": shown(page, "audience"), "per-day": limit and limit[1]}
+        assert rows[pk] == {**on_page, "per-day": on_page["per-day"] or "–"}, pk
+    assert rows[over_the_number.pk]["per-day"] == "125"  # the number's limit caps its own 500
+    assert rows[under.pk]["per-day"] == "60"
+    assert rows[cancelled.pk]["per-day"] == "–"  # it sends nothing more
 
 
 # --- The A/B chart ---------------------------------------------------------------------------

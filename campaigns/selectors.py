@@ -5,7 +5,22 @@ import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
@@ -278,7 +293,7 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
 # The audience filter's name for the members a cancel left untexted (beside the members' statuses).
 NEVER_SENT = "never_sent"
 NEVER_SENT_LABEL = "Never sent (campaign cancelled)"
-# Members no booking holds yet: the next run books them.
+# Members no booking holds yet: the next run books them, with the variant the campaign gives them then.
 NOT_YET_BOOKED = (CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED)
 
 
@@ -296,12 +311,59 @@ def audience_statuses(campaign: Campaign) -> list[tuple[str, str]]:
 
 def audience_members(campaign: Campaign, *, status: str = "") -> QuerySet[CampaignContact]:
     """The campaign's members (those of ``status`` when it is one of ``audience_statuses``), each with
-    ``never_sent``, whether the cancel left them untexted."""
+    ``text_variant``, the text they got or will get: their booking's when one holds them (it goes
+    as booked, and the results count it there), else the one the next run gives them (after a
+    declared winner, the winner's); and ``never_sent``, whether the cancel left them untexted."""
+    latest_booking = (
+        CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))
+        .order_by("-id")
+        .values("variant")[:1]
+    )
+    to_come = Value(campaign.winner) if campaign.winner else F("variant")
     members = campaign.memberships.annotate(
-        never_sent=ExpressionWrapper(never_sent_by_cancel(), output_field=BooleanField())
+        text_variant=Case(
+            When(status__in=NOT_YET_BOOKED, then=to_come),
+            default=Coalesce(Subquery(latest_booking), to_come),
+            output_field=CharField(),
+        ),
+        never_sent=ExpressionWrapper(never_sent_by_cancel(), output_field=BooleanField()),
     )
     if status == NEVER_SENT and campaign.status == Campaign.Status.CANCELLED:
         return members.filter(never_sent=True)
     if status in CampaignContact.Status.values:
         return members.filter(status=status, never_sent=False)
     return members
+
+
+@dataclass(frozen=True)
+class WinnerPlan:
+    """What declaring ``winner`` would change, in the words the confirmation uses."""
+
+    winner: str
+    waiting: int  # members waiting their turn: from now on each is booked the winner's text
+    switching: int  # of them, those who were to get the other text
+    in_review: int  # members awaiting a review: the winner's text too, if approved
+    booked: list[tuple[str, int]]  # texts booked, not yet sent, per variant: they go as booked
+    sent: list[tuple[str, int]]  # texts sent per variant: the results go on counting them there
+
+
+def winner_plan(campaign: Campaign, *, winner: str) -> WinnerPlan:
+    members = campaign.memberships.aggregate(
+        waiting=Count("id", filter=Q(status=CampaignContact.Status.PENDING)),
+        switching=Count("id", filter=Q(status=CampaignContact.Status.PENDING) & ~Q(variant=winner)),
+        in_review=Count("id", filter=Q(status=CampaignContact.Status.FLAGGED)),
+    )
+    texts = (
+        campaign.sends.values("variant")
+        .annotate(
+            booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
+            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
+        )
+        .order_by("variant")
+    )
+    return WinnerPlan(
+        winner=winner,
+        **members,
+        booked=[(row["variant"], row["booked"]) for row in texts if row["booked"]],
+        sent=[(row["variant"], row["sent"]) for row in texts if row["sent"]],
+    )

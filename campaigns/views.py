@@ -120,13 +120,25 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     now = timezone.now()
     calendar = BusinessCalendar.from_settings()
     member_id = request.GET.get("member", "")
-    previewed = writing.previewed_member(
-        campaign, int(member_id) if member_id.isdigit() else None, audience=progress.audience
-    )
+    chosen = int(member_id) if member_id.isdigit() else None
+    if chosen is None and campaign.winner:
+        # After a verdict the text that matters is the one the rest read: start at the first of them.
+        chosen = campaign.memberships.filter(status__in=selectors.NOT_YET_BOOKED).order_by("id").first()
+        chosen = chosen.pk if chosen else None
+    previewed = writing.previewed_member(campaign, chosen, audience=progress.audience)
     plan = forecast.campaign_plan(campaign, now=now, calendar=calendar)
     expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], calendar=calendar, plan=plan)
     for member in page:
         member.expected_at = expected.get(member.pk)
+    previewed_text = (
+        selectors.audience_members(campaign).filter(pk=previewed.member.pk).values_list("text_variant", flat=True)[0]
+        if previewed
+        else None
+    )
+    previews = writing.text_previews(campaign=campaign, reader=previewed.reader) if previewed else []
+    if campaign.winner:
+        # One text: the one this member got or gets (the winner's, unless booked before it won).
+        previews = [preview for preview in previews if preview.variant == previewed_text]
     return render(
         request,
         "campaigns/detail.html",
@@ -146,7 +158,9 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
-            "previews": writing.text_previews(campaign=campaign, reader=previewed.reader) if previewed else [],
+            "previews": previews,
+            "previewed_text": previewed_text,
+            "winning_template": campaign.template_for(campaign.winner) if campaign.winner else "",
             "never_sent_label": selectors.NEVER_SENT_LABEL,
             "missing_values": writing.missing_values(campaign),
             "audience_form": AudienceForm(),
@@ -221,20 +235,43 @@ def _chart(variants) -> dict:
 
 
 @staff_page
-@require_POST
 def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """The verdict's button: the rest of the audience gets the winning text."""
+    """The verdict's button: a page says who gets which text from now on and that it is final,
+    and once confirmed the rest of the audience gets the winning text."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     _, verdict = results.ab_results(campaign)
-    if verdict.state != "winner" or request.POST.get("variant") != verdict.winner:
+    variant = (request.POST if request.method == "POST" else request.GET).get("variant")
+    if verdict.state != "winner" or variant != verdict.winner:
         messages.error(request, "There is no verdict for that variant.")
         return redirect("campaigns:detail", campaign.pk)
-    attempt(
-        request,
-        partial(services.declare_winner, campaign=campaign, variant=verdict.winner),
-        success=lambda _: f"The rest of the audience gets variant {verdict.winner}.",
+    if request.method == "POST":
+        attempt(
+            request,
+            partial(services.declare_winner, campaign=campaign, variant=verdict.winner),
+            success=lambda _: f"The rest of the audience gets variant {verdict.winner}.",
+        )
+        return redirect("campaigns:detail", campaign.pk)
+    try:
+        services.require_no_winner_yet(campaign)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+        return redirect("campaigns:detail", campaign.pk)
+    winning = writing.preview(
+        variant=verdict.winner,
+        template=campaign.template_for(verdict.winner),
+        reader=writing.preview_reader(campaign),
+        include_opt_out_footer=campaign.include_opt_out_footer,
     )
-    return redirect("campaigns:detail", campaign.pk)
+    return render(
+        request,
+        "campaigns/confirm_winner.html",
+        {
+            "campaign": campaign,
+            "verdict": verdict,
+            "plan": selectors.winner_plan(campaign, winner=verdict.winner),
+            "winning": winning,
+        },
+    )
 
 
 # Actions taken at one click: each undoes the other.

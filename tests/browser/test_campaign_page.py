@@ -1,6 +1,6 @@
-"""The campaign pages in a real browser, at desktop and phone width: cancelled and completed
-campaigns as they ended, the list's numbers equal to the campaign pages', and an A/B chart whose
-interval lines never cross a label."""
+"""The campaign pages in a real browser, at desktop and phone width: the winner asked for and then
+shown as it is, cancelled and completed campaigns as they ended, the list's numbers equal to the
+campaign pages', and an A/B chart whose interval lines never cross a label."""
 
 import datetime as dt
 
@@ -34,6 +34,43 @@ def texted(campaign: Campaign, variant: str, count: int, **counts) -> None:
         CampaignContactFactory(
             campaign=campaign, contact=send.contact, variant=variant, status=CampaignContact.Status.SENT
         )
+
+
+def test_the_winner_is_asked_for_then_the_page_shows_one_text_and_who_gets_it(page: Page, staff_login):
+    campaign = CampaignFactory(
+        name="Spring A/B", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER,
+        template_a="Hi {first_name}, A here", template_b="Hello {first_name}, B here",
+    )  # fmt: skip
+    texted(campaign, "A", 63, interested=1)
+    texted(campaign, "B", 62, interested=16)
+    waiting = [CampaignContactFactory(campaign=campaign, variant=variant) for variant in "AAB"]
+    page.goto(f"/campaigns/{campaign.pk}/")
+    expect(page.locator("#progress-title ~ p.muted").last).to_contain_text("Split: 50% get text A")
+
+    page.click("#send-the-rest")
+    expect(page.locator("h1")).to_have_text(f"Send the rest of “{campaign.name}” text B?")
+    expect(page.locator("#winner-waiting")).to_have_text(
+        "The 3 members still waiting get text B (2 of them were to get the other text)."
+    )
+    expect(page.locator("main")).to_contain_text("This is final")
+    screenshot(page, "winner-confirm")
+    campaign.refresh_from_db()
+    assert campaign.winner == ""  # nothing happens before the confirmation
+    page.click("#confirm-winner")
+
+    expect(page.locator(".alert.success").first).to_contain_text("The rest of the audience gets variant B")
+    campaign.refresh_from_db()
+    assert campaign.winner == "B"
+    expect(page.locator("#winner-line")).to_contain_text("Text B won (declared")
+    expect(page.locator("main")).not_to_contain_text("Split:")
+    expect(page.locator(".preview-row")).to_have_count(1)
+    expect(page.locator(".preview-row h3")).to_have_text("Text B")
+    page.select_option("select[name=status]", "pending")
+    page.click("button:has-text('Show')")
+    expect(page.locator("#members tbody tr")).to_have_count(3)
+    for member in waiting:
+        expect(page.locator(f"tr[data-member='{member.pk}'] .member-text")).to_have_text("B")
+    screenshot(page, "winner-declared")
 
 
 def test_a_cancelled_campaign_shows_what_it_sent_and_what_it_never_sent(page: Page, staff_login):

@@ -255,7 +255,7 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
         number=number,
         today=today,
         now=now,
-        slots=[(member.contact_id, campaign.winner or member.variant, slot) for member, slot, _ in chosen],
+        slots=[(member.contact_id, campaign.variant_for(member.variant), slot) for member, slot, _ in chosen],
     )
     contacts = Contact.objects.in_bulk([member.contact_id for member, _, _ in chosen])
     lists = dnc.listings(contact.phone for contact in contacts.values())

@@ -66,6 +66,8 @@ class Campaign(models.Model):
         Status.CANCELLED: frozenset(),
     }
     CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
+    # Why a member whose booked text a cancel stopped was never texted (their ``ineligible_reason``).
+    CANCELLED_REASON = "Campaign cancelled"
     # What staff set (the form, the API's serializers, the admin, the services); the rest the
     # lifecycle and the runs set. In the order the form shows them.
     EDITABLE_FIELDS = (
@@ -199,6 +201,11 @@ class Campaign(models.Model):
     def template_for(self, variant: str) -> str:
         """The text a member of this variant gets: B's, or A's when there is no B."""
         return self.template_b if variant == Variant.B and self.template_b else self.template_a
+
+    def variant_for(self, assigned: str) -> str:
+        """The variant a member gets when booked: the declared winner's, else the one assigned to them.
+        A booking keeps the variant it was made with: its text and its count in the results are that one's."""
+        return self.winner or assigned
 
     @property
     def sending_number(self) -> str:

@@ -5,7 +5,22 @@ import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
@@ -198,32 +213,55 @@ def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit:
 
 @dataclass(frozen=True)
 class CampaignProgress:
+    """A campaign's numbers as the list, the campaign page and Today show them: one read for all,
+    so the pages cannot disagree."""
+
     campaign: Campaign
     audience: int
     sent: int
     delivered: int
+    failed: int  # texts that were tried and failed
     booked: int
     waiting: int
-    ineligible: int
+    ineligible: int  # refused for a reason of their own (not the campaign's cancel)
     flagged: int
+    stopped_by_cancel: int  # members whose booked text the cancel stopped before it went
+    never_sent_by_cancel: int  # every member the cancel left untexted (0 unless cancelled)
 
     @property
     def percent_sent(self) -> int:
         return round(100 * self.sent / self.audience) if self.audience else 0
 
+    @property
+    def per_day(self) -> int | None:
+        """Texts it may send on a business day; None once it is closed: it sends no more."""
+        return None if self.campaign.is_closed else daily_limit_per_day(self.campaign)
+
+
+def never_sent_by_cancel() -> Q:
+    """Members of a cancelled campaign that the cancel left untexted: waiting their turn or a
+    review, or booked and stopped before their text went (on memberships)."""
+    return Q(campaign__status=Campaign.Status.CANCELLED) & (
+        Q(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED, CampaignContact.Status.SCHEDULED])
+        | Q(status=CampaignContact.Status.INELIGIBLE, ineligible_reason=Campaign.CANCELLED_REASON)
+    )
+
 
 def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
-    """Audience, sent, delivered, booked, waiting, ineligible and flagged for each campaign, in two
-    grouped queries."""
+    """Audience, sent, delivered, failed, booked, waiting, ineligible, flagged and what a cancel
+    left untexted for each campaign, in two grouped queries."""
     ids = [campaign.pk for campaign in campaigns]
+    stopped = Q(status=CampaignContact.Status.INELIGIBLE, ineligible_reason=Campaign.CANCELLED_REASON)
     members = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
     member_counts = {
         row.pop("campaign_id"): row
         for row in members.annotate(
             audience=Count("id"),
             waiting=Count("id", filter=Q(status=CampaignContact.Status.PENDING)),
-            ineligible=Count("id", filter=Q(status=CampaignContact.Status.INELIGIBLE)),
+            ineligible=Count("id", filter=Q(status=CampaignContact.Status.INELIGIBLE) & ~stopped),
             flagged=Count("id", filter=Q(status=CampaignContact.Status.FLAGGED)),
+            stopped_by_cancel=Count("id", filter=stopped),
+            never_sent_by_cancel=Count("id", filter=never_sent_by_cancel()),
         ).order_by()
     }
     campaign_sends = CampaignSend.objects.filter(campaign_id__in=ids).values("campaign_id")
@@ -232,11 +270,14 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
         for row in campaign_sends.annotate(
             sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
             delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
+            failed=Count("id", filter=Q(message__status=Message.Status.FAILED)),
             booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
         ).order_by()
     }
-    no_members = {"audience": 0, "waiting": 0, "ineligible": 0, "flagged": 0}
-    no_sends = {"sent": 0, "delivered": 0, "booked": 0}
+    no_members = dict.fromkeys(
+        ["audience", "waiting", "ineligible", "flagged", "stopped_by_cancel", "never_sent_by_cancel"], 0
+    )
+    no_sends = dict.fromkeys(["sent", "delivered", "failed", "booked"], 0)
     return [
         CampaignProgress(
             campaign=campaign,
@@ -245,3 +286,84 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
         )
         for campaign in campaigns
     ]
+
+
+# --- The audience as the campaign page lists it -----------------------------------------------
+
+# The audience filter's name for the members a cancel left untexted (beside the members' statuses).
+NEVER_SENT = "never_sent"
+NEVER_SENT_LABEL = "Never sent (campaign cancelled)"
+# Members no booking holds yet: the next run books them, with the variant the campaign gives them then.
+NOT_YET_BOOKED = (CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED)
+
+
+def audience_statuses(campaign: Campaign) -> list[tuple[str, str]]:
+    """What the audience can be filtered by: a closed campaign has nobody waiting or booked, and a
+    cancelled one names those it never texted."""
+    if not campaign.is_closed:
+        return CampaignContact.Status.choices
+    still_to_text = {*NOT_YET_BOOKED, CampaignContact.Status.SCHEDULED}
+    statuses = [(status, label) for status, label in CampaignContact.Status.choices if status not in still_to_text]
+    if campaign.status == Campaign.Status.CANCELLED:
+        statuses.append((NEVER_SENT, NEVER_SENT_LABEL))
+    return statuses
+
+
+def audience_members(campaign: Campaign, *, status: str = "") -> QuerySet[CampaignContact]:
+    """The campaign's members (those of ``status`` when it is one of ``audience_statuses``), each with
+    ``text_variant``, the text they got or will get: their booking's when one holds them (it goes
+    as booked, and the results count it there), else the one the next run gives them (after a
+    declared winner, the winner's); and ``never_sent``, whether the cancel left them untexted."""
+    latest_booking = (
+        CampaignSend.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("contact_id"))
+        .order_by("-id")
+        .values("variant")[:1]
+    )
+    to_come = Value(campaign.winner) if campaign.winner else F("variant")
+    members = campaign.memberships.annotate(
+        text_variant=Case(
+            When(status__in=NOT_YET_BOOKED, then=to_come),
+            default=Coalesce(Subquery(latest_booking), to_come),
+            output_field=CharField(),
+        ),
+        never_sent=ExpressionWrapper(never_sent_by_cancel(), output_field=BooleanField()),
+    )
+    if status == NEVER_SENT and campaign.status == Campaign.Status.CANCELLED:
+        return members.filter(never_sent=True)
+    if status in CampaignContact.Status.values:
+        return members.filter(status=status, never_sent=False)
+    return members
+
+
+@dataclass(frozen=True)
+class WinnerPlan:
+    """What declaring ``winner`` would change, in the words the confirmation uses."""
+
+    winner: str
+    waiting: int  # members waiting their turn: from now on each is booked the winner's text
+    switching: int  # of them, those who were to get the other text
+    in_review: int  # members awaiting a review: the winner's text too, if approved
+    booked: list[tuple[str, int]]  # texts booked, not yet sent, per variant: they go as booked
+    sent: list[tuple[str, int]]  # texts sent per variant: the results go on counting them there
+
+
+def winner_plan(campaign: Campaign, *, winner: str) -> WinnerPlan:
+    members = campaign.memberships.aggregate(
+        waiting=Count("id", filter=Q(status=CampaignContact.Status.PENDING)),
+        switching=Count("id", filter=Q(status=CampaignContact.Status.PENDING) & ~Q(variant=winner)),
+        in_review=Count("id", filter=Q(status=CampaignContact.Status.FLAGGED)),
+    )
+    texts = (
+        campaign.sends.values("variant")
+        .annotate(
+            booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
+            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
+        )
+        .order_by("variant")
+    )
+    return WinnerPlan(
+        winner=winner,
+        **members,
+        booked=[(row["variant"], row["booked"]) for row in texts if row["booked"]],
+        sent=[(row["variant"], row["sent"]) for row in texts if row["sent"]],
+    )

@@ -134,21 +134,29 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
     with the reason."""
     campaign = _transition(campaign, Campaign.Status.CANCELLED)
     outbox.cancel_waiting_texts(
-        Message.objects.filter(campaign=campaign), reason="Campaign cancelled", now=timezone.now()
+        Message.objects.filter(campaign=campaign), reason=Campaign.CANCELLED_REASON, now=timezone.now()
     )
     return campaign
 
 
-@transaction.atomic
-def declare_winner(*, campaign: Campaign, variant: str) -> Campaign:
-    """From now on the rest of the audience gets the winning text; results so far are kept."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+def require_no_winner_yet(campaign: Campaign) -> None:
+    """Refuse (CampaignLocked) unless a winner can still be declared: two variants, none declared,
+    the campaign still open."""
     if not campaign.template_b:
         raise CampaignLocked("The campaign has only one variant: there is no winner to declare.")
     if campaign.winner:
         raise CampaignLocked(f"Variant {campaign.winner} was already declared the winner.")
     if campaign.is_closed:
         raise CampaignLocked(f"The campaign is {campaign.status}.")
+
+
+@transaction.atomic
+def declare_winner(*, campaign: Campaign, variant: str) -> Campaign:
+    """From now on every member not yet booked gets the winning text (``Campaign.variant_for``).
+    Members keep the variant they were assigned, and texts already booked go as booked: the
+    results count each text under the variant it was, so they stay true to what was sent."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    require_no_winner_yet(campaign)
     campaign.winner = variant
     campaign.winner_declared_at = timezone.now()
     campaign.save(update_fields=["winner", "winner_declared_at", "updated_at"])

@@ -29,6 +29,7 @@ MEMBERS_PER_PAGE = 50
 
 @staff_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
+    """Each campaign's numbers from the read its own page makes (selectors.campaign_progress)."""
     campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("-id")[:200])
     return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
 
@@ -36,6 +37,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id) if campaign_id else None
+    if campaign is not None and campaign.is_closed:
+        messages.error(
+            request, f"A {campaign.get_status_display().lower()} campaign sends nothing more: it has nothing to edit."
+        )
+        return redirect("campaigns:detail", campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -104,9 +110,7 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     status = request.GET.get("status", "")
-    members = campaign.memberships.select_related("contact").order_by("id")
-    if status in CampaignContact.Status.values:
-        members = members.filter(status=status)
+    members = selectors.audience_members(campaign, status=status).select_related("contact").order_by("id")
     after = request.GET.get("after", "")
     if after.isdigit():
         members = members.filter(id__gt=int(after))
@@ -116,33 +120,48 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     now = timezone.now()
     calendar = BusinessCalendar.from_settings()
     member_id = request.GET.get("member", "")
-    previewed = writing.previewed_member(
-        campaign, int(member_id) if member_id.isdigit() else None, audience=progress.audience
-    )
+    chosen = int(member_id) if member_id.isdigit() else None
+    if chosen is None and campaign.winner:
+        # After a verdict the text that matters is the one the rest read: start at the first of them.
+        chosen = campaign.memberships.filter(status__in=selectors.NOT_YET_BOOKED).order_by("id").first()
+        chosen = chosen.pk if chosen else None
+    previewed = writing.previewed_member(campaign, chosen, audience=progress.audience)
     plan = forecast.campaign_plan(campaign, now=now, calendar=calendar)
     expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], calendar=calendar, plan=plan)
     for member in page:
         member.expected_at = expected.get(member.pk)
+    previewed_text = (
+        selectors.audience_members(campaign).filter(pk=previewed.member.pk).values_list("text_variant", flat=True)[0]
+        if previewed
+        else None
+    )
+    previews = writing.text_previews(campaign=campaign, reader=previewed.reader) if previewed else []
+    if campaign.winner:
+        # One text: the one this member got or gets (the winner's, unless booked before it won).
+        previews = [preview for preview in previews if preview.variant == previewed_text]
     return render(
         request,
         "campaigns/detail.html",
         {
             "campaign": campaign,
             "progress": progress,
-            "limit": selectors.daily_limit(campaign, today=calendar.local_date(now)),
+            "limit": None if campaign.is_closed else selectors.daily_limit(campaign, today=calendar.local_date(now)),
             "business_zone": calendar.zone.key,
             "members": page[:MEMBERS_PER_PAGE],
             "plan": plan,
             "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
             "status": status,
-            "statuses": CampaignContact.Status.choices,
+            "statuses": selectors.audience_statuses(campaign),
             "variants": variants,
             "verdict": verdict,
             "offer_winner": verdict.state == "winner" and not campaign.winner and not campaign.is_closed,
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
-            "previews": writing.text_previews(campaign=campaign, reader=previewed.reader) if previewed else [],
+            "previews": previews,
+            "previewed_text": previewed_text,
+            "winning_template": campaign.template_for(campaign.winner) if campaign.winner else "",
+            "never_sent_label": selectors.NEVER_SENT_LABEL,
             "missing_values": writing.missing_values(campaign),
             "audience_form": AudienceForm(),
             "actions": _actions(campaign),
@@ -171,12 +190,25 @@ def _actions(campaign: Campaign) -> list[tuple[str, str, str]]:
     return shown
 
 
+# The A/B chart's columns, in the SVG's own units (it scales as one to the page's width): the
+# labels, then the bars with their 95% intervals, then the rates. An interval runs from 0% to 100%
+# of the scale at most, so it stays inside its column whatever the rates: it never crosses a label.
+CHART_WIDTH = 400
+CHART_PLOT = (104, 330)
+CHART_ROW = 60  # per variant: its two bars, 22 apart, 16 high
+
+
 def _chart(variants) -> dict:
-    """Interested-reply and opt-out rates per variant with their 95% intervals, as SVG geometry
-    (bars on a scale from 0 to the highest interval's end)."""
+    """Interested-reply and opt-out rates per variant with their 95% intervals, as SVG geometry:
+    bars on a scale from 0 to the highest interval's end, labels left of the bars, rates right."""
     series = [("interested", "Interested"), ("opted_out", "Opted out")]
     intervals = [variant.interval(getattr(variant, key)) for variant in variants for key, _ in series]
     top = max([high for _, high in filter(None, intervals)] + [0.01])
+    left, right = CHART_PLOT
+
+    def x(rate: float) -> int:
+        return left + round((right - left) * min(rate, top) / top)
+
     bars = []
     for row, variant in enumerate(variants):
         for index, (key, label) in enumerate(series):
@@ -184,33 +216,62 @@ def _chart(variants) -> dict:
             rate, interval = variant.rate(count), variant.interval(count)
             bars.append(
                 {
-                    "y": 10 + row * 60 + index * 22,
-                    "width": round(240 * (rate or 0) / top),
-                    "low": round(240 * interval[0] / top) + 110 if interval else None,
-                    "high": round(240 * interval[1] / top) + 110 if interval else None,
+                    "y": 10 + row * CHART_ROW + index * 22,
+                    "width": x(rate or 0) - left,
+                    "low": x(interval[0]) if interval else None,
+                    "high": x(interval[1]) if interval else None,
                     "label": f"{variant.variant} {label}",
                     "value": f"{rate:.1%}" if rate is not None else "–",
                     "kind": key,
                 }
             )
-    return {"bars": bars, "height": 10 + len(variants) * 60}
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": 10 + len(variants) * CHART_ROW,
+        "plot_left": left,
+        "plot_right": right,
+    }
 
 
 @staff_page
-@require_POST
 def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """The verdict's button: the rest of the audience gets the winning text."""
+    """The verdict's button: a page says who gets which text from now on and that it is final,
+    and once confirmed the rest of the audience gets the winning text."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     _, verdict = results.ab_results(campaign)
-    if verdict.state != "winner" or request.POST.get("variant") != verdict.winner:
+    variant = (request.POST if request.method == "POST" else request.GET).get("variant")
+    if verdict.state != "winner" or variant != verdict.winner:
         messages.error(request, "There is no verdict for that variant.")
         return redirect("campaigns:detail", campaign.pk)
-    attempt(
-        request,
-        partial(services.declare_winner, campaign=campaign, variant=verdict.winner),
-        success=lambda _: f"The rest of the audience gets variant {verdict.winner}.",
+    if request.method == "POST":
+        attempt(
+            request,
+            partial(services.declare_winner, campaign=campaign, variant=verdict.winner),
+            success=lambda _: f"The rest of the audience gets variant {verdict.winner}.",
+        )
+        return redirect("campaigns:detail", campaign.pk)
+    try:
+        services.require_no_winner_yet(campaign)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+        return redirect("campaigns:detail", campaign.pk)
+    winning = writing.preview(
+        variant=verdict.winner,
+        template=campaign.template_for(verdict.winner),
+        reader=writing.preview_reader(campaign),
+        include_opt_out_footer=campaign.include_opt_out_footer,
     )
-    return redirect("campaigns:detail", campaign.pk)
+    return render(
+        request,
+        "campaigns/confirm_winner.html",
+        {
+            "campaign": campaign,
+            "verdict": verdict,
+            "plan": selectors.winner_plan(campaign, winner=verdict.winner),
+            "winning": winning,
+        },
+    )
 
 
 # Actions taken at one click: each undoes the other.

@@ -47,9 +47,10 @@ def write_text(*, template: str, reader: Reader, include_opt_out_footer: bool) -
 
 
 def campaign_text(*, campaign: Campaign, contact: Contact, variant: str) -> str:
-    """The exact text a contact gets from a campaign (after a declared winner, the winner's)."""
+    """The exact text a contact gets from a campaign as ``variant``, the one its booking recorded
+    (a winner declared after the booking does not change it: the results count it under that one)."""
     return write_text(
-        template=campaign.template_for(campaign.winner or variant),
+        template=campaign.template_for(variant),
         reader=Reader.of(contact),
         include_opt_out_footer=campaign.include_opt_out_footer,
     )

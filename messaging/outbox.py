@@ -146,7 +146,7 @@ def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, 
     run releases it if its slot goes by); a retry is released at once, and the next run books the
     member into a slot that is allowed. Never sent late."""
     if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
-        reason = "Opted out" if not checks["not_opted_out"] else "Campaign cancelled"
+        reason = "Opted out" if not checks["not_opted_out"] else Campaign.CANCELLED_REASON
         _cancel(message, reason=reason, now=now, checks=checks)
         return "cancelled"
     if not message.attempts:

@@ -268,7 +268,8 @@ def test_declare_the_winner_from_the_campaign_page(page: Page, staff_login):
     page.goto(f"/campaigns/{campaign.pk}/")
     expect(page.locator("section[aria-labelledby=ab]")).to_contain_text("Variant B wins")
     screenshot(page, "winner")
-    page.click("button:has-text('Send the rest variant B')")
+    page.click("#send-the-rest")
+    page.click("#confirm-winner")
 
     expect(page.locator("main")).to_contain_text("The rest of the audience gets variant B")
     campaign.refresh_from_db()

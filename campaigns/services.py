@@ -37,6 +37,11 @@ def create_campaign(*, created_by: AbstractBaseUser | None = None, **fields: Any
 def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
     _refuse_unknown("update_campaign", changes)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.is_closed and changes:
+        # What it sent was written from these fields; its record stays as it ran.
+        raise CampaignLocked(
+            f"A {campaign.get_status_display().lower()} campaign cannot change: make a new campaign instead."
+        )
     changed_texts = sorted(
         field
         for field in ("template_a", "template_b", "include_opt_out_footer")

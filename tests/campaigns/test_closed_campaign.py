@@ -109,3 +109,35 @@ def test_a_queued_import_whose_campaign_closed_meanwhile_fails_and_stores_nothin
     assert queued.status == ContactImport.Status.FAILED
     assert queued.error == "The campaign is cancelled: it takes no new contacts."
     assert not Contact.objects.exists() and nothing_added(campaign)
+
+
+@pytest.mark.parametrize("status", CLOSED)
+def test_a_closed_campaign_cannot_be_edited_through_the_api(api_client, status):
+    campaign = CampaignFactory(status=status, name="Spring", template_a="Hi {name}, spring special")
+
+    response = api_client.patch(
+        f"/api/campaigns/{campaign.id}", {"name": "Renamed", "template_a": "Hi {name}, new"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == [
+        {
+            "loc": [],
+            "msg": f"A {status} campaign cannot change: make a new campaign instead.",
+            "type": "campaign_locked",
+        }
+    ]
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.template_a) == ("Spring", "Hi {name}, spring special")
+
+
+def test_a_closed_campaigns_admin_page_shows_its_fields_but_saves_no_change(admin_client):
+    campaign = CampaignFactory(status=Campaign.Status.CANCELLED, name="Spring", template_a="Hi {name}, spring")
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.id])
+
+    page = admin_client.get(url).content.decode()
+    admin_client.post(url, {"name": "Renamed", "template_a": "Hi {name}, new", "daily_limit": 50})
+
+    assert 'name="template_a"' not in page and "Hi {name}, spring" in page
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.template_a) == ("Spring", "Hi {name}, spring")

@@ -1,16 +1,26 @@
 """Why a member is not texted, in one vocabulary (contacts/not_texted.py): stored as a reason code
-beside the detail of the case by every writer. Every refusal here is made by the code that makes
-it in production (tests/campaigns/refusals.py)."""
+beside the detail of the case by every writer, and shown the same way by the campaign page, its
+audience and the launch confirmation. Every refusal here is made by the code that makes it in
+production (tests/campaigns/refusals.py)."""
+
+import html
+import io
+import re
 
 import pytest
 from django.db import IntegrityError, transaction
+from freezegun import freeze_time
 
 from campaigns import audience
 from campaigns.compliance import RULES
 from campaigns.models import Campaign, CampaignContact
+from contacts import dnc
+from contacts import services as contact_services
+from contacts.importing import pipeline
+from contacts.models import Contact
 from contacts.not_texted import HOLDS, Reason
 from messaging import services as messaging_services
-from tests.campaigns.refusals import person, refusals
+from tests.campaigns.refusals import NOW, person, refusals
 from tests.factories import SHOP_NUMBER, CampaignContactFactory, CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +62,11 @@ EXPECTED = {
 }
 
 
+def visible_text(page: bytes) -> str:
+    """What a person reads on the page: its text, without the markup's names and attributes."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.decode())).split())
+
+
 def test_every_writer_stores_the_reason_beside_the_detail_of_the_case(openphone):
     world = refusals(openphone)
 
@@ -63,6 +78,86 @@ def test_every_writer_stores_the_reason_beside_the_detail_of_the_case(openphone)
     # A reason that waits until a time passes the member over, keeping its place, until then.
     assert stored["texted"].not_before.date().isoformat() == "2026-12-31"
     assert stored["stale_list"].not_before is not None
+
+
+def test_the_campaign_page_counts_each_reason_and_each_links_to_those_members(openphone, client, staff_user):
+    world = refusals(openphone)
+    client.force_login(staff_user)
+
+    page = client.get(f"/campaigns/{world.fall.pk}/").content.decode()
+
+    held = re.search(r'<ul class="held" id="held-because"[^>]*>(.*?)</ul>', page, re.S).group(1)
+    lines = re.findall(r'<li data-reason="(\w+)"><a href="\?because=(\w+)#audience-title">(.*?)</a></li>', held)
+    assert [(reason, link, html.unescape(re.sub(r"<[^>]+>", "", text))) for reason, link, text in lines] == [
+        (reason.value, reason.value, f"{count} · {reason.label}")
+        for reason, count in [
+            (Reason.OPTED_OUT, 1),
+            (Reason.LANDLINE, 1),
+            (Reason.TOLL_FREE, 1),
+            (Reason.FOREIGN_NUMBER, 1),
+            (Reason.ON_DO_NOT_CALL_LIST, 1),
+            (Reason.WRITTEN_CONSENT_REQUIRED, 1),
+            (Reason.TEXTED_US_BEFORE, 1),
+            (Reason.TEXT_FAILED, 1),
+            (Reason.TEXTED_BY_ANOTHER_CAMPAIGN, 1),
+            (Reason.STALE_DO_NOT_CALL_COPY, 1),
+        ]
+    ]
+    assert "Not a mobile number: toll-free" in page and "Waiting: texted by another campaign lately" in page
+
+    capped = visible_text(client.get(f"/campaigns/{world.fall.pk}/", {"because": "texted_by_another_campaign"}).content)
+
+    members = capped[capped.index("Why not") :]
+    assert "Tess" in members and "Lena" not in members and "Finn" not in members
+    assert (
+        "Waiting: texted by another campaign lately · Texted by another campaign (“Spring”) on Dec 1, 2026" in members
+    )
+
+
+def test_the_audience_shows_the_reason_and_what_adds_to_it_but_never_says_it_twice(openphone, client, staff_user):
+    world = refusals(openphone)
+    client.force_login(staff_user)
+
+    failed = visible_text(client.get(f"/campaigns/{world.fall.pk}/", {"because": "text_failed"}).content)
+    landline = visible_text(client.get(f"/campaigns/{world.fall.pk}/", {"because": "landline"}).content)
+
+    assert f"Text failed · {EXPECTED['failing'][2]}" in failed and "Fay" in failed
+    rows = landline[landline.index("Why not") :]
+    assert "Not a mobile number: landline" in rows and "(landline)" not in rows  # its detail only said it again
+
+
+def test_the_launch_confirmation_says_how_many_are_kept_out_and_why(client, staff_user):
+    listed, landline, opted_out, fine = (person(f"+1617200400{n}") for n in range(1, 5))
+    with freeze_time(NOW):
+        dnc.load_list(io.BytesIO(b"617,2004001\n"), list_name="national", as_of=NOW.date())
+    contact_services.update_contact(contact=landline, line_type=Contact.LineType.LANDLINE)
+    messaging_services.opt_out(contact=opted_out, reason="Asked by phone")
+    draft = CampaignFactory(name="Winter", from_number=SHOP_NUMBER)
+    audience.add_contacts_by_id(campaign=draft, contact_ids=[c.pk for c in (listed, landline, opted_out, fine)])
+    pipeline.import_contacts(
+        file=io.BytesIO(b"Name,Phone\nTodd Free,888-555-0102\nMaple Leaf,416-555-0103\nIsle,876-555-0104\n"),
+        file_name="winter.csv",
+        campaign=draft,
+    )
+    client.force_login(staff_user)
+
+    with freeze_time(NOW):
+        page = client.get(f"/campaigns/{draft.pk}/start").content.decode()
+
+    kept_out = re.search(r'<ul id="kept-out"[^>]*>(.*?)</ul>', page, re.S).group(1)
+    assert "6 members will not be texted, and why:" in page
+    lines = re.findall(r'<li data-reason="(\w+)"><span class="num">(\d+)</span> · (.*?)</li>', kept_out)
+    assert lines == [
+        (reason.value, count, reason.label)
+        for reason, count in [
+            (Reason.OPTED_OUT, "1"),
+            (Reason.LANDLINE, "1"),
+            (Reason.TOLL_FREE, "1"),
+            (Reason.FOREIGN_NUMBER, "2"),
+            (Reason.ON_DO_NOT_CALL_LIST, "1"),
+        ]
+    ]
+    assert "1 text on Tuesday, Dec 1" in page
 
 
 # --- The vocabulary and its guards ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Why a member is not texted, in one vocabulary (contacts/not_texted.py): stored as a reason code
 beside the detail of the case by every writer, and shown the same way by the campaign page, its
-audience and the launch confirmation. Every refusal here is made by the code that makes it in
-production (tests/campaigns/refusals.py)."""
+audience, the launch confirmation and the members API. Every refusal here is made by the code
+that makes it in production (tests/campaigns/refusals.py)."""
 
 import html
 import io
@@ -17,7 +17,7 @@ from campaigns.models import Campaign, CampaignContact
 from contacts import dnc
 from contacts import services as contact_services
 from contacts.importing import pipeline
-from contacts.models import Contact
+from contacts.models import Contact, ContactImport
 from contacts.not_texted import HOLDS, Reason
 from messaging import services as messaging_services
 from tests.campaigns.refusals import NOW, person, refusals
@@ -60,6 +60,7 @@ EXPECTED = {
     "foreign": ("ineligible", Reason.FOREIGN_NUMBER, "Not a US number (Canada)"),
     "fine": ("sent", "", ""),
 }
+CATCH_ALL = re.compile(r"cannot be texted|ineligible", re.IGNORECASE)
 
 
 def visible_text(page: bytes) -> str:
@@ -126,6 +127,28 @@ def test_the_audience_shows_the_reason_and_what_adds_to_it_but_never_says_it_twi
     assert "Not a mobile number: landline" in rows and "(landline)" not in rows  # its detail only said it again
 
 
+def test_the_members_api_gives_each_reason_code_and_its_detail_and_filters_by_reason(openphone, api_client):
+    world = refusals(openphone)
+
+    rows = api_client.get(f"/api/campaigns/{world.fall.pk}/members", {"page_size": 100}).json()["results"]
+    capped = api_client.get(f"/api/campaigns/{world.fall.pk}/members", {"reason": "texted_by_another_campaign"})
+    unknown = api_client.get(f"/api/campaigns/{world.fall.pk}/members", {"reason": "cannot_be_texted"})
+
+    by_phone = {row["contact"]["phone"]: row for row in rows}
+    assert {
+        name: (by_phone[world.people[name].phone]["reason"], by_phone[world.people[name].phone]["reason_detail"])
+        for name in EXPECTED
+    } == {name: (reason or None, detail or None) for name, (_, reason, detail) in EXPECTED.items()}
+    # The detail stays under its old name too, and the contact says why nobody may text it at all.
+    assert by_phone[world.people["listed"].phone]["ineligible_reason"] == EXPECTED["listed"][2]
+    assert (
+        by_phone[world.people["toll_free"].phone]["contact"]["reason"],
+        by_phone[world.people["fine"].phone]["contact"]["reason"],
+    ) == ("toll_free", None)
+    assert [row["contact"]["first_name"] for row in capped.json()["results"]] == ["Tess"]
+    assert unknown.status_code == 422 and "reason" in str(unknown.json()["detail"])
+
+
 def test_the_launch_confirmation_says_how_many_are_kept_out_and_why(client, staff_user):
     listed, landline, opted_out, fine = (person(f"+1617200400{n}") for n in range(1, 5))
     with freeze_time(NOW):
@@ -158,6 +181,43 @@ def test_the_launch_confirmation_says_how_many_are_kept_out_and_why(client, staf
         ]
     ]
     assert "1 text on Tuesday, Dec 1" in page
+
+
+def test_no_page_or_api_answer_says_cannot_be_texted_or_ineligible(openphone, client, staff_user, api_client):
+    world = refusals(openphone)
+    draft = CampaignFactory(name="Draft", from_number=SHOP_NUMBER)
+    audience.add_contacts_by_id(campaign=draft, contact_ids=[contact.pk for contact in world.people.values()])
+    client.force_login(staff_user)
+    pages = [
+        f"/campaigns/{world.fall.pk}/",
+        *(f"/campaigns/{world.fall.pk}/?because={reason}" for reason in Reason.values),
+        f"/campaigns/{world.fall.pk}/?status=ineligible",
+        f"/campaigns/{draft.pk}/audience?city=Quincy",
+        "/campaigns/",
+        "/contacts/",
+        *(f"/contacts/{contact.pk}/" for contact in world.people.values()),
+        f"/contacts/imports/{ContactImport.objects.get().pk}/",
+    ]
+    with freeze_time(NOW):
+        pages.append(f"/campaigns/{draft.pk}/start")
+        said = {url: visible_text(client.get(url).content) for url in pages}
+    answers = [
+        api_client.get(f"/api/campaigns/{world.fall.pk}/members", {"page_size": 100}).json(),
+        *(api_client.get(f"/api/contacts/{contact.pk}").json() for contact in world.people.values()),
+        api_client.get("/api/contacts").json(),
+    ]
+
+    assert {url: CATCH_ALL.findall(text) for url, text in said.items() if CATCH_ALL.search(text)} == {}
+    assert [value for answer in answers for value in words_of(answer) if CATCH_ALL.search(value)] == []
+
+
+def words_of(answer) -> list[str]:
+    """The words of an API answer, but a member's status code (``ineligible`` is a name, not a reason)."""
+    if isinstance(answer, dict):
+        return [word for key, value in answer.items() if key != "status" for word in words_of(value)]
+    if isinstance(answer, list):
+        return [word for value in answer for word in words_of(value)]
+    return [answer] if isinstance(answer, str) else []
 
 
 # --- The vocabulary and its guards ----------------------------------------------------------------

@@ -1,17 +1,21 @@
 """Why nobody may text a contact (opted out; not a mobile number: landline, toll-free, foreign), in
-the one vocabulary (contacts/not_texted.py): the contact page's badge and the import report say it
-the same way."""
+the one vocabulary (contacts/not_texted.py): the contact page's badge, the import report, the
+contacts API and the contacts export say it the same way."""
 
+import csv
 import html
 import io
 import re
 
 import pytest
+from freezegun import freeze_time
 
 from contacts import services
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport
-from tests.campaigns.refusals import refusals
+from contacts.not_texted import Reason
+from messaging import services as messaging_services
+from tests.campaigns.refusals import NOW, refusals
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +85,42 @@ def test_the_import_report_counts_the_numbers_that_are_not_mobile_by_what_they_a
     # An import made before the numbers were told apart gives the total, and no parts it cannot know.
     assert "Not a mobile number (kept, never sent a campaign text) 3" in before
     assert "Not a mobile number:" not in before
+
+
+def test_the_contact_api_gives_the_reason_code_and_its_detail(api_client):
+    toll_free = ContactFactory(phone="+18885550102")
+    opted_out = ContactFactory()
+    fine = ContactFactory()
+    messaging_services.opt_out(contact=opted_out, reason="Asked by phone")
+
+    answers = {
+        name: api_client.get(f"/api/contacts/{contact.pk}").json()
+        for name, contact in {"toll_free": toll_free, "opted_out": opted_out, "fine": fine}.items()
+    }
+    moved = api_client.patch(f"/api/contacts/{fine.pk}", {"phone": "416-555-0103"}, format="json").json()
+
+    assert {name: (answer["reason"], answer["reason_detail"]) for name, answer in answers.items()} == {
+        "toll_free": ("toll_free", "A toll-free number, which a business number cannot text"),
+        "opted_out": ("opted_out", "Asked by phone"),
+        "fine": (None, None),
+    }
+    # A changed number is judged again by the database, and the answer says so at once.
+    assert (moved["reason"], moved["reason_detail"]) == ("foreign_number", "Not a US number (Canada)")
+
+
+def test_the_contacts_export_has_the_reason_code_and_its_detail(owner_client, client, owner_user):
+    ContactFactory(phone="+16175550111", first_name="Lena", line_type=Contact.LineType.LANDLINE)
+    ContactFactory(phone="+18885550102", first_name="Todd")
+    with freeze_time(NOW):
+        messaging_services.opt_out(contact=ContactFactory(first_name="Otto"), reason="Replied 'STOP'")
+    ContactFactory(first_name="Finn")
+    client.force_login(owner_user)
+
+    for response in (owner_client.get("/api/contacts/export.csv"), client.get("/contacts/export.csv")):
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert {row["first_name"]: (row["reason"], row["reason_detail"]) for row in rows} == {
+            "Lena": (Reason.LANDLINE, "Not a mobile number (landline)"),
+            "Todd": (Reason.TOLL_FREE, "A toll-free number, which a business number cannot text"),
+            "Otto": (Reason.OPTED_OUT, "Replied 'STOP'"),
+            "Finn": ("", ""),
+        }

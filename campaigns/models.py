@@ -67,8 +67,6 @@ class Campaign(models.Model):
         Status.CANCELLED: frozenset(),
     }
     CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
-    # Why a member whose booked text a cancel stopped was never texted (their ``ineligible_reason``).
-    CANCELLED_REASON = "Campaign cancelled"
     # What staff set (the form, the API's serializers, the admin, the services); the rest the
     # lifecycle and the runs set. In the order the form shows them.
     EDITABLE_FIELDS = (

@@ -263,7 +263,7 @@ def never_sent_by_cancel() -> Q:
     review, or booked and stopped before their text went (on memberships)."""
     return Q(campaign__status=Campaign.Status.CANCELLED) & (
         Q(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED, CampaignContact.Status.SCHEDULED])
-        | Q(status=CampaignContact.Status.INELIGIBLE, ineligible_reason=Campaign.CANCELLED_REASON)
+        | Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
     )
 
 
@@ -271,7 +271,7 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
     """Audience, sent, delivered, failed, booked, waiting, ineligible, flagged and what a cancel
     left untexted for each campaign, in two grouped queries."""
     ids = [campaign.pk for campaign in campaigns]
-    stopped = Q(status=CampaignContact.Status.INELIGIBLE, ineligible_reason=Campaign.CANCELLED_REASON)
+    stopped = Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
     members = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
     member_counts = {
         row.pop("campaign_id"): row

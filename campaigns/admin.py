@@ -125,14 +125,17 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignContact)
 class CampaignContactAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "contact", "variant", "status", "ineligible_reason", "not_before", "added_via"]
-    list_filter = ["status", "variant", "added_via", "campaign"]
+    list_display = [
+        "campaign", "contact", "variant", "status", "held_because", "ineligible_reason", "not_before", "added_via"
+    ]  # fmt: skip
+    list_filter = ["status", "held_because", "variant", "added_via", "campaign"]
     search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
     list_select_related = ["campaign", "contact"]
     autocomplete_fields = ["campaign", "contact"]
     readonly_fields = [
         "variant",
         "status",
+        "held_because",
         "ineligible_reason",
         "queue_position",
         "not_before",

@@ -45,12 +45,12 @@ def add_members(
         cursor.execute(
             f"""
             INSERT INTO campaigns_campaigncontact (
-                campaign_id, contact_id, variant, queue_position, status, ineligible_reason,
+                campaign_id, contact_id, variant, queue_position, status, held_because, ineligible_reason,
                 review_approved, added_via, added_at, updated_at
             )
             SELECT %s, new.id, new.variant,
                    (COALESCE(seen.n, 0) + new.k - 0.5) / CASE WHEN new.variant = 'A' THEN %s ELSE %s END,
-                   'pending', '', false, %s, %s, %s
+                   'pending', '', '', false, %s, %s, %s
             FROM (
                 SELECT assigned.id, assigned.variant,
                        ROW_NUMBER() OVER (PARTITION BY assigned.variant ORDER BY assigned.id) AS k
@@ -113,7 +113,11 @@ def _add_contacts(campaign: Campaign, contacts: QuerySet[Contact], added_via: st
 def approve_flagged_member(*, member: CampaignContact) -> CampaignContact:
     """Staff reviewed a contact who had texted us before and allow the campaign text."""
     updated = CampaignContact.objects.filter(pk=member.pk, status=CampaignContact.Status.FLAGGED).update(
-        status=CampaignContact.Status.PENDING, review_approved=True, ineligible_reason="", updated_at=timezone.now()
+        status=CampaignContact.Status.PENDING,
+        review_approved=True,
+        held_because="",
+        ineligible_reason="",
+        updated_at=timezone.now(),
     )
     if not updated:
         raise CampaignLocked("Only a flagged member can be approved.")
@@ -141,9 +145,9 @@ def retry_failed_member(*, member: CampaignContact, now: dt.datetime | None = No
     if member.contact.is_opted_out:
         raise CampaignLocked(f"{member.contact} opted out: they are not texted again.")
     member.status = CampaignContact.Status.PENDING
-    member.ineligible_reason = ""
+    member.held_because = member.ineligible_reason = ""
     member.retry_requested_at = now
-    member.save(update_fields=["status", "ineligible_reason", "retry_requested_at", "updated_at"])
+    member.save(update_fields=["status", "held_because", "ineligible_reason", "retry_requested_at", "updated_at"])
     if campaign.status == Campaign.Status.COMPLETED:
         campaign.status = Campaign.Status.ACTIVE
         campaign.save(update_fields=["status", "updated_at"])
@@ -169,6 +173,6 @@ def reconsider(*, contact_ids: list[int], now: dt.datetime | None = None) -> int
         )
         .exclude(campaign__status__in=Campaign.CLOSED_STATUSES)
         .exclude(decided)
-        .update(status=CampaignContact.Status.PENDING, ineligible_reason="", not_before=None,
+        .update(status=CampaignContact.Status.PENDING, held_because="", ineligible_reason="", not_before=None,
                 updated_at=now or timezone.now())
     )  # fmt: skip

@@ -16,6 +16,7 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, Variant
 from contacts.api import ContactOutputSerializer
 from contacts.models import Contact
+from contacts.not_texted import Reason
 
 
 class PreviewQuerySerializer(serializers.Serializer):
@@ -74,6 +75,19 @@ class MemberPageSerializer(serializers.ListSerializer):
 
 class MemberOutputSerializer(serializers.ModelSerializer):
     contact = ContactOutputSerializer()
+    reason = serializers.ChoiceField(
+        source="not_texted.because",
+        choices=Reason.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Why the campaign does not text this member now (kept out, flagged, passed over), or null",
+    )
+    reason_detail = serializers.CharField(
+        source="not_texted.detail",
+        read_only=True,
+        allow_null=True,
+        help_text="The reason's detail: which list, which campaign, the provider's words",
+    )
     queued_for = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
@@ -89,6 +103,8 @@ class MemberOutputSerializer(serializers.ModelSerializer):
             "contact",
             "variant",
             "status",
+            "reason",
+            "reason_detail",
             "ineligible_reason",
             "queued_for",
             "not_before",
@@ -101,6 +117,7 @@ class MemberOutputSerializer(serializers.ModelSerializer):
 
 class MemberQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(required=False, choices=CampaignContact.Status.choices)
+    reason = serializers.ChoiceField(required=False, choices=Reason.choices)
 
 
 class AudienceFilterSerializer(serializers.Serializer):
@@ -143,6 +160,8 @@ class CampaignMembersApi(APIView):
         members = campaign.memberships.select_related("contact")
         if query.get("status"):
             members = members.filter(status=query["status"])
+        if query.get("reason"):
+            members = members.filter(held_because=query["reason"])
         return paginated_response(request=request, view=self, queryset=members, serializer_class=MemberOutputSerializer)
 
     @extend_schema(

@@ -31,6 +31,7 @@ from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFai
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts import dnc
 from contacts.models import Contact
+from contacts.not_texted import Reason
 from messaging.models import Message
 
 logger = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ def _book_today(campaign: Campaign, *, number: str, day: BookingDay) -> list[Cam
         for send, (member, slot, window), record in zip(booked, chosen, checks, strict=True)
     )
     CampaignContact.objects.filter(pk__in=[member.member_id for member, _, _ in chosen]).update(
-        status=CampaignContact.Status.SCHEDULED, ineligible_reason="", not_before=None, updated_at=now
+        status=CampaignContact.Status.SCHEDULED, held_because="", ineligible_reason="", not_before=None, updated_at=now
     )
     return booked
 
@@ -324,11 +325,11 @@ def _judge(
         window = windows[member.recipient]
         if member.contact_id in judged.over_cap:
             judged.refusals[member.member_id] = Refusal(
-                CampaignContact.Status.PENDING, "Over their state's cap of marketing texts", until=day.tomorrow
+                Reason.STATE_CAP, "Over their state's cap of marketing texts", until=day.tomorrow
             )
         elif window is None or window.closes <= first_slot:
             judged.refusals[member.member_id] = Refusal(
-                CampaignContact.Status.PENDING, "Outside the hours they may be texted today", until=day.tomorrow
+                Reason.OUTSIDE_HOURS, "Outside the hours they may be texted today", until=day.tomorrow
             )
         else:
             candidates.add(member, window)
@@ -341,7 +342,11 @@ def _keep_refusals(refusals: dict[int, Refusal], *, now: dt.datetime) -> None:
         by_refusal[refusal].append(member_id)
     for refusal, member_ids in by_refusal.items():
         CampaignContact.objects.filter(pk__in=member_ids).update(
-            status=refusal.status, ineligible_reason=refusal.reason[:255], not_before=refusal.until, updated_at=now
+            status=refusal.status,
+            held_because=refusal.because,
+            ineligible_reason=refusal.detail[:255],
+            not_before=refusal.until,
+            updated_at=now,
         )
 
 

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from campaigns.errors import NoSendingNumber
 from campaigns.texts import check_fits_one_text, validate_template
 from contacts.models import E164_REGEX, Contact
+from contacts.not_texted import NotTexted, Reason
 from messaging.limits import MAX_TEXTS_PER_NUMBER_PER_DAY
 
 MAX_DAILY_LIMIT = MAX_TEXTS_PER_NUMBER_PER_DAY
@@ -66,8 +67,6 @@ class Campaign(models.Model):
         Status.CANCELLED: frozenset(),
     }
     CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
-    # Why a member whose booked text a cancel stopped was never texted (their ``ineligible_reason``).
-    CANCELLED_REASON = "Campaign cancelled"
     # What staff set (the form, the API's serializers, the admin, the services); the rest the
     # lifecycle and the runs set. In the order the form shows them.
     EDITABLE_FIELDS = (
@@ -239,13 +238,15 @@ class CampaignContact(models.Model):
     text reaches them only through ``campaigns.sends.record_outcome``.
 
     A pending member may be passed over until ``not_before`` (a cap, a closed window): it keeps
-    its place, and the run judges it again from then."""
+    its place, and the run judges it again from then. Whatever holds a member (kept out, flagged,
+    passed over) says why in the one vocabulary (``held_because``, contacts/not_texted.py), with
+    the detail of its case (``ineligible_reason``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
         SCHEDULED = "scheduled", "Send booked"
         SENT = "sent", "Sent"
-        INELIGIBLE = "ineligible", "Ineligible"
+        INELIGIBLE = "ineligible", "Kept out"
         FLAGGED = "flagged", "Flagged for review"
 
     class AddedVia(models.TextChoices):
@@ -262,7 +263,10 @@ class CampaignContact(models.Model):
     # is balanced between A and B in proportion to the split. Ties go by id.
     queue_position = models.FloatField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # Why the member is not texted: for good (ineligible, flagged), or until ``not_before``.
+    # Why the member is not texted: for good (ineligible), until a person decides (flagged), or
+    # until ``not_before`` (pending): the reason, and the detail of its case (which list, which
+    # campaign, the provider's words). A database default too: audiences are added in SQL.
+    held_because = models.CharField(max_length=32, choices=Reason.choices, blank=True, default="", db_default="")
     ineligible_reason = models.CharField(max_length=255, blank=True)
     not_before = models.DateTimeField(null=True, blank=True, help_text="Passed over until then (a cap, a window)")
     # Staff reviewed a flagged member (they had texted us before) and allowed the campaign text.
@@ -282,8 +286,18 @@ class CampaignContact(models.Model):
                 name="campaign_contact_status_valid",
             ),
             models.CheckConstraint(
-                condition=~Q(status="ineligible") | ~Q(ineligible_reason=""),
+                condition=~Q(status="ineligible") | (~Q(ineligible_reason="") & ~Q(held_because="")),
                 name="campaign_contact_ineligible_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="flagged") | ~Q(held_because=""), name="campaign_contact_flagged_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(held_because__in=["", *Reason.values]), name="campaign_contact_held_because_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(held_because="", ineligible_reason="") | (~Q(held_because="") & ~Q(ineligible_reason="")),
+                name="campaign_contact_reason_has_its_detail",
             ),
             models.CheckConstraint(
                 condition=Q(not_before__isnull=True) | Q(status="pending"),
@@ -299,10 +313,19 @@ class CampaignContact(models.Model):
                 condition=Q(status="pending"),
                 name="campaign_member_queue",
             ),
+            # How many members each reason holds; who they are.
+            models.Index(
+                fields=["campaign", "held_because", "id"], condition=~Q(held_because=""), name="campaign_member_held"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.contact} in {self.campaign} ({self.variant})"
+
+    @property
+    def not_texted(self) -> NotTexted | None:
+        """Why the campaign does not text this member now, or None."""
+        return NotTexted(Reason(self.held_because), self.ineligible_reason) if self.held_because else None
 
 
 class CampaignSend(models.Model):

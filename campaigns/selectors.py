@@ -25,8 +25,9 @@ from django.db.models.functions import Coalesce
 from campaigns import forecast, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from contacts import dnc, lawful_basis
+from contacts import dnc, lawful_basis, not_texted
 from contacts.models import ConsentBasis, DoNotCallNumber
+from contacts.not_texted import NotTexted, Reason
 from contacts.selectors import contact_filter
 from messaging.models import Message
 
@@ -90,24 +91,31 @@ class LaunchPlan:
     textable: int  # members who can be texted as things stand (the run decides again)
     not_textable: int  # opted out, or a number the business cannot text
     kept_out_by_lists: int  # on a Do-Not-Call list without written consent or a relationship (marketing)
+    kept_out: list[tuple[Reason, int]]  # the members who will not be texted, by reason
     no_consent: int  # of the textable, those with no consent on record (cold outreach)
     first_day_texts: int
     rest: int
     rest_days: int  # business days after the first the rest take, sharing the number's limit
+
+    @property
+    def kept_out_total(self) -> int:
+        return sum(count for _, count in self.kept_out)
 
 
 def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: BusinessCalendar) -> LaunchPlan:
     """What starting the campaign at ``starts_at`` would send, and when, beside the other campaigns
     sharing its number's daily limit."""
     waiting = campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED])
-    reachable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_reason="")
+    because, _ = not_texted.contact_reason(prefix="contact__")
+    by_reason = dict(waiting.annotate(because=because).values_list("because").annotate(n=Count("id")).order_by())
+    reachable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_because="")
     cold = reachable.filter(contact__consent_basis=ConsentBasis.NONE)
     kept_out = 0
     if campaign.purpose == Campaign.Purpose.MARKETING:
         listed = Exists(DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("contact__phone"))))
         kept_out = reachable.filter(Q(listed) & ~lawful_basis.in_force_q(starts_at, prefix="contact__")).count()
         cold = cold.exclude(listed)
-    textable = reachable.count() - kept_out
+    textable = by_reason.pop("", 0) - kept_out
     no_consent = cold.count()
     plan = forecast.launch_plan(campaign, starts_at=starts_at, waiting=textable, calendar=calendar)
     opening = calendar.next_opening(starts_at)
@@ -124,8 +132,9 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         first_opening=max(opening, first.opens) if first else opening,
         number=forecast.sending_number(campaign),
         textable=textable,
-        not_textable=waiting.count() - textable - kept_out,
+        not_textable=sum(by_reason.values()),
         kept_out_by_lists=kept_out,
+        kept_out=not_texted.counted(by_reason | {Reason.ON_DO_NOT_CALL_LIST.value: kept_out}),
         no_consent=no_consent,
         first_day_texts=first.texts if first else 0,
         rest=rest,
@@ -141,7 +150,7 @@ class AudienceAddition:
     already: int  # of them, already in the audience
     opted_out: int  # of the rest, opted out: never added
     to_add: int
-    not_textable: list[tuple[str, int]]  # of those added, numbers the business cannot text, by reason
+    not_textable: list[tuple[NotTexted, int]]  # of those added, numbers the business cannot text, by reason
 
 
 def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
@@ -159,12 +168,14 @@ def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
     )
     reasons = (
         matching.filter(added)
-        .exclude(not_textable_reason="")
-        .values("not_textable_reason")
+        .exclude(not_textable_because="")
+        .values_list("not_textable_because", "not_textable_reason")
         .annotate(n=Count("id"))
         .order_by("-n", "not_textable_reason")
     )
-    return AudienceAddition(**counts, not_textable=[(row["not_textable_reason"], row["n"]) for row in reasons])
+    return AudienceAddition(
+        **counts, not_textable=[(NotTexted(Reason(because), detail), n) for because, detail, n in reasons]
+    )
 
 
 # --- The dashboard's questions ------------------------------------------------------------
@@ -211,6 +222,15 @@ def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit:
     return upcoming.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
 
 
+def members_held(campaign: Campaign) -> list[tuple[Reason, int]]:
+    """How many members each reason holds (kept out, flagged, passed over for now). Once the
+    campaign is closed, only those kept out: it is what holds the others (``never_sent_by_cancel``)."""
+    held = campaign.memberships.exclude(held_because="")
+    if campaign.is_closed:
+        held = held.filter(status=CampaignContact.Status.INELIGIBLE)
+    return not_texted.counted(dict(held.values_list("held_because").annotate(n=Count("id")).order_by()))
+
+
 @dataclass(frozen=True)
 class CampaignProgress:
     """A campaign's numbers as the list, the campaign page and Today show them: one read for all,
@@ -243,7 +263,7 @@ def never_sent_by_cancel() -> Q:
     review, or booked and stopped before their text went (on memberships)."""
     return Q(campaign__status=Campaign.Status.CANCELLED) & (
         Q(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED, CampaignContact.Status.SCHEDULED])
-        | Q(status=CampaignContact.Status.INELIGIBLE, ineligible_reason=Campaign.CANCELLED_REASON)
+        | Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
     )
 
 
@@ -251,7 +271,7 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
     """Audience, sent, delivered, failed, booked, waiting, ineligible, flagged and what a cancel
     left untexted for each campaign, in two grouped queries."""
     ids = [campaign.pk for campaign in campaigns]
-    stopped = Q(status=CampaignContact.Status.INELIGIBLE, ineligible_reason=Campaign.CANCELLED_REASON)
+    stopped = Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
     members = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
     member_counts = {
         row.pop("campaign_id"): row

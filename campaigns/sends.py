@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from campaigns import audience
 from campaigns.models import Campaign, CampaignContact, CampaignSend, ComplianceRecord
 from contacts.models import Contact
+from contacts.not_texted import Reason
 from messaging.models import Message
 
 
@@ -150,7 +151,7 @@ def record_outcome(
     now: dt.datetime,
     texts: Sequence[Message] = (),
     contact_id: int | None = None,
-    reason: str = "",
+    because: Reason | None = None,
     checks: dict[str, bool] | None = None,
 ) -> None:
     """The one way messaging writes to campaigns' tables, in the transaction that moved ``texts``
@@ -158,8 +159,9 @@ def record_outcome(
 
     - the compliance record of each text keeps the dispatch rules checked (``checks``) and the
       outcome; a released text's record says so;
-    - sent: its member is ``sent``; failed: ``ineligible`` "Text failed: …" (final for that
-      campaign, unless staff try again); cancelled: ``ineligible`` with ``reason``;
+    - sent: its member is ``sent``; failed: ``ineligible``, the text failed with the provider's
+      words (final for that campaign, unless staff try again); cancelled: ``ineligible``
+      ``because`` (opted out, campaign cancelled);
     - released: the booking goes (its record stays) and the member waits to be booked again;
     - opted out (``contact_id``): every member of theirs not yet texted is ``ineligible``;
     - may text again (``contact_id``): their refused members wait again at their place
@@ -184,6 +186,7 @@ def record_outcome(
         for text in texts:
             members.filter(campaign_id=text.campaign_id, contact_id=text.contact_id).update(
                 status=CampaignContact.Status.INELIGIBLE,
+                held_because=Reason.TEXT_FAILED,
                 ineligible_reason=f"Text failed: {text.error}"[:255],
                 not_before=None,
                 updated_at=now,
@@ -192,7 +195,11 @@ def record_outcome(
             _pause_if_filtered(campaign_id, now=now)
     elif outcome == Outcome.CANCELLED:
         members.update(
-            status=CampaignContact.Status.INELIGIBLE, ineligible_reason=reason[:255], not_before=None, updated_at=now
+            status=CampaignContact.Status.INELIGIBLE,
+            held_because=because,
+            ineligible_reason=because.label,
+            not_before=None,
+            updated_at=now,
         )
     elif outcome == Outcome.RELEASED:
         members.filter(status=CampaignContact.Status.SCHEDULED).update(
@@ -204,7 +211,11 @@ def record_outcome(
             contact_id=contact_id,
             status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.SCHEDULED],
         ).update(
-            status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out", not_before=None, updated_at=now
+            status=CampaignContact.Status.INELIGIBLE,
+            held_because=Reason.OPTED_OUT,
+            ineligible_reason=Reason.OPTED_OUT.label,
+            not_before=None,
+            updated_at=now,
         )
     elif outcome == Outcome.MAY_TEXT_AGAIN:
         audience.reconsider(contact_ids=[contact_id], now=now)

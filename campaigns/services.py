@@ -12,6 +12,7 @@ from django.utils import timezone
 from campaigns import booking
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignTransitionError
 from campaigns.models import Campaign
+from contacts.not_texted import Reason
 from messaging import outbox
 from messaging.models import Message
 
@@ -139,7 +140,7 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
     with the reason."""
     campaign = _transition(campaign, Campaign.Status.CANCELLED)
     outbox.cancel_waiting_texts(
-        Message.objects.filter(campaign=campaign), reason=Campaign.CANCELLED_REASON, now=timezone.now()
+        Message.objects.filter(campaign=campaign), because=Reason.CAMPAIGN_CANCELLED, now=timezone.now()
     )
     return campaign
 

@@ -23,6 +23,7 @@ from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
 from contacts.models import Contact
+from contacts.not_texted import Reason
 
 MEMBERS_PER_PAGE = 50
 
@@ -110,7 +111,10 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     status = request.GET.get("status", "")
+    because = request.GET.get("because", "")
     members = selectors.audience_members(campaign, status=status).select_related("contact").order_by("id")
+    if because in Reason.values:
+        members = members.filter(held_because=because)
     after = request.GET.get("after", "")
     if after.isdigit():
         members = members.filter(id__gt=int(after))
@@ -152,6 +156,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "next_after": page[MEMBERS_PER_PAGE - 1].pk if len(page) > MEMBERS_PER_PAGE else None,
             "status": status,
             "statuses": selectors.audience_statuses(campaign),
+            "because": because,
+            "held": selectors.members_held(campaign),
             "variants": variants,
             "verdict": verdict,
             "offer_winner": verdict.state == "winner" and not campaign.winner and not campaign.is_closed,

@@ -24,6 +24,7 @@ from contacts import dnc, lawful_basis, services
 from contacts.csv_export import CONTACT_EXPORT_FIELDS, contacts_download, rejected_rows_download
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, DoNotCallList
+from contacts.not_texted import Reason
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
 
@@ -55,6 +56,19 @@ class ContactOutputSerializer(serializers.ModelSerializer):
     not_textable_reason = serializers.CharField(
         read_only=True,
         help_text="Why the business's number cannot text this contact (landline, toll-free, not US), or empty",
+    )
+    reason = serializers.ChoiceField(
+        source="not_texted.because",
+        choices=Reason.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Why nobody may text this contact (opted out, not a mobile number), or null",
+    )
+    reason_detail = serializers.CharField(
+        source="not_texted.detail",
+        read_only=True,
+        allow_null=True,
+        help_text="The reason's detail: the opt-out's words, what the number is",
     )
 
     class Meta:
@@ -209,7 +223,7 @@ class ImportOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ContactImport
-        exclude = ["created_by", "not_textable", "attempts", "enqueued_at", "progress_at"]
+        exclude = ["created_by", "not_textable", "not_textable_by_reason", "attempts", "enqueued_at", "progress_at"]
 
     def get_rejections_url(self, contact_import: ContactImport) -> str:
         return reverse("api-import-rejections", args=[contact_import.id])

@@ -6,13 +6,16 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from contacts import not_texted
 from contacts.models import Contact, ContactImport
 
-# The columns of a contacts export, the API's and the pages' alike.
+# The columns of a contacts export, the API's and the pages' alike. ``reason`` and
+# ``reason_detail`` say why nobody may text the contact (contacts/not_texted.py), or are blank.
 CONTACT_EXPORT_FIELDS = [
     "id", "phone", "first_name", "last_name", "email", "address", "city", "state", "zip_code", "source",
-    "line_type", "not_textable_reason", "time_zone", "time_zone_source", "opted_out_at", "opt_out_reason",
-    "consent_basis", "consent_at", "consent_source", "consent_wording", "created_at", "updated_at",
+    "line_type", "not_textable_reason", "reason", "reason_detail", "time_zone", "time_zone_source",
+    "opted_out_at", "opt_out_reason", "consent_basis", "consent_at", "consent_source", "consent_wording",
+    "created_at", "updated_at",
 ]  # fmt: skip
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice (CSV injection).
@@ -53,8 +56,11 @@ def rejected_rows_download(contact_import: ContactImport) -> StreamingHttpRespon
 
 
 def contacts_download(contacts: QuerySet[Contact]) -> StreamingHttpResponse:
+    reason, reason_detail = not_texted.contact_reason()
     return csv_download(
         file_name="contacts.csv",
         header=CONTACT_EXPORT_FIELDS,
-        rows=contacts.values_list(*CONTACT_EXPORT_FIELDS).iterator(chunk_size=2000),
+        rows=contacts.annotate(reason=reason, reason_detail=reason_detail)
+        .values_list(*CONTACT_EXPORT_FIELDS)
+        .iterator(chunk_size=2000),
     )

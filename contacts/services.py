@@ -65,6 +65,8 @@ def update_contact(*, contact: Contact, **changes: Any) -> Contact:
         if taken_by is None:
             raise
         raise DuplicatePhone(contact.phone, taken_by.id) from None
+    # Why the number cannot be texted is computed by the database from what was just saved.
+    contact.refresh_from_db(fields=["not_textable_because", "not_textable_reason"])
     return contact
 
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack import roles
 from attackacrack.web.pages import staff_page
-from contacts import dnc, lawful_basis, services
+from contacts import dnc, lawful_basis, not_texted, services
 from contacts.csv_export import contacts_download
 from contacts.forms import ContactForm, ContactSearchForm, DncLoadForm, ImportUploadForm, LawfulBasisForm
 from contacts.models import ConsentChange, Contact, ContactImport, DoNotCallLoad, PropertyContact
@@ -136,7 +136,7 @@ def contact_import(request: HttpRequest) -> HttpResponse:
 def import_report(request: HttpRequest, import_id: int) -> HttpResponse:
     contact_import = get_object_or_404(ContactImport, pk=import_id)
     template = "contacts/_import_report.html" if request.headers.get("X-Requested-With") else "contacts/report.html"
-    return render(request, template, {"report": contact_import})
+    return render(request, template, {"report": contact_import, "not_a_mobile_number": not_texted.NOT_A_MOBILE_NUMBER})
 
 
 @staff_page

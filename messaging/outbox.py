@@ -39,6 +39,7 @@ from campaigns.models import Campaign, CampaignSend
 from campaigns.sends import Outcome, record_outcome
 from campaigns.writing import campaign_text
 from contacts.models import Contact
+from contacts.not_texted import Reason
 from messaging.backends import SMSSendError, get_backend
 from messaging.backends.base import AccountRefusal
 from messaging.models import Message, OutboxHold
@@ -146,8 +147,8 @@ def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, 
     run releases it if its slot goes by); a retry is released at once, and the next run books the
     member into a slot that is allowed. Never sent late."""
     if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
-        reason = "Opted out" if not checks["not_opted_out"] else Campaign.CANCELLED_REASON
-        _cancel(message, reason=reason, now=now, checks=checks)
+        because = Reason.OPTED_OUT if not checks["not_opted_out"] else Reason.CAMPAIGN_CANCELLED
+        _cancel(message, reason=because.label, because=because, now=now, checks=checks)
         return "cancelled"
     if not message.attempts:
         Message.objects.filter(pk=message.pk).update(enqueued_at=None)
@@ -159,7 +160,13 @@ def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, 
 
 
 def _cancel(
-    message: Message, *, reason: str, now: dt.datetime, checks: dict[str, bool] | None = None, release: bool = False
+    message: Message,
+    *,
+    reason: str,
+    now: dt.datetime,
+    because: Reason | None = None,
+    checks: dict[str, bool] | None = None,
+    release: bool = False,
 ) -> None:
     """A text that may never go ends ``cancelled``, saying why; a campaign text's member with it.
     Released (a campaign text that was tried and can no longer go in time), it stays on record for
@@ -172,7 +179,7 @@ def _cancel(
     )
     if message.campaign_send_id:
         outcome = Outcome.RELEASED if release else Outcome.CANCELLED
-        record_outcome(outcome, texts=[message], reason=reason, checks=checks, now=now)
+        record_outcome(outcome, texts=[message], because=because, checks=checks, now=now)
 
 
 def _attempt(message: Message) -> str:
@@ -326,16 +333,19 @@ def record_undelivered(message: Message, *, error: str, code: str) -> None:
     _finish(message, Message.Status.FAILED, error=error, now=timezone.now(), code=code)
 
 
-def cancel_waiting_texts(texts: QuerySet[Message], *, reason: str, now: dt.datetime, error: str = "") -> int:
+def cancel_waiting_texts(texts: QuerySet[Message], *, because: Reason, now: dt.datetime, error: str = "") -> int:
     """Texts waiting in the outbox (for their slot or a retry) that must never go: cancelled, saying
-    why (``error``, else "Not sent: reason"); the members of campaign texts among them with them."""
+    why (``error``, else "Not sent: " and the reason); the members of campaign texts among them with them."""
     texts = texts.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED)
     campaign_texts = list(texts.exclude(campaign_send=None).only("pk", "campaign_id", "contact_id", "campaign_send_id"))
     cancelled = texts.update(
-        status=Message.Status.CANCELLED, status_changed_at=now, enqueued_at=None, error=error or f"Not sent: {reason}"
+        status=Message.Status.CANCELLED,
+        status_changed_at=now,
+        enqueued_at=None,
+        error=error or f"Not sent: {because.label}",
     )
     if campaign_texts:
-        record_outcome(Outcome.CANCELLED, texts=campaign_texts, reason=reason, now=now)
+        record_outcome(Outcome.CANCELLED, texts=campaign_texts, because=because, now=now)
     return cancelled
 
 

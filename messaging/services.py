@@ -12,6 +12,7 @@ from django.utils import timezone
 from attackacrack.errors import ApplicationError
 from campaigns.sends import Outcome, record_outcome
 from contacts.models import Contact, OptOutEvent
+from contacts.not_texted import Reason
 from messaging import outbox
 from messaging.consent import Consent, consent_intent
 from messaging.limits import MAX_TEXT_LENGTH
@@ -88,7 +89,10 @@ def opt_out(
     # Every text of theirs still waiting (booked campaign texts, retries, staff texts) never goes,
     # and no campaign texts them again.
     outbox.cancel_waiting_texts(
-        Message.objects.filter(contact=contact), reason="Opted out", error="Not sent: the contact opted out", now=now
+        Message.objects.filter(contact=contact),
+        because=Reason.OPTED_OUT,
+        error="Not sent: the contact opted out",
+        now=now,
     )
     record_outcome(Outcome.OPTED_OUT, contact_id=contact.pk, now=now)
     if message is not None:

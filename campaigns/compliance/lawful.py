@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from campaigns.compliance.recipients import needs_written_consent
 from campaigns.compliance.rule import MemberCheck, Refusal, Text, contact_matches
-from campaigns.models import Campaign, CampaignContact
+from campaigns.models import Campaign
 from contacts import dnc, lawful_basis
 from contacts.models import ConsentBasis, DoNotCallCoverage, DoNotCallList, DoNotCallNumber
+from contacts.not_texted import Reason
 
 
 def _marketing(campaign: Campaign) -> bool:
@@ -54,7 +55,7 @@ def _written_consent_reason(state: str) -> str:
 NOT_ON_DO_NOT_CALL_LIST = MemberCheck(
     violated=lambda campaign, now: contact_matches(Q(_on_a_list()) & ~lawful_basis.in_force_q(now)),
     refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.INELIGIBLE, _listed_reason(row["dnc_list"], row["dnc_as_of"])
+        Reason.ON_DO_NOT_CALL_LIST, _listed_reason(row["dnc_list"], row["dnc_as_of"])
     ),
     annotations=lambda campaign, now: {"dnc_list": _first_listing("list"), "dnc_as_of": _first_listing("as_of")},
     applies=_marketing,
@@ -64,7 +65,7 @@ DO_NOT_CALL_COPY_CURRENT = MemberCheck(
         dnc.stale_coverage(timezone.localdate(now)).filter(area_code=Substr(OuterRef("contact__phone"), 3, 3))
     ),
     refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.PENDING,
+        Reason.STALE_DO_NOT_CALL_COPY,
         _stale_reason(row["stale_list"], row["contact__phone"][2:5], row["stale_as_of"]),
         until=day.tomorrow,
     ),
@@ -84,14 +85,14 @@ WRITTEN_CONSENT_WHERE_REQUIRED = MemberCheck(
         needs_written_consent(recipient.state, day.today) and row["consent_basis"] != ConsentBasis.EXPRESS_WRITTEN
     ),
     refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.INELIGIBLE, _written_consent_reason(row["recipient_state"])
+        Reason.WRITTEN_CONSENT_REQUIRED, _written_consent_reason(row["recipient_state"])
     ),
     applies=_marketing,
 )
 INFORMATIONAL_TO_CUSTOMERS = MemberCheck(
     violated=lambda campaign, now: contact_matches(~Q(consent_basis=ConsentBasis.CUSTOMER)),
     refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.INELIGIBLE,
+        Reason.NOT_A_CUSTOMER,
         "An informational campaign texts only customers: no job, payment or delivery on record",
     ),
     applies=lambda campaign: not _marketing(campaign),

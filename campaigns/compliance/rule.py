@@ -8,19 +8,36 @@ from django.db.models import Exists, OuterRef, Q
 
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.compliance.recipients import Recipient
-from campaigns.models import Campaign, CampaignSend
+from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
+from contacts.not_texted import HOLDS, Holds, Reason
+
+# What a member becomes, by how its reason holds it.
+STATUS_HELD = {
+    Holds.FOR_GOOD: CampaignContact.Status.INELIGIBLE,
+    Holds.FOR_A_PERSON: CampaignContact.Status.FLAGGED,
+    Holds.UNTIL_A_TIME: CampaignContact.Status.PENDING,
+}
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """What booking does with a member a rule refuses: keeps it out for good (``ineligible``,
-    ``flagged`` for a person to review), or passes it over (``pending``) until ``until``, when it
-    may pass: it keeps its place in the queue."""
+    """What booking does with a member a rule refuses, by how its reason (``because``) holds it:
+    keeps it out for good (``ineligible``), until a person decides (``flagged``), or passes it
+    over (``pending``) until ``until``, when it may pass: it keeps its place in the queue.
+    ``detail`` says the case in words (which list, which campaign)."""
 
-    status: str
-    reason: str
+    because: Reason
+    detail: str
     until: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if (self.until is not None) != (HOLDS[self.because] == Holds.UNTIL_A_TIME):
+            raise ValueError(f"A refusal for {self.because} waits until a time if, and only if, it says when.")
+
+    @property
+    def status(self) -> str:
+        return STATUS_HELD[HOLDS[self.because]]
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,7 @@ class Text:
 class Rule:
     name: str
     passes_when: str
+    reasons: tuple[Reason, ...]  # why a person it refuses is not texted (the vocabulary's words)
     member: MemberCheck | None = None
     slot: Callable[[Slot], bool] | None = None
     text: Callable[[Text], bool] | None = None

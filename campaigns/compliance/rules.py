@@ -21,11 +21,11 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import (
     BooleanField,
+    CharField,
     DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
-    Max,
     OuterRef,
     Q,
     Subquery,
@@ -46,6 +46,7 @@ from campaigns.compliance.rule import BookingDay, MemberCheck, Refusal, Rule, Sl
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts import dnc
 from contacts.models import Contact
+from contacts.not_texted import NUMBER_REASONS, Reason
 from messaging import quiet
 from messaging.models import ConsentReview, Message
 
@@ -61,8 +62,12 @@ def texts_by_other_campaigns(campaign: Campaign):
     )
 
 
-def frequency_cap_reason(campaign: Campaign) -> str:
-    return f"Texted by another campaign in the last {campaign.frequency_cap_days} days"
+def _texted_elsewhere(campaign: Campaign, row: dict, day: BookingDay) -> str:
+    texted_on = day.calendar.local_date(row["last_text_elsewhere"])
+    return (
+        f"Texted by another campaign (“{row['last_campaign_elsewhere']}”) on {texted_on:%b %-d, %Y}; "
+        f"this one waits {campaign.frequency_cap_days} days after another's text"
+    )
 
 
 def _texted_us():
@@ -77,45 +82,53 @@ def _frequency_cap_since(campaign: Campaign, now: dt.datetime) -> dt.datetime:
 
 
 def _last_text_elsewhere(campaign: Campaign, now: dt.datetime) -> dict:
+    """When another campaign last texted the member inside the cap, and which."""
     if not campaign.frequency_cap_days:
         return {}
-    texts = texts_by_other_campaigns(campaign).filter(texted_at__gte=_frequency_cap_since(campaign, now))
-    return {"last_text_elsewhere": texts.order_by().values("contact_id").annotate(at=Max("texted_at")).values("at")}
+    texts = (
+        texts_by_other_campaigns(campaign)
+        .filter(texted_at__gte=_frequency_cap_since(campaign, now))
+        .order_by("-texted_at", "-pk")
+    )
+    return {
+        "last_text_elsewhere": Subquery(texts.values("texted_at")[:1], output_field=DateTimeField()),
+        "last_campaign_elsewhere": Subquery(texts.values("campaign__name")[:1], output_field=CharField()),
+    }
 
 
 NOT_OPTED_OUT = MemberCheck(
     violated=lambda campaign, now: contact_matches(Q(opted_out_at__isnull=False)),
-    refusal=lambda campaign, row, day: Refusal(CampaignContact.Status.INELIGIBLE, "Opted out"),
+    refusal=lambda campaign, row, day: Refusal(Reason.OPTED_OUT, "Opted out"),
 )
 MOBILE_NUMBER = MemberCheck(
-    violated=lambda campaign, now: contact_matches(~Q(not_textable_reason="")),
-    refusal=lambda campaign, row, day: Refusal(CampaignContact.Status.INELIGIBLE, row["not_textable_reason"]),
-    annotations=lambda campaign, now: {"not_textable_reason": Coalesce("contact__not_textable_reason", Value(""))},
+    violated=lambda campaign, now: contact_matches(~Q(not_textable_because="")),
+    refusal=lambda campaign, row, day: Refusal(Reason(row["not_textable_because"]), row["not_textable_reason"]),
+    annotations=lambda campaign, now: {
+        field: Coalesce(f"contact__{field}", Value("")) for field in ("not_textable_because", "not_textable_reason")
+    },
 )
 CONSENT_CLEAR = MemberCheck(
     violated=lambda campaign, now: Exists(ConsentReview.objects.filter(contact_id=OuterRef("contact_id"), decision="")),
     refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.FLAGGED, "Wrote something that may be an opt-out: waiting for a person to decide"
+        Reason.REVIEW_POSSIBLE_OPT_OUT, "Wrote something that may be an opt-out: waiting for a person to decide"
     ),
 )
 FREQUENCY_CAP = MemberCheck(
     violated=lambda campaign, now: Q(last_text_elsewhere__isnull=False),
     refusal=lambda campaign, row, day: Refusal(
-        CampaignContact.Status.PENDING,
-        frequency_cap_reason(campaign),
+        Reason.TEXTED_BY_ANOTHER_CAMPAIGN,
+        _texted_elsewhere(campaign, row, day),
         until=max(row["last_text_elsewhere"] + dt.timedelta(days=campaign.frequency_cap_days), day.tomorrow),
     ),
-    annotations=lambda campaign, now: {
-        key: Subquery(texts, output_field=DateTimeField()) for key, texts in _last_text_elsewhere(campaign, now).items()
-    },
+    annotations=_last_text_elsewhere,
     applies=lambda campaign: bool(campaign.frequency_cap_days),
 )
 PRIOR_CONTACT = MemberCheck(
     violated=lambda campaign, now: _texted_us(),
     refusal=lambda campaign, row, day: (
-        Refusal(CampaignContact.Status.INELIGIBLE, "Has texted us before (campaign skips them)")
+        Refusal(Reason.TEXTED_US_BEFORE, "Has texted us before (campaign skips them)")
         if campaign.prior_contact_policy == Campaign.PriorContactPolicy.SKIP
-        else Refusal(CampaignContact.Status.FLAGGED, "Has texted us before: review before texting")
+        else Refusal(Reason.REVIEW_TEXTED_US_BEFORE, "Has texted us before: review before texting")
     ),
 )
 
@@ -148,6 +161,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "not_opted_out",
         "the contact has not opted out",
+        (Reason.OPTED_OUT,),
         member=NOT_OPTED_OUT,
         text=lambda text: not text.send.contact.is_opted_out,
         # The confirmation of an opt-out goes to the person who just opted out, and HELP is answered
@@ -160,6 +174,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "mobile_number",
         "a number we can text",
+        NUMBER_REASONS,
         member=MOBILE_NUMBER,
         text=lambda text: not text.send.contact.not_textable_reason,
         # A number that has texted us receives texts, whatever a list said of its line.
@@ -171,45 +186,57 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "consent_clear",
         "no text of theirs that may be an opt-out is waiting",
+        (Reason.REVIEW_POSSIBLE_OPT_OUT,),
         member=CONSENT_CLEAR,
         text=lambda text: not ConsentReview.objects.filter(contact_id=text.send.contact_id, decision="").exists(),
     ),
     Rule(
         "frequency_cap",
         "no other campaign texted them lately",
+        (Reason.TEXTED_BY_ANOTHER_CAMPAIGN,),
         member=FREQUENCY_CAP,
         # Checked again as the text goes: another campaign's text may have gone since booking.
         text=lambda text: not _texted_elsewhere_lately(text),
     ),
-    Rule("prior_contact_policy", "never texted us, or staff approved", member=PRIOR_CONTACT),
+    Rule(
+        "prior_contact_policy",
+        "never texted us, or staff approved",
+        (Reason.TEXTED_US_BEFORE, Reason.REVIEW_TEXTED_US_BEFORE),
+        member=PRIOR_CONTACT,
+    ),
     Rule(
         "not_on_do_not_call_list",
         "a marketing text: no Do-Not-Call list holds the number, or written consent or a business "
         "relationship in its window is on record",
+        (Reason.ON_DO_NOT_CALL_LIST,),
         member=lawful.NOT_ON_DO_NOT_CALL_LIST,
         text=lambda text: not lawful.listed_without_basis(text),
     ),
     Rule(
         "do_not_call_copy_current",
         f"a marketing text: every list's copy for the area code is at most {dnc.MAX_AGE_DAYS} days old",
+        (Reason.STALE_DO_NOT_CALL_COPY,),
         member=lawful.DO_NOT_CALL_COPY_CURRENT,
         text=lambda text: not lawful.copy_stale(text),
     ),
     Rule(
         "written_consent_where_required",
         "a marketing text to a state that requires it (Connecticut): written consent on record",
+        (Reason.WRITTEN_CONSENT_REQUIRED,),
         member=lawful.WRITTEN_CONSENT_WHERE_REQUIRED,
         text=lambda text: not lawful.lacks_written_consent(text),
     ),
     Rule(
         "informational_to_customers",
         "an informational text: the contact is a customer",
+        (Reason.NOT_A_CUSTOMER,),
         member=lawful.INFORMATIONAL_TO_CUSTOMERS,
         text=lambda text: not lawful.informational_to_non_customer(text),
     ),
     Rule(
         "daily_limit",
         "within the number's and the campaign's limit for the day",
+        (Reason.DAILY_LIMIT_FULL,),
         slot=lambda slot: (
             slot.used_on_number + slot.index < slot.number_limit
             and slot.used_by_campaign + slot.index < slot.campaign_limit
@@ -218,30 +245,40 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "campaign_active",
         "the campaign is active",
+        (Reason.CAMPAIGN_CANCELLED,),
         text=lambda text: text.send.campaign.status == Campaign.Status.ACTIVE,
     ),
     Rule(
         "business_window",
         "inside business hours",
+        (Reason.OUTSIDE_HOURS,),
         slot=lambda slot: slot.at in slot.business,
         text=lambda text: text.calendar.is_open(text.now),
     ),
     Rule(
         "recipient_window",
         "inside the recipient's legal hours",
+        (Reason.OUTSIDE_HOURS,),
         slot=lambda slot: may_send_at(slot.day.calendar, slot.at, slot.recipient),
         text=lambda text: may_send_at(text.calendar, text.now, text.recipient),
     ),
-    Rule("on_time", "no more than CAMPAIGN_MISSED_SLOT_MINUTES after its slot", text=lambda text: not _late(text)),
+    Rule(
+        "on_time",
+        "no more than CAMPAIGN_MISSED_SLOT_MINUTES after its slot",
+        (Reason.MISSED_SLOT,),
+        text=lambda text: not _late(text),
+    ),
     Rule(
         "state_cap",
         "under the recipient state's cap of marketing texts",
+        (Reason.STATE_CAP,),
         slot=lambda slot: not slot.over_state_cap,
         text=lambda text: not _over_state_cap_now(text),
     ),
     Rule(
         "catch_up_current",
         "webhooks heard, or their silence caught up",
+        (Reason.REPLIES_UNHEARD,),
         text=lambda text: quiet.may_text_while_quiet(text.send.contact, now=text.now),
     ),
 )

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -89,6 +89,7 @@ class MergeCounts:
     properties_updated: int = 0
     properties_unchanged: int = 0
     not_textable: int = 0
+    not_textable_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 class CountMismatch(RuntimeError):
@@ -336,17 +337,14 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
     first_entries = _first_of_each("import_entry", key="phone", order="seq", where="phone <> ''")
     cursor.execute(
         f"""CREATE TEMP TABLE import_entry_first AS
-            SELECT f.*, c.id AS stored_id, c.not_textable_reason <> '' AS stored_not_textable,
+            SELECT f.*, c.id AS stored_id, c.not_textable_because AS stored_not_textable_because,
                    (c.id IS NOT NULL AND ({FILLS})) AS fills, ({SETS_CONSENT}) AS sets_consent
             FROM ({first_entries}) AS f LEFT JOIN contacts_contact c ON c.phone = f.phone"""
     )
     cursor.execute("CREATE UNIQUE INDEX import_entry_first_phone ON import_entry_first (phone)")
     _analyze(cursor, "import_entry_first", "stored_id, fills, sets_consent")
-    cursor.execute(
-        """SELECT COUNT(*), COUNT(stored_id), COUNT(CASE WHEN stored_not_textable THEN 1 END)
-           FROM import_entry_first"""
-    )
-    distinct_phones, existing, stored_not_textable = cursor.fetchone()
+    cursor.execute("SELECT COUNT(*), COUNT(stored_id) FROM import_entry_first")
+    distinct_phones, existing = cursor.fetchone()
     counts.duplicates_folded = counts.entries_read - counts.entries_rejected - distinct_phones
     # Fill what is blank, never overwrite what staff or an earlier file put there, but the consent:
     # a file's basis is newer word of it (and is audited, see _audit_consent).
@@ -395,12 +393,15 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
         raise CountMismatch(
             f"contacts: {distinct_phones} distinct phones, {existing} existing, {counts.contacts_created} created"
         )
-    # The new contacts' not_textable_reason is computed by the database as they are written.
-    counts.not_textable = stored_not_textable + _scalar(
-        cursor,
-        "SELECT COUNT(*) FROM contacts_contact WHERE source_import_id = %s AND not_textable_reason <> ''",
+    # The new contacts' not_textable_because is computed by the database as they are written.
+    cursor.execute(
+        """SELECT because, COUNT(*) FROM (SELECT stored_not_textable_because AS because FROM import_entry_first
+           UNION ALL SELECT not_textable_because FROM contacts_contact WHERE source_import_id = %s) AS numbers
+           WHERE because <> '' GROUP BY because""",
         (import_id,),
     )
+    counts.not_textable_by_reason = dict(cursor.fetchall())
+    counts.not_textable = sum(counts.not_textable_by_reason.values())
 
 
 def _audit_consent(cursor, import_id: int, now) -> None:

@@ -11,7 +11,7 @@ from django.db.models.functions import Substr
 from django.db.models.lookups import In
 from django.utils.functional import cached_property
 
-from contacts import phones
+from contacts import not_texted, phones
 from contacts.models.consent import (
     ConsentBasis,
     ConsentChange,
@@ -22,6 +22,7 @@ from contacts.models.consent import (
     consent_constraints,
 )
 from contacts.models.imports import ContactImport, ImportRejection, ImportUploadChunk
+from contacts.not_texted import NotTexted, Reason
 
 __all__ = [
     "E164_REGEX",
@@ -82,6 +83,31 @@ class ZipCode(models.Model):
 CONSENT_CONSTRAINTS = consent_constraints("contact")
 
 
+def _not_textable(*, code: bool) -> Case:
+    """Why the business's number cannot text a number, from the number and its line type: the
+    reason's code, or (not ``code``) the words that say it."""
+
+    def say(reason: Reason, words: str) -> Value:
+        return Value(reason.value if code else words)
+
+    return Case(
+        When(line_type="landline", then=say(Reason.LANDLINE, phones.NOT_TEXTABLE_LANDLINE)),
+        When(~Q(phone__startswith="+1"), then=say(Reason.FOREIGN_NUMBER, phones.NOT_TEXTABLE_OUTSIDE_US)),
+        When(
+            In(Substr("phone", 3, 3), list(phones.TOLL_FREE_AREA_CODES)),
+            then=say(Reason.TOLL_FREE, phones.NOT_TEXTABLE_TOLL_FREE),
+        ),
+        *(
+            When(
+                In(Substr("phone", 3, 3), list(codes)),
+                then=say(Reason.FOREIGN_NUMBER, f"{phones.NOT_TEXTABLE_OUTSIDE_US} ({where})"),
+            )
+            for where, codes in phones.NON_US_AREA_CODES.items()
+        ),
+        default=Value(""),
+    )
+
+
 class Contact(models.Model):
     """One SMS recipient. One phone number is one contact."""
 
@@ -108,26 +134,13 @@ class Contact(models.Model):
     source = models.CharField(max_length=50, blank=True, help_text="Where the contact came from")
     line_type = models.CharField(max_length=10, choices=LineType.choices, default=LineType.UNKNOWN)
     # Computed by the database from the phone and its line type, so every way a contact is stored
-    # (an import's SQL included) gets it: why the business's US number cannot text it, or "".
+    # (an import's SQL included) gets them: why the business's US number cannot text it, as a
+    # reason of the vocabulary (contacts/not_texted.py) and in words, or "".
+    not_textable_because = models.GeneratedField(
+        expression=_not_textable(code=True), output_field=models.CharField(max_length=16), db_persist=True
+    )
     not_textable_reason = models.GeneratedField(
-        expression=Case(
-            When(line_type="landline", then=Value(phones.NOT_TEXTABLE_LANDLINE)),
-            When(~Q(phone__startswith="+1"), then=Value(phones.NOT_TEXTABLE_OUTSIDE_US)),
-            When(
-                In(Substr("phone", 3, 3), list(phones.TOLL_FREE_AREA_CODES)),
-                then=Value(phones.NOT_TEXTABLE_TOLL_FREE),
-            ),
-            *(
-                When(
-                    In(Substr("phone", 3, 3), list(codes)),
-                    then=Value(f"{phones.NOT_TEXTABLE_OUTSIDE_US} ({where})"),
-                )
-                for where, codes in phones.NON_US_AREA_CODES.items()
-            ),
-            default=Value(""),
-        ),
-        output_field=models.CharField(max_length=100),
-        db_persist=True,
+        expression=_not_textable(code=False), output_field=models.CharField(max_length=100), db_persist=True
     )
     time_zone = models.CharField(
         max_length=128,
@@ -199,6 +212,16 @@ class Contact(models.Model):
     @property
     def is_opted_out(self) -> bool:
         return self.opted_out_at is not None
+
+    @property
+    def not_texted(self) -> NotTexted | None:
+        """Why nobody may text this contact (opted out, not a mobile number), or None."""
+        return not_texted.of_contact(
+            opted_out=self.is_opted_out,
+            opt_out_reason=self.opt_out_reason,
+            not_textable_because=self.not_textable_because,
+            not_textable_reason=self.not_textable_reason,
+        )
 
     @property
     def phone_display(self) -> str:

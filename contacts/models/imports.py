@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from contacts import not_texted
+from contacts.not_texted import Reason
+
 
 class ContactImport(models.Model):
     """One run of the import pipeline over one file, with counts that add up.
@@ -67,6 +70,9 @@ class ContactImport(models.Model):
     added_to_campaign = models.PositiveIntegerField(default=0)
     # Contacts of the file whose number the business cannot text (kept, never booked).
     not_textable = models.PositiveIntegerField(default=0)
+    # Of those, how many by reason (landline, toll-free, foreign): empty for imports made before
+    # they were told apart.
+    not_textable_by_reason = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     # Each run that claims the import counts one; a run finishes only the attempt it claimed.
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -102,6 +108,11 @@ class ContactImport(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.status == self.Status.COMPLETED
+
+    @property
+    def not_textable_counts(self) -> list[tuple[Reason, int]]:
+        """The numbers of the file the business cannot text, by reason (none when not known)."""
+        return not_texted.counted(self.not_textable_by_reason)
 
 
 class ImportUploadChunk(models.Model):

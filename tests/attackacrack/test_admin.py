@@ -45,7 +45,10 @@ def superuser_client(client):
 def one_of_everything():
     link = PropertyContactFactory()
     member = CampaignContactFactory(
-        contact=link.contact, status=CampaignContact.Status.INELIGIBLE, ineligible_reason="Opted out"
+        contact=link.contact,
+        status=CampaignContact.Status.INELIGIBLE,
+        held_because="opted_out",
+        ineligible_reason="Opted out",
     )
     send = CampaignSendFactory(campaign=member.campaign, contact=link.contact, status="sent", sent_at=timezone.now())
     ComplianceRecord.objects.create(

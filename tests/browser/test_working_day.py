@@ -245,7 +245,7 @@ def test_approve_a_flagged_member_from_the_campaign_audience(page: Page, staff_l
     InboundMessageFactory(contact=contact, body="Do you do basements?")
     member = CampaignContactFactory(
         campaign=campaign, contact=contact, status=CampaignContact.Status.FLAGGED,
-        ineligible_reason="Has texted us before: review before texting",
+        held_because="review_texted_us_before", ineligible_reason="Has texted us before: review before texting",
     )  # fmt: skip
     page.goto(f"/campaigns/{campaign.pk}/")
     page.click("a:has-text('flagged for review')")

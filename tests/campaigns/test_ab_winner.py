@@ -45,6 +45,7 @@ def decided(db):
         campaign=campaign,
         variant="A",
         status=CampaignContact.Status.FLAGGED,
+        held_because="review_texted_us_before",
         ineligible_reason="Has texted us before: review before texting",
     )
     booked = CampaignContactFactory(campaign=campaign, variant="A", status=CampaignContact.Status.SCHEDULED)

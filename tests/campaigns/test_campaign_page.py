@@ -53,7 +53,9 @@ def test_a_cancelled_campaign_shows_what_it_sent_and_what_the_cancel_left_unsent
     )
     flagged = CampaignContact.objects.filter(campaign=campaign, status=CampaignContact.Status.PENDING).first()
     CampaignContact.objects.filter(pk=flagged.pk).update(
-        status=CampaignContact.Status.FLAGGED, ineligible_reason="Has texted us before: review before texting"
+        status=CampaignContact.Status.FLAGGED,
+        held_because="review_texted_us_before",
+        ineligible_reason="Has texted us before: review before texting",
     )
 
     with freeze_time(eastern(2024, 1, 15, 12, 0)):

@@ -10,6 +10,7 @@ from campaigns import audience, booking, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
+from contacts.not_texted import Reason
 from messaging import outbox
 from messaging import services as messaging_services
 from tests.campaigns.conftest import add_audience, eastern, text_of, texts_went_out
@@ -71,7 +72,7 @@ def test_a_resubscribed_contact_becomes_eligible_again(active_campaign, staff_us
 @pytest.mark.parametrize(("days_ago", "eligible"), [(10, False), (29, False), (31, True)])
 def test_the_frequency_cap_counts_texts_from_any_other_campaign(active_campaign, days_ago, eligible):
     [contact] = add_audience(active_campaign, 1)
-    CampaignSendFactory(
+    elsewhere = CampaignSendFactory(
         contact=contact,
         status="sent",
         sent_at=MONDAY_10 - dt.timedelta(days=days_ago),
@@ -85,7 +86,12 @@ def test_the_frequency_cap_counts_texts_from_any_other_campaign(active_campaign,
         # Passed over, keeping its place, until the cap lets it go.
         passed_over = member(active_campaign, contact)
         assert passed_over.status == CampaignContact.Status.PENDING
-        assert passed_over.ineligible_reason == "Texted by another campaign in the last 30 days"
+        assert passed_over.held_because == Reason.TEXTED_BY_ANOTHER_CAMPAIGN
+        texted_on = MONDAY_10 - dt.timedelta(days=days_ago)
+        assert passed_over.ineligible_reason == (
+            f"Texted by another campaign (“{elsewhere.campaign.name}”) on {texted_on:%b %-d, %Y}; "
+            "this one waits 30 days after another's text"
+        )
         cap_ends = MONDAY_10 + dt.timedelta(days=30 - days_ago)
         assert passed_over.not_before == cap_ends
         assert run(active_campaign, at=MONDAY_10 + dt.timedelta(minutes=5)).sent == 0
@@ -104,8 +110,16 @@ def test_a_contact_booked_today_by_another_campaign_is_not_booked_twice(active_c
     # Each waits, keeping its place, until 30 days after the slot the other campaign booked it in.
     slots = dict(CampaignSend.objects.filter(campaign=active_campaign).values_list("contact_id", "scheduled_for"))
     assert {
-        (member.ineligible_reason, member.not_before - slots[member.contact_id]) for member in other.memberships.all()
-    } == {("Texted by another campaign in the last 30 days", dt.timedelta(days=30))}
+        (member.held_because, member.ineligible_reason, member.not_before - slots[member.contact_id])
+        for member in other.memberships.all()
+    } == {
+        (
+            Reason.TEXTED_BY_ANOTHER_CAMPAIGN,
+            f"Texted by another campaign (“{active_campaign.name}”) on Jan 15, 2024; "
+            "this one waits 30 days after another's text",
+            dt.timedelta(days=30),
+        )
+    }
 
 
 def test_a_failed_or_cancelled_text_elsewhere_does_not_count_against_the_cap(active_campaign):

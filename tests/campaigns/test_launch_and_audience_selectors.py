@@ -9,6 +9,7 @@ from campaigns import audience, selectors, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import CampaignContact
 from contacts.models import Contact
+from contacts.not_texted import NotTexted, Reason
 from tests.campaigns.conftest import eastern
 from tests.factories import (
     SHOP_NUMBER,
@@ -44,6 +45,7 @@ def test_the_launch_plan_says_what_goes_out_the_first_day_and_how_long_the_rest_
 
     assert (plan.first_day, plan.first_opening) == (dt.date(2026, 12, 2), eastern(2026, 12, 2, 9, 0))
     assert (plan.textable, plan.not_textable) == (2_792, 8)
+    assert plan.kept_out == [(Reason.OPTED_OUT, 7), (Reason.LANDLINE, 1)]
     assert (plan.first_day_texts, plan.rest, plan.rest_days) == (125, 2_667, 22)  # 2,667 / 125 = 21.3
 
 
@@ -91,8 +93,8 @@ def test_an_audience_filter_counts_before_it_adds_and_adds_exactly_what_it_count
 
     assert (addition.matching, addition.already, addition.opted_out, addition.to_add) == (7, 1, 1, 5)
     assert addition.not_textable == [
-        ("A toll-free number, which a business number cannot text", 1),
-        ("Not a US number (Canada)", 1),
+        (NotTexted(Reason.TOLL_FREE, "A toll-free number, which a business number cannot text"), 1),
+        (NotTexted(Reason.FOREIGN_NUMBER, "Not a US number (Canada)"), 1),
     ]
     added = audience.add_contacts_by_filter(campaign=campaign, filters={"city": "quincy", "opted_out": False})
     assert added == addition.to_add

@@ -431,7 +431,8 @@ def test_the_launch_plan_says_how_many_go_out_cold_and_how_many_the_lists_keep_o
     with freeze_time(NOW):
         page = client.get(f"/campaigns/{campaign.pk}/start").content.decode()
     assert "3 of these texts go to people with no consent on record" in page
-    assert "1 member is on a Do-Not-Call list with no written consent" in page
+    assert "1 member will not be texted, and why:" in page
+    assert '<li data-reason="on_do_not_call_list"><span class="num">1</span> · On a Do-Not-Call list</li>' in page
 
 
 def test_a_campaign_that_booked_texts_keeps_its_purpose(api_client):

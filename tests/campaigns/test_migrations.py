@@ -103,3 +103,73 @@ def test_every_campaign_send_is_carried_over_to_one_message_that_holds_its_state
     assert sends[cancelled.pk].cancelled_reason == "Opted out" and sends[sent.pk].delivered_at == at
     assert not back.get_model("messaging", "Message").objects.filter(campaign_send=waiting.pk).exists()
     migrate_to_latest()
+
+
+# What each writer of a member's reason wrote, in this version of the code and before it, and the
+# reason it gives in the one vocabulary (contacts/not_texted.py).
+WRITTEN_REASONS = [
+    ("ineligible", "Opted out", "opted_out"),
+    ("ineligible", "Campaign cancelled", "campaign_cancelled"),
+    ("ineligible", "Text failed: OpenPhone refused the text (404 0200404): Not Found: Invalid 'to' number",
+     "text_failed"),
+    ("ineligible", "Not a mobile number (landline)", "landline"),
+    ("ineligible", "A toll-free number, which a business number cannot text", "toll_free"),
+    ("ineligible", "Not a US number (the Caribbean or Bermuda)", "foreign_number"),
+    ("ineligible", "On the Massachusetts Do-Not-Call list (list of 2026-11-30); no written consent or recent "
+                   "business relationship on record", "on_do_not_call_list"),
+    ("pending", "The National Do-Not-Call Registry copy for area code 617 is of 2026-10-30, over 31 days old: "
+                "load a newer one", "stale_do_not_call_copy"),
+    ("ineligible", "In Connecticut a sales text needs written consent; none on record", "written_consent_required"),
+    ("ineligible", "Their state is unknown and Connecticut's law may apply: a sales text needs written consent; "
+                   "none on record", "written_consent_required"),
+    ("ineligible", "An informational campaign texts only customers: no job, payment or delivery on record",
+     "not_a_customer"),
+    ("ineligible", "Has texted us before (campaign skips them)", "texted_us_before"),
+    ("flagged", "Has texted us before: review before texting", "review_texted_us_before"),
+    ("flagged", "Wrote something that may be an opt-out: waiting for a person to decide", "review_possible_opt_out"),
+    ("pending", "Texted by another campaign in the last 30 days", "texted_by_another_campaign"),
+    ("ineligible", "Texted by another campaign in the last 14 days", "texted_by_another_campaign"),  # once for good
+    ("pending", "Over their state's cap of marketing texts", "state_cap"),
+    ("pending", "Outside the hours they may be texted today", "outside_hours"),
+    ("sent", "", ""),
+]  # fmt: skip
+BEFORE_REASON_CODES = [("campaigns", "0023_pause_reason"), ("contacts", "0011_lawful_basis_and_do_not_call_lists")]
+
+
+def members_as_they_were(old, written: list[tuple[str, str, str]]) -> list:
+    Contact, Campaign = old.get_model("contacts", "Contact"), old.get_model("campaigns", "Campaign")
+    campaign = Campaign.objects.create(name="Spring", template_a="Hi {first_name}")
+    return [
+        old.get_model("campaigns", "CampaignContact").objects.create(
+            campaign=campaign,
+            contact=Contact.objects.create(phone=f"+1617555{n:04d}"),
+            variant="A",
+            queue_position=n,
+            status=status,
+            ineligible_reason=text,
+        )
+        for n, (status, text, _) in enumerate(written)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_reason_a_member_was_given_in_words_is_classified_into_its_code():
+    members = members_as_they_were(migrate(BEFORE_REASON_CODES), WRITTEN_REASONS)
+
+    new = migrate([("campaigns", "0024_members_held_because")])
+
+    stored = dict(new.get_model("campaigns", "CampaignContact").objects.values_list("pk", "held_because"))
+    assert [stored[member.pk] for member in members] == [code for _, _, code in WRITTEN_REASONS]
+    migrate_to_latest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reason_no_code_ever_wrote_stops_the_migration_rather_than_being_guessed():
+    old = migrate(BEFORE_REASON_CODES)
+    [odd] = members_as_they_were(old, [("ineligible", "Typed by hand", "")])
+
+    with pytest.raises(RuntimeError, match=r"1 campaign members give a reason no code wrote: \['Typed by hand'\]"):
+        migrate([("campaigns", "0024_members_held_because")])
+
+    old.get_model("campaigns", "CampaignContact").objects.filter(pk=odd.pk).delete()
+    migrate_to_latest()

@@ -193,8 +193,9 @@ def test_export_is_a_csv_a_spreadsheet_cannot_run(owner_client):
 
 
 def test_export_applies_the_search(owner_client):
-    ContactFactory(city="Quincy", first_name="Mary")
-    ContactFactory(city="Milton", first_name="John")
+    # Names and streets of their own: a made-up "Hamilton" or "Milton St" would match too.
+    ContactFactory(city="Quincy", first_name="Mary", last_name="Walsh", address="1 Elm St")
+    ContactFactory(city="Milton", first_name="John", last_name="Walsh", address="2 Elm St")
 
     response = owner_client.get("/api/contacts/export.csv", {"q": "milton"})
 

@@ -25,7 +25,7 @@ from campaigns.audience import add_members, require_open
 from campaigns.errors import CampaignClosed
 from campaigns.models import Campaign, CampaignContact
 from contacts import lawful_basis
-from contacts.importing import loader
+from contacts.importing import loader, staging
 from contacts.importing.columns import ColumnMapping, map_columns
 from contacts.importing.entries import EntryBuilder
 from contacts.importing.readers import BadFile, CsvRows, read_csv
@@ -258,7 +258,7 @@ def _run(
 ) -> None:
     started = time.perf_counter()
     try:
-        with _alive(contact_import), loader.staging_tables():
+        with _alive(contact_import), staging.staging_tables():
             rows_read, footer = _stage(contact_import, file, rows, mapping, progress)
             staged = time.perf_counter()
             with transaction.atomic():
@@ -326,7 +326,7 @@ def _stage(
     progress: Progress | None,
 ) -> tuple[int, int]:
     builder = EntryBuilder(mapping, rows.delimiter)
-    stager = loader.Stager()
+    stager = staging.Stager()
     width = len(rows.header)
     pending = next(rows.rows)  # read_csv has made sure there is one
     rows_read, footer = 1, 0

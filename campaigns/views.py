@@ -120,6 +120,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         members = members.filter(id__gt=int(after))
     page = list(members[: MEMBERS_PER_PAGE + 1])
     variants, verdict = results.ab_results(campaign)
+    if not campaign.template_b and not any(variant.sent for variant in variants if variant.variant == "B"):
+        variants = [variant for variant in variants if variant.variant == "A"]  # one text: no test
     [progress] = selectors.campaign_progress([campaign])
     now = timezone.now()
     calendar = BusinessCalendar.from_settings()
@@ -160,6 +162,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "held": selectors.members_held(campaign),
             "variants": variants,
             "verdict": verdict,
+            "ab_test": len(variants) > 1,
             "offer_winner": verdict.state == "winner" and not campaign.winner and not campaign.is_closed,
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),

@@ -77,7 +77,7 @@ def test_a_cancelled_campaign_shows_what_it_sent_and_what_the_cancel_left_unsent
 
 
 def test_a_completed_campaign_shows_what_it_sent_and_nothing_waiting(admin_client):
-    campaign = CampaignFactory(status=Campaign.Status.COMPLETED, template_b="")
+    campaign = CampaignFactory(status=Campaign.Status.COMPLETED, template_b="Hi {name}, B here")
     for status, delivered_at in [("delivered", MONDAY_10), ("delivered", MONDAY_10), ("sent", None)]:
         CampaignSendFactory(
             campaign=campaign, status=status, scheduled_for=MONDAY_10, sent_at=MONDAY_10, delivered_at=delivered_at
@@ -203,3 +203,18 @@ def test_no_interval_line_of_the_ab_chart_crosses_a_label(admin_client, a, b):
             assert not overlaps(text, line), f"an interval line crosses {text[4]!r}"
         for other in texts:
             assert other is text or not overlaps(text, other), f"{text[4]!r} overlaps {other[4]!r}"
+
+
+def test_a_campaign_of_one_text_shows_its_results_without_an_empty_b_or_a_verdict(admin_client):
+    campaign = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
+    sent_sends(campaign, "A", 5, interested=1, at=MONDAY_10)
+
+    page = detail(admin_client, campaign)
+
+    assert '<h2 id="ab">Results</h2>' in page
+    assert "A Interested" in page and "B Interested" not in page
+    assert shown(page, "verdict") is None
+    two_texts = CampaignFactory(from_number=SHOP_NUMBER, template_b="Hi {name}, B here")
+    sent_sends(two_texts, "A", 5, interested=1, at=MONDAY_10)
+    page = detail(admin_client, two_texts)
+    assert '<h2 id="ab">A/B results</h2>' in page and "B Interested" in page and shown(page, "verdict")

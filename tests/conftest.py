@@ -1,6 +1,7 @@
 import datetime
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import responses
@@ -13,7 +14,7 @@ from attackacrack import celery as celery_module
 from attackacrack.celery import app as celery_app
 from messaging.backends import locmem
 from messaging.backends import openphone as openphone_backend
-from tests import shared_servers
+from tests import shared_servers, sqlite
 from tests.factories import StaffUserFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
@@ -57,6 +58,20 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database migrated once for the run (tests/sqlite.py). Never written to: a test that
+    runs anything on it takes ``sqlite_database``, a copy."""
+    database = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    sqlite.migrate(database)
+    return database
+
+
+@pytest.fixture
+def sqlite_database(migrated_sqlite, tmp_path) -> Path:
+    return sqlite.copy_of(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture(autouse=True)

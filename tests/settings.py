@@ -19,6 +19,11 @@ import os
 # name, and dropped once it is clearly old (tests/shared_servers.py). Processes the suite starts
 # inherit the name.
 TEST_RUN = os.environ.setdefault("ATTACKACRACK_TEST_RUN", f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}_{os.getpid()}")
+# `make test` runs the suite in parallel processes (pytest-xdist's gw0, gw1 …), each started with
+# the run's name: each takes a name of its own, so each has its own databases, Redis keys and Celery
+# queues, and a worker thread of one never takes another's tasks.
+if (worker := os.environ.get("PYTEST_XDIST_WORKER")) and not TEST_RUN.endswith(f"_{worker}"):
+    TEST_RUN = os.environ["ATTACKACRACK_TEST_RUN"] = f"{TEST_RUN}_{worker}"
 # Set, not defaulted: a prefix from the developer's shell may be their `make run`'s, whose keys
 # the suite would delete at its end.
 os.environ["REDIS_KEY_PREFIX"] = f"attackacrack_test_{TEST_RUN}"

@@ -2,7 +2,11 @@
 left behind goes away once it is clearly old (tests/settings.py, tests/shared_servers.py)."""
 
 import datetime as dt
+import json
+import os
 import random
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -19,6 +23,25 @@ def test_the_test_database_and_every_redis_key_are_named_for_this_run(settings):
 
     assert database == shared_servers.database_name() and settings.TEST_RUN in database
     assert prefix == f"attackacrack_test_{settings.TEST_RUN}"
+
+
+def test_each_parallel_process_of_a_run_takes_a_name_of_its_own_and_passes_it_on():
+    def names(**environment: str) -> dict:
+        script = "import json, os; from tests import settings as s; print(json.dumps([s.TEST_RUN, s.REDIS_KEY_PREFIX]))"
+        env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"} | environment
+        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    run = "20261207120000_4242"
+    first = names(ATTACKACRACK_TEST_RUN=run, PYTEST_XDIST_WORKER="gw0")
+    second = names(ATTACKACRACK_TEST_RUN=run, PYTEST_XDIST_WORKER="gw1")
+    started_by_the_first = names(ATTACKACRACK_TEST_RUN=first[0], PYTEST_XDIST_WORKER="gw0")
+
+    assert first == [f"{run}_gw0", f"attackacrack_test_{run}_gw0"]
+    assert second == [f"{run}_gw1", f"attackacrack_test_{run}_gw1"]
+    assert started_by_the_first == first  # a process it starts inherits the name, not a second suffix
+    assert names(ATTACKACRACK_TEST_RUN=run) == [run, f"attackacrack_test_{run}"]
 
 
 def test_a_crashed_runs_databases_and_keys_are_dropped_once_a_day_old_and_unused(settings):

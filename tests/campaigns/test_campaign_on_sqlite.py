@@ -1,11 +1,6 @@
 """`make run` uses SQLite: booking, the daily limit and the outbox must work there too."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.sqlite import on_sqlite
 
 SCRIPT = """
 import datetime as dt
@@ -30,25 +25,14 @@ print("dispatched", outbox.dispatch(now=monday_10 + dt.timedelta(minutes=2))["me
 """
 
 
-def test_a_campaign_books_and_sends_on_sqlite_with_the_console_backend(tmp_path):
-    env = {
-        **os.environ,
+def test_a_campaign_books_and_sends_on_sqlite_with_the_console_backend(sqlite_database):
+    as_make_run = {
         "DJANGO_SETTINGS_MODULE": "attackacrack.settings",  # as `make run` reads them, not the suite's
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "VAR_DIR": str(tmp_path),
         "REDIS_URL": "",
         "SMS_BACKEND": "messaging.backends.console.SMSBackend",
     }
 
-    def manage(*arguments: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *arguments], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    manage("migrate", "--noinput")
-    out = manage("shell", "-c", SCRIPT)
+    out = on_sqlite(sqlite_database, "manage.py", "shell", "-c", SCRIPT, env=as_make_run)
 
     assert "zones 150" in out
     assert "booked 125 queued 25" in out

@@ -17,8 +17,8 @@ from contacts.models import ConsentChange, Contact, DoNotCallCoverage, DoNotCall
 from contacts.timezones import assign_time_zones
 from messaging import outbox
 from tests.campaigns.conftest import EASTERN, eastern, text_of
-from tests.contacts.test_import_on_sqlite import migrated_sqlite, on_sqlite  # noqa: F401 (a fixture)
 from tests.factories import SHOP_NUMBER, CampaignFactory, ContactFactory
+from tests.sqlite import on_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -451,15 +451,15 @@ def test_a_campaign_that_booked_texts_keeps_its_purpose(api_client):
     assert (campaign.purpose, draft.purpose) == ("marketing", "informational")
 
 
-def test_lists_load_on_the_embedded_database_too(migrated_sqlite, tmp_path):  # noqa: F811 (the fixture)
+def test_lists_load_on_the_embedded_database_too(sqlite_database, tmp_path):
     full, changes = tmp_path / "617.txt", tmp_path / "617-changes.txt"
     full.write_text("617,2001080\n617,2001081\n")
     changes.write_text("617,2001080,D\n617,2001082,A\n")
     command = ["manage.py", "import_dnc_list", "--list", "national"]
 
-    first = on_sqlite(migrated_sqlite, *command, str(full), "--as-of", "2026-12-01")
-    second = on_sqlite(migrated_sqlite, *command, str(changes), "--as-of", "2026-12-02")
-    again = on_sqlite(migrated_sqlite, *command, str(full), "--as-of", "2026-12-03")
+    first = on_sqlite(sqlite_database, *command, str(full), "--as-of", "2026-12-01")
+    second = on_sqlite(sqlite_database, *command, str(changes), "--as-of", "2026-12-02")
+    again = on_sqlite(sqlite_database, *command, str(full), "--as-of", "2026-12-03")
 
     assert "2 numbers read, 2 added, 0 removed" in first
     assert "2 numbers read, 1 added, 1 removed" in second

@@ -13,11 +13,7 @@ from contacts.importing import pipeline
 from contacts.models import ConsentChange, Contact, ContactImport, ImportRejection
 from tests.campaigns.conftest import eastern
 from tests.campaigns.test_lawful_basis import NOW, WRITTEN, campaign_of, load, member, person, run, still_running
-from tests.contacts.test_import_on_sqlite import (  # noqa: F401 (migrated_sqlite is a fixture)
-    migrated_sqlite,
-    stored_on_postgresql,
-    stored_on_sqlite,
-)
+from tests.contacts.test_import_on_sqlite import stored_on_postgresql, stored_on_sqlite
 from tests.factories import ContactFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +157,7 @@ def test_a_member_kept_out_by_a_do_not_call_list_is_texted_once_an_import_gives_
     assert member(campaign, listed).status == CampaignContact.Status.SCHEDULED
 
 
-def test_consent_columns_store_the_same_rows_and_audit_on_sqlite(migrated_sqlite):  # noqa: F811 (the fixture)
+def test_consent_columns_store_the_same_rows_and_audit_on_sqlite(migrated_sqlite):
     first = consent_csv(
         f'617-200-1151,Ann Avery,written,2025-11-02,"{FORM}","{AGREED}"',
         "617-200-1152,Bob Byrne,customer,3/4/2025,,",

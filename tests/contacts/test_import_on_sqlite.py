@@ -12,11 +12,8 @@ The same comparison is the one to run against any new path for the import.
 import csv
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,38 +26,13 @@ from tests.contacts.csv_files import propertyradar_csv
 from tests.contacts.stored_rows import REPORT_FIELDS, import_and_snapshot
 from tests.contacts.test_import_pipeline import HOUSEHOLDS
 from tests.fuzz.test_csv_fuzz import csv_files
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def migrated_sqlite(tmp_path_factory) -> Path:
-    """A migrated SQLite database for each test to copy (migrating costs seconds)."""
-    database = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
-    on_sqlite(database, "manage.py", "migrate", "--noinput")
-    return database
+from tests.sqlite import copy_of, on_sqlite
 
 
-def on_sqlite(database: Path, *arguments: str) -> str:
-    """Run ``python arguments`` in the project on the SQLite database ``database``; its output."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "VAR_DIR": str(database.parent), "LOG_LEVEL": "ERROR"}
-    result = subprocess.run(
-        [sys.executable, *arguments], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-def copy_of(template: Path, folder: Path) -> Path:
-    database = folder / "import.sqlite3"
-    shutil.copyfile(template, database)
-    return database
-
-
-def test_import_and_reimport_on_sqlite_report_what_postgresql_reports(migrated_sqlite, tmp_path):
+def test_import_and_reimport_on_sqlite_report_what_postgresql_reports(sqlite_database, tmp_path):
     path = tmp_path / "radar.csv"
     path.write_bytes(propertyradar_csv(HOUSEHOLDS))
-    database = copy_of(migrated_sqlite, tmp_path)
+    database = sqlite_database
 
     first = on_sqlite(database, "manage.py", "import_contacts", str(path))
     second = on_sqlite(database, "manage.py", "import_contacts", str(path))
@@ -76,10 +48,12 @@ def test_import_and_reimport_on_sqlite_report_what_postgresql_reports(migrated_s
 
 
 def stored_on_sqlite(template: Path, *contents: bytes) -> dict:
-    files = [template.parent / f"import-{n}.csv" for n in range(len(contents))]
+    """The files imported one after the other into a copy of ``template``, in a folder of their own."""
+    folder = Path(tempfile.mkdtemp(dir=template.parent))
+    files = [folder / f"import-{n}.csv" for n in range(len(contents))]
     for file, content in zip(files, contents, strict=True):
         file.write_bytes(content)
-    database = copy_of(template, template.parent)
+    database = copy_of(template, folder)
     return json.loads(on_sqlite(database, "-m", "tests.contacts.stored_rows", *map(str, files)).splitlines()[-1])
 
 

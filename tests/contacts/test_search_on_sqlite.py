@@ -2,7 +2,7 @@
 
 import json
 
-from tests.contacts.test_import_on_sqlite import on_sqlite
+from tests.sqlite import on_sqlite
 
 FIND_EACH_SPELLING = """
 import json
@@ -17,11 +17,8 @@ print(json.dumps(found))
 """
 
 
-def test_the_search_finds_every_spelling_on_sqlite(tmp_path):
-    database = tmp_path / "search.sqlite3"
-    on_sqlite(database, "manage.py", "migrate", "--noinput")
-
-    found = json.loads(on_sqlite(database, "manage.py", "shell", "--no-imports", "-c", FIND_EACH_SPELLING))
+def test_the_search_finds_every_spelling_on_sqlite(sqlite_database):
+    found = json.loads(on_sqlite(sqlite_database, "manage.py", "shell", "--no-imports", "-c", FIND_EACH_SPELLING))
 
     oconnors = ["Pat O'Connor", "Pat Oconnor", "Pat O’Connor"]
     assert found["O'Connor"] == found["O’Connor"] == found["oconnor"] == oconnors

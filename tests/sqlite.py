@@ -1,0 +1,37 @@
+"""`make run` uses SQLite: the tests that prove a path works there run the project's commands in a
+subprocess on a SQLite database, each on its own copy of one migrated database (the
+``migrated_sqlite`` and ``sqlite_database`` fixtures in tests/conftest.py): migrating costs seconds."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def migrate(database: Path) -> None:
+    on_sqlite(database, "manage.py", "migrate", "--noinput")
+
+
+def on_sqlite(database: Path, *arguments: str, env: dict[str, str] | None = None) -> str:
+    """Run ``python arguments`` in the project on the SQLite database ``database``; its output."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "VAR_DIR": str(database.parent),
+        "LOG_LEVEL": "ERROR",
+        **(env or {}),
+    }
+    result = subprocess.run(
+        [sys.executable, *arguments], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def copy_of(template: Path, folder: Path) -> Path:
+    database = folder / "db.sqlite3"
+    shutil.copyfile(template, database)
+    return database

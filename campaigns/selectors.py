@@ -1,6 +1,7 @@
 """Reads with business meaning for campaigns: what a campaign may send, who is next, what is booked."""
 
 import collections
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -79,6 +80,16 @@ def daily_limit(campaign: Campaign, *, today: dt.date) -> DailyLimit:
         booked_by_campaign=booked["by_campaign"],
         per_day=daily_limit_per_day(campaign),
     )
+
+
+def first_day_limit(campaign: Campaign, *, day: dt.date, now: dt.datetime, calendar: BusinessCalendar) -> DailyLimit:
+    """What the campaign may send on ``day``, a later day than today (a scheduled campaign's first):
+    the other campaigns the clock runs before it on the number are counted with what they are
+    expected to send that day (`campaigns.forecast`), besides what they already booked for it."""
+    limit = daily_limit(campaign, today=day)
+    plans = forecast.number_plan(limit.number, now=now, calendar=calendar, through=campaign.pk)
+    expected = sum(plan.texts_on(day) for campaign_id, plan in plans.items() if campaign_id != campaign.pk)
+    return dataclasses.replace(limit, booked_on_number=limit.booked_on_number + expected)
 
 
 @dataclass(frozen=True)
@@ -234,13 +245,19 @@ def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit:
     return upcoming.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
 
 
-def members_held(campaign: Campaign) -> list[tuple[Reason, int]]:
-    """How many members each reason holds (kept out, flagged, passed over for now). Once the
-    campaign is closed, only those kept out: it is what holds the others (``never_sent_by_cancel``)."""
+def members_held(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> list[tuple[Reason, int]]:
+    """How many members each reason holds (kept out, flagged, passed over for now), with those the
+    rules already hold before the first run (``foreseen``). Once the campaign is closed, only
+    those kept out: it is what holds the others (``never_sent_by_cancel``)."""
     held = campaign.memberships.exclude(held_because="")
     if campaign.is_closed:
         held = held.filter(status=CampaignContact.Status.INELIGIBLE)
-    return not_texted.counted(dict(held.values_list("held_because").annotate(n=Count("id")).order_by()))
+    counts = collections.Counter(dict(held.values_list("held_because").annotate(n=Count("id")).order_by()))
+    if foreseen is not None:
+        judged_again = held.filter(status=CampaignContact.Status.PENDING, not_before__lte=foreseen.at)
+        counts.subtract(dict(judged_again.values_list("held_because").annotate(n=Count("id")).order_by()))
+        counts.update(foreseen.counts())
+    return not_texted.counted(counts)
 
 
 @dataclass(frozen=True)
@@ -341,7 +358,9 @@ def audience_statuses(campaign: Campaign) -> list[tuple[str, str]]:
     return statuses
 
 
-def audience_members(campaign: Campaign, *, status: str = "") -> QuerySet[CampaignContact]:
+def audience_members(
+    campaign: Campaign, *, status: str = "", because: str = "", foreseen: foresight.Foreseen | None = None
+) -> QuerySet[CampaignContact]:
     """The campaign's members (those of ``status`` when it is one of ``audience_statuses``), each with
     ``text_variant``, the text they got or will get: their booking's when one holds them (it goes
     as booked, and the results count it there), else the one the next run gives them (after a
@@ -360,10 +379,30 @@ def audience_members(campaign: Campaign, *, status: str = "") -> QuerySet[Campai
         ),
         never_sent=ExpressionWrapper(never_sent_by_cancel(), output_field=BooleanField()),
     )
+    if foreseen is not None and foreseen.holds:
+        # Before the first run: each member as the rules already hold it (`foresight`).
+        members = members.annotate(
+            shown_status=Case(
+                *[When(pk__in=ids, then=Value(held)) for held, ids in foreseen.ids_by_status().items()],
+                default=F("status"),
+                output_field=CharField(),
+            ),
+            shown_because=Case(
+                *[When(pk__in=ids, then=Value(reason.value)) for reason, ids in foreseen.ids_by_reason().items()],
+                When(status=CampaignContact.Status.PENDING, not_before__lte=foreseen.at, then=Value("")),
+                default=F("held_because"),
+                output_field=CharField(),
+            ),
+        )
+        status_field, because_field = "shown_status", "shown_because"
+    else:
+        status_field, because_field = "status", "held_because"
+    if because in Reason.values:
+        members = members.filter(**{because_field: because})
     if status == NEVER_SENT and campaign.status == Campaign.Status.CANCELLED:
         return members.filter(never_sent=True)
     if status in CampaignContact.Status.values:
-        return members.filter(status=status, never_sent=False)
+        return members.filter(**{status_field: status}, never_sent=False)
     return members
 
 

@@ -203,18 +203,28 @@ def expected_moments(
     calendar: BusinessCalendar,
     now: dt.datetime | None = None,
     plan: CampaignPlan | None = None,
+    foreseen=None,
 ) -> dict[int, dt.datetime]:
     """When each waiting member among ``members`` is expected to be texted: the opening of the
     business day its place reaches (or of the day it was passed over until, if later), by the
-    campaign's ``plan`` (made at ``now`` when not given)."""
+    campaign's ``plan`` (made at ``now`` when not given). Before the first run, the members the
+    rules already hold (``foreseen``, `campaigns.foresight`) take no place: those kept out are
+    not expected at all, those passed over from when they may pass."""
+    held = foreseen.holds if foreseen is not None else {}
     waiting = [member for member in members if member.status == CampaignContact.Status.PENDING]
     if waiting and plan is None and now is not None:
         plan = campaign_plan(campaign, now=now, calendar=calendar)
     if not waiting or plan is None:
         return {}
-    ranks = queue_ranks(campaign, waiting)
+    ranks = queue_ranks(campaign, [member for member in waiting if member.pk not in held])
     expected = {}
     for member in waiting:
+        if member.pk in held:
+            if held[member.pk].until is not None:
+                expected[member.pk] = calendar.next_opening(held[member.pk].until)
+            continue
+        if held:
+            ranks[member.pk] -= foreseen.ahead_of((member.queue_position, member.pk))
         day = plan.day_of(ranks[member.pk]) if member.pk in ranks else None
         if day is None:
             continue

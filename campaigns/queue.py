@@ -9,7 +9,7 @@ import collections
 import datetime as dt
 from typing import NamedTuple
 
-from django.db.models import Q, Subquery
+from django.db.models import Q, QuerySet, Subquery
 
 from campaigns.calendar import Window
 from campaigns.compliance import Recipient
@@ -39,14 +39,22 @@ def head_of_queue(
     if after is not None:
         position, member_id = after
         members = members.filter(Q(queue_position__gt=position) | Q(queue_position=position, id__gt=member_id))
+    return in_order(members, count=count)
+
+
+def in_order(members: QuerySet[CampaignContact], *, count: int | None = None) -> list[Waiting]:
+    """These members in queue order (the first ``count`` of them), each with whose rules apply to
+    a text to them."""
     rows = (
         members.order_by("queue_position", "id")
         .annotate(home_state=Subquery(home_links().values("property__state")[:1]))
         .values_list(
             "id", "contact_id", "variant", "queue_position", "contact__time_zone", "contact__state", "home_state",
             "contact__phone",
-        )[:count]
+        )
     )  # fmt: skip
+    if count is not None:
+        rows = rows[:count]
     return [
         Waiting(member_id, contact_id, variant, Recipient.of(zones, recipient_state(state, home, phone)),
                 (position, member_id))

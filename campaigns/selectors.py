@@ -1,5 +1,7 @@
 """Reads with business meaning for campaigns: what a campaign may send, who is next, what is booked."""
 
+import collections
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -22,11 +24,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from campaigns import forecast, sends
+from campaigns import forecast, foresight, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
-from contacts import dnc, lawful_basis, not_texted
-from contacts.models import ConsentBasis, DoNotCallNumber
+from contacts import not_texted
+from contacts.models import ConsentBasis
 from contacts.not_texted import NotTexted, Reason
 from contacts.selectors import contact_filter
 from messaging.models import Message
@@ -80,6 +82,16 @@ def daily_limit(campaign: Campaign, *, today: dt.date) -> DailyLimit:
     )
 
 
+def first_day_limit(campaign: Campaign, *, day: dt.date, now: dt.datetime, calendar: BusinessCalendar) -> DailyLimit:
+    """What the campaign may send on ``day``, a later day than today (a scheduled campaign's first):
+    the other campaigns the clock runs before it on the number are counted with what they are
+    expected to send that day (`campaigns.forecast`), besides what they already booked for it."""
+    limit = daily_limit(campaign, today=day)
+    plans = forecast.number_plan(limit.number, now=now, calendar=calendar, through=campaign.pk)
+    expected = sum(plan.texts_on(day) for campaign_id, plan in plans.items() if campaign_id != campaign.pk)
+    return dataclasses.replace(limit, booked_on_number=limit.booked_on_number + expected)
+
+
 @dataclass(frozen=True)
 class LaunchPlan:
     """What starting a campaign at a moment will do, in the words the confirmation uses."""
@@ -88,10 +100,12 @@ class LaunchPlan:
     first_day: dt.date
     first_opening: dt.datetime
     number: str
-    textable: int  # members who can be texted as things stand (the run decides again)
+    audience: int  # members in the audience
+    textable: int  # members the rules let the first run book, as things stand (it judges again)
     not_textable: int  # opted out, or a number the business cannot text
     kept_out_by_lists: int  # on a Do-Not-Call list without written consent or a relationship (marketing)
-    kept_out: list[tuple[Reason, int]]  # the members who will not be texted, by reason
+    kept_out: list[tuple[Reason, int]]  # the members who will not be texted (kept out, or for a person), by reason
+    passed_over: list[tuple[Reason, int]]  # the members who will wait (a cap still in force), by reason
     no_consent: int  # of the textable, those with no consent on record (cold outreach)
     first_day_texts: int
     rest: int
@@ -101,40 +115,49 @@ class LaunchPlan:
     def kept_out_total(self) -> int:
         return sum(count for _, count in self.kept_out)
 
+    @property
+    def passed_over_total(self) -> int:
+        return sum(count for _, count in self.passed_over)
+
 
 def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: BusinessCalendar) -> LaunchPlan:
     """What starting the campaign at ``starts_at`` would send, and when, beside the other campaigns
-    sharing its number's daily limit."""
-    waiting = campaign.memberships.filter(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED])
-    because, _ = not_texted.contact_reason(prefix="contact__")
-    by_reason = dict(waiting.annotate(because=because).values_list("because").annotate(n=Count("id")).order_by())
-    reachable = waiting.filter(contact__opted_out_at__isnull=True, contact__not_textable_because="")
-    cold = reachable.filter(contact__consent_basis=ConsentBasis.NONE)
-    kept_out = 0
-    if campaign.purpose == Campaign.Purpose.MARKETING:
-        listed = Exists(DoNotCallNumber.objects.filter(number=dnc.number_of(OuterRef("contact__phone"))))
-        kept_out = reachable.filter(Q(listed) & ~lawful_basis.in_force_q(starts_at, prefix="contact__")).count()
-        cold = cold.exclude(listed)
-    textable = by_reason.pop("", 0) - kept_out
-    no_consent = cold.count()
+    sharing its number's daily limit: the members the rules already refuse at its first opening
+    (`campaigns.foresight`) are counted out, each under its reason."""
+    at = calendar.next_opening(starts_at)
+    foreseen = foresight.foresee(campaign, at=at, calendar=calendar)
+    still_held = campaign.memberships.filter(
+        Q(status=CampaignContact.Status.FLAGGED) | Q(status=CampaignContact.Status.PENDING, not_before__gt=at)
+    )
+    by_reason = collections.Counter(foreseen.counts())
+    by_reason.update(dict(still_held.values_list("held_because").annotate(n=Count("id")).order_by()))
+    textable = foreseen.judged - len(foreseen.holds)
+    no_consent = (
+        campaign.memberships.filter(status=CampaignContact.Status.PENDING, contact__consent_basis=ConsentBasis.NONE)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=at))
+        .exclude(pk__in=list(foreseen.holds))
+        .count()
+    )
     plan = forecast.launch_plan(campaign, starts_at=starts_at, waiting=textable, calendar=calendar)
-    opening = calendar.next_opening(starts_at)
     first = plan.days[0] if plan.days else None
-    first_day = first.date if first else calendar.local_date(opening)
+    first_day = first.date if first else calendar.local_date(at)
     rest = textable - (first.texts if first else 0)
     rest_days = 0
     if first and plan.finishes_on > first_day:
         days = calendar.business_days_after(first_day)
         rest_days = 1 + sum(1 for _ in itertools.takewhile(lambda day: day < plan.finishes_on, days))
+    counted = not_texted.counted(by_reason)
     return LaunchPlan(
         starts_at=starts_at,
         first_day=first_day,
-        first_opening=max(opening, first.opens) if first else opening,
+        first_opening=max(at, first.opens) if first else at,
         number=forecast.sending_number(campaign),
+        audience=campaign.memberships.count(),
         textable=textable,
-        not_textable=sum(by_reason.values()),
-        kept_out_by_lists=kept_out,
-        kept_out=not_texted.counted(by_reason | {Reason.ON_DO_NOT_CALL_LIST.value: kept_out}),
+        not_textable=sum(by_reason[reason] for reason in (Reason.OPTED_OUT, *not_texted.NUMBER_REASONS)),
+        kept_out_by_lists=by_reason[Reason.ON_DO_NOT_CALL_LIST],
+        kept_out=foresight.lasting(counted),
+        passed_over=foresight.passing(counted),
         no_consent=no_consent,
         first_day_texts=first.texts if first else 0,
         rest=rest,
@@ -222,13 +245,19 @@ def upcoming_sends(*, now: dt.datetime, campaign: Campaign | None = None, limit:
     return upcoming.select_related("contact", "campaign").order_by("scheduled_for", "id")[:limit]
 
 
-def members_held(campaign: Campaign) -> list[tuple[Reason, int]]:
-    """How many members each reason holds (kept out, flagged, passed over for now). Once the
-    campaign is closed, only those kept out: it is what holds the others (``never_sent_by_cancel``)."""
+def members_held(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> list[tuple[Reason, int]]:
+    """How many members each reason holds (kept out, flagged, passed over for now), with those the
+    rules already hold before the first run (``foreseen``). Once the campaign is closed, only
+    those kept out: it is what holds the others (``never_sent_by_cancel``)."""
     held = campaign.memberships.exclude(held_because="")
     if campaign.is_closed:
         held = held.filter(status=CampaignContact.Status.INELIGIBLE)
-    return not_texted.counted(dict(held.values_list("held_because").annotate(n=Count("id")).order_by()))
+    counts = collections.Counter(dict(held.values_list("held_because").annotate(n=Count("id")).order_by()))
+    if foreseen is not None:
+        judged_again = held.filter(status=CampaignContact.Status.PENDING, not_before__lte=foreseen.at)
+        counts.subtract(dict(judged_again.values_list("held_because").annotate(n=Count("id")).order_by()))
+        counts.update(foreseen.counts())
+    return not_texted.counted(counts)
 
 
 @dataclass(frozen=True)
@@ -329,7 +358,9 @@ def audience_statuses(campaign: Campaign) -> list[tuple[str, str]]:
     return statuses
 
 
-def audience_members(campaign: Campaign, *, status: str = "") -> QuerySet[CampaignContact]:
+def audience_members(
+    campaign: Campaign, *, status: str = "", because: str = "", foreseen: foresight.Foreseen | None = None
+) -> QuerySet[CampaignContact]:
     """The campaign's members (those of ``status`` when it is one of ``audience_statuses``), each with
     ``text_variant``, the text they got or will get: their booking's when one holds them (it goes
     as booked, and the results count it there), else the one the next run gives them (after a
@@ -348,10 +379,30 @@ def audience_members(campaign: Campaign, *, status: str = "") -> QuerySet[Campai
         ),
         never_sent=ExpressionWrapper(never_sent_by_cancel(), output_field=BooleanField()),
     )
+    if foreseen is not None and foreseen.holds:
+        # Before the first run: each member as the rules already hold it (`foresight`).
+        members = members.annotate(
+            shown_status=Case(
+                *[When(pk__in=ids, then=Value(held)) for held, ids in foreseen.ids_by_status().items()],
+                default=F("status"),
+                output_field=CharField(),
+            ),
+            shown_because=Case(
+                *[When(pk__in=ids, then=Value(reason.value)) for reason, ids in foreseen.ids_by_reason().items()],
+                When(status=CampaignContact.Status.PENDING, not_before__lte=foreseen.at, then=Value("")),
+                default=F("held_because"),
+                output_field=CharField(),
+            ),
+        )
+        status_field, because_field = "shown_status", "shown_because"
+    else:
+        status_field, because_field = "status", "held_because"
+    if because in Reason.values:
+        members = members.filter(**{because_field: because})
     if status == NEVER_SENT and campaign.status == Campaign.Status.CANCELLED:
         return members.filter(never_sent=True)
     if status in CampaignContact.Status.values:
-        return members.filter(status=status, never_sent=False)
+        return members.filter(**{status_field: status}, never_sent=False)
     return members
 
 

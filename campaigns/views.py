@@ -17,13 +17,12 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, forecast, results, selectors, services, texts, writing
+from campaigns import audience, forecast, foresight, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
 from contacts.models import Contact
-from contacts.not_texted import Reason
 
 MEMBERS_PER_PAGE = 50
 
@@ -112,9 +111,13 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     status = request.GET.get("status", "")
     because = request.GET.get("because", "")
-    members = selectors.audience_members(campaign, status=status).select_related("contact").order_by("id")
-    if because in Reason.values:
-        members = members.filter(held_because=because)
+    now = timezone.now()
+    calendar = BusinessCalendar.from_settings()
+    # Before its first run nobody is judged: show what the rules already say of each member.
+    first_run = foresight.first_judged_at(campaign, now=now, calendar=calendar)
+    foreseen = foresight.foresee(campaign, at=first_run, calendar=calendar) if first_run else None
+    members = selectors.audience_members(campaign, status=status, because=because, foreseen=foreseen)
+    members = members.select_related("contact").order_by("id")
     after = request.GET.get("after", "")
     if after.isdigit():
         members = members.filter(id__gt=int(after))
@@ -123,8 +126,6 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if not campaign.template_b and not any(variant.sent for variant in variants if variant.variant == "B"):
         variants = [variant for variant in variants if variant.variant == "A"]  # one text: no test
     [progress] = selectors.campaign_progress([campaign])
-    now = timezone.now()
-    calendar = BusinessCalendar.from_settings()
     member_id = request.GET.get("member", "")
     chosen = int(member_id) if member_id.isdigit() else None
     if chosen is None and campaign.winner:
@@ -132,10 +133,25 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         chosen = campaign.memberships.filter(status__in=selectors.NOT_YET_BOOKED).order_by("id").first()
         chosen = chosen.pk if chosen else None
     previewed = writing.previewed_member(campaign, chosen, audience=progress.audience)
-    plan = forecast.campaign_plan(campaign, now=now, calendar=calendar)
-    expected = forecast.expected_moments(campaign, page[:MEMBERS_PER_PAGE], calendar=calendar, plan=plan)
+    if campaign.status == Campaign.Status.SCHEDULED:
+        textable = foreseen.judged - len(foreseen.holds)
+        plan = forecast.launch_plan(campaign, starts_at=first_run, waiting=textable, calendar=calendar)
+    else:
+        plan = forecast.campaign_plan(campaign, now=now, calendar=calendar)
+    expected = forecast.expected_moments(
+        campaign, page[:MEMBERS_PER_PAGE], calendar=calendar, plan=plan, foreseen=foreseen
+    )
     for member in page:
         member.expected_at = expected.get(member.pk)
+    if foreseen is not None:
+        foreseen.show_on(page)
+    limit_day = calendar.local_date(first_run) if campaign.status == Campaign.Status.SCHEDULED else None
+    if campaign.is_closed:
+        limit = None
+    elif limit_day and limit_day != calendar.local_date(now):
+        limit = selectors.first_day_limit(campaign, day=limit_day, now=now, calendar=calendar)
+    else:
+        limit_day, limit = None, selectors.daily_limit(campaign, today=calendar.local_date(now))
     previewed_text = (
         selectors.audience_members(campaign).filter(pk=previewed.member.pk).values_list("text_variant", flat=True)[0]
         if previewed
@@ -151,7 +167,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         {
             "campaign": campaign,
             "progress": progress,
-            "limit": None if campaign.is_closed else selectors.daily_limit(campaign, today=calendar.local_date(now)),
+            "limit": limit,
+            "limit_day": limit_day,
             "business_zone": calendar.zone.key,
             "members": page[:MEMBERS_PER_PAGE],
             "plan": plan,
@@ -159,7 +176,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "status": status,
             "statuses": selectors.audience_statuses(campaign),
             "because": because,
-            "held": selectors.members_held(campaign),
+            "held": selectors.members_held(campaign, foreseen),
             "variants": variants,
             "verdict": verdict,
             "ab_test": len(variants) > 1,

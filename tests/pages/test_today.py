@@ -8,12 +8,16 @@ from django.urls import reverse
 from freezegun import freeze_time
 
 from campaigns.models import Campaign, CampaignContact
+from messaging.models import Message
 from tests.campaigns.conftest import eastern
 from tests.factories import (
     SHOP_NUMBER,
     CampaignContactFactory,
     CampaignFactory,
     CampaignSendFactory,
+    ContactFactory,
+    InboundMessageFactory,
+    MessageFactory,
     StaffUserFactory,
 )
 
@@ -83,3 +87,30 @@ def test_scheduled_campaigns_come_in_the_order_they_start(staff_client):
     scheduled = section(today(staff_client), "scheduled")
 
     assert scheduled.index("Sooner") < scheduled.index("Later")
+
+
+def test_a_stop_or_help_the_system_answered_waits_neither_on_today_nor_in_conversations(staff_client):
+    answered = {}
+    for keyword, kind, answer in [
+        ("STOP", Message.Kind.OPT_OUT_CONFIRMATION, "You've been unsubscribed."),
+        ("HELP", Message.Kind.HELP_REPLY, "Foundation repair texts."),
+    ]:
+        contact = ContactFactory(first_name=f"Answered{keyword}")
+        with freeze_time(MONDAY_10 - dt.timedelta(minutes=5)):
+            InboundMessageFactory(contact=contact, body=keyword, handled_automatically=True)
+        with freeze_time(MONDAY_10 - dt.timedelta(minutes=4)):
+            MessageFactory(contact=contact, kind=kind, body=answer)
+        answered[keyword] = contact
+    waiting = ContactFactory(first_name="Waiting")
+    with freeze_time(MONDAY_10 - dt.timedelta(minutes=3)):
+        InboundMessageFactory(contact=waiting, body="Yes, how much?")
+
+    replies = section(today(staff_client), "replies")
+    with freeze_time(MONDAY_10):
+        conversations = staff_client.get(reverse("messaging:conversations")).content.decode()
+    rows = {row.split("</a>")[0].rsplit(">", 1)[1]: row for row in conversations.split("<tr>")[2:]}
+
+    assert "Waiting" in replies and "Answered" not in replies
+    assert 'badge queued">new' in rows[str(waiting)]
+    for contact in answered.values():
+        assert 'badge queued">new' not in rows[str(contact)]

@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from messaging.models import Message
 from tests.browser.conftest import SIZES, screenshot
-from tests.factories import ContactFactory, MessageFactory
+from tests.factories import ContactFactory, InboundMessageFactory, MessageFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -22,3 +22,21 @@ def test_a_failed_text_shows_its_status_on_a_phone(page: Page, staff_login):
     box = status.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES["phone"]["width"]
     screenshot(page, "today-failed-text")
+
+
+def test_a_bubble_ends_with_its_time_line(page: Page, staff_login):
+    contact = ContactFactory(first_name="Mary", last_name="Sullivan")
+    InboundMessageFactory(contact=contact, body="Yes, how much?\nWe have a crack in the basement.")
+    MessageFactory(contact=contact, body="About $500. Tuesday 9am?")
+    page.goto(f"/conversations/{contact.pk}/")
+
+    for bubble in page.locator(".bubble").all():
+        meta = bubble.locator(".meta").bounding_box()
+        last = bubble.locator(":scope > :last-child").bounding_box()
+        box = bubble.bounding_box()
+        # The bubble's padding (.5rem) under the last line, and no empty lines below it.
+        assert box["y"] + box["height"] - (last["y"] + last["height"]) <= 12
+        assert meta["y"] >= box["y"]
+    # The text keeps its own line breaks.
+    assert page.locator(".bubble.inbound .body").inner_text() == "Yes, how much?\nWe have a crack in the basement."
+    screenshot(page, "thread-bubbles")

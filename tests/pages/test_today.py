@@ -114,3 +114,28 @@ def test_a_stop_or_help_the_system_answered_waits_neither_on_today_nor_in_conver
     assert 'badge queued">new' in rows[str(waiting)]
     for contact in answered.values():
         assert 'badge queued">new' not in rows[str(contact)]
+
+
+def test_the_reply_filters_end_with_their_last_label(staff_client):
+    with freeze_time(MONDAY_10):
+        conversations = staff_client.get(reverse("messaging:conversations")).content.decode()
+        filtered = staff_client.get(reverse("messaging:conversations") + "?label=other").content.decode()
+    dashboard = today(staff_client)
+
+    assert '<a href="?replies=other">Other</a></p>' in dashboard
+    assert '<a href="?label=other">Other</a></p>' in conversations
+    assert '<strong>Other</strong> · <a href="?">all</a></p>' in filtered
+    assert "· </p>" not in dashboard + conversations + filtered
+
+
+def test_a_reply_of_the_last_minute_came_just_now(staff_client):
+    with freeze_time(MONDAY_10 - dt.timedelta(seconds=20)):
+        InboundMessageFactory(contact=ContactFactory(first_name="Recent"), body="Yes please")
+    with freeze_time(MONDAY_10 - dt.timedelta(minutes=3)):
+        InboundMessageFactory(contact=ContactFactory(first_name="Earlier"), body="How much?")
+
+    replies = section(today(staff_client), "replies")
+
+    assert '<span class="muted">just now</span>' in replies
+    assert '<span class="muted">3\xa0minutes ago</span>' in replies
+    assert "0\xa0minutes" not in replies

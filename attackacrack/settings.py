@@ -360,11 +360,20 @@ LOCAL_WEBHOOK_KEY = "YXR0YWNrYWNyYWNrLWxvY2FsLW9ubHk="  # base64 of "attackacrac
 if DEBUG and SMS_BACKEND == CONSOLE_SMS_BACKEND and not (OPENPHONE_WEBHOOK_SECRET or OPENPHONE_WEBHOOK_SIGNING_KEY):
     OPENPHONE_WEBHOOK_SECRET = "whsec_" + LOCAL_WEBHOOK_KEY
     OPENPHONE_WEBHOOK_SIGNING_KEY = LOCAL_WEBHOOK_KEY
+# The automatic texts name the business, and the HELP reply says how to reach it (a phone number or
+# an e-mail): carriers expect both. By default it is the number the texts come from, as people write it.
 BUSINESS_NAME = os.getenv("BUSINESS_NAME", "Attack-a-Crack Foundation Repair")
-SMS_OPT_OUT_CONFIRMATION = "You've been unsubscribed. Reply START to resubscribe."
-SMS_RESUBSCRIBE_CONFIRMATION = "You're subscribed again. Reply STOP to unsubscribe."
+BUSINESS_CONTACT = os.getenv("BUSINESS_CONTACT", "") or re.sub(
+    r"^\+1(\d{3})(\d{3})(\d{4})$", r"(\1) \2-\3", OPENPHONE_FROM_NUMBER
+)
+SMS_OPT_OUT_CONFIRMATION = (
+    f"You've been unsubscribed from {BUSINESS_NAME} texts and will get no more. Reply START to resubscribe."
+)
+SMS_RESUBSCRIBE_CONFIRMATION = f"You're subscribed to {BUSINESS_NAME} texts again. Reply STOP to unsubscribe."
+reach_us = f"Reach us at {BUSINESS_CONTACT}. " if BUSINESS_CONTACT else ""
 SMS_HELP_REPLY = os.getenv(
-    "SMS_HELP_REPLY", f"{BUSINESS_NAME}: foundation repair texts. Reply STOP to unsubscribe. Msg&data rates may apply."
+    "SMS_HELP_REPLY",
+    f"{BUSINESS_NAME}: foundation repair texts. {reach_us}Reply STOP to unsubscribe. Msg&data rates may apply.",
 )
 
 # --- Engineering constants -----------------------------------------------------------------

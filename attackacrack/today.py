@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timezone import localtime
 
-from campaigns.models import Campaign
+from campaigns.compliance import lawful
+from campaigns.models import Campaign, CampaignContact
 from contacts import dnc
 from contacts.models import DoNotCallList
 from contacts.selectors import waiting_imports
@@ -33,6 +34,7 @@ def alerts(*, now: dt.datetime) -> list[Alert]:
     return [
         *messaging_alerts(now=now),
         *dnc_alerts(now=now),
+        *unchecked_alerts(now=now),
         *import_alerts(now=now),
         *run_failure_alerts(),
         *self_paused_alerts(),
@@ -194,6 +196,26 @@ def dnc_alerts(*, now: dt.datetime) -> list[Alert]:
             reverse("contacts:dnc-lists"),
         )
         for (list_name, as_of), area_codes in stale.items()
+    ]
+
+
+def unchecked_alerts(*, now: dt.datetime) -> list[Alert]:
+    """Marketing campaigns running, paused or scheduled that will text people in area codes no copy
+    of the National Do-Not-Call Registry covers: no rule stops those texts, and nothing checked them."""
+    open_campaigns = CampaignContact.objects.filter(
+        campaign__status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED]
+    )
+    return [
+        Alert(
+            "error",
+            f"Campaign {unchecked.campaign_name!r} ({Campaign.Status(unchecked.campaign_status).label.lower()}) is "
+            f"to text {unchecked.members} {'person' if unchecked.members == 1 else 'people'} with no consent or "
+            f"business relationship on record in area code{'s' if len(unchecked.area_codes) > 1 else ''} "
+            f"{', '.join(unchecked.area_codes)}, for which no copy of the National Do-Not-Call Registry is loaded: "
+            "nothing has checked their numbers. The owner loads one on the Do-Not-Call lists page.",
+            reverse("contacts:dnc-lists"),
+        )
+        for unchecked in lawful.unchecked_by_the_registry(open_campaigns, now=now)
     ]
 
 

@@ -19,6 +19,7 @@ from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
 from campaigns import audience, forecast, foresight, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
+from campaigns.compliance import lawful
 from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
@@ -354,6 +355,8 @@ def _confirm_launch(
             "action": action,
             "form": form,
             "plan": selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar),
+            # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
+            "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
             "business_zone": calendar.zone.key,
         },
     )

@@ -7,7 +7,9 @@ further fields such as a date ignored) and brings every area code of the list up
 Massachusetts' own list comes in the same form (``--list state``).
 
 A seller must scrub against a copy at most 31 days old: an area code whose copy is older stops
-marketing texts until a newer one is loaded (the ``dnc_list_current`` rule, and Today).
+marketing texts until a newer one is loaded (the ``dnc_list_current`` rule, and Today). An area code
+the National Registry was never loaded for stops nothing: Today and the start confirmation say that
+nothing has checked those numbers (``registry_loaded_for``).
 """
 
 import datetime as dt
@@ -285,6 +287,15 @@ def stale_before(today: dt.date) -> dt.date:
 
 def stale_coverage(today: dt.date):
     return DoNotCallCoverage.objects.filter(as_of__lt=stale_before(today))
+
+
+def registry_loaded_for(phone: str) -> Exists:
+    """Whether a copy of the National Do-Not-Call Registry, which may hold any US number, covers the
+    area code of the number at ``phone`` (a field path, e.g. "contact__phone"). Without one, that
+    no list here holds a number means nothing: nobody checked it."""
+    return Exists(
+        DoNotCallCoverage.objects.filter(list=DoNotCallList.NATIONAL, area_code=Substr(OuterRef(phone), 3, 3))
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,11 @@ class MessageQuerySet(models.QuerySet):
         no part of a conversation yet, and no text anyone has had."""
         return self.exclude(kind=Message.Kind.CAMPAIGN, body="")
 
+    def waiting_for_a_person(self) -> "MessageQuerySet":
+        """Texts people sent us that nobody has read, but for the STOP, START or HELP the system
+        already answered: Today's replies waiting and the conversations marked new."""
+        return self.filter(direction=Message.Direction.INBOUND, read_at__isnull=True, handled_automatically=False)
+
 
 class Message(models.Model):
     """One text, in or out: the outbox of every text we send (campaign, staff, automatic) and the

@@ -21,9 +21,7 @@ def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
 def replies_waiting(*, limit: int = 10, intent: str = "") -> QuerySet[Message]:
     """Inbound texts nobody has read yet that need a person (not a STOP or HELP the system already
     answered), newest first; only those with this label when one is given."""
-    replies = Message.objects.filter(
-        direction=Message.Direction.INBOUND, read_at__isnull=True, handled_automatically=False
-    )
+    replies = Message.objects.waiting_for_a_person()
     if intent:
         replies = replies.filter(intent=intent)
     return replies.select_related("contact").order_by("-created_at")[:limit]
@@ -63,7 +61,8 @@ def conversation_page(
     intent: str = "",
     limit: int = 30,
 ) -> list[ConversationRow]:
-    """(contact, latest text, unread) for the contacts with the latest texts, newest first.
+    """(contact, latest text, unread) for the contacts with the latest texts, newest first; unread
+    when a text of theirs waits for a person, as Today's replies waiting count it.
 
     Walks the messages index backwards and keeps the first text of each contact, so the cost
     follows the page, not the million texts behind it. ``before`` is the (time, id) of the last
@@ -101,9 +100,7 @@ def conversation_page(
     chosen = list(latest.values())[:limit]
     contacts = Contact.objects.in_bulk([message.contact_id for message in chosen])
     unread = set(
-        Message.objects.filter(
-            contact_id__in=contacts, direction=Message.Direction.INBOUND, read_at__isnull=True
-        ).values_list("contact_id", flat=True)
+        Message.objects.waiting_for_a_person().filter(contact_id__in=contacts).values_list("contact_id", flat=True)
     )
     for message in chosen:
         message.contact = contacts[message.contact_id]  # what the row says of its text needs the contact

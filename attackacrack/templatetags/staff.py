@@ -1,5 +1,9 @@
+import datetime as dt
+
 from django import template
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 from contacts.phones import format_phone
 
@@ -44,3 +48,11 @@ def label(field_name: str) -> str:
     words = [WORDS_IN_CAPITALS.get(word, word) for word in str(field_name).split("_")]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def ago(moment: dt.datetime) -> str:
+    """How long ago, as a person says it: "just now" within the first minute, else "3 minutes ago"."""
+    if timezone.now() - moment < dt.timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"

@@ -3,13 +3,16 @@ a marketing text goes to a number on a Do-Not-Call list only with written consen
 relationship inside its window, never by a list copy over 31 days old, to Connecticut (or an
 unknown state) only with written consent; an informational text only to a customer."""
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from campaigns.compliance.recipients import needs_written_consent
 from campaigns.compliance.rule import MemberCheck, Refusal, Text, contact_matches
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignContact
 from contacts import dnc, lawful_basis
 from contacts.models import ConsentBasis, DoNotCallCoverage, DoNotCallList, DoNotCallNumber
 from contacts.not_texted import Reason
@@ -124,3 +127,46 @@ def lacks_written_consent(text: Text) -> bool:
 
 def informational_to_non_customer(text: Text) -> bool:
     return not _marketing(text.send.campaign) and text.send.contact.consent_basis != ConsentBasis.CUSTOMER
+
+
+# A member still to be texted: waiting their turn or a review, or booked.
+TO_BE_TEXTED = (CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED, CampaignContact.Status.SCHEDULED)
+
+
+@dataclass
+class Unchecked:
+    """Members of a marketing campaign whose numbers no Do-Not-Call list was checked against."""
+
+    campaign_id: int
+    campaign_name: str
+    campaign_status: str
+    members: int = 0
+    area_codes: list[str] = field(default_factory=list)
+
+
+def unchecked_by_the_registry(memberships: QuerySet[CampaignContact], *, now: dt.datetime) -> list[Unchecked]:
+    """Of ``memberships``, per marketing campaign: the members still to be texted, with no consent or
+    business relationship in force at ``now``, whose area code no copy of the National
+    Do-Not-Call Registry covers. No rule stops their texts (only a copy over 31 days old does), so
+    nothing has checked their numbers: Today and the start confirmation say so."""
+    rows = (
+        memberships.filter(
+            campaign__purpose=Campaign.Purpose.MARKETING,
+            status__in=TO_BE_TEXTED,
+            contact__opted_out_at__isnull=True,
+            contact__not_textable_because="",
+        )
+        .exclude(lawful_basis.in_force_q(now, prefix="contact__"))
+        .exclude(dnc.registry_loaded_for("contact__phone"))
+        .values("campaign_id", "campaign__name", "campaign__status", area_code=Substr("contact__phone", 3, 3))
+        .annotate(members=Count("id"))
+        .order_by("campaign_id", "area_code")
+    )
+    found: dict[int, Unchecked] = {}
+    for row in rows:
+        campaign = found.setdefault(
+            row["campaign_id"], Unchecked(row["campaign_id"], row["campaign__name"], row["campaign__status"])
+        )
+        campaign.members += row["members"]
+        campaign.area_codes.append(row["area_code"])
+    return list(found.values())

@@ -26,13 +26,17 @@ print(json.dumps({
     "proxy_header": settings.SECURE_PROXY_SSL_HEADER, "trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
     "silenced": settings.SILENCED_SYSTEM_CHECKS, "db_options": db.get("OPTIONS", {}),
     "redis_keys": [settings.REDIS_KEY_PREFIX, settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")],
+    "automatic_texts": [
+        settings.SMS_OPT_OUT_CONFIRMATION, settings.SMS_RESUBSCRIBE_CONFIRMATION, settings.SMS_HELP_REPLY
+    ],
 }))
 """
 OUR_VARIABLES = {
     "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMS_BACKEND", "ALLOWED_HOSTS",
     "OPENPHONE_API_KEY", "OPENPHONE_API_URL", "OPENPHONE_FROM_NUMBER", "CONN_MAX_AGE", "SECURE_SSL_REDIRECT",
     "SECURE_COOKIES", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
-    "BEHIND_HTTPS_PROXY", "CSRF_TRUSTED_ORIGINS", "REDIS_KEY_PREFIX",
+    "BEHIND_HTTPS_PROXY", "CSRF_TRUSTED_ORIGINS", "REDIS_KEY_PREFIX", "BUSINESS_NAME", "BUSINESS_CONTACT",
+    "SMS_HELP_REPLY",
 }  # fmt: skip
 
 
@@ -94,6 +98,24 @@ def test_postgresql_statements_are_never_jit_compiled_and_url_options_are_kept(t
         assert cursor.fetchone() == ("off",)
     result = load_settings(tmp_path, DATABASE_URL="postgres://app@db.example:5432/crm?sslmode=require")
     assert json.loads(result.stdout)["db_options"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_the_automatic_texts_name_the_business_and_help_says_how_to_reach_it(tmp_path):
+    default = load_settings(tmp_path, OPENPHONE_FROM_NUMBER="+17815550142")
+    configured = load_settings(tmp_path, BUSINESS_NAME="Acme Foundations", BUSINESS_CONTACT="help@acme.example")
+
+    stop, start, help_reply = json.loads(default.stdout)["automatic_texts"]
+    assert "Attack-a-Crack Foundation Repair" in stop and "Attack-a-Crack Foundation Repair" in start
+    assert help_reply.startswith("Attack-a-Crack Foundation Repair:") and "Reach us at (781) 555-0142." in help_reply
+    stop, start, help_reply = json.loads(configured.stdout)["automatic_texts"]
+    assert stop == (
+        "You've been unsubscribed from Acme Foundations texts and will get no more. Reply START to resubscribe."
+    )
+    assert start == "You're subscribed to Acme Foundations texts again. Reply STOP to unsubscribe."
+    assert help_reply == (
+        "Acme Foundations: foundation repair texts. Reach us at help@acme.example. "
+        "Reply STOP to unsubscribe. Msg&data rates may apply."
+    )
 
 
 def test_a_separate_celery_broker_url_wins_over_redis_url(tmp_path):

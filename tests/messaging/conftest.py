@@ -10,6 +10,11 @@ from tests.workers import real_worker
 OPENPHONE = FAKE_API_URL
 SHOP_PN = PHONE_NUMBER_ID
 SHOP = "+16175550100"
+# The one confirmation of an opt-out names the business, as carriers expect.
+STOP_CONFIRMATION = (
+    "You've been unsubscribed from Attack-a-Crack Foundation Repair texts and will get no more. "
+    "Reply START to resubscribe."
+)
 
 
 def accepted(request_id: str = "AC0001"):

@@ -20,7 +20,7 @@ from messaging import outbox
 from messaging.models import Message, WebhookEvent
 from tests.campaigns.conftest import add_audience, text_of
 from tests.factories import SHOP_NUMBER, CampaignFactory, CampaignSendFactory, ContactFactory, StaffUserFactory
-from tests.messaging.conftest import OPENPHONE, accepted
+from tests.messaging.conftest import OPENPHONE, STOP_CONFIRMATION, accepted
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,7 +105,7 @@ def test_a_current_format_reply_and_stop_signed_by_the_reference_library_work_th
     ]
     assert all(event.signature_scheme == "standard" and event.processed_at for event in WebhookEvent.objects.all())
     assert (text_of(pending).status, text_of(pending).error) == ("cancelled", "Not sent: the contact opted out")
-    assert [sms.body for sms in _sms_outbox] == ["You've been unsubscribed. Reply START to resubscribe."]
+    assert [sms.body for sms in _sms_outbox] == [STOP_CONFIRMATION]
     browser = Client()
     browser.force_login(staff)
     thread = browser.get(f"/conversations/{contact.pk}/").content.decode()

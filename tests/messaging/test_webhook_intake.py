@@ -19,6 +19,7 @@ from messaging import webhook_payloads
 from messaging.models import Message, WebhookEvent
 from tests.campaigns.conftest import text_of
 from tests.factories import CampaignContactFactory, CampaignSendFactory, ContactFactory, MessageFactory
+from tests.messaging.conftest import STOP_CONFIRMATION
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def test_a_current_format_stop_opts_out_and_cancels_what_was_pending(
     member.refresh_from_db()
     assert contact.is_opted_out
     assert (text_of(pending).status, member.status) == ("cancelled", "ineligible")
-    assert [sms.body for sms in _sms_outbox] == ["You've been unsubscribed. Reply START to resubscribe."]
+    assert [sms.body for sms in _sms_outbox] == [STOP_CONFIRMATION]
 
 
 def test_an_unpadded_whsec_secret_works_as_the_reference_library_accepts_it(

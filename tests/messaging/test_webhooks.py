@@ -18,6 +18,7 @@ from messaging import webhook_payloads
 from messaging.models import ConsentReview, Message, WebhookEvent
 from tests.campaigns.conftest import text_of
 from tests.factories import CampaignContactFactory, CampaignSendFactory, ContactFactory
+from tests.messaging.conftest import STOP_CONFIRMATION
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +234,7 @@ def test_every_revocation_opts_out_cancels_pending_sends_and_confirms_once(
     assert (text_of(pending).status, text_of(pending).error) == ("cancelled", "Not sent: the contact opted out")
     member.refresh_from_db()
     assert (member.status, member.ineligible_reason) == ("ineligible", "Opted out")
-    assert [sms.body for sms in _sms_outbox] == ["You've been unsubscribed. Reply START to resubscribe."]
+    assert [sms.body for sms in _sms_outbox] == [STOP_CONFIRMATION]
 
 
 def test_a_second_stop_gets_no_second_confirmation(client, django_capture_on_commit_callbacks, _sms_outbox):
@@ -278,15 +279,20 @@ def test_only_start_or_unstop_resubscribe_and_yes_does_not(client, django_captur
     contact.refresh_from_db()
     assert not contact.is_opted_out
     assert OptOutEvent.objects.get(contact=contact).kind == "opt_in"
-    assert [sms.body for sms in _sms_outbox] == ["You're subscribed again. Reply STOP to unsubscribe."]
+    assert [sms.body for sms in _sms_outbox] == [
+        "You're subscribed to Attack-a-Crack Foundation Repair texts again. Reply STOP to unsubscribe."
+    ]
 
 
-def test_help_gets_the_help_reply(client, django_capture_on_commit_callbacks, _sms_outbox, settings):
+def test_help_gets_the_help_reply(client, django_capture_on_commit_callbacks, _sms_outbox):
     with django_capture_on_commit_callbacks(execute=True):
         deliver(client, received("HELP"))
 
-    assert [sms.body for sms in _sms_outbox] == [settings.SMS_HELP_REPLY]
-    assert "STOP" in settings.SMS_HELP_REPLY
+    # The business, how to reach it and how to stop: what carriers expect of the answer to HELP.
+    assert [sms.body for sms in _sms_outbox] == [
+        "Attack-a-Crack Foundation Repair: foundation repair texts. Reach us at (617) 555-0100. "
+        "Reply STOP to unsubscribe. Msg&data rates may apply."
+    ]
 
 
 @freeze_time("2026-01-18 03:00:00")  # Saturday night, 22:00 ET: opt-out is not marketing

@@ -1,0 +1,141 @@
+"""Today, through the test client with the clock pinned: what it says of the campaigns, the queue
+and the replies, in the words staff read."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from freezegun import freeze_time
+
+from campaigns.models import Campaign, CampaignContact
+from messaging.models import Message
+from tests.campaigns.conftest import eastern
+from tests.factories import (
+    SHOP_NUMBER,
+    CampaignContactFactory,
+    CampaignFactory,
+    CampaignSendFactory,
+    ContactFactory,
+    InboundMessageFactory,
+    MessageFactory,
+    StaffUserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10 = eastern(2026, 12, 7, 10, 0)
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(StaffUserFactory(role="staff"))
+    return client
+
+
+def today(client) -> str:
+    with freeze_time(MONDAY_10):
+        return client.get(reverse("dashboard")).content.decode()
+
+
+def section(page: str, element_id: str) -> str:
+    """The element opened by id="element_id" up to the next heading: what one part of the page says."""
+    start = page.index(f'id="{element_id}"')
+    end = page.find("<h2", start)
+    return page[start : end if end != -1 else None]
+
+
+def test_the_queue_says_a_paused_campaign_holds_its_booked_texts(staff_client):
+    campaign = CampaignFactory(name="Spring Promo", status=Campaign.Status.PAUSED, from_number=SHOP_NUMBER)
+    for hour in (11, 12, 13):
+        CampaignSendFactory(campaign=campaign, scheduled_for=eastern(2026, 12, 7, hour, 0))
+
+    queue = section(today(staff_client), "next-in-queue")
+
+    assert "Nothing booked." not in queue
+    assert "Nothing goes out: " in queue and "Spring Promo</a> is paused" in queue
+    assert "its 3 booked texts wait until it is resumed." in queue
+    assert f'href="{reverse("campaigns:detail", args=[campaign.pk])}"' in queue
+
+
+def test_the_queue_still_says_nothing_booked_when_nothing_is(staff_client):
+    CampaignFactory(name="Spring Promo", status=Campaign.Status.PAUSED, from_number=SHOP_NUMBER)
+
+    queue = section(today(staff_client), "next-in-queue")
+
+    assert "Nothing booked." in queue and "paused" not in queue
+
+
+def test_a_scheduled_campaign_is_listed_with_when_it_starts(staff_client):
+    campaign = CampaignFactory(
+        name="Winter Follow-up", status=Campaign.Status.SCHEDULED, starts_at=eastern(2026, 12, 8, 9, 0)
+    )
+    CampaignContactFactory.create_batch(3, campaign=campaign, status=CampaignContact.Status.PENDING)
+
+    page = today(staff_client)
+
+    scheduled = section(page, "scheduled")
+    assert "Scheduled campaigns" in scheduled and "Winter Follow-up" in scheduled
+    assert "Starts Tuesday, Dec 8, 9:00 AM" in scheduled
+    assert "3 members to text, of 3" in scheduled
+    assert "Winter Follow-up" not in section(page, "running")
+
+
+def test_scheduled_campaigns_come_in_the_order_they_start(staff_client):
+    CampaignFactory(name="Later", status=Campaign.Status.SCHEDULED, starts_at=MONDAY_10 + dt.timedelta(days=3))
+    CampaignFactory(name="Sooner", status=Campaign.Status.SCHEDULED, starts_at=MONDAY_10 + dt.timedelta(days=1))
+
+    scheduled = section(today(staff_client), "scheduled")
+
+    assert scheduled.index("Sooner") < scheduled.index("Later")
+
+
+def test_a_stop_or_help_the_system_answered_waits_neither_on_today_nor_in_conversations(staff_client):
+    answered = {}
+    for keyword, kind, answer in [
+        ("STOP", Message.Kind.OPT_OUT_CONFIRMATION, "You've been unsubscribed."),
+        ("HELP", Message.Kind.HELP_REPLY, "Foundation repair texts."),
+    ]:
+        contact = ContactFactory(first_name=f"Answered{keyword}")
+        with freeze_time(MONDAY_10 - dt.timedelta(minutes=5)):
+            InboundMessageFactory(contact=contact, body=keyword, handled_automatically=True)
+        with freeze_time(MONDAY_10 - dt.timedelta(minutes=4)):
+            MessageFactory(contact=contact, kind=kind, body=answer)
+        answered[keyword] = contact
+    waiting = ContactFactory(first_name="Waiting")
+    with freeze_time(MONDAY_10 - dt.timedelta(minutes=3)):
+        InboundMessageFactory(contact=waiting, body="Yes, how much?")
+
+    replies = section(today(staff_client), "replies")
+    with freeze_time(MONDAY_10):
+        conversations = staff_client.get(reverse("messaging:conversations")).content.decode()
+    rows = {row.split("</a>")[0].rsplit(">", 1)[1]: row for row in conversations.split("<tr>")[2:]}
+
+    assert "Waiting" in replies and "Answered" not in replies
+    assert 'badge queued">new' in rows[str(waiting)]
+    for contact in answered.values():
+        assert 'badge queued">new' not in rows[str(contact)]
+
+
+def test_the_reply_filters_end_with_their_last_label(staff_client):
+    with freeze_time(MONDAY_10):
+        conversations = staff_client.get(reverse("messaging:conversations")).content.decode()
+        filtered = staff_client.get(reverse("messaging:conversations") + "?label=other").content.decode()
+    dashboard = today(staff_client)
+
+    assert '<a href="?replies=other">Other</a></p>' in dashboard
+    assert '<a href="?label=other">Other</a></p>' in conversations
+    assert '<strong>Other</strong> · <a href="?">all</a></p>' in filtered
+    assert "· </p>" not in dashboard + conversations + filtered
+
+
+def test_a_reply_of_the_last_minute_came_just_now(staff_client):
+    with freeze_time(MONDAY_10 - dt.timedelta(seconds=20)):
+        InboundMessageFactory(contact=ContactFactory(first_name="Recent"), body="Yes please")
+    with freeze_time(MONDAY_10 - dt.timedelta(minutes=3)):
+        InboundMessageFactory(contact=ContactFactory(first_name="Earlier"), body="How much?")
+
+    replies = section(today(staff_client), "replies")
+
+    assert '<span class="muted">just now</span>' in replies
+    assert '<span class="muted">3\xa0minutes ago</span>' in replies
+    assert "0\xa0minutes" not in replies

@@ -121,7 +121,7 @@ def split_name(full_name: str) -> tuple[str, str]:
     words = full_name.split()
     if not words:
         return "", ""
-    if BUSINESS_WORDS & {w.upper().strip(".,") for w in words}:
+    if _is_business(full_name):
         return "", display_name(full_name)
     if "," in full_name:
         last, _, first = full_name.partition(",")
@@ -130,6 +130,26 @@ def split_name(full_name: str) -> tuple[str, str]:
             given = given[:-1]  # 'MARY K': the middle initial is not what she is called
         return display_name(" ".join(given)), display_name(last.strip())
     return display_name(words[0]), display_name(" ".join(words[1:]))
+
+
+def _is_business(name: str) -> bool:
+    return bool(BUSINESS_WORDS & {word.upper().strip(".,") for word in name.split()})
+
+
+@lru_cache(maxsize=1 << 16)
+def owner_name(owner: str) -> tuple[str, str]:
+    """The first owner in a PropertyRadar Owner cell → (first, last), for a row whose Primary Name
+    is blank. The cell names the owners 'LAST,FIRST & FIRST2' ('O'BRIEN,BRIAN & PATRICIA': Brian
+    O'Brien; the co-owner after '&' shares the family name), or a trust or company whole. Anything
+    else gives no name rather than a guess (in 'OBRIEN BRIAN' the first word is not the first
+    name), and so does a name too long for its field: the fallback never rejects a row."""
+    first_owner = owner.partition("&")[0]
+    if "," not in first_owner and not _is_business(first_owner):
+        return "", ""
+    first, last = split_name(first_owner)
+    if len(first) > MAX_LENGTHS["first_name"] or len(last) > MAX_LENGTHS["last_name"]:
+        return "", ""
+    return first, last
 
 
 def quoted(value: str) -> str:
@@ -404,7 +424,8 @@ class EntryBuilder:
                 reason = f"{role.capitalize()} phone is not a valid number: {quoted(raw_phone)}"
                 slots.append(rejected_slot(reason, role))
             else:
-                slots.append((role, phone, "", *split_name(name), clean_email(email)))
+                first, last = split_name(name) if name or role == "secondary" else owner_name(owner)
+                slots.append((role, phone, "", first, last, clean_email(email)))
         if not (primary_phone or secondary_phone):
             stored = " (the property is stored)" if apn or address else ""
             slots[0] = rejected_slot(f"No mobile phone{stored}")

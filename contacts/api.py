@@ -223,7 +223,9 @@ class ImportOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ContactImport
-        exclude = ["created_by", "not_textable", "not_textable_by_reason", "attempts", "enqueued_at", "progress_at"]
+        exclude = [
+            "created_by", "not_textable", "not_textable_by_reason", "attempts", "enqueued_at", "progress_at", "header",
+        ]  # fmt: skip
 
     def get_rejections_url(self, contact_import: ContactImport) -> str:
         return reverse("api-import-rejections", args=[contact_import.id])

@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.Message.Status",
         "ConsentBasisEnum": "contacts.models.ConsentBasis",
         "DoNotCallLoadKindEnum": "contacts.models.DoNotCallLoad.Kind",
+        "ReasonEnum": "contacts.not_texted.Reason",
     },
 }
 

@@ -19,12 +19,13 @@ from attackacrack.web.api import (
     refuse_large_upload,
     validate_query,
 )
+from campaigns.compliance.lawful import why_not_texted
 from campaigns.models import Campaign
 from contacts import dnc, lawful_basis, services
 from contacts.csv_export import CONTACT_EXPORT_FIELDS, contacts_download, rejected_rows_download
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, DoNotCallList
-from contacts.not_texted import Reason
+from contacts.not_texted import NotTexted, Reason
 from contacts.phones import normalize_phone
 from contacts.selectors import contact_search
 
@@ -79,13 +80,35 @@ class ContactOutputSerializer(serializers.ModelSerializer):
 
 class ContactDetailSerializer(ContactOutputSerializer):
     do_not_call = serializers.SerializerMethodField(help_text="What each Do-Not-Call list says of the number")
+    marketing_reason = serializers.SerializerMethodField(
+        help_text="Why no marketing text may reach this contact, as the contact page says: `reason` when there is "
+        "one, else written consent required (Connecticut, or a state not known) or a Do-Not-Call list without a "
+        "basis in force; null when one may"
+    )
+    marketing_reason_detail = serializers.SerializerMethodField(help_text="That reason's detail, or null")
 
     class Meta(ContactOutputSerializer.Meta):
-        fields = [*ContactOutputSerializer.Meta.fields, "do_not_call"]
+        fields = [*ContactOutputSerializer.Meta.fields, "do_not_call", "marketing_reason", "marketing_reason_detail"]
 
     @extend_schema_field(DoNotCallListingSerializer(many=True))
     def get_do_not_call(self, contact: Contact) -> list[dict]:
         return [listing.as_record() for listing in dnc.listings([contact.phone])[contact.phone]]
+
+    def _kept_from_marketing(self, contact: Contact) -> NotTexted | None:
+        said = self.context.setdefault("kept_from_marketing", {})
+        if contact.pk not in said:
+            said.update(why_not_texted([contact], now=timezone.now()))
+        return said[contact.pk]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Reason.choices, allow_null=True))
+    def get_marketing_reason(self, contact: Contact) -> str | None:
+        why = self._kept_from_marketing(contact)
+        return why.because.value if why else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_marketing_reason_detail(self, contact: Contact) -> str | None:
+        why = self._kept_from_marketing(contact)
+        return why.detail if why else None
 
 
 class ContactInputSerializer(serializers.ModelSerializer):
@@ -223,7 +246,9 @@ class ImportOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ContactImport
-        exclude = ["created_by", "not_textable", "not_textable_by_reason", "attempts", "enqueued_at", "progress_at"]
+        exclude = [
+            "created_by", "not_textable", "not_textable_by_reason", "attempts", "enqueued_at", "progress_at", "header",
+        ]  # fmt: skip
 
     def get_rejections_url(self, contact_import: ContactImport) -> str:
         return reverse("api-import-rejections", args=[contact_import.id])

@@ -90,9 +90,15 @@ class NotTexted:
 
     because: Reason
     detail: str = ""
+    # Said of a contact rather than a campaign member: the reason holds marketing texts only
+    # (a Do-Not-Call list, written consent), and a reply or an informational text may still go.
+    marketing_only: bool = False
 
     @property
     def label(self) -> str:
+        if self.marketing_only:
+            label = self.because.label
+            return f"No marketing texts: {label[0].lower()}{label[1:]}"
         return self.because.label
 
     @property

@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.lookups import Contains
 
 from contacts.models import Contact, ContactImport, PropertyContact
@@ -70,20 +70,31 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
 
 @dataclass(frozen=True)
 class ContactPage:
-    """One page of a list of contacts, newest first; how many the whole list holds; and the
-    cursors of the links to the pages either side, None where there is no page to go to."""
+    """One page of a list of contacts, newest first; how many the whole list holds and where in it
+    the page starts; and the cursors of the links to the pages either side, None where there is no
+    page to go to."""
 
     contacts: list[Contact]
     total: int
+    start: int  # the place of the page's first contact in the list, from 1 (0 when the page is empty)
     previous_before: int | None  # ?before= of the newer page
     next_after: int | None  # ?after= of the older page
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.contacts) - 1 if self.contacts else 0
+
+    @property
+    def is_whole_list(self) -> bool:
+        return len(self.contacts) == self.total
 
 
 def contact_page(
     contacts: QuerySet[Contact], *, size: int, after: int | None = None, before: int | None = None
 ) -> ContactPage:
     """The ``size`` contacts of ``contacts`` just older than id ``after``, or just newer than id
-    ``before``, or else the newest ``size``; with the list's total, one COUNT of the same filter.
+    ``before``, or else the newest ``size``; with the list's total and the page's place in it, one
+    COUNT of the same filter.
 
     Keyset paging on the primary key, so a page deep in a large list is one range read on the
     index, and a page keeps its place when contacts are added or deleted elsewhere. The edges:
@@ -93,26 +104,32 @@ def contact_page(
        was made, or the list starts there): the first page.
     3. No contact older than ``after`` (deleted since): the last page, the oldest ``size``.
     """
-    total = contacts.count()
     newest_first, oldest_first = contacts.order_by("-id"), contacts.order_by("id")
     if before is not None:
         newer = list(oldest_first.filter(id__gt=before)[: size + 1])
         if len(newer) > size:
             shown = newer[:size][::-1]
-            return _page(shown, total, has_newer=True, has_older=contacts.filter(id__lt=shown[-1].pk).exists())
+            return _page(contacts, shown, has_newer=True, has_older=contacts.filter(id__lt=shown[-1].pk).exists())
     elif after is not None:
         older = list(newest_first.filter(id__lt=after)[: size + 1])
         shown = older[:size] or list(oldest_first[:size])[::-1]
         has_newer = bool(shown) and contacts.filter(id__gt=shown[0].pk).exists()
-        return _page(shown, total, has_newer=has_newer, has_older=len(older) > size)
+        return _page(contacts, shown, has_newer=has_newer, has_older=len(older) > size)
     first = list(newest_first[: size + 1])
-    return _page(first[:size], total, has_newer=False, has_older=len(first) > size)
+    return _page(contacts, first[:size], has_newer=False, has_older=len(first) > size)
 
 
-def _page(shown: list[Contact], total: int, *, has_newer: bool, has_older: bool) -> ContactPage:
+def _page(contacts: QuerySet[Contact], shown: list[Contact], *, has_newer: bool, has_older: bool) -> ContactPage:
+    if has_newer:  # the page starts after the contacts newer than its first, counted with the total
+        counts = contacts.aggregate(total=Count("pk"), newer=Count("pk", filter=Q(pk__gt=shown[0].pk)))
+        total, start = counts["total"], counts["newer"] + 1
+    else:
+        total = contacts.count()
+        start = 1 if shown else 0
     return ContactPage(
         contacts=shown,
         total=total,
+        start=start,
         previous_before=shown[0].pk if has_newer else None,
         next_after=shown[-1].pk if has_older else None,
     )

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack import roles
 from attackacrack.web.pages import staff_page
+from campaigns.compliance.lawful import why_not_texted
 from contacts import dnc, lawful_basis, not_texted, services
 from contacts.csv_export import contacts_download
 from contacts.forms import ContactForm, ContactSearchForm, DncLoadForm, ImportUploadForm, LawfulBasisForm
@@ -29,12 +30,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     page = contact_page(
         contact_search(query=query), size=PER_PAGE, after=wanted.get("after"), before=wanted.get("before")
     )
+    said = why_not_texted(page.contacts, now=timezone.now())
     return render(
         request,
         "contacts/list.html",
         {
             "query": query,
             "page": page,
+            "rows": [(contact, said[contact.pk]) for contact in page.contacts],
             "problems": form.problems(),
             "may_export": request.user.has_perm("contacts.export_contact"),
             "may_load_dnc_lists": request.user.has_perm("contacts.add_donotcallload"),
@@ -107,6 +110,7 @@ def _detail_page(
         "contacts/detail.html",
         {
             "contact": contact,
+            "not_texted": why_not_texted([contact], now=timezone.now())[contact.pk],
             "houses": contact.property_contacts.select_related("property").order_by(*PropertyContact.HOME_FIRST),
             "thread": contact.messages.written().order_by("-created_at", "-id")[:30],
             "consent": contact.opt_out_events.order_by("-created_at")[:20],

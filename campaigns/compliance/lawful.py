@@ -4,6 +4,7 @@ relationship inside its window, never by a list copy over 31 days old, to Connec
 unknown state) only with written consent; an informational text only to a customer."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -14,8 +15,16 @@ from campaigns.compliance.recipients import needs_written_consent
 from campaigns.compliance.rule import MemberCheck, Refusal, Text, contact_matches
 from campaigns.models import Campaign, CampaignContact
 from contacts import dnc, lawful_basis
-from contacts.models import ConsentBasis, DoNotCallCoverage, DoNotCallList, DoNotCallNumber
-from contacts.not_texted import Reason
+from contacts.models import (
+    ConsentBasis,
+    Contact,
+    DoNotCallCoverage,
+    DoNotCallList,
+    DoNotCallNumber,
+    PropertyContact,
+)
+from contacts.not_texted import NotTexted, Reason
+from contacts.timezones import recipient_state
 
 
 def _marketing(campaign: Campaign) -> bool:
@@ -170,3 +179,35 @@ def unchecked_by_the_registry(memberships: QuerySet[CampaignContact], *, now: dt
         campaign.members += row["members"]
         campaign.area_codes.append(row["area_code"])
     return list(found.values())
+
+
+def why_not_texted(contacts: Sequence[Contact], *, now: dt.datetime) -> dict[int, NotTexted | None]:
+    """What the contact pages and the API say of each contact: why nobody may text them (their
+    opt-out, their number), else why no marketing text may reach them whatever the campaign
+    (written consent where the law asks it, a Do-Not-Call list without a basis in force: the
+    rules above, for the person rather than a member), else None. A few queries for them all."""
+    homes: dict[int, str] = {}
+    for contact_id, state in (
+        PropertyContact.objects.filter(contact_id__in=[contact.pk for contact in contacts])
+        .order_by("contact_id", *PropertyContact.HOME_FIRST)
+        .values_list("contact_id", "property__state")
+    ):
+        homes.setdefault(contact_id, state)
+    listings = dnc.listings(contact.phone for contact in contacts)
+    today = timezone.localdate(now)
+    said: dict[int, NotTexted | None] = {}
+    for contact in contacts:
+        said[contact.pk] = contact.not_texted
+        if said[contact.pk]:
+            continue
+        state = recipient_state(contact.state, homes.get(contact.pk), contact.phone)
+        if needs_written_consent(state, today) and contact.consent_basis != ConsentBasis.EXPRESS_WRITTEN:
+            said[contact.pk] = NotTexted(
+                Reason.WRITTEN_CONSENT_REQUIRED, _written_consent_reason(state), marketing_only=True
+            )
+        elif not lawful_basis.in_force(contact.consent_basis, contact.consent_at, now) and (
+            listed := [listing for listing in listings[contact.phone] if listing.listed]
+        ):
+            reason = _listed_reason(listed[0].list, listed[0].as_of)
+            said[contact.pk] = NotTexted(Reason.ON_DO_NOT_CALL_LIST, reason, marketing_only=True)
+    return said

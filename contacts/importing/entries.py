@@ -7,7 +7,9 @@ the field it is stored in (nothing is cut to fit), or gives a consent that does 
 a lawful basis is a claim the owner answers for, never guessed at.
 """
 
+import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -27,7 +29,8 @@ from contacts.phones import normalize_phone
 # Every CSV line is staged as one row of this shape, so a whole file streams through a single
 # COPY: the line's house (PropertyRadar; blank apn and address_key when there is none) and its
 # two contact slots (primary, secondary; a generic CSV uses the first). A slot holds a phone or
-# the reason its entry was rejected; `raw` keeps the line's text when anything was rejected.
+# the reason its entry was rejected; `raw` keeps the line when anything was rejected, written back
+# as CSV in the file's own delimiter (as written when it could not be read as a record).
 # The address, city, state and ZIP are the house's and also its people's; the consent is the first
 # slot's (a generic CSV's only: PropertyRadar exports carry none).
 DETAIL_COLUMNS = (
@@ -83,8 +86,9 @@ RADAR_SOURCES = {
     "email_1": ("primary_email", ""), "first_name_2": ("secondary_name", "first name"),
     "last_name_2": ("secondary_name", "last name"), "email_2": ("secondary_email", ""), "address_key": ("address", ""),
 }  # fmt: skip
-# What the rejections CSV shows of a rejected line, for a person to find it: not stored as any value.
-RAW_LIMIT = 1000
+# How much of a rejected line is kept for the rejected rows download (contacts/csv_export.py), which
+# gives it back to be fixed and imported again: every real row fits; a line of runaway cells is cut.
+RAW_LIMIT = 20_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 BUSINESS_WORDS = {"TRUST", "LLC", "INC", "CORP", "CO", "LTD", "ESTATE", "TRUSTEE", "TRS", "REVOCABLE", "LP"}
@@ -121,7 +125,7 @@ def split_name(full_name: str) -> tuple[str, str]:
     words = full_name.split()
     if not words:
         return "", ""
-    if BUSINESS_WORDS & {w.upper().strip(".,") for w in words}:
+    if _is_business(full_name):
         return "", display_name(full_name)
     if "," in full_name:
         last, _, first = full_name.partition(",")
@@ -130,6 +134,26 @@ def split_name(full_name: str) -> tuple[str, str]:
             given = given[:-1]  # 'MARY K': the middle initial is not what she is called
         return display_name(" ".join(given)), display_name(last.strip())
     return display_name(words[0]), display_name(" ".join(words[1:]))
+
+
+def _is_business(name: str) -> bool:
+    return bool(BUSINESS_WORDS & {word.upper().strip(".,") for word in name.split()})
+
+
+@lru_cache(maxsize=1 << 16)
+def owner_name(owner: str) -> tuple[str, str]:
+    """The first owner in a PropertyRadar Owner cell → (first, last), for a row whose Primary Name
+    is blank. The cell names the owners 'LAST,FIRST & FIRST2' ('O'BRIEN,BRIAN & PATRICIA': Brian
+    O'Brien; the co-owner after '&' shares the family name), or a trust or company whole. Anything
+    else gives no name rather than a guess (in 'OBRIEN BRIAN' the first word is not the first
+    name), and so does a name too long for its field: the fallback never rejects a row."""
+    first_owner = owner.partition("&")[0]
+    if "," not in first_owner and not _is_business(first_owner):
+        return "", ""
+    first, last = split_name(first_owner)
+    if len(first) > MAX_LENGTHS["first_name"] or len(last) > MAX_LENGTHS["last_name"]:
+        return "", ""
+    return first, last
 
 
 def quoted(value: str) -> str:
@@ -266,6 +290,9 @@ class EntryBuilder:
         self.width = len(mapping.header)
         self.header = mapping.header
         self.delimiter = delimiter
+        self.raw_buffer = io.StringIO()
+        # A cell holding a CR or LF is quoted only if the terminator holds it: the line's is cut off.
+        self.raw_writer = csv.writer(self.raw_buffer, delimiter=delimiter, lineterminator="\r\n")
         self.propertyradar = mapping.format == "propertyradar"
         # Columns the file lacks read from one extra empty cell at the end of every row.
         self.at = {field: mapping.columns.get(field, self.width) for field in (*GENERIC_FIELDS, *PROPERTYRADAR_COLUMNS)}
@@ -278,17 +305,22 @@ class EntryBuilder:
         )
 
     def raw(self, cells: list[str]) -> str:
-        return self.delimiter.join(cells)[:RAW_LIMIT]
+        """A record's cells as one CSV line in the file's delimiter, quoted where a cell needs it."""
+        self.raw_buffer.seek(0)
+        self.raw_buffer.truncate()
+        self.raw_writer.writerow(cells)
+        return self.raw_buffer.getvalue()[:-2][:RAW_LIMIT]
 
-    def rejected(self, line_number: int, reason: str, cells: list[str]) -> tuple:
+    def rejected(self, line_number: int, reason: str, cells: list[str], *, raw: str | None = None) -> tuple:
         """A line none of whose content is taken: the reason in the first slot."""
-        return (line_number, self.raw(cells), "", *rejected_slot(reason), *NO_SLOT, *no_house(), *NO_CONSENT)
+        raw = self.raw(cells) if raw is None else raw[:RAW_LIMIT]
+        return (line_number, raw, "", *rejected_slot(reason), *NO_SLOT, *no_house(), *NO_CONSENT)
 
     def build(self, line_number: int, cells: list[str], unreadable: str = "") -> tuple:
         """The staged row for one record of the file (see LINE_COLUMNS); ``unreadable`` is why the
         reader could not take the line as a record, if it could not (see readers.CsvRows.rows)."""
-        if unreadable:
-            return self.rejected(line_number, unreadable, cells)
+        if unreadable:  # cells is [the line as written]
+            return self.rejected(line_number, unreadable, cells, raw=cells[0])
         if len(cells) != self.width:
             count = f"{len(cells)} cell" if len(cells) == 1 else f"{len(cells)} cells"
             return self.rejected(line_number, f"Has {count} but the header has {self.width}", cells)
@@ -404,7 +436,8 @@ class EntryBuilder:
                 reason = f"{role.capitalize()} phone is not a valid number: {quoted(raw_phone)}"
                 slots.append(rejected_slot(reason, role))
             else:
-                slots.append((role, phone, "", *split_name(name), clean_email(email)))
+                first, last = split_name(name) if name or role == "secondary" else owner_name(owner)
+                slots.append((role, phone, "", first, last, clean_email(email)))
         if not (primary_phone or secondary_phone):
             stored = " (the property is stored)" if apn or address else ""
             slots[0] = rejected_slot(f"No mobile phone{stored}")

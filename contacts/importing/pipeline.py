@@ -245,6 +245,7 @@ def _new_record(
         encoding=rows.encoding,
         delimiter=rows.delimiter,
         column_mapping=mapping.for_report(),
+        header=rows.header,
         **state,
     )
 

@@ -1,8 +1,9 @@
 """PropertyRadar-shaped files with made-up people, for tests, benchmarks and demos.
 
 Real exports hold real people's data and are never committed; this writes the same shape:
-39 columns, CRLF, no trailing newline, the licence footer, ALL CAPS text, households sharing a
-cell phone, numbers repeated across rows, leading-zero ZIPs, negative equity, blank names.
+39 columns, CRLF, no trailing newline, the licence footer, ALL CAPS text, owners written
+"LAST,FIRST & FIRST2", households sharing a cell phone, numbers repeated across rows, leading-zero
+ZIPs, negative equity, blank primary names.
 """
 
 import csv
@@ -98,9 +99,11 @@ def write_propertyradar_csv(out: TextIO, *, rows: int, seed: int = 7) -> SampleS
             issued.append(secondary)
         else:
             secondary, second_first = "", ""
+        # PropertyRadar leaves Primary Name blank now and then while Owner is always filled.
         primary_name = "" if rng.random() < 0.03 else f"{first} {last}"
+        owner = f"{last},{first} & {second_first}" if second_first else f"{last},{first}"
         if rng.random() < 0.02:
-            primary_name = f"{last} FAMILY TRUST"
+            primary_name = owner = f"{last} FAMILY TRUST"
         equity = rng.randint(-80_000, 900_000)
         value = rng.randint(250_000, 1_500_000)
         street = f"{rng.randint(1, 999)} {rng.choice(STREETS)}"
@@ -112,7 +115,7 @@ def write_propertyradar_csv(out: TextIO, *, rows: int, seed: int = 7) -> SampleS
             "" if rng.random() < 0.2 else f"{rng.randint(1990, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(10, 28)}",
             "", rng.randint(900, 4000), "" if rng.random() < 0.1 else rng.randint(1, 6),
             rng.choice(["1", "1.5", "2", "2.5"]),
-            value, equity, f"{last},{first} & {second_first}".rstrip(" &") if second_first else f"{last},{first}",
+            value, equity, owner,
             street, town, "MA", zip_code, rng.choice("01"), "0", "", "0", round(equity / value * 100, 2),
             "1" if equity > 0.5 * value else "0",
             primary_name, primary, "", email, "", "", f"{second_first} {last}" if second_first else "",

@@ -54,6 +54,8 @@ class ContactImport(models.Model):
     delimiter = models.CharField(max_length=1, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     column_mapping = models.JSONField(default=dict, blank=True)
+    # The file's header row as written: the rejected rows download gives it back above the rows.
+    header = models.JSONField(default=list, blank=True)
     # Data lines: each line after the header with any text (a row over several lines once), the
     # rejected ones and the licence footer included.
     rows_read = models.PositiveIntegerField(default=0)

@@ -42,6 +42,8 @@ def test_import_a_csv_through_the_page_and_see_the_report(page: Page, staff_logi
         "Bad,Row,12,Quincy\n"
     )
     page.goto("/contacts/import")
+    page.click("text=What a list file may hold")
+    expect(page.locator("#file-help")).to_contain_text("Written consent needs all four")
     screenshot(page, "import")
 
     page.set_input_files("#id_file", str(csv))

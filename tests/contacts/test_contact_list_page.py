@@ -71,6 +71,35 @@ def test_a_total_past_a_page_is_the_whole_lists_in_figures(staff_client):
     assert len(rows(page)) == PER_PAGE
 
 
+def test_each_page_says_which_of_the_contacts_it_shows(staff_client):
+    people(340, city="Quincy")
+    people(3, city="Milton", first_phone=5000)
+
+    first = staff_client.get(URL, {"q": "Quincy"})
+    second = staff_client.get(links(first)["next"])
+    third = staff_client.get(links(second)["next"])
+    *_, last = pages_from(staff_client, third)
+
+    assert "1–50 of 340 contacts match “Quincy”" in text(first)
+    assert "51–100 of 340 contacts match “Quincy”" in text(second)
+    assert "101–150 of 340" in text(third)
+    assert "301–340 of 340" in text(last)
+    assert "51–100 of 340" in text(staff_client.get(links(third)["prev"]))
+    # A list that fits on one page is only counted.
+    milton = staff_client.get(URL, {"q": "Milton"}).content.decode()
+    said = re.search(r'<p id="contacts-total">(.*?)</p>', milton)[1]
+    assert " ".join(html.unescape(re.sub(r"<[^>]+>", "", said)).split()) == "3 contacts match “Milton”"
+
+
+def pages_from(client: Client, page) -> list:
+    """The pages after ``page``, following Next to the end."""
+    found = []
+    while "next" in links(page):
+        page = client.get(links(page)["next"])
+        found.append(page)
+    return found
+
+
 def test_the_page_says_where_the_search_looks(staff_client):
     page = text(staff_client.get(URL))
 

@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Campaign, CampaignContact
+from contacts.importing.samples import HEADER
 from contacts.models import Contact, ContactImport, ImportUploadChunk
-from tests.contacts.csv_files import hundred_contacts, propertyradar_csv
+from tests.contacts.csv_files import contacts_csv, hundred_contacts, propertyradar_csv
 from tests.contacts.test_import_pipeline import HOUSEHOLDS
 from tests.factories import CampaignFactory
 from tests.workers import real_worker
@@ -65,20 +66,61 @@ def test_imports_can_be_listed_and_read_back(api_client):
     assert api_client.get("/api/imports/999999").status_code == 404
 
 
-def test_rejected_rows_download_as_csv_with_line_and_reason(api_client):
-    report = api_client.post("/api/import/csv", upload(propertyradar_csv(HOUSEHOLDS)), format="multipart").json()
-
+def downloaded_rows(api_client, report: dict) -> list[list[str]]:
     response = api_client.get(report["rejections_url"])
-
-    assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["line_number", "reason", "row"]
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def test_the_rejected_rows_come_back_under_the_files_header_as_the_file_had_them(api_client):
+    kelly = {"APN": "RAND-000007-B", "Address": "7 SEA ST", "City": "QUINCY", "ZIP": "02169",
+             "Longitude": "-71.012345", "Est Equity $": "-25000", "Owner": "KELLY,JOHN",
+             "Primary Name": "", "Primary Mobile Phone1": "617-155-0107",
+             "Secondary Name": "ROSE KELLY", "Secondary Mobile Phone1": "617-155-0108"}  # fmt: skip
+    report = api_client.post(
+        "/api/import/csv", upload(propertyradar_csv([*HOUSEHOLDS, kelly])), format="multipart"
+    ).json()
+
+    rows = downloaded_rows(api_client, report)
+
+    assert rows[0] == ["Rejected line", "Rejected because", *HEADER]
     assert [row[:2] for row in rows[1:]] == [
         ["5", "No mobile phone (the property is stored)"],
         ["6", "Primary phone is not a valid number: '617-155-0199'"],
+        # Both phones of one row: one row, both reasons.
+        ["7", "Primary phone is not a valid number: '617-155-0107'; "
+              "Secondary phone is not a valid number: '617-155-0108'"],
+    ]  # fmt: skip
+    cells = dict(zip(rows[0], rows[3], strict=True))
+    # A quoted cell stays one cell, and numbers stay as written (no spreadsheet guard on them).
+    assert (cells["Owner"], cells["Longitude"], cells["Est Equity $"]) == ("KELLY,JOHN", "-71.012345", "-25000")
+    assert all(len(row) == len(rows[0]) for row in rows)
+
+
+def test_the_rejected_rows_once_fixed_import_again(api_client):
+    header = ["phone", "name", "email"]
+    content = contacts_csv(header, [["617-555-01", "KELLY,JOHN", "j@example.com"], ["(617) 555-0142", "Ann Lee", ""],
+                                    ["+1 617 555", "=HYPERLINK(1)", ""]])  # fmt: skip
+    first = api_client.post("/api/import/csv", upload(content), format="multipart").json()
+    rows = downloaded_rows(api_client, first)
+    assert rows == [
+        ["Rejected line", "Rejected because", *header],
+        ["2", "Not a valid phone number: '617-555-01'", "617-555-01", "KELLY,JOHN", "j@example.com"],
+        ["4", "Not a valid phone number: '+1 617 555'", "+1 617 555", "'=HYPERLINK(1)", ""],
     ]
-    assert "RAND-000005-B" in rows[2][2]
+
+    rows[1][2], rows[2][2:4] = "617-555-0101", ["+1 617 555 0102", "Rose Daly"]
+    again = api_client.post("/api/import/csv", upload(csv_bytes(rows)), format="multipart").json()
+
+    assert (again["status"], again["imported"], again["entries_rejected"]) == ("completed", 2, 0)
+    assert Contact.objects.get(phone="+16175550101").full_name == "John Kelly"
+    assert Contact.objects.get(phone="+16175550102").email == ""
 
 
 def test_a_carriage_return_inside_a_cell_is_kept_not_taken_for_a_line_end(api_client):
@@ -90,8 +132,8 @@ def test_a_carriage_return_inside_a_cell_is_kept_not_taken_for_a_line_end(api_cl
 
     assert (report["status"], report["imported"], report["entries_rejected"]) == ("completed", 1, 1)
     assert Contact.objects.get().first_name == "Bob"
-    rows = list(csv.reader(io.StringIO(b"".join(api_client.get(report["rejections_url"]).streaming_content).decode())))
-    assert rows[1][0] == "2" and "555-01\r23" in rows[1][2]
+    rows = downloaded_rows(api_client, report)
+    assert rows[1] == ["2", "Not a valid phone number: '(617) 555-01\\r23'", "(617) 555-01\r23", "Ann"]
 
 
 @pytest.mark.parametrize(

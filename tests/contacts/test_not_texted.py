@@ -1,6 +1,7 @@
-"""Why nobody may text a contact (opted out; not a mobile number: landline, toll-free, foreign), in
-the one vocabulary (contacts/not_texted.py): the contact page's badge, the import report, the
-contacts API and the contacts export say it the same way."""
+"""Why nobody may text a contact (opted out; not a mobile number: landline, toll-free, foreign), and
+why no marketing text may (Connecticut without written consent, a Do-Not-Call list), in the one
+vocabulary (contacts/not_texted.py): the contact pages, the import report, the contacts API and
+the contacts export say it the same way."""
 
 import csv
 import html
@@ -10,9 +11,16 @@ import re
 import pytest
 from freezegun import freeze_time
 
-from contacts import services
+from contacts import lawful_basis, services
 from contacts.importing import pipeline
-from contacts.models import Contact, ContactImport
+from contacts.models import (
+    ConsentBasis,
+    ConsentChange,
+    Contact,
+    ContactImport,
+    DoNotCallCoverage,
+    DoNotCallNumber,
+)
 from contacts.not_texted import Reason
 from messaging import services as messaging_services
 from tests.campaigns.refusals import NOW, refusals
@@ -124,3 +132,39 @@ def test_the_contacts_export_has_the_reason_code_and_its_detail(owner_client, cl
             "Otto": (Reason.OPTED_OUT, "Replied 'STOP'"),
             "Finn": ("", ""),
         }
+
+
+def test_the_contact_pages_and_api_say_who_marketing_texts_may_not_reach(client, staff_user, api_client):
+    connie = ContactFactory(phone="+18605550123", first_name="Connie", state="CT", zip_code="06103")
+    agreed = ContactFactory(phone="+18605550124", first_name="Agnes", state="CT")
+    lawful_basis.record_consent(agreed, {"consent_basis": ConsentBasis.EXPRESS_WRITTEN, "consent_at": NOW,
+                                         "consent_source": "Signed form", "consent_wording": "Yes, text me"},
+                                via=ConsentChange.Via.PAGE, now=NOW)  # fmt: skip
+    listed = ContactFactory(phone="+16175550177", first_name="Lister", state="MA")
+    DoNotCallCoverage.objects.create(list="national", area_code="617", as_of=NOW.date(), loaded_at=NOW)
+    DoNotCallNumber.objects.create(number=16175550177, list="national")
+    client.force_login(staff_user)
+
+    with freeze_time(NOW):
+        pages = {contact: client.get(f"/contacts/{contact.pk}/").content for contact in (connie, agreed, listed)}
+        listing = client.get("/contacts/").content.decode()
+        api = {contact: api_client.get(f"/api/contacts/{contact.pk}").json() for contact in (connie, agreed)}
+
+    connecticut = "In Connecticut a sales text needs written consent; none on record"
+    assert badge(pages[connie]) == (
+        "written_consent_required",
+        f"No marketing texts: written consent required {connecticut}",
+    )
+    assert "Can be texted" not in visible_text(pages[connie])
+    assert badge(pages[listed])[1].startswith("No marketing texts: on a Do-Not-Call list On the National")
+    assert "Can be texted" in visible_text(pages[agreed])
+    reasons = dict(re.findall(r'<td data-reason="(\w*)">(?:<span[^>]*>)?([^<]*)<', listing))
+    assert reasons == {
+        "written_consent_required": "No marketing texts: written consent required",
+        "on_do_not_call_list": "No marketing texts: on a Do-Not-Call list",
+        "": "Yes",  # Agnes, who agreed in writing
+    }
+    assert (api[connie]["reason"], api[connie]["marketing_reason"], api[connie]["marketing_reason_detail"]) == (
+        None, "written_consent_required", connecticut,
+    )  # fmt: skip
+    assert (api[agreed]["marketing_reason"], api[agreed]["marketing_reason_detail"]) == (None, None)

@@ -4,10 +4,10 @@ members have no value for)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q, Subquery, Value
+from django.db.models import Count, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from campaigns import texts
+from campaigns import selectors, texts
 from campaigns.models import Campaign, CampaignContact, Variant
 from contacts.models import Contact, Property
 from contacts.selectors import home_links
@@ -97,12 +97,13 @@ def previewed_member(
 
 @dataclass(frozen=True)
 class MissingValue:
-    """Members whose text lacks a token's value, and what they read in its place."""
+    """The members of one text who lack a value for a token it uses, and what they read instead."""
 
+    variant: str
     token: str
     members: int
-    fallback: str
-    example: "TextPreview | None"  # the text one of them gets
+    fallback: str  # the token's own, else its default; "" leaves the token out of the sentence
+    example: "TextPreview"  # the whole text one of them gets
 
 
 def _has_value(token: str) -> Q:
@@ -118,13 +119,14 @@ def _has_value(token: str) -> Q:
 
 
 def missing_values(campaign: Campaign) -> list[MissingValue]:
-    """For each token the campaign's templates use, how many members lack its value (by the same
-    rule the text is written with), and the text one of them gets instead."""
-    tokens: dict[str, str] = {}
-    for template in filter(None, [campaign.template_a, campaign.template_b]):
-        for piece in texts.parse_template(template):
+    """For each text and each token it uses, how many of the members who get that text lack the
+    token's value (by the same rule the text is written with), and the text one of them reads."""
+    uses: dict[str, dict[str, str]] = {}  # text → its tokens, each with its fallback
+    for variant in [Variant.A, Variant.B] if campaign.template_b else [Variant.A]:
+        for piece in texts.parse_template(campaign.template_for(variant)):
             if isinstance(piece, texts.Token):
-                tokens.setdefault(piece.name, piece.fallback)
+                uses.setdefault(variant, {}).setdefault(piece.name, piece.fallback)
+    tokens = {token for used in uses.values() for token in used}
     if not tokens:
         return []
     # Only the house values the templates read: each is a subquery per member.
@@ -137,18 +139,28 @@ def missing_values(campaign: Campaign) -> list[MissingValue]:
         value = Subquery(home_links().values(f"property__{field}")[:1])
         return value if field == "year_built" else Coalesce(value, Value(""))  # no house: blank, not NULL
 
-    members = campaign.memberships.annotate(**{f"home_{field}": home_value(field) for field in house_fields})
+    members = selectors.text_readers(campaign).annotate(
+        **{f"home_{field}": home_value(field) for field in house_fields}
+    )
     # One count a token, the missing value as the condition: the database can then start from the
     # few contacts who lack it instead of reading the whole audience once for every token.
-    counts = {token: members.filter(~_has_value(token)).count() for token in tokens}
+    counts = {
+        token: dict(members.filter(~_has_value(token)).order_by().values_list("reads").annotate(n=Count("id")))
+        for token in tokens
+    }
     missing = []
-    for token, fallback in tokens.items():
-        if not counts[token]:
-            continue
-        example = members.filter(~_has_value(token)).select_related("contact").order_by("id").first()
-        previews = text_previews(campaign=campaign, reader=Reader.of(example.contact))
-        theirs = next((preview for preview in previews if preview.variant == example.variant), None)
-        missing.append(MissingValue(token=token, members=counts[token], fallback=fallback, example=theirs))
+    for variant, used in uses.items():
+        for token, fallback in used.items():
+            if not counts[token].get(variant):
+                continue
+            lacking = members.filter(~_has_value(token), reads=variant).select_related("contact").order_by("id")
+            example = preview(
+                variant=variant,
+                template=campaign.template_for(variant),
+                reader=Reader.of(lacking.first().contact),
+                include_opt_out_footer=campaign.include_opt_out_footer,
+            )
+            missing.append(MissingValue(variant, token, counts[token][variant], fallback, example))
     return missing
 
 

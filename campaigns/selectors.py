@@ -420,6 +420,11 @@ def text_readers(campaign: Campaign) -> QuerySet[CampaignContact]:
     return members.annotate(reads=reads)
 
 
+def readers_per_text(campaign: Campaign) -> dict[str, int]:
+    """How many members got or will get each text (text_readers)."""
+    return dict(text_readers(campaign).order_by().values_list("reads").annotate(members=Count("id")))
+
+
 @dataclass(frozen=True)
 class WinnerPlan:
     """What declaring ``winner`` would change, in the words the confirmation uses."""

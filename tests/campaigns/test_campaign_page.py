@@ -279,3 +279,31 @@ def test_each_missing_value_warning_is_of_one_text_and_shows_what_its_member_rea
         f"“{sean_reads}” If that does not read well, give the token words of its own to use instead, as in "
         "{year_built|…}, or reword the text."
     )
+
+
+def test_each_texts_segments_are_counted_for_the_members_it_goes_to(admin_client):
+    campaign = CampaignFactory(
+        include_opt_out_footer=False, template_a="Hi {name}, cracks?", template_b="Hi {name}, " + "cracks? " * 25
+    )
+    for n in range(6):
+        member_of(campaign, "A", f"A{n}", 1954)
+    for n in range(4):
+        member_of(campaign, "B", f"B{n}", 1954)
+    member_of(
+        campaign,
+        "A",
+        "Kept",
+        1954,
+        status=CampaignContact.Status.INELIGIBLE,
+        held_because="landline",
+        ineligible_reason="A landline",
+    )
+
+    page = detail(admin_client, campaign)
+
+    estimates = dict(re.findall(r'data-variant="(\w)">.*?class="segments-for-readers">([^<]*)</span>', page, re.S))
+    assert estimates == {
+        "A": " · about 6 segments for the 6 members who get text A",
+        "B": " · about 8 segments for the 4 members who get text B",  # 2 segments each
+    }
+    assert "whole audience" not in page

@@ -82,8 +82,9 @@ def test_replies_count_people_answering_not_keywords_or_phones_answering_by_them
     assert (a.sent, a.replied, a.interested, a.opted_out) == (10, 3, 1, 1)
     assert [variant["replied"] for variant in api["variants"]] == [3, 0]
     assert api["variants"][0]["rates"]["replied"]["rate"] == 0.3
-    headers = re.findall(r"<th[^>]*>(.*?)</th>", re.search(r"<table>.*?</thead>", page, re.S).group(0))
-    assert "Replies from people" in headers and "All replies" not in page
+    table = re.search(r'<table id="results">.*?</table>', page, re.S).group(0)
+    rows = {row[0]: row[1:] for row in (re.findall(r"<t[hd][^>]*>([^<]*)", tr) for tr in table.split("<tr>")[1:])}
+    assert rows["Replies from people"] == ["3", "0"] and "All replies" not in page
     assert "not counting STOP, START, HELP or a phone answering by itself" in page
 
 

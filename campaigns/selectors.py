@@ -406,25 +406,6 @@ def audience_members(
     return members
 
 
-def text_readers(campaign: Campaign) -> QuerySet[CampaignContact]:
-    """The members who got or will get one of the campaign's texts, each with ``reads``, which one
-    (B only when the campaign has a text B: Campaign.template_for); not those kept out, nor those
-    a cancel left untexted."""
-    members = audience_members(campaign).exclude(status=CampaignContact.Status.INELIGIBLE).filter(never_sent=False)
-    if not campaign.template_b:
-        reads = Value("A", output_field=CharField())
-    elif campaign.winner:
-        reads = F("text_variant")
-    else:
-        reads = F("variant")  # before a winner every booking is of its member's own variant
-    return members.annotate(reads=reads)
-
-
-def readers_per_text(campaign: Campaign) -> dict[str, int]:
-    """How many members got or will get each text (text_readers)."""
-    return dict(text_readers(campaign).order_by().values_list("reads").annotate(members=Count("id")))
-
-
 @dataclass(frozen=True)
 class WinnerPlan:
     """What declaring ``winner`` would change, in the words the confirmation uses."""

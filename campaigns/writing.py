@@ -4,10 +4,10 @@ members have no value for)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Subquery, Value
+from django.db.models import CharField, Count, F, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from campaigns import selectors, texts
+from campaigns import foresight, selectors, texts
 from campaigns.models import Campaign, CampaignContact, Variant
 from contacts.models import Contact, Property
 from contacts.selectors import home_links
@@ -95,6 +95,31 @@ def previewed_member(
     )
 
 
+def text_readers(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> QuerySet[CampaignContact]:
+    """The members who got or will get one of the campaign's texts, each with ``reads``, which one
+    (B only when the campaign has a text B: Campaign.template_for); not those kept out (or, before
+    the first run, those the rules already keep out: ``foreseen``), nor those a cancel left untexted."""
+    kept_out = foreseen.ids_by_status().get(CampaignContact.Status.INELIGIBLE, []) if foreseen else []
+    members = (
+        selectors.audience_members(campaign)
+        .exclude(status=CampaignContact.Status.INELIGIBLE)
+        .exclude(pk__in=kept_out)
+        .filter(never_sent=False)
+    )
+    if not campaign.template_b:
+        reads = Value(Variant.A, output_field=CharField())
+    elif campaign.winner:
+        reads = F("text_variant")
+    else:
+        reads = F("variant")  # before a winner every booking is of its member's own variant
+    return members.annotate(reads=reads)
+
+
+def readers_per_text(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> dict[str, int]:
+    """How many members got or will get each text (text_readers)."""
+    return dict(text_readers(campaign, foreseen).order_by().values_list("reads").annotate(members=Count("id")))
+
+
 @dataclass(frozen=True)
 class MissingValue:
     """The members of one text who lack a value for a token it uses, and what they read instead."""
@@ -118,7 +143,7 @@ def _has_value(token: str) -> Q:
     return has_value
 
 
-def missing_values(campaign: Campaign) -> list[MissingValue]:
+def missing_values(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> list[MissingValue]:
     """For each text and each token it uses, how many of the members who get that text lack the
     token's value (by the same rule the text is written with), and the text one of them reads."""
     uses: dict[str, dict[str, str]] = {}  # text → its tokens, each with its fallback
@@ -139,7 +164,7 @@ def missing_values(campaign: Campaign) -> list[MissingValue]:
         value = Subquery(home_links().values(f"property__{field}")[:1])
         return value if field == "year_built" else Coalesce(value, Value(""))  # no house: blank, not NULL
 
-    members = selectors.text_readers(campaign).annotate(
+    members = text_readers(campaign, foreseen).annotate(
         **{f"home_{field}": home_value(field) for field in house_fields}
     )
     # One count a token, the missing value as the condition: the database can then start from the

@@ -232,9 +232,11 @@ def test_a_campaign_of_one_text_shows_its_results_without_an_empty_b_or_a_verdic
 # --- What members read ----------------------------------------------------------------------
 
 
-def member_of(campaign: Campaign, variant: str, first_name: str, year_built: int | None, **fields) -> CampaignContact:
-    home = PropertyContactFactory(contact=ContactFactory(first_name=first_name), property=PropertyFactory(
-        year_built=year_built))  # fmt: skip
+def member_of(
+    campaign: Campaign, variant: str, first_name: str, year_built: int | None, phone: str = "", **fields
+) -> CampaignContact:
+    contact = ContactFactory(first_name=first_name, **({"phone": phone} if phone else {}))
+    home = PropertyContactFactory(contact=contact, property=PropertyFactory(year_built=year_built))
     return CampaignContactFactory(campaign=campaign, contact=home.contact, variant=variant, **fields)
 
 
@@ -254,6 +256,7 @@ def test_each_missing_value_warning_is_of_one_text_and_shows_what_its_member_rea
     nameless = member_of(campaign, "A", "", 1954)
     sean = member_of(campaign, "B", "Sean", None)
     member_of(campaign, "B", "Joe", 1931)
+    member_of(campaign, "B", "Tess", None, phone="+18885550198")  # toll-free: the first run will keep her out
     member_of(
         campaign,
         "B",
@@ -266,7 +269,7 @@ def test_each_missing_value_warning_is_of_one_text_and_shows_what_its_member_rea
 
     warnings = missing_value_warnings(detail(admin_client, campaign))
 
-    assert set(warnings) == {("A", "name"), ("B", "year_built")}  # Ann is never texted: she reads nothing
+    assert set(warnings) == {("A", "name"), ("B", "year_built")}  # Ann and Tess are never texted: they read nothing
     nameless_reads = writing.campaign_text(campaign=campaign, contact=nameless.contact, variant="A")
     assert nameless_reads.startswith("Hi there, we fix foundation cracks in Quincy.")
     assert warnings["A", "name"] == (
@@ -289,6 +292,7 @@ def test_each_texts_segments_are_counted_for_the_members_it_goes_to(admin_client
         member_of(campaign, "A", f"A{n}", 1954)
     for n in range(4):
         member_of(campaign, "B", f"B{n}", 1954)
+    member_of(campaign, "B", "Tess", 1954, phone="+18885550198")  # toll-free: the first run will keep her out
     member_of(
         campaign,
         "A",

@@ -21,17 +21,26 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "daily_limit", "split_percent_a", "winner", "created_at", "archived_at"]
     list_filter = ["status", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name"]
+    # What the lifecycle and the runs record: shown, never typed over (saving goes through
+    # services.update_campaign, which takes only Campaign.EDITABLE_FIELDS).
     readonly_fields = [
         "status",
         "text_preview",
         "winner",
         "winner_declared_at",
+        "pause_reason",
+        "last_run_failed_at",
+        "last_run_error",
         "archived_at",
         "created_by",
         "created_at",
         "updated_at",
     ]
     actions = ["start", "pause", "resume", "cancel", "run_now", "archive"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A completed or cancelled campaign is history: its page is for reading, with no save button.
+        return super().has_change_permission(request, obj) and (obj is None or not obj.is_closed)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A campaign that booked any text is history (the caps and the compliance log count it).
@@ -59,8 +68,6 @@ class CampaignAdmin(admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.has_perm("campaigns.change_campaign_sending"):
             fields += list(roles.SENDING_FIELDS)
-        if obj is not None and obj.is_closed:
-            return [*fields, *sorted(services.EDITABLE_FIELDS)]
         if obj is not None and obj.status == Campaign.Status.ACTIVE:
             # The texts of a running campaign are fixed: pause it to edit them.
             fields += ["template_a", "template_b", "include_opt_out_footer"]

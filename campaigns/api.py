@@ -276,7 +276,9 @@ class VariantResultSerializer(serializers.Serializer):
     variant = serializers.ChoiceField(choices=Variant.choices)
     sent = serializers.IntegerField()
     delivered = serializers.IntegerField()
-    replied = serializers.IntegerField()
+    replied = serializers.IntegerField(
+        help_text="Sends a person replied to: not STOP, START, HELP, another opt-out or a phone's automatic reply"
+    )
     interested = serializers.IntegerField(help_text="Sends with a reply labelled interested")
     opted_out = serializers.IntegerField()
     rates = RatesSerializer(help_text="Each count over sent, with its 95% Wilson interval")
@@ -311,8 +313,9 @@ class CampaignResultsApi(APIView):
     @extend_schema(
         operation_id="campaigns_results",
         responses={200: CampaignResultsSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
-        description="Per variant: sent, delivered, replies, interested replies, opt-outs with 95% intervals, and "
-        "the verdict of the planned daily looks on the interested-reply rate.",
+        description="Per variant: sent, delivered, replies from people (not STOP, HELP or automatic replies), "
+        "interested replies, opt-outs with 95% intervals, and the verdict of the planned daily looks on the "
+        "interested-reply rate.",
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)

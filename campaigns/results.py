@@ -47,7 +47,7 @@ class Arm:
     variant: str
     sent: int
     delivered: int = 0
-    replied: int = 0
+    replied: int = 0  # sends a person answered (Message.objects.from_people)
     interested: int = 0
     opted_out: int = 0
 
@@ -189,9 +189,9 @@ def decide(looks: list[tuple[Arm, Arm]], *, planned: int, max_sends: int) -> Ver
 
 
 def ab_results(campaign: Campaign, *, now: dt.datetime | None = None) -> tuple[list[Arm], Verdict]:
-    """Each variant's counts so far (sent, delivered, replied, interested, opted out), and the
-    verdict of the planned daily looks (below): one look per completed business
-    day with sends, each counting what was known by the end of that day of each variant's first
+    """Each variant's counts so far (sent, delivered, answered by a person, interested, opted out),
+    and the verdict of the planned daily looks (below): one look per completed business day with
+    sends, each counting what was known by the end of that day of each variant's first
     AB_MAX_SENDS_PER_VARIANT sends. A reply's label is staff's correction when there is one."""
     now = now or timezone.now()
     calendar = BusinessCalendar.from_settings()
@@ -199,7 +199,7 @@ def ab_results(campaign: Campaign, *, now: dt.datetime | None = None) -> tuple[l
     sends = list(
         CampaignSend.objects.filter(campaign=campaign, message__status__in=SENT_STATUSES)
         .annotate(
-            first_reply_at=Subquery(replies.annotate(at=Min("created_at")).values("at")[:1]),
+            first_reply_at=Subquery(replies.from_people().annotate(at=Min("created_at")).values("at")[:1]),
             first_interested_at=Subquery(
                 replies.filter(intent=ReplyIntent.INTERESTED).annotate(at=Min("created_at")).values("at")[:1]
             ),

@@ -162,6 +162,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if campaign.winner:
         # One text: the one this member got or gets (the winner's, unless booked before it won).
         previews = [preview for preview in previews if preview.variant == previewed_text]
+    readers = writing.readers_per_text(campaign, foreseen)
     return render(
         request,
         "campaigns/detail.html",
@@ -185,11 +186,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
-            "previews": previews,
+            "previews": [(preview, readers.get(preview.variant, 0)) for preview in previews],
             "previewed_text": previewed_text,
             "winning_template": campaign.template_for(campaign.winner) if campaign.winner else "",
             "never_sent_label": selectors.NEVER_SENT_LABEL,
-            "missing_values": writing.missing_values(campaign),
+            "missing_values": writing.missing_values(campaign, foreseen),
             "audience_form": AudienceForm(),
             "actions": _actions(campaign),
         },

@@ -4,10 +4,10 @@ members have no value for)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q, Subquery, Value
+from django.db.models import CharField, Count, F, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from campaigns import texts
+from campaigns import foresight, selectors, texts
 from campaigns.models import Campaign, CampaignContact, Variant
 from contacts.models import Contact, Property
 from contacts.selectors import home_links
@@ -95,14 +95,40 @@ def previewed_member(
     )
 
 
+def text_readers(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> QuerySet[CampaignContact]:
+    """The members who got or will get one of the campaign's texts, each with ``reads``, which one
+    (B only when the campaign has a text B: Campaign.template_for); not those kept out (or, before
+    the first run, those the rules already keep out: ``foreseen``), nor those a cancel left untexted."""
+    kept_out = foreseen.ids_by_status().get(CampaignContact.Status.INELIGIBLE, []) if foreseen else []
+    members = (
+        selectors.audience_members(campaign)
+        .exclude(status=CampaignContact.Status.INELIGIBLE)
+        .exclude(pk__in=kept_out)
+        .filter(never_sent=False)
+    )
+    if not campaign.template_b:
+        reads = Value(Variant.A, output_field=CharField())
+    elif campaign.winner:
+        reads = F("text_variant")
+    else:
+        reads = F("variant")  # before a winner every booking is of its member's own variant
+    return members.annotate(reads=reads)
+
+
+def readers_per_text(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> dict[str, int]:
+    """How many members got or will get each text (text_readers)."""
+    return dict(text_readers(campaign, foreseen).order_by().values_list("reads").annotate(members=Count("id")))
+
+
 @dataclass(frozen=True)
 class MissingValue:
-    """Members whose text lacks a token's value, and what they read in its place."""
+    """The members of one text who lack a value for a token it uses, and what they read instead."""
 
+    variant: str
     token: str
     members: int
-    fallback: str
-    example: "TextPreview | None"  # the text one of them gets
+    fallback: str  # the token's own, else its default; "" leaves the token out of the sentence
+    example: "TextPreview"  # the whole text one of them gets
 
 
 def _has_value(token: str) -> Q:
@@ -117,14 +143,15 @@ def _has_value(token: str) -> Q:
     return has_value
 
 
-def missing_values(campaign: Campaign) -> list[MissingValue]:
-    """For each token the campaign's templates use, how many members lack its value (by the same
-    rule the text is written with), and the text one of them gets instead."""
-    tokens: dict[str, str] = {}
-    for template in filter(None, [campaign.template_a, campaign.template_b]):
-        for piece in texts.parse_template(template):
+def missing_values(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> list[MissingValue]:
+    """For each text and each token it uses, how many of the members who get that text lack the
+    token's value (by the same rule the text is written with), and the text one of them reads."""
+    uses: dict[str, dict[str, str]] = {}  # text → its tokens, each with its fallback
+    for variant in [Variant.A, Variant.B] if campaign.template_b else [Variant.A]:
+        for piece in texts.parse_template(campaign.template_for(variant)):
             if isinstance(piece, texts.Token):
-                tokens.setdefault(piece.name, piece.fallback)
+                uses.setdefault(variant, {}).setdefault(piece.name, piece.fallback)
+    tokens = {token for used in uses.values() for token in used}
     if not tokens:
         return []
     # Only the house values the templates read: each is a subquery per member.
@@ -137,18 +164,28 @@ def missing_values(campaign: Campaign) -> list[MissingValue]:
         value = Subquery(home_links().values(f"property__{field}")[:1])
         return value if field == "year_built" else Coalesce(value, Value(""))  # no house: blank, not NULL
 
-    members = campaign.memberships.annotate(**{f"home_{field}": home_value(field) for field in house_fields})
+    members = text_readers(campaign, foreseen).annotate(
+        **{f"home_{field}": home_value(field) for field in house_fields}
+    )
     # One count a token, the missing value as the condition: the database can then start from the
     # few contacts who lack it instead of reading the whole audience once for every token.
-    counts = {token: members.filter(~_has_value(token)).count() for token in tokens}
+    counts = {
+        token: dict(members.filter(~_has_value(token)).order_by().values_list("reads").annotate(n=Count("id")))
+        for token in tokens
+    }
     missing = []
-    for token, fallback in tokens.items():
-        if not counts[token]:
-            continue
-        example = members.filter(~_has_value(token)).select_related("contact").order_by("id").first()
-        previews = text_previews(campaign=campaign, reader=Reader.of(example.contact))
-        theirs = next((preview for preview in previews if preview.variant == example.variant), None)
-        missing.append(MissingValue(token=token, members=counts[token], fallback=fallback, example=theirs))
+    for variant, used in uses.items():
+        for token, fallback in used.items():
+            if not counts[token].get(variant):
+                continue
+            lacking = members.filter(~_has_value(token), reads=variant).select_related("contact").order_by("id")
+            example = preview(
+                variant=variant,
+                template=campaign.template_for(variant),
+                reader=Reader.of(lacking.first().contact),
+                include_opt_out_footer=campaign.include_opt_out_footer,
+            )
+            missing.append(MissingValue(variant, token, counts[token][variant], fallback, example))
     return missing
 
 

@@ -20,6 +20,12 @@ class MessageQuerySet(models.QuerySet):
         already answered: Today's replies waiting and the conversations marked new."""
         return self.filter(direction=Message.Direction.INBOUND, read_at__isnull=True, handled_automatically=False)
 
+    def from_people(self) -> "MessageQuerySet":
+        """Replies a person wrote to us: not STOP, START or HELP (the system answers those), nor an
+        opt-out in other words, nor a phone answering by itself ("I'm driving…"), by their label
+        (staff's correction when there is one)."""
+        return self.filter(handled_automatically=False).exclude(intent__in=[ReplyIntent.OPT_OUT, ReplyIntent.AUTOMATIC])
+
 
 class Message(models.Model):
     """One text, in or out: the outbox of every text we send (campaign, staff, automatic) and the

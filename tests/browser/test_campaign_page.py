@@ -187,3 +187,59 @@ def test_no_interval_line_of_the_ab_chart_crosses_a_label(page: Page, staff_logi
                 assert not crosses(text, line), f"at {size['width']} px an interval line crosses {text['text']!r}"
     page.locator("section[aria-labelledby=ab]").scroll_into_view_if_needed()
     screenshot(page, name)
+
+
+# Every cell of a table with the card it is in: whether it shows, and where.
+TABLE_CELLS = """(table) => {
+  const card = table.closest(".card").getBoundingClientRect();
+  return [...table.querySelectorAll("tbody td, tbody th")].map((cell) => {
+    const r = cell.getBoundingClientRect();
+    return {
+      text: cell.innerText.trim(), shown: getComputedStyle(cell).display !== "none" && r.width > 0,
+      left: r.left, right: r.right, height: r.height, line: parseFloat(getComputedStyle(cell).lineHeight),
+      cardLeft: card.left, cardRight: card.right, kind: cell.dataset.label || cell.className,
+    };
+  });
+}"""
+
+
+def cells_within_their_card(page: Page, table: str) -> list[dict]:
+    """The table's cells at phone width, each asserted shown and inside its card (empty cells aside)."""
+    page.set_viewport_size(SIZES["phone"])
+    cells = page.locator(table).evaluate(TABLE_CELLS)
+    for cell in cells:
+        if cell["text"]:
+            assert cell["shown"], f"{table}: {cell['text']!r} is hidden at 375 px"
+            assert cell["cardLeft"] <= cell["left"] and cell["right"] <= cell["cardRight"] + 0.5, (
+                f"{table}: {cell['text']!r} runs out of its card ({cell['right']:.0f} > {cell['cardRight']:.0f} px)"
+            )
+    return cells
+
+
+def test_on_a_phone_the_results_and_the_audience_show_every_cell_inside_their_cards(page: Page, staff_login):
+    campaign = CampaignFactory(name="Fall", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    texted(campaign, "A", 10, interested=1, other_replies=2, delivered=9, opted_out=1)
+    texted(campaign, "B", 8, interested=2, delivered=8)
+    booked = CampaignContactFactory(
+        campaign=campaign, status=CampaignContact.Status.SCHEDULED,
+        contact__first_name="Maximiliana", contact__last_name="Fitzgerald-Vanderberg",
+    )  # fmt: skip
+    CampaignSendFactory(campaign=campaign, contact=booked.contact, scheduled_for=timezone.now() + dt.timedelta(hours=1))
+    CampaignContactFactory.create_batch(3, campaign=campaign)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    page.click("#cancel-campaign")
+    page.click("#confirm-cancel")
+    expect(page.locator("#campaign-status")).to_have_text("Cancelled")
+
+    results = cells_within_their_card(page, "section[aria-labelledby=ab] table")
+    shown = " ".join(cell["text"] for cell in results)
+    assert "Delivered" in shown and "Replies from people" in shown and "9" in shown
+    page.click("#never-sent-why a")
+    expect(page.locator("#members tbody tr")).to_have_count(4)
+    audience = cells_within_their_card(page, "#members")
+    statuses = [cell for cell in audience if "Never sent (campaign cancelled)" in cell["text"]]
+    assert len(statuses) == 4
+    assert any("Campaign cancelled" in cell["text"] for cell in audience)  # the booked one's why, on screen
+    name = next(cell for cell in audience if "Maximiliana" in cell["text"])
+    assert name["height"] <= 2.5 * name["line"], "the name and phone wrap over more than two lines"
+    screenshot(page, "campaign-cancelled-phone-audience")

@@ -1,13 +1,15 @@
 """A/B results per variant and the verdict of the planned daily looks (issue 22)."""
 
 import datetime as dt
+import re
 
 import pytest
 from freezegun import freeze_time
 
 from campaigns import results
-from campaigns.models import Campaign
-from messaging.intent import ReplyIntent
+from campaigns.models import Campaign, CampaignSend
+from messaging import services
+from messaging.intent import ReplyIntent, reply_intent
 from messaging.models import Message
 from tests.campaigns.conftest import eastern
 from tests.factories import CampaignFactory, CampaignSendFactory, InboundMessageFactory
@@ -47,6 +49,43 @@ def test_counts_per_variant_separate_interested_replies_from_all_replies_and_opt
     assert (a.sent, a.delivered, a.replied, a.interested, a.opted_out) == (10, 9, 3, 1, 1)
     assert (b.sent, b.delivered, b.replied, b.interested, b.opted_out) == (8, 8, 4, 4, 0)
     assert verdict.state == "collecting" and verdict.look == 0  # today is not over: no look yet
+
+
+# Ten texts of A: three people answered; a STOP, a HELP and two phones answered by themselves.
+REPLIES = [
+    "Yes, how much?",
+    "Who is this?",
+    "No thanks, we're all set",
+    "STOP",
+    "HELP",
+    "I'm driving with Driving Focus turned on. I'll see your message when I get where I'm going.",
+    "Loved “Hi Mary, special offer!”",
+]
+
+
+def test_replies_count_people_answering_not_keywords_or_phones_answering_by_themselves(admin_client, api_client):
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE)
+    sent_sends(campaign, "A", 10)
+    sent_sends(campaign, "B", 4)
+    for send, body in zip(CampaignSend.objects.filter(campaign=campaign, variant="A"), REPLIES, strict=False):
+        reply = InboundMessageFactory(
+            contact=send.contact, in_reply_to_send=send, body=body, intent=reply_intent(body),
+            created_at=MONDAY_10 + dt.timedelta(minutes=5),
+        )  # fmt: skip
+        services.handle_keywords(reply)  # as the webhook does: STOP opts out, HELP is answered
+
+    with freeze_time(MONDAY_10 + dt.timedelta(hours=1)):
+        (a, b), _ = results.ab_results(campaign)
+        page = admin_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+        api = api_client.get(f"/api/campaigns/{campaign.pk}/results").json()
+
+    assert (a.sent, a.replied, a.interested, a.opted_out) == (10, 3, 1, 1)
+    assert [variant["replied"] for variant in api["variants"]] == [3, 0]
+    assert api["variants"][0]["rates"]["replied"]["rate"] == 0.3
+    table = re.search(r'<table id="results">.*?</table>', page, re.S).group(0)
+    rows = {row[0]: row[1:] for row in (re.findall(r"<t[hd][^>]*>([^<]*)", tr) for tr in table.split("<tr>")[1:])}
+    assert rows["Replies from people"] == ["3", "0"] and "All replies" not in page
+    assert "not counting STOP, START, HELP or a phone answering by itself" in page
 
 
 def test_a_staff_correction_of_a_label_is_what_the_numbers_count():

@@ -55,7 +55,7 @@ def decided(db):
 
 def member_texts(page: str) -> dict[int, str]:
     """Each audience row's member id and the text shown for them."""
-    rows = re.findall(r'<tr data-member="(\d+)">.*?<td class="member-text">(\w*)</td>', page, re.S)
+    rows = re.findall(r'<tr data-member="(\d+)">.*?<td class="member-text"[^>]*>(\w*)</td>', page, re.S)
     return {int(member): text for member, text in rows}
 
 

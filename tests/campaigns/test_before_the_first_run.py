@@ -67,7 +67,7 @@ def test_an_empty_campaigns_start_page_says_to_add_contacts_first(staff_client):
 
 def members_shown(page: str) -> dict[str, str]:
     """Each audience row's contact, with what its status, why-not and expected-day cells say."""
-    table = re.search(r'<table id="members">(.*?)</table>', page, re.S).group(1)
+    table = re.search(r'<table id="members"[^>]*>(.*?)</table>', page, re.S).group(1)
     rows = re.findall(r"<tr data-member=\"\d+\">(.*?)</tr>", table, re.S)
     shown = {}
     for row in rows:

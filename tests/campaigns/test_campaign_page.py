@@ -2,6 +2,7 @@
 never sent, and offers nothing to edit; the list's numbers are the campaign page's own; the A/B
 chart's interval lines never cross a label."""
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -9,12 +10,20 @@ import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
-from campaigns import services
+from campaigns import services, writing
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from messaging.models import Message
 from tests.campaigns.conftest import add_audience, eastern, texts_went_out
 from tests.campaigns.test_ab_results import sent_sends
-from tests.factories import SHOP_NUMBER, CampaignContactFactory, CampaignFactory, CampaignSendFactory
+from tests.factories import (
+    SHOP_NUMBER,
+    CampaignContactFactory,
+    CampaignFactory,
+    CampaignSendFactory,
+    ContactFactory,
+    PropertyContactFactory,
+    PropertyFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +227,87 @@ def test_a_campaign_of_one_text_shows_its_results_without_an_empty_b_or_a_verdic
     sent_sends(two_texts, "A", 5, interested=1, at=MONDAY_10)
     page = detail(admin_client, two_texts)
     assert '<h2 id="ab">A/B results</h2>' in page and "B Interested" in page and shown(page, "verdict")
+
+
+# --- What members read ----------------------------------------------------------------------
+
+
+def member_of(
+    campaign: Campaign, variant: str, first_name: str, year_built: int | None, phone: str = "", **fields
+) -> CampaignContact:
+    contact = ContactFactory(first_name=first_name, **({"phone": phone} if phone else {}))
+    home = PropertyContactFactory(contact=contact, property=PropertyFactory(year_built=year_built))
+    return CampaignContactFactory(campaign=campaign, contact=home.contact, variant=variant, **fields)
+
+
+def missing_value_warnings(page: str) -> dict[tuple[str, str], str]:
+    found = re.findall(
+        r'class="alert warning missing-value" data-variant="(\w)" data-token="(\w+)">(.*?)</div>', page, re.S
+    )
+    return {(variant, token): html.unescape(re.sub(r"<[^>]+>", "", text)) for variant, token, text in found}
+
+
+def test_each_missing_value_warning_is_of_one_text_and_shows_what_its_member_reads(admin_client):
+    campaign = CampaignFactory(
+        template_a="Hi {name}, we fix foundation cracks in {city}.",
+        template_b="Hi {first_name}! Homes built in {year_built} often show foundation cracks by now.",
+    )
+    member_of(campaign, "A", "Mary", None)  # text A has no {year_built}: nothing missing for her
+    nameless = member_of(campaign, "A", "", 1954)
+    sean = member_of(campaign, "B", "Sean", None)
+    member_of(campaign, "B", "Joe", 1931)
+    member_of(campaign, "B", "Tess", None, phone="+18885550198")  # toll-free: the first run will keep her out
+    member_of(
+        campaign,
+        "B",
+        "Ann",
+        None,
+        status=CampaignContact.Status.INELIGIBLE,
+        held_because="opted_out",
+        ineligible_reason="Opted out",
+    )
+
+    warnings = missing_value_warnings(detail(admin_client, campaign))
+
+    assert set(warnings) == {("A", "name"), ("B", "year_built")}  # Ann and Tess are never texted: they read nothing
+    nameless_reads = writing.campaign_text(campaign=campaign, contact=nameless.contact, variant="A")
+    assert nameless_reads.startswith("Hi there, we fix foundation cracks in Quincy.")
+    assert warnings["A", "name"] == (
+        f"Text A: 1 member has no value for {{name}}: they read “there” instead. One of them gets: “{nameless_reads}”"
+    )
+    sean_reads = writing.campaign_text(campaign=campaign, contact=sean.contact, variant="B")
+    assert sean_reads.startswith("Hi Sean! Homes built in often show foundation cracks by now.")
+    assert warnings["B", "year_built"] == (
+        f"Text B: 1 member has no value for {{year_built}}: it is left out of the sentence. One of them gets: "
+        f"“{sean_reads}” If that does not read well, give the token words of its own to use instead, as in "
+        "{year_built|…}, or reword the text."
+    )
+
+
+def test_each_texts_segments_are_counted_for_the_members_it_goes_to(admin_client):
+    campaign = CampaignFactory(
+        include_opt_out_footer=False, template_a="Hi {name}, cracks?", template_b="Hi {name}, " + "cracks? " * 25
+    )
+    for n in range(6):
+        member_of(campaign, "A", f"A{n}", 1954)
+    for n in range(4):
+        member_of(campaign, "B", f"B{n}", 1954)
+    member_of(campaign, "B", "Tess", 1954, phone="+18885550198")  # toll-free: the first run will keep her out
+    member_of(
+        campaign,
+        "A",
+        "Kept",
+        1954,
+        status=CampaignContact.Status.INELIGIBLE,
+        held_because="landline",
+        ineligible_reason="A landline",
+    )
+
+    page = detail(admin_client, campaign)
+
+    estimates = dict(re.findall(r'data-variant="(\w)">.*?class="segments-for-readers">([^<]*)</span>', page, re.S))
+    assert estimates == {
+        "A": " · about 6 segments for the 6 members who get text A",
+        "B": " · about 8 segments for the 4 members who get text B",  # 2 segments each
+    }
+    assert "whole audience" not in page

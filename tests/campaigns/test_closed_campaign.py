@@ -141,3 +141,32 @@ def test_a_closed_campaigns_admin_page_shows_its_fields_but_saves_no_change(admi
     assert 'name="template_a"' not in page and "Hi {name}, spring" in page
     campaign.refresh_from_db()
     assert (campaign.name, campaign.template_a) == ("Spring", "Hi {name}, spring")
+
+
+@pytest.mark.parametrize("status", CLOSED)
+def test_a_closed_campaigns_admin_page_is_wholly_read_only(admin_client, status):
+    campaign = CampaignFactory(status=status, pause_reason="Carriers filtered it", last_run_error="Timed out")
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.id])
+
+    page = admin_client.get(url).content.decode()
+    answer = admin_client.post(url, {"name": "Renamed", "pause_reason": "", "last_run_error": ""})
+
+    for field in ("name", "pause_reason", "last_run_failed_at", "last_run_error", "starts_at"):
+        assert f'name="{field}' not in page
+    assert "Carriers filtered it" in page and "Timed out" in page
+    assert 'name="_save"' not in page and 'name="_continue"' not in page and 'name="_addanother"' not in page
+    assert answer.status_code == 403
+    campaign.refresh_from_db()
+    assert (campaign.pause_reason, campaign.last_run_error) == ("Carriers filtered it", "Timed out")
+
+
+def test_an_open_campaigns_admin_page_shows_what_the_system_records_read_only(admin_client):
+    campaign = CampaignFactory(status=Campaign.Status.PAUSED, pause_reason="Carriers filtered it")
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.id])
+
+    page = admin_client.get(url).content.decode()
+
+    assert 'name="name"' in page and 'name="_save"' in page  # staff's settings stay editable
+    for field in ("pause_reason", "last_run_failed_at", "last_run_error"):
+        assert f'name="{field}' not in page
+    assert "Carriers filtered it" in page

@@ -143,8 +143,9 @@ def test_an_opted_out_persons_later_reply_is_marked_in_conversations_today_and_t
     assert ">Opted out</span>" in their_reply and ">Interested</span>" in their_reply and AFTER in their_reply
     assert "Opted out" not in [item for item in replies.split("<li>") if "Yes please" in item][0]
     assert "What they write after that does not opt them back in: only START or UNSTOP from them does" in thread
-    bubbles = {bubble.split("<span")[0]: bubble for bubble in thread.split('class="bubble ')[1:]}
-    assert AFTER in bubbles[f'inbound" data-message="{later.pk}">actually, how much?']
+    bubbles = {bubble.split(">")[0]: bubble for bubble in thread.split('class="bubble ')[1:]}
+    assert AFTER in bubbles[f'inbound" data-message="{later.pk}"']
+    assert "actually, how much?" in bubbles[f'inbound" data-message="{later.pk}"']
     assert sum(AFTER in bubble for bubble in bubbles.values()) == 1  # not the opt-out, not our confirmation
 
 

@@ -110,6 +110,8 @@ class LaunchPlan:
     first_day_texts: int
     rest: int
     rest_days: int  # business days after the first the rest take, sharing the number's limit
+    judged_now: int  # the members at the head of the queue the rules were applied to (`foresight.HEAD`)
+    judged_later: int  # the waiting members beyond them, judged when their turn comes
 
     @property
     def kept_out_total(self) -> int:
@@ -131,7 +133,7 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     )
     by_reason = collections.Counter(foreseen.counts())
     by_reason.update(dict(still_held.values_list("held_because").annotate(n=Count("id")).order_by()))
-    textable = foreseen.judged - len(foreseen.holds)
+    textable = foreseen.textable
     no_consent = (
         campaign.memberships.filter(status=CampaignContact.Status.PENDING, contact__consent_basis=ConsentBasis.NONE)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=at))
@@ -162,6 +164,8 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         first_day_texts=first.texts if first else 0,
         rest=rest,
         rest_days=rest_days,
+        judged_now=foreseen.judged,
+        judged_later=foreseen.judged_later,
     )
 
 
@@ -254,7 +258,7 @@ def members_held(campaign: Campaign, foreseen: foresight.Foreseen | None = None)
         held = held.filter(status=CampaignContact.Status.INELIGIBLE)
     counts = collections.Counter(dict(held.values_list("held_because").annotate(n=Count("id")).order_by()))
     if foreseen is not None:
-        judged_again = held.filter(status=CampaignContact.Status.PENDING, not_before__lte=foreseen.at)
+        judged_again = held.filter(pk__in=foreseen.judged_ids)
         counts.subtract(dict(judged_again.values_list("held_because").annotate(n=Count("id")).order_by()))
         counts.update(foreseen.counts())
     return not_texted.counted(counts)
@@ -389,7 +393,7 @@ def audience_members(
             ),
             shown_because=Case(
                 *[When(pk__in=ids, then=Value(reason.value)) for reason, ids in foreseen.ids_by_reason().items()],
-                When(status=CampaignContact.Status.PENDING, not_before__lte=foreseen.at, then=Value("")),
+                When(pk__in=foreseen.judged_ids, then=Value("")),
                 default=F("held_because"),
                 output_field=CharField(),
             ),

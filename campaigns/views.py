@@ -135,7 +135,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         chosen = chosen.pk if chosen else None
     previewed = writing.previewed_member(campaign, chosen, audience=progress.audience)
     if campaign.status == Campaign.Status.SCHEDULED:
-        textable = foreseen.judged - len(foreseen.holds)
+        textable = foreseen.textable
         plan = forecast.launch_plan(campaign, starts_at=first_run, waiting=textable, calendar=calendar)
     else:
         plan = forecast.campaign_plan(campaign, now=now, calendar=calendar)
@@ -179,6 +179,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "statuses": selectors.audience_statuses(campaign),
             "because": because,
             "held": selectors.members_held(campaign, foreseen),
+            "foreseen": foreseen,
             "variants": variants,
             "verdict": verdict,
             "ab_test": len(variants) > 1,

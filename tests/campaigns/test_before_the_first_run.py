@@ -133,3 +133,29 @@ def test_a_campaign_scheduled_for_tomorrow_shows_the_capacity_of_its_first_day(s
         "On its first day, Tue Dec 8, other campaigns are expected to send 56 of that number's 125: "
         "69 left for this one." in page
     )
+
+
+def test_only_the_head_of_a_long_queue_is_judged_ahead_and_the_pages_say_so(staff_client, monkeypatch):
+    from campaigns import foresight
+
+    monkeypatch.setattr(foresight, "HEAD", 3)  # the head's size, not a behaviour: a 501-member audience otherwise
+    first = person("+18605550150", state="CT", zip_code="06103", city="Hartford", first_name="Early")
+    fine = [person(f"+1617200610{n}", first_name=f"Fine{n}") for n in range(2)]
+    later = person("+18605550151", state="CT", zip_code="06103", city="Hartford", first_name="Late")
+    more = person("+16172006109", first_name="More")
+    campaign = draft_of(first, *fine, later, more, name="Long Queue")
+
+    with freeze_time(MONDAY_10):
+        confirmation = visible_text(staff_client.get(f"/campaigns/{campaign.pk}/start").content)
+        page = staff_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+    assert "1 member will not be texted, and why:" in confirmation  # Early, at the head; Late is not judged yet
+    assert "4 texts on Monday, Dec 7" in confirmation  # Late's turn comes: the run judges them then
+    assert (
+        "of the first 3 members in line" in confirmation and "the other 2 are checked when their turn" in confirmation
+    )
+    assert "the other 2 are checked when their turn comes" in visible_text(page.encode())
+    shown = members_shown(page)
+    [early] = [row for name, row in shown.items() if name.startswith("Early")]
+    [late] = [row for name, row in shown.items() if name.startswith("Late")]
+    assert "Written consent" in early and "Written consent" not in late and "Waiting" in late

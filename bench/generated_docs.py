@@ -19,7 +19,7 @@ PERFORMANCE_HEADER = """\
 What the project claims about speed, measured. `make bench` runs every script under `bench/` against
 PostgreSQL and Redis (`DATABASE_URL`, `REDIS_URL`, else the local servers) in a database of its own,
 `attackacrack_bench`, prints one table and rewrites this page; the same figures, with each script's
-time, are kept in `var/bench/latest.json`. A full run takes about 8 minutes on a quiet 2-core
+time, are kept in `var/bench/latest.json`. A full run takes about 20 minutes on a 2-core
 machine; `BENCH_ARGS=--quick make bench` runs smaller sizes (a 100,000-row import, a 5,000-member
 clock, 10,000 contacts and 100,000 messages for the pages) to try a change, and says so below: the
 targets are set for the full sizes.

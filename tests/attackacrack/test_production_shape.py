@@ -303,6 +303,12 @@ def test_a_backup_restores_into_an_empty_database_with_everything_in_it(producti
     with shared_servers.server() as db:
         db.execute(f'CREATE DATABASE "{restored}"')
     tables = ["contacts_contact", "campaigns_campaign", "campaigns_campaignsend", "messaging_message", "auth_user"]
+    # Something of each kind to back up, whichever of this module's tests ran before (or elsewhere).
+    listed = tmp_path / "list.csv"
+    listed.write_bytes(hundred_contacts())
+    for arguments in (["create_api_token", "backup-owner"], ["import_contacts", str(listed)]):
+        made = manage(production["env"], *arguments)
+        assert made.returncode == 0, made.stdout + made.stderr
 
     def counts(url: str) -> dict[str, int]:
         with psycopg.connect(url.replace("postgres://", "postgresql://")) as db:

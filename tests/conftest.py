@@ -168,6 +168,21 @@ def owner_client(owner_user) -> APIClient:
 
 
 @pytest.fixture
+def staff_client(client, staff_user):
+    """The staff pages, signed in as staff (what the owner alone may do is refused)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def owner_pages(client, owner_user):
+    """The staff pages, signed in as the owner, who sees every page (the API token page included);
+    what staff may not see is proved in tests/attackacrack/test_roles.py."""
+    client.force_login(owner_user)
+    return client
+
+
+@pytest.fixture
 def anonymous_client() -> APIClient:
     return APIClient()
 

@@ -21,12 +21,6 @@ MONDAY_10 = eastern(2026, 12, 7, 10, 0)
 TUESDAY = dt.date(2026, 12, 8)
 
 
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
 def kept_out(page: str, list_id: str = "kept-out") -> list[tuple[str, str]]:
     found = re.search(rf'<ul id="{list_id}"[^>]*>(.*?)</ul>', page, re.S)
     return re.findall(r'<li data-reason="(\w+)"><span class="num">(\d+)</span>', found.group(1)) if found else []

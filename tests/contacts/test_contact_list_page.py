@@ -12,18 +12,11 @@ from django.urls import reverse
 
 from contacts.models import Contact
 from contacts.views import PER_PAGE
-from tests.factories import ContactFactory, StaffUserFactory
+from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("contacts:list")
-
-
-@pytest.fixture
-def staff_client() -> Client:
-    client = Client()
-    client.force_login(StaffUserFactory(role="owner"))
-    return client
 
 
 def people(count: int, *, city: str, first_phone: int = 0) -> list[int]:
@@ -51,42 +44,42 @@ def links(response) -> dict[str, str]:
     return {rel: f"{URL}?{html.unescape(query)}" for rel, query in found}
 
 
-def test_the_page_says_how_many_contacts_there_are_and_how_many_match(staff_client):
+def test_the_page_says_how_many_contacts_there_are_and_how_many_match(owner_pages):
     people(3, city="Quincy")
     ContactFactory(first_name="Pat", last_name="O'Connor")
     ContactFactory(first_name="Sean", last_name="Oconnor")
 
-    assert "5 contacts" in text(staff_client.get(URL))
-    assert "2 contacts match “O’Connor”" in text(staff_client.get(URL, {"q": "O’Connor"}))
-    assert "1 contact matches “Sean”" in text(staff_client.get(URL, {"q": "Sean"}))
-    assert "0 contacts match “Nobody”" in text(staff_client.get(URL, {"q": "Nobody"}))
+    assert "5 contacts" in text(owner_pages.get(URL))
+    assert "2 contacts match “O’Connor”" in text(owner_pages.get(URL, {"q": "O’Connor"}))
+    assert "1 contact matches “Sean”" in text(owner_pages.get(URL, {"q": "Sean"}))
+    assert "0 contacts match “Nobody”" in text(owner_pages.get(URL, {"q": "Nobody"}))
 
 
-def test_a_total_past_a_page_is_the_whole_lists_in_figures(staff_client):
+def test_a_total_past_a_page_is_the_whole_lists_in_figures(owner_pages):
     people(1234, city="Quincy")
 
-    page = staff_client.get(URL)
+    page = owner_pages.get(URL)
 
     assert "1,234 contacts" in text(page)
     assert len(rows(page)) == PER_PAGE
 
 
-def test_each_page_says_which_of_the_contacts_it_shows(staff_client):
+def test_each_page_says_which_of_the_contacts_it_shows(owner_pages):
     people(340, city="Quincy")
     people(3, city="Milton", first_phone=5000)
 
-    first = staff_client.get(URL, {"q": "Quincy"})
-    second = staff_client.get(links(first)["next"])
-    third = staff_client.get(links(second)["next"])
-    *_, last = pages_from(staff_client, third)
+    first = owner_pages.get(URL, {"q": "Quincy"})
+    second = owner_pages.get(links(first)["next"])
+    third = owner_pages.get(links(second)["next"])
+    *_, last = pages_from(owner_pages, third)
 
     assert "1–50 of 340 contacts match “Quincy”" in text(first)
     assert "51–100 of 340 contacts match “Quincy”" in text(second)
     assert "101–150 of 340" in text(third)
     assert "301–340 of 340" in text(last)
-    assert "51–100 of 340" in text(staff_client.get(links(third)["prev"]))
+    assert "51–100 of 340" in text(owner_pages.get(links(third)["prev"]))
     # A list that fits on one page is only counted.
-    milton = staff_client.get(URL, {"q": "Milton"}).content.decode()
+    milton = owner_pages.get(URL, {"q": "Milton"}).content.decode()
     said = re.search(r'<p id="contacts-total">(.*?)</p>', milton)[1]
     assert " ".join(html.unescape(re.sub(r"<[^>]+>", "", said)).split()) == "3 contacts match “Milton”"
 
@@ -100,20 +93,20 @@ def pages_from(client: Client, page) -> list:
     return found
 
 
-def test_the_page_says_where_the_search_looks(staff_client):
-    page = text(staff_client.get(URL))
+def test_the_page_says_where_the_search_looks(owner_pages):
+    page = text(owner_pages.get(URL))
 
     assert "Looks in the name, phone, email, street, city and ZIP" in page
-    assert 'placeholder="Name, phone, email, address, city or ZIP"' in staff_client.get(URL).content.decode()
+    assert 'placeholder="Name, phone, email, address, city or ZIP"' in owner_pages.get(URL).content.decode()
 
 
-def test_the_count_is_one_query_of_the_pages_own_filter_and_the_queries_do_not_grow(staff_client):
+def test_the_count_is_one_query_of_the_pages_own_filter_and_the_queries_do_not_grow(owner_pages):
     def queries_for_a_search(quincy: int) -> list[str]:
         Contact.objects.all().delete()
         people(quincy, city="Quincy")
         people(7, city="Milton", first_phone=5000)
         with CaptureQueriesContext(connection) as queries:
-            page = staff_client.get(URL, {"q": "quincy"})
+            page = owner_pages.get(URL, {"q": "quincy"})
         assert f"{quincy} contacts match “quincy”" in text(page)
         return [query["sql"] for query in queries.captured_queries]
 
@@ -126,54 +119,54 @@ def test_the_count_is_one_query_of_the_pages_own_filter_and_the_queries_do_not_g
     assert counts[0].split(" WHERE ", 1)[1] == listed.split(" WHERE ", 1)[1].rsplit(" ORDER BY ", 1)[0]
 
 
-def test_next_previous_and_first_walk_the_search_newest_first_and_keep_it(staff_client):
+def test_next_previous_and_first_walk_the_search_newest_first_and_keep_it(owner_pages):
     quincy = people(120, city="Quincy")[::-1]  # newest first, as listed
     people(30, city="Milton", first_phone=5000)
 
-    first = staff_client.get(URL, {"q": "Quincy"})
+    first = owner_pages.get(URL, {"q": "Quincy"})
     assert rows(first) == quincy[:50]
     assert set(links(first)) == {"next"}  # the first page has no First or Previous
 
-    second = staff_client.get(links(first)["next"])
+    second = owner_pages.get(links(first)["next"])
     assert rows(second) == quincy[50:100]
     assert set(links(second)) == {"first", "prev", "next"}
     assert all("q=Quincy" in href for href in links(second).values())
 
-    last = staff_client.get(links(second)["next"])
+    last = owner_pages.get(links(second)["next"])
     assert rows(last) == quincy[100:]
     assert set(links(last)) == {"first", "prev"}  # the last page has no Next
     assert "120 contacts match “Quincy”" in text(last)
 
-    assert rows(staff_client.get(links(last)["prev"])) == quincy[50:100]
-    back_to_first = staff_client.get(links(second)["prev"])
+    assert rows(owner_pages.get(links(last)["prev"])) == quincy[50:100]
+    back_to_first = owner_pages.get(links(second)["prev"])
     assert rows(back_to_first) == quincy[:50] and set(links(back_to_first)) == {"next"}
-    assert rows(staff_client.get(links(last)["first"])) == quincy[:50]
+    assert rows(owner_pages.get(links(last)["first"])) == quincy[:50]
 
 
-def test_a_page_whose_newer_contacts_were_deleted_is_the_first_page(staff_client):
+def test_a_page_whose_newer_contacts_were_deleted_is_the_first_page(owner_pages):
     quincy = people(120, city="Quincy")[::-1]
-    second = staff_client.get(URL, {"q": "Quincy", "after": quincy[49]})
-    last = staff_client.get(links(second)["next"])
+    second = owner_pages.get(URL, {"q": "Quincy", "after": quincy[49]})
+    last = owner_pages.get(links(second)["next"])
 
     Contact.objects.filter(pk__in=quincy[:60]).delete()
 
     # The second page's contacts are now the newest: no page before them.
-    again = staff_client.get(URL, {"q": "Quincy", "after": quincy[49]})
+    again = owner_pages.get(URL, {"q": "Quincy", "after": quincy[49]})
     assert rows(again) == quincy[60:110] and set(links(again)) == {"next"}
     # Previous from the last page finds fewer than a page before it: the first page, whole.
-    previous = staff_client.get(links(last)["prev"])
+    previous = owner_pages.get(links(last)["prev"])
     assert rows(previous) == quincy[60:110]
     assert set(links(previous)) == {"next"}
     assert "60 contacts match “Quincy”" in text(previous)
 
 
-def test_a_next_link_whose_contacts_were_deleted_shows_the_last_page(staff_client):
+def test_a_next_link_whose_contacts_were_deleted_shows_the_last_page(owner_pages):
     quincy = people(120, city="Quincy")[::-1]
-    second = staff_client.get(URL, {"after": quincy[49]})
+    second = owner_pages.get(URL, {"after": quincy[49]})
 
     Contact.objects.filter(pk__in=quincy[100:]).delete()
 
-    last = staff_client.get(links(second)["next"])
+    last = owner_pages.get(links(second)["next"])
     assert rows(last) == quincy[50:100]
     assert set(links(last)) == {"first", "prev"}
 
@@ -188,18 +181,18 @@ def test_a_next_link_whose_contacts_were_deleted_shows_the_last_page(staff_clien
         ({"q": "x" * 201}, "Search: Ensure this value has at most 200 characters (it has 201)."),
     ],
 )
-def test_a_bad_search_or_page_link_is_refused_naming_it(staff_client, asked, said):
+def test_a_bad_search_or_page_link_is_refused_naming_it(owner_pages, asked, said):
     newest = people(3, city="Quincy")[::-1]
 
-    response = staff_client.get(URL, asked)
+    response = owner_pages.get(URL, asked)
 
     assert response.status_code == 400
     assert said in text(response)
     assert rows(response) == newest  # and the first page of the rest of the request
 
 
-def test_the_export_refuses_a_bad_search_naming_it(staff_client):
-    response = staff_client.get(reverse("contacts:export"), {"q": "x" * 201})
+def test_the_export_refuses_a_bad_search_naming_it(owner_pages):
+    response = owner_pages.get(reverse("contacts:export"), {"q": "x" * 201})
 
     assert response.status_code == 400
     assert response.content.decode() == "Search: Ensure this value has at most 200 characters (it has 201)."

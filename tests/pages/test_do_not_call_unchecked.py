@@ -12,18 +12,12 @@ from campaigns.models import Campaign, CampaignContact
 from contacts import dnc
 from contacts.models import ConsentBasis
 from tests.campaigns.conftest import eastern
-from tests.factories import SHOP_NUMBER, CampaignContactFactory, CampaignFactory, ContactFactory, StaffUserFactory
+from tests.factories import SHOP_NUMBER, CampaignContactFactory, CampaignFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
 MONDAY_10 = eastern(2026, 12, 7, 10, 0)
 UNCHECKED = "no copy of the National Do-Not-Call Registry is loaded"
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory(role="owner"))
-    return client
 
 
 def members(campaign: Campaign, *phones: str, **contact) -> None:
@@ -37,7 +31,7 @@ def alerts(page: str) -> list[str]:
     return [part.split("</div>")[0] for part in page.split('role="alert">')[1:]]
 
 
-def test_today_warns_of_a_marketing_campaign_texting_numbers_nothing_checked(staff_client):
+def test_today_warns_of_a_marketing_campaign_texting_numbers_nothing_checked(owner_pages):
     running = CampaignFactory(name="Spring Promo", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
     members(running, "+17815550101", "+17815550102", "+16175550103", "+15085550104")
     members(
@@ -55,7 +49,7 @@ def test_today_warns_of_a_marketing_campaign_texting_numbers_nothing_checked(sta
     members(CampaignFactory(name="Draft Promo"), "+17815550108")
     with freeze_time(MONDAY_10):
         dnc.load_list(io.BytesIO(b"617,5550999\n"), list_name="national", as_of=dt.date(2026, 12, 1))
-        page = staff_client.get(reverse("dashboard")).content.decode()
+        page = owner_pages.get(reverse("dashboard")).content.decode()
 
     warned = [alert for alert in alerts(page) if UNCHECKED in alert]
     assert len(warned) == 2
@@ -68,22 +62,22 @@ def test_today_warns_of_a_marketing_campaign_texting_numbers_nothing_checked(sta
     assert "Draft Promo" not in page
 
 
-def test_today_says_nothing_once_the_registry_covers_every_area_code(staff_client):
+def test_today_says_nothing_once_the_registry_covers_every_area_code(owner_pages):
     running = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
     members(running, "+17815550101", "+16175550103")
     with freeze_time(MONDAY_10):
         dnc.load_list(io.BytesIO(b"617,5550999\n781,5550998\n"), list_name="national", as_of=dt.date(2026, 12, 1))
-        page = staff_client.get(reverse("dashboard")).content.decode()
+        page = owner_pages.get(reverse("dashboard")).content.decode()
 
     assert UNCHECKED not in page
 
 
-def test_the_start_confirmation_says_nothing_checked_the_numbers(staff_client):
+def test_the_start_confirmation_says_nothing_checked_the_numbers(owner_pages):
     campaign = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
     members(campaign, "+17815550101", "+17815550102", "+16175550103")
 
     with freeze_time(MONDAY_10):
-        page = staff_client.get(reverse("campaigns:start", args=[campaign.pk])).content.decode()
+        page = owner_pages.get(reverse("campaigns:start", args=[campaign.pk])).content.decode()
 
     assert "3 of these texts go to people with no consent on record: cold outreach.</p>" in page
     assert "allowed only because no Do-Not-Call list holds their numbers" not in page
@@ -95,13 +89,13 @@ def test_the_start_confirmation_says_nothing_checked_the_numbers(staff_client):
     assert campaign.status == Campaign.Status.DRAFT
 
 
-def test_the_start_confirmation_keeps_its_words_when_the_registry_was_checked(staff_client):
+def test_the_start_confirmation_keeps_its_words_when_the_registry_was_checked(owner_pages):
     campaign = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
     members(campaign, "+17815550101", "+17815550102")
 
     with freeze_time(MONDAY_10):
         dnc.load_list(io.BytesIO(b"781,5550999\n"), list_name="national", as_of=dt.date(2026, 12, 1))
-        page = staff_client.get(reverse("campaigns:start", args=[campaign.pk])).content.decode()
+        page = owner_pages.get(reverse("campaigns:start", args=[campaign.pk])).content.decode()
 
     assert "2 of these texts go to people with no consent on record: cold outreach, allowed only because no " in page
     assert "No copy of the National Do-Not-Call Registry" not in page

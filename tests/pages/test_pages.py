@@ -22,7 +22,6 @@ from tests.factories import (
     InboundMessageFactory,
     MessageFactory,
     PropertyContactFactory,
-    StaffUserFactory,
     WebhookEventFactory,
 )
 
@@ -79,14 +78,6 @@ def pages(data: dict) -> list[str]:
     return list(named_pages(data).values())
 
 
-@pytest.fixture
-def staff_client(client):
-    # The owner, who sees every page (the API token page included); what staff may not see is
-    # proved in tests/attackacrack/test_roles.py.
-    client.force_login(StaffUserFactory(role="owner"))
-    return client
-
-
 def test_anonymous_visitors_are_sent_to_login(client):
     data = world(1)
 
@@ -104,26 +95,26 @@ def test_signed_in_users_who_are_not_staff_get_403(client):
         assert client.get(url).status_code == 403, url
 
 
-def test_every_page_renders_its_data_for_staff(staff_client):
+def test_every_page_renders_its_data_for_staff(owner_pages):
     data = world(3)
 
     for url in pages(data):
-        response = staff_client.get(url)
+        response = owner_pages.get(url)
         assert response.status_code == 200, url
-    dashboard = staff_client.get(reverse("dashboard")).content.decode()
+    dashboard = owner_pages.get(reverse("dashboard")).content.decode()
     assert "January Promo" in dashboard and "Replies waiting" in dashboard and "Opt-outs this week" in dashboard
-    detail = staff_client.get(reverse("campaigns:detail", args=[data["campaign"].pk])).content.decode()
+    detail = owner_pages.get(reverse("campaigns:detail", args=[data["campaign"].pk])).content.decode()
     assert "<svg" in detail and "Collecting: day 0 of" in detail
     # Numbers are shown the way people write them.
-    assert data["contact"].phone_display in staff_client.get(reverse("contacts:list")).content.decode()
+    assert data["contact"].phone_display in owner_pages.get(reverse("contacts:list")).content.decode()
 
 
-def test_query_counts_do_not_grow_with_the_data(staff_client):
+def test_query_counts_do_not_grow_with_the_data(owner_pages):
     def query_counts(data: dict) -> dict[str, int]:
         counts = {}
         for name, url in named_pages(data).items():
             with CaptureQueriesContext(connection) as queries:
-                assert staff_client.get(url).status_code == 200
+                assert owner_pages.get(url).status_code == 200
             counts[name] = len(queries)
         return counts
 
@@ -133,7 +124,7 @@ def test_query_counts_do_not_grow_with_the_data(staff_client):
     assert large == small
 
 
-def test_the_dashboard_raises_what_needs_a_person(staff_client):
+def test_the_dashboard_raises_what_needs_a_person(owner_pages):
     WebhookEventFactory(status=WebhookEvent.Status.FAILED, error="ValueError: broken", attempts=8)
     MessageFactory(status=Message.Status.FAILED, error="OpenPhone refused the text (404 0200404): Not Found")
     OutboxHold.objects.create(
@@ -143,7 +134,7 @@ def test_the_dashboard_raises_what_needs_a_person(staff_client):
         started_at=timezone.now(),
     )
 
-    page = staff_client.get(reverse("dashboard")).content.decode()
+    page = owner_pages.get(reverse("dashboard")).content.decode()
 
     assert "webhook event(s) failed" in page
     assert "text(s) failed" in page
@@ -151,9 +142,9 @@ def test_the_dashboard_raises_what_needs_a_person(staff_client):
     assert "worker has not run the dispatcher" in page
 
 
-def test_a_bad_campaign_form_shows_the_error_beside_the_field(staff_client):
+def test_a_bad_campaign_form_shows_the_error_beside_the_field(owner_pages):
     bad = {"name": "", "template_a": "Hi {firstname}", "daily_limit": 7000, "split_percent_a": 50}
-    response = staff_client.post(reverse("campaigns:create"), {**bad, "frequency_cap_days": 30})
+    response = owner_pages.post(reverse("campaigns:create"), {**bad, "frequency_cap_days": 30})
 
     assert response.status_code == 200
     form = response.context["form"]
@@ -163,8 +154,8 @@ def test_a_bad_campaign_form_shows_the_error_beside_the_field(staff_client):
     assert not Campaign.objects.exists()
 
 
-def test_the_live_preview_renders_both_variants_with_their_cost(staff_client):
-    response = staff_client.post(
+def test_the_live_preview_renders_both_variants_with_their_cost(owner_pages):
+    response = owner_pages.post(
         reverse("campaigns:preview"), {"template_a": "Hi {name}, special offer!", "template_b": "Hello {name} 🏠"}
     )
 
@@ -173,12 +164,12 @@ def test_the_live_preview_renders_both_variants_with_their_cost(staff_client):
     assert "GSM-7" in page and "UCS-2" in page
 
 
-def test_replying_from_the_thread_queues_a_staff_text(staff_client, settings):
+def test_replying_from_the_thread_queues_a_staff_text(owner_pages, settings):
     settings.OPENPHONE_FROM_NUMBER = SHOP_NUMBER
     contact = ContactFactory()
     InboundMessageFactory(contact=contact, body="Can you come Tuesday?")
 
-    response = staff_client.post(reverse("messaging:thread", args=[contact.pk]), {"body": "Tuesday 9am works"})
+    response = owner_pages.post(reverse("messaging:thread", args=[contact.pk]), {"body": "Tuesday 9am works"})
 
     assert response.status_code == 302
     reply = Message.objects.get(direction="outbound")
@@ -186,10 +177,10 @@ def test_replying_from_the_thread_queues_a_staff_text(staff_client, settings):
     assert Message.objects.get(direction="inbound").read_at is not None
 
 
-def test_an_empty_reply_shows_an_error_beside_the_box(staff_client):
+def test_an_empty_reply_shows_an_error_beside_the_box(owner_pages):
     contact = ContactFactory()
 
-    response = staff_client.post(reverse("messaging:thread", args=[contact.pk]), {"body": "   "})
+    response = owner_pages.post(reverse("messaging:thread", args=[contact.pk]), {"body": "   "})
 
     assert response.status_code == 200
     assert response.context["form"].errors["body"]

@@ -18,18 +18,11 @@ from tests.factories import (
     ContactFactory,
     InboundMessageFactory,
     MessageFactory,
-    StaffUserFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 MONDAY_10 = eastern(2026, 12, 7, 10, 0)
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory(role="staff"))
-    return client
 
 
 def today(client) -> str:

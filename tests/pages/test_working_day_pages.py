@@ -18,22 +18,16 @@ pytestmark = pytest.mark.django_db
 MONDAY_10 = eastern(2026, 12, 7, 10, 0)
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory(role="owner"))
-    return client
-
-
-def test_start_now_says_what_goes_out_today_and_books_it_once_confirmed(staff_client):
+def test_start_now_says_what_goes_out_today_and_books_it_once_confirmed(owner_pages):
     campaign = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
     audience.add_contacts_by_id(campaign=campaign, contact_ids=[c.pk for c in ContactFactory.create_batch(3)])
     url = reverse("campaigns:start", args=[campaign.pk])
 
     with freeze_time(MONDAY_10):
-        confirm = staff_client.get(url).content.decode()
+        confirm = owner_pages.get(url).content.decode()
         campaign.refresh_from_db()
         assert campaign.status == Campaign.Status.DRAFT
-        started = staff_client.post(url, follow=True).content.decode()
+        started = owner_pages.post(url, follow=True).content.decode()
 
     assert "3 texts on Monday, Dec 7 from (617) 555-0100, from 10:00 AM." in confirm
     campaign.refresh_from_db()
@@ -41,12 +35,12 @@ def test_start_now_says_what_goes_out_today_and_books_it_once_confirmed(staff_cl
     assert "Campaign active." in started
 
 
-def test_a_start_time_that_has_passed_is_refused_beside_the_form(staff_client):
+def test_a_start_time_that_has_passed_is_refused_beside_the_form(owner_pages):
     campaign = CampaignFactory(from_number=SHOP_NUMBER)
     CampaignContactFactory(campaign=campaign)
 
     with freeze_time(MONDAY_10):
-        page = staff_client.post(
+        page = owner_pages.post(
             reverse("campaigns:schedule", args=[campaign.pk]), {"date": "2026-12-07", "time": "09:00"}
         ).content.decode()
 
@@ -55,11 +49,11 @@ def test_a_start_time_that_has_passed_is_refused_beside_the_form(staff_client):
     assert campaign.status == Campaign.Status.DRAFT
 
 
-def test_scheduling_without_an_audience_says_why_and_changes_nothing(staff_client):
+def test_scheduling_without_an_audience_says_why_and_changes_nothing(owner_pages):
     campaign = CampaignFactory(from_number=SHOP_NUMBER)
 
     with freeze_time(MONDAY_10):
-        page = staff_client.post(
+        page = owner_pages.post(
             reverse("campaigns:schedule", args=[campaign.pk]),
             {"date": "2026-12-08", "time": "09:00", "confirmed": "1"},
             follow=True,
@@ -70,22 +64,22 @@ def test_scheduling_without_an_audience_says_why_and_changes_nothing(staff_clien
     assert campaign.status == Campaign.Status.DRAFT
 
 
-def test_the_audience_builder_asks_for_a_criterion_and_refuses_a_closed_campaign(staff_client):
+def test_the_audience_builder_asks_for_a_criterion_and_refuses_a_closed_campaign(owner_pages):
     campaign = CampaignFactory(status=Campaign.Status.CANCELLED)
     ContactFactory(city="Quincy")
     url = reverse("campaigns:audience", args=[campaign.pk])
 
-    empty = staff_client.get(url + "?texted_us=").content.decode()
-    refused = staff_client.post(url, {"city": "Quincy"}, follow=True).content.decode()
+    empty = owner_pages.get(url + "?texted_us=").content.decode()
+    refused = owner_pages.post(url, {"city": "Quincy"}, follow=True).content.decode()
 
     assert "Choose who to add" in empty
     assert "cancelled" in refused and not campaign.memberships.exists()
 
 
-def test_only_a_flagged_member_can_be_approved(staff_client):
+def test_only_a_flagged_member_can_be_approved(owner_pages):
     member = CampaignContactFactory(status=CampaignContact.Status.PENDING)
 
-    page = staff_client.post(
+    page = owner_pages.post(
         reverse("campaigns:approve-member", args=[member.campaign_id, member.pk]), follow=True
     ).content.decode()
 
@@ -94,8 +88,8 @@ def test_only_a_flagged_member_can_be_approved(staff_client):
     assert member.review_approved is False
 
 
-def test_a_phone_the_form_cannot_read_is_refused_beside_the_field(staff_client):
-    page = staff_client.post(reverse("contacts:create"), {"phone": "12", "line_type": "unknown"}).content.decode()
+def test_a_phone_the_form_cannot_read_is_refused_beside_the_field(owner_pages):
+    page = owner_pages.post(reverse("contacts:create"), {"phone": "12", "line_type": "unknown"}).content.decode()
 
     assert "&#x27;12&#x27; is not a phone number we can read." in page
     assert not Contact.objects.exists()
@@ -110,16 +104,16 @@ def test_the_export_page_is_the_owners(client):
     assert "export every contact" in response.content.decode().lower()
 
 
-def test_pausing_and_the_paused_page_list_no_upcoming_texts(staff_client):
+def test_pausing_and_the_paused_page_list_no_upcoming_texts(owner_pages):
     campaign = CampaignFactory(from_number=SHOP_NUMBER, status=Campaign.Status.ACTIVE, template_b="")
     audience.add_contacts_by_id(campaign=campaign, contact_ids=[ContactFactory().pk])
     with freeze_time(MONDAY_10):
         from campaigns import booking
 
         booking.run_campaign(campaign_id=campaign.pk)
-        staff_client.post(reverse("campaigns:action", args=[campaign.pk, "pause"]))
-        page = staff_client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
-        today = staff_client.get(reverse("dashboard")).content.decode()
+        owner_pages.post(reverse("campaigns:action", args=[campaign.pk, "pause"]))
+        page = owner_pages.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+        today = owner_pages.get(reverse("dashboard")).content.decode()
 
     assert campaign.sends.filter(message__status="queued").count() == 1
     assert "Nothing goes out while the campaign is paused." in page

@@ -1,0 +1,234 @@
+"""A campaign: its texts, its split, its limits and its lifecycle; and the days the shop sends nothing."""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from campaigns.errors import NoSendingNumber
+from campaigns.texts import check_fits_one_text, validate_template
+from contacts.models import E164_REGEX
+from messaging.limits import MAX_TEXTS_PER_NUMBER_PER_DAY
+
+MAX_DAILY_LIMIT = MAX_TEXTS_PER_NUMBER_PER_DAY
+DAILY_LIMIT_TOO_HIGH = (
+    f"A registered number can send about {MAX_DAILY_LIMIT:,} texts a day: the limit cannot be above {MAX_DAILY_LIMIT}."
+)
+
+
+def validate_sending_number(value: str) -> None:
+    """The sending number is written in E.164. OpenPhone would also take its id (PN...), but the
+    daily limit, the pacing and every record count texts per number: one number under two names
+    would get two limits."""
+    if value.startswith("PN"):
+        raise ValidationError(
+            "Write the sending number itself in E.164 (e.g. +16175550100), not its OpenPhone id '%(value)s': "
+            "the daily limit is counted per number.",
+            code="phone_number_id",
+            params={"value": value},
+        )
+    if not re.fullmatch(E164_REGEX, value):
+        raise ValidationError(
+            "%(value)s is not a phone number in E.164 form (e.g. +16175550100).",
+            code="not_e164",
+            params={"value": value},
+        )
+
+
+class Variant(models.TextChoices):
+    A = "A", "Variant A"
+    B = "B", "Variant B"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Campaign(models.Model):
+    Status = CampaignStatus
+
+    # draft → scheduled → active ⇄ paused → completed, or cancelled from any open state. (A
+    # completed campaign is reopened only by staff trying a member's failed text again.)
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.DRAFT: frozenset({Status.SCHEDULED, Status.CANCELLED}),
+        Status.SCHEDULED: frozenset({Status.DRAFT, Status.ACTIVE, Status.CANCELLED}),
+        Status.ACTIVE: frozenset({Status.PAUSED, Status.COMPLETED, Status.CANCELLED}),
+        Status.PAUSED: frozenset({Status.ACTIVE, Status.COMPLETED, Status.CANCELLED}),
+        Status.COMPLETED: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
+    CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
+    # What staff set (the form, the API's serializers, the admin, the services); the rest the
+    # lifecycle and the runs set. In the order the form shows them.
+    EDITABLE_FIELDS = (
+        "name",
+        "template_a",
+        "template_b",
+        "daily_limit",
+        "split_percent_a",
+        "include_opt_out_footer",
+        "frequency_cap_days",
+        "prior_contact_policy",
+        "purpose",
+        "from_number",
+        "starts_at",
+    )
+
+    class PriorContactPolicy(models.TextChoices):
+        SKIP = "skip", "Skip contacts who texted us before"
+        FLAG = "flag", "Flag them for review"
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", "Marketing (offers to homeowners)"
+        INFORMATIONAL = "informational", "Informational (customers, about their own jobs)"
+
+    name = models.CharField(max_length=200)
+    template_a = models.TextField(validators=[validate_template])
+    template_b = models.TextField(
+        blank=True, validators=[validate_template], help_text="Leave blank to send variant A to everyone"
+    )
+    daily_limit = models.PositiveIntegerField(
+        default=125,
+        validators=[
+            MinValueValidator(1),
+            MaxValueValidator(MAX_DAILY_LIMIT, DAILY_LIMIT_TOO_HIGH),
+        ],
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    split_percent_a = models.PositiveSmallIntegerField(
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="Share of the audience that gets variant A, in percent",
+    )
+    winner = models.CharField(max_length=1, choices=Variant.choices, blank=True)
+    winner_declared_at = models.DateTimeField(null=True, blank=True)
+    include_opt_out_footer = models.BooleanField(
+        default=True, help_text="Append 'Reply STOP to unsubscribe' to a contact's first text"
+    )
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Skip contacts texted by any campaign within this many days"
+    )
+    prior_contact_policy = models.CharField(
+        max_length=4, choices=PriorContactPolicy.choices, default=PriorContactPolicy.SKIP
+    )
+    purpose = models.CharField(
+        max_length=13,
+        choices=Purpose.choices,
+        default=Purpose.MARKETING,
+        help_text="Informational texts go only to customers; marketing texts need a lawful basis on a Do-Not-Call list",
+    )
+    from_number = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[validate_sending_number],
+        help_text="Sending number (E.164); blank uses OPENPHONE_FROM_NUMBER",
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    # A finished campaign is archived, never deleted once it has texted anyone: hidden from the
+    # lists, kept in the record the caps and the compliance log read.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # Why the system paused it (carriers filtering its texts), shown on Today until staff resume it.
+    pause_reason = models.TextField(blank=True)
+    # The last run that failed unexpectedly (shown on Today until a run succeeds).
+    last_run_failed_at = models.DateTimeField(null=True, blank=True)
+    last_run_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Owners' rights (attackacrack/roles.py), beside Django's own delete_campaign.
+        permissions = [
+            ("archive_campaign", "Can archive campaigns"),
+            ("change_campaign_sending", "Can change a campaign's sending number and daily limit"),
+        ]
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(daily_limit__gte=1, daily_limit__lte=MAX_DAILY_LIMIT),
+                name="campaign_daily_limit_range",
+            ),
+            models.CheckConstraint(condition=Q(split_percent_a__lte=100), name="campaign_split_percent"),
+            models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
+            models.CheckConstraint(
+                condition=Q(purpose__in=["marketing", "informational"]), name="campaign_purpose_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(winner="", winner_declared_at__isnull=True)
+                | (Q(winner__in=["A", "B"]) & Q(winner_declared_at__isnull=False)),
+                name="campaign_winner_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_number="") | Q(from_number__regex=E164_REGEX),
+                name="campaign_from_number_e164",
+            ),
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True) | Q(status__in=["completed", "cancelled"]),
+                name="campaign_archived_only_when_finished",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        for field in ("template_a", "template_b"):
+            try:
+                check_fits_one_text(getattr(self, field), with_footer=self.include_opt_out_footer)
+            except ValidationError as error:
+                if error.code == "too_long":  # a template that does not parse is the field's own error
+                    errors[field] = error
+        if errors:
+            raise ValidationError(errors)
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    def template_for(self, variant: str) -> str:
+        """The text a member of this variant gets: B's, or A's when there is no B."""
+        return self.template_b if variant == Variant.B and self.template_b else self.template_a
+
+    def variant_for(self, assigned: str) -> str:
+        """The variant a member gets when booked: the declared winner's, else the one assigned to them.
+        A booking keeps the variant it was made with: its text and its count in the results are that one's."""
+        return self.winner or assigned
+
+    @property
+    def sending_number(self) -> str:
+        """The number its texts go from: its own, else the business's (OPENPHONE_FROM_NUMBER)."""
+        number = self.from_number or settings.OPENPHONE_FROM_NUMBER
+        if not number:
+            raise NoSendingNumber(
+                "The campaign has no sending number: set its from_number or the OPENPHONE_FROM_NUMBER setting."
+            )
+        return number
+
+    @property
+    def is_closed(self) -> bool:
+        """Completed or cancelled: it goes nowhere (no transitions), takes no members, sends nothing."""
+        return self.status in self.CLOSED_STATUSES
+
+
+class Holiday(models.Model):
+    """A day the shop sends no campaign texts, whatever the weekday."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"

@@ -11,6 +11,7 @@ from campaigns import foresight, selectors, texts
 from campaigns.models import Campaign, CampaignContact, Variant
 from contacts.models import Contact, Property
 from contacts.selectors import home_links
+from messaging import segments
 from messaging.models import Message
 
 
@@ -193,12 +194,12 @@ def missing_values(campaign: Campaign, foreseen: foresight.Foreseen | None = Non
 class TextPreview:
     variant: str
     text: str
-    cost: texts.SmsCost
+    cost: segments.SmsCost
 
 
 def preview(*, variant: str, template: str, reader: Reader, include_opt_out_footer: bool) -> TextPreview:
     text = write_text(template=template, reader=reader, include_opt_out_footer=include_opt_out_footer)
-    return TextPreview(variant=variant, text=text, cost=texts.sms_cost(text))
+    return TextPreview(variant=variant, text=text, cost=segments.sms_cost(text))
 
 
 def text_previews(*, campaign: Campaign, reader: Reader) -> list[TextPreview]:

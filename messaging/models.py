@@ -79,6 +79,11 @@ class Message(models.Model):
     direction = models.CharField(max_length=8, choices=Direction.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     body = models.TextField()
+    segments = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The SMS segments an outbound text is billed as: set when its words are written",
+    )
     from_number = models.CharField(max_length=16)
     to_number = models.CharField(max_length=16)
     # Messages are the conversation record: a contact with texts cannot be deleted.

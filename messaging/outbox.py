@@ -43,6 +43,7 @@ from contacts.not_texted import Reason
 from messaging.backends import SMSSendError, get_backend
 from messaging.backends.base import AccountRefusal
 from messaging.models import Message, OutboxHold
+from messaging.segments import sms_cost
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
             if not message.body:
                 # Written as it first goes: the opt-out footer depends on whether it is their first text.
                 message.body = campaign_text(campaign=send.campaign, contact=message.contact, variant=send.variant)
+                message.segments = sms_cost(message.body).segments
                 message.created_at = now
             record_outcome(Outcome.SENT_TO_PROVIDER, texts=[message], checks=checks, now=now)
         elif refusal := compliance.conversation_refusal(message.contact, message.kind):
@@ -137,7 +139,9 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         message.status_changed_at = now
         message.claimed_at = now
         message.attempts += 1
-        message.save(update_fields=["body", "created_at", "status", "status_changed_at", "claimed_at", "attempts"])
+        message.save(
+            update_fields=["body", "segments", "created_at", "status", "status_changed_at", "claimed_at", "attempts"]
+        )
     return _attempt(message)
 
 
@@ -390,6 +394,7 @@ def queue_text(*, contact: Contact, body: str, kind: str, sent_by=None, from_num
         direction=Message.Direction.OUTBOUND,
         kind=kind,
         body=body,
+        segments=sms_cost(body).segments,
         from_number=from_number,
         to_number=contact.phone,
         contact=contact,

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from campaigns import texts, writing
+from messaging.segments import sms_cost
 from tests.factories import CampaignFactory, ContactFactory, MessageFactory, PropertyContactFactory
 
 
@@ -92,7 +93,7 @@ def test_the_footer_can_be_turned_off_per_campaign():
     ],
 )
 def test_segments_follow_gsm7_and_ucs2_limits(text, encoding, segments):
-    cost = texts.sms_cost(text)
+    cost = sms_cost(text)
 
     assert (cost.encoding, cost.segments) == (encoding, segments)
     assert cost.characters == len(text)

@@ -52,3 +52,25 @@ def test_holds_stored_before_the_upgrade_name_the_cause_they_recorded():
         "account",
     ]
     migrate_to_latest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_written_before_the_upgrade_are_counted_in_segments():
+    old = migrate([("messaging", "0014_help_is_answered_whatever_the_contacts_state")])
+    contact = old.get_model("contacts", "Contact").objects.create(phone="+16175550111")
+    messages = old.get_model("messaging", "Message").objects
+    now = timezone.now()
+
+    def text(body: str, direction: str = "outbound", status: str = "sent"):
+        return messages.create(direction=direction, kind="staff" if direction == "outbound" else "reply", body=body,
+                               from_number="+16175550100", to_number=contact.phone, contact=contact, status=status,
+                               status_changed_at=now, created_at=now)  # fmt: skip
+
+    plain, curly = text("Hi " * 60), text("It’s " * 20)
+    reply = text("Yes", direction="inbound", status="received")
+
+    new = migrate([("messaging", "0015_segments_billed")])
+
+    segments = dict(new.get_model("messaging", "Message").objects.values_list("pk", "segments"))
+    assert [segments[m.pk] for m in (plain, curly, reply)] == [2, 2, None]  # 180 GSM-7 characters; 100 UCS-2
+    migrate_to_latest()

@@ -58,6 +58,7 @@ def test_a_campaign_send_goes_out_once_with_its_text_and_the_providers_id(openph
     assert (message.kind, message.status, message.external_id) == ("campaign", "sent", "AC3f1c")
     assert message.campaign_send_id == booked_send.pk
     assert message.sent_at is not None
+    assert message.segments == 1  # counted from the words written as it went
     assert CampaignContact.objects.get().status == CampaignContact.Status.SENT
 
 
@@ -238,6 +239,16 @@ def test_a_staff_text_goes_out_at_any_hour_and_is_not_a_campaign_send(openphone)
     [payload] = posts(openphone)
     assert payload == {"from": SHOP_NUMBER, "to": [contact.phone], "content": "On my way"}
     assert not CampaignSend.objects.exists() and message.campaign_id is None
+    assert message.segments == 1
+
+
+def test_a_staff_text_with_a_curly_apostrophe_is_billed_in_ucs2_segments():
+    contact = ContactFactory()
+    staff = {"contact": contact, "kind": Message.Kind.STAFF, "from_number": SHOP_NUMBER}
+    gsm = outbox.queue_text(body="Don't " + "x" * 100, **staff)
+    curly = outbox.queue_text(body="Don’t " + "x" * 100, **staff)
+
+    assert (gsm.segments, curly.segments) == (1, 2)  # 106 characters: one GSM-7 segment, two UCS-2
 
 
 def test_nobody_who_opted_out_gets_a_staff_text():

@@ -9,6 +9,7 @@ filesystem broker and the console SMS backend. ``DATABASE_URL``, ``REDIS_URL`` a
 import datetime as dt
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -338,6 +339,8 @@ RECIPIENT_RULES_FILE = os.getenv("RECIPIENT_RULES_FILE", "")
 SMS_OPT_OUT_FOOTER = os.getenv("SMS_OPT_OUT_FOOTER", "Reply STOP to unsubscribe")
 
 # --- SMS / OpenPhone -----------------------------------------------------------------------
+# What OpenPhone bills for each segment of a text, in dollars: the costs the pages show.
+SMS_COST_PER_SEGMENT = Decimal(os.getenv("SMS_COST_PER_SEGMENT", "0.01"))
 CONSOLE_SMS_BACKEND = "messaging.backends.console.SMSBackend"
 SMS_BACKEND = os.getenv("SMS_BACKEND", CONSOLE_SMS_BACKEND)
 OPENPHONE_API_KEY = os.getenv("OPENPHONE_API_KEY", "")

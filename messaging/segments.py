@@ -1,6 +1,9 @@
 """What a text costs: its encoding and the SMS segments it is billed as."""
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
 
 # GSM 03.38: the basic set costs one septet per character, the extension set two (escape + char).
 GSM7_BASIC = set(
@@ -29,3 +32,8 @@ def sms_cost(text: str) -> SmsCost:
         single, part, encoding = 70, 67, "UCS-2"
     segments = 1 if units <= single else -(-units // part)
     return SmsCost(encoding=encoding, characters=len(text), segments=segments)
+
+
+def dollars(segments: int) -> Decimal:
+    """What ``segments`` segments cost at OpenPhone's price (SMS_COST_PER_SEGMENT)."""
+    return settings.SMS_COST_PER_SEGMENT * segments

@@ -11,6 +11,7 @@ from campaigns.models.campaign import (
 )
 from campaigns.models.evidence import ComplianceRecord
 from campaigns.models.members import CampaignContact, CampaignSend
+from campaigns.models.outcome import Outcome
 
 __all__ = [
     "DAILY_LIMIT_TOO_HIGH",
@@ -21,6 +22,7 @@ __all__ = [
     "CampaignStatus",
     "ComplianceRecord",
     "Holiday",
+    "Outcome",
     "Variant",
     "validate_sending_number",
 ]

@@ -1,11 +1,13 @@
 """The day to text again a person who wrote "not now" (issue 39), measured on a labelled set of
-replies written for this project (tests/data/not_now_replies.tsv): every row must read as labelled."""
+replies written for this project (tests/data/not_now_replies.tsv): every row must read as labelled,
+both the day suggested and the reply's label."""
 
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from messaging.intent import ReplyIntent, reply_intent
 from messaging.text_again import Suggestion, names_a_time, suggested_date
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "not_now_replies.tsv"
@@ -17,7 +19,7 @@ def labelled() -> list[tuple[dt.date, dt.date | None, str, str]]:
         if line and not line.startswith("#"):
             today, expected, label, text = line.split("\t")
             day = None if expected == "-" else dt.date.fromisoformat(expected)
-            rows.append((dt.date.fromisoformat(today), day, label, text))
+            rows.append((dt.date.fromisoformat(today), day, ReplyIntent(label), text))
     return rows
 
 
@@ -25,6 +27,7 @@ def test_the_labelled_set_is_large_and_has_replies_that_name_no_time():
     rows = labelled()
     assert len(rows) >= 40
     assert sum(1 for _, expected, _, _ in rows if expected is None) >= 10
+    assert {label for _, _, label, _ in rows} >= {ReplyIntent.NOT_NOW, ReplyIntent.NOT_INTERESTED}
 
 
 def test_every_labelled_reply_gets_the_day_it_is_labelled_with():
@@ -33,6 +36,11 @@ def test_every_labelled_reply_gets_the_day_it_is_labelled_with():
         suggestion = suggested_date(text, today=today)
         if (suggestion.on if suggestion else None) != expected:
             wrong.append((text, str(today), str(expected), suggestion))
+    assert not wrong
+
+
+def test_every_labelled_reply_gets_its_label():
+    wrong = [(text, label, reply_intent(text)) for _, _, label, text in labelled() if reply_intent(text) != label]
     assert not wrong
 
 
@@ -83,3 +91,10 @@ def test_the_day_and_the_words_it_was_read_from(text, today, on, because):
 def test_nothing_is_suggested_when_no_time_to_come_is_named(text):
     assert suggested_date(text, today=dt.date(2026, 10, 14)) is None
     assert not names_a_time(text)
+
+
+def test_a_time_a_few_days_off_is_not_far_enough_to_put_off_the_work_alone():
+    assert names_a_time("Next week is better")
+    assert not names_a_time("Next week is better", at_least=dt.timedelta(weeks=2))
+    assert reply_intent("Next week is better") == ReplyIntent.OTHER
+    assert reply_intent("maybe next week") == ReplyIntent.NOT_NOW

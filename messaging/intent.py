@@ -1,17 +1,20 @@
 """What a reply says, for the staff working the replies and for the numbers: interested, question,
-not interested, opt-out, wrong number, automatic reply, other. Rules to read and test, in order;
+not now, not interested, opt-out, wrong number, automatic reply, other. Rules to read and test, in order;
 staff correct a label from the thread, and the correction is what counts from then on."""
 
+import datetime as dt
 import re
 
 from django.db import models
 
 from messaging.consent import Consent, consent_intent
+from messaging.text_again import names_a_time
 
 
 class ReplyIntent(models.TextChoices):
     INTERESTED = "interested", "Interested"
     QUESTION = "question", "Question"
+    NOT_NOW = "not_now", "Not now"
     NOT_INTERESTED = "not_interested", "Not interested"
     OPT_OUT = "opt_out", "Opt-out"
     WRONG_NUMBER = "wrong_number", "Wrong number"
@@ -44,8 +47,23 @@ _NOT_INTERESTED = re.compile(
     r"^(?:no|nope|nah|no thanks?|no thank you|not interested|pass|i'?ll pass|not for me)\b"
     r"|\bnot interested\b|\ball set\b|\bwe'?re (?:good|fine|set)\b|\balready (?:fixed|had|have|did|done)"
     r"|\bhad (?:it|someone|that) (?:fixed|done|do it)|\bhave a contractor\b|\busing someone else\b"
-    r"|\btoo (?:expensive|much)\b|\bnot (?:right )?now\b|\bnot at this time\b|\bdon'?t need\b"
+    r"|\btoo (?:expensive|much)\b|\bnot at this time\b|\bdon'?t need\b"
     r"|\bno (?:problems|issues)\b|\bdon'?t have (?:a basement|any problems|cracks)",
+    re.IGNORECASE,
+)
+# Wanting the work, but later: a put-off in so many words, or a time to come ("maybe in the spring",
+# "try me in a few weeks") said with a put-off, or two weeks off or more with no sign of wanting the
+# work ("next week is better" is an appointment being moved). "Not at this
+# time" stays a polite no, and "call me next week" stays interested.
+_NOT_NOW = re.compile(
+    r"\bnot (?:interested |ready )?(?:right now|just now|now|yet|just yet|at the moment|this (?:year|month|week))\b"
+    r"|\bnot (?:until|till)\b|\bmaybe (?:later|another time|some ?time|down the road)\b|\bdown the road\b"
+    r"|\bnot a (?:good|great) time\b|\b(?:another|some other) time\b|\bcheck back\b|\bcircle back\b|\bremind me\b",
+    re.IGNORECASE,
+)
+_PUT_OFF = re.compile(
+    r"\b(?:maybe|not|busy|swamped|slammed|later|wait|until|till|after|away|out of town|try me|ask me"
+    r"|text me|hit me|reach (?:back )?out|get back|contact me|talk to me|give (?:me|it|us)|probably|thinking)\b",
     re.IGNORECASE,
 )
 # Wanting the work: yes, a price, a visit, a call, a problem described.
@@ -72,6 +90,12 @@ def reply_intent(text: str) -> str:
         return ReplyIntent.AUTOMATIC
     if _WRONG_NUMBER.search(body):
         return ReplyIntent.WRONG_NUMBER
+    if (
+        _NOT_NOW.search(body)
+        or (_PUT_OFF.search(body) and names_a_time(body))
+        or (not _INTERESTED.search(body) and names_a_time(body, at_least=dt.timedelta(weeks=2)))
+    ):
+        return ReplyIntent.NOT_NOW
     if _NOT_INTERESTED.search(body):
         return ReplyIntent.NOT_INTERESTED
     if _INTERESTED.search(body):

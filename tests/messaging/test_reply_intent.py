@@ -25,6 +25,14 @@ pytestmark = pytest.mark.django_db
         ("Who is this?", ReplyIntent.QUESTION),
         ("How did you get my number?", ReplyIntent.QUESTION),
         ("Are you licensed and insured?", ReplyIntent.QUESTION),
+        ("Not right now", ReplyIntent.NOT_NOW),
+        ("not now, maybe in the spring", ReplyIntent.NOT_NOW),
+        ("Ask me after the holidays", ReplyIntent.NOT_NOW),
+        ("try me next year", ReplyIntent.NOT_NOW),
+        ("busy this month, text in a few weeks", ReplyIntent.NOT_NOW),
+        ("Yes but not until spring", ReplyIntent.NOT_NOW),
+        ("Call me next week", ReplyIntent.INTERESTED),  # soon: wanting the work now
+        ("Not at this time", ReplyIntent.NOT_INTERESTED),  # a polite no
         ("No thanks", ReplyIntent.NOT_INTERESTED),
         ("Not interested", ReplyIntent.NOT_INTERESTED),
         ("We already had it fixed", ReplyIntent.NOT_INTERESTED),
@@ -96,7 +104,7 @@ def test_staff_correct_a_label_from_the_thread_and_the_correction_is_kept(admin_
     message = InboundMessageFactory(
         contact=contact, body="Maybe in the spring", intent=reply_intent("Maybe in the spring")
     )
-    assert message.intent == ReplyIntent.OTHER
+    assert message.intent == ReplyIntent.NOT_NOW
 
     admin_client.post(f"/conversations/messages/{message.pk}/intent", {"intent": "interested"})
     admin_client.post(f"/conversations/messages/{message.pk}/intent", {"intent": "bogus"})
@@ -104,7 +112,7 @@ def test_staff_correct_a_label_from_the_thread_and_the_correction_is_kept(admin_
     message.refresh_from_db()
     assert message.intent == ReplyIntent.INTERESTED
     [correction] = IntentCorrection.objects.all()
-    assert (correction.from_intent, correction.to_intent) == ("other", "interested") and correction.corrected_by
+    assert (correction.from_intent, correction.to_intent) == ("not_now", "interested") and correction.corrected_by
     assert "Interested" in admin_client.get(f"/conversations/{contact.pk}/").content.decode()
 
 
@@ -129,6 +137,42 @@ def test_replies_stored_before_labels_get_theirs_when_the_migration_runs():
 
     message.refresh_from_db()
     assert message.intent == ReplyIntent.NOT_INTERESTED
+
+
+def test_not_now_is_a_label_staff_see_filter_by_and_set(admin_client):
+    later, never = ContactFactory(first_name="Lena"), ContactFactory(first_name="Nora")
+    InboundMessageFactory(contact=later, body="Try me next year", intent=reply_intent("Try me next year"))
+    answer = InboundMessageFactory(contact=never, body="No thanks", intent=reply_intent("No thanks"))
+
+    only_later = admin_client.get("/conversations/?label=not_now").content.decode()
+    today = admin_client.get("/?replies=not_now").content.decode().split('id="replies"')[1].split("</section>")[0]
+    admin_client.post(f"/conversations/messages/{answer.pk}/intent", {"intent": "not_now"})
+    thread = admin_client.get(f"/conversations/{never.pk}/").content.decode()
+
+    assert "Lena" in only_later and "Nora" not in only_later
+    assert "Try me next year" in today and "Not now" in today and "No thanks" not in today
+    answer.refresh_from_db()
+    assert answer.intent == ReplyIntent.NOT_NOW and '<span class="badge">Not now</span>' in thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replies_labelled_before_not_now_existed_are_read_again_unless_staff_chose(admin_user):
+    later = InboundMessageFactory(body="Not right now, maybe in the spring", intent=ReplyIntent.NOT_INTERESTED)
+    chosen = InboundMessageFactory(body="not right now", intent=ReplyIntent.NOT_INTERESTED)
+    IntentCorrection.objects.create(
+        message=chosen,
+        from_intent="other",
+        to_intent="not_interested",
+        corrected_by=admin_user,
+        corrected_at=chosen.created_at,
+    )
+    refused = InboundMessageFactory(body="No thank you", intent=ReplyIntent.NOT_INTERESTED)
+
+    call_command("migrate", "messaging", "0015", verbosity=0)
+    call_command("migrate", verbosity=0)
+
+    intents = dict(Message.objects.filter(direction="inbound").values_list("pk", "intent"))
+    assert intents == {later.pk: "not_now", chosen.pk: "not_interested", refused.pk: "not_interested"}
 
 
 def test_the_conversations_list_is_served_alone_for_its_refresh(admin_client):

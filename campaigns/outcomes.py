@@ -225,6 +225,22 @@ class OutcomeHistory:
     def counts(self) -> bool:
         return not self.latest.withdrawn
 
+    @property
+    def versions(self) -> list[tuple[str, Outcome]]:
+        """Every version, the first recorded first, each with what it did."""
+        chain = [*reversed(self.earlier), self.latest]
+        return [
+            (_what_it_did(before, outcome), outcome) for before, outcome in zip([None, *chain[:-1]], chain, strict=True)
+        ]
+
+
+def _what_it_did(before: Outcome | None, outcome: Outcome) -> str:
+    if before is None:
+        return "Recorded"
+    if outcome.withdrawn:
+        return "Withdrawn"
+    return "Put back" if before.withdrawn else "Corrected"
+
 
 def contact_outcomes(contact: Contact) -> list[Outcome]:
     """Every outcome recorded for ``contact``, corrections and withdrawals included, the latest
@@ -242,7 +258,7 @@ def outcome_histories(outcomes: list[Outcome]) -> list[OutcomeHistory]:
     by_id = {outcome.pk: outcome for outcome in outcomes}
     histories = []
     for outcome in outcomes:
-        if _replaced(outcome):
+        if replacement(outcome) is not None:
             continue
         history = OutcomeHistory(latest=outcome)
         earlier = by_id.get(outcome.replaces_id)
@@ -255,8 +271,15 @@ def outcome_histories(outcomes: list[Outcome]) -> list[OutcomeHistory]:
     return histories
 
 
-def _replaced(outcome: Outcome) -> bool:
+def counts(outcome: Outcome) -> bool:
+    """Whether it counts: neither corrected nor withdrawn (as ``Outcome.objects.current()``)."""
+    return not outcome.withdrawn and replacement(outcome) is None
+
+
+def replacement(outcome: Outcome) -> Outcome | None:
+    """The correction or withdrawal that replaced ``outcome``, or None (no query for the outcomes
+    ``contact_outcomes`` read)."""
     try:
-        return outcome.replaced_by is not None
+        return outcome.replaced_by
     except Outcome.DoesNotExist:
-        return False
+        return None

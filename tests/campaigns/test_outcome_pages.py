@@ -53,8 +53,8 @@ def said(response) -> list[str]:
 
 
 def text_of(response) -> str:
-    """The page's words, tags and runs of white space taken out."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.content.decode()))
+    """The page's words: each tag a space, each run of white space one."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def test_an_outcome_recorded_from_the_thread_shows_where_it_went(staff_client, mary, staff_user):

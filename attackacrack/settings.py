@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.Message.Status",
         "ConsentBasisEnum": "contacts.models.ConsentBasis",
         "DoNotCallLoadKindEnum": "contacts.models.DoNotCallLoad.Kind",
+        "OutcomeKindEnum": "campaigns.models.Outcome.Kind",
         "ReasonEnum": "contacts.not_texted.Reason",
     },
 }

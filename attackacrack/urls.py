@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from attackacrack import views
+from campaigns import outcome_views
 from campaigns import views as campaign_views
 from messaging import views as messaging_views
 
@@ -41,6 +42,18 @@ urlpatterns = [
         "contacts/<int:contact_id>/compliance.json",
         campaign_views.contact_compliance_download,
         name="contact-compliance-download",
+    ),
+    # What came of a contact's conversations, recorded from the thread or the contact page.
+    path("contacts/<int:contact_id>/outcomes", outcome_views.record_outcome, name="record-outcome"),
+    path(
+        "contacts/<int:contact_id>/outcomes/<int:outcome_id>/correct",
+        outcome_views.correct_outcome,
+        name="correct-outcome",
+    ),
+    path(
+        "contacts/<int:contact_id>/outcomes/<int:outcome_id>/withdraw",
+        outcome_views.withdraw_outcome,
+        name="withdraw-outcome",
     ),
     path("contacts/", include("contacts.urls")),
     path("conversations/", include("messaging.urls")),

@@ -5,13 +5,14 @@ from django.utils.html import format_html, format_html_join
 from attackacrack import roles
 from attackacrack.admin import PermanentRecordAdmin, ReadOnlyAdmin
 from attackacrack.errors import ApplicationError
-from campaigns import audience, booking, services, writing
+from campaigns import audience, booking, outcomes, services, writing
 from campaigns.models import (
     Campaign,
     CampaignContact,
     CampaignSend,
     ComplianceRecord,
     Holiday,
+    Outcome,
 )
 from contacts.csv_export import csv_download
 
@@ -254,3 +255,19 @@ class ComplianceRecordAdmin(PermanentRecordAdmin):
             header=[label for label, _ in COMPLIANCE_COLUMNS],
             rows=rows.iterator(chunk_size=2000),
         )
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(PermanentRecordAdmin):
+    """What came of conversations, every version kept: recorded, corrected and withdrawn from the
+    thread, the contact page or the API (campaigns.outcomes), never here."""
+
+    list_display = ["contact", "kind", "on", "amount", "campaign", "variant", "counts", "recorded_by", "recorded_at"]
+    list_filter = ["kind", "withdrawn", "campaign"]
+    search_fields = ["=contact__phone", "contact__first_name", "contact__last_name", "campaign__name"]
+    list_select_related = ["contact", "campaign", "recorded_by", "replaced_by"]
+    date_hierarchy = "on"
+
+    @admin.display(boolean=True, description="counts")
+    def counts(self, outcome: Outcome) -> bool:
+        return outcomes.counts(outcome)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api, audience_api, evidence_api
+from campaigns import api, audience_api, evidence_api, outcomes_api
 
 ACTIONS = {
     "upload": api.CampaignUploadApi,
@@ -41,5 +41,16 @@ urlpatterns = [
         "contacts/<int:contact_id>/compliance",
         evidence_api.ContactComplianceApi.as_view(),
         name="api-contact-compliance",
+    ),
+    path("contacts/<int:contact_id>/outcomes", outcomes_api.ContactOutcomesApi.as_view(), name="api-contact-outcomes"),
+    path(
+        "contacts/<int:contact_id>/outcomes/<int:outcome_id>/corrections",
+        outcomes_api.OutcomeCorrectionsApi.as_view(),
+        name="api-contact-outcome-corrections",
+    ),
+    path(
+        "contacts/<int:contact_id>/outcomes/<int:outcome_id>/withdrawal",
+        outcomes_api.OutcomeWithdrawalApi.as_view(),
+        name="api-contact-outcome-withdrawal",
     ),
 ]

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from attackacrack import roles
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Outcome
+from campaigns.outcomes import MAX_NOTE_LENGTH
 from contacts.models import ContactImport
 from contacts.phones import format_phone, normalize_phone
 
@@ -141,3 +142,32 @@ class ScheduleForm(forms.Form):
                 raise forms.ValidationError("That moment has passed: choose a later date or time.")
             data["starts_at"] = starts_at
         return data
+
+
+class OutcomeForm(forms.Form):
+    """What came of a conversation, as the thread and the contact page ask it (the rules are
+    ``campaigns.outcomes``': this form only reads the fields)."""
+
+    kind = forms.ChoiceField(label="Outcome", choices=Outcome.Kind.choices)
+    on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    amount = forms.DecimalField(
+        label="Amount ($)",
+        required=False,
+        max_digits=10,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    note = forms.CharField(label="Note", required=False, max_length=MAX_NOTE_LENGTH)
+
+    def __init__(self, *args, today: dt.date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["on"].widget.attrs["max"] = today.isoformat()
+        self.initial.setdefault("on", today)
+
+    def problems(self) -> str:
+        """Each error after the label of its field, in one sentence for the page's message."""
+        return " ".join(
+            f"{self.fields[field].label}: {error}" if field in self.fields else str(error)
+            for field, errors in self.errors.items()
+            for error in errors
+        )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from attackacrack import roles
 from attackacrack.web.pages import staff_page
 from campaigns.compliance.lawful import why_not_texted
+from campaigns.outcome_views import outcomes_context
 from contacts import dnc, lawful_basis, not_texted, services
 from contacts.csv_export import contacts_download
 from contacts.forms import ContactForm, ContactSearchForm, DncLoadForm, ImportUploadForm, LawfulBasisForm
@@ -121,6 +122,7 @@ def _detail_page(
             "consent_changes": contact.consent_changes.select_related("changed_by")[:10],
             "lawful_basis_form": lawful_basis_form or LawfulBasisForm(contact=contact),
             **consent_context(contact),
+            **outcomes_context(contact),
         },
         status=status,
     )

@@ -19,6 +19,7 @@ from attackacrack.celery import hand_to_worker
 from attackacrack.errors import ApplicationError
 from attackacrack.web.api import error_body
 from attackacrack.web.pages import attempt, staff_page
+from campaigns.outcome_views import outcomes_context
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhook_processing, webhooks
 from messaging.forms import ConsentChangeForm, ReviewDecisionForm, StaffTextForm
@@ -115,8 +116,9 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
         "labels": ReplyIntent.choices,
         **consent_context(contact),
     }
-    template = "messaging/_thread.html" if request.headers.get("X-Requested-With") else "messaging/thread.html"
-    return render(request, template, context)
+    if request.headers.get("X-Requested-With"):  # the thread's own refresh: the texts alone
+        return render(request, "messaging/_thread.html", context)
+    return render(request, "messaging/thread.html", {**context, **outcomes_context(contact)})
 
 
 @require_POST

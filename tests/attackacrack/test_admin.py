@@ -16,6 +16,7 @@ from campaigns.models import (
     ComplianceRecord,
     Holiday,
 )
+from campaigns.outcomes import record_conversation_outcome, withdraw_outcome
 from contacts import dnc, lawful_basis
 from contacts.models import ConsentChange, Contact, ContactImport, ImportRejection, ImportUploadChunk, OptOutEvent
 from messaging.models import CatchUp, ConsentReview, IntentCorrection, Message, OutboxHold, WorkerHeartbeat
@@ -65,7 +66,9 @@ def one_of_everything():
         slot=send.scheduled_for,
         booking_checks={"not_opted_out": True},
     )
-    inbound = InboundMessageFactory(contact=link.contact, body="Can you stop by Tuesday?")
+    inbound = InboundMessageFactory(contact=link.contact, body="Can you stop by Tuesday?", in_reply_to_send=send)
+    booked = record_conversation_outcome(contact=link.contact, kind="inspection_booked", on=timezone.localdate())
+    withdraw_outcome(outcome=booked)
     ConsentReview.objects.create(message=inbound, contact=link.contact, created_at=inbound.created_at)
     IntentCorrection.objects.create(
         message=inbound, from_intent="question", to_intent="interested", corrected_at=timezone.now()

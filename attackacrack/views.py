@@ -21,6 +21,7 @@ from attackacrack import roles
 from attackacrack.celery import app as celery_app
 from attackacrack.today import alerts as today_alerts
 from attackacrack.web.pages import staff_page
+from campaigns import money
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
@@ -146,6 +147,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "replies_label": replies_label,
         "labels": ReplyIntent.choices,
         "latest": messaging_selectors.latest_texts(limit=20),
+        "month": money.this_month(today=today),
         "opt_outs_this_week": OptOutEvent.objects.filter(
             kind=OptOutEvent.Kind.OPT_OUT,
             created_at__gte=dt.datetime.combine(week_start, dt.time(), tzinfo=calendar.zone),

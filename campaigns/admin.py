@@ -69,6 +69,8 @@ class CampaignAdmin(admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.has_perm("campaigns.change_campaign_sending"):
             fields += list(roles.SENDING_FIELDS)
+        if obj is not None and obj.is_launched:
+            fields.append("judged_on")  # what the verdict judges on is chosen before it starts
         if obj is not None and obj.status == Campaign.Status.ACTIVE:
             # The texts of a running campaign are fixed: pause it to edit them.
             fields += ["template_a", "template_b", "include_opt_out_footer"]

@@ -1,6 +1,6 @@
 """The campaigns API: campaigns, their lifecycle (schedule, start, pause, resume, cancel, archive,
-run, winner), their A/B results and their texts. The audience and its previews are
-``campaigns.audience_api``."""
+run, winner) and their texts. Their results are ``campaigns.results_api``; the audience and its
+previews ``campaigns.audience_api``."""
 
 from collections.abc import Callable
 
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from attackacrack import roles
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import booking, results, services
+from campaigns import booking, services
 from campaigns.models import (
     DAILY_LIMIT_TOO_HIGH,
     Campaign,
@@ -256,75 +256,7 @@ CampaignWinnerApi = campaign_action(
 )
 
 
-# --- Reads: results, previews, audience, schedule -------------------------------------------
-
-
-class RateSerializer(serializers.Serializer):
-    rate = serializers.FloatField(allow_null=True)
-    low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval")
-    high = serializers.FloatField(allow_null=True)
-
-
-class RatesSerializer(serializers.Serializer):
-    delivered = RateSerializer()
-    replied = RateSerializer()
-    interested = RateSerializer()
-    opted_out = RateSerializer()
-
-
-class VariantResultSerializer(serializers.Serializer):
-    variant = serializers.ChoiceField(choices=Variant.choices)
-    sent = serializers.IntegerField()
-    delivered = serializers.IntegerField()
-    replied = serializers.IntegerField(
-        help_text="Sends a person replied to: not STOP, START, HELP, another opt-out or a phone's automatic reply"
-    )
-    interested = serializers.IntegerField(help_text="Sends with a reply labelled interested")
-    opted_out = serializers.IntegerField()
-    rates = RatesSerializer(help_text="Each count over sent, with its 95% Wilson interval")
-
-
-def variant_result(arm) -> dict:
-    def rate(count: int) -> dict:
-        low, high = arm.interval(count) or (None, None)
-        return {"rate": arm.rate(count), "low": low, "high": high}
-
-    counts = {key: getattr(arm, key) for key in ("sent", "delivered", "replied", "interested", "opted_out")}
-    return {"variant": arm.variant, **counts, "rates": {key: rate(counts[key]) for key in counts if key != "sent"}}
-
-
-class VerdictSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["collecting", "winner", "no_difference", "harmful"])
-    winner = serializers.CharField(allow_blank=True)
-    look = serializers.IntegerField(help_text="Completed business days with sends looked at")
-    planned_looks = serializers.IntegerField()
-    boundary = serializers.FloatField(help_text="|z| a variant must reach at any look (Pocock)")
-    z = serializers.FloatField(allow_null=True, help_text="The latest look's z, positive when B does better")
-    text = serializers.CharField()
-
-
-class CampaignResultsSerializer(serializers.Serializer):
-    variants = VariantResultSerializer(many=True)
-    verdict = VerdictSerializer()
-    winner = serializers.CharField(allow_blank=True, help_text="The variant declared for the rest, if any")
-
-
-class CampaignResultsApi(APIView):
-    @extend_schema(
-        operation_id="campaigns_results",
-        responses={200: CampaignResultsSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
-        description="Per variant: sent, delivered, replies from people (not STOP, HELP or automatic replies), "
-        "interested replies, opt-outs with 95% intervals, and the verdict of the planned daily looks on the "
-        "interested-reply rate.",
-    )
-    def get(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        variants, verdict = results.ab_results(campaign)
-        return Response(
-            CampaignResultsSerializer(
-                {"variants": [variant_result(arm) for arm in variants], "verdict": verdict, "winner": campaign.winner}
-            ).data
-        )
+# --- Reads: the texts booked (results: campaigns.results_api) ---------------------------------
 
 
 # A booking's text under the names this endpoint has always given it: a delivered text is "sent"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api, audience_api, evidence_api, outcomes_api
+from campaigns import api, audience_api, evidence_api, outcomes_api, results_api
 
 ACTIONS = {
     "upload": api.CampaignUploadApi,
@@ -14,7 +14,7 @@ ACTIONS = {
     "archive": api.CampaignArchiveApi,
     "execute": api.CampaignExecuteApi,
     "winner": api.CampaignWinnerApi,
-    "results": api.CampaignResultsApi,
+    "results": results_api.CampaignResultsApi,
     "preview": audience_api.CampaignPreviewApi,
     "members": audience_api.CampaignMembersApi,
     "sends": api.CampaignSendsApi,

@@ -30,6 +30,11 @@ class CampaignLocked(ApplicationError):
 
     code = "campaign_locked"
 
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        if field:
+            self.loc = ("body", field)
+
 
 class CampaignClosed(ApplicationError):
     """A completed or cancelled campaign takes no new members, whoever asks."""

@@ -28,6 +28,7 @@ class CampaignForm(forms.ModelForm):
             "template_b": "Text B",
             "daily_limit": "Texts per business day",
             "split_percent_a": "Share of the audience getting text A (%)",
+            "judged_on": "The A/B test judges the texts on",
             "include_opt_out_footer": "Add “Reply STOP to unsubscribe” to a contact's first text",
             "frequency_cap_days": "Skip contacts any campaign texted in the last (days)",
             "prior_contact_policy": "Contacts who have texted us before",
@@ -37,6 +38,8 @@ class CampaignForm(forms.ModelForm):
             "template_a": TOKENS_HELP,
             "template_b": "Optional: a second text for an A/B test. Leave blank to send text A to everyone.",
             "split_percent_a": "With two texts, this share of the audience gets A and the rest B.",
+            "judged_on": "Per text sent. Booked inspections is what pays, but they come in days after the texts and "
+            "are fewer than replies, so that verdict takes longer. Fixed once the campaign starts.",
             "frequency_cap_days": "0 texts everyone, however recently another campaign reached them.",
         }
 
@@ -53,6 +56,10 @@ class CampaignForm(forms.ModelForm):
             f"One number sends at most {limit:,} texts a day, shared by every campaign on it: "
             "a higher limit here sends no more."
         )
+        if self.instance.pk and self.instance.is_launched:
+            # A disabled field keeps its stored value whatever is posted (services refuse a change too).
+            self.fields["judged_on"].disabled = True
+            self.fields["judged_on"].help_text = "Set before the campaign started: the verdict keeps judging on it."
         if not user.has_perm("campaigns.change_campaign_sending"):
             # A disabled field keeps its stored (or default) value whatever is posted.
             for name in roles.SENDING_FIELDS:

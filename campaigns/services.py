@@ -52,6 +52,13 @@ def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
         # Texts already sent were written from the current templates; changing them mid-run
         # would mix two texts under one variant. Pause first.
         raise CampaignLocked(f"An active campaign's texts cannot change ({', '.join(changed_texts)}): pause it first.")
+    if changes.get("judged_on", campaign.judged_on) != campaign.judged_on and campaign.is_launched:
+        # Choosing the measure after seeing how each text does would make the verdict's 5% a lie.
+        raise CampaignLocked(
+            f"What the A/B verdict judges on (judged_on) is set before a campaign starts: a "
+            f"{campaign.get_status_display().lower()} campaign keeps {campaign.get_judged_on_display().lower()}.",
+            field="judged_on",
+        )
     if changes.get("purpose", campaign.purpose) != campaign.purpose and campaign.compliance_records.exists():
         # Its texts' records rest on the rules of its purpose: another purpose is another campaign.
         raise CampaignLocked("A campaign that has booked texts keeps its purpose: make a new campaign instead.")

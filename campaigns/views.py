@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, forecast, foresight, results, selectors, services, texts, writing
+from campaigns import audience, forecast, foresight, money, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import lawful
 from campaigns.evidence_api import compliance_document
@@ -124,8 +125,9 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         members = members.filter(id__gt=int(after))
     page = list(members[: MEMBERS_PER_PAGE + 1])
     variants, verdict = results.ab_results(campaign)
+    *in_money, total = money.results_in_money(campaign, variants)
     if not campaign.template_b and not any(variant.sent for variant in variants if variant.variant == "B"):
-        variants = [variant for variant in variants if variant.variant == "A"]  # one text: no test
+        variants, in_money = variants[:1], in_money[:1]  # one text: no test
     [progress] = selectors.campaign_progress([campaign])
     member_id = request.GET.get("member", "")
     chosen = int(member_id) if member_id.isdigit() else None
@@ -184,7 +186,9 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "verdict": verdict,
             "ab_test": len(variants) > 1,
             "offer_winner": verdict.state == "winner" and not campaign.winner and not campaign.is_closed,
-            "chart": _chart(variants),
+            "chart": _chart(variants, judged_on=campaign.judged_on),
+            "in_money": [*in_money, total] if len(variants) > 1 else in_money,  # a total beside two texts
+            "cost_per_segment": settings.SMS_COST_PER_SEGMENT,
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
             "previews": [(preview, readers.get(preview.variant, 0)) for preview in previews],
@@ -227,10 +231,12 @@ CHART_PLOT = (104, 330)
 CHART_ROW = 60  # per variant: its two bars, 22 apart, 16 high
 
 
-def _chart(variants) -> dict:
-    """Interested-reply and opt-out rates per variant with their 95% intervals, as SVG geometry:
-    bars on a scale from 0 to the highest interval's end, labels left of the bars, rates right."""
-    series = [("interested", "Interested"), ("opted_out", "Opted out")]
+def _chart(variants, *, judged_on: str) -> dict:
+    """The rate the verdict judges (interested replies or booked inspections) and the opt-out rate
+    per variant with their 95% intervals, as SVG geometry: bars on a scale from 0 to the highest
+    interval's end, labels left of the bars, rates right."""
+    judged = ("booked", "Booked") if judged_on == Campaign.JudgedOn.BOOKED_INSPECTIONS else ("interested", "Interested")
+    series = [judged, ("opted_out", "Opted out")]
     intervals = [variant.interval(getattr(variant, key)) for variant in variants for key, _ in series]
     top = max([high for _, high in filter(None, intervals)] + [0.01])
     left, right = CHART_PLOT

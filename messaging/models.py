@@ -97,7 +97,12 @@ class Message(models.Model):
     )
     # A campaign text's campaign, kept when its booking is released; and the booking itself.
     campaign = models.ForeignKey(
-        "campaigns.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="texts"
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="texts",
+        db_index=False,  # message_campaign_texts below
     )
     campaign_send = models.OneToOneField(
         "campaigns.CampaignSend", null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
@@ -179,6 +184,14 @@ class Message(models.Model):
                 fields=["-status_changed_at"], condition=Q(status__in=["failed", "unknown"]), name="message_failures"
             ),
             models.Index(fields=["-created_at"], name="message_time"),
+            # A campaign's texts, with what its results add up (what went, what it cost) read from
+            # the index alone: a 100,000-text campaign's results in one pass over it.
+            models.Index(
+                fields=["campaign"],
+                include=["campaign_send", "status", "segments"],
+                condition=Q(campaign__isnull=False),
+                name="message_campaign_texts",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from attackacrack import roles
-from campaigns.models import Campaign, CampaignContact, CampaignSend
+from campaigns.models import Campaign, CampaignContact, CampaignSend, Outcome
 from contacts.models import Contact, Property, PropertyContact
 from messaging.models import Message, WebhookEvent
+from messaging.segments import sms_cost
 
 SHOP_NUMBER = "+16175550100"
 
@@ -92,10 +93,13 @@ class CampaignContactFactory(factory.django.DjangoModelFactory):
     queue_position = factory.Sequence(float)
 
 
+SEND_TEXT_FIELDS = ("status", "sent_at", "delivered_at", "attempts", "error", "segments")
+
+
 class CampaignSendFactory(factory.django.DjangoModelFactory):
     """A booking and its text, as booking makes them: the text waits for its slot unless told
-    otherwise (``status``, ``sent_at``, ``delivered_at``, ``attempts``, ``error`` are the text's;
-    a ``cancelled_reason`` cancels it)."""
+    otherwise (``status``, ``sent_at``, ``delivered_at``, ``attempts``, ``error``, ``segments``
+    are the text's; a ``cancelled_reason`` cancels it)."""
 
     class Meta:
         model = CampaignSend
@@ -109,8 +113,7 @@ class CampaignSendFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        text = {name: kwargs.pop(name) for name in ("status", "sent_at", "delivered_at", "attempts", "error")
-                if name in kwargs}  # fmt: skip
+        text = {name: kwargs.pop(name) for name in SEND_TEXT_FIELDS if name in kwargs}
         if cancelled_reason := kwargs.pop("cancelled_reason", ""):
             text.update(status=Message.Status.CANCELLED, error=f"Not sent: {cancelled_reason}")
         send = super()._create(model_class, *args, **kwargs)
@@ -145,6 +148,10 @@ class MessageFactory(factory.django.DjangoModelFactory):
     status_changed_at = factory.LazyAttribute(lambda m: m.created_at)
     sent_at = factory.LazyAttribute(lambda m: m.created_at)
     external_id = factory.Sequence(lambda n: f"AC{n:032x}")
+    # What a written outbound text is billed as, as the outbox sets it.
+    segments = factory.LazyAttribute(
+        lambda m: sms_cost(m.body).segments if m.direction == Message.Direction.OUTBOUND and m.body else None
+    )
 
 
 class InboundMessageFactory(MessageFactory):
@@ -155,6 +162,24 @@ class InboundMessageFactory(MessageFactory):
     to_number = SHOP_NUMBER
     status = Message.Status.RECEIVED
     sent_at = None
+
+
+class OutcomeFactory(factory.django.DjangoModelFactory):
+    """What came of a conversation. Given ``answered`` (a reply to a campaign text), it is
+    attributed to that text's campaign and variant, as recording one attributes it; a job won
+    has an amount."""
+
+    class Meta:
+        model = Outcome
+
+    contact = factory.LazyAttribute(lambda o: o.answered.contact if o.answered else ContactFactory())
+    kind = Outcome.Kind.INSPECTION_BOOKED
+    on = factory.LazyFunction(timezone.localdate)
+    amount = factory.LazyAttribute(lambda o: 5000 if o.kind == Outcome.Kind.JOB_WON else None)
+    answered = None
+    campaign = factory.LazyAttribute(lambda o: o.answered.in_reply_to_send.campaign if o.answered else None)
+    variant = factory.LazyAttribute(lambda o: o.answered.in_reply_to_send.variant if o.answered else "")
+    recorded_at = factory.LazyFunction(timezone.now)
 
 
 class WebhookEventFactory(factory.django.DjangoModelFactory):

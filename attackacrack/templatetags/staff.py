@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
@@ -32,6 +33,12 @@ def current(context, *sections: str) -> str:
 def percent(value: float | None) -> str:
     """0.125 → 12.5%; nothing to divide by → –."""
     return "–" if value is None else f"{value:.1%}"
+
+
+@register.filter
+def dollars(value: Decimal | None) -> str:
+    """Decimal("1234.5") → $1,234.50; nothing to divide by → –."""
+    return "–" if value is None else f"${value:,.2f}"
 
 
 @register.filter

@@ -74,6 +74,7 @@ class Campaign(models.Model):
         "template_b",
         "daily_limit",
         "split_percent_a",
+        "judged_on",
         "include_opt_out_footer",
         "frequency_cap_days",
         "prior_contact_policy",
@@ -85,6 +86,10 @@ class Campaign(models.Model):
     class PriorContactPolicy(models.TextChoices):
         SKIP = "skip", "Skip contacts who texted us before"
         FLAG = "flag", "Flag them for review"
+
+    class JudgedOn(models.TextChoices):
+        INTERESTED_REPLIES = "interested_replies", "Interested replies"
+        BOOKED_INSPECTIONS = "booked_inspections", "Booked inspections"
 
     class Purpose(models.TextChoices):
         MARKETING = "marketing", "Marketing (offers to homeowners)"
@@ -107,6 +112,14 @@ class Campaign(models.Model):
         default=50,
         validators=[MaxValueValidator(100)],
         help_text="Share of the audience that gets variant A, in percent",
+    )
+    # What the A/B verdict compares, per text sent (campaigns/results.py): fixed once the campaign
+    # has started, because changing the question after looking at the answers is how a test lies.
+    judged_on = models.CharField(
+        max_length=18,
+        choices=JudgedOn.choices,
+        default=JudgedOn.INTERESTED_REPLIES,
+        help_text="What the A/B verdict compares per text sent: set before the campaign starts",
     )
     winner = models.CharField(max_length=1, choices=Variant.choices, blank=True)
     winner_declared_at = models.DateTimeField(null=True, blank=True)
@@ -164,6 +177,9 @@ class Campaign(models.Model):
                 condition=Q(purpose__in=["marketing", "informational"]), name="campaign_purpose_valid"
             ),
             models.CheckConstraint(
+                condition=Q(judged_on__in=["interested_replies", "booked_inspections"]), name="campaign_judged_on_valid"
+            ),
+            models.CheckConstraint(
                 condition=Q(winner="", winner_declared_at__isnull=True)
                 | (Q(winner__in=["A", "B"]) & Q(winner_declared_at__isnull=False)),
                 name="campaign_winner_has_time",
@@ -214,6 +230,11 @@ class Campaign(models.Model):
                 "The campaign has no sending number: set its from_number or the OPENPHONE_FROM_NUMBER setting."
             )
         return number
+
+    @property
+    def is_launched(self) -> bool:
+        """It has started (or ended): past draft and scheduled. What it is judged on is fixed from then."""
+        return self.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 
     @property
     def is_closed(self) -> bool:

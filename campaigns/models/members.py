@@ -141,6 +141,9 @@ class CampaignSend(models.Model):
         indexes = [
             # The daily limit's question: how many texts has this number booked today?
             models.Index(fields=["from_number", "business_date"], name="campaign_send_daily_usage"),
+            # A campaign's texts in the order they went, day by day: the A/B test's first texts of each
+            # variant and the days they went, read without a look at the rest.
+            models.Index(fields=["campaign", "business_date", "scheduled_for", "id"], name="campaign_send_in_order"),
         ]
 
     def __str__(self) -> str:

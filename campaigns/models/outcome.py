@@ -59,7 +59,11 @@ class Outcome(models.Model):
 
     class Meta:
         ordering = ["-on", "-recorded_at"]
-        indexes = [models.Index(fields=["campaign", "kind"], name="outcome_campaign_kind")]
+        indexes = [
+            models.Index(fields=["campaign", "kind"], name="outcome_campaign_kind"),
+            # Today's month of results: the outcomes of this month's days.
+            models.Index(fields=["on"], name="outcome_day"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="outcome_amount_only_for_a_job_won",

@@ -167,6 +167,7 @@ def test_a_campaign_created_in_the_admin_records_who_created_it(client):
             "frequency_cap_days": 30,
             "prior_contact_policy": "skip",
             "purpose": "marketing",
+            "judged_on": "interested_replies",
             "from_number": "",
         },
     )

@@ -104,6 +104,7 @@ def test_the_campaign_form_keeps_the_sending_fields_for_the_owner(client):
         "frequency_cap_days": 30,
         "prior_contact_policy": campaign.prior_contact_policy,
         "purpose": campaign.purpose,
+        "judged_on": campaign.judged_on,
     }
     client.force_login(StaffUserFactory())
 

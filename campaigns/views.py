@@ -57,6 +57,8 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
             form.add_error(None, error)
         else:
             messages.success(request, f"Campaign “{campaign.name}” saved.")
+            for made_plain in campaign.made_plain:
+                messages.info(request, made_plain.message)
             return redirect("campaigns:detail", campaign.pk)
     calendar = BusinessCalendar.from_settings()
     return render(

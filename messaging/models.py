@@ -125,6 +125,10 @@ class Message(models.Model):
 
     objects = MessageQuerySet.as_manager()
 
+    # What writing a staff text made plain (messaging.plain_text.Normalised, set by
+    # messaging.services.send_staff_text), for the page and the API to show. Never stored.
+    made_plain = None
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [

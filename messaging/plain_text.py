@@ -89,22 +89,26 @@ class Normalised:
         return f"{self.summary()}: {saved}."
 
     def summary(self) -> str:
-        """What was done, in the words staff read: "Replaced 2 curly apostrophes and 1 long dash
-        with plain ones; removed 1 invisible character"."""
-        replaced: dict[tuple[str, str], int] = {}
-        removed: dict[tuple[str, str], int] = {}
-        for replacement in self.replacements:
-            counts = removed if replacement.replaced_by == "" else replaced
-            kind = KIND[replacement.character]
-            counts[kind] = counts.get(kind, 0) + replacement.count
-        parts = []
-        if replaced:
-            ones = "a plain one" if sum(replaced.values()) == 1 else "plain ones"
-            parts.append(f"replaced {_listed(replaced)} with {ones}")
-        if removed:
-            parts.append(f"removed {_listed(removed)}")
-        said = "; ".join(parts)
-        return said[:1].upper() + said[1:]
+        return summary(self.replacements)
+
+
+def summary(replacements: tuple[Replacement, ...]) -> str:
+    """What was done, in the words staff read: "Replaced 2 curly apostrophes and 1 long dash with
+    plain ones; removed 1 invisible character"."""
+    replaced: dict[tuple[str, str], int] = {}
+    removed: dict[tuple[str, str], int] = {}
+    for replacement in replacements:
+        counts = removed if replacement.replaced_by == "" else replaced
+        kind = KIND[replacement.character]
+        counts[kind] = counts.get(kind, 0) + replacement.count
+    parts = []
+    if replaced:
+        ones = "a plain one" if sum(replaced.values()) == 1 else "plain ones"
+        parts.append(f"replaced {_listed(replaced)} with {ones}")
+    if removed:
+        parts.append(f"removed {_listed(removed)}")
+    said = "; ".join(parts)
+    return said[:1].upper() + said[1:]
 
 
 def _listed(counts: dict[tuple[str, str], int]) -> str:

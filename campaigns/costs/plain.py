@@ -25,7 +25,7 @@ class PlainTemplate:
 
     @property
     def message(self) -> str:
-        done = plain_text.Normalised("", self.replacements).summary()
+        done = plain_text.summary(self.replacements)
         if self.segments_after < self.segments_before:
             cost = f"each text now costs {segments_said(self.segments_after)} instead of {self.segments_before}"
         elif self.still_outside:
@@ -55,6 +55,8 @@ def what_was_made_plain(
     campaign: Campaign, made_plain: dict[str, plain_text.Normalised], *, typed: dict
 ) -> tuple[PlainTemplate, ...]:
     """What saving ``campaign`` made plain, with a text's cost before and after."""
+    if not made_plain:
+        return ()
     reader = writing.preview_reader(campaign)
 
     def cost(template: str) -> int:

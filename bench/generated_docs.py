@@ -46,6 +46,8 @@ SCRIPTS = (
     ("campaign_execution.py", "what the campaign clock costs with large audiences (also with half the numbers on "
      "a Do-Not-Call list)"),
     ("pages_and_api.py", "every staff page's and API list's server time with many contacts and messages"),
+    ("campaign_cost.py", "what telling a campaign's cost before it is sent adds to the launch confirmation and "
+     "the campaign page, with 100,000 members"),
     ("dnc_load.py", "loading a Do-Not-Call registry file, and its peak memory"),
 )  # fmt: skip
 PERFORMANCE_SCRIPTS = "\n".join(

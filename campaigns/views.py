@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, forecast, foresight, results, selectors, services, texts, writing
+from campaigns import audience, costs, forecast, foresight, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import lawful
 from campaigns.evidence_api import compliance_document
@@ -164,7 +165,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if campaign.winner:
         # One text: the one this member got or gets (the winner's, unless booked before it won).
         previews = [preview for preview in previews if preview.variant == previewed_text]
-    readers = writing.readers_per_text(campaign, foreseen)
+    cost = costs.cost_to_come(campaign, foreseen) if not campaign.is_closed else None
     return render(
         request,
         "campaigns/detail.html",
@@ -189,7 +190,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "chart": _chart(variants),
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
-            "previews": [(preview, readers.get(preview.variant, 0)) for preview in previews],
+            "previews": [(preview, cost.of(preview.variant) if cost else None) for preview in previews],
+            "cost": cost,
             "previewed_text": previewed_text,
             "winning_template": campaign.template_for(campaign.winner) if campaign.winner else "",
             "never_sent_label": selectors.NEVER_SENT_LABEL,
@@ -351,6 +353,7 @@ def _confirm_launch(
     request: HttpRequest, campaign: Campaign, *, starts_at, action: str, form: ScheduleForm | None = None
 ) -> HttpResponse:
     calendar = BusinessCalendar.from_settings()
+    plan = selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar)
     return render(
         request,
         "campaigns/confirm_launch.html",
@@ -358,7 +361,9 @@ def _confirm_launch(
             "campaign": campaign,
             "action": action,
             "form": form,
-            "plan": selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar),
+            "plan": plan,
+            "cost": costs.launch_cost(campaign, plan.foreseen),
+            "price": settings.SMS_COST_PER_SEGMENT,
             # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
             "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
             "business_zone": calendar.zone.key,

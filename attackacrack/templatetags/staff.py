@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
@@ -35,8 +36,9 @@ def percent(value: float | None) -> str:
 
 
 @register.filter
-def times(value: int, factor: int) -> int:
-    return (value or 0) * (factor or 0)
+def dollars(amount: Decimal) -> str:
+    """Decimal("1234.5") → $1,234.50."""
+    return f"${amount:,.2f}"
 
 
 WORDS_IN_CAPITALS = {"zip": "ZIP", "apn": "APN", "id": "ID", "url": "URL", "sms": "SMS"}

@@ -229,9 +229,14 @@ def _text_cost(variant: str, template: str, groups: list[Readers], *, footer: bo
         members=sum(by_segments.values()),
         segments=sum(segments * members for segments, members in by_segments.items()),
         by_segments=dict(sorted(by_segments.items())),
-        flags=tuple(_flag(variant, cause, found, outside, uses) for cause, found in flags.items()),
+        flags=tuple(_flag(variant, cause, flags[cause], outside, uses) for cause in sorted(flags, key=_first_said)),
         estimated=any(group.estimated for group in groups),
     )
+
+
+def _first_said(cause: str) -> tuple[int, str]:
+    """The template's characters first (they cost every text), then the members' values, then lengths."""
+    return ({"template": 0, "length": 2}.get(cause, 1), cause)
 
 
 def _flag(variant: str, cause: str, found: list, outside: tuple[str, ...], uses: collections.Counter) -> CostFlag:

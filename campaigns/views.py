@@ -25,6 +25,7 @@ from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
 from contacts.models import Contact
+from messaging import plain_text
 
 MEMBERS_PER_PAGE = 50
 
@@ -105,8 +106,12 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
         except ValidationError as error:
             rows.append({"variant": variant, "error": error.messages[0]})
             continue
-        preview = writing.preview(variant=variant, template=template, reader=reader, include_opt_out_footer=with_footer)
-        rows.append({"variant": variant, "text": preview.text, "cost": preview.cost})
+        # As it will be saved: plain (campaigns.costs.plain), and what saving it will replace.
+        plain = plain_text.normalise(template)
+        preview = writing.preview(
+            variant=variant, template=plain.text, reader=reader, include_opt_out_footer=with_footer
+        )
+        rows.append({"variant": variant, "text": preview.text, "cost": preview.cost, "made_plain": plain.summary()})
     return rows
 
 

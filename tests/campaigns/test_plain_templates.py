@@ -153,3 +153,12 @@ def test_the_cost_before_and_after_is_the_previewed_members_text():
 
     assert (made_plain.segments_before, made_plain.segments_after) == (segments(typed), segments(saved.template_a))
     assert (made_plain.segments_before, made_plain.segments_after) == (3, 2)  # his long name takes it past 160 septets
+
+
+def test_the_live_preview_shows_the_text_as_it_will_be_saved_and_what_saving_replaces(owner_pages):
+    response = owner_pages.post(reverse("campaigns:preview"), {"template_a": CURLY, "include_opt_out_footer": "on"})
+
+    page = response.content.decode()
+    assert "Hi Mary, it&#x27;s Attack-a-Crack - we&#x27;re in Quincy this week." in page
+    assert "1 segment per text (GSM-7)" in page
+    assert "As it will be saved: Replaced 2 curly apostrophes and 1 long dash with plain ones." in page

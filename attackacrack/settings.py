@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "VariantEnum": "campaigns.models.Variant",
         "MessageStatusEnum": "messaging.models.Message.Status",
+        "MessageKindEnum": "messaging.models.Message.Kind",
         "ConsentBasisEnum": "contacts.models.ConsentBasis",
         "DoNotCallLoadKindEnum": "contacts.models.DoNotCallLoad.Kind",
         "OutcomeKindEnum": "campaigns.models.Outcome.Kind",

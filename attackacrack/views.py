@@ -134,6 +134,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "open_now": calendar.is_open(now),
         "next_opening": calendar.next_opening(now),
         "usage": campaign_selectors.todays_usage(today=today),
+        "spend": messaging_selectors.spend_this_month(now=now, zone=calendar.zone),
         "upcoming": campaign_selectors.upcoming_sends(now=now, limit=5),
         "running": [item for item in in_progress if item.campaign.status == Campaign.Status.ACTIVE],
         "paused": paused,

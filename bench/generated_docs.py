@@ -47,6 +47,8 @@ SCRIPTS = (
      "a Do-Not-Call list)"),
     ("pages_and_api.py", "every staff page's and API list's server time with many contacts and messages, and a "
      "campaign's results with 100,000 members texted and 5,000 outcomes"),
+    ("campaign_cost.py", "what telling a campaign's cost before it is sent adds to the launch confirmation and "
+     "the campaign page, with 100,000 members"),
     ("dnc_load.py", "loading a Do-Not-Call registry file, and its peak memory"),
 )  # fmt: skip
 PERFORMANCE_SCRIPTS = "\n".join(

@@ -38,6 +38,7 @@ def scripts(quick: bool) -> list[list[str]]:
         ["campaign_execution.py", "--audience", "5000" if quick else "100000"],
         ["campaign_execution.py", "--audience", "5000" if quick else "100000", "--listed", "0.5"],
         ["pages_and_api.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
+        ["campaign_cost.py", *(["--members", "10000", "--messages", "100000"] if quick else [])],
         ["dnc_load.py", "--numbers", "100000" if quick else "1000000"],
     ]
 

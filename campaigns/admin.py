@@ -59,11 +59,14 @@ class CampaignAdmin(admin.ModelAdmin):
         # may not change.
         if change:
             changed = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
-            services.update_campaign(campaign=obj, **changed)
+            saved = services.update_campaign(campaign=obj, **changed)
         else:
             fields = {name: value for name, value in form.cleaned_data.items() if name in services.EDITABLE_FIELDS}
-            obj.pk = services.create_campaign(**fields, created_by=request.user).pk
+            saved = services.create_campaign(**fields, created_by=request.user)
+            obj.pk = saved.pk
         obj.refresh_from_db()
+        for made_plain in saved.made_plain:
+            self.message_user(request, made_plain.message, messages.INFO)
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

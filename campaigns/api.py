@@ -31,6 +31,7 @@ from contacts.api import (
     PhoneNumberField,
     import_upload,
 )
+from messaging.api import ReplacementSerializer
 from messaging.models import Message
 
 # What a campaign action can answer besides success.
@@ -43,6 +44,34 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
         # What staff set, then what the lifecycle and the runs set.
         fields = ["id", *Campaign.EDITABLE_FIELDS, "status", "winner", "winner_declared_at", "archived_at",
                   "created_at", "updated_at"]  # fmt: skip
+
+
+class PlainTemplateSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=["template_a", "template_b"])
+    replacements = ReplacementSerializer(many=True)
+    segments_before = serializers.IntegerField(help_text="A text's segments as typed (for the preview's member)")
+    segments_after = serializers.IntegerField(help_text="And as saved")
+    still_outside_gsm7 = serializers.ListField(
+        child=serializers.CharField(),
+        source="still_outside",
+        help_text="Characters with no plain equivalent that keep its texts UCS-2 (an emoji, an accented letter)",
+    )
+    message = serializers.CharField(help_text="What the pages say of it")
+
+
+class CampaignSavedSerializer(CampaignOutputSerializer):
+    """A campaign just created or changed, with what saving made plain in its templates."""
+
+    normalised = PlainTemplateSerializer(
+        many=True,
+        source="made_plain",
+        read_only=True,
+        help_text="Each template saved plainer than it was sent: curly quotes, long dashes, the ellipsis, unusual "
+        "spaces replaced by their GSM-7 equivalents. Empty when nothing was replaced.",
+    )
+
+    class Meta(CampaignOutputSerializer.Meta):
+        fields = [*CampaignOutputSerializer.Meta.fields, "normalised"]
 
 
 class CampaignListQuerySerializer(serializers.Serializer):
@@ -115,14 +144,14 @@ class CampaignListApi(APIView):
     @extend_schema(
         operation_id="campaigns_create",
         request=CampaignFieldsSerializer,
-        responses={201: CampaignOutputSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
+        responses={201: CampaignSavedSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
     )
     def post(self, request: Request) -> Response:
         serializer = CampaignFieldsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         roles.require_sending_unchanged(request.user, current=Campaign(), changes=serializer.validated_data)
         campaign = services.create_campaign(**serializer.validated_data, created_by=request.user)
-        return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
+        return Response(CampaignSavedSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
 class CampaignDetailApi(APIView):
@@ -137,7 +166,7 @@ class CampaignDetailApi(APIView):
     @extend_schema(
         operation_id="campaigns_update",
         request=CampaignUpdateSerializer,
-        responses={200: CampaignOutputSerializer, **ACTION_ERRORS},
+        responses={200: CampaignSavedSerializer, **ACTION_ERRORS},
     )
     def patch(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
@@ -145,7 +174,7 @@ class CampaignDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         roles.require_sending_unchanged(request.user, current=campaign, changes=serializer.validated_data)
         campaign = services.update_campaign(campaign=campaign, **serializer.validated_data)
-        return Response(CampaignOutputSerializer(campaign).data)
+        return Response(CampaignSavedSerializer(campaign).data)
 
     @extend_schema(
         operation_id="campaigns_destroy",

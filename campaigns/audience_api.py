@@ -3,14 +3,14 @@ retried) and the text each member reads (the preview). The campaign itself is ``
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
-from campaigns import audience, forecast, writing
+from campaigns import audience, costs, forecast, foresight, writing
 from campaigns.api import ACTION_ERRORS
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, Variant
@@ -31,10 +31,59 @@ class TextPreviewSerializer(serializers.Serializer):
     segments = serializers.IntegerField(source="cost.segments")
 
 
+class SegmentCountSerializer(serializers.Serializer):
+    segments = serializers.IntegerField(help_text="Segments a text")
+    members = serializers.IntegerField(help_text="Members whose text is that long")
+
+
+class TextCostSerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(choices=Variant.choices)
+    members = serializers.IntegerField(help_text="Members still to get this text")
+    segments = serializers.IntegerField(help_text="Their texts' segments, each written with their own values")
+    dollars = serializers.DecimalField(max_digits=14, decimal_places=2)
+    by_segments = serializers.SerializerMethodField()
+    estimated = serializers.BooleanField(help_text="Part of it counted from a sample of a large audience")
+
+    @extend_schema_field(SegmentCountSerializer(many=True))
+    def get_by_segments(self, cost) -> list[dict]:
+        return [{"segments": segments, "members": members} for segments, members in cost.by_segments.items()]
+
+
+class CostFlagSerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(choices=Variant.choices)
+    cause = serializers.CharField(
+        help_text="template (a character with no plain equivalent), a token (name, city …: members' values "
+        "outside GSM-7) or length (values long enough for another segment)"
+    )
+    members = serializers.IntegerField()
+    segments = serializers.IntegerField(help_text="Segments a text of theirs (the most common count)")
+    instead = serializers.IntegerField(help_text="Without the cause")
+    extra_segments = serializers.IntegerField(source="extra")
+    extra_dollars = serializers.DecimalField(source="dollars", max_digits=14, decimal_places=2)
+    estimated = serializers.BooleanField()
+    message = serializers.CharField(help_text="What the campaign page says")
+
+
+class CampaignCostSerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    segments = serializers.IntegerField()
+    dollars = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="At SMS_COST_PER_SEGMENT a segment")
+    estimated = serializers.BooleanField(
+        help_text="Counted in part from a sample, or counting members the rules judge only when their turn comes"
+    )
+    texts = TextCostSerializer(many=True)
+    flags = CostFlagSerializer(many=True, help_text="What makes some texts cost more, with what it costs")
+
+
 class CampaignPreviewSerializer(serializers.Serializer):
     contact = ContactOutputSerializer()
     sample = serializers.BooleanField(help_text="True when no contact was given and the audience is empty")
     variants = TextPreviewSerializer(many=True)
+    cost = CampaignCostSerializer(
+        allow_null=True,
+        help_text="What the texts still to go will cost, each member's written with their own values; "
+        "null once the campaign is closed",
+    )
 
 
 class CampaignPreviewApi(APIView):
@@ -42,7 +91,8 @@ class CampaignPreviewApi(APIView):
         operation_id="campaigns_preview",
         parameters=[PreviewQuerySerializer],
         responses={200: CampaignPreviewSerializer, 404: ErrorSerializer, 422: ErrorSerializer, **COMMON_ERRORS},
-        description="Each variant's text for a contact (default: the audience's first), with its SMS cost.",
+        description="Each variant's text for a contact (default: the audience's first), with its SMS cost; and "
+        "what the campaign's texts still to go will cost, with what makes some cost more.",
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = get_object_or_404(Campaign, pk=campaign_id)
@@ -52,9 +102,13 @@ class CampaignPreviewApi(APIView):
         else:
             reader = writing.preview_reader(campaign)
         previews = writing.text_previews(campaign=campaign, reader=reader)
+        cost = None
+        if not campaign.is_closed:
+            calendar = BusinessCalendar.from_settings()
+            cost = costs.cost_to_come(campaign, foresight.foreseen_now(campaign, now=timezone.now(), calendar=calendar))
         return Response(
             CampaignPreviewSerializer(
-                {"contact": reader.contact, "sample": reader.is_sample, "variants": previews}
+                {"contact": reader.contact, "sample": reader.is_sample, "variants": previews, "cost": cost}
             ).data
         )
 

@@ -23,7 +23,7 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from campaigns import compliance, queue
 from campaigns.calendar import BusinessCalendar
@@ -107,13 +107,18 @@ def first_judged_at(campaign: Campaign, *, now: dt.datetime, calendar: BusinessC
     return None
 
 
+def foreseen_now(campaign: Campaign, *, now: dt.datetime, calendar: BusinessCalendar) -> Foreseen | None:
+    """What the rules say of a campaign not yet on the clock, as its first run will judge it
+    (``foresee`` at ``first_judged_at``); None once the clock runs it."""
+    first_run = first_judged_at(campaign, now=now, calendar=calendar)
+    return foresee(campaign, at=first_run, calendar=calendar) if first_run else None
+
+
 def foresee(campaign: Campaign, *, at: dt.datetime, calendar: BusinessCalendar) -> Foreseen:
     """The member rules of the table over the first ``HEAD`` of the campaign's waiting members, as
     a run at ``at`` would judge them: the ones it would keep out, flag, or pass over until later,
     and why. Members already passed over beyond ``at`` keep what holds them."""
-    waiting = campaign.memberships.filter(status=CampaignContact.Status.PENDING).filter(
-        Q(not_before__isnull=True) | Q(not_before__lte=at)
-    )
+    waiting = waiting_at(campaign, at)
     head = queue.in_order(waiting, count=HEAD)
     day = BookingDay(calendar=calendar, today=calendar.local_date(at), now=at)
     holds: dict[int, Refusal] = {}
@@ -137,6 +142,25 @@ def foresee(campaign: Campaign, *, at: dt.datetime, calendar: BusinessCalendar) 
         .order_by()
     )
     return Foreseen(at=at, holds=holds, waiting=waiting.count(), judged_ids=judged_ids, beyond=beyond, _places=places)
+
+
+def waiting_at(campaign: Campaign, at: dt.datetime) -> QuerySet[CampaignContact]:
+    """The members a run at ``at`` takes in line: pending, and not passed over beyond ``at``."""
+    return campaign.memberships.filter(status=CampaignContact.Status.PENDING).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=at)
+    )
+
+
+def textable_members(campaign: Campaign, foreseen: Foreseen) -> QuerySet[CampaignContact]:
+    """The members ``foreseen.textable`` counts: of the head, those no rule holds; beyond it,
+    those the contact alone does not hold (an opt-out, a number that cannot be texted)."""
+    because, _ = contact_reason(prefix="contact__")
+    return (
+        waiting_at(campaign, foreseen.at)
+        .exclude(pk__in=list(foreseen.holds))
+        .annotate(because=because)
+        .filter(Q(pk__in=foreseen.judged_ids) | Q(because=""))
+    )
 
 
 def lasting(counts: list[tuple[Reason, int]]) -> list[tuple[Reason, int]]:

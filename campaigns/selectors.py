@@ -112,6 +112,7 @@ class LaunchPlan:
     rest_days: int  # business days after the first the rest take, sharing the number's limit
     judged_now: int  # the members at the head of the queue the rules were applied to (`foresight.HEAD`)
     judged_later: int  # the waiting members beyond them, judged when their turn comes
+    foreseen: foresight.Foreseen  # what the rules say of the waiting members at the first opening
 
     @property
     def kept_out_total(self) -> int:
@@ -166,6 +167,7 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         rest_days=rest_days,
         judged_now=foreseen.judged,
         judged_later=foreseen.judged_later,
+        foreseen=foreseen,
     )
 
 

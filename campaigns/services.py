@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import booking
+from campaigns import booking, costs
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignTransitionError
 from campaigns.models import Campaign
 from contacts.not_texted import Reason
@@ -26,17 +26,25 @@ def _refuse_unknown(caller: str, fields: dict[str, Any]) -> None:
 
 
 def create_campaign(*, created_by: AbstractBaseUser | None = None, **fields: Any) -> Campaign:
-    """A draft from what staff set (``Campaign.EDITABLE_FIELDS``); the model's defaults fill the rest."""
+    """A draft from what staff set (``Campaign.EDITABLE_FIELDS``); the model's defaults fill the
+    rest. Its templates are saved plain (``costs.plain_templates``): what that changed is on the
+    campaign returned, as ``made_plain``."""
     _refuse_unknown("create_campaign", fields)
+    typed = fields
+    fields, made_plain = costs.plain_templates(typed)
     campaign = Campaign(created_by=created_by, **fields)
     campaign.full_clean()
     campaign.save()
+    campaign.made_plain = costs.what_was_made_plain(campaign, made_plain, typed=typed)
     return campaign
 
 
 @transaction.atomic
 def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
+    """Change what staff set; templates are saved plain, as by ``create_campaign``."""
     _refuse_unknown("update_campaign", changes)
+    typed = changes
+    changes, made_plain = costs.plain_templates(typed)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.is_closed and changes:
         # What it sent was written from these fields; its record stays as it ran.
@@ -66,6 +74,7 @@ def update_campaign(*, campaign: Campaign, **changes: Any) -> Campaign:
         setattr(campaign, field, value)
     campaign.full_clean()
     campaign.save(update_fields=[*changes, "updated_at"])
+    campaign.made_plain = costs.what_was_made_plain(campaign, made_plain, typed=typed)
     return campaign
 
 

@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, forecast, foresight, money, results, selectors, services, texts, writing
+from campaigns import audience, costs, forecast, foresight, money, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import lawful
 from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
 from campaigns.models import Campaign, CampaignContact
 from contacts.models import Contact
+from messaging import plain_text
 
 MEMBERS_PER_PAGE = 50
 
@@ -58,6 +59,8 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
             form.add_error(None, error)
         else:
             messages.success(request, f"Campaign “{campaign.name}” saved.")
+            for made_plain in campaign.made_plain:
+                messages.info(request, made_plain.message)
             return redirect("campaigns:detail", campaign.pk)
     calendar = BusinessCalendar.from_settings()
     return render(
@@ -103,8 +106,12 @@ def _previews(data, campaign: Campaign | None) -> list[dict]:
         except ValidationError as error:
             rows.append({"variant": variant, "error": error.messages[0]})
             continue
-        preview = writing.preview(variant=variant, template=template, reader=reader, include_opt_out_footer=with_footer)
-        rows.append({"variant": variant, "text": preview.text, "cost": preview.cost})
+        # As it will be saved: plain (campaigns.costs.plain), and what saving it will replace.
+        plain = plain_text.normalise(template)
+        preview = writing.preview(
+            variant=variant, template=plain.text, reader=reader, include_opt_out_footer=with_footer
+        )
+        rows.append({"variant": variant, "text": preview.text, "cost": preview.cost, "made_plain": plain.summary()})
     return rows
 
 
@@ -164,7 +171,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if campaign.winner:
         # One text: the one this member got or gets (the winner's, unless booked before it won).
         previews = [preview for preview in previews if preview.variant == previewed_text]
-    readers = writing.readers_per_text(campaign, foreseen)
+    cost = costs.cost_to_come(campaign, foreseen) if not campaign.is_closed else None
     return render(
         request,
         "campaigns/detail.html",
@@ -191,7 +198,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "cost_per_segment": settings.SMS_COST_PER_SEGMENT,
             "upcoming": selectors.upcoming_sends(now=now, campaign=campaign, limit=20),
             "previewed": previewed,
-            "previews": [(preview, readers.get(preview.variant, 0)) for preview in previews],
+            "previews": [(preview, cost.of(preview.variant) if cost else None) for preview in previews],
+            "cost": cost,
             "previewed_text": previewed_text,
             "winning_template": campaign.template_for(campaign.winner) if campaign.winner else "",
             "never_sent_label": selectors.NEVER_SENT_LABEL,
@@ -355,6 +363,7 @@ def _confirm_launch(
     request: HttpRequest, campaign: Campaign, *, starts_at, action: str, form: ScheduleForm | None = None
 ) -> HttpResponse:
     calendar = BusinessCalendar.from_settings()
+    plan = selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar)
     return render(
         request,
         "campaigns/confirm_launch.html",
@@ -362,7 +371,9 @@ def _confirm_launch(
             "campaign": campaign,
             "action": action,
             "form": form,
-            "plan": selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar),
+            "plan": plan,
+            "cost": costs.launch_cost(campaign, plan.foreseen),
+            "price": settings.SMS_COST_PER_SEGMENT,
             # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
             "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
             "business_zone": calendar.zone.key,

@@ -116,11 +116,6 @@ def text_readers(campaign: Campaign, foreseen: foresight.Foreseen | None = None)
     return members.annotate(reads=reads)
 
 
-def readers_per_text(campaign: Campaign, foreseen: foresight.Foreseen | None = None) -> dict[str, int]:
-    """How many members got or will get each text (text_readers)."""
-    return dict(text_readers(campaign, foreseen).order_by().values_list("reads").annotate(members=Count("id")))
-
-
 @dataclass(frozen=True)
 class MissingValue:
     """The members of one text who lack a value for a token it uses, and what they read instead."""

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,6 +48,37 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "read_at",
             "attempts",
         ]
+
+
+class ReplacementSerializer(serializers.Serializer):
+    character = serializers.CharField(help_text="The character as it was typed")
+    replaced_by = serializers.CharField(help_text='Its plain equivalent; "" when it was removed (an invisible one)')
+    kind = serializers.CharField(help_text="What it was: curly apostrophe, long dash, non-breaking space …")
+    count = serializers.IntegerField(help_text="How many times it was replaced")
+
+
+class MadePlainSerializer(serializers.Serializer):
+    replacements = ReplacementSerializer(many=True)
+    segments_before = serializers.IntegerField(help_text="The text's segments as it was sent to us")
+    segments_after = serializers.IntegerField(help_text="And as it goes")
+    message = serializers.CharField(help_text="What the pages say of it")
+
+
+class SentTextSerializer(MessageOutputSerializer):
+    """A staff text just written, with what was made plain in it."""
+
+    normalised = serializers.SerializerMethodField(
+        help_text="Curly quotes, long dashes, the ellipsis, unusual spaces replaced by their GSM-7 equivalents "
+        "(a staff text is billed like any other); null when nothing was replaced"
+    )
+
+    class Meta(MessageOutputSerializer.Meta):
+        fields = [*MessageOutputSerializer.Meta.fields, "normalised"]
+
+    @extend_schema_field(MadePlainSerializer(allow_null=True))
+    def get_normalised(self, message: Message) -> dict | None:
+        made_plain = message.made_plain
+        return MadePlainSerializer(made_plain).data if made_plain is not None and made_plain.changed else None
 
 
 class MessageQuerySerializer(serializers.Serializer):
@@ -150,7 +181,7 @@ class ContactMessagesApi(APIView):
         operation_id="contacts_messages_send",
         request=SendTextInputSerializer,
         responses={
-            202: MessageOutputSerializer,
+            202: SentTextSerializer,
             404: ErrorSerializer,
             409: ErrorSerializer,
             422: ErrorSerializer,
@@ -165,4 +196,4 @@ class ContactMessagesApi(APIView):
         message = services.send_staff_text(
             contact=contact, body=serializer.validated_data["body"], sent_by=request.user
         )
-        return Response(MessageOutputSerializer(message).data, status=status.HTTP_202_ACCEPTED)
+        return Response(SentTextSerializer(message).data, status=status.HTTP_202_ACCEPTED)

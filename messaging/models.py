@@ -130,6 +130,10 @@ class Message(models.Model):
 
     objects = MessageQuerySet.as_manager()
 
+    # What writing a staff text made plain (messaging.plain_text.Normalised, set by
+    # messaging.services.send_staff_text), for the page and the API to show. Never stored.
+    made_plain = None
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -172,8 +176,14 @@ class Message(models.Model):
             ),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="message_outbox_sending"),
             models.Index(fields=["contact", "-created_at"], name="message_contact_time"),
-            # The webhooks' silence, read at every dispatch: the first text sent after a moment.
-            models.Index(fields=["sent_at"], condition=Q(direction="outbound"), name="message_outbound_sent"),
+            # The webhooks' silence, read at every dispatch: the first text sent after a moment; and
+            # Today's spend this month, read from the index alone (it carries the kind and segments).
+            models.Index(
+                fields=["sent_at"],
+                include=["kind", "segments"],
+                condition=Q(direction="outbound"),
+                name="message_outbound_sent",
+            ),
             # The dashboard's questions: replies nobody has read; texts that failed lately.
             models.Index(
                 fields=["-created_at"],

@@ -11,6 +11,8 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = set("^{}\\[~]|€\f")
+GSM7 = frozenset(GSM7_BASIC | GSM7_EXTENSION)
+GSM7_ENCODING, UCS2_ENCODING = "GSM-7", "UCS-2"
 
 
 @dataclass(frozen=True)
@@ -20,18 +22,35 @@ class SmsCost:
     segments: int
 
 
+def is_gsm7(text: str) -> bool:
+    return all(char in GSM7 for char in text)
+
+
+def outside_gsm7(text: str) -> list[str]:
+    """The characters of ``text`` that make it UCS-2, each once, in the order they first appear."""
+    return list(dict.fromkeys(char for char in text if char not in GSM7))
+
+
 def sms_cost(text: str) -> SmsCost:
     """Characters and segments: GSM-7 fits 160 in one segment, 153 per part of a longer text;
     anything outside GSM-7 (an emoji, curly quotes) makes it UCS-2, 70 and 67."""
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
-        # The units are septets for GSM-7, UTF-16 code units for UCS-2.
-        units = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
-        single, part, encoding = 160, 153, "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, part, encoding = 70, 67, "UCS-2"
-    segments = 1 if units <= single else -(-units // part)
-    return SmsCost(encoding=encoding, characters=len(text), segments=segments)
+    encoding, units = encoded_length(text)
+    return SmsCost(encoding=encoding, characters=len(text), segments=segments_of(units, encoding=encoding))
+
+
+def encoded_length(text: str) -> tuple[str, int]:
+    """The encoding a text goes in and its length in that encoding's units: septets for GSM-7
+    (an extension character takes two), UTF-16 code units for UCS-2 (an emoji often takes two)."""
+    if is_gsm7(text):
+        return GSM7_ENCODING, sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+    return UCS2_ENCODING, len(text.encode("utf-16-le")) // 2
+
+
+def segments_of(units: int, *, encoding: str) -> int:
+    """The segments a text of ``units`` units is billed as: one up to 160 septets (70 UCS-2
+    units); a longer text goes in parts of 153 (67), each part's header taking the rest."""
+    single, part = (160, 153) if encoding == GSM7_ENCODING else (70, 67)
+    return 1 if units <= single else -(-units // part)
 
 
 def dollars(segments: int) -> Decimal:

@@ -1,14 +1,17 @@
 """Reads with business meaning for messages."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
 from contacts.models import Contact
 from messaging.models import CatchUp, ConsentReview, Message, WebhookEvent
+from messaging.segments import dollars
 
 
 def message_list(*, contact_id: int | None = None) -> QuerySet[Message]:
@@ -135,4 +138,64 @@ def possible_opt_outs(*, limit: int) -> list[ConsentReview]:
     """Texts that may be opt-outs, waiting for a person: the oldest first (they have waited longest)."""
     return list(
         ConsentReview.objects.filter(decision="").select_related("message", "contact").order_by("created_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What OpenPhone bills for this calendar month's texts so far (in business time)."""
+
+    month: dt.date  # its first day
+    campaign_segments: int
+    other_segments: int  # staff texts, answers to HELP, confirmations
+    unknown_texts: int  # texts that may have gone, OpenPhone could not say: perhaps billed
+    unknown_segments: int
+
+    @property
+    def segments(self) -> int:
+        return self.campaign_segments + self.other_segments
+
+    @property
+    def dollars(self) -> Decimal:
+        return dollars(self.segments)
+
+    @property
+    def campaign_dollars(self) -> Decimal:
+        return dollars(self.campaign_segments)
+
+    @property
+    def other_dollars(self) -> Decimal:
+        return dollars(self.other_segments)
+
+    @property
+    def unknown_dollars(self) -> Decimal:
+        return dollars(self.unknown_segments)
+
+
+def spend_this_month(*, now: dt.datetime, zone: dt.tzinfo) -> Spend:
+    """The segments of every text OpenPhone took this month: sent, delivered, or refused by the
+    carrier after OpenPhone took it (OpenPhone bills what it hands on: a text with ``sent_at``),
+    by the month of ``sent_at`` in ``zone``. A text OpenPhone refused never went and costs
+    nothing; one whose fate is unknown may have gone, and is counted apart.
+
+    One index range from the month's first moment (``message_outbound_sent``, which carries the
+    kind and the segments: PostgreSQL reads the index alone), and one over the few texts of
+    unknown fate (``message_failures``)."""
+    month = now.astimezone(zone).date().replace(day=1)
+    start = dt.datetime.combine(month, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine((month + dt.timedelta(days=31)).replace(day=1), dt.time(), tzinfo=zone)
+    outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND)
+    went = outbound.filter(sent_at__gte=start, sent_at__lt=end).aggregate(
+        campaign=Sum("segments", filter=Q(kind=Message.Kind.CAMPAIGN), default=0),
+        other=Sum("segments", filter=~Q(kind=Message.Kind.CAMPAIGN), default=0),
+    )
+    unknown = outbound.filter(
+        status=Message.Status.UNKNOWN, status_changed_at__gte=start, status_changed_at__lt=end
+    ).aggregate(texts=Count("id"), segments=Sum("segments", default=0))
+    return Spend(
+        month=month,
+        campaign_segments=went["campaign"],
+        other_segments=went["other"],
+        unknown_texts=unknown["texts"],
+        unknown_segments=unknown["segments"],
     )

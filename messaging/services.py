@@ -13,7 +13,7 @@ from attackacrack.errors import ApplicationError
 from campaigns.sends import Outcome, record_outcome
 from contacts.models import Contact, OptOutEvent
 from contacts.not_texted import Reason
-from messaging import outbox
+from messaging import outbox, plain_text
 from messaging.consent import Consent, consent_intent
 from messaging.limits import MAX_TEXT_LENGTH
 from messaging.models import ConsentReview, IntentCorrection, Message
@@ -180,13 +180,18 @@ def correct_intent(*, message: Message, intent: str, user: AbstractBaseUser | No
 
 
 def send_staff_text(*, contact: Contact, body: str, sent_by: AbstractBaseUser | None = None) -> Message:
-    """A one-to-one text from staff: not a campaign send, not counted against the daily limit."""
+    """A one-to-one text from staff: not a campaign send, not counted against the daily limit.
+    It is billed like any text, so it goes plain, as templates are saved (messaging.plain_text):
+    what that replaced is on the message returned, as ``made_plain``."""
     body = body.strip()
     if not body:
         raise outbox.CannotText("The text is empty.")
-    if len(body) > MAX_TEXT_LENGTH:
+    plain = plain_text.normalise(body)
+    if len(plain.text) > MAX_TEXT_LENGTH:
         raise outbox.CannotText(f"A text holds at most {MAX_TEXT_LENGTH:,} characters.")
-    return outbox.queue_text(contact=contact, body=body, kind=Message.Kind.STAFF, sent_by=sent_by)
+    message = outbox.queue_text(contact=contact, body=plain.text, kind=Message.Kind.STAFF, sent_by=sent_by)
+    message.made_plain = plain
+    return message
 
 
 def mark_read(*, contact: Contact) -> int:

@@ -102,11 +102,13 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
     form = StaffTextForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.send_staff_text(contact=contact, body=form.cleaned_data["body"], sent_by=request.user)
+            sent = services.send_staff_text(contact=contact, body=form.cleaned_data["body"], sent_by=request.user)
         except ApplicationError as error:
             form.add_error("body", str(error))
         else:
             messages.success(request, "Text queued; it goes out in a few seconds.")
+            if sent.made_plain.changed:
+                messages.info(request, sent.made_plain.message)
             return redirect("messaging:thread", contact.pk)
     context = {
         "contact": contact,

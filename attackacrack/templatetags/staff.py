@@ -41,11 +41,6 @@ def dollars(value: Decimal | None) -> str:
     return "–" if value is None else f"${value:,.2f}"
 
 
-@register.filter
-def times(value: int, factor: int) -> int:
-    return (value or 0) * (factor or 0)
-
-
 WORDS_IN_CAPITALS = {"zip": "ZIP", "apn": "APN", "id": "ID", "url": "URL", "sms": "SMS"}
 
 

@@ -145,6 +145,9 @@ class Campaign(models.Model):
         help_text="Sending number (E.164); blank uses OPENPHONE_FROM_NUMBER",
     )
     starts_at = models.DateTimeField(null=True, blank=True)
+    # What the save that returned this instance made plain in its templates (campaigns.costs.PlainTemplate,
+    # set by campaigns.services), for the page, the API and the admin to show. Never stored.
+    made_plain: tuple = ()
     # A finished campaign is archived, never deleted once it has texted anyone: hidden from the
     # lists, kept in the record the caps and the compliance log read.
     archived_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -16,6 +17,7 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact, ContactImport, PropertyContact
 from contacts.phones import format_phone
+from messaging.models import Message
 from tests.browser.conftest import PASSWORD, log_in, screenshot
 from tests.campaigns.test_ab_results import sent_sends
 from tests.contacts.csv_files import propertyradar_csv
@@ -213,6 +215,7 @@ def test_today_says_sent_delivered_and_booked_apart_and_shows_paused_campaigns_a
         )  # fmt: skip
     soon = CampaignSendFactory(campaign=running, scheduled_for=now + dt.timedelta(hours=1), business_date=today)
     waiting = CampaignSendFactory(campaign=paused, scheduled_for=now + dt.timedelta(hours=2), business_date=today)
+    Message.objects.filter(campaign=running, status="sent").update(segments=2)
     page.goto("/")
 
     todays = CampaignSend.objects.filter(from_number=SHOP_NUMBER, business_date=today).exclude(
@@ -223,6 +226,8 @@ def test_today_says_sent_delivered_and_booked_apart_and_shows_paused_campaigns_a
     assert number(page, ".usage .delivered") == todays.filter(message__delivered_at__isnull=False).count() == 1
     assert number(page, ".usage .booked") == todays.count() == 5
     expect(usage).to_contain_text("3 of 125 sent")
+    billed = Message.objects.filter(sent_at__isnull=False).aggregate(total=Sum("segments"))["total"]
+    expect(page.locator("#spend")).to_contain_text(f"${billed / 100:.2f} {billed} segments so far: campaign texts")
     queue = page.locator("#next-in-queue")
     expect(queue).to_contain_text(str(soon.contact))
     expect(queue).not_to_contain_text(str(waiting.contact))  # a paused campaign's text is not next

@@ -307,7 +307,7 @@ def test_each_texts_segments_are_counted_for_the_members_it_goes_to(admin_client
 
     estimates = dict(re.findall(r'data-variant="(\w)">.*?class="segments-for-readers">([^<]*)</span>', page, re.S))
     assert estimates == {
-        "A": " · about 6 segments for the 6 members who get text A",
-        "B": " · about 8 segments for the 4 members who get text B",  # 2 segments each
+        "A": " · 6 segments ($0.06) for the 6 members who get text A",
+        "B": " · 8 segments ($0.08) for the 4 members who get text B",  # 2 segments each
     }
     assert "whole audience" not in page

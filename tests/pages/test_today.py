@@ -2,6 +2,7 @@
 and the replies, in the words staff read."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -132,3 +133,59 @@ def test_a_reply_of_the_last_minute_came_just_now(staff_client):
     assert '<span class="muted">just now</span>' in replies
     assert '<span class="muted">3\xa0minutes ago</span>' in replies
     assert "0\xa0minutes" not in replies
+
+
+# --- Spent this month -----------------------------------------------------------------------
+
+
+def went(at: dt.datetime, segments: int, **fields) -> Message:
+    """A text OpenPhone took at ``at``."""
+    return MessageFactory(created_at=at, sent_at=at, segments=segments, **fields)
+
+
+@pytest.fixture
+def november_and_december():
+    """Texts either side of the months' turn in Eastern time, and texts that were never billed."""
+    campaign = CampaignFactory(from_number=SHOP_NUMBER)
+    went(eastern(2026, 10, 31, 23, 59), 5)  # October: not counted in November
+    # 23:30 Eastern on November 30 is 04:30 on December 1 in UTC: it is November's.
+    went(eastern(2026, 11, 30, 23, 30), 2, kind=Message.Kind.CAMPAIGN, campaign=campaign)
+    went(eastern(2026, 11, 2, 10, 0), 1, status=Message.Status.DELIVERED)
+    # The carrier refused it after OpenPhone took it: OpenPhone bills what it hands on.
+    went(eastern(2026, 11, 3, 10, 0), 3, status=Message.Status.FAILED, error="30007 carrier filtered")
+    went(eastern(2026, 12, 1, 0, 10), 1)  # December
+    # Never billed: refused by OpenPhone before it went, never sent, or not ours.
+    MessageFactory(status=Message.Status.FAILED, sent_at=None, segments=4, created_at=eastern(2026, 11, 4, 10))
+    MessageFactory(status=Message.Status.QUEUED, sent_at=None, segments=4, created_at=eastern(2026, 11, 4, 10))
+    InboundMessageFactory(created_at=eastern(2026, 11, 4, 10), segments=None)
+    # OpenPhone could not say whether it went: perhaps billed, told apart.
+    MessageFactory(
+        status=Message.Status.UNKNOWN, sent_at=None, segments=2, status_changed_at=eastern(2026, 11, 5, 10, 0)
+    )
+
+
+def spend_on(client, moment: dt.datetime) -> str:
+    with freeze_time(moment):
+        page = client.get(reverse("dashboard")).content.decode()
+    found = re.search(r'id="spend-title">(.*?)</h2>\s*<p id="spend">(.*?)</p>', page, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", f"{found.group(1)}: {found.group(2)}")).strip()
+
+
+def test_today_shows_what_this_months_texts_cost_in_business_time(staff_client, november_and_december):
+    assert spend_on(staff_client, eastern(2026, 11, 30, 23, 45)) == (
+        "Spent in November: $0.06 6 segments so far: campaign texts $0.02, staff and automatic texts $0.04; "
+        "1 text whose fate OpenPhone could not tell may add $0.02."
+    )
+
+
+def test_a_new_month_starts_at_midnight_eastern_not_utc(staff_client, november_and_december):
+    # 00:20 Eastern on December 1 (05:20 UTC): the 23:30 text of November 30 is November's.
+    assert spend_on(staff_client, eastern(2026, 12, 1, 0, 20)) == (
+        "Spent in December: $0.01 1 segment so far: campaign texts $0.00, staff and automatic texts $0.01."
+    )
+
+
+def test_the_month_starts_at_nothing_spent(staff_client):
+    assert spend_on(staff_client, MONDAY_10) == (
+        "Spent in December: $0.00 0 segments so far: campaign texts $0.00, staff and automatic texts $0.00."
+    )

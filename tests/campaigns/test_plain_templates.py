@@ -28,6 +28,7 @@ FORM = {
     "frequency_cap_days": 30,
     "prior_contact_policy": "skip",
     "purpose": "marketing",
+    "judged_on": "interested_replies",
     "from_number": "",
 }
 

@@ -1,5 +1,6 @@
 """Who is in a campaign's audience, and what booking decided for each of its texts."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -40,6 +41,9 @@ class CampaignContact(models.Model):
         IDS = "ids", "Contact ids"
         FILTER = "filter", "Filter"
         ADMIN = "admin", "Admin"
+        # A follow-up's members: its campaign's, when their follow-up is due; or staff's choice.
+        FOLLOW_UP = "follow_up", "No reply to the first text"
+        TEXT_AGAIN = "text_again", "Staff chose a day to text again"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="campaign_memberships")
@@ -60,6 +64,19 @@ class CampaignContact(models.Model):
     # Staff chose to try this member's failed text again: sends made before it are history.
     retry_requested_at = models.DateTimeField(null=True, blank=True)
     added_via = models.CharField(max_length=10, choices=AddedVia.choices, default=AddedVia.IDS)
+    # A follow-up's member: anything they write after this (a phone answering by itself aside)
+    # stops the follow-up (the rules' ``no_reply_yet``): when their first text went, or when staff
+    # chose to text them again.
+    quiet_since = models.DateTimeField(null=True, blank=True)
+    # Staff chose to text them again on this day, answering their reply, and so approved the text
+    # (they had texted us): who, and which reply.
+    text_again_on = models.DateField(null=True, blank=True)
+    text_again_reply = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text_again_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +106,10 @@ class CampaignContact(models.Model):
                 condition=Q(not_before__isnull=True) | Q(status="pending"),
                 name="campaign_contact_passed_over_while_pending",
             ),
+            models.CheckConstraint(
+                condition=Q(text_again_on__isnull=True) | Q(quiet_since__isnull=False),
+                name="campaign_contact_text_again_has_its_moment",
+            ),
         ]
         indexes = [
             # How many members stand at each status; is anyone left to text?
@@ -102,6 +123,12 @@ class CampaignContact(models.Model):
             # How many members each reason holds; who they are.
             models.Index(
                 fields=["campaign", "held_because", "id"], condition=~Q(held_because=""), name="campaign_member_held"
+            ),
+            # Who staff chose to text again, by the day.
+            models.Index(
+                fields=["text_again_on", "id"],
+                condition=Q(text_again_on__isnull=False),
+                name="campaign_member_text_again",
             ),
         ]
 
@@ -141,6 +168,8 @@ class CampaignSend(models.Model):
         indexes = [
             # The daily limit's question: how many texts has this number booked today?
             models.Index(fields=["from_number", "business_date"], name="campaign_send_daily_usage"),
+            # A follow-up's question: whose first text went on the days now due?
+            models.Index(fields=["campaign", "business_date"], name="campaign_send_by_day"),
         ]
 
     def __str__(self) -> str:

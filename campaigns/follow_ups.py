@@ -21,7 +21,7 @@ taken; its run completes it like any campaign when nobody is left.
 import collections
 import datetime as dt
 
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 
 from campaigns import audience
 from campaigns.calendar import BusinessCalendar
@@ -90,17 +90,21 @@ def may_still_join(follow_up: Campaign) -> bool:
     return last is not None and (follow_up.followed_up_through is None or follow_up.followed_up_through < last)
 
 
-def expected_to_join(follow_up: Campaign, *, calendar: BusinessCalendar) -> collections.Counter[dt.date]:
-    """Members of its campaign whose first text is booked or went and who have not joined yet, by
-    the business day they are due to (a day already past: they join at the next run). The
-    forecasts count them; staff's chosen days are the follow-up's own waiting members."""
-    days = follow_up.follow_up_after_days
-    if days is None:
-        return collections.Counter()
-    texts = CampaignSend.objects.filter(campaign_id=follow_up.follow_up_of_id, message__status__in=ON_THEIR_WAY)
-    if follow_up.followed_up_through is not None:
-        texts = texts.filter(business_date__gt=follow_up.followed_up_through)
-    joining: collections.Counter[dt.date] = collections.Counter()
-    for day, count in texts.values_list("business_date").annotate(n=Count("id")).order_by():
-        joining[calendar.business_day_after(day, days)] += count
+def expected_to_join(steps: list[Campaign], *, calendar: BusinessCalendar) -> dict[int, collections.Counter[dt.date]]:
+    """For each of these follow-ups, by id: the members of its campaign whose first text is booked
+    or went and who have not joined yet, by the business day they are due to (a day already past:
+    they join at the next run), in one query. The forecasts count them; staff's chosen days are
+    the follow-ups' own waiting members."""
+    joining: dict[int, collections.Counter[dt.date]] = {step.pk: collections.Counter() for step in steps}
+    timed = {step.follow_up_of_id: step for step in steps if step.follow_up_after_days is not None}
+    if not timed:
+        return joining
+    not_taken = Q()
+    for step in timed.values():
+        after = {"business_date__gt": step.followed_up_through} if step.followed_up_through else {}
+        not_taken |= Q(campaign_id=step.follow_up_of_id, **after)
+    texts = CampaignSend.objects.filter(not_taken, message__status__in=ON_THEIR_WAY)
+    for first, day, count in texts.values_list("campaign_id", "business_date").annotate(n=Count("id")).order_by():
+        step = timed[first]
+        joining[step.pk][calendar.business_day_after(day, step.follow_up_after_days)] += count
     return joining

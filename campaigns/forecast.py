@@ -121,11 +121,16 @@ class Joining:
             self.on[calendar.business_day_after(day, self.days)] += texts
 
 
-def _joining(follow_up: Campaign, *, now: dt.datetime, calendar: BusinessCalendar) -> Joining:
-    joining = Joining(follow_up.follow_up_after_days, follow_ups.expected_to_join(follow_up, calendar=calendar))
-    later = follow_up.memberships.filter(status=CampaignContact.Status.PENDING, not_before__gt=now)
-    for not_before in later.values_list("not_before", flat=True):
-        joining.on[calendar.local_date(calendar.next_opening(not_before))] += 1
+def _joining(steps: list[Campaign], *, now: dt.datetime, calendar: BusinessCalendar) -> dict[int, Joining]:
+    """For each of these follow-ups, by its campaign's id: who is expected to join it, and when."""
+    expected = follow_ups.expected_to_join(steps, calendar=calendar)
+    joining = {step.follow_up_of_id: Joining(step.follow_up_after_days, expected[step.pk]) for step in steps}
+    first_of = {step.pk: step.follow_up_of_id for step in steps}
+    later = CampaignContact.objects.filter(
+        campaign__in=steps, status=CampaignContact.Status.PENDING, not_before__gt=now
+    )
+    for follow_up_id, not_before in later.values_list("campaign_id", "not_before"):
+        joining[first_of[follow_up_id]].on[calendar.local_date(calendar.next_opening(not_before))] += 1
     return joining
 
 
@@ -157,11 +162,7 @@ def number_plan(
     later = Q(campaign__follow_up_of__isnull=False, not_before__gt=now)
     waiting = dict(pending.exclude(later).values_list("campaign_id").annotate(n=Count("id")).order_by())
     starts = {campaign.pk: campaign.starts_at for campaign in campaigns if campaign.status == Campaign.Status.SCHEDULED}
-    joining = {
-        campaign.follow_up_of_id: _joining(campaign, now=now, calendar=calendar)
-        for campaign in campaigns
-        if campaign.is_follow_up
-    }
+    joining = _joining([campaign for campaign in campaigns if campaign.is_follow_up], now=now, calendar=calendar)
     follow_up_of = {campaign.pk: campaign.follow_up_of_id for campaign in campaigns if campaign.is_follow_up}
     if launch is not None:
         waiting[launch.campaign.pk] = launch.waiting

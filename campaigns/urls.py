@@ -1,12 +1,14 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns import follow_up_views, views
 
 app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("new", views.campaign_form, name="create"),
     path("preview", views.campaign_preview, name="preview"),
+    path("follow-ups/<int:member_id>/cancel", follow_up_views.cancel_follow_up, name="cancel-follow-up"),
+    path("replies/<int:message_id>/text-again", follow_up_views.text_again_on, name="text-again"),
     path("<int:campaign_id>/", views.campaign_detail, name="detail"),
     path("<int:campaign_id>/edit", views.campaign_form, name="edit"),
     path("<int:campaign_id>/send-the-rest", views.send_the_rest, name="send-the-rest"),

@@ -8,6 +8,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, forecast, foresight, results, selectors, services, texts, writing
+from campaigns import audience, follow_up_views, forecast, foresight, results, selectors, services, texts, writing
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import lawful
 from campaigns.evidence_api import compliance_document
@@ -31,13 +32,17 @@ MEMBERS_PER_PAGE = 50
 @staff_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Each campaign's numbers from the read its own page makes (selectors.campaign_progress)."""
-    campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("-id")[:200])
+    # A follow-up step is shown on its campaign's page.
+    campaigns = list(Campaign.objects.filter(archived_at__isnull=True, follow_up_of=None).order_by("-id")[:200])
     return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
 
 
 @staff_page
 def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id) if campaign_id else None
+    if campaign is not None and campaign.is_follow_up:
+        messages.info(request, "A follow-up is edited with its campaign: its texts and days are here.")
+        return redirect("campaigns:edit", campaign.follow_up_of_id)
     if campaign is not None and campaign.is_closed:
         messages.error(
             request, f"A {campaign.get_status_display().lower()} campaign sends nothing more: it has nothing to edit."
@@ -47,10 +52,17 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            if campaign is None:
-                campaign = services.create_campaign(**fields, created_by=request.user)
-            else:
-                campaign = services.update_campaign(campaign=campaign, **fields)
+            # The campaign and its follow-up step are saved together, or neither.
+            with transaction.atomic():
+                if campaign is None:
+                    saved = services.create_campaign(**fields, created_by=request.user)
+                else:
+                    saved = services.update_campaign(campaign=campaign, **fields)
+                if (follow_up := form.follow_up()) is not None:
+                    follow_up_views.set_follow_up(saved, follow_up)
+                else:
+                    services.remove_follow_up(campaign=saved)
+            campaign = saved
         except ApplicationError as error:
             form.add_error(None, str(error))
         except ValidationError as error:
@@ -167,6 +179,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         request,
         "campaigns/detail.html",
         {
+            **follow_up_views.follow_up_context(campaign),
             "campaign": campaign,
             "progress": progress,
             "limit": limit,
@@ -206,9 +219,10 @@ def _actions(campaign: Campaign) -> list[tuple[str, str, str]]:
     """
     allowed = campaign.TRANSITIONS[campaign.status]
     shown = []
-    if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+    starts_alone = not campaign.is_follow_up  # a follow-up starts with its campaign
+    if starts_alone and campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
         shown.append(("start", "Start now…", "confirm"))
-    if Campaign.Status.SCHEDULED in allowed and campaign.status == Campaign.Status.DRAFT:
+    if starts_alone and Campaign.Status.SCHEDULED in allowed and campaign.status == Campaign.Status.DRAFT:
         shown.append(("schedule", "Schedule…", "confirm"))
     if Campaign.Status.PAUSED in allowed:
         shown.append(("pause", "Pause", "post"))

@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentBasisEnum": "contacts.models.ConsentBasis",
         "DoNotCallLoadKindEnum": "contacts.models.DoNotCallLoad.Kind",
         "ReasonEnum": "contacts.not_texted.Reason",
+        "MemberStatusEnum": "campaigns.models.CampaignContact.Status",
     },
 }
 

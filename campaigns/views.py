@@ -229,7 +229,7 @@ def _actions(campaign: Campaign) -> list[tuple[str, str, str]]:
     if campaign.status == Campaign.Status.PAUSED:
         shown.append(("resume", "Resume", "post"))
     if Campaign.Status.CANCELLED in allowed:
-        shown.append(("cancel", "Cancel campaign…", "confirm"))
+        shown.append(("cancel", "Cancel the follow-up…" if campaign.is_follow_up else "Cancel campaign…", "confirm"))
     return shown
 
 
@@ -371,6 +371,7 @@ def _confirm_launch(
             "action": action,
             "form": form,
             "plan": selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar),
+            "follow_up": Campaign.objects.filter(follow_up_of=campaign).first(),
             # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
             "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
             "business_zone": calendar.zone.key,

@@ -9,17 +9,18 @@ import datetime as dt
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from campaigns import audience, booking, errors, forecast, services
+from campaigns import audience, booking, errors, forecast, selectors, services, text_again
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
 from contacts.models import Contact
 from messaging import outbox, webhook_payloads, webhook_processing
 from messaging.models import Message
 from tests.campaigns.conftest import add_audience, eastern
-from tests.factories import SHOP_NUMBER, CampaignSendFactory, ContactFactory
+from tests.factories import SHOP_NUMBER, CampaignSendFactory, ContactFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -310,12 +311,10 @@ def test_the_forecast_leaves_room_on_the_number_for_the_follow_ups():
 
 
 def test_text_again_goes_on_that_day_not_before_through_the_rules():
-    from campaigns import text_again
-
     campaign, follow_up = a_campaign(after_days=None)
     [person] = started(campaign, 1)
     reply = they_write(person, "Not now, maybe in the spring", eastern(2024, 1, 16, 12, 0))
-    staff = _staff()
+    staff = StaffUserFactory()
 
     with freeze_time(eastern(2024, 1, 16, 12, 5)):
         member = text_again.text_again(reply=reply, on=dt.date(2024, 3, 4), user=staff)
@@ -332,8 +331,6 @@ def test_text_again_goes_on_that_day_not_before_through_the_rules():
 
 @pytest.mark.parametrize(("words", "because"), [("STOP", "opted_out"), ("Actually, call me now", "replied")])
 def test_a_stop_or_an_answer_after_the_day_was_chosen_stops_it(words, because):
-    from campaigns import text_again
-
     campaign, follow_up = a_campaign(after_days=None)
     [person] = started(campaign, 1)
     reply = they_write(person, "Not right now", eastern(2024, 1, 16, 12, 0))
@@ -345,12 +342,6 @@ def test_a_stop_or_an_answer_after_the_day_was_chosen_stops_it(words, because):
 
     assert texts_to(person, follow_up) == []
     assert member_of(follow_up, person).held_because == because
-
-
-def _staff():
-    from tests.factories import StaffUserFactory
-
-    return StaffUserFactory()
 
 
 # --- Its lifecycle follows its campaign's -------------------------------------------------
@@ -427,3 +418,20 @@ def test_editing_the_campaign_edits_what_its_follow_up_takes_from_it():
     again = services.set_follow_up(campaign=campaign, template_a="Again?", template_b="Still?", after_days=5)
     assert again.pk == follow_up.pk
     assert (again.template_b, again.follow_up_after_days) == ("Still?", 5)
+
+
+@override_settings(SMS_DAILY_LIMIT_PER_NUMBER=5)
+def test_the_launch_confirmation_counts_the_days_the_follow_ups_take(owner_pages):
+    campaign, _ = a_campaign(daily_limit=125)
+    add_audience(campaign, 20)
+    calendar = BusinessCalendar.from_settings()
+
+    plan = selectors.launch_plan(campaign, starts_at=TUESDAY, calendar=calendar)
+    with freeze_time(TUESDAY):
+        page = owner_pages.get(reverse("campaigns:start", args=[campaign.pk])).content.decode()
+
+    # Tuesday 5, Wednesday 5, Thursday and Friday the follow-ups', Monday 5, Tuesday 5.
+    assert (plan.first_day_texts, plan.rest, plan.rest_days) == (5, 15, 5)
+    assert "after each first text, those who have not written back get the follow-up text" in page
+    services.remove_follow_up(campaign=campaign)
+    assert selectors.launch_plan(campaign, starts_at=TUESDAY, calendar=calendar).rest_days == 3

@@ -124,8 +124,13 @@ def set_follow_up(
             )
         follow_up = Campaign(follow_up_of=campaign, status=campaign.status, created_by=campaign.created_by)
     else:
-        _refuse_closed(follow_up, fields)
-        _refuse_text_changes_while_active(follow_up, fields)
+        changes = {field: value for field, value in fields.items() if getattr(follow_up, field) != value}
+        if after_days != follow_up.follow_up_after_days:
+            changes["follow_up_after_days"] = after_days
+        if follow_up.is_closed and not changes:
+            return follow_up  # the campaign's form saved as it was: a closed follow-up stays as it ran
+        _refuse_closed(follow_up, changes)
+        _refuse_text_changes_while_active(follow_up, changes)
     for field, value in fields.items():
         setattr(follow_up, field, value)
     follow_up.follow_up_after_days = after_days

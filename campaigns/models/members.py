@@ -24,10 +24,12 @@ class CampaignContact(models.Model):
     Booking writes these (``campaigns.booking``, ``campaigns.audience``); what becomes of a booked
     text reaches them only through ``campaigns.sends.record_outcome``.
 
-    A pending member may be passed over until ``not_before`` (a cap, a closed window): it keeps
-    its place, and the run judges it again from then. Whatever holds a member (kept out, flagged,
-    passed over) says why in the one vocabulary (``held_because``, contacts/not_texted.py), with
-    the detail of its case (``ineligible_reason``)."""
+    A pending member may be passed over until ``not_before`` (a cap, a closed window, the day staff
+    chose to text them again): it keeps its place, and the run judges it again from then. A
+    follow-up step's members join it by themselves (`campaigns.follow_ups`) or by staff's chosen
+    day (`campaigns.text_again`), and what they write after ``quiet_since`` keeps them out.
+    Whatever holds a member (kept out, flagged, passed over) says why in the one vocabulary
+    (``held_because``, contacts/not_texted.py), with the detail of its case (``ineligible_reason``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"

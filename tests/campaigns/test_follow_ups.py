@@ -435,3 +435,18 @@ def test_the_launch_confirmation_counts_the_days_the_follow_ups_take(owner_pages
     assert "after each first text, those who have not written back get the follow-up text" in page
     services.remove_follow_up(campaign=campaign)
     assert selectors.launch_plan(campaign, starts_at=TUESDAY, calendar=calendar).rest_days == 3
+
+
+def test_a_follow_up_cancelled_alone_stays_as_it_ran_and_its_campaign_still_edits():
+    campaign, follow_up = a_campaign()
+    services.cancel_campaign(campaign=follow_up)
+
+    services.update_campaign(campaign=campaign, name="Renamed")
+    same = services.set_follow_up(campaign=campaign, template_a=follow_up.template_a, after_days=2)
+
+    assert same.pk == follow_up.pk
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.name) == ("cancelled", "Spring (follow-up)")
+    with pytest.raises(errors.CampaignLocked, match="cannot change"):
+        services.set_follow_up(campaign=campaign, template_a="New words", after_days=2)
+    assert Campaign.objects.get(pk=campaign.pk).status == "draft"

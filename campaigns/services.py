@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import booking
+from campaigns import booking, follow_ups
+from campaigns.calendar import BusinessCalendar
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignTransitionError
 from campaigns.models import Campaign, CampaignSend, ComplianceRecord
 from contacts.not_texted import Reason
@@ -134,6 +135,12 @@ def set_follow_up(
     for field, value in fields.items():
         setattr(follow_up, field, value)
     follow_up.follow_up_after_days = after_days
+    if after_days is not None and follow_up.followed_up_through is None and campaign.sends.exists():
+        # Given to a campaign that has texted already: those whose follow-up was due before today
+        # are not texted again out of the blue (staff may choose a day for any of them).
+        calendar = BusinessCalendar.from_settings()
+        yesterday = calendar.local_date(timezone.now()) - dt.timedelta(days=1)
+        follow_up.followed_up_through = follow_ups.due_through(calendar, yesterday, after_days)
     _mirror(campaign, follow_up)
     try:
         follow_up.full_clean()

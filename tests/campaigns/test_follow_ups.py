@@ -20,7 +20,13 @@ from contacts.models import Contact
 from messaging import outbox, webhook_payloads, webhook_processing
 from messaging.models import Message
 from tests.campaigns.conftest import add_audience, eastern
-from tests.factories import SHOP_NUMBER, CampaignSendFactory, ContactFactory, StaffUserFactory
+from tests.factories import (
+    SHOP_NUMBER,
+    CampaignContactFactory,
+    CampaignSendFactory,
+    ContactFactory,
+    StaffUserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -450,3 +456,23 @@ def test_a_follow_up_cancelled_alone_stays_as_it_ran_and_its_campaign_still_edit
     with pytest.raises(errors.CampaignLocked, match="cannot change"):
         services.set_follow_up(campaign=campaign, template_a="New words", after_days=2)
     assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+
+
+def test_a_follow_up_given_to_a_campaign_that_texted_already_texts_only_those_not_yet_due():
+    campaign = services.create_campaign(name="Spring", template_a="Spring: hi {name}", from_number=SHOP_NUMBER)
+    Campaign.objects.filter(pk=campaign.pk).update(status="active")
+    texted = {}
+    for when in (eastern(2024, 1, 2, 10, 0), TUESDAY):  # two weeks ago, and Tuesday
+        send = CampaignSendFactory(campaign=campaign, status="sent", sent_at=when, scheduled_for=when)
+        CampaignContactFactory(campaign=campaign, contact=send.contact, status="sent")
+        texted[when] = send.contact
+    add_audience(campaign, 1)  # still to text: the campaign runs on
+
+    with freeze_time(eastern(2024, 1, 17, 8, 0)):  # Wednesday, before the day's first run
+        follow_up = services.set_follow_up(campaign=campaign, template_a="Spring again: {name}?", after_days=2)
+    a_day_of_texts(dt.date(2024, 1, 17))
+    a_day_of_texts(dt.date(2024, 1, 18))
+
+    # Texted two weeks ago, their follow-up was due long before it existed: not out of the blue.
+    assert texts_to(texted[eastern(2024, 1, 2, 10, 0)], follow_up) == []
+    assert len(texts_to(texted[TUESDAY], follow_up)) == 1

@@ -130,7 +130,7 @@ class FollowUpListApi(APIView):
         operation_id="follow_ups_list",
         parameters=[FollowUpQuerySerializer],
         responses={200: page_of(FollowUpOutputSerializer), 422: ErrorSerializer, **COMMON_ERRORS},
-        description="The days staff chose to text someone again, the latest chosen first.",
+        description="The days staff chose to text someone again, newest member first.",
     )
     def get(self, request: Request) -> Response:
         query = validate_query(self.FollowUpQuerySerializer, request)

@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "DoNotCallLoadKindEnum": "contacts.models.DoNotCallLoad.Kind",
         "OutcomeKindEnum": "campaigns.models.Outcome.Kind",
         "ReasonEnum": "contacts.not_texted.Reason",
+        "MemberStatusEnum": "campaigns.models.CampaignContact.Status",
     },
 }
 

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from attackacrack import views
-from campaigns import outcome_views
+from campaigns import follow_up_views, outcome_views
 from campaigns import views as campaign_views
 from messaging import views as messaging_views
 
@@ -36,6 +36,8 @@ urlpatterns = [
     path("sending/catch-up", messaging_views.catch_up_now, name="catch-up-now"),
     path("webhooks/process-waiting", messaging_views.process_waiting_events, name="process-waiting-events"),
     path("campaigns/", include("campaigns.urls")),
+    # Who staff chose to text again: its own section of the nav, beside the campaigns.
+    path("follow-ups/", follow_up_views.due_follow_ups, name="follow-ups"),
     # The contact page's download of its compliance history: campaigns serve it (contacts does not
     # read campaigns), at the contact's own address.
     path(

@@ -21,7 +21,7 @@ from attackacrack import roles
 from attackacrack.celery import app as celery_app
 from attackacrack.today import alerts as today_alerts
 from attackacrack.web.pages import staff_page
-from campaigns import money
+from campaigns import money, text_again
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
@@ -156,6 +156,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "alerts": today_alerts(now=now),
         "catch_up": messaging_selectors.latest_catch_up(),
         "possible_opt_outs": messaging_selectors.possible_opt_outs(limit=20),
+        "follow_ups_due": text_again.due_count(today=today),
     }
     return render(request, "dashboard.html", context)
 

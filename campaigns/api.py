@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -39,11 +39,21 @@ ACTION_ERRORS = {404: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerialize
 
 
 class CampaignOutputSerializer(serializers.ModelSerializer):
+    follow_up = serializers.SerializerMethodField(help_text="Its follow-up step's id (a campaign), or null")
+
     class Meta:
         model = Campaign
-        # What staff set, then what the lifecycle and the runs set.
-        fields = ["id", *Campaign.EDITABLE_FIELDS, "status", "winner", "winner_declared_at", "archived_at",
-                  "created_at", "updated_at"]  # fmt: skip
+        # What staff set, then its follow-up step, then what the lifecycle and the runs set.
+        fields = ["id", *Campaign.EDITABLE_FIELDS, "follow_up", "follow_up_of", "follow_up_after_days", "status",
+                  "winner", "winner_declared_at", "archived_at", "created_at", "updated_at"]  # fmt: skip
+        extra_kwargs = {"follow_up_of": {"help_text": "For a follow-up step: the campaign whose text it follows"}}
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_follow_up(self, campaign: Campaign) -> int | None:
+        try:
+            return campaign.follow_up.pk  # the list selects it with the campaigns
+        except Campaign.follow_up.RelatedObjectDoesNotExist:
+            return None
 
 
 class PlainTemplateSerializer(serializers.Serializer):
@@ -137,7 +147,7 @@ class CampaignListApi(APIView):
         return paginated_response(
             request=request,
             view=self,
-            queryset=Campaign.objects.filter(archived_at__isnull=not query["archived"]),
+            queryset=Campaign.objects.filter(archived_at__isnull=not query["archived"]).select_related("follow_up"),
             serializer_class=CampaignOutputSerializer,
         )
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api, audience_api, evidence_api, outcomes_api, results_api
+from campaigns import api, audience_api, evidence_api, follow_up_api, outcomes_api, results_api
 
 ACTIONS = {
     "upload": api.CampaignUploadApi,
@@ -18,6 +18,7 @@ ACTIONS = {
     "preview": audience_api.CampaignPreviewApi,
     "members": audience_api.CampaignMembersApi,
     "sends": api.CampaignSendsApi,
+    "follow-up": follow_up_api.CampaignFollowUpApi,
 }
 
 urlpatterns = [
@@ -37,6 +38,13 @@ urlpatterns = [
         audience_api.MemberRetryApi.as_view(),
         name="api-campaign-member-retry",
     ),
+    path(
+        "contacts/<int:contact_id>/follow-ups",
+        follow_up_api.ContactFollowUpsApi.as_view(),
+        name="api-contact-follow-ups",
+    ),
+    path("follow-ups", follow_up_api.FollowUpListApi.as_view(), name="api-follow-ups"),
+    path("follow-ups/<int:member_id>/cancel", follow_up_api.FollowUpCancelApi.as_view(), name="api-follow-up-cancel"),
     path(
         "contacts/<int:contact_id>/compliance",
         evidence_api.ContactComplianceApi.as_view(),

@@ -1,7 +1,8 @@
 """Who is in a campaign's audience: adding contacts (by a query, by ids, by filters), and the
 two decisions staff take about a member (approve a flagged one, retry a failed text).
 
-A closed campaign takes no members whoever asks (``require_open``, checked by ``add_members``)."""
+A closed campaign takes no members whoever asks (``require_open``, checked by ``add_members``), and a
+follow-up step only its own (`campaigns.follow_ups`, `campaigns.text_again`)."""
 
 import datetime as dt
 from typing import Any
@@ -11,18 +12,25 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from campaigns.errors import CampaignClosed, CampaignLocked
+from campaigns.errors import CampaignClosed, CampaignLocked, FollowUpTakesNoContacts
 from campaigns.models import Campaign, CampaignContact, CampaignSend
 from contacts.models import Contact
+from contacts.not_texted import Reason
 from contacts.selectors import contact_filter
 from messaging.models import Message
 
+# How members join a follow-up step (`campaigns.follow_ups`, `campaigns.text_again`): no other way.
+FOLLOW_UP_WAYS_IN = (CampaignContact.AddedVia.FOLLOW_UP, CampaignContact.AddedVia.TEXT_AGAIN)
 
-def require_open(campaign: Campaign) -> None:
-    """Refuse (CampaignClosed) unless the campaign, as stored now, can still take members."""
-    stored = Campaign.objects.only("status").get(pk=campaign.pk)
+
+def require_open(campaign: Campaign, *, added_via: str = CampaignContact.AddedVia.IDS) -> None:
+    """Refuse (CampaignClosed) unless the campaign, as stored now, can still take members, and
+    these: a follow-up takes only its own (FollowUpTakesNoContacts)."""
+    stored = Campaign.objects.only("status", "follow_up_of").get(pk=campaign.pk)
     if stored.is_closed:
         raise CampaignClosed(stored)
+    if stored.is_follow_up and added_via not in FOLLOW_UP_WAYS_IN:
+        raise FollowUpTakesNoContacts()
 
 
 def add_members(
@@ -37,7 +45,7 @@ def add_members(
     campaign, whatever order or file it came in. A closed campaign refuses (CampaignClosed),
     whichever entry point asks: the API, the pages, the admin, an import, a command.
     """
-    require_open(campaign)
+    require_open(campaign, added_via=added_via)
     now = timezone.now()
     share_a = campaign.split_percent_a / 100 if campaign.template_b else 1.0
     shares = [share_a or 1.0, (1 - share_a) or 1.0]  # a variant with no share gets no members
@@ -173,6 +181,7 @@ def reconsider(*, contact_ids: list[int], now: dt.datetime | None = None) -> int
         )
         .exclude(campaign__status__in=Campaign.CLOSED_STATUSES)
         .exclude(decided)
+        .exclude(held_because=Reason.FOLLOW_UP_CANCELLED)  # staff's decision, not a rule's
         .update(status=CampaignContact.Status.PENDING, held_because="", ineligible_reason="", not_before=None,
                 updated_at=now or timezone.now())
     )  # fmt: skip

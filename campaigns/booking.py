@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from campaigns import compliance, queue, selectors, sends
+from campaigns import compliance, follow_ups, queue, selectors, sends
 from campaigns.calendar import BusinessCalendar, Window
 from campaigns.compliance import BookingDay, Refusal, Slot
 from campaigns.errors import CampaignLocked, CampaignNotRunnable, CampaignRunFailed, NoSendingNumber
@@ -112,7 +112,8 @@ class ExecutionResult:
 BOOKING_LOCK_KEY = 0x41414321  # "AAC!"
 
 
-def _lock_booking() -> None:
+def lock_booking() -> None:
+    """Take the one booking lock for the rest of the transaction (every writer of campaign texts does)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BOOKING_LOCK_KEY])
@@ -131,7 +132,7 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
     now = now or timezone.now()
     calendar = BusinessCalendar.from_settings()
     with transaction.atomic():
-        _lock_booking()
+        lock_booking()
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.status != Campaign.Status.ACTIVE:
             raise CampaignNotRunnable(f"The campaign is {campaign.status}, not active: it sends nothing.")
@@ -146,6 +147,8 @@ def execute_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Exe
         rebooked = sends.release_missed(campaign, now, keep_today=open_today, today=today)
         booked = []
         if open_today:
+            if campaign.is_follow_up:
+                follow_ups.join_due_members(campaign, calendar=calendar, today=today)
             booked = _book_today(campaign, number=number, day=BookingDay(calendar=calendar, today=today, now=now))
         if _audience_exhausted(campaign):
             campaign.status = Campaign.Status.COMPLETED
@@ -180,13 +183,16 @@ def run_campaign(*, campaign_id: int, now: dt.datetime | None = None) -> Executi
 
 
 def run_campaigns(*, now: dt.datetime | None = None) -> list[ExecutionResult]:
-    """The clock's tick: activate due campaigns, then run every active one, each on its own: one
-    campaign's problem never holds up the others."""
+    """The clock's tick: activate due campaigns, then run every active one in the clock's order
+    (``Campaign.CLOCK_ORDER``: follow-ups first, due on their day), each on its own: one campaign's
+    problem never holds up the others."""
     now = now or timezone.now()
     activate_due_campaigns(now=now)
     results = []
     for campaign_id in (
-        Campaign.objects.filter(status=Campaign.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
+        Campaign.objects.filter(status=Campaign.Status.ACTIVE)
+        .order_by(*Campaign.CLOCK_ORDER)
+        .values_list("pk", flat=True)
     ):
         try:
             results.append(run_campaign(campaign_id=campaign_id, now=now))
@@ -381,9 +387,15 @@ def _booking_checks(
 
 
 def _audience_exhausted(campaign: Campaign) -> bool:
-    """Nothing left to do: no member waits or awaits review, and no send is still going out."""
+    """Nothing left to do: no member waits or awaits review, no send is still going out, and (a
+    follow-up) nobody may still join."""
     # Asked as "who is next?", so the queue's index answers it, not a scan for any pending row.
     next_in_queue = campaign.memberships.filter(status=CampaignContact.Status.PENDING).order_by("queue_position", "id")
     flagged = campaign.memberships.filter(status=CampaignContact.Status.FLAGGED)
     in_flight = campaign.sends.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
-    return not in_flight.exists() and not next_in_queue.values("pk")[:1] and not flagged.exists()
+    return (
+        not in_flight.exists()
+        and not next_in_queue.values("pk")[:1]
+        and not flagged.exists()
+        and not (campaign.is_follow_up and follow_ups.may_still_join(campaign))
+    )

@@ -79,6 +79,26 @@ class BusinessCalendar:
             if self.is_business_day(day):
                 yield day
 
+    def business_day_after(self, day: dt.date, count: int) -> dt.date:
+        """The ``count``-th business day after ``day`` (``count`` at least 1)."""
+        days = self.business_days_after(day)
+        for _ in range(count - 1):
+            next(days)
+        return next(days)
+
+    def business_day_back(self, day: dt.date, count: int) -> dt.date:
+        """The ``count``-th business day counting back from ``day``, ``day`` itself the first when
+        it is one: what happened before it is at least ``count`` business days old on ``day``."""
+        if not self.days:
+            raise ValueError("No business days are set: nothing is ever a business day back.")
+        while not self.is_business_day(day):
+            day -= dt.timedelta(days=1)
+        for _ in range(count - 1):
+            day -= dt.timedelta(days=1)
+            while not self.is_business_day(day):
+                day -= dt.timedelta(days=1)
+        return day
+
     def next_opening(self, moment: dt.datetime) -> dt.datetime:
         """The first moment at or after ``moment`` when the window is open."""
         today = self.local_date(moment)

@@ -45,6 +45,20 @@ class CampaignClosed(ApplicationError):
         super().__init__(f"The campaign is {campaign.status}: it takes no new contacts.")
 
 
+class FollowUpTakesNoContacts(CampaignClosed):
+    """A follow-up step's audience is its campaign's members who did not answer and those staff
+    chose to text again: nobody is added to it otherwise (an import into it stores nothing)."""
+
+    code = "follow_up_audience"
+
+    def __init__(self) -> None:
+        ApplicationError.__init__(
+            self,
+            "A follow-up texts its campaign's members who did not answer, and those staff choose to text again: "
+            "add contacts to its campaign instead.",
+        )
+
+
 class NoSendingNumber(ApplicationError):
     """Neither the campaign nor OPENPHONE_FROM_NUMBER names the number to send from."""
 
@@ -61,3 +75,20 @@ class CampaignRunFailed(ApplicationError):
     """A run failed for a reason nobody planned for: logged, kept on the campaign, shown on Today."""
 
     code = "run_failed"
+
+
+class NoFollowUpStep(ApplicationError):
+    """Staff chose to text someone again, and the campaign they answered has no follow-up step."""
+
+    code = "no_follow_up_step"
+
+
+class TextAgainRefused(ApplicationError):
+    """A day to text someone again that cannot be set: naming the field at fault."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.loc = ("body", field)

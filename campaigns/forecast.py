@@ -10,6 +10,12 @@ follows from its place among its campaign's waiting members.
 
 A forecast takes everyone waiting to be textable: the run judges each member only when they
 reach the head of the queue, and each refusal brings everyone behind it a place forward.
+
+A follow-up step (`campaigns.follow_ups`) runs first on its number's days (``Campaign.CLOCK_ORDER``),
+and its texts are those its campaign sends, ``follow_up_after_days`` business days later: the
+plan counts the first texts already booked or gone that have not joined it yet, those it plans
+for its campaign, and the members staff chose to text again on a later day, each from its day.
+So the campaign's own forecast leaves room on the number for its follow-ups.
 """
 
 import bisect
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Q
 
-from campaigns import sends
+from campaigns import follow_ups, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.errors import NoSendingNumber
 from campaigns.models import Campaign, CampaignContact
@@ -41,7 +47,8 @@ class PlannedDay:
 
 @dataclass
 class CampaignPlan:
-    """The days a campaign is expected to text on, with how many, for its waiting members in order."""
+    """The days a campaign is expected to text on, with how many, for its waiting members in order
+    (a follow-up's: with those expected to join it)."""
 
     campaign_id: int
     waiting: int
@@ -87,7 +94,44 @@ def campaigns_on(number: str) -> list[Campaign]:
     on_number = Q(from_number=number)
     if number and number == settings.OPENPHONE_FROM_NUMBER:
         on_number |= Q(from_number="")
-    return list(Campaign.objects.filter(on_number, status__in=PLANNED_STATUSES).order_by("pk"))
+    return list(Campaign.objects.filter(on_number, status__in=PLANNED_STATUSES).order_by(*Campaign.CLOCK_ORDER))
+
+
+def clock_place(campaign: Campaign) -> tuple[bool, int, int]:
+    """Where the clock runs the campaign (``Campaign.CLOCK_ORDER``), as a sort key."""
+    return (not campaign.is_follow_up, campaign.follow_up_of_id or 0, campaign.pk)
+
+
+@dataclass
+class Joining:
+    """What a follow-up expects to text besides its members waiting now: members by the day they
+    join (its campaign's first texts, staff's chosen days), and its campaign's planned texts, which
+    join ``days`` business days later."""
+
+    days: int | None
+    on: collections.Counter = field(default_factory=collections.Counter)
+
+    def take(self, day: dt.date) -> int:
+        """Those who have joined by ``day``, taken out."""
+        due = [when for when in self.on if when <= day]
+        return sum(self.on.pop(when) for when in due)
+
+    def first_texts(self, calendar: BusinessCalendar, day: dt.date, texts: int) -> None:
+        if self.days is not None and texts:
+            self.on[calendar.business_day_after(day, self.days)] += texts
+
+
+def _joining(steps: list[Campaign], *, now: dt.datetime, calendar: BusinessCalendar) -> dict[int, Joining]:
+    """For each of these follow-ups, by its campaign's id: who is expected to join it, and when."""
+    expected = follow_ups.expected_to_join(steps, calendar=calendar)
+    joining = {step.follow_up_of_id: Joining(step.follow_up_after_days, expected[step.pk]) for step in steps}
+    first_of = {step.pk: step.follow_up_of_id for step in steps}
+    later = CampaignContact.objects.filter(
+        campaign__in=steps, status=CampaignContact.Status.PENDING, not_before__gt=now
+    )
+    for follow_up_id, not_before in later.values_list("campaign_id", "not_before"):
+        joining[first_of[follow_up_id]].on[calendar.local_date(calendar.next_opening(not_before))] += 1
+    return joining
 
 
 def number_plan(
@@ -100,26 +144,30 @@ def number_plan(
 ) -> dict[int, CampaignPlan]:
     """Each campaign on the number's plan, by id: what it is expected to send on each business day
     from today, its waiting members in order, sharing the number's limit in the clock's order.
-    With ``through``, only the campaigns the clock runs up to that one: those after it take what
-    it leaves, so its plan does not depend on them."""
-    campaigns = [
-        campaign
-        for campaign in campaigns_on(number)
-        if (not launch or campaign.pk != launch.campaign.pk) and (through is None or campaign.pk <= through)
-    ]
-    waiting = dict(
-        CampaignContact.objects.filter(
-            campaign_id__in=[campaign.pk for campaign in campaigns], status=CampaignContact.Status.PENDING
-        )
-        .values_list("campaign_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    starts = {campaign.pk: campaign.starts_at for campaign in campaigns if campaign.status == Campaign.Status.SCHEDULED}
+    With ``through``, only the campaigns the clock runs up to that one, and those whose follow-ups
+    run before it: the others take what it leaves, so its plan does not depend on them."""
+    campaigns = campaigns_on(number)
     if launch is not None:
-        campaigns = sorted([*campaigns, launch.campaign], key=lambda campaign: campaign.pk)
+        launching = [launch.campaign, *Campaign.objects.filter(follow_up_of=launch.campaign)]
+        campaigns = [campaign for campaign in campaigns if campaign.pk not in {step.pk for step in launching}]
+        campaigns = sorted([*campaigns, *launching], key=clock_place)
+    if through is not None:
+        last = next(clock_place(campaign) for campaign in campaigns if campaign.pk == through)
+        followed = {campaign.follow_up_of_id for campaign in campaigns if campaign.is_follow_up}
+        campaigns = [c for c in campaigns if clock_place(c) <= last or c.pk in followed]
+    pending = CampaignContact.objects.filter(
+        campaign_id__in=[campaign.pk for campaign in campaigns], status=CampaignContact.Status.PENDING
+    )
+    # A follow-up's members passed over until a later day (staff's chosen day) join then.
+    later = Q(campaign__follow_up_of__isnull=False, not_before__gt=now)
+    waiting = dict(pending.exclude(later).values_list("campaign_id").annotate(n=Count("id")).order_by())
+    starts = {campaign.pk: campaign.starts_at for campaign in campaigns if campaign.status == Campaign.Status.SCHEDULED}
+    joining = _joining([campaign for campaign in campaigns if campaign.is_follow_up], now=now, calendar=calendar)
+    follow_up_of = {campaign.pk: campaign.follow_up_of_id for campaign in campaigns if campaign.is_follow_up}
+    if launch is not None:
         waiting[launch.campaign.pk] = launch.waiting
-        starts[launch.campaign.pk] = launch.starts_at
+        for step in launching:
+            starts[step.pk] = launch.starts_at
     # The first business day each campaign not yet running may text on, worked out once.
     first_days = {pk: calendar.local_date(calendar.next_opening(start)) for pk, start in starts.items()}
     today = calendar.local_date(now)
@@ -141,7 +189,11 @@ def number_plan(
     if window is not None and now < window.closes:
         days = itertools.chain([today], days)
     for day in itertools.islice(days, MOST_DAYS):
-        if not any(left.values()):
+        for follow_up_id, first_step in follow_up_of.items():
+            joined = joining[first_step].take(day)
+            left[follow_up_id] += joined
+            plans[follow_up_id].waiting += joined
+        if not any(left.values()) and not any(expected.on for expected in joining.values()):
             break
         opens = calendar.window(day).opens
         on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - booked_on.get(day, 0)
@@ -154,6 +206,8 @@ def number_plan(
                 plans[campaign.pk].add(PlannedDay(day, opens, texts))
                 left[campaign.pk] -= texts
                 on_number -= texts
+            if campaign.pk in joining:
+                joining[campaign.pk].first_texts(calendar, day, texts)
     return plans
 
 

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from attackacrack import roles
 from campaigns.calendar import BusinessCalendar
-from campaigns.models import Campaign, Outcome
+from campaigns.models import MAX_FOLLOW_UP_DAYS, Campaign, Outcome
 from campaigns.outcomes import MAX_NOTE_LENGTH
+from campaigns.texts import validate_template
 from contacts.models import ContactImport
 from contacts.phones import format_phone, normalize_phone
 
@@ -43,8 +44,48 @@ class CampaignForm(forms.ModelForm):
             "frequency_cap_days": "0 texts everyone, however recently another campaign reached them.",
         }
 
+    # The follow-up step, saved with the campaign (`services.set_follow_up`): blank text A, none.
+    follow_up_template_a = forms.CharField(
+        required=False,
+        validators=[validate_template],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Follow-up text A",
+        help_text="Optional: a second text to those who have not answered the first. Leave blank for no follow-up.",
+    )
+    follow_up_template_b = forms.CharField(
+        required=False,
+        validators=[validate_template],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Follow-up text B",
+        help_text="Optional: a second follow-up text for an A/B test of its own.",
+    )
+    follow_up_split_percent_a = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=50,
+        label="Share of the follow-ups getting follow-up text A (%)",
+    )
+    follow_up_after_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_FOLLOW_UP_DAYS,
+        initial=3,
+        label="Send the follow-up this many business days after the first text",
+        help_text="Blank: only to the people you choose to text again from a reply.",
+    )
+    FOLLOW_UP_FIELDS = ("template_a", "template_b", "split_percent_a", "after_days")
+
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        follow_up = Campaign.objects.filter(follow_up_of=self.instance).first() if self.instance.pk else None
+        if follow_up is not None:
+            self.initial |= {
+                "follow_up_template_a": follow_up.template_a,
+                "follow_up_template_b": follow_up.template_b,
+                "follow_up_split_percent_a": follow_up.split_percent_a,
+                "follow_up_after_days": follow_up.follow_up_after_days,
+            }
         business_number = settings.OPENPHONE_FROM_NUMBER
         self.fields["from_number"].help_text = (
             f"A phone number. Leave blank to send from the business number, {format_phone(business_number)}."
@@ -65,6 +106,20 @@ class CampaignForm(forms.ModelForm):
             for name in roles.SENDING_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Only the owner can change this."
+
+    def campaign_fields(self) -> list:
+        return [field for field in self if not field.name.startswith("follow_up_")]
+
+    def follow_up_fields(self) -> list:
+        return [field for field in self if field.name.startswith("follow_up_")]
+
+    def follow_up(self) -> dict | None:
+        """The follow-up step as `services.set_follow_up` takes it, or None for no follow-up."""
+        data = self.cleaned_data
+        if not data["follow_up_template_a"].strip():
+            return None
+        step = {name: data[f"follow_up_{name}"] for name in self.FOLLOW_UP_FIELDS}
+        return step | {"split_percent_a": 50 if step["split_percent_a"] is None else step["split_percent_a"]}
 
     def clean_from_number(self) -> str:
         value = self.cleaned_data["from_number"].strip()

@@ -1,14 +1,14 @@
-"""Campaign pages for staff: list, create/edit with a live preview, detail with actions and results,
-the audience builder, the confirmations before starting, scheduling or cancelling, and a contact's
-compliance history as a download."""
+"""Campaign pages for staff: list, create/edit with a live preview, detail with its results, the
+audience builder, and a contact's compliance history as a download. What staff do to a campaign's
+course (start, schedule, cancel …) is in lifecycle_views."""
 
 import json
-from collections.abc import Callable
 from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -18,11 +18,22 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.errors import ApplicationError
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import audience, costs, forecast, foresight, money, results, selectors, services, texts, writing
+from campaigns import (
+    audience,
+    costs,
+    follow_up_views,
+    forecast,
+    foresight,
+    money,
+    results,
+    selectors,
+    services,
+    texts,
+    writing,
+)
 from campaigns.calendar import BusinessCalendar
-from campaigns.compliance import lawful
 from campaigns.evidence_api import compliance_document
-from campaigns.forms import AudienceForm, CampaignForm, ScheduleForm
+from campaigns.forms import AudienceForm, CampaignForm
 from campaigns.models import Campaign, CampaignContact
 from contacts.models import Contact
 from messaging import plain_text
@@ -33,13 +44,17 @@ MEMBERS_PER_PAGE = 50
 @staff_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Each campaign's numbers from the read its own page makes (selectors.campaign_progress)."""
-    campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("-id")[:200])
+    # A follow-up step is shown on its campaign's page.
+    campaigns = list(Campaign.objects.filter(archived_at__isnull=True, follow_up_of=None).order_by("-id")[:200])
     return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
 
 
 @staff_page
 def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id) if campaign_id else None
+    if campaign is not None and campaign.is_follow_up:
+        messages.info(request, "A follow-up is edited with its campaign: its texts and days are here.")
+        return redirect("campaigns:edit", campaign.follow_up_of_id)
     if campaign is not None and campaign.is_closed:
         messages.error(
             request, f"A {campaign.get_status_display().lower()} campaign sends nothing more: it has nothing to edit."
@@ -49,18 +64,27 @@ def campaign_form(request: HttpRequest, campaign_id: int | None = None) -> HttpR
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            if campaign is None:
-                campaign = services.create_campaign(**fields, created_by=request.user)
-            else:
-                campaign = services.update_campaign(campaign=campaign, **fields)
+            # The campaign and its follow-up step are saved together, or neither.
+            with transaction.atomic():
+                if campaign is None:
+                    saved = services.create_campaign(**fields, created_by=request.user)
+                else:
+                    saved = services.update_campaign(campaign=campaign, **fields)
+                made_plain = [made.message for made in saved.made_plain]
+                if (follow_up := form.follow_up()) is not None:
+                    step = follow_up_views.set_follow_up(saved, follow_up)
+                    made_plain += [f"Follow-up: {made.message}" for made in step.made_plain]
+                else:
+                    services.remove_follow_up(campaign=saved)
+            campaign = saved
         except ApplicationError as error:
             form.add_error(None, str(error))
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, f"Campaign “{campaign.name}” saved.")
-            for made_plain in campaign.made_plain:
-                messages.info(request, made_plain.message)
+            for message in made_plain:
+                messages.info(request, message)
             return redirect("campaigns:detail", campaign.pk)
     calendar = BusinessCalendar.from_settings()
     return render(
@@ -176,6 +200,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         request,
         "campaigns/detail.html",
         {
+            **follow_up_views.follow_up_context(campaign),
             "campaign": campaign,
             "progress": progress,
             "limit": limit,
@@ -218,16 +243,17 @@ def _actions(campaign: Campaign) -> list[tuple[str, str, str]]:
     """
     allowed = campaign.TRANSITIONS[campaign.status]
     shown = []
-    if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+    starts_alone = not campaign.is_follow_up  # a follow-up starts with its campaign
+    if starts_alone and campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
         shown.append(("start", "Start now…", "confirm"))
-    if Campaign.Status.SCHEDULED in allowed and campaign.status == Campaign.Status.DRAFT:
+    if starts_alone and Campaign.Status.SCHEDULED in allowed and campaign.status == Campaign.Status.DRAFT:
         shown.append(("schedule", "Schedule…", "confirm"))
     if Campaign.Status.PAUSED in allowed:
         shown.append(("pause", "Pause", "post"))
     if campaign.status == Campaign.Status.PAUSED:
         shown.append(("resume", "Resume", "post"))
     if Campaign.Status.CANCELLED in allowed:
-        shown.append(("cancel", "Cancel campaign…", "confirm"))
+        shown.append(("cancel", "Cancel the follow-up…" if campaign.is_follow_up else "Cancel campaign…", "confirm"))
     return shown
 
 
@@ -275,139 +301,6 @@ def _chart(variants, *, judged_on: str) -> dict:
         "plot_left": left,
         "plot_right": right,
     }
-
-
-@staff_page
-def send_the_rest(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """The verdict's button: a page says who gets which text from now on and that it is final,
-    and once confirmed the rest of the audience gets the winning text."""
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    _, verdict = results.ab_results(campaign)
-    variant = (request.POST if request.method == "POST" else request.GET).get("variant")
-    if verdict.state != "winner" or variant != verdict.winner:
-        messages.error(request, "There is no verdict for that variant.")
-        return redirect("campaigns:detail", campaign.pk)
-    if request.method == "POST":
-        attempt(
-            request,
-            partial(services.declare_winner, campaign=campaign, variant=verdict.winner),
-            success=lambda _: f"The rest of the audience gets variant {verdict.winner}.",
-        )
-        return redirect("campaigns:detail", campaign.pk)
-    try:
-        services.require_no_winner_yet(campaign)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-        return redirect("campaigns:detail", campaign.pk)
-    winning = writing.preview(
-        variant=verdict.winner,
-        template=campaign.template_for(verdict.winner),
-        reader=writing.preview_reader(campaign),
-        include_opt_out_footer=campaign.include_opt_out_footer,
-    )
-    return render(
-        request,
-        "campaigns/confirm_winner.html",
-        {
-            "campaign": campaign,
-            "verdict": verdict,
-            "plan": selectors.winner_plan(campaign, winner=verdict.winner),
-            "winning": winning,
-        },
-    )
-
-
-# Actions taken at one click: each undoes the other.
-ACTIONS = {
-    "pause": services.pause_campaign,
-    "resume": services.resume_campaign,
-}
-
-
-@staff_page
-@require_POST
-def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    if action not in ACTIONS:
-        messages.error(request, f"Unknown action {action!r}.")
-        return redirect("campaigns:detail", campaign.pk)
-    return _act(request, campaign, partial(ACTIONS[action], campaign=campaign))
-
-
-@staff_page
-def start_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """Start now: the page says what will go out when, and the campaign starts once confirmed."""
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    now = timezone.now()
-    if request.method == "POST":
-        return _act(request, campaign, partial(services.start_campaign, campaign=campaign, now=now))
-    return _confirm_launch(request, campaign, starts_at=now, action="start")
-
-
-@staff_page
-def schedule_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """Schedule for a date and time: pick it, read what will happen, confirm."""
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    calendar = BusinessCalendar.from_settings()
-    now = timezone.now()
-    form = ScheduleForm(request.POST or None, calendar=calendar, now=now)
-    if request.method == "POST" and form.is_valid():
-        starts_at = form.cleaned_data["starts_at"]
-        if request.POST.get("confirmed"):
-            return _act(request, campaign, partial(services.schedule_campaign, campaign=campaign, starts_at=starts_at))
-        return _confirm_launch(request, campaign, starts_at=starts_at, action="schedule", form=form)
-    return render(request, "campaigns/schedule.html", {"campaign": campaign, "form": form})
-
-
-def _confirm_launch(
-    request: HttpRequest, campaign: Campaign, *, starts_at, action: str, form: ScheduleForm | None = None
-) -> HttpResponse:
-    calendar = BusinessCalendar.from_settings()
-    plan = selectors.launch_plan(campaign, starts_at=starts_at, calendar=calendar)
-    return render(
-        request,
-        "campaigns/confirm_launch.html",
-        {
-            "campaign": campaign,
-            "action": action,
-            "form": form,
-            "plan": plan,
-            "cost": costs.launch_cost(campaign, plan.foreseen),
-            "price": settings.SMS_COST_PER_SEGMENT,
-            # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
-            "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
-            "business_zone": calendar.zone.key,
-        },
-    )
-
-
-def _act(request: HttpRequest, campaign: Campaign, action: Callable[[], object]) -> HttpResponse:
-    """Do a lifecycle action, say what the campaign is now (or why not), and show the campaign."""
-
-    def now_it_is(_) -> str:
-        campaign.refresh_from_db()
-        if campaign.status == Campaign.Status.SCHEDULED:
-            starts = timezone.localtime(campaign.starts_at, BusinessCalendar.from_settings().zone)
-            return f"Campaign scheduled: it starts {starts:%a %b %-d at %-I:%M %p}."
-        return f"Campaign {campaign.get_status_display().lower()}."
-
-    attempt(request, action, success=now_it_is)
-    return redirect("campaigns:detail", campaign.pk)
-
-
-@staff_page
-def cancel_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """Cancel for good, after a page that says so and what it stops."""
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    if request.method == "POST":
-        attempt(
-            request,
-            partial(services.cancel_campaign, campaign=campaign),
-            success=lambda _: f"Campaign “{campaign.name}” cancelled. Its history stays on record.",
-        )
-        return redirect("campaigns:detail", campaign.pk)
-    [progress] = selectors.campaign_progress([campaign])
-    return render(request, "campaigns/confirm_cancel.html", {"campaign": campaign, "progress": progress})
 
 
 @staff_page

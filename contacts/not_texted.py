@@ -36,6 +36,8 @@ class Reason(models.TextChoices):
     TEXTED_US_BEFORE = "texted_us_before", "Texted us before: this campaign skips them"
     TEXT_FAILED = "text_failed", "Text failed"
     CAMPAIGN_CANCELLED = "campaign_cancelled", "Campaign cancelled"
+    REPLIED = "replied", "Wrote to us since the text before: no follow-up"
+    FOLLOW_UP_CANCELLED = "follow_up_cancelled", "Follow-up cancelled by staff"
     REVIEW_TEXTED_US_BEFORE = "review_texted_us_before", "Waiting for a person to decide: texted us before"
     REVIEW_POSSIBLE_OPT_OUT = "review_possible_opt_out", "Waiting for a person to decide: a possible opt-out"
     TEXTED_BY_ANOTHER_CAMPAIGN = "texted_by_another_campaign", "Waiting: texted by another campaign lately"
@@ -66,6 +68,8 @@ HOLDS: dict[Reason, Holds] = {
     Reason.TEXTED_US_BEFORE: Holds.FOR_GOOD,
     Reason.TEXT_FAILED: Holds.FOR_GOOD,
     Reason.CAMPAIGN_CANCELLED: Holds.FOR_GOOD,
+    Reason.REPLIED: Holds.FOR_GOOD,
+    Reason.FOLLOW_UP_CANCELLED: Holds.FOR_GOOD,
     Reason.REVIEW_TEXTED_US_BEFORE: Holds.FOR_A_PERSON,
     Reason.REVIEW_POSSIBLE_OPT_OUT: Holds.FOR_A_PERSON,
     Reason.TEXTED_BY_ANOTHER_CAMPAIGN: Holds.UNTIL_A_TIME,

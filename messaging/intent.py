@@ -8,7 +8,7 @@ import re
 from django.db import models
 
 from messaging.consent import Consent, consent_intent
-from messaging.text_again import names_a_time
+from messaging.suggested_dates import names_a_time
 
 
 class ReplyIntent(models.TextChoices):

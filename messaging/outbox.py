@@ -146,12 +146,20 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
 
 
 def _stop_campaign_text(message: Message, send: CampaignSend, checks: dict[str, bool], *, now: dt.datetime) -> str:
-    """A campaign text that may not go now. Opted out or its campaign cancelled: it is cancelled.
-    Paused, outside a window, late or over a cap: a first attempt waits (and the campaign's next
-    run releases it if its slot goes by); a retry is released at once, and the next run books the
-    member into a slot that is allowed. Never sent late."""
-    if not checks["not_opted_out"] or send.campaign.status == Campaign.Status.CANCELLED:
-        because = Reason.OPTED_OUT if not checks["not_opted_out"] else Reason.CAMPAIGN_CANCELLED
+    """A campaign text that may not go now. Opted out, its campaign cancelled, or a follow-up to
+    someone who wrote to us since the text before: it is cancelled. Paused, outside a window, late
+    or over a cap: a first attempt waits (and the campaign's next run releases it if its slot goes
+    by); a retry is released at once, and the next run books the member into a slot that is
+    allowed. Never sent late."""
+    if not checks["not_opted_out"]:
+        because = Reason.OPTED_OUT
+    elif send.campaign.status == Campaign.Status.CANCELLED:
+        because = Reason.CAMPAIGN_CANCELLED
+    elif not checks["no_reply_yet"]:
+        because = Reason.REPLIED
+    else:
+        because = None
+    if because is not None:
         _cancel(message, reason=because.label, because=because, now=now, checks=checks)
         return "cancelled"
     if not message.attempts:

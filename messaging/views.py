@@ -19,6 +19,8 @@ from attackacrack.celery import hand_to_worker
 from attackacrack.errors import ApplicationError
 from attackacrack.web.api import error_body
 from attackacrack.web.pages import attempt, staff_page
+from campaigns import text_again
+from campaigns.calendar import BusinessCalendar
 from campaigns.outcome_views import outcomes_context
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhook_processing, webhooks
@@ -110,16 +112,21 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
             if sent.made_plain.changed:
                 messages.info(request, sent.made_plain.message)
             return redirect("messaging:thread", contact.pk)
+    texts = list(reversed(contact.messages.written().order_by("-created_at", "-id")[:50]))
     context = {
         "contact": contact,
         # The latest 50, shown oldest first like a phone does.
-        "texts": list(reversed(contact.messages.written().order_by("-created_at", "-id")[:50])),
+        "texts": texts,
         "form": form,
         "labels": ReplyIntent.choices,
         **consent_context(contact),
     }
     if request.headers.get("X-Requested-With"):  # the thread's own refresh: the texts alone
         return render(request, "messaging/_thread.html", context)
+    # Under the thread (not in the part that refreshes): text them again on a day, from their no
+    # or not now to a campaign text.
+    today = BusinessCalendar.from_settings().local_date(timezone.now())
+    context["text_again"] = text_again.latest_offer(texts, today=today)
     return render(request, "messaging/thread.html", {**context, **outcomes_context(contact)})
 
 

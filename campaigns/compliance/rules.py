@@ -48,17 +48,32 @@ from contacts import dnc
 from contacts.models import Contact
 from contacts.not_texted import NUMBER_REASONS, Reason
 from messaging import quiet
+from messaging.intent import ReplyIntent
 from messaging.models import ConsentReview, Message
 
 
 def texts_by_other_campaigns(campaign: Campaign):
     """Other campaigns' texts that count to the member (``OuterRef("contact_id")``), each with the
-    moment the frequency cap counts it from (sent, else booked for)."""
+    moment the frequency cap counts it from (sent, else booked for). A follow-up's own first text
+    is no other campaign's (``Campaign.step_ids``)."""
     return (
         texted_bookings()
         .filter(contact_id=OuterRef("contact_id"))
-        .exclude(campaign_id=campaign.pk)
+        .exclude(campaign_id__in=campaign.step_ids)
         .annotate(texted_at=Coalesce("message__sent_at", "scheduled_for"))
+    )
+
+
+def wrote_since_quiet():
+    """A follow-up member (``OuterRef``) wrote to us after ``quiet_since``: any inbound text but a
+    phone answering by itself (its label, staff's correction when there is one). A STOP counts too,
+    and opts them out besides."""
+    return Exists(
+        Message.objects.filter(
+            contact_id=OuterRef("contact_id"),
+            direction=Message.Direction.INBOUND,
+            created_at__gt=OuterRef("quiet_since"),
+        ).exclude(intent=ReplyIntent.AUTOMATIC)
     )
 
 
@@ -70,11 +85,13 @@ def _texted_elsewhere(campaign: Campaign, row: dict, day: BookingDay) -> str:
     )
 
 
-def _texted_us():
-    return Q(
-        Exists(Message.objects.filter(contact_id=OuterRef("contact_id"), direction=Message.Direction.INBOUND)),
-        review_approved=False,
-    )
+def _texted_us(campaign: Campaign):
+    texts = Message.objects.filter(contact_id=OuterRef("contact_id"), direction=Message.Direction.INBOUND)
+    if campaign.is_follow_up:
+        # What they wrote before their first text went was judged with it (its approval comes
+        # along); what they wrote since is ``no_reply_yet``'s, where a phone's automatic reply is no answer.
+        texts = texts.filter(created_at__lte=OuterRef("quiet_since"))
+    return Q(Exists(texts), review_approved=False)
 
 
 def _frequency_cap_since(campaign: Campaign, now: dt.datetime) -> dt.datetime:
@@ -123,8 +140,13 @@ FREQUENCY_CAP = MemberCheck(
     annotations=_last_text_elsewhere,
     applies=lambda campaign: bool(campaign.frequency_cap_days),
 )
+NO_REPLY_YET = MemberCheck(
+    violated=lambda campaign, now: wrote_since_quiet(),
+    refusal=lambda campaign, row, day: Refusal(Reason.REPLIED, "Wrote to us since the text before"),
+    applies=lambda campaign: campaign.is_follow_up,
+)
 PRIOR_CONTACT = MemberCheck(
-    violated=lambda campaign, now: _texted_us(),
+    violated=lambda campaign, now: _texted_us(campaign),
     refusal=lambda campaign, row, day: (
         Refusal(Reason.TEXTED_US_BEFORE, "Has texted us before (campaign skips them)")
         if campaign.prior_contact_policy == Campaign.PriorContactPolicy.SKIP
@@ -145,9 +167,17 @@ def _texted_elsewhere_lately(text: Text) -> bool:
     return (
         texted_bookings()
         .filter(contact_id=text.send.contact_id, message__sent_at__gt=text.now - dt.timedelta(days=days))
-        .exclude(campaign_id=text.send.campaign_id)
+        .exclude(campaign_id__in=text.send.campaign.step_ids)
         .exists()
     )
+
+
+def _wrote_since_quiet_now(text: Text) -> bool:
+    """A follow-up's text whose member wrote to us since it joined (or since staff set its day)."""
+    if not text.send.campaign.is_follow_up:
+        return False
+    member = CampaignContact.objects.filter(campaign_id=text.send.campaign_id, contact_id=text.send.contact_id)
+    return member.filter(wrote_since_quiet()).exists()
 
 
 def _over_state_cap_now(text: Text) -> bool:
@@ -197,6 +227,14 @@ RULES: tuple[Rule, ...] = (
         member=FREQUENCY_CAP,
         # Checked again as the text goes: another campaign's text may have gone since booking.
         text=lambda text: not _texted_elsewhere_lately(text),
+    ),
+    Rule(
+        "no_reply_yet",
+        "a follow-up: they have not written to us since the text before (a phone's automatic reply aside)",
+        (Reason.REPLIED,),
+        member=NO_REPLY_YET,
+        # Checked again as it goes: a reply between booking and its slot cancels the follow-up.
+        text=lambda text: not _wrote_since_quiet_now(text),
     ),
     Rule(
         "prior_contact_policy",

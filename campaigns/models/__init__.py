@@ -3,6 +3,7 @@
 from campaigns.models.campaign import (
     DAILY_LIMIT_TOO_HIGH,
     MAX_DAILY_LIMIT,
+    MAX_FOLLOW_UP_DAYS,
     Campaign,
     CampaignStatus,
     Holiday,
@@ -16,6 +17,7 @@ from campaigns.models.outcome import Outcome
 __all__ = [
     "DAILY_LIMIT_TOO_HIGH",
     "MAX_DAILY_LIMIT",
+    "MAX_FOLLOW_UP_DAYS",
     "Campaign",
     "CampaignContact",
     "CampaignSend",

@@ -14,6 +14,8 @@ from contacts.models import E164_REGEX
 from messaging.limits import MAX_TEXTS_PER_NUMBER_PER_DAY
 
 MAX_DAILY_LIMIT = MAX_TEXTS_PER_NUMBER_PER_DAY
+# A follow-up waits at most this many business days (three months) after the first text.
+MAX_FOLLOW_UP_DAYS = 65
 DAILY_LIMIT_TOO_HIGH = (
     f"A registered number can send about {MAX_DAILY_LIMIT:,} texts a day: the limit cannot be above {MAX_DAILY_LIMIT}."
 )
@@ -66,6 +68,9 @@ class Campaign(models.Model):
         Status.CANCELLED: frozenset(),
     }
     CLOSED_STATUSES = frozenset(status for status, allowed in TRANSITIONS.items() if not allowed)
+    # The clock's order (booking's runs, the forecasts): follow-ups first, then first texts, each
+    # oldest campaign first. A follow-up is due on its day; first texts take what it leaves.
+    CLOCK_ORDER = (models.F("follow_up_of").asc(nulls_last=True), "pk")
     # What staff set (the form, the API's serializers, the admin, the services); the rest the
     # lifecycle and the runs set. In the order the form shows them.
     EDITABLE_FIELDS = (
@@ -75,6 +80,17 @@ class Campaign(models.Model):
         "daily_limit",
         "split_percent_a",
         "judged_on",
+        "include_opt_out_footer",
+        "frequency_cap_days",
+        "prior_contact_policy",
+        "purpose",
+        "from_number",
+        "starts_at",
+    )
+    # What a follow-up step takes from its campaign, kept equal by the services: it texts from the
+    # same number under the same rules, starts when it does, and is named after it.
+    FOLLOW_UP_MIRRORS = (
+        "daily_limit",
         "include_opt_out_footer",
         "frequency_cap_days",
         "prior_contact_policy",
@@ -148,6 +164,21 @@ class Campaign(models.Model):
     # What the save that returned this instance made plain in its templates (campaigns.costs.PlainTemplate,
     # set by campaigns.services), for the page, the API and the admin to show. Never stored.
     made_plain: tuple = ()
+    # A follow-up step is a campaign of its own (its texts, its split, its results), texting again
+    # the members of the campaign it follows: those whose first text went ``follow_up_after_days``
+    # business days ago and who have not written since (the rules' ``no_reply_yet``), and those
+    # staff chose to text again on a date. Without days, only the latter. ``followed_up_through``
+    # is the last of its campaign's days whose members have joined (`campaigns.follow_ups`).
+    follow_up_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="follow_up", editable=False
+    )
+    follow_up_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FOLLOW_UP_DAYS)],
+        help_text="Business days after the first text; blank: only the people staff choose to text again",
+    )
+    followed_up_through = models.DateField(null=True, blank=True, editable=False)
     # A finished campaign is archived, never deleted once it has texted anyone: hidden from the
     # lists, kept in the record the caps and the compliance log read.
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -195,6 +226,17 @@ class Campaign(models.Model):
                 condition=Q(archived_at__isnull=True) | Q(status__in=["completed", "cancelled"]),
                 name="campaign_archived_only_when_finished",
             ),
+            models.CheckConstraint(
+                condition=Q(follow_up_of__isnull=False)
+                | Q(follow_up_after_days__isnull=True, followed_up_through__isnull=True),
+                name="campaign_follow_up_days_only_on_a_follow_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(follow_up_after_days__isnull=True)
+                | Q(follow_up_after_days__gte=1, follow_up_after_days__lte=MAX_FOLLOW_UP_DAYS),
+                name="campaign_follow_up_days_range",
+            ),
+            models.CheckConstraint(condition=~Q(follow_up_of=models.F("pk")), name="campaign_not_its_own_follow_up"),
         ]
         indexes = [models.Index(fields=["status"])]
 
@@ -238,6 +280,16 @@ class Campaign(models.Model):
     def is_launched(self) -> bool:
         """It has started (or ended): past draft and scheduled. What it is judged on is fixed from then."""
         return self.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.follow_up_of_id is not None
+
+    @property
+    def step_ids(self) -> tuple[int, ...]:
+        """This campaign and, for a follow-up, the campaign whose text it follows: one conversation,
+        whose texts the frequency cap does not hold against each other."""
+        return (self.pk, self.follow_up_of_id) if self.follow_up_of_id else (self.pk,)
 
     @property
     def is_closed(self) -> bool:

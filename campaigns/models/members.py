@@ -1,5 +1,6 @@
 """Who is in a campaign's audience, and what booking decided for each of its texts."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -23,10 +24,12 @@ class CampaignContact(models.Model):
     Booking writes these (``campaigns.booking``, ``campaigns.audience``); what becomes of a booked
     text reaches them only through ``campaigns.sends.record_outcome``.
 
-    A pending member may be passed over until ``not_before`` (a cap, a closed window): it keeps
-    its place, and the run judges it again from then. Whatever holds a member (kept out, flagged,
-    passed over) says why in the one vocabulary (``held_because``, contacts/not_texted.py), with
-    the detail of its case (``ineligible_reason``)."""
+    A pending member may be passed over until ``not_before`` (a cap, a closed window, the day staff
+    chose to text them again): it keeps its place, and the run judges it again from then. A
+    follow-up step's members join it by themselves (`campaigns.follow_ups`) or by staff's chosen
+    day (`campaigns.text_again`), and what they write after ``quiet_since`` keeps them out.
+    Whatever holds a member (kept out, flagged, passed over) says why in the one vocabulary
+    (``held_because``, contacts/not_texted.py), with the detail of its case (``ineligible_reason``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -40,6 +43,9 @@ class CampaignContact(models.Model):
         IDS = "ids", "Contact ids"
         FILTER = "filter", "Filter"
         ADMIN = "admin", "Admin"
+        # A follow-up's members: its campaign's, when their follow-up is due; or staff's choice.
+        FOLLOW_UP = "follow_up", "No reply to the first text"
+        TEXT_AGAIN = "text_again", "Staff chose a day to text again"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="campaign_memberships")
@@ -60,6 +66,19 @@ class CampaignContact(models.Model):
     # Staff chose to try this member's failed text again: sends made before it are history.
     retry_requested_at = models.DateTimeField(null=True, blank=True)
     added_via = models.CharField(max_length=10, choices=AddedVia.choices, default=AddedVia.IDS)
+    # A follow-up's member: anything they write after this (a phone answering by itself aside)
+    # stops the follow-up (the rules' ``no_reply_yet``): when their first text went, or when staff
+    # chose to text them again.
+    quiet_since = models.DateTimeField(null=True, blank=True)
+    # Staff chose to text them again on this day, answering their reply, and so approved the text
+    # (they had texted us): who, and which reply.
+    text_again_on = models.DateField(null=True, blank=True)
+    text_again_reply = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text_again_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +108,10 @@ class CampaignContact(models.Model):
                 condition=Q(not_before__isnull=True) | Q(status="pending"),
                 name="campaign_contact_passed_over_while_pending",
             ),
+            models.CheckConstraint(
+                condition=Q(text_again_on__isnull=True) | Q(quiet_since__isnull=False),
+                name="campaign_contact_text_again_has_its_moment",
+            ),
         ]
         indexes = [
             # How many members stand at each status; is anyone left to text?
@@ -102,6 +125,12 @@ class CampaignContact(models.Model):
             # How many members each reason holds; who they are.
             models.Index(
                 fields=["campaign", "held_because", "id"], condition=~Q(held_because=""), name="campaign_member_held"
+            ),
+            # Who staff chose to text again, by the day.
+            models.Index(
+                fields=["text_again_on", "id"],
+                condition=Q(text_again_on__isnull=False),
+                name="campaign_member_text_again",
             ),
         ]
 
@@ -142,7 +171,8 @@ class CampaignSend(models.Model):
             # The daily limit's question: how many texts has this number booked today?
             models.Index(fields=["from_number", "business_date"], name="campaign_send_daily_usage"),
             # A campaign's texts in the order they went, day by day: the A/B test's first texts of each
-            # variant and the days they went, read without a look at the rest.
+            # variant and the days they went, read without a look at the rest; and a follow-up's
+            # question, whose first text went on the days now due.
             models.Index(fields=["campaign", "business_date", "scheduled_for", "id"], name="campaign_send_in_order"),
         ]
 

@@ -36,6 +36,7 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
                 "preview",
                 "members",
                 "sends",
+                "follow-up",
             )
         ),
         "/api/campaigns/{campaign_id}/members/{member_id}/approve",
@@ -46,6 +47,9 @@ def test_schema_describes_every_endpoint_with_bearer_auth_and_the_error_shape(cl
         "/api/contacts/{contact_id}/outcomes",
         "/api/contacts/{contact_id}/outcomes/{outcome_id}/corrections",
         "/api/contacts/{contact_id}/outcomes/{outcome_id}/withdrawal",
+        "/api/contacts/{contact_id}/follow-ups",
+        "/api/follow-ups",
+        "/api/follow-ups/{member_id}/cancel",
         "/api/dnc-lists",
         "/api/conversations",
         "/api/import/csv",

@@ -21,9 +21,16 @@ After every step:
 4. no marketing text reached a number on a Do-Not-Call list (as the lists stood when it went)
    without written consent or a business relationship inside its window, nor a Connecticut
    number (or one of unknown state) without written consent, as the consent stood then (issue 37:
-   lists are loaded and changed, and consent recorded, between the days).
+   lists are loaded and changed, and consent recorded, between the days);
+5. follow-ups (issue 39: some campaigns have one, 1 or 2 business days after the first text, or
+   only for the people staff choose a day for): no follow-up text went to someone who wrote to us
+   (but for their phone answering by itself) after their first text went, or after staff chose
+   their day; none before its business days had passed, as the calendar stood then, nor before the
+   day staff chose, nor after staff took the day back; and the numbers' limits, the windows, the
+   caps and the forecasts above hold with them (a follow-up's own first text aside, for the
+   frequency cap).
 At the end, with enough clock, staff deciding what waits for a person and an OpenPhone that
-accepts, every campaign that was not cancelled completes.
+accepts, every campaign that was not cancelled completes, and every follow-up with it.
 
 CI runs QUEUE_MACHINE_EXAMPLES (default 10) examples of up to 15 steps; by hand, many more:
 ``QUEUE_MACHINE_EXAMPLES=300 .venv/bin/pytest tests/campaigns/test_queue_state_machine.py``
@@ -50,11 +57,18 @@ from django.utils import timezone
 from freezegun import freeze_time
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from attackacrack.celery import app as celery_app
 from bench.fake_openphone import error_body, message_resource, phone_number
-from campaigns import audience, booking, compliance, errors, forecast, services
+from campaigns import audience, booking, compliance, errors, forecast, services, text_again
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import recipient_of
 from campaigns.models import Campaign, CampaignContact, CampaignSend, Holiday
@@ -90,7 +104,11 @@ BASES = [
     ("customer", START - relativedelta(months=17)),
     ("inquiry", START - relativedelta(months=3, days=-7)),
 ]
-WORDS = ["STOP", "START", "HELP", "Yes, how much?", "Wrong number"]
+WORDS = ["STOP", "START", "HELP", "Yes, how much?", "Wrong number", "Not now, maybe in the spring",
+         "I'm driving with Driving Focus turned on. I'll see your message when I get where I'm going."]  # fmt: skip
+# A campaign's follow-up step: none, 1 or 2 business days after the first text, or only the people
+# staff choose a day for.
+FOLLOW_UPS = [None, 1, 2, "chosen days only"]
 # What counts as a campaign text that went out: OpenPhone took it (or may have).
 WENT_OUT = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN)
 
@@ -186,7 +204,12 @@ class QueueMachine(RuleBasedStateMachine):
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self.mock.start()
         self.campaigns: list[Campaign] = []
+        self.follow_ups: list[Campaign] = []
         self.contacts: list[Contact] = []
+        # Each day staff chose to text someone again (or took back: None), by (follow-up, contact),
+        # with its place in OpenPhone's log and the moment; and each reply's place and moment.
+        self.chosen: dict[tuple[int, int], list[tuple[int, dt.datetime, dt.date | None]]] = defaultdict(list)
+        self.replies: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
         self.imported = 0
         # Where in OpenPhone's log of accepted texts each contact opted out and back in, and each
         # holiday was declared: a text at or after that place must respect it.
@@ -209,6 +232,7 @@ class QueueMachine(RuleBasedStateMachine):
                 st.sampled_from([Campaign.PriorContactPolicy.SKIP, Campaign.PriorContactPolicy.FLAG]),
                 st.sampled_from(["now", "tomorrow"]),  # started, or scheduled for tomorrow 10:00
                 st.sampled_from(NUMBERS),
+                st.sampled_from(FOLLOW_UPS),
             ),
             min_size=2,
             max_size=4,
@@ -224,7 +248,7 @@ class QueueMachine(RuleBasedStateMachine):
         # The registry's copy for the shop's area codes: some of the audience on it.
         on_list = [self.contacts[i].phone for i in sorted(listed) if i < len(self.contacts)]
         self._load_list("".join(f"{phone[2:5]},{phone[5:]}\n" for phone in on_list) + "617,2999999\n508,2999999\n")
-        for index, (picked, limit, cap, policy, start, number) in enumerate(plans):
+        for index, (picked, limit, cap, policy, start, number, follow_up) in enumerate(plans):
             campaign = services.create_campaign(
                 name=f"C{index}",
                 template_a=f"C{index}: Hi {{name}}, it's about your foundation",
@@ -234,6 +258,15 @@ class QueueMachine(RuleBasedStateMachine):
                 prior_contact_policy=policy,
                 from_number=SHOP_NUMBER if index < 2 else number,  # the first two share one number
             )
+            if follow_up is not None:
+                self.follow_ups.append(
+                    services.set_follow_up(
+                        campaign=campaign,
+                        template_a=f"C{index} (follow-up): {{name}}, still thinking about it?",
+                        template_b=f"C{index} (follow-up): any cracks yet, {{name}}?" if index % 2 else "",
+                        after_days=None if follow_up == "chosen days only" else follow_up,
+                    )
+                )
             members = [self.contacts[i].pk for i in picked if i < len(self.contacts)] or [self.contacts[0].pk]
             audience.add_contacts_by_id(campaign=campaign, contact_ids=members)
             if start == "now":
@@ -291,7 +324,20 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(data=st.data(), words=st.sampled_from(WORDS))
     def a_text_arrives(self, data, words: str) -> None:
         """A reply as OpenPhone's webhook delivers it, processed as the worker does."""
-        contact = data.draw(st.sampled_from(self.contacts))
+        self._they_write(data.draw(st.sampled_from(self.contacts)), words)
+
+    def _texted_lately(self):
+        return Contact.objects.filter(
+            messages__kind=Message.Kind.CAMPAIGN, messages__sent_at__gte=timezone.now() - dt.timedelta(days=3)
+        ).distinct()
+
+    @precondition(lambda self: self._texted_lately().exists())
+    @rule(data=st.data(), words=st.sampled_from(WORDS))
+    def someone_answers_a_campaign_text(self, data, words: str) -> None:
+        """A reply from someone a campaign texted in the last three days: it answers that text."""
+        self._they_write(data.draw(st.sampled_from(list(self._texted_lately().order_by("pk")))), words)
+
+    def _they_write(self, contact: Contact, words: str) -> None:
         now = timezone.now()
         payload = webhook_payloads.message_event(
             "message.received",
@@ -303,6 +349,7 @@ class QueueMachine(RuleBasedStateMachine):
         )
         event = webhook_processing.message_event(payload)
         webhook_processing.apply_message_event("message.received", event, received_at=now)
+        self.replies[contact.pk].append((len(self.openphone.accepted), now))
         self._note_consent()
 
     @rule(data=st.data(), opted_out=st.booleans())
@@ -320,9 +367,38 @@ class QueueMachine(RuleBasedStateMachine):
             messaging_services.resubscribe(contact=contact, reason="Asked us on the phone to text again")
             self._note_consent()
 
+    @precondition(lambda self: Message.objects.filter(in_reply_to_send__campaign__follow_up__isnull=False).exists())
+    @rule(data=st.data(), days=st.integers(0, 8))
+    def staff_choose_a_day_to_text_again(self, data, days: int) -> None:
+        """From a reply to a campaign text: text them again on a day (the follow-up's campaign may
+        have none, the day may have passed: refused)."""
+        replies = list(
+            Message.objects.filter(direction=Message.Direction.INBOUND, in_reply_to_send__isnull=False).order_by("pk")
+        )
+        if not replies:
+            return
+        reply = data.draw(st.sampled_from(replies))
+        day = timezone.localdate() + dt.timedelta(days=days - 1)
+        with contextlib.suppress(errors.CampaignLocked, errors.NoFollowUpStep, errors.TextAgainRefused):
+            member = text_again.text_again(reply=reply, on=day, user=None)
+            self.chosen[(member.campaign_id, member.contact_id)].append(
+                (len(self.openphone.accepted), timezone.now(), day)
+            )
+
+    @rule(data=st.data())
+    def staff_take_a_day_back(self, data) -> None:
+        planned = list(
+            CampaignContact.objects.filter(text_again_on__isnull=False, status__in=text_again.PLANNED).order_by("pk")
+        )
+        if planned:
+            member = text_again.cancel_text_again(member=data.draw(st.sampled_from(planned)), user=None)
+            self.chosen[(member.campaign_id, member.contact_id)].append(
+                (len(self.openphone.accepted), timezone.now(), None)
+            )
+
     @rule(data=st.data(), action=st.sampled_from(["pause", "resume", "cancel"]))
     def staff_act(self, data, action: str) -> None:
-        campaign = data.draw(st.sampled_from(self.campaigns))
+        campaign = data.draw(st.sampled_from(self.campaigns + self.follow_ups))
         with contextlib.suppress(errors.CampaignTransitionError):  # not allowed from its state: 409
             if action == "pause":
                 services.pause_campaign(campaign=campaign)
@@ -423,13 +499,13 @@ class QueueMachine(RuleBasedStateMachine):
 
     @property
     def _ids(self) -> list[int]:
-        return [campaign.pk for campaign in self.campaigns]
+        return [campaign.pk for campaign in self.campaigns + self.follow_ups]
 
     @invariant()
     def every_text_that_went_out_kept_the_rules(self) -> None:
         texts = self.texts_that_went_out()
         contacts = {contact.pk: contact for contact in Contact.objects.all()}
-        names = {campaign.name for campaign in self.campaigns}
+        names = {campaign.name for campaign in Campaign.objects.filter(pk__in=self._ids)}
         took = [text for text in self.openphone.accepted if text["text"].split(":", 1)[0] in names]
         assert len(took) == len(texts), "OpenPhone took campaign texts the outbox does not show as gone"
         per_campaign: Counter = Counter()
@@ -464,7 +540,8 @@ class QueueMachine(RuleBasedStateMachine):
             for earlier, later in zip(theirs, theirs[1:], strict=False):
                 # Texts of one contact in order: only the closest pair of campaigns can be too close.
                 cap = dt.timedelta(days=later["campaign"].frequency_cap_days)
-                if earlier["campaign"].pk != later["campaign"].pk and cap:
+                # A follow-up's own first text is no other campaign's (it follows it).
+                if earlier["campaign"].pk not in later["campaign"].step_ids and cap:
                     assert later["at"] - earlier["at"] >= cap, (
                         "frequency cap broken",
                         earlier["campaign"].name,
@@ -473,6 +550,47 @@ class QueueMachine(RuleBasedStateMachine):
                         earlier["at"],
                         later["at"],
                     )
+
+    @invariant()
+    def no_follow_up_went_to_someone_who_wrote_nor_too_soon(self) -> None:
+        texts = self.texts_that_went_out()
+        first_texts = {(text["campaign"].pk, text["contact_id"]): text for text in texts}
+        for text in texts:
+            follow_up, contact_id = text["campaign"], text["contact_id"]
+            if not follow_up.is_follow_up:
+                continue
+            chosen = [entry for entry in self.chosen[(follow_up.pk, contact_id)] if entry[0] <= text["place"]]
+            if chosen:
+                _, since, day = chosen[-1]
+                assert day is not None, ("texted after staff took the day back", follow_up.name, contact_id)
+                assert timezone.localtime(text["at"]).date() >= day, ("before the day chosen", day, text["at"])
+            else:
+                first = first_texts[(follow_up.follow_up_of_id, contact_id)]
+                since = first["at"]
+                calendar = self._calendar_at(text["place"])
+                due = calendar.business_day_after(calendar.local_date(first["at"]), follow_up.follow_up_after_days)
+                assert calendar.local_date(text["at"]) >= due, ("too soon", follow_up.name, first["at"], text["at"])
+            wrote = [
+                at
+                for place, at in self.replies[contact_id]
+                if place <= text["place"] and at > since and not self._automatic(contact_id, at)
+            ]
+            assert not wrote, ("followed up someone who wrote", follow_up.name, contact_id, since, wrote)
+
+    def _automatic(self, contact_id: int, at: dt.datetime) -> bool:
+        return Message.objects.filter(
+            contact_id=contact_id, direction=Message.Direction.INBOUND, created_at=at, intent="automatic"
+        ).exists()
+
+    def _calendar_at(self, place: int) -> BusinessCalendar:
+        """The business calendar as it stood at this place in OpenPhone's log."""
+        return BusinessCalendar(
+            zone=django_settings.BUSINESS_TIME_ZONE,
+            days=django_settings.BUSINESS_DAYS,
+            opens=django_settings.BUSINESS_OPENS,
+            closes=django_settings.BUSINESS_CLOSES,
+            holidays=frozenset(day for day, declared in self.holidays_from.items() if declared <= place),
+        )
 
     @invariant()
     def every_marketing_text_had_a_lawful_basis(self) -> None:
@@ -516,7 +634,11 @@ class QueueMachine(RuleBasedStateMachine):
                     assert planned.date >= today, (campaign.name, planned)
                     assert planned.texts + own[planned.date] <= campaign.daily_limit, (campaign.name, planned)
                 waiting = list(campaign.memberships.filter(status=CampaignContact.Status.PENDING))
-                assert sum(planned.texts for planned in plan.days) == len(waiting) == plan.waiting, campaign.name
+                assert sum(planned.texts for planned in plan.days) == plan.waiting, campaign.name
+                if campaign.is_follow_up:  # with those its campaign's texts will bring
+                    assert plan.waiting >= len(waiting), (campaign.name, plan.waiting, len(waiting))
+                else:
+                    assert len(waiting) == plan.waiting, (campaign.name, plan.waiting, len(waiting))
                 moments = forecast.expected_moments(campaign, waiting, now=now, calendar=calendar)
                 assert len(moments) == len(waiting), (campaign.name, len(moments), len(waiting))
                 for moment in moments.values():
@@ -570,6 +692,7 @@ class QueueMachine(RuleBasedStateMachine):
             if not Campaign.objects.filter(pk__in=self._ids, status__in=forecast.PLANNED_STATUSES).exists():
                 break
             self._staff_review_what_waits_for_them()
+            self._someone_says_not_now()
             self._drain_the_day()
             morning = timezone.localtime() + dt.timedelta(days=1)
             self.clock.move_to(morning.replace(hour=9, minute=0, second=0, microsecond=0))
@@ -579,6 +702,28 @@ class QueueMachine(RuleBasedStateMachine):
         ]
         self.every_text_that_went_out_kept_the_rules()
         self.every_campaigns_members_add_up()
+        self.no_follow_up_went_to_someone_who_wrote_nor_too_soon()
+
+    def _someone_says_not_now(self) -> None:
+        """Each morning, two people a campaign with a follow-up texted the day before answer: the
+        first "not now", and staff choose a day for them two days on (the second's phone answers by
+        itself, which is no answer). Their follow-ups must wait, or go, accordingly."""
+        texted = list(
+            Message.objects.filter(
+                kind=Message.Kind.CAMPAIGN,
+                campaign__follow_up__isnull=False,
+                sent_at__gte=timezone.now() - dt.timedelta(days=1),
+            ).order_by("sent_at", "pk")[:2]
+        )
+        for text, words in zip(texted, WORDS[-2:], strict=False):
+            self._they_write(text.contact, words)
+        if texted:
+            reply = Message.objects.filter(contact=texted[0].contact, direction=Message.Direction.INBOUND).latest("pk")
+            with contextlib.suppress(errors.CampaignLocked, errors.NoFollowUpStep, errors.TextAgainRefused):
+                member = text_again.text_again(reply=reply, on=timezone.localdate() + dt.timedelta(days=2), user=None)
+                self.chosen[(member.campaign_id, member.contact_id)].append(
+                    (len(self.openphone.accepted), timezone.now(), member.text_again_on)
+                )
 
     def _staff_review_what_waits_for_them(self) -> None:
         """Each morning: possible opt-outs read as none, and flagged members approved (a member

@@ -4,6 +4,9 @@ Retry-After, 500 before or after accepting, a timeout after accepting), STOPs mi
 resumes, cancels and staff retrying failed texts, and a clock that crosses days, a weekend and
 the March DST change.
 
+Some campaigns have a follow-up step (issue 39), 1 or 2 business days after the first text, whose
+texts go through the same path: the invariants hold for them too.
+
 After every step: no run failed; nothing reached a contact after their opt-out, outside their
 window, more than 10 minutes after its slot, or twice for one (campaign, contact); no local day
 saw more than the number's daily limit; every campaign's members add up. At the end, with enough
@@ -129,8 +132,9 @@ class SendPath(RuleBasedStateMachine):
         places=st.lists(st.sampled_from(PLACES), min_size=4, max_size=9),
         audiences=st.lists(st.sets(st.integers(0, 8), min_size=1, max_size=9), min_size=2, max_size=3),
         caps=st.lists(st.sampled_from([0, 30]), min_size=3, max_size=3),
+        follow_ups=st.lists(st.sampled_from([None, 1, 2]), min_size=3, max_size=3),
     )
-    def create(self, seed, places, audiences, caps) -> None:
+    def create(self, seed, places, audiences, caps, follow_ups) -> None:
         self.openphone = FlakyOpenPhone(seed, self.mock)
         for zip_code, state in places:
             self.contacts.append(
@@ -145,6 +149,14 @@ class SendPath(RuleBasedStateMachine):
                 daily_limit=DAILY_LIMIT,
                 frequency_cap_days=caps[index],
             )
+            if follow_ups[index] is not None:
+                self.campaigns.append(
+                    services.set_follow_up(
+                        campaign=campaign,
+                        template_a=f"C{index} (follow-up): {{name}}, still thinking about it?",
+                        after_days=follow_ups[index],
+                    )
+                )
             members = [self.contacts[i].pk for i in picked if i < len(self.contacts)] or [self.contacts[0].pk]
             audience.add_contacts_by_id(campaign=campaign, contact_ids=members)
             services.start_campaign(campaign=campaign)

@@ -31,6 +31,9 @@ pytestmark = pytest.mark.django_db
 def world(size: int) -> dict:
     """``size`` of everything a page lists."""
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, name="January Promo")
+    follow_up = CampaignFactory(
+        status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, name="January Promo (follow-up)", follow_up_of=campaign
+    )
     contacts = ContactFactory.create_batch(size)
     for contact in contacts:
         CampaignContactFactory(campaign=campaign, contact=contact, status=CampaignContact.Status.PENDING)
@@ -38,8 +41,13 @@ def world(size: int) -> dict:
             campaign=campaign, contact=contact, scheduled_for=timezone.now() + dt.timedelta(hours=1)
         )
         MessageFactory(contact=contact, kind=Message.Kind.CAMPAIGN, campaign_send=None)
-        InboundMessageFactory(contact=contact, in_reply_to_send=send)
+        reply = InboundMessageFactory(contact=contact, in_reply_to_send=send, intent="not_interested")
         OptOutEvent.objects.create(contact=contact, kind=OptOutEvent.Kind.OPT_OUT, reason="STOP")
+        # Staff chose to text them again: the list of follow-ups lists them.
+        CampaignContactFactory(
+            campaign=follow_up, contact=contact, quiet_since=timezone.now(), text_again_on=timezone.localdate(),
+            text_again_reply=reply,
+        )  # fmt: skip
     PropertyContactFactory(contact=contacts[0])
     contact_import = ContactImport.objects.create(file_name="jan.csv", status="completed")
     draft = CampaignFactory(from_number=SHOP_NUMBER, name="February Promo")
@@ -70,6 +78,7 @@ def named_pages(data: dict) -> dict[str, str]:
         "do-not-call lists": reverse("contacts:dnc-lists"),
         "conversations": reverse("messaging:conversations"),
         "thread": reverse("messaging:thread", args=[data["contact"].pk]),
+        "follow-ups": reverse("follow-ups") + "?due=all",
         "api token": reverse("api-token"),
     }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from messaging.intent import ReplyIntent, reply_intent
-from messaging.text_again import Suggestion, names_a_time, suggested_date
+from messaging.suggested_dates import Suggestion, names_a_time, suggested_date
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "not_now_replies.tsv"
 

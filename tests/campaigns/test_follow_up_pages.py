@@ -30,6 +30,7 @@ FORM = {
     "include_opt_out_footer": "on",
     "frequency_cap_days": 30,
     "prior_contact_policy": "skip",
+    "judged_on": "interested_replies",
     "purpose": "marketing",
     "from_number": SHOP_NUMBER,
 }
@@ -139,6 +140,9 @@ def test_staff_choose_a_day_from_the_reply_and_find_it_on_the_list_and_today(own
     with freeze_time(TUESDAY + dt.timedelta(hours=1)):
         page = owner_pages.get(thread).content.decode()
         assert 'id="text-again-form"' in page and "Not now, maybe in the spring" in text_of(page, "text-again")
+        # The day their words suggest is filled in, and the page says which words it read.
+        assert 'id="text-again-on" name="on" value="2024-03-15"' in page
+        assert "Suggested from “in the spring”" in page
         response = owner_pages.post(reverse("campaigns:text-again", args=[reply.pk]), {"on": "2024-03-04"})
         assert response.status_code == 302 and response["Location"] == thread
         member = CampaignContact.objects.get(campaign=follow_up, contact=reply.contact)

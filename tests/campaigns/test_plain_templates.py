@@ -163,3 +163,25 @@ def test_the_live_preview_shows_the_text_as_it_will_be_saved_and_what_saving_rep
     assert "Hi Mary, it&#x27;s Attack-a-Crack - we&#x27;re in Quincy this week." in page
     assert "1 segment per text (GSM-7)" in page
     assert "As it will be saved: Replaced 2 curly apostrophes and 1 long dash with plain ones." in page
+
+
+def test_a_follow_up_text_is_saved_plain_and_the_form_says_so(owner_pages):
+    step = {"follow_up_template_a": CURLY, "follow_up_template_b": "", "follow_up_split_percent_a": 50}
+    response = owner_pages.post(
+        reverse("campaigns:create"), {**FORM, "template_a": PLAIN, **step, "follow_up_after_days": 3}, follow=True
+    )
+
+    follow_up = Campaign.objects.get(follow_up_of__name="Spring")
+    assert follow_up.template_a == PLAIN
+    said = [str(message) for message in response.context["messages"]]
+    assert f"Follow-up: {SAID}" in said
+    assert not any(message.startswith("Text A") for message in said)  # the campaign's own text was plain
+
+
+def test_set_follow_up_saves_its_texts_plain_whatever_calls_it():
+    campaign = CampaignFactory(template_a=PLAIN)
+
+    follow_up = services.set_follow_up(campaign=campaign, template_a=CURLY, after_days=3)
+
+    assert follow_up.template_a == PLAIN
+    assert [made.message for made in follow_up.made_plain] == [SAID]

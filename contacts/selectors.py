@@ -3,50 +3,36 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.lookups import Contains
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from contacts.models import Contact, ContactImport, PropertyContact
-from contacts.search_key import query_key, search_key
+from contacts.search_key import query_key
+from contacts.search_text import SEPARATOR
 
 # "617-555-0123", "(617) 555 0123", "+1 617..." : a query made only of phone characters.
 PHONE_QUERY = re.compile(r"^[\d\s().+-]+$")
 ZIP_QUERY = re.compile(r"^\d{5}(-\d{0,4})?$")
 
 
-# Where a search word is looked for: the contact's name and email, and the street and city of its
-# own address and of each of its houses, each compared by search key; a ZIP by its first digits.
-PERSON_FIELDS = ("first_name", "last_name", "email")
-ADDRESS_FIELDS = ("address", "city")
-
-
-def _in_an_address(word: str, *, zip_only: bool = False) -> Q:
-    """The contact's own address, or any of its houses', holds ``word``: a ZIP starting with it,
-    or (unless ``zip_only``) a street or city containing it, compared by search key."""
-
-    def found(prefix: str) -> Q:
-        condition = Q(**{f"{prefix}zip_code__startswith": word})
-        if not zip_only:
-            for field in ADDRESS_FIELDS:
-                condition |= Contains(search_key(F(prefix + field)), query_key(word))
-        return condition
-
-    return found("") | Exists(PropertyContact.objects.filter(found("property__"), contact_id=OuterRef("pk")))
+def _starts_a_zip(word: str) -> Q:
+    """A ZIP the contact page shows (its own or a house's) starts with ``word``."""
+    return Q(search_zip_codes__contains=SEPARATOR + word)
 
 
 def _word_found(word: str) -> Q:
-    """``word`` is in the contact's name, email or an address, punctuation and spacing aside."""
-    key = query_key(word)
-    condition = _in_an_address(word)
-    for field in PERSON_FIELDS:
-        condition |= Contains(search_key(F(field)), key)
-    return condition
+    """``word`` is in the contact's name, email or an address (street, city; its own or a
+    house's), punctuation and spacing aside, or starts one of its ZIPs."""
+    return Q(search_text__contains=query_key(word)) | _starts_a_zip(word)
 
 
 def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySet[Contact]:
     """Contacts matching a free-text query: phone digits (or a ZIP), else words each found in the
     name, the email, or an address the contact page shows (street, city, ZIP; its own or a
-    house's), compared by search key (contacts/search_key.py): "oconnor" finds "O’Connor"."""
+    house's), compared by search key (contacts/search_key.py): "oconnor" finds "O’Connor".
+
+    Each word is one condition on one column (contacts/search_text.py), which a trigram index
+    serves on PostgreSQL; a word of one or two letters has no trigram to look up, and is found
+    by reading the contacts (newest first, so a common one fills a page at once)."""
     contacts = Contact.objects.all()
     if opted_out is not None:
         contacts = contacts.filter(opted_out_at__isnull=not opted_out)
@@ -56,7 +42,7 @@ def contact_search(*, query: str = "", opted_out: bool | None = None) -> QuerySe
     digits = re.sub(r"\D", "", query)
     if PHONE_QUERY.match(query) and len(digits) >= 3:
         # 02169 is both phone digits and a ZIP.
-        by_zip = _in_an_address(query, zip_only=True) if ZIP_QUERY.match(query) else Q(pk__in=[])
+        by_zip = _starts_a_zip(query) if ZIP_QUERY.match(query) else Q(pk__in=[])
         return contacts.filter(Q(phone__contains=digits) | by_zip)
     # A word of punctuation alone ("-", "'") has an empty key, which every text contains.
     words = [word for word in query.split() if query_key(word)]

@@ -19,10 +19,13 @@ from django.utils import timezone
 from contacts.importing.entries import PROPERTY_COLUMNS
 from contacts.lawful_basis import CONSENT_FIELDS as CONSENT_COLUMNS
 from contacts.models import ConsentChange
+from contacts.search_text import houses_sql, refresh_houses_sql
 
 logger = logging.getLogger(__name__)
 
 PROPERTY_DATA_COLUMNS = PROPERTY_COLUMNS[1:]
+# A house's columns in its contacts' search text (contacts/search_text.py).
+SEARCHED_PROPERTY_COLUMNS = ("address", "city", "zip_code")
 
 
 @dataclass
@@ -150,8 +153,10 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
     # as it is gathered, by one join into the stored houses: which stored house it is, if any,
     # and whether the file changes it. The writes that follow touch only the rows they change.
     changed = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in PROPERTY_DATA_COLUMNS)
+    moved = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in SEARCHED_PROPERTY_COLUMNS)
     classified = [
-        f"""SELECT f.*, p.id AS stored_id, (p.id IS NOT NULL AND ({changed})) AS changed
+        f"""SELECT f.*, p.id AS stored_id, (p.id IS NOT NULL AND ({changed})) AS changed,
+                   (p.id IS NOT NULL AND ({moved})) AS moved
             FROM ({_first_of_each("import_property", key=key, order="line_number", where=keyed)}) AS f
             LEFT JOIN contacts_property p ON {same}"""
         for (key, keyed, _), (_, _, same) in zip(_house_keys("import_property"), _house_keys("f"), strict=True)
@@ -243,20 +248,30 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
     counts.contacts_updated = cursor.rowcount
     counts.contacts_unchanged = existing - counts.contacts_updated
     # The ZIP's zone goes in with the row; assign_time_zones settles the few without a known ZIP.
+    # So do the houses' part of its search text: a new contact's houses are the ones the file
+    # names for its phone (its links are written after it, from the same lines), so the row is
+    # written once, not again once it has its houses.
+    new_contacts_houses = " UNION ".join(
+        f"""SELECT h.phone AS phone, p.id AS house_id FROM import_household h JOIN contacts_property p ON {same}
+            JOIN import_entry_first f ON f.phone = h.phone AND f.stored_id IS NULL WHERE {keyed}"""
+        for _, keyed, same in _house_keys("h")
+    )
+    houses = houses_sql("x.phone", f"({new_contacts_houses}) AS x JOIN contacts_property p ON p.id = x.house_id")
     cursor.execute(
-        """
+        f"""
         INSERT INTO contacts_contact (
             phone, first_name, last_name, email, address, city, state, zip_code, source, line_type,
             time_zone, time_zone_source, opt_out_reason, source_import_id, created_at, updated_at,
-            consent_basis, consent_at, consent_source, consent_wording
+            consent_basis, consent_at, consent_source, consent_wording, house_addresses, house_zip_codes
         )
         SELECT f.phone, f.first_name, f.last_name, f.email, f.address, f.city, f.state, f.zip_code, %s,
                f.line_type, COALESCE(z.time_zone, ''), CASE WHEN z.zip IS NULL THEN 'unknown' ELSE 'address' END,
                '', %s, %s, %s,
                CASE WHEN f.sets_consent THEN f.consent_basis ELSE 'none' END, f.consent_at, f.consent_source,
-               f.consent_wording
+               f.consent_wording, COALESCE(houses.addresses, ''), COALESCE(houses.zip_codes, '')
         FROM import_entry_first f
         LEFT JOIN contacts_zipcode z ON z.zip = SUBSTR(f.zip_code, 1, 5)
+        LEFT JOIN ({houses}) AS houses ON houses.key = f.phone
         WHERE f.stored_id IS NULL""",
         (source, import_id, now, now),
     )
@@ -304,19 +319,29 @@ def _link(cursor, import_id: int, now) -> None:
     )
     cursor.execute(
         f"""CREATE TEMP TABLE import_link AS
-            SELECT property_id, contact_id, MIN(role) AS role FROM ({households}) AS household
-            GROUP BY property_id, contact_id ORDER BY property_id, contact_id"""
+            SELECT l.*, NOT EXISTS (
+                SELECT 1 FROM contacts_propertycontact pc
+                WHERE pc.property_id = l.property_id AND pc.contact_id = l.contact_id
+            ) AS is_new
+            FROM (SELECT property_id, contact_id, MIN(role) AS role FROM ({households}) AS household
+                  GROUP BY property_id, contact_id) AS l
+            ORDER BY property_id, contact_id"""
     )
-    _analyze(cursor, "import_link", "property_id, contact_id")
+    _analyze(cursor, "import_link", "property_id, contact_id, is_new")
     cursor.execute(
         """
         INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
-        SELECT l.property_id, l.contact_id, l.role, %s FROM import_link l
-        WHERE NOT EXISTS (
-            SELECT 1 FROM contacts_propertycontact pc
-            WHERE pc.property_id = l.property_id AND pc.contact_id = l.contact_id
-        )""",
+        SELECT l.property_id, l.contact_id, l.role, %s FROM import_link l WHERE l.is_new""",
         (now,),
+    )
+    # The search text of the stored contacts given a house, or whose house moved (the new ones
+    # were written with theirs).
+    refresh_houses_sql(
+        cursor,
+        """SELECT l.contact_id FROM import_link l JOIN import_entry_first f ON f.stored_id = l.contact_id
+           WHERE l.is_new
+           UNION SELECT pc.contact_id FROM import_property_first h
+           JOIN contacts_propertycontact pc ON pc.property_id = h.stored_id WHERE h.moved""",
     )
     cursor.execute(
         """

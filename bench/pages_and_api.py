@@ -29,48 +29,48 @@ API_TARGET_MS = 200  # the user's contract: test_api_response_time
 def seed(contacts: int, messages: int) -> None:
     from django.db import connection
 
-    from contacts.search_text import refresh_houses_sql
+    from contacts.search_text import houses_sql
 
+    # Who lives where: contact n in house n, and every tenth contact in a second house too, as a
+    # PropertyRadar list links them (houses and contacts by number, g in the series below).
+    lives = f"""SELECT h.g AS house, CASE WHEN h.g <= {contacts:d} THEN h.g ELSE (h.g - {contacts:d}) * 10 END AS person
+        FROM generate_series(1, {contacts + contacts // 10:d}) AS h(g)"""
     with connection.cursor() as cursor:
-        # Every hundredth contact an O'Connor, the rest a name of their own; a mailing address on
-        # one of ten ZIPs; and a house of their own on another street, every tenth a second one,
-        # as a PropertyRadar list links them.
-        cursor.execute(
-            """
-            INSERT INTO contacts_contact (phone, first_name, last_name, email, address, city, state, zip_code,
-                source, line_type, time_zone, time_zone_source, opt_out_reason, created_at, updated_at)
-            SELECT '+1617' || lpad((2000000 + g)::text, 7, '0'),
-                   (ARRAY['Pat', 'Mary', 'Sean', 'Nora', 'Brendan'])[1 + g %% 5],
-                   CASE WHEN g %% 100 = 0 THEN 'O''Connor' ELSE 'Owner' || g END, '', g || ' Elm St',
-                   (ARRAY['Quincy', 'Braintree', 'Milton', 'Weymouth', 'Dedham'])[1 + g %% 5], 'MA',
-                   (ARRAY['02169', '02170', '02171', '02184', '02186', '02188', '02189', '02190', '02191', '02026'])
-                   [1 + g %% 10], 'bench', 'unknown', 'America/New_York', 'address', '', now(), now()
-            FROM generate_series(1, %s) AS g""",
-            [contacts],
-        )
         cursor.execute(
             """
             INSERT INTO contacts_property (property_type, address, city, state, zip_code, address_key, subdivision,
                 apn, owner, mail_address, mail_city, mail_state, mail_zip_code, listing_status, created_at, updated_at)
             SELECT 'Single Family', g || ' Hancock St', 'Quincy', 'MA', '02171', g || ' HANCOCK ST', '', 'B' || g,
                    '', '', '', '', '', '', now(), now()
-            FROM generate_series(1, %s + %s / 10) AS g""",
-            [contacts, contacts],
+            FROM generate_series(1, %s) AS g""",
+            [contacts + contacts // 10],
+        )
+        # Every hundredth contact an O'Connor, the rest a name of their own; a mailing address on
+        # one of ten ZIPs; its houses' part of the search text written with it, as the import does.
+        houses = houses_sql("x.person", f"({lives}) AS x JOIN contacts_property p ON p.apn = 'B' || x.house")
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_contact (phone, first_name, last_name, email, address, city, state, zip_code,
+                source, line_type, time_zone, time_zone_source, opt_out_reason, created_at, updated_at,
+                house_addresses, house_zip_codes)
+            SELECT '+1617' || lpad((2000000 + g)::text, 7, '0'),
+                   (ARRAY['Pat', 'Mary', 'Sean', 'Nora', 'Brendan'])[1 + g %% 5],
+                   CASE WHEN g %% 100 = 0 THEN 'O''Connor' ELSE 'Owner' || g END, '', g || ' Elm St',
+                   (ARRAY['Quincy', 'Braintree', 'Milton', 'Weymouth', 'Dedham'])[1 + g %% 5], 'MA',
+                   (ARRAY['02169', '02170', '02171', '02184', '02186', '02188', '02189', '02190', '02191', '02026'])
+                   [1 + g %% 10], 'bench', 'unknown', 'America/New_York', 'address', '', now(), now(),
+                   houses.addresses, houses.zip_codes
+            FROM generate_series(1, %s) AS g JOIN ({houses}) AS houses ON houses.key = g ORDER BY g""",
+            [contacts],
         )
         cursor.execute(
-            """
+            f"""
             INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
-            SELECT p.id, c.id, CASE WHEN h.g <= %s THEN 'primary' ELSE 'secondary' END, now()
-            FROM generate_series(1, %s + %s / 10) AS h(g)
-            JOIN contacts_property p ON p.apn = 'B' || h.g
-            JOIN contacts_contact c ON c.phone = '+1617' || lpad((2000000 + CASE WHEN h.g <= %s THEN h.g
-                ELSE (h.g - %s) * 10 END)::text, 7, '0')""",
-            [contacts, contacts, contacts, contacts, contacts],
+            SELECT p.id, c.id, CASE WHEN x.house = x.person THEN 'primary' ELSE 'secondary' END, now()
+            FROM ({lives}) AS x
+            JOIN contacts_property p ON p.apn = 'B' || x.house
+            JOIN contacts_contact c ON c.phone = '+1617' || lpad((2000000 + x.person)::text, 7, '0')"""
         )
-        # The houses' part of the contacts' search text, as the import writes it; then the table
-        # without the rows that update left behind, as autovacuum would leave it.
-        refresh_houses_sql(cursor, "SELECT contact_id FROM contacts_propertycontact")
-        cursor.execute("VACUUM contacts_contact")
         cursor.execute("SELECT min(id) FROM contacts_contact")
         first = cursor.fetchone()[0]
         cursor.execute(

@@ -32,7 +32,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 PROJECT = Path(__file__).resolve().parents[1]
-DATABASE = "attackacrack_bench"
+# BENCH_DATABASE names another, for two benches on one server at once.
+DATABASE = os.getenv("BENCH_DATABASE", "attackacrack_bench")
 MONDAY_10 = dt.datetime(2024, 1, 15, 10, 0, tzinfo=ZoneInfo("America/New_York"))
 
 

@@ -45,8 +45,10 @@ SCRIPTS = (
      "on the labelled corpus and the held-out texts"),
     ("campaign_execution.py", "what the campaign clock costs with large audiences (also with half the numbers on "
      "a Do-Not-Call list)"),
-    ("pages_and_api.py", "every staff page's and API list's server time with many contacts and messages, and a "
-     "campaign's results with 100,000 members texted and 5,000 outcomes"),
+    ("pages_and_api.py", "every staff page's and API list's server time with many contacts and messages, the "
+     "contact search among them (a name, a surname one contact in a hundred has, a phone, a street, a house's "
+     "street, a ZIP; `--contacts 1000000` for the million of issue 40), and a campaign's results with 100,000 members "
+     "texted and 5,000 outcomes"),
     ("campaign_cost.py", "what telling a campaign's cost before it is sent adds to the launch confirmation and "
      "the campaign page, with 100,000 members"),
     ("dnc_load.py", "loading a Do-Not-Call registry file, and its peak memory"),

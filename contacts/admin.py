@@ -27,6 +27,7 @@ from contacts.models import (
     PropertyContact,
     ZipCode,
 )
+from contacts.search_text import refresh_houses
 
 
 class PropertyContactInline(admin.TabularInline):
@@ -164,6 +165,12 @@ class PropertyAdmin(admin.ModelAdmin):
     inlines = [PropertyContactInline]
     show_full_result_count = False
 
+    def delete_queryset(self, request, queryset) -> None:
+        # A bulk delete skips Property.delete(): the search text of who lived there is kept here.
+        contacts = list(PropertyContact.objects.filter(property__in=queryset).values_list("contact_id", flat=True))
+        super().delete_queryset(request, queryset)
+        refresh_houses(contacts=contacts)
+
 
 class ImportRejectionInline(admin.TabularInline):
     model = ImportRejection
@@ -254,6 +261,12 @@ class PropertyContactAdmin(admin.ModelAdmin):
     list_select_related = ["property", "contact"]
     autocomplete_fields = ["property", "contact"]
     show_full_result_count = False
+
+    def delete_queryset(self, request, queryset) -> None:
+        # A bulk delete skips PropertyContact.delete(): the contacts' search text is kept here.
+        contacts = list(queryset.values_list("contact_id", flat=True))
+        super().delete_queryset(request, queryset)
+        refresh_houses(contacts=contacts)
 
 
 @admin.register(ImportRejection)

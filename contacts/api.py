@@ -27,7 +27,7 @@ from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, DoNotCallList
 from contacts.not_texted import NotTexted, Reason
 from contacts.phones import normalize_phone
-from contacts.selectors import contact_search
+from contacts.selectors import contact_search, contacts_to_page
 
 
 class PhoneNumberField(serializers.CharField):
@@ -173,7 +173,7 @@ class ContactListApi(APIView):
         return paginated_response(
             request=request,
             view=self,
-            queryset=contact_search(query=filters.get("q", ""), opted_out=filters["opted_out"]),
+            queryset=contacts_to_page(contact_search(query=filters.get("q", ""), opted_out=filters["opted_out"])),
             serializer_class=ContactOutputSerializer,
         )
 

@@ -29,7 +29,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     wanted = form.cleaned_data  # the fields that are valid, when another is not
     query = wanted.get("q", "")
     page = contact_page(
-        contact_search(query=query), size=PER_PAGE, after=wanted.get("after"), before=wanted.get("before")
+        contact_search(query=query),
+        size=PER_PAGE,
+        after=wanted.get("after"),
+        before=wanted.get("before"),
+        every_contact=not query.strip(),
     )
     said = why_not_texted(page.contacts, now=timezone.now())
     return render(

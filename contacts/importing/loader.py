@@ -19,10 +19,13 @@ from django.utils import timezone
 from contacts.importing.entries import PROPERTY_COLUMNS
 from contacts.lawful_basis import CONSENT_FIELDS as CONSENT_COLUMNS
 from contacts.models import ConsentChange
+from contacts.search_text import houses_sql, refresh_houses_sql
 
 logger = logging.getLogger(__name__)
 
 PROPERTY_DATA_COLUMNS = PROPERTY_COLUMNS[1:]
+# A house's columns in its contacts' search text (contacts/search_text.py).
+SEARCHED_PROPERTY_COLUMNS = ("address", "city", "zip_code")
 
 
 @dataclass
@@ -80,6 +83,7 @@ def merge(*, import_id: int, source: str, now: dt.datetime | None = None) -> Mer
         _analyze(cursor, "import_line", "line_number, phone_1, phone_2, apn, address_key, zip_code")
         with _foreign_keys_held_by_the_merge(cursor, import_id):
             _merge_properties(cursor, counts, now)
+            _find_residences(cursor)
             _merge_contacts(cursor, counts, now, source, import_id)
             _link(cursor, import_id, now)
         _audit_consent(cursor, import_id, now)
@@ -150,14 +154,16 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
     # as it is gathered, by one join into the stored houses: which stored house it is, if any,
     # and whether the file changes it. The writes that follow touch only the rows they change.
     changed = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in PROPERTY_DATA_COLUMNS)
+    moved = " OR ".join(f"p.{c} IS DISTINCT FROM f.{c}" for c in SEARCHED_PROPERTY_COLUMNS)
     classified = [
-        f"""SELECT f.*, p.id AS stored_id, (p.id IS NOT NULL AND ({changed})) AS changed
+        f"""SELECT f.*, p.id AS stored_id, (p.id IS NOT NULL AND ({changed})) AS changed,
+                   (p.id IS NOT NULL AND ({moved})) AS moved
             FROM ({_first_of_each("import_property", key=key, order="line_number", where=keyed)}) AS f
             LEFT JOIN contacts_property p ON {same}"""
         for (key, keyed, _), (_, _, same) in zip(_house_keys("import_property"), _house_keys("f"), strict=True)
     ]
     cursor.execute("CREATE TEMP TABLE import_property_first AS " + " UNION ALL ".join(classified))
-    _analyze(cursor, "import_property_first", "stored_id, changed")
+    _analyze(cursor, "import_property_first", "stored_id, changed, moved")
     cursor.execute("SELECT COUNT(*), COUNT(stored_id) FROM import_property_first")
     distinct_houses, existing = cursor.fetchone()
     columns = ", ".join(PROPERTY_DATA_COLUMNS)
@@ -182,6 +188,22 @@ def _merge_properties(cursor, counts: MergeCounts, now) -> None:
             f"properties: {distinct_houses} staged, {existing} existing, {counts.properties_created} created, "
             f"{counts.properties_updated} updated"
         )
+
+
+def _find_residences(cursor) -> None:
+    """Which house each phone of the file lives in, now that every house is stored: one row per
+    phone and house, with its role ('primary' < 'secondary', so MIN keeps primary). Read twice: the
+    houses of each new contact go in with its row, and the links are made from it."""
+    households = " UNION ALL ".join(
+        f"""SELECT h.phone, p.id AS property_id, h.role FROM import_household h JOIN contacts_property p ON {same}
+            WHERE {keyed}"""
+        for _, keyed, same in _house_keys("h")
+    )
+    cursor.execute(
+        f"""CREATE TEMP TABLE import_residence AS
+            SELECT phone, property_id, MIN(role) AS role FROM ({households}) AS household GROUP BY phone, property_id"""
+    )
+    _analyze(cursor, "import_residence", "phone, property_id")
 
 
 # Which blanks of a stored contact ``c`` the file's entry ``f`` fills. A name and an address each
@@ -243,20 +265,29 @@ def _merge_contacts(cursor, counts: MergeCounts, now, source: str, import_id: in
     counts.contacts_updated = cursor.rowcount
     counts.contacts_unchanged = existing - counts.contacts_updated
     # The ZIP's zone goes in with the row; assign_time_zones settles the few without a known ZIP.
+    # So do the houses' part of its search text: a new contact's houses are the ones the file
+    # names for its phone (its links are written after it, from the same lines), so the row is
+    # written once, not again once it has its houses.
+    houses = houses_sql(
+        "r.phone",
+        """import_residence r JOIN import_entry_first f ON f.phone = r.phone AND f.stored_id IS NULL
+           JOIN contacts_property p ON p.id = r.property_id""",
+    )
     cursor.execute(
-        """
+        f"""
         INSERT INTO contacts_contact (
             phone, first_name, last_name, email, address, city, state, zip_code, source, line_type,
             time_zone, time_zone_source, opt_out_reason, source_import_id, created_at, updated_at,
-            consent_basis, consent_at, consent_source, consent_wording
+            consent_basis, consent_at, consent_source, consent_wording, house_addresses, house_zip_codes
         )
         SELECT f.phone, f.first_name, f.last_name, f.email, f.address, f.city, f.state, f.zip_code, %s,
                f.line_type, COALESCE(z.time_zone, ''), CASE WHEN z.zip IS NULL THEN 'unknown' ELSE 'address' END,
                '', %s, %s, %s,
                CASE WHEN f.sets_consent THEN f.consent_basis ELSE 'none' END, f.consent_at, f.consent_source,
-               f.consent_wording
+               f.consent_wording, COALESCE(houses.addresses, ''), COALESCE(houses.zip_codes, '')
         FROM import_entry_first f
         LEFT JOIN contacts_zipcode z ON z.zip = SUBSTR(f.zip_code, 1, 5)
+        LEFT JOIN ({houses}) AS houses ON houses.key = f.phone
         WHERE f.stored_id IS NULL""",
         (source, import_id, now, now),
     )
@@ -294,29 +325,34 @@ def _audit_consent(cursor, import_id: int, now) -> None:
 
 def _link(cursor, import_id: int, now) -> None:
     # Every entry links its contact to its house, folded ones included: the same cell phone on
-    # two houses is one contact with two properties. 'primary' < 'secondary', so MIN keeps primary.
+    # two houses is one contact with two properties (one residence each, ``_find_residences``).
     # The links are gathered first and written in key order, which fills the link table's unique
     # index in order: at a million links, 11 s instead of 13 s for writing them as the join yields them.
-    households = " UNION ALL ".join(
-        f"""SELECT p.id AS property_id, c.id AS contact_id, h.role FROM import_household h
-            JOIN contacts_property p ON {same} JOIN contacts_contact c ON c.phone = h.phone WHERE {keyed}"""
-        for _, keyed, same in _house_keys("h")
-    )
     cursor.execute(
-        f"""CREATE TEMP TABLE import_link AS
-            SELECT property_id, contact_id, MIN(role) AS role FROM ({households}) AS household
-            GROUP BY property_id, contact_id ORDER BY property_id, contact_id"""
+        """CREATE TEMP TABLE import_link AS
+            SELECT l.*, NOT EXISTS (
+                SELECT 1 FROM contacts_propertycontact pc
+                WHERE pc.property_id = l.property_id AND pc.contact_id = l.contact_id
+            ) AS is_new
+            FROM (SELECT r.property_id, c.id AS contact_id, r.role
+                  FROM import_residence r JOIN contacts_contact c ON c.phone = r.phone) AS l
+            ORDER BY property_id, contact_id"""
     )
-    _analyze(cursor, "import_link", "property_id, contact_id")
+    _analyze(cursor, "import_link", "property_id, contact_id, is_new")
     cursor.execute(
         """
         INSERT INTO contacts_propertycontact (property_id, contact_id, role, created_at)
-        SELECT l.property_id, l.contact_id, l.role, %s FROM import_link l
-        WHERE NOT EXISTS (
-            SELECT 1 FROM contacts_propertycontact pc
-            WHERE pc.property_id = l.property_id AND pc.contact_id = l.contact_id
-        )""",
+        SELECT l.property_id, l.contact_id, l.role, %s FROM import_link l WHERE l.is_new""",
         (now,),
+    )
+    # The search text of the stored contacts given a house, or whose house moved (the new ones
+    # were written with theirs).
+    refresh_houses_sql(
+        cursor,
+        """SELECT l.contact_id FROM import_link l JOIN import_entry_first f ON f.stored_id = l.contact_id
+           WHERE l.is_new
+           UNION SELECT pc.contact_id FROM import_property_first h
+           JOIN contacts_propertycontact pc ON pc.property_id = h.stored_id WHERE h.moved""",
     )
     cursor.execute(
         """

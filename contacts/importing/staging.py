@@ -58,7 +58,7 @@ VIEWS = (
     # Who lives at which house, as the file says: a phone and the key of the house on its line.
     f"CREATE TEMP VIEW import_household AS {_slot_links(1)} UNION ALL {_slot_links(2)}",
 )
-TEMP_TABLES = ("import_link", "import_entry_first", "import_property_first", "import_line")
+TEMP_TABLES = ("import_link", "import_residence", "import_entry_first", "import_property_first", "import_line")
 TEMP_VIEWS = ("import_entry", "import_property", "import_household")
 
 

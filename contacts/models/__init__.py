@@ -23,6 +23,7 @@ from contacts.models.consent import (
 )
 from contacts.models.imports import ContactImport, ImportRejection, ImportUploadChunk
 from contacts.not_texted import NotTexted, Reason
+from contacts.search_text import refresh_houses, search_text_expression, search_zip_codes_expression
 
 __all__ = [
     "E164_REGEX",
@@ -169,6 +170,18 @@ class Contact(models.Model):
     source_import = models.ForeignKey(
         ContactImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_contacts"
     )
+    # What the search reads (contacts/search_text.py): the houses' streets, cities and ZIPs, kept
+    # by whatever links a house or changes one, and the two columns the database computes from
+    # them and the row, each with a trigram index on PostgreSQL (migration 0015, not Meta: SQLite
+    # has no such index).
+    house_addresses = models.TextField(blank=True, default="", db_default="", editable=False)
+    house_zip_codes = models.TextField(blank=True, default="", db_default="", editable=False)
+    search_text = models.GeneratedField(
+        expression=search_text_expression(), output_field=models.TextField(), db_persist=True
+    )
+    search_zip_codes = models.GeneratedField(
+        expression=search_zip_codes_expression(), output_field=models.TextField(), db_persist=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -256,7 +269,11 @@ class OptOutEvent(models.Model):
 
 
 class Property(models.Model):
-    """A house from a PropertyRadar export. Keyed by APN, else by normalised address + ZIP."""
+    """A house from a PropertyRadar export. Keyed by APN, else by normalised address + ZIP.
+
+    Watched: its street, city and ZIP are part of its contacts' search text, which each save and
+    delete brings up to date (contacts/search_text.py); a bulk write must call ``refresh_houses``.
+    """
 
     property_type = models.CharField(max_length=50, blank=True)
     address = models.CharField(max_length=255)
@@ -307,9 +324,26 @@ class Property(models.Model):
     def __str__(self) -> str:
         return f"{self.address}, {self.city} {self.zip_code}".strip()
 
+    def save(self, *args, **kwargs) -> None:
+        new = self._state.adding  # nobody lives in a house before it is saved
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if not new and (fields is None or {"address", "city", "zip_code"} & set(fields)):
+            refresh_houses(contacts=self.property_contacts.values("contact_id"))
+
+    def delete(self, *args, **kwargs):
+        living_here = list(self.property_contacts.values_list("contact_id", flat=True))
+        deleted = super().delete(*args, **kwargs)
+        refresh_houses(contacts=living_here)
+        return deleted
+
 
 class PropertyContact(models.Model):
-    """A person on a property's record, as PropertyRadar lists them (primary or secondary)."""
+    """A person on a property's record, as PropertyRadar lists them (primary or secondary).
+
+    Watched: a link puts its house in the contact's search text, which each save and delete brings
+    up to date (contacts/search_text.py); a bulk write must call ``refresh_houses``.
+    """
 
     class Role(models.TextChoices):
         PRIMARY = "primary", "Primary"
@@ -332,3 +366,15 @@ class PropertyContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} ({self.role}) at {self.property}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A link moved to another contact or house leaves the one it was on.
+        stored = PropertyContact.objects.filter(pk=self.pk)
+        before = [] if self._state.adding else list(stored.values_list("contact_id", flat=True))
+        super().save(*args, **kwargs)
+        refresh_houses(contacts={self.contact_id, *before})
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        refresh_houses(contacts=[self.contact_id])
+        return deleted

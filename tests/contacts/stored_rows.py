@@ -52,7 +52,25 @@ def snapshot(report) -> dict:
         ),
         "rejections": sorted(plain(row) for row in ImportRejection.objects.values_list("line_number", "reason", "raw")),
         "consent_changes": sorted(plain(row) for row in ConsentChange.objects.values_list(*CONSENT_CHANGE_FIELDS)),
+        "houses_searched": sorted(
+            [phone, houses_searched(addresses, zip_codes)]
+            for phone, addresses, zip_codes in Contact.objects.values_list(
+                "phone", "house_addresses", "house_zip_codes"
+            )
+        ),
     }
+
+
+def houses_searched(addresses: str, zip_codes: str) -> list[list[str]]:
+    """The streets and cities, and the ZIPs, of a contact's houses as its search text holds them,
+    sorted: which house comes first is each database's own."""
+    from contacts.search_text import SEPARATOR
+
+    parts = addresses.split(SEPARATOR) if addresses else []
+    return [
+        sorted(f"{street} / {city}" for street, city in zip(parts[::2], parts[1::2], strict=True)),
+        sorted(zip_codes.split(SEPARATOR)),
+    ]
 
 
 def import_and_snapshot(*contents: bytes) -> dict:

@@ -64,8 +64,11 @@ def stored_on_postgresql(*contents: bytes) -> dict:
     return stored
 
 
+SNAPSHOT_PARTS = ("refused", "report", "contacts", "properties", "links", "rejections", "consent_changes")
+
+
 def assert_same(postgresql: dict, sqlite: dict) -> None:
-    for part in ("refused", "report", "contacts", "properties", "links", "rejections", "consent_changes"):
+    for part in (*SNAPSHOT_PARTS, "houses_searched"):
         assert postgresql[part] == sqlite[part], part
 
 

@@ -21,6 +21,12 @@ class Window:
         return self.opens <= moment < self.closes
 
 
+def business_today() -> dt.date:
+    """Today's date where the shop is: what "today" means on every page and in every rule. Needs
+    no holidays, so no query."""
+    return dt.datetime.now(ZoneInfo(settings.BUSINESS_TIME_ZONE)).date()
+
+
 class BusinessCalendar:
     def __init__(
         self,

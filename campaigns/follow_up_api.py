@@ -3,7 +3,6 @@ choose to text someone again (`campaigns.text_again`): choosing one for a contac
 taking one back."""
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 from attackacrack.web.api import COMMON_ERRORS, ErrorSerializer, page_of, paginated_response, validate_query
 from campaigns import services, text_again
 from campaigns.api import ACTION_ERRORS, CampaignOutputSerializer
-from campaigns.calendar import BusinessCalendar
+from campaigns.calendar import business_today
 from campaigns.errors import TextAgainRefused
 from campaigns.models import MAX_FOLLOW_UP_DAYS, Campaign, CampaignContact
 from contacts.models import Contact
@@ -134,7 +133,7 @@ class FollowUpListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         query = validate_query(self.FollowUpQuerySerializer, request)
-        today = BusinessCalendar.from_settings().local_date(timezone.now())
+        today = business_today()
         return paginated_response(
             request=request,
             view=self,

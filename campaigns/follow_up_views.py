@@ -9,13 +9,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from attackacrack.web.pages import attempt, staff_page
 from campaigns import results, selectors, services, text_again
-from campaigns.calendar import BusinessCalendar
+from campaigns.calendar import business_today
 from campaigns.models import Campaign, CampaignContact
 from messaging.models import Message
 
@@ -57,7 +56,7 @@ def set_follow_up(campaign: Campaign, step: dict) -> Campaign:
 @staff_page
 def due_follow_ups(request: HttpRequest) -> HttpResponse:
     """Who staff chose to text again, and when: overdue, today's, upcoming, or all of them."""
-    today = BusinessCalendar.from_settings().local_date(timezone.now())
+    today = business_today()
     due = request.GET.get("due", "")
     due = (
         due

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from attackacrack.web.pages import attempt, staff_page
 from campaigns import outcomes
+from campaigns.calendar import business_today
 from campaigns.forms import OutcomeForm
 from campaigns.models import Outcome
 from contacts.models import Contact
@@ -21,7 +22,7 @@ from contacts.models import Contact
 def outcomes_context(contact: Contact) -> dict:
     """What the thread and the contact page show under "What came of it": the form to record one
     (today, in business time), and each outcome as it stands with a form to correct it."""
-    today = outcomes.business_today()
+    today = business_today()
     histories = outcomes.outcome_histories(outcomes.contact_outcomes(contact))
     return {
         "outcome_form": OutcomeForm(prefix="outcome", today=today),
@@ -59,7 +60,7 @@ def _said(outcome: Outcome) -> str:
 @staff_page
 def record_outcome(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
-    form = OutcomeForm(request.POST, prefix="outcome", today=outcomes.business_today())
+    form = OutcomeForm(request.POST, prefix="outcome", today=business_today())
     if not form.is_valid():
         messages.error(request, form.problems())
         return _back(request, contact.pk)
@@ -75,7 +76,7 @@ def record_outcome(request: HttpRequest, contact_id: int) -> HttpResponse:
 @staff_page
 def correct_outcome(request: HttpRequest, contact_id: int, outcome_id: int) -> HttpResponse:
     outcome = get_object_or_404(Outcome, pk=outcome_id, contact_id=contact_id)
-    form = OutcomeForm(request.POST, prefix=f"outcome-{outcome.pk}", today=outcomes.business_today())
+    form = OutcomeForm(request.POST, prefix=f"outcome-{outcome.pk}", today=business_today())
     if not form.is_valid():
         messages.error(request, form.problems())
         return _back(request, contact_id)

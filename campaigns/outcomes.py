@@ -25,13 +25,15 @@ the day is attributed again by the same rule, from the replies on or before the 
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from attackacrack.errors import ApplicationError
-from campaigns.calendar import BusinessCalendar
+from campaigns.calendar import business_today
 from campaigns.models import Outcome
 from contacts.models import Contact
 from messaging.models import Message
@@ -61,14 +63,10 @@ class OutcomeAlreadyCorrected(ApplicationError):
     code = "outcome_replaced"
 
 
-def business_today(calendar: BusinessCalendar | None = None) -> dt.date:
-    return (calendar or BusinessCalendar.from_settings()).local_date(timezone.now())
-
-
-def answered_campaign_text(*, contact_id: int, on: dt.date, calendar: BusinessCalendar | None = None) -> Message | None:
+def answered_campaign_text(*, contact_id: int, on: dt.date) -> Message | None:
     """The reply an outcome on ``on`` rests on (see the module's rule), with its campaign text's
     booking and campaign; None when there is none."""
-    zone = (calendar or BusinessCalendar.from_settings()).zone
+    zone = ZoneInfo(settings.BUSINESS_TIME_ZONE)
     window_opens = dt.datetime.combine(on - dt.timedelta(days=ATTRIBUTION_WINDOW_DAYS), dt.time(), tzinfo=zone)
     day_ends = dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     return (
@@ -94,14 +92,14 @@ def _attributed(outcome: Outcome, reply: Message | None) -> Outcome:
     return outcome
 
 
-def _checked(*, kind: str, on: dt.date | None, amount: Decimal | None, note: str, calendar: BusinessCalendar) -> None:
+def _checked(*, kind: str, on: dt.date | None, amount: Decimal | None, note: str) -> None:
     """Refuse what cannot be recorded, naming the field, before the database would."""
     if kind not in Outcome.Kind.values:
         names = ", ".join(label.lower() for label in Outcome.Kind.labels)
         raise OutcomeRefused("kind", f"Say what came of it: one of {names}.")
     if on is None:
         raise OutcomeRefused("on", "Give the day it happened.")
-    today = business_today(calendar)
+    today = business_today()
     if on > today:
         raise OutcomeRefused("on", f"The day it happened cannot be after today ({today:%b %-d, %Y}).")
     if kind == Outcome.Kind.JOB_WON:
@@ -126,12 +124,11 @@ def record_conversation_outcome(
     by: AbstractBaseUser | None = None,
 ) -> Outcome:
     """Record what came of a conversation with ``contact``, attributed by the module's rule."""
-    calendar = BusinessCalendar.from_settings()
-    _checked(kind=kind, on=on, amount=amount, note=note, calendar=calendar)
+    _checked(kind=kind, on=on, amount=amount, note=note)
     outcome = Outcome(
         contact=contact, kind=kind, on=on, amount=amount, note=note, recorded_by=by, recorded_at=timezone.now()
     )
-    _attributed(outcome, answered_campaign_text(contact_id=contact.pk, on=on, calendar=calendar))
+    _attributed(outcome, answered_campaign_text(contact_id=contact.pk, on=on))
     outcome.save()
     return outcome
 
@@ -163,8 +160,7 @@ def correct_outcome(
     """Say what really came of it: a new outcome replaces ``outcome``, which stays on record and no
     longer counts. The day kept, the attribution is kept; a new day is attributed again. Correcting
     a withdrawal puts the outcome back."""
-    calendar = BusinessCalendar.from_settings()
-    _checked(kind=kind, on=on, amount=amount, note=note, calendar=calendar)
+    _checked(kind=kind, on=on, amount=amount, note=note)
     old = _latest(outcome)
     correction = Outcome(
         contact_id=old.contact_id,
@@ -180,7 +176,7 @@ def correct_outcome(
         correction.campaign_id, correction.answered_id = old.campaign_id, old.answered_id
         correction.variant = old.variant
     else:
-        _attributed(correction, answered_campaign_text(contact_id=old.contact_id, on=on, calendar=calendar))
+        _attributed(correction, answered_campaign_text(contact_id=old.contact_id, on=on))
     correction.save()
     return correction
 

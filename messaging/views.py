@@ -20,7 +20,7 @@ from attackacrack.errors import ApplicationError
 from attackacrack.web.api import error_body
 from attackacrack.web.pages import attempt, staff_page
 from campaigns import text_again
-from campaigns.calendar import BusinessCalendar
+from campaigns.calendar import business_today
 from campaigns.outcome_views import outcomes_context
 from contacts.models import Contact
 from messaging import outbox, selectors, services, webhook_processing, webhooks
@@ -125,7 +125,7 @@ def thread(request: HttpRequest, contact_id: int) -> HttpResponse:
         return render(request, "messaging/_thread.html", context)
     # Under the thread (not in the part that refreshes): text them again on a day, from their no
     # or not now to a campaign text.
-    today = BusinessCalendar.from_settings().local_date(timezone.now())
+    today = business_today()
     context["text_again"] = text_again.latest_offer(texts, today=today)
     return render(request, "messaging/thread.html", {**context, **outcomes_context(contact)})
 

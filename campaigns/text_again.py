@@ -35,7 +35,7 @@ DUE = ("today", "overdue", "upcoming", "all")
 
 
 # The replies the conversation offers "text again on a day" for: a no, or a not now.
-OFFERED_FOR = frozenset({"not_interested", "not_now"}) & set(ReplyIntent.values)
+OFFERED_FOR = frozenset({ReplyIntent.NOT_INTERESTED, ReplyIntent.NOT_NOW})
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@
    pages (contacts with their houses, messages), with a campaign whose members are every contact.
    That database is kept and copied for each run (`attackacrack_load`), and seeded again only for
    other sizes or with --reseed.
-2. Starts every process of the `Procfile` but `release`, each with the command the Procfile gives
-   it (gunicorn's `web`, `webhooks` when there is one, the Celery worker, beat), with DEBUG off,
+2. Runs the `Procfile`'s `release`, then starts every other process with the command the Procfile
+   gives it (gunicorn's `web`, `webhooks` when there is one, the Celery worker, beat), DEBUG off,
    on that database and Redis database 11 (flushed), and the webhook keys of the environment
    (OPENPHONE_WEBHOOK_SIGNING_KEY, OPENPHONE_WEBHOOK_SECRET; made for the run when unset). This
    process plays the proxy of docs/operating.md: a path under /api/webhooks/ goes to the
@@ -24,12 +24,14 @@
 
 Targets (issue 40): webhook acknowledgement p99 ≤ 100 ms, API p99 ≤ 300 ms, no errors, every
 distinct event stored and processed once. The machine's load is printed before and after: on a
-shared machine a figure is only as good as the quiet around it. Process logs: var/load/.
+shared machine a figure is only as good as the quiet around it. Process logs and each request's
+timing: var/load/.
 """
 
 import argparse
 import base64
 import contextlib
+import json
 import multiprocessing
 import os
 import random
@@ -292,7 +294,11 @@ def main() -> None:
     connections.close_all()
     redis.Redis.from_url(REDIS).flushdb()
 
-    commands = {name: command for name, command in procfile().items() if name != "release"}
+    commands = procfile()
+    release = subprocess.run(["/bin/sh", "-c", commands.pop("release")], cwd=PROJECT, env=environment(keys),
+                             capture_output=True, text=True)  # fmt: skip
+    if release.returncode:
+        raise SystemExit(f"the release step failed:\n{release.stdout}{release.stderr}")
     web = f"http://127.0.0.1:{PORTS['PORT']}"
     intake = f"http://127.0.0.1:{PORTS['WEBHOOKS_PORT']}" if "webhooks" in commands else web
     processes = Processes(environment(keys))
@@ -319,6 +325,7 @@ def main() -> None:
             )  # fmt: skip
             api_results, webhook_results = api.get(), hooks.get()
         after = load_average()
+        (VAR / "results.json").write_text(json.dumps({"api": api_results, "webhooks": webhook_results}))
         outcome = drained(planned)
     finally:
         processes.stop()

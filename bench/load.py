@@ -13,11 +13,14 @@
    (OPENPHONE_WEBHOOK_SIGNING_KEY, OPENPHONE_WEBHOOK_SECRET; made for the run when unset). This
    process plays the proxy of docs/operating.md: a path under /api/webhooks/ goes to the
    `webhooks` process's port (WEBHOOKS_PORT) when the Procfile has one, everything else to `web`'s.
+   WEB_CONCURRENCY, WEBHOOKS_CONCURRENCY and WORKER_CONCURRENCY are passed on when set.
 3. For --seconds, --clients API clients (a token each) ask back to back for a random list (the
    contacts, a search by name, street or phone, conversations, messages, a contact's messages, a
    campaign's members) while --webhooks signed OpenPhone deliveries (texts received and delivery
    reports, legacy and current formats, one in ten a retry of an earlier event) arrive evenly
-   spread over the same seconds, from another process: real HTTP, real signatures.
+   spread over the same seconds, from another process: real HTTP, real signatures. The same load
+   runs 5 s first, not counted (its errors are printed): processes just started open their
+   database connections on their first requests, as after a deploy.
 4. Prints the acknowledgements' and each kind of API call's percentiles, errors by kind, and
    requests/s; then, once the worker has drained, the distinct events sent against those stored
    and processed, each text received stored once and each report applied.
@@ -57,6 +60,10 @@ REDIS = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0] + 
 PORTS = {"PORT": 8140, "WEBHOOKS_PORT": 8141}
 WEBHOOK_PATH = "/api/webhooks/openphone"
 ACK_TARGET_MS, API_TARGET_MS = 100, 300
+CONCURRENCY = ("WEB_CONCURRENCY", "WEBHOOKS_CONCURRENCY", "WORKER_CONCURRENCY")
+# Processes just started open their database connections and import lazily on their first
+# requests, as they do once after a deploy: the same load runs this long first, not counted.
+WARMUP_SECONDS = 5
 
 
 def server(database: str = "postgres") -> psycopg.Connection:
@@ -145,6 +152,8 @@ def environment(keys: dict[str, str]) -> dict[str, str]:
         "OPENPHONE_WEBHOOK_SIGNING_KEY": keys["legacy"],
         "OPENPHONE_WEBHOOK_SECRET": keys["current"],
         "LOG_LEVEL": "WARNING",
+        # The operator's process counts (docs/operating.md), to measure others than the defaults.
+        **{name: os.environ[name] for name in CONCURRENCY if name in os.environ},
     }
 
 
@@ -268,6 +277,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.contacts, args.messages, args.seconds, args.webhooks = 20_000, 200_000, 20, 600
+    warmup_webhooks = round(args.webhooks * WARMUP_SECONDS / args.seconds)
     VAR.mkdir(parents=True, exist_ok=True)
     copied = fresh_copy(args.contacts, args.messages, args.reseed)
     os.environ |= {"DATABASE_URL": f"{SERVER}/{DATABASE}", "REDIS_URL": REDIS, "LOG_LEVEL": "WARNING"}
@@ -288,9 +298,11 @@ def main() -> None:
     first_contact_id = Contact.objects.order_by("id").values_list("id", flat=True).first()
     campaign_id = Campaign.objects.get(name="Load members").pk
     rng = random.Random(3)  # the seed's outbound texts are those whose number is not a multiple of 3
-    outbound_ids = [f"AC{3 * rng.randrange(args.messages // 3) + 1}" for _ in range(args.webhooks)]
+    outbound_ids = [f"AC{3 * rng.randrange(args.messages // 3) + 1}" for _ in range(warmup_webhooks + args.webhooks)]
     keys = webhook_keys()
-    planned = deliveries(count=args.webhooks, contacts=args.contacts, outbound_ids=outbound_ids, run="load")
+    planned = deliveries(
+        count=warmup_webhooks + args.webhooks, contacts=args.contacts, outbound_ids=outbound_ids, run="load"
+    )
     connections.close_all()
     redis.Redis.from_url(REDIS).flushdb()
 
@@ -309,18 +321,19 @@ def main() -> None:
         processes.wait_until_ready(sorted({web, intake}))
         before = load_average()
         print(f"load average before: {before}; {args.clients} API clients and {args.webhooks} webhooks "
-              f"for {args.seconds:.0f} s", flush=True)  # fmt: skip
+              f"for {args.seconds:.0f} s, after {WARMUP_SECONDS} s of the same", flush=True)  # fmt: skip
         start_at = time.time() + 1
         context = multiprocessing.get_context("fork")
         with context.Pool(2) as pool:
             api = pool.apply_async(
                 run_api_clients,
-                kwds={"base_url": web, "tokens": tokens, "seconds": args.seconds, "start_at": start_at,
+                kwds={"base_url": web, "tokens": tokens, "seconds": WARMUP_SECONDS + args.seconds, "start_at": start_at,
                       "contacts": args.contacts, "first_contact_id": first_contact_id, "campaign_id": campaign_id},
             )  # fmt: skip
             hooks = pool.apply_async(
                 run_webhooks,
-                kwds={"url": intake + WEBHOOK_PATH, "planned": planned, "keys": keys, "seconds": args.seconds,
+                kwds={"url": intake + WEBHOOK_PATH, "planned": planned, "keys": keys,
+                      "seconds": WARMUP_SECONDS + args.seconds,
                       "start_at": start_at},
             )  # fmt: skip
             api_results, webhook_results = api.get(), hooks.get()
@@ -333,6 +346,10 @@ def main() -> None:
 
 
 def show(args, api_results: list[tuple], webhook_results: list[tuple], outcome: dict, before: str, after: str) -> None:
+    warm = [row for row in api_results + webhook_results if row[1] < WARMUP_SECONDS]
+    print(f"\nwarm-up ({WARMUP_SECONDS} s, not counted below): {len(warm)} requests, {errors_of(warm)} errors")
+    api_results = [row for row in api_results if row[1] >= WARMUP_SECONDS]
+    webhook_results = [row for row in webhook_results if row[1] >= WARMUP_SECONDS]
     acks = report_timings("webhook acknowledgements", webhook_results)
     late = max(row[4] for row in webhook_results) * 1000
     print(f"(the latest delivery left {late:.0f} ms after its moment)")

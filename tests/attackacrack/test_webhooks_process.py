@@ -64,8 +64,13 @@ def test_a_signed_delivery_is_stored_and_acknowledged(django_capture_on_commit_c
     now = timezone.now()
     raw = json.dumps(
         webhook_payloads.message_event(
-            "message.received", system=webhook_payloads.LEGACY, sender="+16175550123", recipient="+16175550100",
-            text="Yes", at=now, event_id="EVprocess",
+            "message.received",
+            system=webhook_payloads.LEGACY,
+            sender="+16175550123",
+            recipient="+16175550100",
+            text="Yes",
+            at=now,
+            event_id="EVprocess",
         )  # fmt: skip
     ).encode()
     headers = webhook_payloads.signed_headers(raw, system=webhook_payloads.LEGACY, key=LEGACY_KEY, at=now)

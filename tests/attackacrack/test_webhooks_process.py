@@ -8,7 +8,8 @@ import json
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -40,6 +41,16 @@ def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | No
     if hasattr(chunks, "close"):
         chunks.close()
     return answered[0], content
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_tests_connection():
+    """As Django's test client does: a request must not close the connection the test's transaction is on."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,11 @@ stop the site answering: the proxy in front must buffer request bodies.
 
 Each thread keeps its own PostgreSQL connection (CONN_MAX_AGE), opened when it first serves: a web
 process holds up to `threads` connections, a web machine WEB_CONCURRENCY × 4 (12 by default).
+
+The Procfile's `webhooks` process (attackacrack/webhooks_wsgi.py) uses this file too, with its own
+port and process count on its command line (WEBHOOKS_PORT, WEBHOOKS_CONCURRENCY): the same slow-client
+protection, and a queue of its own, so OpenPhone's deliveries never wait behind API calls
+(docs/operating.md, measured by bench/load.py).
 """
 
 import os

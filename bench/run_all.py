@@ -7,7 +7,8 @@ the figures they record (bench/figures.py), prints them as one table and writes 
 date and the machine, to var/bench/results-<timestamp>.json and var/bench/latest.json, and as
 docs/performance.md (bench/generated_docs.py).
 --quick uses smaller sizes (a 100,000-row import, a 5,000-member clock, 10,000 contacts/100,000 messages
-for pages); the full run is issue 23's: a million rows, 5 campaigns of 100,000 members.
+for pages, 20 s of load on 20,000 contacts); the full run is issue 23's: a million rows, 5 campaigns of
+100,000 members, and issue 40's minute of load on 400,000 contacts.
 """
 
 import argparse
@@ -40,6 +41,7 @@ def scripts(quick: bool) -> list[list[str]]:
         ["pages_and_api.py", *(["--contacts", "10000", "--messages", "100000"] if quick else [])],
         ["campaign_cost.py", *(["--members", "10000", "--messages", "100000"] if quick else [])],
         ["dnc_load.py", "--numbers", "100000" if quick else "1000000"],
+        ["load.py", *(["--quick"] if quick else [])],
     ]
 
 

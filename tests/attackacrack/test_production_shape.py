@@ -5,6 +5,8 @@ file). Two workers with different host names, as two machines would run them, sh
 """
 
 import contextlib
+import datetime as dt
+import json
 import os
 import re
 import secrets
@@ -22,6 +24,7 @@ import requests
 from django.conf import settings
 
 from bench.fake_openphone import FakeOpenPhone
+from messaging import webhook_payloads
 from tests import shared_servers
 from tests.contacts.csv_files import hundred_contacts
 
@@ -139,32 +142,36 @@ def production(tmp_path_factory):
         db.execute(f'CREATE DATABASE "{database}"')
     fake = FakeOpenPhone(from_number=SHOP, slow_seconds=0, flaky=False)
     var = tmp_path_factory.mktemp("production")
-    port = free_port()
+    port, webhooks_port = free_port(), free_port()
     env = production_environment(
         var=var, port=port, openphone_url=fake.url, database_url=database_url(database), redis_prefix=redis_prefix
-    )
+    ) | {"WEBHOOKS_PORT": str(webhooks_port), "WEBHOOKS_CONCURRENCY": "1"}
     commands = procfile(PROJECT / "Procfile")
     release = subprocess.run(
         ["/bin/sh", "-c", commands["release"]], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300
     )
     assert release.returncode == 0, release.stdout + release.stderr
     processes = Processes(env, var)
-    base_url = f"http://127.0.0.1:{port}"
+    base_url, webhooks_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{webhooks_port}"
 
     def healthy():
         try:
-            return requests.get(f"{base_url}/healthz", timeout=5).status_code == 200
+            return all(requests.get(f"{url}/healthz", timeout=5).status_code == 200 for url in (base_url, webhooks_url))
         except requests.RequestException:
             return False
 
     try:
         processes.start("web", commands["web"])
+        processes.start("webhooks", commands["webhooks"])
         processes.start("beat", commands["beat"])
         # Two machines: the same worker line, each under its own host name.
         processes.start("worker-a", commands["worker"] + " --hostname a@%h")
         processes.start("worker-b", commands["worker"] + " --hostname b@%h")
         wait_until(healthy, 60, "the web process did not answer /healthz", processes)
-        yield {"url": base_url, "env": env, "fake": fake, "processes": processes, "release": release.stdout}
+        yield {
+            "url": base_url, "webhooks_url": webhooks_url, "env": env, "fake": fake, "processes": processes,
+            "release": release.stdout,
+        }  # fmt: skip
     finally:
         processes.stop()
         fake.stop()
@@ -259,6 +266,37 @@ def test_half_sent_requests_do_not_hold_up_the_api(production):
     finally:
         for client in slow_clients:
             client.close()
+
+
+def test_the_webhooks_process_stores_openphones_deliveries_and_refuses_anything_else(production):
+    """The proxy sends /api/webhooks/ to the `webhooks` process (docs/operating.md): it stores a
+    signed delivery, and a wrong rule that sends it an API call is answered 404."""
+    now = dt.datetime.now(dt.UTC)
+    body = json.dumps(
+        webhook_payloads.message_event(
+            "message.received",
+            system=webhook_payloads.CURRENT,
+            sender="+16175550199",
+            recipient=SHOP,
+            text="Yes, how much?",
+            at=now,
+            event_id="EVproduction",
+        )  # fmt: skip
+    ).encode()
+    headers = webhook_payloads.signed_headers(
+        body, system=webhook_payloads.CURRENT, key=production["env"]["OPENPHONE_WEBHOOK_SECRET"], at=now
+    )
+    url = production["webhooks_url"]
+
+    stored = requests.post(f"{url}/api/webhooks/openphone", data=body, headers={**headers, **HTTPS}, timeout=10)
+    elsewhere = requests.get(f"{url}/api/campaigns", headers=HTTPS, timeout=10)
+
+    assert stored.status_code == 200, stored.text
+    assert stored.json() == {"received": True, "event_id": "EVproduction", "duplicate": False}
+    assert elsewhere.status_code == 404 and elsewhere.json()["detail"][0]["type"] == "not_found"
+    with psycopg.connect(production["env"]["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
+        rows = db.execute("SELECT raw_body FROM messaging_webhookevent WHERE event_id = 'EVproduction'").fetchall()
+    assert [bytes(row[0]) for row in rows] == [body]
 
 
 def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production):

@@ -266,33 +266,6 @@ def members_held(campaign: Campaign, foreseen: foresight.Foreseen | None = None)
     return not_texted.counted(counts)
 
 
-@dataclass(frozen=True)
-class CampaignProgress:
-    """A campaign's numbers as the list, the campaign page and Today show them: one read for all,
-    so the pages cannot disagree."""
-
-    campaign: Campaign
-    audience: int
-    sent: int
-    delivered: int
-    failed: int  # texts that were tried and failed
-    booked: int
-    waiting: int
-    ineligible: int  # refused for a reason of their own (not the campaign's cancel)
-    flagged: int
-    stopped_by_cancel: int  # members whose booked text the cancel stopped before it went
-    never_sent_by_cancel: int  # every member the cancel left untexted (0 unless cancelled)
-
-    @property
-    def percent_sent(self) -> int:
-        return round(100 * self.sent / self.audience) if self.audience else 0
-
-    @property
-    def per_day(self) -> int | None:
-        """Texts it may send on a business day; None once it is closed: it sends no more."""
-        return None if self.campaign.is_closed else daily_limit_per_day(self.campaign)
-
-
 def never_sent_by_cancel() -> Q:
     """Members of a cancelled campaign that the cancel left untexted: waiting their turn or a
     review, or booked and stopped before their text went (on memberships)."""
@@ -300,47 +273,6 @@ def never_sent_by_cancel() -> Q:
         Q(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED, CampaignContact.Status.SCHEDULED])
         | Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
     )
-
-
-def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
-    """Audience, sent, delivered, failed, booked, waiting, ineligible, flagged and what a cancel
-    left untexted for each campaign, in two grouped queries."""
-    ids = [campaign.pk for campaign in campaigns]
-    stopped = Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
-    members = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
-    member_counts = {
-        row.pop("campaign_id"): row
-        for row in members.annotate(
-            audience=Count("id"),
-            waiting=Count("id", filter=Q(status=CampaignContact.Status.PENDING)),
-            ineligible=Count("id", filter=Q(status=CampaignContact.Status.INELIGIBLE) & ~stopped),
-            flagged=Count("id", filter=Q(status=CampaignContact.Status.FLAGGED)),
-            stopped_by_cancel=Count("id", filter=stopped),
-            never_sent_by_cancel=Count("id", filter=never_sent_by_cancel()),
-        ).order_by()
-    }
-    campaign_sends = CampaignSend.objects.filter(campaign_id__in=ids).values("campaign_id")
-    send_counts = {
-        row.pop("campaign_id"): row
-        for row in campaign_sends.annotate(
-            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
-            delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
-            failed=Count("id", filter=Q(message__status=Message.Status.FAILED)),
-            booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
-        ).order_by()
-    }
-    no_members = dict.fromkeys(
-        ["audience", "waiting", "ineligible", "flagged", "stopped_by_cancel", "never_sent_by_cancel"], 0
-    )
-    no_sends = dict.fromkeys(["sent", "delivered", "failed", "booked"], 0)
-    return [
-        CampaignProgress(
-            campaign=campaign,
-            **member_counts.get(campaign.pk, no_members),
-            **send_counts.get(campaign.pk, no_sends),
-        )
-        for campaign in campaigns
-    ]
 
 
 # --- The audience as the campaign page lists it -----------------------------------------------

@@ -126,7 +126,7 @@ def _confirm_launch(
             "price": settings.SMS_COST_PER_SEGMENT,
             "follow_up": Campaign.objects.filter(follow_up_of=campaign).first(),
             # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
-            "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
+            "unchecked": lawful.unchecked_by_the_registry([campaign], now=starts_at),
             "business_zone": calendar.zone.key,
         },
     )

@@ -15,7 +15,7 @@ campaign, and per campaign and status through the extended statistics
    audience, and counting them is the read this avoids.
 
 The texts sent, delivered, failed and booked follow the work done (the number's daily limit), and
-are counted exactly.
+are counted exactly, from the campaign's texts' index alone (``message_campaign_texts``).
 """
 
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ from typing import ClassVar
 from django.db import connection
 from django.db.models import Count, Q
 
-from campaigns.models import Campaign, CampaignContact, CampaignSend
+from campaigns.models import Campaign, CampaignContact
 from campaigns.selectors import SENT_STATUSES, daily_limit_per_day
 from contacts.not_texted import Reason
 from messaging.models import Message
@@ -75,15 +75,22 @@ def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
     """Audience, sent, delivered, failed, booked, waiting, kept out, flagged and what a cancel left
     untexted for each campaign, in two queries (and an EXPLAIN for each count of a large audience)."""
     members = _member_counts(campaigns)
+    # A booked text is one message naming its campaign, counted on the index message_campaign_texts
+    # alone (each count counts a column in it). Whether it is a booking's is asked in each count,
+    # not of the scan: the planner takes two conditions for independent, expects a few rows and
+    # walks another index.
+    booked_text = Q(campaign_send__isnull=False)
     send_counts = {
         row.pop("campaign_id"): row
-        for row in CampaignSend.objects.filter(campaign_id__in=[campaign.pk for campaign in campaigns])
+        for row in Message.objects.filter(campaign_id__in=[campaign.pk for campaign in campaigns])
         .values("campaign_id")
         .annotate(
-            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
-            delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
-            failed=Count("id", filter=Q(message__status=Message.Status.FAILED)),
-            booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
+            sent=Count("campaign_id", filter=booked_text & Q(status__in=SENT_STATUSES)),
+            delivered=Count("campaign_id", filter=booked_text & Q(delivered_at__isnull=False)),
+            failed=Count("campaign_id", filter=booked_text & Q(status=Message.Status.FAILED)),
+            booked=Count(
+                "campaign_id", filter=booked_text & Q(status__in=[Message.Status.QUEUED, Message.Status.SENDING])
+            ),
         )
         .order_by()
     }

@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from attackacrack.estimates import count_up_to
 from campaigns import forecast, foresight, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
@@ -113,6 +114,7 @@ class LaunchPlan:
     judged_now: int  # the members at the head of the queue the rules were applied to (`foresight.HEAD`)
     judged_later: int  # the waiting members beyond them, judged when their turn comes
     foreseen: foresight.Foreseen  # what the rules say of the waiting members at the first opening
+    estimated: bool = False  # the counts of a large audience are the planner's estimates ("about")
 
     @property
     def kept_out_total(self) -> int:
@@ -129,18 +131,20 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     (`campaigns.foresight`) are counted out, each under its reason."""
     at = calendar.next_opening(starts_at)
     foreseen = foresight.foresee(campaign, at=at, calendar=calendar)
-    still_held = campaign.memberships.filter(
+    # Each held member says why (held_because): read on the index of the held, not the audience.
+    still_held = campaign.memberships.exclude(held_because="").filter(
         Q(status=CampaignContact.Status.FLAGGED) | Q(status=CampaignContact.Status.PENDING, not_before__gt=at)
     )
     by_reason = collections.Counter(foreseen.counts())
     by_reason.update(dict(still_held.values_list("held_because").annotate(n=Count("id")).order_by()))
     textable = foreseen.textable
-    no_consent = (
+    no_consent = count_up_to(
         campaign.memberships.filter(status=CampaignContact.Status.PENDING, contact__consent_basis=ConsentBasis.NONE)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=at))
-        .exclude(pk__in=list(foreseen.holds))
-        .count()
+        .exclude(pk__in=list(foreseen.holds)),
+        foresight.WAITING_COUNTED_UP_TO,
     )
+    audience = count_up_to(campaign.memberships.all(), foresight.WAITING_COUNTED_UP_TO)
     plan = forecast.launch_plan(campaign, starts_at=starts_at, waiting=textable, calendar=calendar)
     first = plan.days[0] if plan.days else None
     first_day = first.date if first else calendar.local_date(at)
@@ -155,19 +159,20 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         first_day=first_day,
         first_opening=max(at, first.opens) if first else at,
         number=forecast.sending_number(campaign),
-        audience=campaign.memberships.count(),
+        audience=audience.value,
         textable=textable,
         not_textable=sum(by_reason[reason] for reason in (Reason.OPTED_OUT, *not_texted.NUMBER_REASONS)),
         kept_out_by_lists=by_reason[Reason.ON_DO_NOT_CALL_LIST],
         kept_out=foresight.lasting(counted),
         passed_over=foresight.passing(counted),
-        no_consent=no_consent,
+        no_consent=no_consent.value,
         first_day_texts=first.texts if first else 0,
         rest=rest,
         rest_days=rest_days,
         judged_now=foreseen.judged,
         judged_later=foreseen.judged_later,
         foreseen=foreseen,
+        estimated=foreseen.estimated or audience.estimated or no_consent.estimated,
     )
 
 

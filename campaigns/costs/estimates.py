@@ -188,8 +188,8 @@ def text_costs(
     if rest <= SAMPLE:
         groups = readers(members, templates, footer=footer)
     else:
-        drawn = _stretches_of_the_queue(campaign, members.exclude(pk__in=head))
-        sample = readers(members.filter(pk__in=drawn), templates, footer=footer)
+        drawn = _stretches_of_the_queue(campaign)
+        sample = readers(members.exclude(pk__in=head).filter(pk__in=drawn), templates, footer=footer)
         scale = rest / max(1, sum(group.members for group in sample))
         scaled = [dataclasses.replace(group, members=round(group.members * scale), estimated=True) for group in sample]
         groups = readers(members.filter(pk__in=head), templates, footer=footer) + [g for g in scaled if g.members]
@@ -204,12 +204,13 @@ def text_costs(
 STRETCHES = 20
 
 
-def _stretches_of_the_queue(campaign: Campaign, members: QuerySet[CampaignContact]) -> list[int]:
-    """The ids of ``SAMPLE`` of ``members`` waiting, in ``STRETCHES`` stretches spread evenly along
-    the queue: the queue's order mixes the variants and the lists they came from as the whole
-    audience does, and each stretch is a range read on the queue's index, whatever the audience's
-    size (a sample drawn by hashing every id read the whole audience: 0.5 s for a million)."""
-    waiting = members.filter(status=CampaignContact.Status.PENDING).order_by("queue_position", "id")
+def _stretches_of_the_queue(campaign: Campaign) -> list[int]:
+    """The ids of ``SAMPLE`` of the campaign's waiting members, in ``STRETCHES`` stretches spread
+    evenly along the queue: the queue's order mixes the variants and the lists they came from as
+    the whole audience does, and each stretch is a range read on the queue's index alone, whatever
+    the audience's size (a sample drawn by hashing every id read the whole audience: 0.5 s for a
+    million). Of them, the members whose texts are costed are the sample."""
+    waiting = campaign.memberships.filter(status=CampaignContact.Status.PENDING).order_by("queue_position", "id")
     last = waiting.reverse().values_list("queue_position", flat=True).first()
     if last is None:
         return []

@@ -212,6 +212,9 @@ class Contact(models.Model):
             models.Index(fields=["id"], condition=Q(last_name=""), name="contact_without_last_name"),
             models.Index(fields=["id"], condition=Q(city=""), name="contact_without_city"),
             models.Index(fields=["id"], condition=Q(address=""), name="contact_without_address"),
+            # The few whose number cannot be texted: with the opted out, what foresight counts
+            # beyond the head of a large audience.
+            models.Index(fields=["id"], condition=~Q(not_textable_because=""), name="contact_not_textable"),
         ]
 
     def __str__(self) -> str:

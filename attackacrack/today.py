@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 
 from campaigns.compliance import lawful
-from campaigns.models import Campaign, CampaignContact
+from campaigns.models import Campaign
 from contacts import dnc
 from contacts.models import DoNotCallList
 from contacts.selectors import waiting_imports
@@ -202,16 +202,18 @@ def dnc_alerts(*, now: dt.datetime) -> list[Alert]:
 def unchecked_alerts(*, now: dt.datetime) -> list[Alert]:
     """Marketing campaigns running, paused or scheduled that will text people in area codes no copy
     of the National Do-Not-Call Registry covers: no rule stops those texts, and nothing checked them."""
-    open_campaigns = CampaignContact.objects.filter(
-        campaign__status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED]
-    )
+    open_campaigns = Campaign.objects.filter(
+        status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED]
+    ).order_by("id")
     return [
         Alert(
             "error",
             f"Campaign {unchecked.campaign_name!r} ({Campaign.Status(unchecked.campaign_status).label.lower()}) is "
-            f"to text {unchecked.members} {'person' if unchecked.members == 1 else 'people'} with no consent or "
+            f"to text {'more than ' if unchecked.more else ''}{unchecked.members:,} "
+            f"{'person' if unchecked.members == 1 else 'people'} with no consent or "
             f"business relationship on record in area code{'s' if len(unchecked.area_codes) > 1 else ''} "
-            f"{', '.join(unchecked.area_codes)}, for which no copy of the National Do-Not-Call Registry is loaded: "
+            f"{', '.join(unchecked.area_codes)}{' (and perhaps others)' if unchecked.more else ''}, "
+            "for which no copy of the National Do-Not-Call Registry is loaded: "
             "nothing has checked their numbers. The owner loads one on the Do-Not-Call lists page.",
             reverse("contacts:dnc-lists"),
         )

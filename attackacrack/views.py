@@ -25,6 +25,7 @@ from campaigns import money, text_again
 from campaigns import selectors as campaign_selectors
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign
+from campaigns.progress import campaign_progress
 from contacts import selectors as contact_selectors
 from contacts.models import OptOutEvent
 from messaging import outbox, quiet, webhooks
@@ -125,7 +126,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     open_campaigns = Campaign.objects.filter(
         status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED]
     ).order_by("id")
-    in_progress = campaign_selectors.campaign_progress(list(open_campaigns))
+    in_progress = campaign_progress(list(open_campaigns))
     paused = [item for item in in_progress if item.campaign.status == Campaign.Status.PAUSED]
     replies_label = request.GET.get("replies", "")
     replies_label = replies_label if replies_label in ReplyIntent.values else ""

@@ -10,7 +10,7 @@ no footer; a million texts in all, as pages_and_api.py seeds) and a draft A/B ca
 them whose texts use {name}, {first_name}, {city} and {year_built}. Then times, median of 7
 after a warm-up: the cost alone, as the launch confirmation counts it
 (`campaigns.costs.launch_cost`) and as the campaign page does (`cost_to_come`), and the two
-pages that show it. Target: each page ≤ 150 ms, as every page (pages_and_api.py); the cost
+pages that show it. Target: each page ≤ 200 ms, as every page (pages_and_api.py); the cost
 alone is what the pages pay for it.
 """
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from campaign_execution import setup_database
 from figures import record
 
-PAGE_TARGET_MS = 150
+PAGE_TARGET_MS = 200  # as every page (pages_and_api.py)
 
 
 def seed(members: int, messages: int) -> int:

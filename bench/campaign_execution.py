@@ -37,13 +37,21 @@ DATABASE = os.getenv("BENCH_DATABASE", "attackacrack_bench")
 MONDAY_10 = dt.datetime(2024, 1, 15, 10, 0, tzinfo=ZoneInfo("America/New_York"))
 
 
-def setup_database() -> None:
+def database_server() -> str:
+    return os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
+
+
+def setup_database(*, keep: bool = False) -> None:
+    """A fresh bench database, migrated; with ``keep``, the one already there (created if
+    missing), with any new migrations applied."""
     import psycopg
 
-    server = os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attackacrack").rsplit("/", 1)[0]
+    server = database_server()
     with psycopg.connect(server.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {DATABASE}")
+        exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
+        if not (keep and exists):
+            db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            db.execute(f"CREATE DATABASE {DATABASE}")
     os.environ["DATABASE_URL"] = f"{server}/{DATABASE}"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(PROJECT))

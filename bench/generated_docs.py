@@ -47,7 +47,8 @@ SCRIPTS = (
      "a Do-Not-Call list)"),
     ("pages_and_api.py", "every staff page's and API list's server time with many contacts and messages, the "
      "contact search among them (a name, a surname one contact in a hundred has, a phone, a street, a house's "
-     "street, a ZIP; `--contacts 1000000` for the million of issue 40), and a campaign's results with 100,000 members "
+     "street, a ZIP; `--contacts 1000000 --messages 10000000` for issue 40, `--reuse` to keep a database seeded to "
+     "those sizes), a launched and a draft campaign of every contact, and a campaign's results with every contact "
      "texted and 5,000 outcomes"),
     ("campaign_cost.py", "what telling a campaign's cost before it is sent adds to the launch confirmation and "
      "the campaign page, with 100,000 members"),

@@ -1,23 +1,28 @@
 """Server time and query count of every staff page and API list with 100,000 contacts and
-1,000,000 messages; and a campaign's results with 100,000 members texted and 5,000 outcomes.
+1,000,000 messages (issue 40: a million and ten million); and a campaign's results with 100,000
+members texted and 5,000 outcomes.
 
     .venv/bin/python bench/pages_and_api.py [--contacts 100000] [--messages 1000000] [--runs 7]
-        [--only TEXT] [--outcomes 5000]
+        [--only TEXT] [--outcomes 5000] [--texted 100000] [--reuse]
 
 Seeds a fresh database `attackacrack_bench` (or BENCH_DATABASE) on the DATABASE_URL server with
-set-based SQL, then requests each page and API list (or those whose name contains --only) through
-the whole Django stack in this process (middleware, authentication, views, templates, serializers;
-no network) and prints the median, 95th percentile and worst of --runs runs after a warm-up, with
-the queries each made. Targets: every page ≤ 150 ms; every API list < 200 ms (the user's
-contract), with a query count that does not grow with the data.
+set-based SQL: the contacts and messages, a launched campaign of every contact, a draft one of
+every contact, and a campaign that texted --texted of them, a tenth of them replying, with
+--outcomes outcomes of those conversations (bookings, inspections, estimates, jobs won, losses).
+With --reuse, a bench database seeded to the end with the same sizes is kept as it is (its sizes
+are in its table bench_seed; new migrations are applied), so a change is re-measured in seconds.
 
-Then it adds a campaign whose every member (one per contact, 100,000) was texted, a tenth of them
-replying, with --outcomes outcomes of those conversations (bookings, inspections, estimates, jobs
-won, losses), and times its results (issue 39): its page and GET /api/campaigns/{id}/results, the
-median and 95th percentile of 40 requests, each ≤ 150 ms.
+Then requests each page and API list (or those whose name contains --only) through the whole
+Django stack in this process (middleware, authentication, views, templates, serializers; no
+network) and prints the median, 95th percentile and worst of --runs runs after a warm-up, with the
+queries each made. Targets (issue 40, at 1,000,000 contacts and 10,000,000 messages), on the 95th
+percentile: every staff page ≤ 200 ms, every API list and search ≤ 100 ms, with a query count that
+does not grow with the data. The results campaign's page and GET /api/campaigns/{id}/results are
+timed 40 times each (issue 39), against the same targets, and the results read alone ≤ 150 ms.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -26,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from campaign_execution import setup_database
+from campaign_execution import DATABASE, database_server, setup_database
 from figures import record
 
-PAGE_TARGET_MS = 150
-API_TARGET_MS = 200  # the user's contract: test_api_response_time
-RESULTS_TARGET_MS = 150  # issue 39: results within the pages' 150 ms
+PAGE_TARGET_MS = 200  # issue 40: every staff page's 95th percentile at 1,000,000 contacts
+API_TARGET_MS = 100  # issue 40: every API list's and search's 95th percentile
+RESULTS_TARGET_MS = 150  # issue 39: what results add to the campaign page
 
 
 def seed(contacts: int, messages: int) -> None:
@@ -81,22 +86,35 @@ def seed(contacts: int, messages: int) -> None:
         )
         cursor.execute("SELECT min(id) FROM contacts_contact")
         first = cursor.fetchone()[0]
+        # Ten million rows load faster into a table without its indexes, built again after.
+        cursor.execute(
+            """SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'messaging_message'
+               AND indexname NOT IN (SELECT conname FROM pg_constraint)"""
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
         cursor.execute(
             """
             INSERT INTO messaging_message (direction, kind, body, from_number, to_number, contact_id, status,
                 status_changed_at, external_id, error, error_code, handled_automatically, intent, created_at, sent_at,
                 attempts, read_at)
-            SELECT CASE WHEN g %% 3 = 0 THEN 'inbound' ELSE 'outbound' END,
-                   CASE WHEN g %% 3 = 0 THEN 'reply' WHEN g %% 3 = 1 THEN 'campaign' ELSE 'staff' END,
+            SELECT CASE WHEN inbound THEN 'inbound' ELSE 'outbound' END,
+                   CASE WHEN inbound THEN 'reply' WHEN g %% 3 = 1 THEN 'campaign' ELSE 'staff' END,
                    'Text number ' || g || ' about the foundation crack by the back door',
                    '+16175550100', '+16175550100', %s + g %% %s,
-                   CASE WHEN g %% 3 = 0 THEN 'received' ELSE 'sent' END,
+                   CASE WHEN inbound THEN 'received' ELSE 'sent' END,
                    now() - make_interval(secs => %s - g), 'AC' || g, '', '', false, '',
                    now() - make_interval(secs => %s - g), NULL, 1,
-                   CASE WHEN g %% 3 = 0 AND g %% 500 <> 0 THEN now() END
-            FROM generate_series(1, %s) AS g""",
-            [first, contacts, messages, messages, messages],
+                   CASE WHEN inbound AND g %% 500 <> 0 THEN now() END
+            -- Every other contact has written to us; the rest only heard from us, so that a
+            -- campaign of everyone has half of them waiting to be texted.
+            FROM generate_series(1, %s) AS g, LATERAL (SELECT g %% 3 = 0 AND g %% %s %% 2 = 0 AS inbound) AS x""",
+            [first, contacts, messages, messages, messages, contacts],
         )
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
         cursor.execute("ANALYZE")
 
 
@@ -107,7 +125,7 @@ def seed_campaign() -> int:
     campaign = services.create_campaign(
         name="Bench Promo", template_a="Hi {name}, A", template_b="Hi {name}, B", from_number="+16175550100"
     )
-    # Everyone: the campaign page and its members' API show a 100,000-member queue's forecasts.
+    # Everyone: the campaign page and its members' API show a whole list's queue and its forecasts.
     audience.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.ACTIVE)
     import datetime as dt
@@ -124,37 +142,45 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--outcomes", type=int, default=5_000)
+    parser.add_argument(
+        "--texted", type=int, default=100_000, help="Members the results campaign texted (at most --contacts)"
+    )
     parser.add_argument("--runs", type=int, default=7, help="Requests timed per page, after a warm-up")
     parser.add_argument("--only", default="", help="Time only the pages and lists whose name contains this")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep the bench database if it was seeded with these sizes"
+    )
     args = parser.parse_args()
-    setup_database()
+    sizes = {"contacts": args.contacts, "messages": args.messages, "outcomes": args.outcomes, "texted": args.texted}
+    seeded = stored_seed(sizes) if args.reuse else None
+    setup_database(keep=seeded is not None)
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
-    from contacts.models import Contact, ContactImport
     from tests.factories import StaffUserFactory
 
     settings.ALLOWED_HOSTS = ["testserver"]
-    started = time.perf_counter()
-    seed(args.contacts, args.messages)
-    campaign_id = seed_campaign()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # the audience and sends just written, as autovacuum would soon see them
-    contact_id = Contact.objects.order_by("id").values_list("id", flat=True).first()
-    import_id = ContactImport.objects.create(file_name="bench.csv", status="completed").pk
-    print(f"seeded {args.contacts:,} contacts and {args.messages:,} messages in {time.perf_counter() - started:.0f} s")
+    if seeded is None:
+        started = time.perf_counter()
+        seeded = seed_all(sizes)
+        took = time.perf_counter() - started
+        print(f"seeded {args.contacts:,} contacts and {args.messages:,} messages in {took:.0f} s")
+    else:
+        print(f"reusing {DATABASE}: {args.contacts:,} contacts and {args.messages:,} messages, seeded before")
+    campaign_id, contact_id, import_id = seeded["campaign"], seeded["contact"], seeded["import"]
 
     client = Client()
-    client.force_login(StaffUserFactory(username="bench-owner"))
+    client.force_login(StaffUserFactory(username="bench-owner") if not seeded["reused"] else user("bench-owner"))
     pages = {
         "dashboard": "/",
         "campaigns": "/campaigns/",
         "campaign": f"/campaigns/{campaign_id}/",
+        "campaign (draft)": f"/campaigns/{seeded['draft']}/",
         "campaign form": f"/campaigns/{campaign_id}/edit",
         "audience builder (city)": f"/campaigns/{campaign_id}/audience?city=Braintree",
         "schedule confirmation": f"/campaigns/{campaign_id}/start",
+        "schedule confirmation (draft)": f"/campaigns/{seeded['draft']}/start",
         "contacts": "/contacts/",
         "contact search (name)": "/contacts/?q=Owner4242",
         "contact search (common name)": "/contacts/?q=O%27Connor",
@@ -168,7 +194,8 @@ def main() -> None:
         "conversations": "/conversations/",
         "thread": f"/conversations/{contact_id}/",
     }
-    token = Token.objects.create(user=StaffUserFactory(username="bench-api")).key
+    api_user = StaffUserFactory(username="bench-api") if not seeded["reused"] else user("bench-api")
+    token = Token.objects.get_or_create(user=api_user)[0].key
     api = Client(headers={"Authorization": f"Bearer {token}"})
     api_lists = {
         "GET /api/campaigns": "/api/campaigns",
@@ -189,25 +216,86 @@ def main() -> None:
     }
     pages = {name: url for name, url in pages.items() if args.only in name}
     api_lists = {name: url for name, url in api_lists.items() if args.only in name}
+    print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     slow = measure(client, pages, bench="pages", target_ms=PAGE_TARGET_MS, runs=args.runs)
     slow += measure(api, api_lists, bench="api", target_ms=API_TARGET_MS, runs=args.runs)
     if not args.only or args.only in "results":
-        # Seeded after the others are measured, so their figures stay comparable from run to run.
-        results_id = seed_results_campaign(outcomes=args.outcomes)
+        results_id = seeded["results"]
         slow += measure_results(
             {
-                "campaign page (results)": (client, f"/campaigns/{results_id}/"),
-                "GET /api/campaigns/{id}/results": (api, f"/api/campaigns/{results_id}/results"),
-                "results read (the page's share)": (None, results_id),
+                "campaign page (results)": (client, f"/campaigns/{results_id}/", PAGE_TARGET_MS),
+                "GET /api/campaigns/{id}/results": (api, f"/api/campaigns/{results_id}/results", API_TARGET_MS),
+                "results read (the page's share)": (None, results_id, RESULTS_TARGET_MS),
             }
         )
+    print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print("everything within target" if not slow else f"{slow} over target")
 
 
-def seed_results_campaign(*, outcomes: int) -> int:
-    """An A/B campaign that texted every contact (125 a business day, the last yesterday: a
-    verdict's looks and all), a tenth of them replying, and ``outcomes`` outcomes of those replies
-    attributed to it: half bookings, then inspections done, estimates, jobs won and losses."""
+def user(username: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)
+
+
+def stored_seed(sizes: dict[str, int]) -> dict | None:
+    """What an earlier run seeded in the bench database, if it holds exactly these sizes."""
+    import psycopg
+
+    url = f"{database_server()}/{DATABASE}".replace("postgres://", "postgresql://")
+    try:
+        with psycopg.connect(url) as db:
+            row = db.execute("SELECT seed FROM bench_seed").fetchone()
+    except psycopg.Error:  # no such database, or not seeded to the end
+        return None
+    if row is None or {key: row[0].get(key) for key in sizes} != sizes:
+        return None
+    return row[0] | {"reused": True}
+
+
+def seed_all(sizes: dict[str, int]) -> dict:
+    """Seeds everything the pages read and notes it, with the sizes, in the table bench_seed (the
+    last write: a run stopped half-way leaves nothing to reuse)."""
+    import json
+
+    from django.db import connection
+
+    from contacts.models import Contact, ContactImport
+
+    seed(sizes["contacts"], sizes["messages"])
+    seeded = {
+        "campaign": seed_campaign(),
+        "draft": seed_draft_campaign(),
+        "results": seed_results_campaign(texted=sizes["texted"], outcomes=sizes["outcomes"]),
+        "contact": Contact.objects.order_by("id").values_list("id", flat=True).first(),
+        "import": ContactImport.objects.create(file_name="bench.csv", status="completed").pk,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_seed (seed jsonb NOT NULL)")
+        cursor.execute("INSERT INTO bench_seed VALUES (%s)", [json.dumps(sizes | seeded)])
+    return seeded | {"reused": False}
+
+
+def seed_draft_campaign() -> int:
+    """A draft A/B campaign of every contact, not launched: its page and launch confirmation
+    foresee who would be texted when, and what it would cost."""
+    from campaigns import audience, services
+
+    campaign = services.create_campaign(
+        name="Bench Draft",
+        template_a="Hi {name}, is your home in {city} showing cracks? Free inspections this week.",
+        template_b="Hello {first_name|neighbor}, we fix foundations in {city|your town}. Want a free look?",
+        from_number="+16175550100",
+    )
+    audience.add_contacts_by_filter(campaign=campaign, filters={"state": "MA"})
+    return campaign.pk
+
+
+def seed_results_campaign(*, texted: int, outcomes: int) -> int:
+    """An A/B campaign that texted the first ``texted`` contacts (125 a business day, the last
+    yesterday: a verdict's looks and all; 100,000 is three years of one number's texts), a tenth of
+    them replying, and ``outcomes`` outcomes of those replies attributed to it: half bookings,
+    then inspections done, estimates, jobs won and losses."""
     from django.db import connection
 
     from campaigns import services
@@ -222,7 +310,8 @@ def seed_results_campaign(*, outcomes: int) -> int:
         cursor.execute(
             """
             CREATE TEMPORARY TABLE bench_member AS
-            SELECT id AS contact_id, phone, row_number() OVER (ORDER BY id) AS n FROM contacts_contact;
+            SELECT id AS contact_id, phone, row_number() OVER (ORDER BY id) AS n FROM contacts_contact
+            ORDER BY id LIMIT %(texted)s;
             INSERT INTO campaigns_campaigncontact (campaign_id, contact_id, variant, queue_position, status,
                 held_because, ineligible_reason, review_approved, added_via, added_at, updated_at)
             SELECT %(campaign)s, contact_id, CASE WHEN n %% 2 = 0 THEN 'A' ELSE 'B' END, n, 'sent', '', '', false,
@@ -265,7 +354,7 @@ def seed_results_campaign(*, outcomes: int) -> int:
             JOIN campaigns_campaignsend AS send ON send.id = reply.in_reply_to_send_id;
             DROP TABLE bench_member;
             """,
-            {"campaign": campaign.pk, "outcomes": outcomes},
+            {"campaign": campaign.pk, "outcomes": outcomes, "texted": texted},
         )
         # As autovacuum soon would: the visibility map lets the results read the texts' index alone.
         cursor.execute("VACUUM ANALYZE")
@@ -276,9 +365,10 @@ def seed_results_campaign(*, outcomes: int) -> int:
 
 
 def measure_results(urls: dict[str, tuple]) -> int:
-    """The median and 95th percentile of 40 requests after a warm-up; returns how many were over
-    target. An entry without a client times the results read the campaign page makes (the A/B
-    results and the results in money), for the campaign of that id: what results add to the page."""
+    """The median and 95th percentile of 40 requests after a warm-up, each (client, url, target in
+    ms); returns how many 95th percentiles were over target. An entry without a client times the
+    results read the campaign page makes (the A/B results and the results in money), for the
+    campaign of that id: what results add to the page."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -289,9 +379,9 @@ def measure_results(urls: dict[str, tuple]) -> int:
         campaign = Campaign.objects.get(pk=campaign_id)
         money.results_in_money(campaign, results.ab_results(campaign)[0])
 
-    print(f"\n{'results':<34}{'median ms':>10}{'p95 ms':>10}{'queries':>9}  target ≤ {RESULTS_TARGET_MS} ms")
+    print(f"\n{'results':<34}{'median ms':>10}{'p95 ms':>10}{'queries':>9}  target (p95)")
     slow = 0
-    for name, (client, url) in urls.items():
+    for name, (client, url, target_ms) in urls.items():
         request = partial(read_results, url) if client is None else partial(client.get, url)
         request()
         timings = []
@@ -302,22 +392,21 @@ def measure_results(urls: dict[str, tuple]) -> int:
                 timings.append((time.perf_counter() - begun) * 1000)
             assert response is None or response.status_code == 200, (url, response.status_code)
         median, p95 = statistics.median(timings), statistics.quantiles(timings, n=20)[-1]
-        met = p95 <= RESULTS_TARGET_MS
+        met = p95 <= target_ms
         slow += not met
-        print(f"{name:<34}{median:>10.1f}{p95:>10.1f}{len(queries):>9}  {'ok' if met else 'SLOW'}")
-        target = f"≤ {RESULTS_TARGET_MS} ms"
-        record("results", f"{name} (median)", median, "ms", target=target, met=median <= RESULTS_TARGET_MS)
-        record("results", f"{name} (p95)", p95, "ms", target=target, met=met)
+        print(f"{name:<34}{median:>10.1f}{p95:>10.1f}{len(queries):>9}  ≤ {target_ms} ms {'ok' if met else 'SLOW'}")
+        record("results", f"{name} (median)", median, "ms")
+        record("results", f"{name} (p95)", p95, "ms", target=f"≤ {target_ms} ms", met=met)
     return slow
 
 
 def measure(client, urls: dict[str, str], *, bench: str, target_ms: float, runs: int) -> int:
     """Median, 95th percentile and worst of ``runs`` requests after a warm-up; returns how many
-    medians were over target."""
+    95th percentiles were over target."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    print(f"\n{bench:<38}{'median ms':>10}{'p95 ms':>10}{'worst ms':>10}{'queries':>9}  target ≤ {target_ms} ms")
+    print(f"\n{bench:<38}{'median ms':>10}{'p95 ms':>10}{'worst ms':>10}{'queries':>9}  target p95 ≤ {target_ms} ms")
     slow = 0
     for name, url in urls.items():
         client.get(url)
@@ -330,10 +419,11 @@ def measure(client, urls: dict[str, str], *, bench: str, target_ms: float, runs:
             assert response.status_code == 200, (url, response.status_code)
         median = statistics.median(timings)
         p95 = statistics.quantiles(timings, n=20, method="inclusive")[18] if runs > 1 else median
-        met = median <= target_ms
+        met = p95 <= target_ms
         slow += not met
         print(f"{name:<38}{median:>10.1f}{p95:>10.1f}{max(timings):>10.1f}{len(queries):>9}  {'ok' if met else 'SLOW'}")
-        record(bench, f"{name} (median)", median, "ms", target=f"≤ {target_ms} ms", met=met)
+        record(bench, f"{name} (median)", median, "ms")
+        record(bench, f"{name} (p95)", p95, "ms", target=f"≤ {target_ms} ms", met=met)
     return slow
 
 

@@ -13,9 +13,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from attackacrack.web.pages import attempt, staff_page
-from campaigns import results, selectors, services, text_again
+from campaigns import results, services, text_again
 from campaigns.calendar import business_today
 from campaigns.models import Campaign, CampaignContact
+from campaigns.progress import campaign_progress
 from messaging.models import Message
 
 DUE_TABS = (
@@ -39,7 +40,7 @@ def follow_up_context(campaign: Campaign) -> dict:
     variants, _ = results.ab_results(follow_up)
     if not follow_up.template_b:
         variants = [variant for variant in variants if variant.variant == "A" or variant.sent]
-    [progress] = selectors.campaign_progress([follow_up])
+    [progress] = campaign_progress([follow_up])
     return {"follow_up": follow_up, "follow_up_variants": variants, "follow_up_progress": progress}
 
 

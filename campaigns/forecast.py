@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Q
 
+from attackacrack.estimates import count_each_up_to
 from campaigns import follow_ups, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.errors import NoSendingNumber
@@ -34,6 +35,8 @@ from campaigns.models import Campaign, CampaignContact
 
 # Campaigns whose waiting members the clock will book: active ones, and scheduled ones from their start.
 PLANNED_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.SCHEDULED)
+# Members waiting counted one by one, per campaign, before the planner's estimate is taken.
+WAITING_COUNTED_UP_TO = 20_000
 # Beyond this a forecast stops: a number sending nothing more (a limit of 0) would never finish.
 MOST_DAYS = 5000
 
@@ -155,12 +158,16 @@ def number_plan(
         last = next(clock_place(campaign) for campaign in campaigns if campaign.pk == through)
         followed = {campaign.follow_up_of_id for campaign in campaigns if campaign.is_follow_up}
         campaigns = [c for c in campaigns if clock_place(c) <= last or c.pk in followed]
-    pending = CampaignContact.objects.filter(
-        campaign_id__in=[campaign.pk for campaign in campaigns], status=CampaignContact.Status.PENDING
-    )
-    # A follow-up's members passed over until a later day (staff's chosen day) join then.
-    later = Q(campaign__follow_up_of__isnull=False, not_before__gt=now)
-    waiting = dict(pending.exclude(later).values_list("campaign_id").annotate(n=Count("id")).order_by())
+    # A follow-up's members passed over until a later day (staff's chosen day) join then. Past
+    # WAITING_COUNTED_UP_TO, the planner's estimate: a forecast of years is as good with it.
+    pending = {
+        campaign.pk: CampaignContact.objects.filter(campaign_id=campaign.pk, status=CampaignContact.Status.PENDING)
+        for campaign in campaigns
+    }
+    for campaign in campaigns:
+        if campaign.is_follow_up:
+            pending[campaign.pk] = pending[campaign.pk].exclude(not_before__gt=now)
+    waiting = {pk: counted.value for pk, counted in count_each_up_to(pending, WAITING_COUNTED_UP_TO).items()}
     starts = {campaign.pk: campaign.starts_at for campaign in campaigns if campaign.status == Campaign.Status.SCHEDULED}
     joining = _joining([campaign for campaign in campaigns if campaign.is_follow_up], now=now, calendar=calendar)
     follow_up_of = {campaign.pk: campaign.follow_up_of_id for campaign in campaigns if campaign.is_follow_up}

@@ -16,7 +16,9 @@ Once the clock runs the campaign, what the runs stored is what the pages show.
 Only the head of the queue is judged (``HEAD`` members), as a run judges only as far as its day
 needs: a page's cost follows what the first days can send, not the audience's size. Beyond it,
 only what the contact alone decides is counted (an opt-out, a number that cannot be texted: one
-query); the rest is judged when their turn comes, as in a running campaign, and the pages say so.
+query, from the few such contacts); the rest is judged when their turn comes, as in a running
+campaign, and the pages say so. The waiting members are counted up to ``WAITING_COUNTED_UP_TO``,
+past it estimated (``Foreseen.estimated``: "about").
 """
 
 import bisect
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
+from attackacrack.estimates import count_up_to
 from campaigns import compliance, queue
 from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import BookingDay, Refusal
@@ -34,6 +37,8 @@ from contacts.not_texted import HOLDS, Holds, Reason, contact_reason
 # Members judged ahead of the first run: four days of a number's 125 texts, with room for as many
 # again held. Judging costs about 0.1 ms a member; a whole 100,000-member audience took 12 s a view.
 HEAD = 500
+# The waiting members are counted one by one up to this many; past it, the planner's estimate.
+WAITING_COUNTED_UP_TO = 20_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Foreseen:
     waiting: int = 0  # the waiting members (those not passed over beyond ``at``)
     judged_ids: frozenset[int] = frozenset()  # of them, those judged: the first ``HEAD`` in line
     beyond: dict[str, int] = field(default_factory=dict)  # the others the contact alone holds, by reason code
+    estimated: bool = False  # ``waiting`` past WAITING_COUNTED_UP_TO: the planner's estimate ("about")
     _places: list[tuple[float, int]] = field(default_factory=list)  # the held members' places, in order
 
     @property
@@ -133,15 +139,27 @@ def foresee(campaign: Campaign, *, at: dt.datetime, calendar: BusinessCalendar) 
     if len(head) < HEAD:
         return Foreseen(at=at, holds=holds, waiting=len(head), judged_ids=judged_ids, _places=places)
     because, _ = contact_reason(prefix="contact__")
+    # Read from the few contacts the reason holds (their partial indexes), not the whole audience.
+    held_by_contact = Q(contact__opted_out_at__isnull=False) | ~Q(contact__not_textable_because="")
     beyond = dict(
         waiting.exclude(pk__in=judged_ids)
+        .filter(held_by_contact)
         .annotate(because=because)
         .exclude(because="")
         .values_list("because")
         .annotate(n=Count("id"))
         .order_by()
     )
-    return Foreseen(at=at, holds=holds, waiting=waiting.count(), judged_ids=judged_ids, beyond=beyond, _places=places)
+    counted = count_up_to(waiting, WAITING_COUNTED_UP_TO)
+    return Foreseen(
+        at=at,
+        holds=holds,
+        waiting=counted.value,
+        judged_ids=judged_ids,
+        beyond=beyond,
+        estimated=counted.estimated,
+        _places=places,
+    )
 
 
 def waiting_at(campaign: Campaign, at: dt.datetime) -> QuerySet[CampaignContact]:

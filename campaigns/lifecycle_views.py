@@ -24,6 +24,7 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.compliance import lawful
 from campaigns.forms import ScheduleForm
 from campaigns.models import Campaign
+from campaigns.progress import campaign_progress
 
 
 @staff_page
@@ -125,7 +126,7 @@ def _confirm_launch(
             "price": settings.SMS_COST_PER_SEGMENT,
             "follow_up": Campaign.objects.filter(follow_up_of=campaign).first(),
             # [] or the one campaign's: who nothing has checked against the Do-Not-Call Registry.
-            "unchecked": lawful.unchecked_by_the_registry(campaign.memberships.all(), now=starts_at),
+            "unchecked": lawful.unchecked_by_the_registry([campaign], now=starts_at),
             "business_zone": calendar.zone.key,
         },
     )
@@ -156,5 +157,5 @@ def cancel_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
             success=lambda _: f"Campaign “{campaign.name}” cancelled. Its history stays on record.",
         )
         return redirect("campaigns:detail", campaign.pk)
-    [progress] = selectors.campaign_progress([campaign])
+    [progress] = campaign_progress([campaign])
     return render(request, "campaigns/confirm_cancel.html", {"campaign": campaign, "progress": progress})

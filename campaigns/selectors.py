@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from attackacrack.estimates import count_up_to
 from campaigns import forecast, foresight, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.models import Campaign, CampaignContact, CampaignSend
@@ -113,6 +114,7 @@ class LaunchPlan:
     judged_now: int  # the members at the head of the queue the rules were applied to (`foresight.HEAD`)
     judged_later: int  # the waiting members beyond them, judged when their turn comes
     foreseen: foresight.Foreseen  # what the rules say of the waiting members at the first opening
+    estimated: bool = False  # the counts of a large audience are the planner's estimates ("about")
 
     @property
     def kept_out_total(self) -> int:
@@ -129,18 +131,20 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     (`campaigns.foresight`) are counted out, each under its reason."""
     at = calendar.next_opening(starts_at)
     foreseen = foresight.foresee(campaign, at=at, calendar=calendar)
-    still_held = campaign.memberships.filter(
+    # Each held member says why (held_because): read on the index of the held, not the audience.
+    still_held = campaign.memberships.exclude(held_because="").filter(
         Q(status=CampaignContact.Status.FLAGGED) | Q(status=CampaignContact.Status.PENDING, not_before__gt=at)
     )
     by_reason = collections.Counter(foreseen.counts())
     by_reason.update(dict(still_held.values_list("held_because").annotate(n=Count("id")).order_by()))
     textable = foreseen.textable
-    no_consent = (
+    no_consent = count_up_to(
         campaign.memberships.filter(status=CampaignContact.Status.PENDING, contact__consent_basis=ConsentBasis.NONE)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=at))
-        .exclude(pk__in=list(foreseen.holds))
-        .count()
+        .exclude(pk__in=list(foreseen.holds)),
+        foresight.WAITING_COUNTED_UP_TO,
     )
+    audience = count_up_to(campaign.memberships.all(), foresight.WAITING_COUNTED_UP_TO)
     plan = forecast.launch_plan(campaign, starts_at=starts_at, waiting=textable, calendar=calendar)
     first = plan.days[0] if plan.days else None
     first_day = first.date if first else calendar.local_date(at)
@@ -155,19 +159,20 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
         first_day=first_day,
         first_opening=max(at, first.opens) if first else at,
         number=forecast.sending_number(campaign),
-        audience=campaign.memberships.count(),
+        audience=audience.value,
         textable=textable,
         not_textable=sum(by_reason[reason] for reason in (Reason.OPTED_OUT, *not_texted.NUMBER_REASONS)),
         kept_out_by_lists=by_reason[Reason.ON_DO_NOT_CALL_LIST],
         kept_out=foresight.lasting(counted),
         passed_over=foresight.passing(counted),
-        no_consent=no_consent,
+        no_consent=no_consent.value,
         first_day_texts=first.texts if first else 0,
         rest=rest,
         rest_days=rest_days,
         judged_now=foreseen.judged,
         judged_later=foreseen.judged_later,
         foreseen=foreseen,
+        estimated=foreseen.estimated or audience.estimated or no_consent.estimated,
     )
 
 
@@ -266,33 +271,6 @@ def members_held(campaign: Campaign, foreseen: foresight.Foreseen | None = None)
     return not_texted.counted(counts)
 
 
-@dataclass(frozen=True)
-class CampaignProgress:
-    """A campaign's numbers as the list, the campaign page and Today show them: one read for all,
-    so the pages cannot disagree."""
-
-    campaign: Campaign
-    audience: int
-    sent: int
-    delivered: int
-    failed: int  # texts that were tried and failed
-    booked: int
-    waiting: int
-    ineligible: int  # refused for a reason of their own (not the campaign's cancel)
-    flagged: int
-    stopped_by_cancel: int  # members whose booked text the cancel stopped before it went
-    never_sent_by_cancel: int  # every member the cancel left untexted (0 unless cancelled)
-
-    @property
-    def percent_sent(self) -> int:
-        return round(100 * self.sent / self.audience) if self.audience else 0
-
-    @property
-    def per_day(self) -> int | None:
-        """Texts it may send on a business day; None once it is closed: it sends no more."""
-        return None if self.campaign.is_closed else daily_limit_per_day(self.campaign)
-
-
 def never_sent_by_cancel() -> Q:
     """Members of a cancelled campaign that the cancel left untexted: waiting their turn or a
     review, or booked and stopped before their text went (on memberships)."""
@@ -300,47 +278,6 @@ def never_sent_by_cancel() -> Q:
         Q(status__in=[CampaignContact.Status.PENDING, CampaignContact.Status.FLAGGED, CampaignContact.Status.SCHEDULED])
         | Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
     )
-
-
-def campaign_progress(campaigns: list[Campaign]) -> list[CampaignProgress]:
-    """Audience, sent, delivered, failed, booked, waiting, ineligible, flagged and what a cancel
-    left untexted for each campaign, in two grouped queries."""
-    ids = [campaign.pk for campaign in campaigns]
-    stopped = Q(status=CampaignContact.Status.INELIGIBLE, held_because=Reason.CAMPAIGN_CANCELLED)
-    members = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
-    member_counts = {
-        row.pop("campaign_id"): row
-        for row in members.annotate(
-            audience=Count("id"),
-            waiting=Count("id", filter=Q(status=CampaignContact.Status.PENDING)),
-            ineligible=Count("id", filter=Q(status=CampaignContact.Status.INELIGIBLE) & ~stopped),
-            flagged=Count("id", filter=Q(status=CampaignContact.Status.FLAGGED)),
-            stopped_by_cancel=Count("id", filter=stopped),
-            never_sent_by_cancel=Count("id", filter=never_sent_by_cancel()),
-        ).order_by()
-    }
-    campaign_sends = CampaignSend.objects.filter(campaign_id__in=ids).values("campaign_id")
-    send_counts = {
-        row.pop("campaign_id"): row
-        for row in campaign_sends.annotate(
-            sent=Count("id", filter=Q(message__status__in=SENT_STATUSES)),
-            delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
-            failed=Count("id", filter=Q(message__status=Message.Status.FAILED)),
-            booked=Count("id", filter=Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])),
-        ).order_by()
-    }
-    no_members = dict.fromkeys(
-        ["audience", "waiting", "ineligible", "flagged", "stopped_by_cancel", "never_sent_by_cancel"], 0
-    )
-    no_sends = dict.fromkeys(["sent", "delivered", "failed", "booked"], 0)
-    return [
-        CampaignProgress(
-            campaign=campaign,
-            **member_counts.get(campaign.pk, no_members),
-            **send_counts.get(campaign.pk, no_sends),
-        )
-        for campaign in campaigns
-    ]
 
 
 # --- The audience as the campaign page lists it -----------------------------------------------

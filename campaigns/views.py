@@ -35,6 +35,7 @@ from campaigns.calendar import BusinessCalendar
 from campaigns.evidence_api import compliance_document
 from campaigns.forms import AudienceForm, CampaignForm
 from campaigns.models import Campaign, CampaignContact
+from campaigns.progress import campaign_progress
 from contacts.models import Contact
 from messaging import plain_text
 
@@ -43,10 +44,10 @@ MEMBERS_PER_PAGE = 50
 
 @staff_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    """Each campaign's numbers from the read its own page makes (selectors.campaign_progress)."""
+    """Each campaign's numbers from the read its own page makes (campaign_progress)."""
     # A follow-up step is shown on its campaign's page.
     campaigns = list(Campaign.objects.filter(archived_at__isnull=True, follow_up_of=None).order_by("-id")[:200])
-    return render(request, "campaigns/list.html", {"progress": selectors.campaign_progress(campaigns)})
+    return render(request, "campaigns/list.html", {"progress": campaign_progress(campaigns)})
 
 
 @staff_page
@@ -159,7 +160,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     *in_money, total = money.results_in_money(campaign, variants)
     if not campaign.template_b and not any(variant.sent for variant in variants if variant.variant == "B"):
         variants, in_money = variants[:1], in_money[:1]  # one text: no test
-    [progress] = selectors.campaign_progress([campaign])
+    [progress] = campaign_progress([campaign])
     member_id = request.GET.get("member", "")
     chosen = int(member_id) if member_id.isdigit() else None
     if chosen is None and campaign.winner:

@@ -206,6 +206,15 @@ class Contact(models.Model):
             models.Index(fields=["id"], condition=Q(time_zone_source="unknown"), name="contact_zone_unknown"),
             # The few who opted out: a campaign's results count those its texts lost from them.
             models.Index(fields=["id"], condition=Q(opted_out_at__isnull=False), name="contact_opted_out"),
+            # The few without a value a text may read ({name}, {city} …): a campaign page counts the
+            # members who lack one starting from them, not by reading its whole audience.
+            models.Index(fields=["id"], condition=Q(first_name=""), name="contact_without_first_name"),
+            models.Index(fields=["id"], condition=Q(last_name=""), name="contact_without_last_name"),
+            models.Index(fields=["id"], condition=Q(city=""), name="contact_without_city"),
+            models.Index(fields=["id"], condition=Q(address=""), name="contact_without_address"),
+            # The few whose number cannot be texted: with the opted out, what foresight counts
+            # beyond the head of a large audience.
+            models.Index(fields=["id"], condition=~Q(not_textable_because=""), name="contact_not_textable"),
         ]
 
     def __str__(self) -> str:

@@ -153,3 +153,28 @@ def test_only_the_head_of_a_long_queue_is_judged_ahead_and_the_pages_say_so(staf
     [early] = [row for name, row in shown.items() if name.startswith("Early")]
     [late] = [row for name, row in shown.items() if name.startswith("Late")]
     assert "Written consent" in early and "Written consent" not in late and "Waiting" in late
+
+
+def test_a_large_audience_before_its_first_run_is_counted_about(staff_client, monkeypatch):
+    """Past WAITING_COUNTED_UP_TO waiting members (and past the judged head) the start
+    confirmation and the campaign page take the planner's estimate of those left to judge, and
+    say "about"."""
+    from django.db import connection
+    from django.urls import reverse
+
+    from campaigns import foresight
+    from tests.campaigns.conftest import add_audience
+
+    monkeypatch.setattr(foresight, "HEAD", 4)
+    monkeypatch.setattr(foresight, "WAITING_COUNTED_UP_TO", 5)
+    campaign = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
+    add_audience(campaign, 30)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_campaigncontact")
+
+    with freeze_time(MONDAY_10):
+        confirmation = visible_text(staff_client.get(reverse("campaigns:start", args=[campaign.pk])).content)
+        page = visible_text(staff_client.get(reverse("campaigns:detail", args=[campaign.pk])).content)
+
+    assert re.search(r"the other about [\d,]+ are checked when their turn comes", confirmation)
+    assert re.search(r"the other about [\d,]+ are checked when their turn comes", page)

@@ -217,10 +217,11 @@ def test_a_large_rest_is_estimated_from_a_sample_and_the_head_counted_each(monke
     assert not flag.estimated and flag.message.startswith("Text A: 3 members' first names (Zoë)")
 
 
-def test_the_sample_is_drawn_by_a_hash_of_the_ids_whatever_their_pattern(monkeypatch):
+def test_the_sample_is_spread_along_the_queue_whatever_the_ids_pattern(monkeypatch):
     monkeypatch.setattr(costs.estimates, "SAMPLE", 200)
     campaign = CampaignFactory(template_a=TEXT_A, template_b="")
-    # Every fifth member is a Zoë: a draw by id modulo 5 would find all of them or none.
+    # Every fifth member is a Zoë: a draw by id modulo 5 would find all of them or none; stretches
+    # of the queue read their members in a row, a Zoë in every five.
     first = Contact.objects.count()
     contacts = Contact.objects.bulk_create(
         Contact(phone=f"+1617{4000000 + first + n:07d}", first_name="Zoë" if n % 5 == 0 else "Pat")

@@ -98,3 +98,21 @@ def test_a_page_deep_in_the_queue_gets_the_places_a_full_count_gives():
     ranks = forecast.queue_ranks(campaign, page)
 
     assert ranks == {member.pk: waiting.index(member) + 1 for member in page}
+
+
+def test_a_queue_past_the_count_is_forecast_from_the_planners_estimate(monkeypatch):
+    """Past WAITING_COUNTED_UP_TO waiting members the forecast takes the planner's estimate of
+    them: it reads no more of a large queue than the bound, and still plans every day."""
+    from django.db import connection
+
+    campaign = CampaignFactory(from_number=SHOP_NUMBER, status=Campaign.Status.ACTIVE, daily_limit=10)
+    add_audience(campaign, 40)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_campaigncontact")
+    monkeypatch.setattr(forecast, "WAITING_COUNTED_UP_TO", 5)
+
+    plan = forecast.campaign_plan(campaign, now=MONDAY_9, calendar=BusinessCalendar.from_settings())
+
+    assert plan.waiting > 5  # the estimate, not the five counted
+    assert sum(day.texts for day in plan.days) == plan.waiting
+    assert all(day.texts <= 10 for day in plan.days)

@@ -99,3 +99,30 @@ def test_the_start_confirmation_keeps_its_words_when_the_registry_was_checked(ow
 
     assert "2 of these texts go to people with no consent on record: cold outreach, allowed only because no " in page
     assert "No copy of the National Do-Not-Call Registry" not in page
+
+
+def test_a_large_audience_is_read_only_so_far_and_the_warnings_say_more_than(owner_pages, monkeypatch):
+    """Past ``UNCHECKED_READ_UP_TO`` members a campaign's read stops: Today and the start
+    confirmation say "more than" and that other area codes may follow."""
+    from campaigns.compliance import lawful
+
+    monkeypatch.setattr(lawful, "UNCHECKED_READ_UP_TO", 2)
+    running = CampaignFactory(name="Spring Promo", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    members(running, "+17815550101", "+17815550102", "+17815550103")
+    small = CampaignFactory(name="Small Promo", status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    members(small, "+17815550104")
+    draft = CampaignFactory(from_number=SHOP_NUMBER, template_b="")
+    members(draft, "+17815550105", "+17815550106", "+17815550107")
+
+    with freeze_time(MONDAY_10):
+        today = owner_pages.get(reverse("dashboard")).content.decode()
+        confirmation = owner_pages.get(reverse("campaigns:start", args=[draft.pk])).content.decode()
+
+    spring, small_one = [alert for alert in alerts(today) if UNCHECKED in alert]
+    assert "is to text more than 2 people with no consent" in spring
+    assert "in area code 781 (and perhaps others), for which" in spring
+    assert "is to text 1 person with no consent" in small_one and "perhaps" not in small_one
+    assert (
+        "loaded for area code 781 (and perhaps others): nothing has checked the numbers of the more than 2 members"
+        in (confirmation)
+    )

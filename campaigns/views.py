@@ -151,11 +151,10 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     first_run = foresight.first_judged_at(campaign, now=now, calendar=calendar)
     foreseen = foresight.foresee(campaign, at=first_run, calendar=calendar) if first_run else None
     members = selectors.audience_members(campaign, status=status, because=because, foreseen=foreseen)
-    members = members.select_related("contact").order_by("id")
     after = request.GET.get("after", "")
     if after.isdigit():
         members = members.filter(id__gt=int(after))
-    page = list(members[: MEMBERS_PER_PAGE + 1])
+    page = selectors.first_members(members.select_related("contact"), MEMBERS_PER_PAGE + 1)
     variants, verdict = results.ab_results(campaign)
     *in_money, total = money.results_in_money(campaign, variants)
     if not campaign.template_b and not any(variant.sent for variant in variants if variant.variant == "B"):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Q
 
-from attackacrack.estimates import count_each_up_to
+from attackacrack.estimates import count_each_up_to, count_up_to
 from campaigns import follow_ups, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.errors import NoSendingNumber
@@ -236,15 +236,20 @@ def launch_plan(
 def queue_ranks(campaign: Campaign, members: list[CampaignContact]) -> dict[int, int]:
     """The place (1 = next) of each of these waiting members in the campaign's queue: counted up
     to the first of them, then read across the stretch they span, so a page near the head of the
-    queue costs little whatever the size of the audience."""
+    queue costs little whatever the size of the audience. More than WAITING_COUNTED_UP_TO ahead of
+    them, the planner's estimate of how many (a page of the queue's tail, the members API's first):
+    the plan that far is made from such an estimate too."""
     if not members:
         return {}
     ordered = sorted(members, key=lambda member: (member.queue_position, member.pk))
     first, last = ordered[0], ordered[-1]
     waiting = campaign.memberships.filter(status=CampaignContact.Status.PENDING)
-    ahead = waiting.filter(
-        Q(queue_position__lt=first.queue_position) | Q(queue_position=first.queue_position, id__lt=first.pk)
-    ).count()
+    ahead = count_up_to(
+        waiting.filter(
+            Q(queue_position__lt=first.queue_position) | Q(queue_position=first.queue_position, id__lt=first.pk)
+        ),
+        WAITING_COUNTED_UP_TO,
+    ).value
     span = (
         waiting.filter(
             Q(queue_position__gt=first.queue_position) | Q(queue_position=first.queue_position, id__gte=first.pk)

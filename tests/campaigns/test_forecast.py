@@ -100,6 +100,31 @@ def test_a_page_deep_in_the_queue_gets_the_places_a_full_count_gives():
     assert ranks == {member.pk: waiting.index(member) + 1 for member in page}
 
 
+def test_a_page_far_down_the_queue_takes_the_planners_estimate_of_those_ahead(monkeypatch):
+    """More than WAITING_COUNTED_UP_TO ahead of a page (the tail a newest-first list shows first),
+    the places start from the planner's estimate: a count reads no more of the queue than the
+    bound, and the page's members keep their order among themselves."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    add_audience(campaign, 40)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_campaigncontact")
+    waiting = list(campaign.memberships.order_by("queue_position", "id"))
+    page = waiting[30:35]
+    monkeypatch.setattr(forecast, "WAITING_COUNTED_UP_TO", 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        ranks = forecast.queue_ranks(campaign, page)
+
+    counts = [query["sql"] for query in queries.captured_queries if "count(" in query["sql"].lower()]
+    assert counts and all("LIMIT 6)" in sql for sql in counts)  # no count past the bound
+    first = ranks[page[0].pk]
+    assert first > 6  # past the five counted: the estimate of the 30 ahead, never below the bound's 6
+    assert [ranks[member.pk] for member in page] == list(range(first, first + 5))
+
+
 def test_a_queue_past_the_count_is_forecast_from_the_planners_estimate(monkeypatch):
     """Past WAITING_COUNTED_UP_TO waiting members the forecast takes the planner's estimate of
     them: it reads no more of a large queue than the bound, and still plans every day."""

@@ -322,7 +322,16 @@ def campaign_audience(request: HttpRequest, campaign_id: int) -> HttpResponse:
             )
             return redirect("campaigns:detail", campaign.pk)
         addition = selectors.audience_addition(campaign, filters=form.filters())
-    return render(request, "campaigns/audience.html", {"campaign": campaign, "form": form, "addition": addition})
+    return render(
+        request,
+        "campaigns/audience.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "addition": addition,
+            "counted_up_to": selectors.ADDITION_COUNTED_UP_TO,
+        },
+    )
 
 
 @staff_page

@@ -195,7 +195,11 @@ def number_plan(
     days = calendar.business_days_after(today)
     if window is not None and now < window.closes:
         days = itertools.chain([today], days)
-    for day in itertools.islice(days, MOST_DAYS):
+    # Past the last day that differs (bookings already made, a campaign's start) and without
+    # follow-ups, each day gives every campaign what the one before gave until one runs out.
+    settled_from = max([today, *booked_on, *first_days.values()])
+    planned_days = itertools.islice(days, MOST_DAYS)
+    for day in planned_days:
         for follow_up_id, first_step in follow_up_of.items():
             joined = joining[first_step].take(day)
             left[follow_up_id] += joined
@@ -204,6 +208,7 @@ def number_plan(
             break
         opens = calendar.window(day).opens
         on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - booked_on.get(day, 0)
+        given = {}
         for campaign in campaigns:
             if first_days.get(campaign.pk, day) > day:
                 continue
@@ -213,8 +218,17 @@ def number_plan(
                 plans[campaign.pk].add(PlannedDay(day, opens, texts))
                 left[campaign.pk] -= texts
                 on_number -= texts
+                given[campaign.pk] = texts
             if campaign.pk in joining:
                 joining[campaign.pk].first_texts(calendar, day, texts)
+        if given and not joining and day >= settled_from:
+            # A million waiting at 125 a day: thousands of days, each laid down as it is.
+            same_days = min(left[pk] // texts for pk, texts in given.items())
+            for later in itertools.islice(planned_days, same_days):
+                opens = calendar.window(later).opens
+                for pk, texts in given.items():
+                    plans[pk].add(PlannedDay(later, opens, texts))
+                    left[pk] -= texts
     return plans
 
 

@@ -51,6 +51,28 @@ def test_three_campaigns_on_one_number_never_promise_more_than_it_may_send_in_a_
     assert sum(plan.waiting for plan in plans.values()) == sum(day for day in per_day.values()) == 900
 
 
+def test_days_alike_are_planned_alike_until_a_campaign_runs_out():
+    """Once nothing differs from one day to the next, each day gives every campaign what the day
+    before gave (laid down without working each out again) until one runs out, and then the
+    rest share the number as before."""
+    small = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=40)
+    large = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    add_audience(small, 200)
+    add_audience(large, 300)
+
+    plans = forecast.number_plan(SHOP_NUMBER, now=SATURDAY, calendar=BusinessCalendar.from_settings())
+
+    week = [MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY]
+    assert [(day.date, day.texts) for day in plans[small.pk].days] == [(day, 40) for day in week]
+    assert [(day.date, day.texts) for day in plans[large.pk].days] == [
+        (MONDAY, 85),
+        (TUESDAY, 85),
+        (WEDNESDAY, 85),
+        (THURSDAY, 45),
+    ]
+    assert plans[large.pk].days[1].opens == eastern(2024, 1, 16, 9, 0)
+
+
 def test_each_member_is_expected_on_the_day_its_campaigns_share_reaches_it():
     campaigns = three_campaigns_of_300()
 

@@ -195,7 +195,7 @@ def number_plan(
     days = calendar.business_days_after(today)
     if window is not None and now < window.closes:
         days = itertools.chain([today], days)
-    # Past the last day that differs (bookings already made, a campaign's start) and without
+    # After the last day that differs (bookings already made, a campaign's start) and without
     # follow-ups, each day gives every campaign what the one before gave until one runs out.
     settled_from = max([today, *booked_on, *first_days.values()])
     planned_days = itertools.islice(days, MOST_DAYS)
@@ -221,7 +221,7 @@ def number_plan(
                 given[campaign.pk] = texts
             if campaign.pk in joining:
                 joining[campaign.pk].first_texts(calendar, day, texts)
-        if given and not joining and day >= settled_from:
+        if given and not joining and day > settled_from:
             # A million waiting at 125 a day: thousands of days, each laid down as it is.
             same_days = min(left[pk] // texts for pk, texts in given.items())
             for later in itertools.islice(planned_days, same_days):

@@ -216,7 +216,9 @@ class CampaignMembersApi(APIView):
             members = members.filter(status=query["status"])
         if query.get("reason"):
             members = members.filter(held_because=query["reason"])
-        return paginated_response(request=request, view=self, queryset=members, serializer_class=MemberOutputSerializer)
+        return paginated_response(
+            request=request, view=self, queryset=members, serializer_class=MemberOutputSerializer, ids_first=True
+        )
 
     @extend_schema(
         operation_id="campaigns_members_add",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Q
 
-from attackacrack.estimates import count_each_up_to
+from attackacrack.estimates import count_each_up_to, count_up_to
 from campaigns import follow_ups, sends
 from campaigns.calendar import BusinessCalendar
 from campaigns.errors import NoSendingNumber
@@ -195,7 +195,11 @@ def number_plan(
     days = calendar.business_days_after(today)
     if window is not None and now < window.closes:
         days = itertools.chain([today], days)
-    for day in itertools.islice(days, MOST_DAYS):
+    # After the last day that differs (bookings already made, a campaign's start) and without
+    # follow-ups, each day gives every campaign what the one before gave until one runs out.
+    settled_from = max([today, *booked_on, *first_days.values()])
+    planned_days = itertools.islice(days, MOST_DAYS)
+    for day in planned_days:
         for follow_up_id, first_step in follow_up_of.items():
             joined = joining[first_step].take(day)
             left[follow_up_id] += joined
@@ -204,6 +208,7 @@ def number_plan(
             break
         opens = calendar.window(day).opens
         on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - booked_on.get(day, 0)
+        given = {}
         for campaign in campaigns:
             if first_days.get(campaign.pk, day) > day:
                 continue
@@ -213,8 +218,17 @@ def number_plan(
                 plans[campaign.pk].add(PlannedDay(day, opens, texts))
                 left[campaign.pk] -= texts
                 on_number -= texts
+                given[campaign.pk] = texts
             if campaign.pk in joining:
                 joining[campaign.pk].first_texts(calendar, day, texts)
+        if given and not joining and day > settled_from:
+            # A million waiting at 125 a day: thousands of days, each laid down as it is.
+            same_days = min(left[pk] // texts for pk, texts in given.items())
+            for later in itertools.islice(planned_days, same_days):
+                opens = calendar.window(later).opens
+                for pk, texts in given.items():
+                    plans[pk].add(PlannedDay(later, opens, texts))
+                    left[pk] -= texts
     return plans
 
 
@@ -236,15 +250,20 @@ def launch_plan(
 def queue_ranks(campaign: Campaign, members: list[CampaignContact]) -> dict[int, int]:
     """The place (1 = next) of each of these waiting members in the campaign's queue: counted up
     to the first of them, then read across the stretch they span, so a page near the head of the
-    queue costs little whatever the size of the audience."""
+    queue costs little whatever the size of the audience. More than WAITING_COUNTED_UP_TO ahead of
+    them, the planner's estimate of how many (a page of the queue's tail, the members API's first):
+    the plan that far is made from such an estimate too."""
     if not members:
         return {}
     ordered = sorted(members, key=lambda member: (member.queue_position, member.pk))
     first, last = ordered[0], ordered[-1]
     waiting = campaign.memberships.filter(status=CampaignContact.Status.PENDING)
-    ahead = waiting.filter(
-        Q(queue_position__lt=first.queue_position) | Q(queue_position=first.queue_position, id__lt=first.pk)
-    ).count()
+    ahead = count_up_to(
+        waiting.filter(
+            Q(queue_position__lt=first.queue_position) | Q(queue_position=first.queue_position, id__lt=first.pk)
+        ),
+        WAITING_COUNTED_UP_TO,
+    ).value
     span = (
         waiting.filter(
             Q(queue_position__gt=first.queue_position) | Q(queue_position=first.queue_position, id__gte=first.pk)

@@ -176,6 +176,11 @@ def launch_plan(campaign: Campaign, *, starts_at: dt.datetime, calendar: Busines
     )
 
 
+# Contacts a filter selects read one by one up to this; past it, what adding them would do is
+# read from the first of them by id and scaled to the planner's estimate of them all ("about").
+ADDITION_COUNTED_UP_TO = 10_000
+
+
 @dataclass(frozen=True)
 class AudienceAddition:
     """What adding the contacts a filter selects would do, before it is done."""
@@ -185,12 +190,19 @@ class AudienceAddition:
     opted_out: int  # of the rest, opted out: never added
     to_add: int
     not_textable: list[tuple[NotTexted, int]]  # of those added, numbers the business cannot text, by reason
+    # More matched than ADDITION_COUNTED_UP_TO: the figures are the first ones' scaled ("about").
+    estimated: bool = False
 
 
 def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
     """Counts for adding ``contact_filter(**filters)`` to the audience (opted-out contacts are left
-    out), in two passes over the matching contacts."""
+    out), in two passes over the matching contacts; past ADDITION_COUNTED_UP_TO of them, over the
+    first ones read, scaled to the planner's estimate of all (a city of 200,000: 1.3 s exactly)."""
     matching = contact_filter(**filters)
+    counted = count_up_to(matching, ADDITION_COUNTED_UP_TO)
+    if counted.estimated:  # the first of them by id, the oldest: a range the indexes narrow together
+        last_read = matching.order_by("id").values_list("id", flat=True)[ADDITION_COUNTED_UP_TO - 1]
+        matching = matching.filter(id__lte=last_read)
     member = Exists(CampaignContact.objects.filter(campaign_id=campaign.pk, contact_id=OuterRef("pk")))
     opted_out = Q(opted_out_at__isnull=False)
     added = ~Q(member) & ~opted_out
@@ -207,8 +219,11 @@ def audience_addition(campaign: Campaign, *, filters: dict) -> AudienceAddition:
         .annotate(n=Count("id"))
         .order_by("-n", "not_textable_reason")
     )
+    scale = counted.value / counts["matching"] if counted.estimated else 1
     return AudienceAddition(
-        **counts, not_textable=[(NotTexted(Reason(because), detail), n) for because, detail, n in reasons]
+        **{name: round(n * scale) for name, n in counts.items()},
+        not_textable=[(NotTexted(Reason(because), detail), round(n * scale)) for because, detail, n in reasons],
+        estimated=counted.estimated,
     )
 
 
@@ -347,6 +362,15 @@ def audience_members(
     if status in CampaignContact.Status.values:
         return members.filter(**{status_field: status}, never_sent=False)
     return members
+
+
+def first_members(members: QuerySet[CampaignContact], count: int) -> list[CampaignContact]:
+    """The first ``count`` of a campaign's ``members`` by id. Their ids come first, from the index
+    of members in the order they joined (campaign_member_order, read without the table), then their
+    rows: asked for the rows in id order at once, PostgreSQL walks the primary key past every other
+    campaign's members, expecting this campaign's among them all along (a million rows at scale)."""
+    ids = list(members.order_by("id").values_list("id", flat=True)[:count])
+    return list(members.filter(id__in=ids).order_by("id"))
 
 
 @dataclass(frozen=True)

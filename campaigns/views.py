@@ -151,11 +151,10 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     first_run = foresight.first_judged_at(campaign, now=now, calendar=calendar)
     foreseen = foresight.foresee(campaign, at=first_run, calendar=calendar) if first_run else None
     members = selectors.audience_members(campaign, status=status, because=because, foreseen=foreseen)
-    members = members.select_related("contact").order_by("id")
     after = request.GET.get("after", "")
     if after.isdigit():
         members = members.filter(id__gt=int(after))
-    page = list(members[: MEMBERS_PER_PAGE + 1])
+    page = selectors.first_members(members.select_related("contact"), MEMBERS_PER_PAGE + 1)
     variants, verdict = results.ab_results(campaign)
     *in_money, total = money.results_in_money(campaign, variants)
     if not campaign.template_b and not any(variant.sent for variant in variants if variant.variant == "B"):
@@ -323,7 +322,16 @@ def campaign_audience(request: HttpRequest, campaign_id: int) -> HttpResponse:
             )
             return redirect("campaigns:detail", campaign.pk)
         addition = selectors.audience_addition(campaign, filters=form.filters())
-    return render(request, "campaigns/audience.html", {"campaign": campaign, "form": form, "addition": addition})
+    return render(
+        request,
+        "campaigns/audience.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "addition": addition,
+            "counted_up_to": selectors.ADDITION_COUNTED_UP_TO,
+        },
+    )
 
 
 @staff_page

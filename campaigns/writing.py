@@ -81,9 +81,12 @@ def previewed_member(
     """The member ``member_id`` (else the first), to step through the audience a text at a time;
     ``audience`` is its size when the caller has counted it already."""
     members = campaign.memberships.select_related("contact")
-    member = (members.filter(pk=member_id).first() if member_id else None) or members.order_by("id").first()
+    member = members.filter(pk=member_id).first() if member_id else None
     if member is None:
-        return None
+        first = selectors.first_members(members, 1)
+        if not first:
+            return None
+        member = first[0]
     # Each read stops near the member: the page steps through a 100,000-member audience too.
     before = campaign.memberships.filter(id__lt=member.pk)
     return PreviewedMember(

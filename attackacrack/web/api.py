@@ -50,10 +50,28 @@ class IdCursorPagination(CursorPagination):
         return cursor
 
 
+class IdsFirstCursorPagination(IdCursorPagination):
+    """Finds a page's ids first, then reads their rows: for a list of one parent's rows that an
+    index on (parent, id) answers without the table, where PostgreSQL would walk the primary key
+    past every other parent's rows to read them in id order at once (a campaign's members)."""
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: APIView | None = None) -> list | None:
+        page = super().paginate_queryset(queryset.values("id"), request, view)
+        if page is None:
+            return None
+        rows = queryset.in_bulk([row["id"] for row in page])
+        return [rows[row["id"]] for row in page]
+
+
 def paginated_response(
-    *, request: Request, view: APIView, queryset: QuerySet, serializer_class: type[serializers.Serializer]
+    *,
+    request: Request,
+    view: APIView,
+    queryset: QuerySet,
+    serializer_class: type[serializers.Serializer],
+    ids_first: bool = False,
 ) -> Response:
-    paginator = IdCursorPagination()
+    paginator = IdsFirstCursorPagination() if ids_first else IdCursorPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 

@@ -114,6 +114,10 @@ class CampaignContact(models.Model):
             ),
         ]
         indexes = [
+            # A campaign's members in the order they joined, read id by id without its table (an
+            # index-only read: campaigns.selectors.first_members); by the primary key alone
+            # PostgreSQL would walk past other campaigns' members.
+            models.Index(fields=["campaign", "id"], name="campaign_member_order"),
             # How many members stand at each status; is anyone left to text?
             models.Index(fields=["campaign", "status"], name="campaign_member_status"),
             # The run's question: who stands next in the queue?

@@ -51,6 +51,28 @@ def test_three_campaigns_on_one_number_never_promise_more_than_it_may_send_in_a_
     assert sum(plan.waiting for plan in plans.values()) == sum(day for day in per_day.values()) == 900
 
 
+def test_days_alike_are_planned_alike_until_a_campaign_runs_out():
+    """Once nothing differs from one day to the next, each day gives every campaign what the day
+    before gave (laid down without working each out again) until one runs out, and then the
+    rest share the number as before."""
+    small = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER, daily_limit=40)
+    large = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    add_audience(small, 200)
+    add_audience(large, 300)
+
+    plans = forecast.number_plan(SHOP_NUMBER, now=SATURDAY, calendar=BusinessCalendar.from_settings())
+
+    week = [MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY]
+    assert [(day.date, day.texts) for day in plans[small.pk].days] == [(day, 40) for day in week]
+    assert [(day.date, day.texts) for day in plans[large.pk].days] == [
+        (MONDAY, 85),
+        (TUESDAY, 85),
+        (WEDNESDAY, 85),
+        (THURSDAY, 45),
+    ]
+    assert plans[large.pk].days[1].opens == eastern(2024, 1, 16, 9, 0)
+
+
 def test_each_member_is_expected_on_the_day_its_campaigns_share_reaches_it():
     campaigns = three_campaigns_of_300()
 
@@ -98,6 +120,31 @@ def test_a_page_deep_in_the_queue_gets_the_places_a_full_count_gives():
     ranks = forecast.queue_ranks(campaign, page)
 
     assert ranks == {member.pk: waiting.index(member) + 1 for member in page}
+
+
+def test_a_page_far_down_the_queue_takes_the_planners_estimate_of_those_ahead(monkeypatch):
+    """More than WAITING_COUNTED_UP_TO ahead of a page (the tail a newest-first list shows first),
+    the places start from the planner's estimate: a count reads no more of the queue than the
+    bound, and the page's members keep their order among themselves."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=SHOP_NUMBER)
+    add_audience(campaign, 40)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_campaigncontact")
+    waiting = list(campaign.memberships.order_by("queue_position", "id"))
+    page = waiting[30:35]
+    monkeypatch.setattr(forecast, "WAITING_COUNTED_UP_TO", 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        ranks = forecast.queue_ranks(campaign, page)
+
+    counts = [query["sql"] for query in queries.captured_queries if "count(" in query["sql"].lower()]
+    assert counts and all("LIMIT 6)" in sql for sql in counts)  # no count past the bound
+    first = ranks[page[0].pk]
+    assert first > 6  # past the five counted: the estimate of the 30 ahead, never below the bound's 6
+    assert [ranks[member.pk] for member in page] == list(range(first, first + 5))
 
 
 def test_a_queue_past_the_count_is_forecast_from_the_planners_estimate(monkeypatch):

@@ -103,6 +103,44 @@ def test_an_audience_filter_counts_before_it_adds_and_adds_exactly_what_it_count
     assert only_texted.to_add == 1
 
 
+def test_a_large_filter_is_counted_from_its_first_contacts_and_said_to_be_about(monkeypatch, staff_client):
+    """Past ADDITION_COUNTED_UP_TO matching contacts, the figures are those of the first ones by id,
+    scaled to the planner's estimate of all of them, and the page says "about"; adding still adds
+    every contact not yet in the audience."""
+    from django.db import connection
+    from django.urls import reverse
+
+    campaign = CampaignFactory()
+    first = ContactFactory.create_batch(4, city="Quincy")
+    audience.add_contacts_by_id(campaign=campaign, contact_ids=[first[0].pk, first[1].pk])
+    ContactFactory.create_batch(36, city="Quincy")
+    ContactFactory.create_batch(10, city="Milton")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+    monkeypatch.setattr(selectors, "ADDITION_COUNTED_UP_TO", 4)
+
+    addition = selectors.audience_addition(campaign, filters={"city": "quincy"})
+    page = staff_client.get(reverse("campaigns:audience", args=[campaign.pk]) + "?city=quincy").content.decode()
+
+    assert addition.estimated and addition.matching > 4  # the estimate, never below the bound's 5
+    assert addition.already == addition.to_add == round(addition.matching / 2)  # as among the first four
+    assert 'id="to-add">about ' in page and 'id="addition-estimated"' in page
+    added = audience.add_contacts_by_filter(campaign=campaign, filters={"city": "quincy", "opted_out": False})
+    assert added == 38
+
+
+def test_a_filter_within_the_bound_is_counted_exactly(staff_client):
+    from django.urls import reverse
+
+    campaign = CampaignFactory()
+    ContactFactory.create_batch(3, city="Quincy")
+
+    page = staff_client.get(reverse("campaigns:audience", args=[campaign.pk]) + "?city=Quincy").content.decode()
+
+    assert 'id="to-add">3<' in page and "about" not in page.split('id="addition"')[1].split("</dl>")[0]
+    assert 'id="addition-estimated"' not in page
+
+
 def test_missing_values_count_the_members_whose_text_falls_back_and_show_one_of_their_texts():
     campaign = CampaignFactory(template_a="Hi {name}, is the {year_built} house at {address} dry?", template_b="")
     full = PropertyContactFactory(contact=ContactFactory(first_name="Mary", address=""))

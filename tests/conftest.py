@@ -1,5 +1,6 @@
 import datetime
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,11 +63,13 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
 
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite database migrated once for the run (tests/sqlite.py). Never written to: a test that
-    runs anything on it takes ``sqlite_database``, a copy."""
-    database = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
-    sqlite.migrate(database)
-    return database
+    """A SQLite database migrated once for the run (tests/sqlite.py), by whichever of the run's
+    parallel processes first needs it. Never written to: a test that runs anything on it takes
+    ``sqlite_database``, a copy."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent  # each process has a folder of its own in the run's
+    return sqlite.migrated_once(run_folder / "migrated.sqlite3")
 
 
 @pytest.fixture

@@ -22,12 +22,24 @@ from tests.openphone.contract import check_calls
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+def run_folder(tmp_path_factory) -> Path:
+    """A folder of this run's, shared by its parallel processes."""
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # each process has a folder of its own in the run's
+    return folder
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker, run_folder) -> None:
     """This run's own test database. pytest-django's would be test_<name> for every run, and a
-    second run on the same server would drop it under the first."""
+    second run on the same server would drop it under the first. It is a copy of the run's
+    migrated template, which the first process to get here migrates (tests/shared_servers.py)."""
     database = django_settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
-        database.setdefault("TEST", {})["NAME"] = shared_servers.database_name()
+        with django_db_blocker.unblock():
+            template = shared_servers.migrated_template(run_folder)
+        database.setdefault("TEST", {}).update(NAME=shared_servers.database_name(), TEMPLATE=template)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -52,6 +64,8 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
     shared_servers.drop_what_crashed_runs_left()
     yield
     shared_servers.delete_redis_keys(django_settings.REDIS_KEY_PREFIX)
+    if template := django_settings.DATABASES["default"].get("TEST", {}).get("TEMPLATE"):
+        shared_servers.drop_database(template)  # every process made its database at its start
     if connection.settings_dict["NAME"] != shared_servers.database_name():
         return  # no test asked for the database: none was made
     with django_db_blocker.unblock(), connection.cursor() as cursor:
@@ -62,13 +76,10 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path:
+def migrated_sqlite(run_folder) -> Path:
     """A SQLite database migrated once for the run (tests/sqlite.py), by whichever of the run's
     parallel processes first needs it. Never written to: a test that runs anything on it takes
     ``sqlite_database``, a copy."""
-    run_folder = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run_folder = run_folder.parent  # each process has a folder of its own in the run's
     return sqlite.migrated_once(run_folder / "migrated.sqlite3")
 
 

@@ -21,6 +21,24 @@ from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
 
 
+def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
+    """In a parallel run, each process starts with the tests marked ``long``, shared out among
+    them: pytest-xdist's worksteal gives each process an equal run of the list to begin with
+    (others take from its end later), so a long test left near the end would finish last alone."""
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    long = [item for item in items if item.get_closest_marker("long")]
+    if processes < 2 or not long:
+        return
+    rest = iter([item for item in items if not item.get_closest_marker("long")])
+    ordered, remaining = [], len(items)
+    for process in range(processes):
+        share = remaining // (processes - process)  # as worksteal shares out the list
+        mine = long[process::processes]
+        ordered += mine + [next(rest) for _ in range(share - len(mine))]
+        remaining -= share
+    items[:] = ordered + list(rest)
+
+
 @pytest.fixture(scope="session")
 def run_folder(tmp_path_factory) -> Path:
     """A folder of this run's, shared by its parallel processes."""

@@ -1,5 +1,6 @@
 import datetime
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,13 +21,43 @@ from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
 
 
+def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
+    """In a parallel run, each process starts with the tests marked ``long``, shared out among
+    them: pytest-xdist's worksteal gives each process an equal run of the list to begin with
+    (others take from its end later), so a long test left near the end would finish last alone."""
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    long = [item for item in items if item.get_closest_marker("long")]
+    if processes < 2 or not long:
+        return
+    rest = iter([item for item in items if not item.get_closest_marker("long")])
+    ordered, remaining = [], len(items)
+    for process in range(processes):
+        share = remaining // (processes - process)  # as worksteal shares out the list
+        mine = long[process::processes]
+        ordered += mine + [next(rest) for _ in range(share - len(mine))]
+        remaining -= share
+    items[:] = ordered + list(rest)
+
+
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+def run_folder(tmp_path_factory) -> Path:
+    """A folder of this run's, shared by its parallel processes."""
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # each process has a folder of its own in the run's
+    return folder
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker, run_folder) -> None:
     """This run's own test database. pytest-django's would be test_<name> for every run, and a
-    second run on the same server would drop it under the first."""
+    second run on the same server would drop it under the first. It is a copy of the run's
+    migrated template, which the first process to get here migrates (tests/shared_servers.py)."""
     database = django_settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
-        database.setdefault("TEST", {})["NAME"] = shared_servers.database_name()
+        with django_db_blocker.unblock():
+            template = shared_servers.migrated_template(run_folder)
+        database.setdefault("TEST", {}).update(NAME=shared_servers.database_name(), TEMPLATE=template)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,6 +82,8 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
     shared_servers.drop_what_crashed_runs_left()
     yield
     shared_servers.delete_redis_keys(django_settings.REDIS_KEY_PREFIX)
+    if template := django_settings.DATABASES["default"].get("TEST", {}).get("TEMPLATE"):
+        shared_servers.drop_database(template)  # every process made its database at its start
     if connection.settings_dict["NAME"] != shared_servers.database_name():
         return  # no test asked for the database: none was made
     with django_db_blocker.unblock(), connection.cursor() as cursor:
@@ -61,12 +94,11 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite database migrated once for the run (tests/sqlite.py). Never written to: a test that
-    runs anything on it takes ``sqlite_database``, a copy."""
-    database = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
-    sqlite.migrate(database)
-    return database
+def migrated_sqlite(run_folder) -> Path:
+    """A SQLite database migrated once for the run (tests/sqlite.py), by whichever of the run's
+    parallel processes first needs it. Never written to: a test that runs anything on it takes
+    ``sqlite_database``, a copy."""
+    return sqlite.migrated_once(run_folder / "migrated.sqlite3")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 subprocess on a SQLite database, each on its own copy of one migrated database (the
 ``migrated_sqlite`` and ``sqlite_database`` fixtures in tests/conftest.py): migrating costs seconds."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -13,6 +14,19 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 def migrate(database: Path) -> None:
     on_sqlite(database, "manage.py", "migrate", "--noinput")
+
+
+def migrated_once(database: Path) -> Path:
+    """``database`` migrated, unless another process of the run did it already. The processes of
+    a parallel run share the folder (pytest's base temporary folder's parent): the first to get
+    the lock migrates into a file of its own and renames it, so a file there is always whole."""
+    with open(database.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not database.exists():
+            migrating = database.with_suffix(f".{os.getpid()}.sqlite3")
+            migrate(migrating)
+            migrating.rename(database)
+    return database
 
 
 def on_sqlite(database: Path, *arguments: str, env: dict[str, str] | None = None) -> str:

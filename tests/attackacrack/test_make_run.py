@@ -72,6 +72,7 @@ def wait_until(condition, seconds: float, what: str, log: Path) -> None:
     pytest.fail(f"{what} within {seconds} s:\n{log.read_text()[-3000:]}")
 
 
+@pytest.mark.long
 def test_make_run_on_a_fresh_copy_with_no_environment(tmp_path):
     project = copy_of_project(tmp_path / "attackacrack")
     port = free_port()

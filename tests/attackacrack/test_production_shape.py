@@ -334,6 +334,7 @@ def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production
         assert "deliver_messages" in log and "received" in log, f"{worker} took no texts:\n{log[-2000:]}"
 
 
+@pytest.mark.long
 def test_a_backup_restores_into_an_empty_database_with_everything_in_it(production, tmp_path):
     restored = shared_servers.database_name("_restored")
     restored_url = database_url(restored)

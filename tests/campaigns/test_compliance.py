@@ -257,6 +257,7 @@ def local_hours_ok(moment: dt.datetime, zones: tuple[str, ...], state: str) -> b
     return all(opening <= moment.astimezone(ZoneInfo(zone)).time() < closing for zone in every_zone)
 
 
+@pytest.mark.long
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=moments, audience=people, cap_days=st.sampled_from([0, 30]), dispatch_after=st.integers(0, 600))
 def test_no_send_outside_the_window_over_a_cap_or_to_an_opted_out_number(start, audience, cap_days, dispatch_after):

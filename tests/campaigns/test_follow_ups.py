@@ -47,8 +47,12 @@ def a_campaign(name: str = "Spring", *, after_days: int | None = 2, **fields) ->
 def clock_work(at: dt.datetime) -> None:
     """At ``at``: the clock's run of every campaign, then every text whose slot has come goes."""
     with freeze_time(at):
-        booking.run_campaigns()
-        send_what_is_due()
+        the_clocks_tick()
+
+
+def the_clocks_tick() -> None:
+    booking.run_campaigns()
+    send_what_is_due()
 
 
 def send_what_is_due() -> None:
@@ -57,13 +61,20 @@ def send_what_is_due() -> None:
 
 
 def a_day_of_texts(day: dt.date, *, after: dt.datetime | None = None) -> None:
-    """The clock through a business day (from ``after``), every quarter of an hour: a day's slots,
-    72 s apart, go within the grace of their slot."""
-    for hour in range(9, 17):
-        for minute in range(0, 60, 5):
-            moment = eastern(day.year, day.month, day.day, hour, minute)
-            if after is None or moment > after:
-                clock_work(moment)
+    """The clock through a business day (from ``after``): every five minutes while a text waits in
+    the outbox (a day's slots, 72 s apart, go within the ten minutes' grace of their slot), and on
+    the hour while none does, so that a run which books again when it should not is still seen.
+    One frozen clock moved from tick to tick: starting one scans every loaded module (about 30 ms)."""
+    moments = [
+        eastern(day.year, day.month, day.day, hour, minute) for hour in range(9, 17) for minute in range(0, 60, 5)
+    ]
+    moments = [moment for moment in moments if after is None or moment > after]
+    waiting = Message.objects.filter(direction="outbound", status="queued")
+    with freeze_time(moments[0]) as clock:
+        for index, moment in enumerate(moments):
+            if index == 0 or moment.minute == 0 or waiting.exists():
+                clock.move_to(moment)
+                the_clocks_tick()
 
 
 def they_write(contact: Contact, words: str, at: dt.datetime) -> Message:

@@ -6,6 +6,9 @@ import pytest
 
 from tests.migrations import migrate, migrate_to_latest
 
+# Each migrates the database back and forth: tens of seconds.
+pytestmark = pytest.mark.long
+
 BEFORE = [("campaigns", "0010_index_the_sends_going_out"), ("contacts", "0007_fewer_indexes_on_imported_rows")]
 AFTER = [("campaigns", "0011_compliance_records_outlive_their_send")]
 

@@ -752,6 +752,7 @@ class QueueMachine(RuleBasedStateMachine):
             self.work()
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 def test_booking_at_the_head_of_the_queue_keeps_every_rule_and_forecasts_add_up():
     run_state_machine_as_test(

@@ -336,6 +336,7 @@ class SendPath(RuleBasedStateMachine):
             self.work()
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 def test_the_send_path_keeps_every_rule_whatever_openphone_staff_and_recipients_do():
     run_state_machine_as_test(

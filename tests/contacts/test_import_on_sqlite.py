@@ -72,6 +72,7 @@ def assert_same(postgresql: dict, sqlite: dict) -> None:
         assert postgresql[part] == sqlite[part], part
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(content=csv_files())

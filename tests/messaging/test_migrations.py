@@ -5,6 +5,9 @@ from django.utils import timezone
 
 from tests.migrations import migrate, migrate_to_latest
 
+# Each migrates the database back and forth: tens of seconds.
+pytestmark = pytest.mark.long
+
 BEFORE = [("messaging", "0009_index_what_the_silence_reads")]
 AFTER = [("messaging", "0010_webhook_events_wait_in_the_database")]
 

@@ -15,7 +15,7 @@ from attackacrack import celery as celery_module
 from attackacrack.celery import app as celery_app
 from messaging.backends import locmem
 from messaging.backends import openphone as openphone_backend
-from tests import shared_servers, sqlite
+from tests import migrations, shared_servers, sqlite
 from tests.factories import StaffUserFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
@@ -24,16 +24,22 @@ from tests.openphone.contract import check_calls
 def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
     """In a parallel run, each process starts with the tests marked ``long``, shared out among
     them: pytest-xdist's worksteal gives each process an equal run of the list to begin with
-    (others take from its end later), so a long test left near the end would finish last alone."""
+    (others take from its end later), so a long test left near the end would finish last alone.
+    A module's long tests stay together, so a module-scoped fixture is set up once."""
     processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     long = [item for item in items if item.get_closest_marker("long")]
     if processes < 2 or not long:
         return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in long:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    shares: list[list[pytest.Item]] = [[] for _ in range(processes)]
+    for module in sorted(modules.values(), key=len, reverse=True):
+        min(shares, key=len).extend(module)
     rest = iter([item for item in items if not item.get_closest_marker("long")])
     ordered, remaining = [], len(items)
-    for process in range(processes):
+    for process, mine in enumerate(shares):
         share = remaining // (processes - process)  # as worksteal shares out the list
-        mine = long[process::processes]
         ordered += mine + [next(rest) for _ in range(share - len(mine))]
         remaining -= share
     items[:] = ordered + list(rest)
@@ -91,6 +97,13 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def new_database(django_db_blocker) -> Iterator[None]:
+    """For a test of a migration that moves data: a new, empty database (tests/migrations.py)."""
+    with django_db_blocker.unblock(), migrations.new_database():
+        yield
 
 
 @pytest.fixture(scope="session")

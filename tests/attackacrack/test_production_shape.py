@@ -35,6 +35,9 @@ TEXTS = 100
 # Half-sent requests held open at once: three per web process (WEB_CONCURRENCY is 2 here).
 HALF_SENT = 6
 
+# Processes started for the module (its fixture), then tests against them: kept together, started first.
+pytestmark = pytest.mark.long
+
 
 def procfile(path: Path) -> dict[str, str]:
     """``name: command`` lines, as Heroku, Dokku, Render and honcho read them."""
@@ -334,7 +337,6 @@ def test_the_api_starts_a_campaign_and_two_workers_text_everyone_once(production
         assert "deliver_messages" in log and "received" in log, f"{worker} took no texts:\n{log[-2000:]}"
 
 
-@pytest.mark.long
 def test_a_backup_restores_into_an_empty_database_with_everything_in_it(production, tmp_path):
     restored = shared_servers.database_name("_restored")
     restored_url = database_url(restored)

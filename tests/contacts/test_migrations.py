@@ -2,13 +2,13 @@
 
 import pytest
 
-from tests.migrations import migrate, migrate_to_latest
+from tests.migrations import migrate
 
 BEFORE = [("contacts", "0009_numbers_that_cannot_be_texted")]
 AFTER = [("contacts", "0010_uploads_kept_in_the_database")]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("new_database")
 def test_imports_open_at_the_upgrade_are_failed_with_the_reason_or_judged_by_the_sweep(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     kept = tmp_path / "media" / "imports" / "20261206.csv"
@@ -29,4 +29,3 @@ def test_imports_open_at_the_upgrade_are_failed_with_the_reason_or_judged_by_the
     assert not kept.exists()  # homeowners' names and numbers do not outlive their import
     assert (running.status, running.progress_at, running.attempts) == ("running", running.started_at, 1)
     assert (done.status, done.error) == ("completed", "")
-    migrate_to_latest()

@@ -168,7 +168,9 @@ def test_a_word_of_one_or_two_letters_is_still_found():
     assert phones("Nora Ng") == {nora.phone}
 
 
+# Not in a transaction on the test database, as the module's others are: on a database of its own.
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("new_database")
 def test_the_upgrade_fills_the_houses_of_every_contact_already_stored():
     old = migrate([("contacts", "0014_import_keeps_its_header")])
     contacts = old.get_model("contacts", "Contact").objects

@@ -2,7 +2,6 @@
 used to sort the work: STOP and HELP the system answered no longer wait for a person."""
 
 import pytest
-from django.core.management import call_command
 
 from messaging import services
 from messaging.intent import ReplyIntent, reply_intent
@@ -128,17 +127,6 @@ def test_conversations_and_replies_waiting_filter_by_label(admin_client):
     assert "Who is this?" in today and "Yes please" not in today
 
 
-@pytest.mark.django_db(transaction=True)
-def test_replies_stored_before_labels_get_theirs_when_the_migration_runs():
-    message = InboundMessageFactory(body="No thank you", intent="")
-
-    call_command("migrate", "messaging", "0007", verbosity=0)  # takes back what depends on it, in every app
-    call_command("migrate", verbosity=0)
-
-    message.refresh_from_db()
-    assert message.intent == ReplyIntent.NOT_INTERESTED
-
-
 def test_not_now_is_a_label_staff_see_filter_by_and_set(admin_client):
     later, never = ContactFactory(first_name="Lena"), ContactFactory(first_name="Nora")
     InboundMessageFactory(contact=later, body="Try me next year", intent=reply_intent("Try me next year"))
@@ -153,26 +141,6 @@ def test_not_now_is_a_label_staff_see_filter_by_and_set(admin_client):
     assert "Try me next year" in today and "Not now" in today and "No thanks" not in today
     answer.refresh_from_db()
     assert answer.intent == ReplyIntent.NOT_NOW and '<span class="badge">Not now</span>' in thread
-
-
-@pytest.mark.django_db(transaction=True)
-def test_replies_labelled_before_not_now_existed_are_read_again_unless_staff_chose(admin_user):
-    later = InboundMessageFactory(body="Not right now, maybe in the spring", intent=ReplyIntent.NOT_INTERESTED)
-    chosen = InboundMessageFactory(body="not right now", intent=ReplyIntent.NOT_INTERESTED)
-    IntentCorrection.objects.create(
-        message=chosen,
-        from_intent="other",
-        to_intent="not_interested",
-        corrected_by=admin_user,
-        corrected_at=chosen.created_at,
-    )
-    refused = InboundMessageFactory(body="No thank you", intent=ReplyIntent.NOT_INTERESTED)
-
-    call_command("migrate", "messaging", "0015", verbosity=0)
-    call_command("migrate", verbosity=0)
-
-    intents = dict(Message.objects.filter(direction="inbound").values_list("pk", "intent"))
-    assert intents == {later.pk: "not_now", chosen.pk: "not_interested", refused.pk: "not_interested"}
 
 
 def test_the_conversations_list_is_served_alone_for_its_refresh(admin_client):

@@ -32,7 +32,7 @@ After every step:
 At the end, with enough clock, staff deciding what waits for a person and an OpenPhone that
 accepts, every campaign that was not cancelled completes, and every follow-up with it.
 
-CI runs QUEUE_MACHINE_EXAMPLES (default 10) examples of up to 15 steps; by hand, many more:
+CI runs QUEUE_MACHINE_EXAMPLES (default 5) examples of up to 15 steps; by hand, many more:
 ``QUEUE_MACHINE_EXAMPLES=300 .venv/bin/pytest tests/campaigns/test_queue_state_machine.py``
 (2 to 4 seconds an example: 350 take about 20 minutes; ``--hypothesis-seed=N`` repeats a run).
 """
@@ -85,7 +85,7 @@ from tests.factories import SHOP_NUMBER, ContactFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
 
-EXAMPLES = int(os.getenv("QUEUE_MACHINE_EXAMPLES", "10"))
+EXAMPLES = int(os.getenv("QUEUE_MACHINE_EXAMPLES", "5"))
 STEPS = int(os.getenv("QUEUE_MACHINE_STEPS", "15"))
 NUMBER_LIMIT = 4
 SECOND_NUMBER = "+16175550188"

@@ -12,7 +12,7 @@ window, more than 10 minutes after its slot, or twice for one (campaign, contact
 saw more than the number's daily limit; every campaign's members add up. At the end, with enough
 clock and an OpenPhone that accepts, every campaign that was not cancelled completes.
 
-CI runs SEND_PATH_EXAMPLES (default 12) examples of up to 12 steps; by hand, many more:
+CI runs SEND_PATH_EXAMPLES (default 6) examples of up to 12 steps; by hand, many more:
 ``SEND_PATH_EXAMPLES=400 .venv/bin/pytest tests/campaigns/test_send_path_state_machine.py``.
 """
 
@@ -50,7 +50,7 @@ from tests.factories import SHOP_NUMBER, ContactFactory
 from tests.openphone import FAKE_API_URL
 from tests.openphone.contract import check_calls
 
-EXAMPLES = int(os.getenv("SEND_PATH_EXAMPLES", "12"))
+EXAMPLES = int(os.getenv("SEND_PATH_EXAMPLES", "6"))
 DAILY_LIMIT = 5
 # Friday 8 March 2024, 08:30 in Boston: a weekend and the spring-forward change (Sunday) ahead.
 START = dt.datetime(2024, 3, 8, 13, 30, tzinfo=dt.UTC)

@@ -72,6 +72,11 @@ class BusinessCalendar:
             closes=dt.datetime.combine(day, self.closes, tzinfo=self.zone),
         )
 
+    def opening_of(self, business_day: dt.date) -> dt.datetime:
+        """When a day known to be a business day opens: ``window(day).opens`` without asking again
+        (a forecast lays down thousands of days)."""
+        return dt.datetime.combine(business_day, self.opens, tzinfo=self.zone)
+
     def is_open(self, moment: dt.datetime) -> bool:
         window = self.window(self.local_date(moment))
         return window is not None and moment in window

@@ -206,7 +206,7 @@ def number_plan(
             plans[follow_up_id].waiting += joined
         if not any(left.values()) and not any(expected.on for expected in joining.values()):
             break
-        opens = calendar.window(day).opens
+        opens = calendar.opening_of(day)
         on_number = settings.SMS_DAILY_LIMIT_PER_NUMBER - booked_on.get(day, 0)
         given = {}
         for campaign in campaigns:
@@ -225,7 +225,7 @@ def number_plan(
             # A million waiting at 125 a day: thousands of days, each laid down as it is.
             same_days = min(left[pk] // texts for pk, texts in given.items())
             for later in itertools.islice(planned_days, same_days):
-                opens = calendar.window(later).opens
+                opens = calendar.opening_of(later)
                 for pk, texts in given.items():
                     plans[pk].add(PlannedDay(later, opens, texts))
                     left[pk] -= texts

@@ -29,3 +29,10 @@ if (worker := os.environ.get("PYTEST_XDIST_WORKER")) and not TEST_RUN.endswith(f
 os.environ["REDIS_KEY_PREFIX"] = f"attackacrack_test_{TEST_RUN}"
 
 from attackacrack.settings import *  # noqa: E402, F403
+
+# The run's databases are dropped at its end: none of their commits needs to wait for the disk
+# (a crash loses at most the last moments of a run that is lost anyway). Commits are many here:
+# each test of a real worker, a live server or a migration commits as production does.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    _options["options"] = f"{_options.get('options', '')} -c synchronous_commit=off".strip()

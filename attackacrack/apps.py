@@ -7,7 +7,9 @@ class AttackACrackConfig(AppConfig):
     verbose_name = "Attack-a-Crack"
 
     def ready(self) -> None:
-        from attackacrack import roles
+        from attackacrack import lookups, roles
+
+        lookups.register()
 
         # post_migrate is sent once per app (and after every flush of a test database); Django
         # creates each app's permissions on its own signal, so the groups are synced once, on

@@ -34,7 +34,8 @@ accepts, every campaign that was not cancelled completes, and every follow-up wi
 
 CI runs QUEUE_MACHINE_EXAMPLES (default 5) examples of up to 15 steps; by hand, many more:
 ``QUEUE_MACHINE_EXAMPLES=300 .venv/bin/pytest tests/campaigns/test_queue_state_machine.py``
-(2 to 4 seconds an example: 350 take about 20 minutes; ``--hypothesis-seed=N`` repeats a run).
+(about 10 seconds an example on two cores: 300 take the best part of an hour; ``--hypothesis-seed=N``
+repeats a run).
 """
 
 import contextlib

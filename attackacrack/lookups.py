@@ -4,8 +4,9 @@
 campaign's first run, or the 2,000 of a cost sample, psycopg splits and quotes such a statement
 anew each time (it is too long for its cache) and PostgreSQL parses every literal: about 28 ms for
 2,000 ids. ``id = ANY(%s)`` with the ids as one array parameter reads the same rows by the same
-index in a few. Registered for primary keys (``AttackACrackConfig.ready``), so every ``pk__in`` and
-``id__in`` of a list takes it; short lists keep Django's ``IN (...)``, and other databases too.
+index: 12 ms, most of it the rows themselves. Registered for primary keys
+(``AttackACrackConfig.ready``), so every ``pk__in`` and ``id__in`` of a list takes it; short lists
+keep Django's ``IN (...)``, and other databases too.
 """
 
 from django.db import models

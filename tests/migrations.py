@@ -24,6 +24,7 @@ def migrate(targets: list[tuple[str, str]]) -> Apps:
 
 
 def migrate_to_latest() -> None:
+    """On to the current schema (a test whose migration is the last step of the upgrade)."""
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 

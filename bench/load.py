@@ -39,7 +39,6 @@ import multiprocessing
 import os
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -51,6 +50,7 @@ import redis
 import requests
 from figures import record
 from load_clients import deliveries, run_api_clients, run_webhooks
+from procfile import Processes, procfile
 
 PROJECT = Path(__file__).resolve().parents[1]
 VAR = PROJECT / "var" / "load"
@@ -130,12 +130,6 @@ def api_tokens(count: int) -> list[str]:
     return tokens
 
 
-def procfile() -> dict[str, str]:
-    """``name: command`` lines, as Heroku, honcho and the systemd units of docs/operating.md read them."""
-    lines = (line.split(":", 1) for line in (PROJECT / "Procfile").read_text().splitlines())
-    return {name.strip(): command.strip() for name, command in lines if command and not name.startswith("#")}
-
-
 def environment(keys: dict[str, str]) -> dict[str, str]:
     return {
         **{key: value for key, value in os.environ.items() if key in ("HOME", "LANG", "PATH")},
@@ -157,45 +151,22 @@ def environment(keys: dict[str, str]) -> dict[str, str]:
     }
 
 
-class Processes:
-    """The Procfile's processes, each in its own process group with its log under var/load/."""
+def wait_until_ready(processes: Processes, urls: list[str]) -> None:
+    """Until every URL answers /healthz and the worker says it is ready."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if exited := processes.exited():
+            raise SystemExit(exited)
+        if all(answers(url) for url in urls) and " ready." in processes.log("worker"):
+            return
+        time.sleep(0.5)
+    raise SystemExit("the processes did not get ready within 120 s (var/load/*.log)")
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env, self.running = env, {}
 
-    def start(self, name: str, command: str) -> None:
-        log = (VAR / f"{name}.log").open("wb")
-        self.running[name] = subprocess.Popen(
-            ["/bin/sh", "-c", command], cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def wait_until_ready(self, urls: list[str]) -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            for name, process in self.running.items():
-                if process.poll() is not None:
-                    raise SystemExit(f"{name} exited:\n{(VAR / f'{name}.log').read_text()[-3000:]}")
-            if all(self._answers(url) for url in urls) and " ready." in (VAR / "worker.log").read_text():
-                return
-            time.sleep(0.5)
-        raise SystemExit("the processes did not get ready within 120 s (var/load/*.log)")
-
-    @staticmethod
-    def _answers(url: str) -> bool:
-        with contextlib.suppress(requests.RequestException):
-            return requests.get(f"{url}/healthz", timeout=5).status_code == 200
-        return False
-
-    def stop(self) -> None:
-        for process in self.running.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=25)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+def answers(url: str) -> bool:
+    with contextlib.suppress(requests.RequestException):
+        return requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    return False
 
 
 def percentiles(timings: list[float]) -> dict[str, float]:
@@ -313,12 +284,12 @@ def main() -> None:
         raise SystemExit(f"the release step failed:\n{release.stdout}{release.stderr}")
     web = f"http://127.0.0.1:{PORTS['PORT']}"
     intake = f"http://127.0.0.1:{PORTS['WEBHOOKS_PORT']}" if "webhooks" in commands else web
-    processes = Processes(environment(keys))
+    processes = Processes(environment(keys), VAR)
     print(f"Procfile: {', '.join(commands)}; webhooks to {intake}, the rest to {web}", flush=True)
     try:
         for name, command in commands.items():
             processes.start(name, command)
-        processes.wait_until_ready(sorted({web, intake}))
+        wait_until_ready(processes, sorted({web, intake}))
         before = load_average()
         print(f"load average before: {before}; {args.clients} API clients and {args.webhooks} webhooks "
               f"for {args.seconds:.0f} s, after {WARMUP_SECONDS} s of the same", flush=True)  # fmt: skip

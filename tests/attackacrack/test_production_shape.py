@@ -4,13 +4,11 @@ X-Forwarded-Proto header), texting through OpenPhone (the local fake that follow
 file). Two workers with different host names, as two machines would run them, share the texts.
 """
 
-import contextlib
 import datetime as dt
 import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +22,7 @@ import requests
 from django.conf import settings
 
 from bench.fake_openphone import FakeOpenPhone
+from bench.procfile import Processes, procfile
 from messaging import webhook_payloads
 from tests import shared_servers
 from tests.contacts.csv_files import hundred_contacts
@@ -37,12 +36,6 @@ HALF_SENT = 6
 
 # Processes started for the module (its fixture), then tests against them: kept together, started first.
 pytestmark = pytest.mark.long
-
-
-def procfile(path: Path) -> dict[str, str]:
-    """``name: command`` lines, as Heroku, Dokku, Render and honcho read them."""
-    lines = (line.split(":", 1) for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
-    return {name.strip(): command.strip() for name, command in lines}
 
 
 def free_port() -> int:
@@ -92,39 +85,11 @@ def production_environment(*, var: Path, port: int, openphone_url: str, database
     }
 
 
-class Processes:
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs, self.running = env, logs, {}
-
-    def start(self, name: str, command: str) -> None:
-        log = (self.logs / f"{name}.log").open("wb")
-        self.running[name] = subprocess.Popen(
-            ["/bin/sh", "-c", command], cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def log(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")
-
-    def check_alive(self) -> None:
-        for name, process in self.running.items():
-            assert process.poll() is None, f"{name} exited with {process.returncode}:\n{self.log(name)[-3000:]}"
-
-    def stop(self) -> None:
-        for process in self.running.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=20)
-            with contextlib.suppress(ProcessLookupError):  # a pool child that outlived its parent
-                os.killpg(process.pid, signal.SIGKILL)
-
-
 def wait_until(condition, seconds: float, what: str, processes: Processes):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        processes.check_alive()
+        if exited := processes.exited():
+            pytest.fail(exited)
         if result := condition():
             return result
         time.sleep(0.5)
@@ -149,7 +114,7 @@ def production(tmp_path_factory):
     env = production_environment(
         var=var, port=port, openphone_url=fake.url, database_url=database_url(database), redis_prefix=redis_prefix
     ) | {"WEBHOOKS_PORT": str(webhooks_port), "WEBHOOKS_CONCURRENCY": "1"}
-    commands = procfile(PROJECT / "Procfile")
+    commands = procfile()
     release = subprocess.run(
         ["/bin/sh", "-c", commands["release"]], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300
     )

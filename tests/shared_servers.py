@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from tests.tracing import untraced
+
 STALE_AFTER = dt.timedelta(days=1)
 RUN_NAME = r"(?P<started>\d{14})_\d+"
 REDIS_RUN_PREFIX = "attackacrack_test_"  # tests/settings.py: REDIS_KEY_PREFIX is this and the run
@@ -58,7 +60,8 @@ def migrated_template(shared_folder: Path) -> str:
         connection.close()
         connection.settings_dict["NAME"] = f"{name}_making"
         try:
-            call_command("migrate", verbosity=0, interactive=False)
+            with untraced():
+                call_command("migrate", verbosity=0, interactive=False)
         finally:
             connection.close()  # CREATE DATABASE … TEMPLATE refuses a template anyone is connected to
             connection.settings_dict["NAME"] = database

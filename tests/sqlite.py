@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.tracing import unmeasured_environment
+
 PROJECT = Path(__file__).resolve().parents[1]
 
 
 def migrate(database: Path) -> None:
-    on_sqlite(database, "manage.py", "migrate", "--noinput")
+    on_sqlite(database, "manage.py", "migrate", "--noinput", measured=False)
 
 
 def migrated_once(database: Path) -> Path:
@@ -29,10 +31,11 @@ def migrated_once(database: Path) -> Path:
     return database
 
 
-def on_sqlite(database: Path, *arguments: str, env: dict[str, str] | None = None) -> str:
-    """Run ``python arguments`` in the project on the SQLite database ``database``; its output."""
+def on_sqlite(database: Path, *arguments: str, env: dict[str, str] | None = None, measured: bool = True) -> str:
+    """Run ``python arguments`` in the project on the SQLite database ``database``; its output.
+    Coverage measures it unless ``measured`` is False (tests/tracing.py)."""
     env = {
-        **os.environ,
+        **(os.environ if measured else unmeasured_environment()),
         "DATABASE_URL": f"sqlite:///{database}",
         "VAR_DIR": str(database.parent),
         "LOG_LEVEL": "ERROR",

@@ -1,6 +1,6 @@
 """What the search reads, kept right by every write (contacts/search_text.py): the import, an edit,
-a house linked or unlinked, a house's address changed, and the upgrade; and the trigram indexes
-that serve it on PostgreSQL."""
+a house linked or unlinked, a house's address changed (the upgrade: tests/contacts/test_migrations.py);
+and the trigram indexes that serve it on PostgreSQL."""
 
 import pytest
 from django.db import connection
@@ -12,7 +12,6 @@ from contacts.selectors import contact_search
 from tests.contacts.csv_files import propertyradar_csv
 from tests.contacts.test_import_pipeline import HOUSEHOLDS, run_import
 from tests.factories import ContactFactory, PropertyContactFactory, PropertyFactory
-from tests.migrations import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db
 
@@ -166,25 +165,3 @@ def test_a_word_of_one_or_two_letters_is_still_found():
 
     assert phones("Ng") == {nora.phone}  # no trigram to look up: read from the rows, newest first
     assert phones("Nora Ng") == {nora.phone}
-
-
-# Not in a transaction on the test database, as the module's others are: on a database of its own.
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("new_database")
-def test_the_upgrade_fills_the_houses_of_every_contact_already_stored():
-    old = migrate([("contacts", "0014_import_keeps_its_header")])
-    contacts = old.get_model("contacts", "Contact").objects
-    nora = contacts.create(phone="+16175550123", first_name="Nora")
-    alone = contacts.create(phone="+16175550124", first_name="Alone")
-    for address, zip_code in (("9 Wollaston Ave", "02170"), ("12 Beach St", "02171")):
-        house = old.get_model("contacts", "Property").objects.create(
-            address=address, city="Quincy", zip_code=zip_code, address_key=address.upper()
-        )
-        old.get_model("contacts", "PropertyContact").objects.create(property=house, contact=nora, role="primary")
-
-    migrate_to_latest()
-
-    stored = Contact.objects.get(pk=nora.pk)
-    assert sorted(stored.house_addresses.split("\x1f")) == ["12 Beach St", "9 Wollaston Ave", "Quincy", "Quincy"]
-    assert phones("Wollaston") == phones("beach st") == phones("02171") == {"+16175550123"}
-    assert Contact.objects.get(pk=alone.pk).house_addresses == ""

@@ -336,7 +336,10 @@ class SendPath(RuleBasedStateMachine):
             self.work()
 
 
+# Untraced by coverage (pytest-cov's no_cover): what it runs of ours, quicker tests run too, and
+# tracing would double its time.
 @pytest.mark.long
+@pytest.mark.no_cover
 @pytest.mark.django_db
 def test_the_send_path_keeps_every_rule_whatever_openphone_staff_and_recipients_do():
     run_state_machine_as_test(

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from tests.factories import CampaignFactory, ContactFactory, MessageFactory, StaffUserFactory
 
-pytestmark = pytest.mark.django_db
+# Untraced by coverage (pytest-cov's no_cover): what it runs of ours, quicker tests run too, and
+# tracing would double its time.
+pytestmark = [pytest.mark.django_db, pytest.mark.no_cover]
 
 EXAMPLES = int(os.getenv("QUERY_FUZZ_EXAMPLES", "60"))
 

@@ -6,7 +6,9 @@ from django.utils import timezone
 from tests.migrations import migrate
 
 # Each migrates a new database from nothing: seconds to tens of seconds.
-pytestmark = pytest.mark.long
+# Untraced by coverage (pytest-cov's no_cover): what they run of ours, quicker tests run too,
+# and tracing Django's migration machinery would double their time.
+pytestmark = [pytest.mark.long, pytest.mark.no_cover]
 
 BEFORE = [("messaging", "0009_index_what_the_silence_reads")]
 AFTER = [("messaging", "0010_webhook_events_wait_in_the_database")]

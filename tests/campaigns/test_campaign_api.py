@@ -145,6 +145,8 @@ def test_invalid_payload_is_422_with_one_entry_per_problem(api_client):
         # A typo'd year: stored, it came back as 0125-12-04T06:47:08-04:56:02 (local mean time).
         ({**JANUARY_PROMO, "starts_at": "0125-12-04T11:43:10Z"}, ["body", "starts_at"], "out_of_range"),
         ({**JANUARY_PROMO, "starts_at": "3026-01-05T14:00:00Z"}, ["body", "starts_at"], "out_of_range"),
+        ({**JANUARY_PROMO, "starts_at": "next Tuesday"}, ["body", "starts_at"], "invalid"),
+        ({**JANUARY_PROMO, "from_number": ["+16175550100"]}, ["body", "from_number"], "invalid"),
         (
             {**JANUARY_PROMO, "prior_contact_policy": "ignore"},
             ["body", "prior_contact_policy"],

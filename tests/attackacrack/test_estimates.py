@@ -47,3 +47,8 @@ def test_many_lists_are_counted_in_one_statement(django_assert_num_queries):
         counts = count_each_up_to(lists, 10)
 
     assert {key: counted.value for key, counted in counts.items()} == {"first": 3, "second": 2, "none": 0}
+
+
+def test_no_lists_cost_no_statement(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert count_each_up_to({}, 10) == {}

@@ -69,6 +69,16 @@ def test_a_resubscribed_contact_becomes_eligible_again(active_campaign, staff_us
     assert member(active_campaign, contact).ineligible_reason == ""
 
 
+def test_resubscribing_someone_who_never_opted_out_changes_nothing(active_campaign, staff_user):
+    [contact] = add_audience(active_campaign, 1)
+
+    assert messaging_services.resubscribe(contact=contact, user=staff_user, reason="Asked us twice") is False
+
+    contact.refresh_from_db()
+    assert (contact.opted_out_at, contact.opt_out_reason) == (None, "")
+    assert member(active_campaign, contact).status == CampaignContact.Status.PENDING
+
+
 @pytest.mark.parametrize(("days_ago", "eligible"), [(10, False), (29, False), (31, True)])
 def test_the_frequency_cap_counts_texts_from_any_other_campaign(active_campaign, days_ago, eligible):
     [contact] = add_audience(active_campaign, 1)

@@ -346,6 +346,25 @@ def test_text_again_goes_on_that_day_not_before_through_the_rules():
     assert CampaignSend.objects.get(campaign=follow_up).business_date == dt.date(2024, 3, 4)
 
 
+def test_a_day_chosen_for_someone_already_in_the_follow_up_replaces_their_turn_and_is_forecast():
+    campaign, follow_up = a_campaign(after_days=2)
+    [person] = started(campaign, 1)
+    reply = they_write(person, "Not now, try me in March", eastern(2024, 1, 17, 12, 0))
+    clock_work(eastern(2024, 1, 18, 9, 0))  # Thursday: they join the follow-up, held by their answer
+    member = member_of(follow_up, person)
+
+    with freeze_time(eastern(2024, 1, 18, 12, 0)):
+        chosen = text_again.text_again(reply=reply, on=dt.date(2024, 3, 4), user=None)
+
+    assert chosen.pk == member.pk  # the same member, not a second one
+    assert (chosen.status, chosen.not_before) == ("pending", eastern(2024, 3, 4, 9, 0))
+    calendar = BusinessCalendar.from_settings()
+    plans = forecast.number_plan(SHOP_NUMBER, now=eastern(2024, 1, 18, 12, 5), calendar=calendar)
+    assert [(day.date, day.texts) for day in plans[follow_up.pk].days] == [(dt.date(2024, 3, 4), 1)]
+    a_day_of_texts(dt.date(2024, 1, 19))
+    assert texts_to(person, follow_up) == []
+
+
 @pytest.mark.parametrize(("words", "because"), [("STOP", "opted_out"), ("Actually, call me now", "replied")])
 def test_a_stop_or_an_answer_after_the_day_was_chosen_stops_it(words, because):
     campaign, follow_up = a_campaign(after_days=None)

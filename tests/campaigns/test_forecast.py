@@ -51,6 +51,19 @@ def test_three_campaigns_on_one_number_never_promise_more_than_it_may_send_in_a_
     assert sum(plan.waiting for plan in plans.values()) == sum(day for day in per_day.values()) == 900
 
 
+def test_a_second_numbers_plan_holds_only_the_campaigns_that_send_from_it(settings):
+    settings.OPENPHONE_FROM_NUMBER = SHOP_NUMBER
+    second = "+16175550188"
+    on_the_default = CampaignFactory(status=Campaign.Status.ACTIVE, from_number="")  # sends from the shop's
+    on_second = CampaignFactory(status=Campaign.Status.ACTIVE, from_number=second)
+    add_audience(on_the_default, 10)
+    add_audience(on_second, 10)
+    calendar = BusinessCalendar.from_settings()
+
+    assert set(forecast.number_plan(second, now=SATURDAY, calendar=calendar)) == {on_second.pk}
+    assert set(forecast.number_plan(SHOP_NUMBER, now=SATURDAY, calendar=calendar)) == {on_the_default.pk}
+
+
 def test_days_alike_are_planned_alike_until_a_campaign_runs_out():
     """Once nothing differs from one day to the next, each day gives every campaign what the day
     before gave (laid down without working each out again) until one runs out, and then the

@@ -12,6 +12,7 @@ import responses
 
 from bench.fake_openphone import error_body, gateway_body, message_resource
 from messaging.backends import SMSSendError, get_backend
+from messaging.backends import openphone as openphone_backend
 from tests.messaging.conftest import OPENPHONE, SHOP, SHOP_PN, accepted, messages_listing, numbers_listing
 
 PERSON = "+16175550123"
@@ -239,3 +240,14 @@ def test_without_an_api_key_the_backend_refuses_to_start(openphone, settings):
     with pytest.raises(SMSSendError, match="OPENPHONE_API_KEY") as caught:
         get_backend()
     assert caught.value.account_level == "no_api_key"
+
+
+def test_one_pooled_session_per_process_reuses_its_connections():
+    openphone_backend.session.cache_clear()  # as in a new process
+
+    pooled = openphone_backend.session()
+
+    assert openphone_backend.session() is pooled
+    for url in ("https://api.openphone.com/v1/messages", "http://127.0.0.1:8090/v1/messages"):
+        adapter = pooled.get_adapter(url)
+        assert (adapter._pool_connections, adapter._pool_maxsize) == (2, 10)

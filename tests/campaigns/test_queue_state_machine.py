@@ -753,7 +753,10 @@ class QueueMachine(RuleBasedStateMachine):
             self.work()
 
 
+# Untraced by coverage (pytest-cov's no_cover): what it runs of ours, quicker tests run too, and
+# tracing would double its time.
 @pytest.mark.long
+@pytest.mark.no_cover
 @pytest.mark.django_db
 def test_booking_at_the_head_of_the_queue_keeps_every_rule_and_forecasts_add_up():
     run_state_machine_as_test(

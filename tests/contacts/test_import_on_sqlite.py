@@ -72,7 +72,10 @@ def assert_same(postgresql: dict, sqlite: dict) -> None:
         assert postgresql[part] == sqlite[part], part
 
 
+# The properties below run untraced in this process (pytest-cov's no_cover): what they run here,
+# the PostgreSQL path, quicker tests run too. The SQLite side, in its own process, is measured.
 @pytest.mark.long
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(content=csv_files())
@@ -88,6 +91,7 @@ def generated_export(seed: int) -> bytes:
     return text.getvalue().encode()
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 10_000))
@@ -114,6 +118,7 @@ def newer_export(earlier: bytes, other: bytes, *, every: int) -> bytes:
     return propertyradar_csv(moved + houses(other))
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seeds=st.lists(st.integers(0, 10_000), min_size=2, max_size=2, unique=True), every=st.integers(2, 7))

@@ -24,7 +24,8 @@ def operations_with_ids() -> list[tuple[str, str]]:
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "path"), operations_with_ids())
 def test_an_id_that_is_not_there_is_a_404_in_the_error_shape(owner_client, method, path):
-    CampaignFactory(), ContactFactory()  # records there are, under other ids
+    CampaignFactory()  # records there are, under other ids
+    ContactFactory()
     url = path
     while "{" in url:
         start = url.index("{")

@@ -4,14 +4,10 @@ Fails on any 5xx, on a response the schema does not describe (status, content ty
 the 422 error shape), and on an endpoint that answers without authentication.
 """
 
-import json
-
 import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
-from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -23,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from attackacrack.wsgi import application
+from tests.api_schema import api_schema
 from tests.factories import StaffUserFactory
 
 CHECKS = [
@@ -50,11 +47,8 @@ def token(db) -> str:
     return Token.objects.create(user=StaffUserFactory(username="fuzzer")).key
 
 
-# The schema that /api/schema/ serves (to staff only), generated here without a request: loading it
-# at collection time can neither sign in nor read the database.
-schema = schemathesis.openapi.from_dict(
-    json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
-)
+# Loaded at collection time, when it can neither sign in nor read the database (tests/api_schema.py).
+schema = schemathesis.openapi.from_dict(api_schema())
 schema.app = application
 
 

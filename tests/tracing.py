@@ -1,6 +1,14 @@
-"""The suite's own set-up, run untraced by coverage: migrating the run's databases executes
-Django's migration machinery and our migration files (which coverage omits), and tracing it
-makes each process wait half as long again before its first test."""
+"""What the suite runs untraced by coverage, whose tracer doubles the time of the Python it watches
+(on Python 3.11 it is called for every line of every frame, Django's included).
+
+- The suite's own set-up: migrating the run's databases (``untraced``, ``unmeasured_environment``)
+  runs Django's migration machinery and our migration files, which coverage omits.
+- Tests marked ``no_cover`` (pytest-cov's marker): the migration tests, the state machines, the
+  API, CSV and query-string fuzzers and the import's properties. They repeat what quicker tests
+  reach; each was marked only once every line and branch it reached was reached by a quicker
+  test too, so the coverage figure is the same. They still run and fail as before, and a
+  subprocess they start is measured as any other. Mark another only on the same evidence: per-test
+  contexts (``--cov-context=test``) show what it alone reaches."""
 
 import contextlib
 import os

@@ -7,8 +7,7 @@ import pytest
 from tests.migrations import migrate
 
 # Each migrates a new database from nothing: seconds to tens of seconds.
-# Untraced by coverage (pytest-cov's no_cover): what they run of ours, quicker tests run too,
-# and tracing Django's migration machinery would double their time.
+# no_cover: untraced, as tests/tracing.py says.
 pytestmark = [pytest.mark.long, pytest.mark.no_cover]
 
 BEFORE = [("campaigns", "0010_index_the_sends_going_out"), ("contacts", "0007_fewer_indexes_on_imported_rows")]

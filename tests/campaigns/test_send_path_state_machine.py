@@ -336,8 +336,7 @@ class SendPath(RuleBasedStateMachine):
             self.work()
 
 
-# Untraced by coverage (pytest-cov's no_cover): what it runs of ours, quicker tests run too, and
-# tracing would double its time.
+# no_cover: untraced, as tests/tracing.py says.
 @pytest.mark.long
 @pytest.mark.no_cover
 @pytest.mark.django_db

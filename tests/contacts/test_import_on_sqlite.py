@@ -72,8 +72,7 @@ def assert_same(postgresql: dict, sqlite: dict) -> None:
         assert postgresql[part] == sqlite[part], part
 
 
-# The properties below run untraced in this process (pytest-cov's no_cover): what they run here,
-# the PostgreSQL path, quicker tests run too. The SQLite side, in its own process, is measured.
+# no_cover: untraced, as tests/tracing.py says.
 @pytest.mark.long
 @pytest.mark.no_cover
 @pytest.mark.django_db

@@ -7,8 +7,7 @@ from tests.contacts.test_search_text import phones
 from tests.migrations import migrate, migrate_to_latest
 
 # Each migrates a new database from nothing: seconds to tens of seconds.
-# Untraced by coverage (pytest-cov's no_cover): what they run of ours, quicker tests run too,
-# and tracing Django's migration machinery would double their time.
+# no_cover: untraced, as tests/tracing.py says.
 pytestmark = [pytest.mark.long, pytest.mark.no_cover]
 
 BEFORE = [("contacts", "0009_numbers_that_cannot_be_texted")]

@@ -52,9 +52,7 @@ schema = schemathesis.openapi.from_dict(api_schema())
 schema.app = application
 
 
-# Untraced by coverage (pytest-cov's no_cover): what it runs of ours, quicker tests run too
-# (tests/attackacrack/test_api_not_found.py the answers for ids not there), and tracing would
-# double its time.
+# no_cover: untraced, as tests/tracing.py says.
 @pytest.mark.no_cover
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))

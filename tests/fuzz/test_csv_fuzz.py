@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from contacts.importing import pipeline
 from contacts.models import Contact, ContactImport, Property
 
-# Untraced by coverage (pytest-cov's no_cover): what they run of ours, quicker tests run too, and
-# tracing would double their time.
+# no_cover: untraced, as tests/tracing.py says.
 pytestmark = pytest.mark.no_cover
 
 HEADERS = ["phone", "Phone Number", "mobile", "First Name", "first_name", "Last Name", "name", "email", "address",

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from tests.factories import CampaignFactory, ContactFactory, MessageFactory, StaffUserFactory
 
-# Untraced by coverage (pytest-cov's no_cover): what it runs of ours, quicker tests run too, and
-# tracing would double its time.
+# no_cover: untraced, as tests/tracing.py says.
 pytestmark = [pytest.mark.django_db, pytest.mark.no_cover]
 
 EXAMPLES = int(os.getenv("QUERY_FUZZ_EXAMPLES", "60"))

@@ -6,8 +6,7 @@ from django.utils import timezone
 from tests.migrations import migrate
 
 # Each migrates a new database from nothing: seconds to tens of seconds.
-# Untraced by coverage (pytest-cov's no_cover): what they run of ours, quicker tests run too,
-# and tracing Django's migration machinery would double their time.
+# no_cover: untraced, as tests/tracing.py says.
 pytestmark = [pytest.mark.long, pytest.mark.no_cover]
 
 BEFORE = [("messaging", "0009_index_what_the_silence_reads")]

@@ -6,7 +6,8 @@ anew each time (it is too long for its cache) and PostgreSQL parses every litera
 2,000 ids. ``id = ANY(%s)`` with the ids as one array parameter reads the same rows by the same
 index: 12 ms, most of it the rows themselves. Registered for primary keys
 (``AttackACrackConfig.ready``), so every ``pk__in`` and ``id__in`` of a list takes it; short lists
-keep Django's ``IN (...)``, and other databases too.
+keep Django's ``IN (...)``, as does a list holding an expression (Django makes it an expression
+list, not values), and other databases too.
 """
 
 from django.db import models

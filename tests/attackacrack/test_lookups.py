@@ -3,6 +3,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
 from attackacrack.lookups import ONE_ARRAY_FROM
@@ -43,6 +44,16 @@ def test_a_short_list_keeps_in_and_a_subquery_is_left_alone():
     assert {contact.pk for contact in short} == {contacts[0].pk, contacts[2].pk}
     assert [contact.pk for contact in nested] == [contacts[1].pk]
     assert " IN (" in statement_of(short)[0] and "ANY(" not in statement_of(nested)[0]
+
+
+def test_a_long_list_holding_an_expression_keeps_in():
+    contacts = ContactFactory.create_batch(2)
+    ids = [Value(contacts[0].pk), *range(10**9, 10**9 + ONE_ARRAY_FROM)]
+
+    found = Contact.objects.filter(pk__in=ids)
+
+    assert [contact.pk for contact in found] == [contacts[0].pk]
+    assert " IN (" in statement_of(found)[0]
 
 
 def test_a_long_list_of_nothing_but_nulls_finds_nothing_and_excludes_nothing():

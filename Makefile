@@ -31,6 +31,9 @@ run: $(VENV)/.installed-runtime
 	$(BIN)/python manage.py migrate --noinput
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile.dev --port $${PORT:-8000}
 
+# The suite starts many Python processes (its workers, servers and fresh interpreters): each reads
+# the modules an earlier one compiled rather than compiling them again, whatever the shell says.
+test: export PYTHONDONTWRITEBYTECODE =
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: export REDIS_URL = $(TEST_REDIS_URL)
 test: export TEST_DATABASE_URL_FROM_ENV := $(TEST_DATABASE_URL_FROM_ENV)

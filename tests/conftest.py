@@ -1,6 +1,7 @@
 import datetime
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,24 @@ def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
     items[:] = ordered + list(rest)
 
 
+TEMPLATE_MIGRATION = pytest.StashKey[threading.Thread]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controller of a parallel run (pytest-xdist's) starts migrating the run's template
+    while its processes start."""
+    database = django_settings.DATABASES["default"]
+    if session.config.pluginmanager.hasplugin("dsession") and database["ENGINE"] == "django.db.backends.postgresql":
+        session.config.stash[TEMPLATE_MIGRATION] = shared_servers.start_migrating_template()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if migration := session.config.stash.get(TEMPLATE_MIGRATION, None):
+        migration.join()
+        shared_servers.drop_database(shared_servers.template_name())
+        shared_servers.drop_database(f"{shared_servers.template_name()}_making")
+
+
 @pytest.fixture(scope="session")
 def run_folder(tmp_path_factory) -> Path:
     """A folder of this run's, shared by its parallel processes."""
@@ -55,14 +74,15 @@ def run_folder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker, run_folder) -> None:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker) -> None:
     """This run's own test database. pytest-django's would be test_<name> for every run, and a
     second run on the same server would drop it under the first. It is a copy of the run's
-    migrated template, which the first process to get here migrates (tests/shared_servers.py)."""
+    migrated template, which the run's controller or else the first process to get here migrates
+    (tests/shared_servers.py)."""
     database = django_settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
         with django_db_blocker.unblock():
-            template = shared_servers.migrated_template(run_folder)
+            template = shared_servers.migrated_template()
         database.setdefault("TEST", {}).update(NAME=shared_servers.database_name(), TEMPLATE=template)
 
 

@@ -8,9 +8,13 @@ and nobody is connected to it: a whole run takes under a quarter of an hour.
 """
 
 import datetime as dt
-import fcntl
 import os
 import re
+import subprocess
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -20,7 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from tests.tracing import untraced
+from tests.tracing import unmeasured_environment, untraced
 
 STALE_AFTER = dt.timedelta(days=1)
 RUN_NAME = r"(?P<started>\d{14})_\d+"
@@ -42,32 +46,87 @@ def database_name(suffix: str = "") -> str:
     return name
 
 
-def migrated_template(shared_folder: Path) -> str:
+def template_name() -> str:
     """The run's migrated database, which each of its parallel processes copies into its own test
-    database (CREATE DATABASE … TEMPLATE copies files in about a second; migrating costs ~25 s of
-    CPU a process). The first process to need it migrates it, under a lock in ``shared_folder``,
-    into a database of another name that is renamed once whole."""
+    database (CREATE DATABASE … TEMPLATE copies files in about a second; migrating costs ~10 s of
+    CPU)."""
     run = settings.TEST_RUN.removesuffix(f"_{os.environ.get('PYTEST_XDIST_WORKER', '')}")
-    name = f"test_{configured_database()['NAME']}_{run}_template"
-    with open(shared_folder / "postgresql-template.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with server() as db:
-            if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                return name
-            db.execute(f'DROP DATABASE IF EXISTS "{name}_making" WITH (FORCE)')
-            db.execute(f'CREATE DATABASE "{name}_making"')
-        database = connection.settings_dict["NAME"]
-        connection.close()
-        connection.settings_dict["NAME"] = f"{name}_making"
-        try:
-            with untraced():
-                call_command("migrate", verbosity=0, interactive=False)
-        finally:
-            connection.close()  # CREATE DATABASE … TEMPLATE refuses a template anyone is connected to
-            connection.settings_dict["NAME"] = database
-        with server() as db:
-            db.execute(f'ALTER DATABASE "{name}_making" RENAME TO "{name}"')
+    return f"test_{configured_database()['NAME']}_{run}_template"
+
+
+def migrated_template() -> str:
+    """The run's template, migrated by the first process to need it unless the run's controller
+    is migrating it already (``start_migrating_template``): that one holds the lock waited on here."""
+    name = template_name()
+    with _locked(name):
+        if not _exists(name):
+            _make_template(name, migrate=_migrate_here)
     return name
+
+
+def start_migrating_template() -> threading.Thread:
+    """For a parallel run: the template migrated in a Python of its own, unmeasured, while the
+    run's processes start and collect the tests (about as long), not after, when they would wait.
+    If it fails, the first process to need the template migrates it and shows why."""
+    name = template_name()
+    lock = _locked(name)  # taken before any process of the run can ask
+
+    def migrate() -> None:
+        with lock:
+            if not _exists(name):
+                _make_template(name, migrate=_migrate_in_subprocess)
+
+    thread = threading.Thread(target=migrate, name="migrate-template", daemon=True)
+    thread.start()
+    return thread
+
+
+def _locked(name: str) -> psycopg.Connection:
+    """A connection holding the lock on making ``name``, until it is closed: a session-level
+    advisory lock, which goes with the connection if the process holding it dies."""
+    db = server()
+    db.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])
+    return db
+
+
+def _exists(name: str) -> bool:
+    with server() as db:
+        return db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def _make_template(name: str, *, migrate: Callable[[str], bool]) -> None:
+    """Migrated into a database of another name, renamed once whole."""
+    making = f"{name}_making"
+    with server() as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{making}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{making}"')
+    if migrate(making):
+        with server() as db:
+            db.execute(f'ALTER DATABASE "{making}" RENAME TO "{name}"')
+
+
+def _migrate_here(database: str) -> bool:
+    saved = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = database
+    try:
+        with untraced():
+            call_command("migrate", verbosity=0, interactive=False)
+    finally:
+        connection.close()  # CREATE DATABASE … TEMPLATE refuses a template anyone is connected to
+        connection.settings_dict["NAME"] = saved
+    return True
+
+
+def _migrate_in_subprocess(database: str) -> bool:
+    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database}").geturl()
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=unmeasured_environment() | {"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url},
+        capture_output=True,
+    )
+    return migrated.returncode == 0
 
 
 def server() -> psycopg.Connection:

@@ -44,7 +44,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest --numprocesses 2 --dist worksteal --cov --cov-report=term
+	$(BIN)/pytest --numprocesses 3 --dist worksteal --cov --cov-report=term
 
 # Every bench script against PostgreSQL (DATABASE_URL's server) and Redis: one table, JSON under var/bench/,
 # and docs/performance.md rewritten from it.

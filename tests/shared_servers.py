@@ -48,7 +48,7 @@ def database_name(suffix: str = "") -> str:
 
 def template_name() -> str:
     """The run's migrated database, which each of its parallel processes copies into its own test
-    database (CREATE DATABASE … TEMPLATE copies files in about a second; migrating costs ~10 s of
+    database (CREATE DATABASE … TEMPLATE copies files in about a second; migrating costs about 7 s of
     CPU)."""
     run = settings.TEST_RUN.removesuffix(f"_{os.environ.get('PYTEST_XDIST_WORKER', '')}")
     return f"test_{configured_database()['NAME']}_{run}_template"

@@ -7,6 +7,7 @@ it ends. A run that crashed cannot; what it left is dropped by a later run once 
 and nobody is connected to it: a whole run takes under a quarter of an hour.
 """
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -14,17 +15,14 @@ import subprocess
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
 import psycopg
 import redis
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
 
-from tests.tracing import unmeasured_environment, untraced
+from tests.tracing import unmeasured_environment
 
 STALE_AFTER = dt.timedelta(days=1)
 RUN_NAME = r"(?P<started>\d{14})_\d+"
@@ -54,27 +52,29 @@ def template_name() -> str:
     return f"test_{configured_database()['NAME']}_{run}_template"
 
 
+class TemplateNotMigrated(Exception):
+    """``manage.py migrate`` failed on the run's template; the message is its output."""
+
+
 def migrated_template() -> str:
-    """The run's template, migrated by the first process to need it unless the run's controller
-    is migrating it already (``start_migrating_template``): that one holds the lock waited on here."""
+    """The run's template, made by the first process to need it unless the run's controller is
+    making it already (``start_migrating_template``), holding the lock waited on here."""
     name = template_name()
     with _locked(name):
-        if not _exists(name):
-            _make_template(name, migrate=_migrate_here)
+        _make_unless_made(name)
     return name
 
 
 def start_migrating_template() -> threading.Thread:
-    """For a parallel run: the template migrated in a Python of its own, unmeasured, while the
-    run's processes start and collect the tests (about as long), not after, when they would wait.
-    If it fails, the first process to need the template migrates it and shows why."""
+    """For a parallel run: the template made while the run's processes start and collect the tests
+    (about as long), not after, when they would wait. If it fails, the first process to need the
+    template tries again and fails with the output."""
     name = template_name()
     lock = _locked(name)  # taken before any process of the run can ask
 
     def migrate() -> None:
-        with lock:
-            if not _exists(name):
-                _make_template(name, migrate=_migrate_in_subprocess)
+        with lock, contextlib.suppress(TemplateNotMigrated):
+            _make_unless_made(name)
 
     thread = threading.Thread(target=migrate, name="migrate-template", daemon=True)
     thread.start()
@@ -89,44 +89,26 @@ def _locked(name: str) -> psycopg.Connection:
     return db
 
 
-def _exists(name: str) -> bool:
+def _make_unless_made(name: str) -> None:
+    """``manage.py migrate`` in a Python of its own, unmeasured (tests/tracing.py), into a database
+    of another name that is renamed once whole."""
     with server() as db:
-        return db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-
-
-def _make_template(name: str, *, migrate: Callable[[str], bool]) -> None:
-    """Migrated into a database of another name, renamed once whole."""
-    making = f"{name}_making"
-    with server() as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{making}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{making}"')
-    if migrate(making):
-        with server() as db:
-            db.execute(f'ALTER DATABASE "{making}" RENAME TO "{name}"')
-
-
-def _migrate_here(database: str) -> bool:
-    saved = connection.settings_dict["NAME"]
-    connection.close()
-    connection.settings_dict["NAME"] = database
-    try:
-        with untraced():
-            call_command("migrate", verbosity=0, interactive=False)
-    finally:
-        connection.close()  # CREATE DATABASE … TEMPLATE refuses a template anyone is connected to
-        connection.settings_dict["NAME"] = saved
-    return True
-
-
-def _migrate_in_subprocess(database: str) -> bool:
-    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database}").geturl()
+        if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return
+        db.execute(f'DROP DATABASE IF EXISTS "{name}_making" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}_making"')
+    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}_making").geturl()
     migrated = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
         cwd=Path(__file__).resolve().parents[1],
         env=unmeasured_environment() | {"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url},
         capture_output=True,
+        text=True,
     )
-    return migrated.returncode == 0
+    if migrated.returncode != 0:
+        raise TemplateNotMigrated(migrated.stdout + migrated.stderr)
+    with server() as db:
+        db.execute(f'ALTER DATABASE "{name}_making" RENAME TO "{name}"')
 
 
 def server() -> psycopg.Connection:

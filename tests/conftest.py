@@ -58,10 +58,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's template is dropped once every process is done with it: by the controller of a
+    parallel run, which made it, or by the only process of another, if it needed one."""
+    needed_one = django_settings.DATABASES["default"].get("TEST", {}).get("TEMPLATE")
     if migration := session.config.stash.get(TEMPLATE_MIGRATION, None):
         migration.join()
-        shared_servers.drop_database(shared_servers.template_name())
-        shared_servers.drop_database(f"{shared_servers.template_name()}_making")
+    elif os.environ.get("PYTEST_XDIST_WORKER") or not needed_one:
+        return
+    shared_servers.drop_database(shared_servers.template_name())
+    shared_servers.drop_database(f"{shared_servers.template_name()}_making")
 
 
 @pytest.fixture(scope="session")
@@ -108,8 +113,6 @@ def _the_run_leaves_nothing_on_the_shared_servers(_suite_runs_on_postgresql, dja
     shared_servers.drop_what_crashed_runs_left()
     yield
     shared_servers.delete_redis_keys(django_settings.REDIS_KEY_PREFIX)
-    if template := django_settings.DATABASES["default"].get("TEST", {}).get("TEMPLATE"):
-        shared_servers.drop_database(template)  # every process made its database at its start
     if connection.settings_dict["NAME"] != shared_servers.database_name():
         return  # no test asked for the database: none was made
     with django_db_blocker.unblock(), connection.cursor() as cursor:

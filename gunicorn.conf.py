@@ -19,8 +19,8 @@ stop the site answering: the proxy in front must buffer request bodies.
 
 Two processes by default, one per core of the 2-core machine docs/operating.md sizes: as many
 requests run at once as there are processes. 20 API clients asking back to back while 2,000
-webhooks arrived (bench/load.py) were answered within 300 ms at p99 by two; three, of 4 threads
-each running its request, took 500 ms (docs/operating.md has the figures).
+webhooks arrived (bench/load.py) were answered in 290-386 ms at p99 by two; by three, of 4 threads
+each running its request, in 500-526 ms (docs/operating.md has the figures).
 
 Each thread keeps its own PostgreSQL connection (CONN_MAX_AGE), opened when it first serves: a web
 process holds up to `threads` connections, a web machine WEB_CONCURRENCY × 4 (8 by default).

@@ -41,7 +41,8 @@ class OneRequestAtATime:
 
 def _read_body(stream, length: int) -> tempfile.SpooledTemporaryFile:
     """The body's ``length`` bytes as they come (fewer if the client stops sending), from the top."""
-    body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+    # The request's body from here on: it goes (and its file on disk with it) when the request does.
+    body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
     remaining = length
     while remaining and (chunk := stream.read(min(READ_BYTES, remaining))):
         body.write(chunk)

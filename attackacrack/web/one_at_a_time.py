@@ -3,9 +3,9 @@ request's body in full (gunicorn.conf.py, attackacrack/wsgi.py).
 
 gunicorn's threads give a process several connections, so that a client that sends half a body
 holds one thread, not the process. But every thread that has its request also runs it: with 3
-processes of 4 threads, 12 requests shared 2 cores, each got a twelfth of a core while in, and a
-long one (a page of conversations) stayed in 3 times as long as its share. Under 20 API clients
-asking back to back (bench/load.py) half the calls took 180 ms and one in a hundred 500 ms.
+processes of 4 threads, 12 requests shared 2 cores, and the long ones (a page of conversations)
+took longest. Under 20 API clients asking back to back (bench/load.py) half the calls took
+170-190 ms and one in a hundred 500 ms; run two at a time, 290-386 ms (docs/operating.md).
 
 So a thread reads its request's body first, however slowly it comes, and then waits its turn:
 the process runs one request at a time, and as many requests run at once as there are processes

@@ -9,8 +9,9 @@ took longest. Under 20 API clients asking back to back (bench/load.py) half the 
 
 So a thread reads its request's body first, however slowly it comes, and then waits its turn:
 the process runs one request at a time, and as many requests run at once as there are processes
-(WEB_CONCURRENCY, one per core). A body over FILE_UPLOAD_MAX_MEMORY_SIZE waits on disk, as
-Django keeps large uploads.
+(WEB_CONCURRENCY, one per core). A body over FILE_UPLOAD_MAX_MEMORY_SIZE waits on disk where
+Django keeps large uploads (FILE_UPLOAD_TEMP_DIR), so an import of hundreds of megabytes lands
+where the operator made room for it.
 """
 
 import tempfile
@@ -42,7 +43,9 @@ class OneRequestAtATime:
 def _read_body(stream, length: int) -> tempfile.SpooledTemporaryFile:
     """The body's ``length`` bytes as they come (fewer if the client stops sending), from the top."""
     # The request's body from here on: it goes (and its file on disk with it) when the request does.
-    body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
+    body = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, dir=settings.FILE_UPLOAD_TEMP_DIR
+    )
     remaining = length
     while remaining and (chunk := stream.read(min(READ_BYTES, remaining))):
         body.write(chunk)

@@ -113,12 +113,20 @@ def test_waiting_requests_run_in_the_order_they_came():
     assert recorder.order == ["first", "second", "third", "fourth", "fifth"]
 
 
-@override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=1000)
-def test_a_large_body_waits_on_disk_and_arrives_whole():
-    recorder = Recorder()
-    body = bytes(range(256)) * 1000  # 256,000 bytes: four reads, past the memory size
+def test_a_large_body_waits_on_disk_where_uploads_go_and_arrives_whole(tmp_path):
+    """Past FILE_UPLOAD_MAX_MEMORY_SIZE the body is in a file of FILE_UPLOAD_TEMP_DIR (an unnamed
+    one, as Django's: the folder's entry is gone, its descriptor names it)."""
+    where = []
 
-    assert answer(OneRequestAtATime(recorder), request(body)) == body
+    def note_where(environ, start_response):
+        where.append(os.readlink(f"/proc/self/fd/{environ['wsgi.input'].fileno()}"))
+        return Recorder()(environ, start_response)
+
+    body = bytes(range(256)) * 1000  # 256,000 bytes: four reads, past the memory size
+    with override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=1000, FILE_UPLOAD_TEMP_DIR=str(tmp_path)):
+        assert answer(OneRequestAtATime(note_where), request(body)) == body
+
+    assert where[0].startswith(f"{tmp_path}/")
 
 
 def test_a_body_cut_short_is_passed_on_as_it_came():

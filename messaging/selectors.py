@@ -103,14 +103,13 @@ def conversation_page(
             break
         offset += chunk
     chosen_ids = list(latest.values())[:limit]
-    texts = Message.objects.in_bulk(chosen_ids)
+    texts = Message.objects.select_related("contact").in_bulk(chosen_ids)
     chosen = [texts[message_id] for message_id in chosen_ids]
-    contacts = Contact.objects.in_bulk([message.contact_id for message in chosen])
     unread = set(
-        Message.objects.waiting_for_a_person().filter(contact_id__in=contacts).values_list("contact_id", flat=True)
+        Message.objects.waiting_for_a_person()
+        .filter(contact_id__in=[message.contact_id for message in chosen])
+        .values_list("contact_id", flat=True)
     )
-    for message in chosen:
-        message.contact = contacts[message.contact_id]  # what the row says of its text needs the contact
     return [ConversationRow(message.contact, message, message.contact_id in unread) for message in chosen]
 
 
